@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# test.sh: podlab's whole test suite, set-up included.
+#
+# As root it installs what the live tests need (iproute2, bird2, tmux,
+# openssh) and builds the test API server (kube-apiserver and etcd, cached
+# under ~/.cache/podlab/kube). As a plain user the tests that need root or
+# the API server skip; with PODLAB_REQUIRE_ROOT=1 / PODLAB_REQUIRE_KUBE=1
+# (as CI sets them) they fail instead.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" = 0 ]; then
+  need=()
+  command -v ip >/dev/null || need+=(iproute2)
+  command -v bird >/dev/null || need+=(bird2)
+  command -v tmux >/dev/null || need+=(tmux)
+  command -v ssh >/dev/null || need+=(openssh-client)
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "test.sh: installing ${need[*]}"
+    # Keep the packages' own daemons (bird, sshd) from starting on install:
+    # the tests start their own, inside their own namespaces.
+    made_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  fi
+fi
+
+if [ -x .ci/kube/build.sh ]; then
+  PODLAB_KUBE_BIN=$(.ci/kube/build.sh | tail -n 1)
+  export PODLAB_KUBE_BIN
+fi
+
+go vet ./...
+# -p 1 would be slower; the live suites each use their own namespaces and
+# names, so packages may run side by side.
+go test -race -count=1 -timeout 30m ./... "$@"
