@@ -1,0 +1,79 @@
+package netview
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestRecordingRoundTrip(t *testing.T) {
+	want := lessonRecording()
+	var buf bytes.Buffer
+	if err := WriteRecording(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRecording(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip changed the recording:\n got %+v\nwant %+v", got, want)
+	}
+	if l := got.Host.LinkByName("eth0"); l.LinkNetNSID != -1 {
+		t.Errorf("host eth0 link-netnsid = %d, want -1", l.LinkNetNSID)
+	}
+	if l := got.Pod.LinkByName("eth0"); l.LinkNetNSID != 0 {
+		t.Errorf("pod eth0 link-netnsid = %d, want 0", l.LinkNetNSID)
+	}
+}
+
+func TestReadRecordingRefuses(t *testing.T) {
+	var lesson bytes.Buffer
+	if err := WriteRecording(&lesson, lessonRecording()); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", "recording is empty"},
+		{"future schema", `{"schema":"podlab/v2","pod":{},"host":{}}`,
+			`recording schema "podlab/v2" is not supported (this podlab reads podlab/v1): re-record it with this version`},
+		{"no schema", `{"pod":{}}`, "no schema field"},
+		{"broken", "{\n  \"schema\": \"podlab/v1\",\n  \"pod\": {,\n}", "line 3, column 11"},
+		{"wrong type", "{\"schema\":\"podlab/v1\",\n\"pod\":{\"links\":[{\"index\":\"one\"}]}}", "line 2"},
+		{"truncated", lesson.String()[:200], "not valid JSON"},
+		{"no pod", `{"schema":"podlab/v1","host":{"links":[{"index":1,"name":"lo"}]}}`, "no pod snapshot"},
+		{"no host", `{"schema":"podlab/v1","pod":{"links":[{"index":1,"name":"lo"}]}}`, "no host snapshot"},
+		{"neither", `{"schema":"podlab/v1"}`, "neither a pod nor a host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := ReadRecording(strings.NewReader(tt.in))
+			if err == nil {
+				t.Fatalf("accepted: %+v", rec)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestLinkMissingNetNSID(t *testing.T) {
+	rec, err := ReadRecording(strings.NewReader(`{"schema":"podlab/v1",
+		"pod":{"links":[{"index":3,"name":"eth0","parent_index":9,"link_netnsid":0}]},
+		"host":{"links":[{"index":1,"name":"lo"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Host.Links[0].LinkNetNSID; got != -1 {
+		t.Errorf("absent link_netnsid read as %d, want -1", got)
+	}
+	if got := rec.Pod.Links[0].LinkNetNSID; got != 0 {
+		t.Errorf("link_netnsid 0 read as %d", got)
+	}
+}
