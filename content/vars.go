@@ -1,0 +1,194 @@
+package content
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Vars are the live values a step's body can show. A zero field means
+// "not known" and renders as a neutral stand-in.
+type Vars struct {
+	PodName      string // customer-574bd6cc75-2blnv
+	PodNamespace string // yaobank
+	PodIP        string // 198.19.22.132
+	Node         string // node1
+	PodIf        string // eth0
+
+	PodIndex     int    // the pod's eth0 index: 3
+	PodPeerIndex int    // the N of eth0@ifN: 9
+	PodNetNSID   string // link-netnsid as ip prints it: "0"
+
+	HostIf        string // caliea2aa288365
+	HostIndex     int    // 9
+	HostPeerIndex int    // the M of cali…@ifM: 3
+	HostLinkNetns string // cni-f7159375-…
+	// ExpectedHostIf is InterfacePrefix + SHA-1("<ns>.<pod>")[:11];
+	// computed from the pod's name when empty.
+	ExpectedHostIf  string
+	InterfacePrefix string // "cali" when empty
+
+	Gateway      string // 169.254.1.1
+	GatewayMAC   string // the pod's neighbour entry for Gateway, if resolved
+	HostProxyARP string // proxy_arp on the host end: "1", "0", "" unknown
+
+	OwnBlock     string // the node's block: 198.19.22.128/26
+	RemoteBlock  string // one remote block route, as an example: 198.19.21.64/26
+	RemoteVia    string // its gateway: 198.19.0.3
+	RemoteNode   string // the node behind it: node2
+	RemoteBlocks string // every remote block, e.g. "198.19.21.0/26 (control), 198.19.21.64/26 (node2)"
+	BlockSize    string // "/26"
+	// FreeIP is an address in OwnBlock that no pod holds, the stand-in for
+	// a deleted pod in the lookup step.
+	FreeIP string
+
+	// LiveDiffers says the live lab differs from the lesson's example. Data
+	// also sets it when any known value differs, so callers may leave it.
+	LiveDiffers bool
+}
+
+// LessonVars are the values of the lesson's own example.
+func LessonVars() Vars {
+	return Vars{
+		PodName:         "customer-574bd6cc75-2blnv",
+		PodNamespace:    "yaobank",
+		PodIP:           "198.19.22.132",
+		Node:            "node1",
+		PodIf:           "eth0",
+		PodIndex:        3,
+		PodPeerIndex:    9,
+		PodNetNSID:      "0",
+		HostIf:          "caliea2aa288365",
+		HostIndex:       9,
+		HostPeerIndex:   3,
+		HostLinkNetns:   "cni-f7159375-bf04-e8d8-85b8-0da49bfd53d0",
+		InterfacePrefix: "cali",
+		Gateway:         "169.254.1.1",
+		GatewayMAC:      "ee:ee:ee:ee:ee:ee",
+		HostProxyARP:    "1",
+		OwnBlock:        "198.19.22.128/26",
+		RemoteBlock:     "198.19.21.64/26",
+		RemoteVia:       "198.19.0.3",
+		RemoteNode:      "node2",
+		RemoteBlocks:    "198.19.21.0/26 via 198.19.0.1 (control), 198.19.21.64/26 via 198.19.0.3 (node2)",
+		BlockSize:       "/26",
+		FreeIP:          "198.19.22.140",
+	}
+}
+
+// compared are the fields whose live value the text sets against the
+// lesson's.
+var compared = []string{
+	"PodName", "PodIP", "Node", "PodIndex", "PodPeerIndex", "PodNetNSID",
+	"HostIf", "HostIndex", "HostPeerIndex", "OwnBlock", "RemoteBlock",
+	"RemoteVia", "RemoteNode", "BlockSize",
+}
+
+// Data is what a body's template sees: every field as text (a stand-in
+// when unknown), values computed from them, .Lesson with the lesson's
+// values and .Differs with, per compared field, whether the live value is
+// known and differs from the lesson's.
+func (v Vars) Data() map[string]any {
+	d := v.fields(true)
+	raw := v.fields(false)
+	les := LessonVars().fields(true)
+	differs := map[string]bool{}
+	for _, k := range compared {
+		differs[k] = raw[k] != "" && raw[k] != les[k]
+		if differs[k] {
+			d["LiveDiffers"] = true
+		}
+	}
+	d["Lesson"] = les
+	d["Differs"] = differs
+	return d
+}
+
+// fields renders v as text. With stand-ins, an unknown value reads as a
+// metavariable the way manual pages write them (POD_IP, NODE, @ifB), or
+// with an ellipsis (cali…), so it fits both prose and a command line.
+func (v Vars) fields(standIns bool) map[string]any {
+	or := func(s, standIn string) string {
+		if s == "" && standIns {
+			return standIn
+		}
+		return s
+	}
+	num := func(n int, standIn string) string {
+		if n <= 0 {
+			return or("", standIn)
+		}
+		return strconv.Itoa(n)
+	}
+	prefix := v.InterfacePrefix
+	if prefix == "" {
+		prefix = "cali"
+	}
+	// The hash needs both halves of the name; without them it stays empty
+	// and bodies say so.
+	var hashIn, hashHex, short string
+	if v.PodNamespace != "" && v.PodName != "" {
+		hashIn = v.PodNamespace + "." + v.PodName
+		sum := sha1.Sum([]byte(hashIn))
+		hashHex = hex.EncodeToString(sum[:])
+		short = hashHex[:11]
+	}
+	expected := v.ExpectedHostIf
+	if expected == "" && short != "" {
+		expected = prefix + short
+	}
+	d := map[string]any{
+		"PodName":         or(v.PodName, "customer-…"),
+		"PodNamespace":    or(v.PodNamespace, "yaobank"),
+		"PodIP":           or(v.PodIP, "POD_IP"),
+		"Node":            or(v.Node, "NODE"),
+		"PodIf":           or(v.PodIf, "eth0"),
+		"PodIndex":        num(v.PodIndex, "A"),
+		"PodPeerIndex":    num(v.PodPeerIndex, "B"),
+		"PodNetNSID":      or(v.PodNetNSID, "N"),
+		"HostIf":          or(v.HostIf, prefix+"…"),
+		"HostIndex":       num(v.HostIndex, "B"),
+		"HostPeerIndex":   num(v.HostPeerIndex, "A"),
+		"HostLinkNetns":   or(v.HostLinkNetns, "cni-…"),
+		"InterfacePrefix": prefix,
+		"Gateway":         or(v.Gateway, "169.254.1.1"),
+		"GatewayMAC":      v.GatewayMAC,
+		"HostProxyARP":    v.HostProxyARP,
+		"OwnBlock":        or(v.OwnBlock, "OWN_BLOCK"),
+		"RemoteBlock":     or(v.RemoteBlock, "BLOCK"),
+		"RemoteVia":       or(v.RemoteVia, "NODE_IP"),
+		"RemoteNode":      or(v.RemoteNode, "another node"),
+		"RemoteBlocks":    v.RemoteBlocks,
+		"BlockSize":       or(v.BlockSize, "/26"),
+		"BlockAddrs":      blockAddrs(or(v.BlockSize, "/26")),
+		"FreeIP":          v.FreeIP,
+		"HashInput":       hashIn,
+		"HashHex":         hashHex,
+		"HashShort":       short,
+		"ExpectedHostIf":  or(expected, prefix+"…"),
+		// NameKnown: both names are known, so they can be compared.
+		"NameKnown":   v.HostIf != "" && expected != "",
+		"NameMatches": v.HostIf != "" && v.HostIf == expected,
+		"LiveDiffers": v.LiveDiffers,
+	}
+	return d
+}
+
+// blockAddrs is how many addresses a block of that size holds, as text
+// ("64" for "/26"), or "" when the size does not parse.
+func blockAddrs(size string) string {
+	bits, err := strconv.Atoi(strings.TrimPrefix(size, "/"))
+	if err != nil {
+		if p, perr := netip.ParsePrefix(size); perr == nil {
+			bits = p.Bits()
+		} else {
+			return ""
+		}
+	}
+	if bits < 0 || bits > 32 {
+		return ""
+	}
+	return strconv.FormatUint(1<<(32-bits), 10)
+}
