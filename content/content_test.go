@@ -465,12 +465,12 @@ func shingles(s string, n int) map[string]bool {
 	return out
 }
 
-// TestOwnWords checks no prose sentence of the lesson text was copied: no
-// run of 8 words outside code may match the seed. Commands and example
-// output are the same on purpose, so code is left out.
 // ngram is how many consecutive words make a copied sentence.
 const ngram = 8
 
+// TestOwnWords checks no prose sentence of the lesson text was copied: no
+// run of 8 words outside code may match the seed. Commands and example
+// output are the same on purpose, so code is left out.
 func TestOwnWords(t *testing.T) {
 	p := seedPath()
 	if p == "" {
