@@ -1,0 +1,271 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/template"
+	"time"
+)
+
+// errNoBird is returned, before anything is created, when BIRD 2 is missing.
+var errNoBird = errors.New("bird2 is not installed: apt-get install bird2 (or pass --static-routes for routes marked proto bird without BGP)")
+
+// findBird returns the BIRD 2 daemon's path.
+func findBird() (string, error) {
+	if p, err := exec.LookPath("bird"); err == nil {
+		return p, nil
+	}
+	// sudo and cron may leave /usr/sbin off PATH.
+	for _, p := range []string{"/usr/sbin/bird", "/usr/local/sbin/bird"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errNoBird
+}
+
+type birdPeer struct {
+	Name string
+	IP   string
+}
+
+type birdConf struct {
+	RouterID    string
+	Block       string
+	ClusterCIDR string
+	AS          int
+	Peers       []birdPeer
+	Log         string
+	VXLAN       bool
+}
+
+// birdTmpl follows Calico's BIRD templates (bird.cfg, bird_aggr.cfg,
+// bird_ipam.cfg), in BIRD 2 syntax. Differences, and why: the kernel
+// protocol sets metric 0 (BIRD 2 would write metric 32, the lesson shows
+// none) and exports only BGP and static routes, so device routes never
+// come back to the kernel; the mesh sessions are direct, since the nodes
+// share the fabric /20.
+var birdTmpl = template.Must(template.New("bird").Parse(`# podlab sandbox: BIRD 2 for node {{.RouterID}}, shaped like Calico's.
+router id {{.RouterID}};
+log "{{.Log}}" all;
+
+# The node's own block: a blackhole, announced to every peer
+# (Calico's bird_aggr.cfg).
+protocol static {
+  ipv4;
+  route {{.Block}} blackhole;
+}
+
+function calico_aggr ()
+{
+  if ( net = {{.Block}} ) then { accept; }
+  if ( net ~ {{.Block}} ) then { reject; }
+}
+
+filter calico_export_to_bgp_peers {
+{{- if .VXLAN}}
+  # Felix owns the VXLAN routes; BIRD learns them from the kernel but
+  # must not pass them on.
+  if ( defined(krt_source) && krt_source = 80 ) then { reject; }
+{{- end}}
+  calico_aggr();
+  # A borrowed address: announced as a /32.
+  if ( net ~ {{.ClusterCIDR}} ) then { accept; }
+  reject;
+}
+
+filter calico_kernel_programming {
+{{- if .VXLAN}}
+  # VXLAN mode: Felix programs the pool's routes, BIRD writes none.
+  if ( net ~ {{.ClusterCIDR}} ) then { reject; }
+{{- end}}
+  if ( source ~ [ RTS_BGP, RTS_STATIC ] ) then { accept; }
+  reject;
+}
+
+protocol kernel {
+  learn;          # learn the routes Felix and the CNI write (pod /32s)
+  persist;        # keep routes when BIRD stops
+  scan time 2;
+  metric 0;
+  graceful restart;
+  ipv4 {
+    import all;
+    export filter calico_kernel_programming;
+  };
+}
+
+# Only for interface scanning; no device routes are exported.
+protocol device {
+  scan time 2;
+}
+
+template bgp bgp_template {
+  debug { states };
+  description "Connection to BGP peer";
+  local {{.RouterID}} as {{.AS}};
+  direct;
+  graceful restart;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+  ipv4 {
+    gateway direct;
+    next hop self;
+    import all;
+    export filter calico_export_to_bgp_peers;
+    add paths on;
+  };
+}
+{{range .Peers}}
+protocol bgp {{.Name}} from bgp_template {
+  neighbor {{.IP}} as {{$.AS}};
+}
+{{end}}`))
+
+// meshName is Calico's name for a node-to-node mesh peer.
+func meshName(ip string) string {
+	return "Mesh_" + strings.ReplaceAll(ip, ".", "_")
+}
+
+// startBird starts BIRD inside a node's namespace. bird forks into the
+// background and writes its pid file; we return that pid.
+func startBird(ctx context.Context, bird string, p Process) (int, error) {
+	out, err := os.OpenFile(p.Log+".stderr", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	err = inNS(p.NS, func() error {
+		// The child inherits this thread's namespace: inNS moved it there.
+		cmd := exec.CommandContext(ctx, bird, p.Cmdline[1:]...)
+		cmd.Path = bird
+		cmd.Args = p.Cmdline
+		cmd.Stdout = out
+		cmd.Stderr = out
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		return cmd.Run()
+	})
+	if err != nil {
+		msg, _ := os.ReadFile(p.Log + ".stderr")
+		return 0, fmt.Errorf("bird on %s did not start: %v: %s", p.Node, err, strings.TrimSpace(string(msg)))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(p.PidFile)
+		if err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+				return pid, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("bird on %s wrote no pid file %s; its log ends:\n%s", p.Node, p.PidFile, logTail(p.Log, 10))
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// birdCmdline is the command line of a node's BIRD; Down checks a pid's
+// /proc/<pid>/cmdline against it before killing.
+func birdCmdline(bird, conf, sock, pid string) []string {
+	return []string{bird, "-c", conf, "-s", sock, "-P", pid}
+}
+
+func birdFiles(dir, node string) (conf, sock, pid, log string) {
+	return filepath.Join(dir, node+".conf"), filepath.Join(dir, node+".ctl"),
+		filepath.Join(dir, node+".pid"), filepath.Join(dir, node+".log")
+}
+
+// logTail returns the last n lines of a file, indented, for error messages.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "  (no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// birdShow sends one command to BIRD's control socket and returns the
+// reply's text lines (without the reply codes).
+func birdShow(sock, command string) ([]string, error) {
+	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	r := bufio.NewReader(c)
+	// Greeting: "0001 BIRD 2.x ready."
+	if _, err := r.ReadString('\n'); err != nil {
+		return nil, err
+	}
+	if _, err := fmt.Fprintf(c, "%s\n", command); err != nil {
+		return nil, err
+	}
+	var out []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return out, err
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, " "):
+			out = append(out, line[1:])
+		case len(line) >= 5 && (line[4] == '-' || line[4] == ' '):
+			code := line[:4]
+			if line[4] != ' ' || code != "0000" {
+				out = append(out, line[5:])
+			}
+			if line[4] == ' ' {
+				if code[0] == '8' || code[0] == '9' {
+					return out, fmt.Errorf("bird: %s", line[5:])
+				}
+				return out, nil
+			}
+		default:
+			out = append(out, line)
+		}
+	}
+}
+
+// meshEstablished reports which of a node's mesh sessions are not yet
+// Established, according to BIRD itself.
+func meshEstablished(sock string, peers []birdPeer) ([]string, error) {
+	lines, err := birdShow(sock, "show protocols")
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, p := range peers {
+		ok := false
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) > 0 && f[0] == p.Name && bytes.Contains([]byte(l), []byte("Established")) {
+				ok = true
+			}
+		}
+		if !ok {
+			missing = append(missing, p.Name)
+		}
+	}
+	return missing, nil
+}

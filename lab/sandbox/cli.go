@@ -1,0 +1,158 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const cliUsage = `usage: podlab sandbox up|down|status [flags]
+
+  up       build the lesson's cluster dataplane on this machine (root):
+           a fabric, nodes control/node1/node2, pods wired as Calico's
+           CNI plugin wires them, and BIRD 2 in a full iBGP mesh
+  down     remove everything the sandbox recorded, and its BIRDs
+  status   show what the sandbox created and whether it is healthy
+
+`
+
+// Command runs `podlab sandbox <args>` and returns the exit code.
+func Command(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, cliUsage)
+		return 2
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, cliUsage)
+		return 0
+	case "up", "down", "status":
+	default:
+		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
+		return 2
+	}
+	fs := flag.NewFlagSet("podlab sandbox "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.StringVar(&o.Prefix, "prefix", DefaultPrefix, "name prefix of the sandbox's namespaces and files")
+	fs.StringVar(&o.StateDir, "state-dir", DefaultStateDir, "where the state file and BIRD's files live")
+	if sub == "up" {
+		fs.StringVar(&o.Mode, "mode", DefaultMode, "dataplane: bgp (the lesson's), vxlan, or ipip")
+		fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
+		fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: podlab sandbox %s [flags]\n\n", sub)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "podlab sandbox %s: unexpected argument %q\n", sub, fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "podlab sandbox %s: %s\n", sub, oneLine(err))
+		return 1
+	}
+	switch sub {
+	case "up":
+		sb, err := Up(ctx, o)
+		if err != nil {
+			return fail(err)
+		}
+		st := sb.State
+		if !sb.Built {
+			fmt.Fprintf(stdout, "sandbox %s is already up (%s) since %s\n", st.Prefix, modeLine(st), st.UpAt.Local().Format(time.DateTime))
+		} else if st.StaticRoutes {
+			fmt.Fprintf(stdout, "sandbox %s is up (%s)\n", st.Prefix, modeLine(st))
+		} else {
+			fmt.Fprintf(stdout, "sandbox %s is up (%s), BGP converged in %.1fs\n", st.Prefix, modeLine(st), float64(st.ConvergedMS)/1000)
+		}
+		fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
+		fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
+		return 0
+	case "down":
+		if err := Down(ctx, o); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "sandbox %s is down\n", o.withDefaults().Prefix)
+		return 0
+	default:
+		st, err := Status(o)
+		if errors.Is(err, ErrNotUp) {
+			fmt.Fprintf(stdout, "sandbox %s is not up\n", o.withDefaults().Prefix)
+			return 0
+		}
+		if err != nil {
+			return fail(err)
+		}
+		writeStatus(stdout, st)
+		if len(st.Problems) > 0 {
+			return 1
+		}
+		return 0
+	}
+}
+
+func modeLine(st *State) string {
+	s := st.Mode + " mode, BIRD 2"
+	if st.StaticRoutes {
+		s = st.Mode + " mode, static routes marked proto bird, no BGP"
+	}
+	if st.Borrowed {
+		s += ", with a borrowed address"
+	}
+	return s
+}
+
+func writeStatus(w io.Writer, st *State) {
+	state := "up"
+	if len(st.Problems) > 0 {
+		state = "unhealthy"
+	}
+	fmt.Fprintf(w, "sandbox %s: %s (%s), built %s\n", st.Prefix, state, modeLine(st), st.StartedAt.Local().Format(time.DateTime))
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	fmt.Fprintln(w, "nodes:")
+	for _, n := range st.Nodes {
+		fmt.Fprintf(w, "  %-8s %-12s block %-17s namespace %s\n", n.Name, n.IP, n.Block, n.NS)
+	}
+	fmt.Fprintln(w, "pods:")
+	for _, p := range st.Pods {
+		fmt.Fprintf(w, "  %-50s %-14s %-6s %-16s %s\n", p.Namespace+"/"+p.Name, p.IP, p.Node, p.HostIf, p.NS)
+	}
+	if len(st.Processes) > 0 {
+		fmt.Fprintln(w, "processes:")
+		for _, p := range st.Processes {
+			fmt.Fprintf(w, "  %-8s pid %-7d %s\n", p.Node, p.Pid, strings.Join(p.Cmdline, " "))
+		}
+	}
+	fmt.Fprintf(w, "namespaces: %d, links: %d, files: %d\n", len(st.Namespaces), len(st.Links), len(st.Files))
+}
+
+// oneLine keeps an error to its first line; BIRD log tails follow on
+// the next lines only where they help (Up's convergence error).
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 && !strings.Contains(s, "bird log") {
+		return s[:i]
+	}
+	return s
+}
