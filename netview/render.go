@@ -1,0 +1,370 @@
+package netview
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// View is one of the ip commands the lesson runs.
+type View string
+
+// The views.
+const (
+	ViewAddr  View = "addr"  // ip addr
+	ViewLink  View = "link"  // ip -c link show up
+	ViewRoute View = "route" // ip route
+	ViewNeigh View = "neigh" // ip neigh
+)
+
+// Render lays a snapshot out as iproute2 prints the view, trailing spaces
+// included, so it can be held against a terminal. With an analysis the
+// spans are tagged with what they mean; without one only with structure.
+func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
+	if s == nil {
+		return nil
+	}
+	c := newRenderCtx(side, s, a)
+	switch v {
+	case ViewAddr:
+		return c.links(false)
+	case ViewLink:
+		return c.links(true)
+	case ViewRoute:
+		return c.routes()
+	case ViewNeigh:
+		return c.neighs()
+	}
+	return nil
+}
+
+type renderCtx struct {
+	side     Side
+	s        *Snapshot
+	a        *Analysis
+	veth     int // index of this side's veth end, 0 if unknown
+	vethTag  Tag
+	gateway  netip.Addr
+	podIPs   []netip.Addr
+	classes  map[string]Class
+	neighMAC string
+}
+
+func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
+	c := &renderCtx{side: side, s: s, a: a}
+	if a == nil {
+		return c
+	}
+	c.gateway = a.Gateway.Address
+	if side == SidePod {
+		c.veth, c.vethTag = a.Veth.PodIndex, TagVethPod
+		for _, ad := range s.AddrsOf(c.veth) {
+			if ad.Scope == "global" || ad.Scope == "" {
+				c.podIPs = append(c.podIPs, ad.Prefix.Addr())
+			}
+		}
+		c.neighMAC = a.Gateway.NeighMAC
+	} else {
+		c.veth, c.vethTag = a.Veth.HostIndex, TagVethHost
+		for _, rc := range a.Routes {
+			if rc.Side == SideHost && rc.Class == ClassLocalPod && rc.Dev == a.Veth.HostIf && a.Veth.HostIf != "" {
+				c.podIPs = append(c.podIPs, routeDst(&rc.Route).Addr())
+			}
+		}
+	}
+	c.classes = make(map[string]Class, len(a.Routes))
+	for i := range a.Routes {
+		if a.Routes[i].Side == side {
+			c.classes[ipRouteText(&a.Routes[i].Route)] = a.Routes[i].Class
+		}
+	}
+	return c
+}
+
+// lineBuilder appends spans, merging neighbours with the same tag.
+type lineBuilder struct {
+	key   string
+	spans []Span
+}
+
+func (b *lineBuilder) add(text string, tag Tag) {
+	if text == "" {
+		return
+	}
+	if n := len(b.spans); n > 0 && b.spans[n-1].Tag == tag {
+		b.spans[n-1].Text += text
+		return
+	}
+	b.spans = append(b.spans, Span{Text: text, Tag: tag})
+}
+
+func (b *lineBuilder) line() Line { return Line{Key: b.key, Spans: b.spans} }
+
+func (c *renderCtx) semantic(t Tag) Tag {
+	if c.a == nil {
+		return TagNone
+	}
+	return t
+}
+
+func (c *renderCtx) isPodIP(a netip.Addr) bool {
+	return slices.Contains(c.podIPs, a)
+}
+
+func (c *renderCtx) ifTag(index int) Tag {
+	if c.a != nil && index != 0 && index == c.veth {
+		return c.vethTag
+	}
+	return TagIfName
+}
+
+// links renders `ip addr` (every link, with addresses) or `ip link show
+// up` (links that are up, with "mode DEFAULT").
+func (c *renderCtx) links(linkView bool) []Line {
+	var out []Line
+	for i := range c.s.Links {
+		l := &c.s.Links[i]
+		if linkView && !l.HasFlag("UP") {
+			continue
+		}
+		key := "link:" + strconv.Itoa(l.Index)
+		out = append(out, c.linkHeader(l, key, linkView), c.linkLayer(l, key))
+		if linkView {
+			continue
+		}
+		addrs := c.s.AddrsOf(l.Index)
+		// ip lists a link's IPv4 addresses before its IPv6 ones.
+		for _, v4 := range []bool{true, false} {
+			for j := range addrs {
+				if addrs[j].Prefix.Addr().Is4() == v4 {
+					out = append(out, c.addrLines(l, &addrs[j])...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (c *renderCtx) linkHeader(l *Link, key string, linkView bool) Line {
+	b := lineBuilder{key: key}
+	tag := c.ifTag(l.Index)
+	b.add(strconv.Itoa(l.Index)+": ", TagNone)
+	b.add(l.Name, tag)
+	if peer := c.peerText(l); peer != "" {
+		b.add(peer, tag)
+	}
+	b.add(": ", TagNone)
+	b.add("<"+strings.Join(l.Flags, ",")+">", TagFlags)
+	var rest strings.Builder
+	rest.WriteString(" mtu " + strconv.Itoa(l.MTU) + " ")
+	if l.Qdisc != "" {
+		rest.WriteString("qdisc " + l.Qdisc + " ")
+	}
+	if l.MasterIndex != 0 {
+		name := "if" + strconv.Itoa(l.MasterIndex)
+		if m := c.s.LinkByIndex(l.MasterIndex); m != nil {
+			name = m.Name
+		}
+		rest.WriteString("master " + name + " ")
+	}
+	b.add(rest.String(), TagNone)
+	b.add("state "+cmp.Or(l.OperState, "UNKNOWN"), TagState)
+	rest.Reset()
+	rest.WriteString(" ")
+	if linkView {
+		rest.WriteString("mode DEFAULT ")
+	}
+	rest.WriteString("group " + cmp.Or(l.Group, "default") + " ")
+	if l.TxQLen > 0 {
+		rest.WriteString("qlen " + strconv.Itoa(l.TxQLen))
+	}
+	b.add(rest.String(), TagNone)
+	return b.line()
+}
+
+// peerText is ip's @…: @ifN for a peer in another namespace, the peer's
+// name for one in this namespace.
+func (c *renderCtx) peerText(l *Link) string {
+	if l.ParentIndex == 0 {
+		return ""
+	}
+	if l.LinkNetNSID >= 0 {
+		return "@if" + strconv.Itoa(l.ParentIndex)
+	}
+	if p := c.s.LinkByIndex(l.ParentIndex); p != nil {
+		return "@" + p.Name
+	}
+	return "@if" + strconv.Itoa(l.ParentIndex)
+}
+
+func (c *renderCtx) linkLayer(l *Link, key string) Line {
+	b := lineBuilder{key: key}
+	b.add("    link/"+cmp.Or(l.LinkType, "ether")+" ", TagNone)
+	if l.MAC != "" {
+		tag := TagNone
+		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, calicoMAC)) {
+			tag = TagMAC
+		}
+		b.add(l.MAC, tag)
+		if l.Broadcast != "" {
+			b.add(" brd "+l.Broadcast, TagNone)
+		}
+	}
+	if l.LinkNetNSID >= 0 {
+		b.add(" ", TagNone)
+		if n := netnsName(c.s, l.LinkNetNSID); n != "" {
+			b.add("link-netns "+n, TagNetnsID)
+		} else {
+			b.add("link-netnsid "+strconv.Itoa(l.LinkNetNSID), TagNetnsID)
+		}
+	}
+	return b.line()
+}
+
+func (c *renderCtx) addrLines(l *Link, a *Addr) []Line {
+	key := "addr:" + strconv.Itoa(l.Index)
+	b := lineBuilder{key: key}
+	v4 := a.Prefix.Addr().Is4()
+	fam := "inet6 "
+	if v4 {
+		fam = "inet "
+	}
+	b.add("    "+fam, TagNone)
+	tag := TagNone
+	if c.a != nil && c.isPodIP(a.Prefix.Addr()) {
+		tag = TagPodIP
+	}
+	var rest strings.Builder
+	rest.WriteString(" ")
+	if a.Peer.IsValid() {
+		// ip gives the prefix length to the peer, not the local address.
+		b.add(a.Prefix.Addr().String(), tag)
+		rest.WriteString("peer " + prefixText(a.Peer) + " ")
+	} else {
+		b.add(prefixText(a.Prefix), tag)
+	}
+	if a.Broadcast.IsValid() {
+		rest.WriteString("brd " + a.Broadcast.String() + " ")
+	}
+	rest.WriteString("scope " + cmp.Or(a.Scope, "global") + " ")
+	for _, f := range addrFlagWords(a.Flags) {
+		rest.WriteString(f + " ")
+	}
+	b.add(rest.String(), TagNone)
+	if v4 {
+		b.add(cmp.Or(a.Label, l.Name), c.ifTag(l.Index))
+	}
+	lft := lineBuilder{key: key}
+	lft.add("       valid_lft "+lifetime(a.ValidLft)+" preferred_lft "+lifetime(a.PreferredLft), TagMuted)
+	return []Line{b.line(), lft.line()}
+}
+
+// routes renders `ip route`: the main table's IPv4 routes in the
+// kernel's order: by address, the longer prefix first, then the lower
+// metric.
+func (c *renderCtx) routes() []Line {
+	rs := make([]*Route, 0, len(c.s.Routes))
+	for i := range c.s.Routes {
+		r := &c.s.Routes[i]
+		if isMain(r) && routeDst(r).Addr().Is4() {
+			rs = append(rs, r)
+		}
+	}
+	slices.SortStableFunc(rs, func(x, y *Route) int {
+		dx, dy := routeDst(x), routeDst(y)
+		if n := dx.Addr().Compare(dy.Addr()); n != 0 {
+			return n
+		}
+		if n := dy.Bits() - dx.Bits(); n != 0 {
+			return n
+		}
+		return x.Metric - y.Metric
+	})
+	out := make([]Line, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, c.routeLine(r))
+	}
+	return out
+}
+
+func (c *renderCtx) routeLine(r *Route) Line {
+	b := lineBuilder{key: "route:" + dstText(r)}
+	tag := TagNone
+	if c.a != nil {
+		if cl, ok := c.classes[ipRouteText(r)]; ok {
+			tag = RouteTag(cl)
+		}
+	}
+	var vethName string
+	if c.a != nil {
+		if c.side == SidePod {
+			vethName = c.a.Veth.PodIf
+		} else {
+			vethName = c.a.Veth.HostIf
+		}
+	}
+	for _, t := range routeTokens(r, c.s) {
+		tt := tag
+		switch t.kind {
+		case "dst", "gw":
+			if c.a != nil && t.text == c.gateway.String() {
+				tt = TagGateway
+			}
+		case "dev":
+			if vethName != "" && t.text == vethName {
+				tt = c.vethTag
+			}
+		}
+		b.add(t.text, tt)
+		b.add(" ", tag)
+	}
+	return b.line()
+}
+
+// neighs renders `ip neigh`: IPv4 entries, then IPv6.
+func (c *renderCtx) neighs() []Line {
+	var out []Line
+	for _, v4 := range []bool{true, false} {
+		for i := range c.s.Neighs {
+			if n := &c.s.Neighs[i]; n.IP.Is4() == v4 {
+				out = append(out, c.neighLine(n))
+			}
+		}
+	}
+	return out
+}
+
+func (c *renderCtx) neighLine(n *Neigh) Line {
+	b := lineBuilder{key: "neigh:" + n.IP.String()}
+	isGw := c.a != nil && n.IP == c.gateway
+	ipTag := TagNone
+	switch {
+	case isGw:
+		ipTag = TagGateway
+	case c.a != nil && c.isPodIP(n.IP):
+		ipTag = TagPodIP
+	}
+	b.add(n.IP.String(), ipTag)
+	b.add(" dev ", TagNone)
+	b.add(n.Dev, c.ifTag(n.Index))
+	b.add(" ", TagNone)
+	if n.MAC != "" {
+		b.add("lladdr ", TagNone)
+		macTag := TagNone
+		if isGw {
+			macTag = TagGateway
+		}
+		b.add(n.MAC, macTag)
+		b.add(" ", TagNone)
+	}
+	for _, f := range n.Flags {
+		b.add(f+" ", TagNone)
+	}
+	for _, st := range n.State {
+		b.add(st, TagState)
+		b.add(" ", TagNone)
+	}
+	return b.line()
+}
