@@ -1,0 +1,276 @@
+// Package cluster is podlab's lab on a real Kubernetes cluster: it asks the
+// API server which pod to show and what names the node's routes lead to,
+// and collects the pod's and the node's network namespaces either here (on
+// the pod's node, as root), or from elsewhere through the Kubernetes exec
+// API and ssh.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"podlab/netview"
+)
+
+// Defaults: the lesson's customer pod.
+const (
+	DefaultNamespace = "yaobank"
+	DefaultSelector  = "app=customer"
+	DefaultTimeout   = 10 * time.Second
+)
+
+// Options say which cluster and pod to show, and how to reach its node.
+type Options struct {
+	// Kubeconfig is --kubeconfig; empty means $KUBECONFIG, ~/.kube/config,
+	// then the in-cluster configuration.
+	Kubeconfig string
+	// Context is --context; empty means the kubeconfig's current context.
+	Context string
+	// Namespace and Selector pick the pod (defaults yaobank, app=customer);
+	// Pod names it outright.
+	Namespace string
+	Selector  string
+	Pod       string
+	// HostNetns is a named namespace (or a path) standing in for the
+	// node's host namespace; giving it means "collect here, as the node".
+	HostNetns string
+	// SSH is the ssh destination for the node ([user@]host); the node's
+	// name by default, as in the lesson's `ssh node1`.
+	SSH string
+	// SSHConfig is passed to ssh as -F when set.
+	SSHConfig string
+	// RemotePodlab is the podlab command to try on the node ("podlab").
+	RemotePodlab string
+	// Timeout bounds each API request and each ssh or exec round.
+	Timeout time.Duration
+}
+
+func (o *Options) setDefaults() {
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.Selector == "" {
+		o.Selector = DefaultSelector
+	}
+	if o.RemotePodlab == "" {
+		o.RemotePodlab = "podlab"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+}
+
+// Where says where a cluster lab collects from.
+type Where string
+
+const (
+	// OnNode: this machine is the pod's node (or HostNetns stands in for
+	// it) and we are root: netlink in both namespaces.
+	OnNode Where = "node"
+	// OnNodeNoRoot: this machine is the pod's node but we are not root:
+	// the host namespace by netlink, the pod through the exec API.
+	OnNodeNoRoot Where = "node-exec"
+	// Remote: elsewhere (host1): the pod through the exec API, the node
+	// over ssh.
+	Remote Where = "remote"
+)
+
+// Lab is a pod on a real cluster.
+type Lab struct {
+	opts    Options
+	config  *rest.Config
+	client  kubernetes.Interface
+	context string
+	server  string
+	facts   netview.Facts
+	notes   []string
+	where   Where
+	// how says, after a Collect, which way each side was read.
+	how string
+}
+
+// Open reads the kubeconfig, finds the pod and what names its node's
+// routes, and decides where to collect from. Its errors are one line
+// saying what to do.
+func Open(ctx context.Context, opts Options) (*Lab, error) {
+	opts.setDefaults()
+	config, contextName, err := loadConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	config.Timeout = opts.Timeout
+	config.WarningHandler = rest.NoWarnings{}
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
+	}
+	dyn, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
+	}
+	d := &discovery{client: client, dynamic: dyn, server: config.Host, opts: opts}
+	facts, err := d.facts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{
+		opts: opts, config: config, client: client,
+		context: contextName, server: config.Host,
+		facts: facts, notes: d.notes,
+	}
+	l.where = l.decideWhere()
+	return l, nil
+}
+
+// loadConfig applies client-go's usual loading rules.
+func loadConfig(opts Options) (*rest.Config, string, error) {
+	if opts.Kubeconfig != "" {
+		if _, err := os.Stat(opts.Kubeconfig); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, "", oneLine(err, "kubeconfig %s not found: check --kubeconfig", opts.Kubeconfig)
+			}
+			return nil, "", oneLine(err, "cannot read kubeconfig %s: %s", opts.Kubeconfig, firstLine(err.Error()))
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = opts.Kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: opts.Context}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	config, err := cc.ClientConfig()
+	switch {
+	case err == nil:
+	case clientcmd.IsContextNotFound(err) || (opts.Context != "" && strings.Contains(err.Error(), "context was not found")):
+		return nil, "", oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
+	case clientcmd.IsEmptyConfig(err):
+		return nil, "", oneLine(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
+	default:
+		return nil, "", oneLine(err, "the kubeconfig is not usable: %s: check --kubeconfig and --context", firstLine(err.Error()))
+	}
+	name := opts.Context
+	if name == "" {
+		if raw, err := cc.RawConfig(); err == nil {
+			name = raw.CurrentContext
+		}
+	}
+	if name == "" {
+		name = "in-cluster"
+	}
+	return config, name, nil
+}
+
+// decideWhere: HostNetns means "this is the node"; otherwise this machine
+// is the node when its hostname or one of its addresses says so.
+func (l *Lab) decideWhere() Where {
+	onNode := l.opts.HostNetns != "" || l.isThisNode()
+	switch {
+	case onNode && os.Geteuid() == 0:
+		return OnNode
+	case onNode:
+		return OnNodeNoRoot
+	}
+	return Remote
+}
+
+func (l *Lab) isThisNode() bool {
+	if h, err := os.Hostname(); err == nil {
+		short, _, _ := strings.Cut(h, ".")
+		if h == l.facts.Node || short == l.facts.Node {
+			return true
+		}
+	}
+	want := l.nodeIP()
+	if !want.IsValid() {
+		return false
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nodeIP is the pod's node's InternalIP, when known.
+func (l *Lab) nodeIP() netip.Addr {
+	for _, n := range l.facts.Nodes {
+		if n.Name == l.facts.Node {
+			return n.InternalIP
+		}
+	}
+	return netip.Addr{}
+}
+
+// Kind is "cluster".
+func (l *Lab) Kind() string { return "cluster" }
+
+// Facts are what the API server said about the pod and its neighbours.
+func (l *Lab) Facts() netview.Facts { return l.facts }
+
+// Notes are what could not be learned (and why), and choices made.
+func (l *Lab) Notes() []string { return slices.Clone(l.notes) }
+
+// Where says where the lab collects from.
+func (l *Lab) Where() Where { return l.where }
+
+// Describe says, in one line, which pod on which cluster, how it is
+// collected, and what could not be learned.
+func (l *Lab) Describe() string {
+	p := l.facts.Pod
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster %s: %s/%s (%s) on %s; ", l.context, p.Namespace, p.Name, p.IP, l.facts.Node)
+	switch {
+	case l.how != "":
+		b.WriteString(l.how)
+	default:
+		b.WriteString(l.plan())
+	}
+	for _, n := range l.notes {
+		b.WriteString("; ")
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// plan words the collecting path before the first Collect.
+func (l *Lab) plan() string {
+	switch l.where {
+	case OnNode:
+		if l.opts.HostNetns != "" {
+			return fmt.Sprintf("collecting here as root, host namespace %s standing in for %s", l.opts.HostNetns, l.facts.Node)
+		}
+		return fmt.Sprintf("collecting here on %s as root", l.facts.Node)
+	case OnNodeNoRoot:
+		return fmt.Sprintf("on %s without root: host namespace here, pod through the exec API (run with sudo to read the pod's namespace directly)", l.facts.Node)
+	}
+	return fmt.Sprintf("pod through the exec API, host over ssh %s", l.sshTarget())
+}
+
+func (l *Lab) sshTarget() string {
+	if l.opts.SSH != "" {
+		return l.opts.SSH
+	}
+	return l.facts.Node
+}
+
+// Close releases nothing today: every request and ssh session ends with
+// its call.
+func (l *Lab) Close() error { return nil }
