@@ -208,9 +208,9 @@ func TestParseIPJSONReal(t *testing.T) {
 
 func TestParseIPJSONBad(t *testing.T) {
 	cases := []struct {
-		name                      string
+		name                     string
 		addr, link, route, neigh string
-		want                      string
+		want                     string
 	}{
 		{"not json", "Device \"x\" does not exist.", "", "[]", "[]", "ip -j addr: not iproute2 JSON"},
 		{"bad route proto", "[]", "", `[{"dst":"10.0.0.0/8","protocol":"nonsense"}]`, "[]", `unknown protocol "nonsense"`},
