@@ -1,0 +1,414 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+
+	"podlab/netview"
+)
+
+// dumpRetries is how often a dump the kernel marked as interrupted (the
+// tables changed while it ran) is tried again before giving up.
+const dumpRetries = 5
+
+// Collect takes a snapshot of the namespace ref points to. It only reads:
+// nothing in the namespace is changed (but see nsidMap about the kernel).
+func Collect(ctx context.Context, ref NSRef) (*netview.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ns, err := openNS(ref)
+	if err != nil {
+		return nil, err
+	}
+	defer ns.Close()
+	var snap *netview.Snapshot
+	err = inNS(ns, func() error {
+		var err error
+		snap, err = collectHere(ctx, ns)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// collectHere runs on a thread inside ns.
+func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, wrapNS(ns, "opening netlink", err)
+	}
+	defer h.Close()
+
+	snap := &netview.Snapshot{TakenAt: time.Now().UTC()}
+	snap.NS = netview.Namespace{Name: ns.ref.Name, Path: ns.ref.Path, Pid: ns.ref.Pid, Inode: ns.inode}
+
+	links, err := retry(ctx, dumpLinks)
+	if err != nil {
+		return nil, wrapNS(ns, "listing links", err)
+	}
+	snap.Links = links
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Index] = l.Name
+	}
+
+	addrs, err := retry(ctx, func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_ALL) })
+	if err != nil {
+		return nil, wrapNS(ns, "listing addresses", err)
+	}
+	for _, a := range addrs {
+		x, err := convAddr(a, names)
+		if err != nil {
+			return nil, wrapNS(ns, "reading an address", err)
+		}
+		snap.Addrs = append(snap.Addrs, x)
+	}
+
+	routes, err := retry(ctx, func() ([]netlink.Route, error) {
+		// Table unspec with the table filter is every table, as
+		// `ip route show table all` lists them (cloned routes left out).
+		return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return nil, wrapNS(ns, "listing routes", err)
+	}
+	for _, r := range routes {
+		x, err := convRoute(r, names)
+		if err != nil {
+			return nil, wrapNS(ns, "reading a route", err)
+		}
+		snap.Routes = append(snap.Routes, x)
+	}
+
+	neighs, err := retry(ctx, func() ([]netlink.Neigh, error) { return h.NeighList(0, unix.AF_UNSPEC) })
+	if err != nil {
+		return nil, wrapNS(ns, "listing neighbours", err)
+	}
+	for _, n := range neighs {
+		if x, ok := convNeigh(n, names); ok {
+			snap.Neighs = append(snap.Neighs, x)
+		}
+	}
+
+	for i := range snap.Links {
+		snap.Links[i].Sysctls = linkSysctls(snap.Links[i].Name)
+	}
+	if v, ok := readSysctl("ipv4/ip_forward"); ok {
+		snap.Sysctls = map[string]int{netview.SysctlIPForward: v}
+	}
+
+	ids, self := nsidMap(h, ns)
+	snap.NS.NSIDs = ids
+	if snap.NS.Name == "" {
+		snap.NS.Name = self
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func wrapNS(ns *nsFile, what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("network namespace %q: %s: %w", ns.ref.String(), what, err)
+}
+
+// retry runs a dump again while the kernel reports it interrupted.
+func retry[T any](ctx context.Context, dump func() ([]T, error)) ([]T, error) {
+	var err error
+	for range dumpRetries {
+		if e := ctx.Err(); e != nil {
+			return nil, e
+		}
+		var out []T
+		out, err = dump()
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("the kernel kept interrupting the dump (tables changing fast), tried %d times: %w", dumpRetries, err)
+}
+
+// dumpLinks lists links with a raw RTM_GETLINK dump: the netlink
+// package's Link leaves out the qdisc, broadcast address and ARPHRD type
+// that `ip link` shows. The socket is created on the calling thread, so
+// in the thread's namespace.
+func dumpLinks() ([]netview.Link, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]netview.Link, 0, len(msgs))
+	upByIndex := map[int]bool{}
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfInfomsg {
+			continue
+		}
+		ifi := nl.DeserializeIfInfomsg(m)
+		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
+		if err != nil {
+			return nil, fmt.Errorf("parsing link %d: %w", ifi.Index, err)
+		}
+		l := netview.Link{Index: int(ifi.Index), LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifi.Type)}
+		var addr, brd []byte
+		for _, a := range attrs {
+			v := a.Value
+			switch a.Attr.Type {
+			case unix.IFLA_IFNAME:
+				l.Name = cString(v)
+			case unix.IFLA_MTU:
+				l.MTU = int(native32(v))
+			case unix.IFLA_TXQLEN:
+				l.TxQLen = int(native32(v))
+			case unix.IFLA_QDISC:
+				l.Qdisc = cString(v)
+			case unix.IFLA_OPERSTATE:
+				if len(v) > 0 {
+					l.OperState = operStateName(v[0])
+				}
+			case unix.IFLA_GROUP:
+				l.Group = groupName(native32(v))
+			case unix.IFLA_ADDRESS:
+				addr = v
+			case unix.IFLA_BROADCAST:
+				brd = v
+			case unix.IFLA_LINK:
+				l.ParentIndex = int(native32(v))
+			case unix.IFLA_LINK_NETNSID:
+				l.LinkNetNSID = int(int32(native32(v)))
+			case unix.IFLA_MASTER:
+				l.MasterIndex = int(native32(v))
+			case unix.IFLA_LINKINFO:
+				l.Kind = linkKind(v)
+			}
+		}
+		// ip prints @ifN only for a parent other than the link itself.
+		if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
+			l.ParentIndex = 0
+		}
+		l.MAC = hwAddr(addr, ifi.Type)
+		l.Broadcast = hwAddr(brd, ifi.Type)
+		l.Flags = linkFlagNames(ifi.Flags, false)
+		upByIndex[l.Index] = ifi.Flags&unix.IFF_UP != 0
+		links = append(links, l)
+	}
+	for i := range links {
+		if m := links[i].MasterIndex; m != 0 {
+			if up, ok := upByIndex[m]; ok && !up {
+				links[i].Flags = append(links[i].Flags, "M-DOWN")
+			}
+		}
+	}
+	slices.SortFunc(links, func(a, b netview.Link) int { return a.Index - b.Index })
+	return links, nil
+}
+
+func native32(b []byte) uint32 {
+	if len(b) < 4 {
+		return 0
+	}
+	return nl.NativeEndian().Uint32(b)
+}
+
+func linkKind(info []byte) string {
+	attrs, err := nl.ParseRouteAttr(info)
+	if err != nil {
+		return ""
+	}
+	for _, a := range attrs {
+		if a.Attr.Type == unix.IFLA_INFO_KIND {
+			return cString(a.Value)
+		}
+	}
+	return ""
+}
+
+func convAddr(a netlink.Addr, names map[int]string) (netview.Addr, error) {
+	p, err := ipNetToPrefix(a.IPNet)
+	if err != nil {
+		return netview.Addr{}, err
+	}
+	x := netview.Addr{
+		Index:        a.LinkIndex,
+		Dev:          names[a.LinkIndex],
+		Prefix:       p,
+		Broadcast:    ipToAddr(a.Broadcast),
+		Scope:        scopeName(uint8(a.Scope), false),
+		Label:        a.Label,
+		Flags:        addrFlagNames(a.Flags, p.Addr().Is6()),
+		ValidLft:     uint32(a.ValidLft),
+		PreferredLft: uint32(a.PreferedLft),
+	}
+	if a.Peer != nil {
+		if x.Peer, err = ipNetToPrefix(a.Peer); err != nil {
+			return netview.Addr{}, err
+		}
+	}
+	return x, nil
+}
+
+func convRoute(r netlink.Route, names map[int]string) (netview.Route, error) {
+	x := netview.Route{
+		Family:   4,
+		Table:    r.Table,
+		Type:     routeTypeName(r.Type),
+		Gw:       ipToAddr(r.Gw),
+		DevIndex: r.LinkIndex,
+		Scope:    scopeName(uint8(r.Scope), true),
+		Protocol: int(r.Protocol),
+		Src:      ipToAddr(r.Src),
+		Metric:   r.Priority,
+		Flags:    routeFlagNames(r.Flags),
+	}
+	if r.Family == unix.AF_INET6 {
+		x.Family = 6
+	}
+	// A multipath route: podlab's model has one next hop; keep the first.
+	if x.DevIndex == 0 && len(r.MultiPath) > 0 {
+		nh := r.MultiPath[0]
+		x.DevIndex = nh.LinkIndex
+		x.Gw = ipToAddr(nh.Gw)
+		x.Flags = routeFlagNames(r.Flags | nh.Flags)
+	}
+	x.Dev = names[x.DevIndex]
+	if r.Dst == nil {
+		if x.Family == 6 {
+			x.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		} else {
+			x.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		}
+	} else {
+		p, err := ipNetToPrefix(r.Dst)
+		if err != nil {
+			return netview.Route{}, err
+		}
+		x.Dst = p
+	}
+	return x, nil
+}
+
+// convNeigh keeps what `ip neigh show` shows: not the NOARP and NONE
+// entries (loopback, multicast), unless they are proxy or externally
+// learned ones.
+func convNeigh(n netlink.Neigh, names map[int]string) (netview.Neigh, bool) {
+	shown := n.State&(0xff&^unix.NUD_NOARP) != 0 || n.Flags&(unix.NTF_PROXY|unix.NTF_EXT_LEARNED) != 0
+	if !shown || n.IP == nil {
+		return netview.Neigh{}, false
+	}
+	x := netview.Neigh{
+		Index: n.LinkIndex,
+		Dev:   names[n.LinkIndex],
+		IP:    ipToAddr(n.IP),
+		State: neighStateNames(n.State),
+		Flags: neighFlagNames(n.Flags),
+	}
+	if len(n.HardwareAddr) > 0 {
+		x.MAC = n.HardwareAddr.String()
+	}
+	return x, true
+}
+
+// linkSysctls reads the interface settings that explain Calico from
+// /proc/sys, which shows the namespace of the reading thread (this one).
+func linkSysctls(dev string) map[string]int {
+	if dev == "" || strings.ContainsAny(dev, "/") || dev == "." || dev == ".." {
+		return nil
+	}
+	out := map[string]int{}
+	for key, path := range map[string]string{
+		netview.SysctlProxyARP:      "ipv4/conf/" + dev + "/proxy_arp",
+		netview.SysctlProxyDelay:    "ipv4/neigh/" + dev + "/proxy_delay",
+		netview.SysctlForwarding:    "ipv4/conf/" + dev + "/forwarding",
+		netview.SysctlRouteLocalnet: "ipv4/conf/" + dev + "/route_localnet",
+		netview.SysctlRPFilter:      "ipv4/conf/" + dev + "/rp_filter",
+		netview.SysctlAcceptRA:      "ipv6/conf/" + dev + "/accept_ra",
+	} {
+		// A link that went away since the dump, or IPv6 disabled,
+		// simply has no value.
+		if v, ok := readSysctl(path); ok {
+			out[key] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func readSysctl(rel string) (int, bool) {
+	b, err := os.ReadFile("/proc/sys/net/" + rel)
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// nsidMap asks this namespace which id it gives each named namespace under
+// /run/netns (RTM_GETNSID, the query `ip netns list` makes). The query
+// itself does not allocate ids; ids exist because the kernel gave them
+// when a veth peer moved there or when a link dump reported a peer's
+// link-netnsid. It also returns this namespace's own name, if it has one.
+func nsidMap(h *netlink.Handle, ns *nsFile) (map[int]string, string) {
+	entries, err := os.ReadDir(NetnsDir)
+	if err != nil {
+		return nil, ""
+	}
+	ids := map[int]string{}
+	self := ""
+	for _, e := range entries {
+		f, err := os.Open(filepath.Join(NetnsDir, e.Name()))
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &st) != nil {
+			f.Close()
+			continue
+		}
+		if st.Dev == ns.dev && st.Ino == ns.inode {
+			if self == "" {
+				self = e.Name()
+			}
+			f.Close()
+			continue
+		}
+		id, err := h.GetNetNsIdByFd(int(f.Fd()))
+		f.Close()
+		if err != nil || id < 0 {
+			continue
+		}
+		if _, dup := ids[id]; !dup {
+			ids[id] = e.Name()
+		}
+	}
+	if len(ids) == 0 {
+		ids = nil
+	}
+	return ids, self
+}

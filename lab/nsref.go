@@ -1,0 +1,166 @@
+// Package lab is where podlab's data comes from: a netlink collector that
+// reads any network namespace without entering it on a long-lived thread,
+// and the simple labs built on it (named namespaces, recordings).
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// NetnsDir is where `ip netns` (and Calico's CNI plugin, as cni-<uuid>)
+// mounts named network namespaces.
+const NetnsDir = "/run/netns"
+
+// NSRef names a network namespace: by Name under /run/netns, by Path, or
+// by the Pid of a process in it. The zero value is the namespace podlab
+// itself runs in.
+type NSRef struct {
+	Name string `json:"name,omitempty"`
+	Path string `json:"path,omitempty"`
+	Pid  int    `json:"pid,omitempty"`
+}
+
+// Errors callers can test for with errors.Is.
+var (
+	// ErrNamespaceGone: the namespace does not exist (any more).
+	ErrNamespaceGone = errors.New("network namespace is gone")
+	// ErrNeedRoot: reading another namespace needs root.
+	ErrNeedRoot = errors.New("podlab needs root to read live network namespaces")
+)
+
+// IsZero reports whether r is the current namespace.
+func (r NSRef) IsZero() bool { return r == NSRef{} }
+
+// file is the namespace file the ref points to.
+func (r NSRef) file() string {
+	switch {
+	case r.Name != "":
+		return filepath.Join(NetnsDir, r.Name)
+	case r.Path != "":
+		return r.Path
+	case r.Pid != 0:
+		return fmt.Sprintf("/proc/%d/ns/net", r.Pid)
+	}
+	return "/proc/self/ns/net"
+}
+
+// String is how podlab names the namespace in messages.
+func (r NSRef) String() string {
+	switch {
+	case r.Name != "":
+		return r.Name
+	case r.Path != "":
+		return r.Path
+	case r.Pid != 0:
+		return "pid:" + strconv.Itoa(r.Pid)
+	}
+	return "current"
+}
+
+// ParseNSRef reads the command-line form of a ref: "" or "current" for
+// podlab's own namespace, "pid:N" (or a bare number) for a process, a
+// path containing '/', or else a name under /run/netns.
+func ParseNSRef(s string) (NSRef, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" || s == "current":
+		return NSRef{}, nil
+	case strings.HasPrefix(s, "pid:") || isDigits(s):
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "pid:"))
+		if err != nil || n <= 0 {
+			return NSRef{}, fmt.Errorf("bad namespace %q: write pid:N with a process id", s)
+		}
+		return NSRef{Pid: n}, nil
+	case strings.Contains(s, "/"):
+		return NSRef{Path: s}, nil
+	}
+	return NSRef{Name: s}, nil
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// nsFile is an open namespace file and its identity.
+type nsFile struct {
+	ref   NSRef
+	f     *os.File
+	dev   uint64
+	inode uint64
+}
+
+func (n *nsFile) fd() int      { return int(n.f.Fd()) }
+func (n *nsFile) Close() error { return n.f.Close() }
+
+// openNS opens and checks the namespace a ref points to. Holding the file
+// keeps the namespace alive, so a collection that has started finishes
+// even if the namespace is deleted meanwhile.
+func openNS(r NSRef) (*nsFile, error) {
+	if r.Name != "" && (strings.Contains(r.Name, "/") || r.Name == "." || r.Name == "..") {
+		return nil, fmt.Errorf("bad namespace name %q: a name under %s has no '/'", r.Name, NetnsDir)
+	}
+	if r.Pid < 0 {
+		return nil, fmt.Errorf("bad namespace pid %d", r.Pid)
+	}
+	p := r.file()
+	f, err := os.Open(p)
+	if err != nil {
+		switch {
+		case errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH):
+			return nil, &goneError{r, err}
+		case errors.Is(err, os.ErrPermission):
+			return nil, needRoot(r, err)
+		}
+		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
+	}
+	if uint32(sfs.Type) != unix.NSFS_MAGIC {
+		f.Close()
+		// What `ip netns del` leaves behind when something else still
+		// holds the mount point, or a path to an ordinary file.
+		return nil, &goneError{r, fmt.Errorf("%s is not a namespace file", p)}
+	}
+	t, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
+	if err == nil && t != unix.CLONE_NEWNET {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a network namespace (wrong kind of namespace)", p)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
+	}
+	return &nsFile{ref: r, f: f, dev: st.Dev, inode: st.Ino}, nil
+}
+
+func needRoot(r NSRef, err error) error {
+	return fmt.Errorf("%w (namespace %q: %v): run podlab with sudo, or use the built-in recording (--lab replay)", ErrNeedRoot, r.String(), err)
+}
+
+// goneError says which namespace is gone and why podlab thinks so.
+type goneError struct {
+	ref NSRef
+	err error
+}
+
+func (e *goneError) Error() string {
+	return fmt.Sprintf("network namespace %q is gone: %v", e.ref.String(), e.err)
+}
+func (e *goneError) Unwrap() error        { return e.err }
+func (e *goneError) Is(target error) bool { return target == ErrNamespaceGone }
