@@ -48,7 +48,7 @@ type renderCtx struct {
 	vethTag  Tag
 	gateway  netip.Addr
 	podIPs   []netip.Addr
-	classes  map[string]Class
+	classes  map[routeKey]Class
 	neighMAC string
 }
 
@@ -74,33 +74,57 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 			}
 		}
 	}
-	c.classes = make(map[string]Class, len(a.Routes))
+	c.classes = make(map[routeKey]Class, len(a.Routes))
 	for i := range a.Routes {
 		if a.Routes[i].Side == side {
-			c.classes[ipRouteText(&a.Routes[i].Route)] = a.Routes[i].Class
+			c.classes[keyOf(&a.Routes[i].Route)] = a.Routes[i].Class
 		}
 	}
 	return c
+}
+
+// routeKey identifies a route within a snapshot, to find its class.
+type routeKey struct {
+	table, metric, proto int
+	typ, dev             string
+	dst                  netip.Prefix
+	gw                   netip.Addr
+}
+
+func keyOf(r *Route) routeKey {
+	return routeKey{table: r.Table, metric: r.Metric, proto: r.Protocol, typ: routeType(r), dev: r.Dev, dst: routeDst(r), gw: r.Gw}
 }
 
 // lineBuilder appends spans, merging neighbours with the same tag.
 type lineBuilder struct {
 	key   string
 	spans []Span
+	buf   []byte // text of the span being built
+	tag   Tag
 }
 
 func (b *lineBuilder) add(text string, tag Tag) {
 	if text == "" {
 		return
 	}
-	if n := len(b.spans); n > 0 && b.spans[n-1].Tag == tag {
-		b.spans[n-1].Text += text
-		return
+	if tag != b.tag && len(b.buf) > 0 {
+		b.flush()
 	}
-	b.spans = append(b.spans, Span{Text: text, Tag: tag})
+	b.tag = tag
+	b.buf = append(b.buf, text...)
 }
 
-func (b *lineBuilder) line() Line { return Line{Key: b.key, Spans: b.spans} }
+func (b *lineBuilder) flush() {
+	b.spans = append(b.spans, Span{Text: string(b.buf), Tag: b.tag})
+	b.buf = b.buf[:0]
+}
+
+func (b *lineBuilder) line() Line {
+	if len(b.buf) > 0 {
+		b.flush()
+	}
+	return Line{Key: b.key, Spans: b.spans}
+}
 
 func (c *renderCtx) semantic(t Tag) Tag {
 	if c.a == nil {
@@ -293,7 +317,7 @@ func (c *renderCtx) routeLine(r *Route) Line {
 	b := lineBuilder{key: "route:" + dstText(r)}
 	tag := TagNone
 	if c.a != nil {
-		if cl, ok := c.classes[ipRouteText(r)]; ok {
+		if cl, ok := c.classes[keyOf(r)]; ok {
 			tag = RouteTag(cl)
 		}
 	}
