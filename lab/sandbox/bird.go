@@ -20,13 +20,16 @@ import (
 // errNoBird is returned, before anything is created, when BIRD 2 is missing.
 var errNoBird = errors.New("bird2 is not installed: apt-get install bird2 (or pass --static-routes for routes marked proto bird without BGP)")
 
+// birdPaths are tried when bird is not on PATH (sudo and cron may leave
+// /usr/sbin off it).
+var birdPaths = []string{"/usr/sbin/bird", "/usr/local/sbin/bird"}
+
 // findBird returns the BIRD 2 daemon's path.
 func findBird() (string, error) {
 	if p, err := exec.LookPath("bird"); err == nil {
 		return p, nil
 	}
-	// sudo and cron may leave /usr/sbin off PATH.
-	for _, p := range []string{"/usr/sbin/bird", "/usr/local/sbin/bird"} {
+	for _, p := range birdPaths {
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}

@@ -1,0 +1,72 @@
+package sandbox
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCommand(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		out     string // in stdout
+		errText string // in stderr, which must then be one line
+	}{
+		{"no args", nil, 2, "", "usage: podlab sandbox"},
+		{"help", []string{"-h"}, 0, "usage: podlab sandbox up|down|status", ""},
+		{"up help", []string{"up", "-h"}, 0, "", "-static-routes"},
+		{"unknown", []string{"sideways"}, 2, "", `unknown command "sideways"`},
+		{"bad flag", []string{"up", "--colour"}, 2, "", "flag provided but not defined"},
+		{"extra arg", []string{"down", "now"}, 2, "", `unexpected argument "now"`},
+		{"ipip", []string{"up", "--mode", "ipip", "--state-dir", dir}, 1, "", "podlab sandbox up: this kernel has no IPIP support"},
+		{"bad mode", []string{"up", "--mode", "x", "--state-dir", dir}, 1, "", `unknown mode "x"`},
+		{"status nothing", []string{"status", "--prefix", "ptnone", "--state-dir", dir}, 0, "sandbox ptnone is not up", ""},
+		{"down nothing", []string{"down", "--prefix", "ptnone", "--state-dir", dir}, 0, "sandbox ptnone is down", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "ipip" && kernelHasIPIP() {
+				t.Skip("this kernel has IPIP")
+			}
+			var out, errb bytes.Buffer
+			code := Command(tt.args, &out, &errb)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			if !strings.Contains(out.String(), tt.out) {
+				t.Errorf("stdout %q lacks %q", out.String(), tt.out)
+			}
+			if !strings.Contains(errb.String(), tt.errText) {
+				t.Errorf("stderr %q lacks %q", errb.String(), tt.errText)
+			}
+			if tt.code == 1 && strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+				t.Errorf("error is not one line: %q", errb.String())
+			}
+		})
+	}
+}
+
+func TestCommandUpStatusDown(t *testing.T) {
+	requireSandbox(t, true)
+	o := testOptions(t, "")
+	args := []string{"--prefix", o.Prefix, "--state-dir", o.StateDir}
+	t.Cleanup(func() { Command(append([]string{"down"}, args...), &bytes.Buffer{}, &bytes.Buffer{}) })
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"up"}, args...), "BGP converged in"},
+		{append([]string{"up"}, args...), "is already up"},
+		{append([]string{"status"}, args...), "caliea2aa288365"},
+		{append([]string{"down"}, args...), "is down"},
+		{append([]string{"status"}, args...), "is not up"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Command(step.args, &out, &errb); code != 0 || !strings.Contains(out.String(), step.want) {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want %q", step.args, code, out.String(), errb.String(), step.want)
+		}
+	}
+}
