@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"syscall"
 )
 
@@ -12,4 +13,9 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+func runIP(args ...string) (string, error) {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	return string(out), err
 }

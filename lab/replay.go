@@ -1,0 +1,83 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"podlab/netview"
+)
+
+// Replay is the lab of a recording: what `podlab record` wrote, or the
+// recording built into podlab.
+type Replay struct {
+	name string
+	rec  *netview.Recording
+}
+
+// OpenReplay reads the recording file at path.
+func OpenReplay(path string) (*Replay, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("recording %q not found: give the path of a file written by `podlab record`, or leave --lab out for the built-in recording", path)
+		}
+		return nil, fmt.Errorf("recording %q cannot be read: %w", path, err)
+	}
+	defer f.Close()
+	return NewReplay(path, f)
+}
+
+// NewReplay reads a recording from r; name says where it came from.
+func NewReplay(name string, r io.Reader) (*Replay, error) {
+	rec, err := netview.ReadRecording(r)
+	if err != nil {
+		return nil, fmt.Errorf("recording %q: %w", name, err)
+	}
+	return &Replay{name: name, rec: rec}, nil
+}
+
+// Kind is "recording".
+func (r *Replay) Kind() string { return "recording" }
+
+// Describe says what was recorded, where and when.
+func (r *Replay) Describe() string {
+	d := fmt.Sprintf("recording %s", r.name)
+	if r.rec.Lab != "" {
+		d += " of a " + r.rec.Lab + " lab"
+	}
+	if !r.rec.RecordedAt.IsZero() {
+		d += ", taken " + r.rec.RecordedAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if r.rec.Note != "" {
+		d += " (" + r.rec.Note + ")"
+	}
+	return d
+}
+
+// Recording is the recording itself.
+func (r *Replay) Recording() *netview.Recording { return r.rec }
+
+// Collect returns the recorded pair: a fresh copy each time, so that a
+// caller may change it freely.
+func (r *Replay) Collect(ctx context.Context) (*netview.Pair, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(&r.rec.Pair); err != nil {
+		return nil, err
+	}
+	var p netview.Pair
+	if err := json.Unmarshal(buf.Bytes(), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Close does nothing: a recording holds nothing open.
+func (r *Replay) Close() error { return nil }
