@@ -2,10 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -94,57 +90,6 @@ func assertGone(t *testing.T, o Options, st *State) {
 	}
 }
 
-// ping sends ICMP echoes from inside namespace ns to dst and waits for a
-// reply; the sandbox has no ping binary to rely on.
-func ping(ns string, dst netip.Addr) error {
-	return inNS(ns, func() error {
-		c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		id := uint16(os.Getpid())
-		var last error
-		for seq := uint16(1); seq <= 5; seq++ {
-			msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq), 'p', 'o', 'd', 'l', 'a', 'b'}
-			binary.BigEndian.PutUint16(msg[2:], icmpChecksum(msg))
-			if _, err := c.WriteTo(msg, &net.IPAddr{IP: dst.AsSlice()}); err != nil {
-				last = err
-				continue
-			}
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			buf := make([]byte, 1500)
-			for {
-				n, from, err := c.ReadFrom(buf)
-				if err != nil {
-					last = err
-					break
-				}
-				ip, _ := netip.AddrFromSlice(from.(*net.IPAddr).IP)
-				if n >= 8 && buf[0] == 0 && ip.Unmap() == dst &&
-					binary.BigEndian.Uint16(buf[4:]) == id && binary.BigEndian.Uint16(buf[6:]) == seq {
-					return nil
-				}
-			}
-		}
-		return fmt.Errorf("no echo reply from %s in %s: %v", dst, ns, last)
-	})
-}
-
-func icmpChecksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
-}
-
 // nsHandleT opens a netlink handle in a namespace for the test.
 func nsHandleT(t *testing.T, ns string) *netlink.Handle {
 	t.Helper()
@@ -186,8 +131,6 @@ func findRoute(t *testing.T, h *netlink.Handle, dst string, proto int) (netlink.
 	}
 	return netlink.Route{}, false
 }
-
-var errStop = errors.New("stop")
 
 func fileExists(p string) bool {
 	_, err := os.Stat(p)

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"podlab/lab"
 	"podlab/netview"
 )
 
@@ -93,6 +94,23 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 		f.Blocks = append(f.Blocks, netview.Block{CIDR: n.Block, Node: n.Name})
 	}
 	return f
+}
+
+// Collect snapshots the pod's namespace and its node's, with the facts.
+func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
+	p := l.pod()
+	if p == nil {
+		return nil, fmt.Errorf("sandbox %q has no pod %s/%s", l.st.Prefix, l.Namespace, l.Pod)
+	}
+	pod, err := lab.Collect(ctx, lab.NSRef{Name: p.NS})
+	if err != nil {
+		return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
+	}
+	host, err := lab.Collect(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)})
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", p.Node, err)
+	}
+	return &netview.Pair{Pod: *pod, Host: *host, Facts: l.Facts()}, nil
 }
 
 // Route is the kernel's own answer, in the pod's node's namespace, for

@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"podlab/internal/netnstest"
 	"podlab/netview"
 )
 
@@ -87,6 +88,7 @@ func TestUpLessonClaims(t *testing.T) {
 			if err != nil || got.Dev != "caliea2aa288365" {
 				t.Errorf("Route(198.19.22.132) = %+v, %v; want dev caliea2aa288365", got, err)
 			}
+			checkAnalysis(t, lab, tt.mode)
 			if err := lab.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -97,9 +99,7 @@ func TestUpLessonClaims(t *testing.T) {
 			// Pods on different nodes reach each other, only through our
 			// namespaces.
 			for _, dst := range []string{"198.19.21.65", "198.19.21.1"} {
-				if err := ping(podNS, netip.MustParseAddr(dst)); err != nil {
-					t.Errorf("customer → %s: %v", dst, err)
-				}
+				netnstest.Ping(t, podNS, netip.MustParseAddr(dst))
 			}
 
 			// Up again is a no-op.
@@ -308,9 +308,7 @@ func TestStaticRoutes(t *testing.T) {
 			t.Errorf("node1 lacks %s proto bird", dst)
 		}
 	}
-	if err := ping(st.PodNS(CustomerNamespace, CustomerPod), borrowedPod.ip); err != nil {
-		t.Error(err)
-	}
+	netnstest.Ping(t, st.PodNS(CustomerNamespace, CustomerPod), borrowedPod.ip)
 }
 
 func TestBorrowed(t *testing.T) {
@@ -325,9 +323,7 @@ func TestBorrowed(t *testing.T) {
 			t.Errorf("%s has no 198.19.22.140 via 198.19.0.3 proto bird learned over BGP (got %v)", node, r)
 		}
 	}
-	if err := ping(st.PodNS(CustomerNamespace, CustomerPod), borrowedPod.ip); err != nil {
-		t.Error(err)
-	}
+	netnstest.Ping(t, st.PodNS(CustomerNamespace, CustomerPod), borrowedPod.ip)
 }
 
 func TestDownWithNothingUp(t *testing.T) {
@@ -466,3 +462,78 @@ func TestDeletePod(t *testing.T) {
 		t.Errorf("Status after DeletePod: %v %v", err, now.Problems)
 	}
 }
+
+// checkAnalysis: the collector's snapshots of the sandbox, analysed, say
+// what the lesson says.
+func checkAnalysis(t *testing.T, l *Lab, mode string) {
+	t.Helper()
+	pair, err := l.Collect(context.Background())
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	a := netview.Analyze(pair)
+	v := a.Veth
+	if !v.Agree || v.PodIf != "eth0" || v.PodIndex != 3 || v.PodPeerIndex != 9 ||
+		v.HostIf != "caliea2aa288365" || v.HostIndex != 9 || v.HostPeerIndex != 3 ||
+		v.HostLinkNetns != l.State().PodNS(CustomerNamespace, CustomerPod) {
+		t.Errorf("veth pair: %+v", v)
+	}
+	if a.ExpectedHostIf != "caliea2aa288365" {
+		t.Errorf("expected host if %q", a.ExpectedHostIf)
+	}
+	g := a.Gateway
+	if !g.DefaultRoute || !g.LinkRoute || !g.HostProxyARP || g.HostMAC != "ee:ee:ee:ee:ee:ee" {
+		t.Errorf("gateway: %+v", g)
+	}
+	if len(a.Problems) > 0 {
+		t.Errorf("problems: %q", a.Problems)
+	}
+	classes := map[netview.Class][]string{}
+	for _, rc := range a.Routes {
+		if rc.Route.Family == 6 {
+			continue // the lesson reads `ip route`, IPv4 only
+		}
+		classes[rc.Class] = append(classes[rc.Class], rc.Dst+" "+rc.Peer)
+	}
+	want := map[netview.Class][]string{
+		netview.ClassPodDefault:          {"default "},
+		netview.ClassPodGateway:          {"169.254.1.1 "},
+		netview.ClassRemoteBlock:         {"198.19.21.0/26 control", "198.19.21.64/26 node2"},
+		netview.ClassLocalBlockBlackhole: {"198.19.22.128/26 "},
+		netview.ClassDefault:             {"default "},
+		netview.ClassConnected:           {"198.19.0.0/20 "},
+	}
+	for c, w := range want {
+		got := slices.Clone(classes[c])
+		slices.Sort(got)
+		if !slices.Equal(got, w) {
+			t.Errorf("%s routes %q, want %q", c, got, w)
+		}
+	}
+	if n := len(classes[netview.ClassLocalPod]); n != 5 {
+		t.Errorf("%d local-pod routes, want 5: %q", n, classes[netview.ClassLocalPod])
+	}
+	for _, rc := range a.Routes {
+		if rc.Class == netview.ClassRemoteBlock && rc.Route.Family == 4 {
+			wantProto := "bird"
+			if mode == "vxlan" {
+				wantProto = "80"
+			}
+			if rc.Proto != wantProto {
+				t.Errorf("%s proto %q, want %q", rc.Dst, rc.Proto, wantProto)
+			}
+		}
+	}
+	if r, ok := netview.Lookup(&pair.Host, netip.MustParseAddr("198.19.22.150")); !ok || r.Type != "blackhole" {
+		t.Errorf("Lookup(198.19.22.150) = %+v", r)
+	}
+}
+
+// Lab has the methods every podlab lab has (TEAM.md).
+var _ interface {
+	Kind() string
+	Describe() string
+	Collect(context.Context) (*netview.Pair, error)
+	Route(context.Context, netip.Addr) (netview.Route, error)
+	Close() error
+} = (*Lab)(nil)
