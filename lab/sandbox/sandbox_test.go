@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -537,3 +538,56 @@ var _ interface {
 	Route(context.Context, netip.Addr) (netview.Route, error)
 	Close() error
 } = (*Lab)(nil)
+
+// TestConvergeTimeout: when BGP does not converge in time, Up says what
+// is missing, shows BIRD's log, and leaves nothing behind.
+func TestConvergeTimeout(t *testing.T) {
+	requireSandbox(t, true)
+	o := testOptions(t, "bgp")
+	saved := convergeTimeout
+	convergeTimeout = 10 * time.Millisecond // below BIRD's 2 s connect delay
+	t.Cleanup(func() { convergeTimeout = saved })
+	var st *State
+	stepHook = func(step string) error {
+		if step == "bird" {
+			st, _ = readState(o)
+		}
+		return nil
+	}
+	t.Cleanup(func() { stepHook = nil })
+	_, err := Up(context.Background(), o)
+	if err == nil {
+		Down(context.Background(), o)
+		t.Fatal("Up converged in 10ms")
+	}
+	t.Logf("Up: %v", err)
+	for _, want := range []string{"BGP did not converge within 10ms", "lacks 198.19.", "bird log", "<INFO> Started"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if st == nil {
+		t.Fatal("no state recorded at the bird step")
+	}
+	assertGone(t, o, st)
+}
+
+// TestOpenBuildsAndCloses: a Lab that built the sandbox removes it on
+// Close, unless Keep.
+func TestOpenBuildsAndCloses(t *testing.T) {
+	requireSandbox(t, true)
+	o := testOptions(t, "bgp")
+	t.Cleanup(func() { Down(context.Background(), o) })
+	l, err := Open(context.Background(), o, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := l.State()
+	if l.Kind() != "sandbox" || !strings.Contains(l.Describe(), "customer-574bd6cc75-2blnv on node1") {
+		t.Errorf("Kind %q, Describe %q", l.Kind(), l.Describe())
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, o, st)
+}
