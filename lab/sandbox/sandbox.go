@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -1079,6 +1078,3 @@ func (b *builder) converge(ctx context.Context) error {
 		}
 	}
 }
-
-// nsHandle opens a named namespace; the caller closes it.
-func nsHandle(name string) (netns.NsHandle, error) { return netns.GetFromPath(nsPath(name)) }
