@@ -60,9 +60,11 @@ type jsonAddr struct {
 	rawBooleans map[string]bool
 }
 
-// addrFlags are the address flags ip prints as JSON booleans.
+// addrFlags are the address flags ip prints as JSON booleans, in the
+// kernel's bit order (the netlink collector's); "permanent" stands where
+// ip prints "dynamic" for its absence.
 var addrFlags = []string{"secondary", "temporary", "nodad", "optimistic", "dadfailed",
-	"home", "deprecated", "tentative", "dynamic", "noprefixroute", "autojoin", "stable-privacy"}
+	"home", "deprecated", "tentative", "permanent", "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy"}
 
 func (a *jsonAddr) UnmarshalJSON(b []byte) error {
 	type plain jsonAddr
@@ -247,14 +249,11 @@ func convertAddr(jl jsonLink, ja jsonAddr) (netview.Addr, error) {
 		}
 	}
 	for _, f := range addrFlags {
-		if ja.rawBooleans[f] {
+		// ip marks the addresses that are not permanent as "dynamic"; the
+		// kernel's flag is the other way round.
+		if f == "permanent" && !ja.rawBooleans["dynamic"] || ja.rawBooleans[f] {
 			a.Flags = append(a.Flags, f)
 		}
-	}
-	// ip marks the addresses that are not permanent as "dynamic"; the
-	// kernel's flag is the other way round.
-	if !ja.rawBooleans["dynamic"] {
-		a.Flags = append([]string{"permanent"}, a.Flags...)
 	}
 	return a, nil
 }
@@ -269,7 +268,7 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 		Table:  netview.TableMain,
 		Type:   "unicast",
 		Dev:    jr.Dev, DevIndex: byName[jr.Dev],
-		Scope:    "global",
+		Scope:    "universe", // as the netlink collector names scope 0 for routes
 		Protocol: netview.ProtoBoot, // ip leaves out proto boot unless -d
 		Metric:   jr.Metric,
 		Flags:    jr.Flags,
@@ -285,8 +284,8 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 	}
 	if jr.Scope != "" {
 		r.Scope = jr.Scope
-		if r.Scope == "universe" {
-			r.Scope = "global"
+		if r.Scope == "global" {
+			r.Scope = "universe"
 		}
 	}
 	if jr.Protocol != "" {

@@ -130,12 +130,12 @@ func TestParseIPJSONReal(t *testing.T) {
 			metric   int
 			flag     string
 		}{
-			{pod, "0.0.0.0/0", "unicast", "eth0", "169.254.1.1", "global", netview.ProtoBoot, 0, ""},
+			{pod, "0.0.0.0/0", "unicast", "eth0", "169.254.1.1", "universe", netview.ProtoBoot, 0, ""},
 			{pod, "169.254.1.1/32", "unicast", "eth0", "", "link", netview.ProtoBoot, 0, ""},
 			{host, "198.19.22.132/32", "unicast", "caliea2aa288365", "", "link", netview.ProtoBoot, 0, ""},
-			{host, "198.19.22.128/26", "blackhole", "", "", "global", netview.ProtoBird, 0, ""},
-			{host, "198.19.21.64/26", "unicast", "br-fab", "198.19.0.3", "global", netview.ProtoBird, 0, ""},
-			{host, "198.19.21.0/26", "unicast", "br-fab", "198.19.0.1", "global", netview.ProtoFelix, 5, "onlink"},
+			{host, "198.19.22.128/26", "blackhole", "", "", "universe", netview.ProtoBird, 0, ""},
+			{host, "198.19.21.64/26", "unicast", "br-fab", "198.19.0.3", "universe", netview.ProtoBird, 0, ""},
+			{host, "198.19.21.0/26", "unicast", "br-fab", "198.19.0.1", "universe", netview.ProtoFelix, 5, "onlink"},
 			{host, "198.19.0.0/20", "unicast", "br-fab", "", "link", netview.ProtoKernel, 0, ""},
 		}
 		for _, c := range cases {
