@@ -268,7 +268,7 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 		Table:  netview.TableMain,
 		Type:   "unicast",
 		Dev:    jr.Dev, DevIndex: byName[jr.Dev],
-		Scope:    "universe", // as the netlink collector names scope 0 for routes
+		Scope:    "universe",        // as the netlink collector names scope 0 for routes
 		Protocol: netview.ProtoBoot, // ip leaves out proto boot unless -d
 		Metric:   jr.Metric,
 		Flags:    jr.Flags,
