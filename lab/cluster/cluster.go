@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -98,6 +99,10 @@ type Lab struct {
 	facts   netview.Facts
 	notes   []string
 	where   Where
+	// container is the one exec runs in.
+	container string
+	// mu guards how: Describe may run while Collect does.
+	mu sync.Mutex
 	// how says, after a Collect, which way each side was read.
 	how string
 }
@@ -129,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	l := &Lab{
 		opts: opts, config: config, client: client,
 		context: contextName, server: config.Host,
-		facts: facts, notes: d.notes,
+		facts: facts, notes: d.notes, container: d.container,
 	}
 	l.where = l.decideWhere()
 	return l, nil
@@ -237,12 +242,13 @@ func (l *Lab) Describe() string {
 	p := l.facts.Pod
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster %s: %s/%s (%s) on %s; ", l.context, p.Namespace, p.Name, p.IP, l.facts.Node)
-	switch {
-	case l.how != "":
-		b.WriteString(l.how)
-	default:
-		b.WriteString(l.plan())
+	l.mu.Lock()
+	how := l.how
+	l.mu.Unlock()
+	if how == "" {
+		how = l.plan()
 	}
+	b.WriteString(how)
 	for _, n := range l.notes {
 		b.WriteString("; ")
 		b.WriteString(n)
@@ -269,6 +275,70 @@ func (l *Lab) sshTarget() string {
 		return l.opts.SSH
 	}
 	return l.facts.Node
+}
+
+// Collect takes a fresh snapshot of the pod's namespace and its node's
+// host namespace, named by the facts read at Open.
+func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
+	var (
+		pair *netview.Pair
+		how  string
+		err  error
+	)
+	switch l.where {
+	case OnNode:
+		pair, how, err = l.collectNode(ctx)
+	case OnNodeNoRoot:
+		pair, how, err = l.collectNodeNoRoot(ctx)
+	default:
+		pair, how, err = l.collectRemote(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.how = how
+	l.mu.Unlock()
+	pair.Facts = l.facts
+	pair.Facts.Mode = modeOf(&pair.Host)
+	return pair, nil
+}
+
+// collectRemote: podlab collect on the node over ssh gives both sides;
+// without it, ip -j over ssh gives the host and exec the pod.
+func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) {
+	target := l.sshTarget()
+	res, err := l.sshNode(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if res.collected != nil {
+		return &netview.Pair{Host: res.collected.Host, Pod: res.collected.Pod},
+			fmt.Sprintf("collected on %s by podlab collect over ssh %s", l.facts.Node, target), nil
+	}
+	pod, err := l.execPod(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	why := res.note
+	if why == "" {
+		why = "podlab is not installed there"
+	}
+	return &netview.Pair{Host: *res.host, Pod: *pod},
+		fmt.Sprintf("pod through the exec API, host over ssh %s with ip -j (%s)", target, why), nil
+}
+
+// modeOf tells the dataplane mode from the host's links and routes.
+func modeOf(host *netview.Snapshot) string {
+	if host.LinkByName("vxlan.calico") != nil {
+		return "vxlan"
+	}
+	for _, r := range host.Routes {
+		if r.Dev == "tunl0" && r.Table == netview.TableMain {
+			return "ipip"
+		}
+	}
+	return "bgp"
 }
 
 // Close releases nothing today: every request and ssh session ends with

@@ -35,6 +35,9 @@ type discovery struct {
 	server  string
 	opts    Options
 	notes   []string
+	// container is the one exec runs in: the default-container
+	// annotation's, or the first.
+	container string
 }
 
 func (d *discovery) note(format string, args ...any) {
@@ -109,6 +112,11 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 		if len(items) > 1 {
 			d.note("%d pods match -l %s (%d Running); showing %s (use --pod to pick another)", len(items), d.opts.Selector, running, pod.Name)
 		}
+	}
+	if c := pod.Annotations["kubectl.kubernetes.io/default-container"]; c != "" {
+		d.container = c
+	} else if len(pod.Spec.Containers) > 0 {
+		d.container = pod.Spec.Containers[0].Name
 	}
 	if pod.Spec.HostNetwork {
 		return nil, &Error{Msg: fmt.Sprintf("pod %s/%s uses the host network, so it has no namespace of its own to show: pick another pod (--pod or -l)", pod.Namespace, pod.Name)}
