@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"podlab/lab"
 	"podlab/netview"
 )
 
@@ -105,6 +106,8 @@ type Lab struct {
 	mu sync.Mutex
 	// how says, after a Collect, which way each side was read.
 	how string
+	// podRef is the pod's namespace, once found on the node.
+	podRef lab.NSRef
 }
 
 // Open reads the kubeconfig, finds the pod and what names its node's

@@ -22,7 +22,6 @@ import (
 	"podlab/netview"
 )
 
-func TestMain(m *testing.M) { kubetest.Main(m) }
 
 // The lesson's cluster, as the API server knows it.
 var (

@@ -451,3 +451,17 @@ func NetnsNames(out []byte) (map[int]string, error) {
 	}
 	return m, nil
 }
+
+// ParseRouteGet reads `ip -j route get DST`: the kernel's answer for one
+// destination, as a host route in the main table.
+func ParseRouteGet(out []byte) (netview.Route, error) {
+	var routes []jsonRoute
+	if err := decode("ip -j route get", out, &routes); err != nil {
+		return netview.Route{}, err
+	}
+	if len(routes) == 0 {
+		return netview.Route{}, fmt.Errorf("ip -j route get: no answer")
+	}
+	r, _, err := convertRoute(routes[0], nil)
+	return r, err
+}

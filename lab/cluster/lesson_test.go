@@ -1,0 +1,341 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"podlab/internal/kubetest"
+	"podlab/internal/netnstest"
+	"podlab/lab"
+	"podlab/lab/iproute"
+	"podlab/lab/sandbox"
+	"podlab/netview"
+)
+
+// One sandbox serves every test of this package that needs one: building
+// it takes BIRD's convergence. TestMain removes it.
+var (
+	sbOnce  sync.Once
+	sbOpts  sandbox.Options
+	sbState *sandbox.State
+	sbErr   error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sbState != nil {
+		if err := sandbox.Down(context.Background(), sbOpts); err != nil {
+			fmt.Fprintf(os.Stderr, "removing the test sandbox %s: %v\n", sbOpts.Prefix, err)
+			code = 1
+		}
+	}
+	if sbOpts.StateDir != "" {
+		os.RemoveAll(sbOpts.StateDir)
+	}
+	kubetest.Stop()
+	os.Exit(code)
+}
+
+// lessonSandbox builds (once) a BGP-mode sandbox with its own prefix and
+// state directory.
+func lessonSandbox(t *testing.T) *sandbox.State {
+	t.Helper()
+	netnstest.RequireRoot(t)
+	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
+	sbOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "podlab-cluster-test-")
+		if err != nil {
+			sbErr = err
+			return
+		}
+		sbOpts = sandbox.Options{Prefix: netnstest.Name("plc"), StateDir: dir}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		sb, err := sandbox.Up(ctx, sbOpts)
+		if err != nil {
+			sbErr = err
+			return
+		}
+		sbState = sb.State
+	})
+	if sbErr != nil {
+		t.Fatalf("sandbox: %v", sbErr)
+	}
+	return sbState
+}
+
+// registerSandbox tells the API server about the sandbox's nodes, pods
+// (Running, with their real IPs and nodes) and blocks.
+func registerSandbox(t *testing.T, s *kubetest.Server, st *sandbox.State) {
+	t.Helper()
+	for _, n := range st.Nodes {
+		s.AddNode(t, n.Name, n.IP.String())
+		s.AddBlockAffinity(t, n.Name, n.Block.String(), "confirmed")
+	}
+	for _, p := range st.Pods {
+		app, _, _ := strings.Cut(p.Name, "-")
+		s.AddPod(t, p.Namespace, p.Name, p.Node, p.IP.String(), map[string]string{"app": app}, corev1.PodRunning)
+	}
+}
+
+// checkNamed: every local pod /32 on the host names its pod, and every
+// remote block names its node, as the sandbox says.
+func checkNamed(t *testing.T, st *sandbox.State, a netview.Analysis) {
+	t.Helper()
+	var local, remote int
+	for _, rc := range a.Routes {
+		if rc.Side != netview.SideHost {
+			continue
+		}
+		switch rc.Class {
+		case netview.ClassLocalPod:
+			local++
+			ip := rc.Route.Dst.Addr()
+			i := slices.IndexFunc(st.Pods, func(p sandbox.PodInfo) bool { return p.IP == ip })
+			if i < 0 {
+				t.Errorf("local-pod route %s is no sandbox pod's", rc.Dst)
+				continue
+			}
+			if want := st.Pods[i].Namespace + "/" + st.Pods[i].Name; rc.Peer != want {
+				t.Errorf("local-pod %s: peer %q, want %q (%s)", rc.Dst, rc.Peer, want, rc.Reason)
+			}
+		case netview.ClassRemoteBlock:
+			remote++
+			i := slices.IndexFunc(st.Nodes, func(n sandbox.NodeInfo) bool { return n.Block == rc.Route.Dst })
+			if i < 0 {
+				t.Errorf("remote-block route %s is no sandbox node's block", rc.Dst)
+				continue
+			}
+			if rc.Peer != st.Nodes[i].Name {
+				t.Errorf("remote-block %s: peer %q, want %q (%s)", rc.Dst, rc.Peer, st.Nodes[i].Name, rc.Reason)
+			}
+		}
+	}
+	// node1 has five pods and two remote blocks (control's and node2's).
+	if local != 5 || remote != 2 {
+		t.Errorf("%d local-pod and %d remote-block routes, want 5 and 2: %+v", local, remote, a.Routes)
+	}
+	if !a.Veth.Agree {
+		t.Errorf("veth pair does not agree: %s", a.Veth.Reason)
+	}
+}
+
+// TestLessonOnNode: the sandbox's node1 namespace stands in for node1's
+// host namespace; Open finds the customer pod through the API server, and
+// Collect reads both namespaces with netlink.
+func TestLessonOnNode(t *testing.T) {
+	st := lessonSandbox(t)
+	s := kubetest.Start(t)
+	registerSandbox(t, s, st)
+
+	l, err := open(t, Options{Kubeconfig: s.Kubeconfig, HostNetns: st.NodeNS("node1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Where() != OnNode {
+		t.Fatalf("where %q, want %q", l.Where(), OnNode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := l.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	customerNS := st.PodNS(sandbox.CustomerNamespace, sandbox.CustomerPod)
+	if p.Pod.NS.Name != customerNS || p.Host.NS.Name != st.NodeNS("node1") {
+		t.Errorf("collected %q and %q, want pod %s and host %s", p.Pod.NS.Name, p.Host.NS.Name, customerNS, st.NodeNS("node1"))
+	}
+	if p.Facts.Mode != "bgp" {
+		t.Errorf("mode %q", p.Facts.Mode)
+	}
+	a := netview.Analyze(p)
+	checkNamed(t, st, a)
+	if a.ExpectedHostIf != "caliea2aa288365" || a.Veth.HostIf != "caliea2aa288365" {
+		t.Errorf("host end %q, expected %q", a.Veth.HostIf, a.ExpectedHostIf)
+	}
+	d := l.Describe()
+	if !strings.Contains(d, "host namespace "+st.NodeNS("node1")+" standing in for node1, pod namespace "+customerNS) {
+		t.Errorf("Describe does not say how it collects: %s", d)
+	}
+
+	t.Run("again", func(t *testing.T) {
+		// The pod's namespace is remembered, and still checked.
+		p2, err := l.Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p2.Pod.NS.Inode != p.Pod.NS.Inode {
+			t.Errorf("second collect read another namespace")
+		}
+	})
+	t.Run("route", func(t *testing.T) {
+		cases := []struct {
+			dst, dev, gw string
+			typ          string
+		}{
+			{"198.19.22.132", "caliea2aa288365", "", "unicast"},
+			{"198.19.21.66", "eth0", "198.19.0.3", "unicast"},
+			{"198.19.22.150", "", "", "blackhole"}, // in node1's block, no pod
+		}
+		for _, c := range cases {
+			r, err := l.Route(ctx, netip.MustParseAddr(c.dst))
+			if err != nil {
+				t.Errorf("Route %s: %v", c.dst, err)
+				continue
+			}
+			var gw netip.Addr
+			if c.gw != "" {
+				gw = netip.MustParseAddr(c.gw)
+			}
+			if r.Dev != c.dev || r.Gw != gw || r.Type != c.typ {
+				t.Errorf("Route %s: %+v, want dev %q via %q type %s", c.dst, r, c.dev, c.gw, c.typ)
+			}
+		}
+	})
+}
+
+// ipJSON takes a namespace's snapshot through ip -j, as exec and ssh do.
+func ipJSON(t *testing.T, ns string) *netview.Snapshot {
+	t.Helper()
+	var outs [][]byte
+	for _, c := range iproute.Commands {
+		args := append([]string{"-n", ns}, c[1:]...)
+		out, err := exec.Command("ip", args...).Output()
+		if err != nil {
+			t.Fatalf("ip %v: %v", args, err)
+		}
+		outs = append(outs, out)
+	}
+	s, err := iproute.ParseIPJSON(outs[0], outs[1], outs[2], outs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, _ := exec.Command("ip", "netns", "exec", ns, "sh", "-c", iproute.SysctlScript).Output()
+	iproute.ParseSysctls(s, sys)
+	out, err := exec.Command("ip", "-n", ns, "-j", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NS.NSIDs, err = iproute.NetnsNames(out); err != nil {
+		t.Fatal(err)
+	}
+	s.NS.Name = ns
+	return s
+}
+
+// TestIPJSONMatchesNetlink: ip -j output of the sandbox's namespaces,
+// parsed, gives the analysis the netlink collector's snapshots give.
+func TestIPJSONMatchesNetlink(t *testing.T) {
+	st := lessonSandbox(t)
+	ctx := context.Background()
+	var facts netview.Facts
+	facts.Pod = netview.PodFact{Namespace: sandbox.CustomerNamespace, Name: sandbox.CustomerPod, IP: st.Pod(sandbox.CustomerNamespace, sandbox.CustomerPod).IP, Node: "node1"}
+	facts.Node = "node1"
+	for _, p := range st.Pods {
+		facts.Pods = append(facts.Pods, netview.PodFact{Namespace: p.Namespace, Name: p.Name, IP: p.IP, Node: p.Node})
+	}
+	for _, n := range st.Nodes {
+		facts.Nodes = append(facts.Nodes, netview.NodeFact{Name: n.Name, InternalIP: n.IP})
+		facts.Blocks = append(facts.Blocks, netview.Block{CIDR: n.Block, Node: n.Name})
+	}
+
+	for _, c := range []struct{ pod, node string }{
+		{sandbox.CustomerPod, "node1"},
+		{"database-6c5db58d95-mzp4n", "node2"},
+	} {
+		t.Run(c.pod, func(t *testing.T) {
+			f := facts
+			pi := st.Pod("yaobank", c.pod)
+			f.Pod = netview.PodFact{Namespace: pi.Namespace, Name: pi.Name, IP: pi.IP, Node: pi.Node}
+			f.Node = c.node
+			podNS, hostNS := pi.NS, st.NodeNS(c.node)
+
+			nlPod, err := lab.Collect(ctx, lab.NSRef{Name: podNS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nlHost, err := lab.Collect(ctx, lab.NSRef{Name: hostNS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ipPod, ipHost := ipJSON(t, podNS), ipJSON(t, hostNS)
+
+			compareSnapshots(t, "pod", nlPod, ipPod)
+			compareSnapshots(t, "host", nlHost, ipHost)
+
+			want := netview.Analyze(&netview.Pair{Pod: *nlPod, Host: *nlHost, Facts: f})
+			got := netview.Analyze(&netview.Pair{Pod: *ipPod, Host: *ipHost, Facts: f})
+			wj, _ := json.MarshalIndent(want, "", " ")
+			gj, _ := json.MarshalIndent(got, "", " ")
+			if string(wj) != string(gj) {
+				t.Errorf("analysis from ip -j differs from netlink's:\nnetlink: %s\nip -j:   %s", wj, gj)
+			}
+		})
+	}
+}
+
+// compareSnapshots checks the fields podlab shows, item by item.
+func compareSnapshots(t *testing.T, side string, nl, ip *netview.Snapshot) {
+	t.Helper()
+	linkKey := func(l netview.Link) string {
+		return fmt.Sprintf("%d %s kind=%s flags=%v mtu=%d qdisc=%s oper=%s mac=%s parent=%d nsid=%d master=%d type=%s sysctls=%v",
+			l.Index, l.Name, l.Kind, l.Flags, l.MTU, l.Qdisc, l.OperState, l.MAC, l.ParentIndex, l.LinkNetNSID, l.MasterIndex, l.LinkType, l.Sysctls)
+	}
+	addrKey := func(a netview.Addr) string {
+		return fmt.Sprintf("%d %s %s peer=%s brd=%s scope=%s label=%s flags=%v", a.Index, a.Dev, a.Prefix, a.Peer, a.Broadcast, a.Scope, a.Label, a.Flags)
+	}
+	routeKey := func(r netview.Route) string {
+		return fmt.Sprintf("%d t%d %s %s via=%s dev=%s/%d scope=%s proto=%d src=%s metric=%d flags=%v",
+			r.Family, r.Table, r.Type, r.Dst, r.Gw, r.Dev, r.DevIndex, r.Scope, r.Protocol, r.Src, r.Metric, r.Flags)
+	}
+	neighKey := func(n netview.Neigh) string {
+		return fmt.Sprintf("%d %s %s %s %v %v", n.Index, n.Dev, n.IP, n.MAC, n.State, n.Flags)
+	}
+	if len(nl.Links) < 2 || len(nl.Routes) < 3 || len(nl.Addrs) < 2 {
+		t.Errorf("%s: netlink snapshot too small to compare: %d links, %d routes, %d addrs", side, len(nl.Links), len(nl.Routes), len(nl.Addrs))
+	}
+	diff(t, side+" links", mapKeys(nl.Links, linkKey), mapKeys(ip.Links, linkKey))
+	diff(t, side+" addrs", mapKeys(nl.Addrs, addrKey), mapKeys(ip.Addrs, addrKey))
+	diff(t, side+" routes", mapKeys(nl.Routes, routeKey), mapKeys(ip.Routes, routeKey))
+	diff(t, side+" neighs", mapKeys(nl.Neighs, neighKey), mapKeys(ip.Neighs, neighKey))
+	if fmt.Sprint(nl.Sysctls) != fmt.Sprint(ip.Sysctls) {
+		t.Errorf("%s sysctls: netlink %v, ip %v", side, nl.Sysctls, ip.Sysctls)
+	}
+	if fmt.Sprint(nl.NS.NSIDs) != fmt.Sprint(ip.NS.NSIDs) {
+		t.Errorf("%s nsids: netlink %v, ip %v", side, nl.NS.NSIDs, ip.NS.NSIDs)
+	}
+}
+
+func mapKeys[T any](xs []T, key func(T) string) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, key(x))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func diff(t *testing.T, what string, want, got []string) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("%s: netlink has, ip -j lacks: %s", what, w)
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			t.Errorf("%s: ip -j has, netlink lacks: %s", what, g)
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"podlab/internal/kubetest"
+	"podlab/internal/netnstest"
+	"podlab/lab"
+	"podlab/lab/sandbox"
+	"podlab/netview"
+)
+
+// sshNode is a real sshd on a loopback port that stands in for a node:
+// it logs in root by key only, and every session runs inside the node's
+// namespace, with bin first on its PATH, as if podlab were installed there.
+type sshNode struct {
+	// config is the ssh client configuration (ssh -F) that reaches it
+	// as host name.
+	config string
+	name   string
+	log    *bytes.Buffer
+}
+
+func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
+	t.Helper()
+	netnstest.RequireRoot(t)
+	sshd := "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
+		sshd, _ = exec.LookPath("sshd")
+	}
+	netnstest.RequireCommand(t, "ssh", "apt-get install openssh-client")
+	keygen := netnstest.RequireCommand(t, "ssh-keygen", "apt-get install openssh-client")
+	// Debian's sshd refuses to start without its privilege separation
+	// directory, which a fresh container may lack.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, k := range []string{"host_key", "id"} {
+		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "podlab-test", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v: %s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, "id.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "authorized_keys"), string(pub))
+	port := closedPort(t)
+	force := fmt.Sprintf(`PATH=%s:$PATH exec ip netns exec %s /bin/sh -c "$SSH_ORIGINAL_COMMAND"`, bin, netns)
+	write(t, filepath.Join(dir, "sshd_config"), strings.Join([]string{
+		"Port " + strconv.Itoa(port),
+		"ListenAddress 127.0.0.1",
+		"HostKey " + filepath.Join(dir, "host_key"),
+		"PidFile " + filepath.Join(dir, "sshd.pid"),
+		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
+		"PermitRootLogin prohibit-password",
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"UsePAM no",
+		"StrictModes no",
+		"ForceCommand " + force,
+		"",
+	}, "\n"))
+	hostPub, err := os.ReadFile(filepath.Join(dir, "host_key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "known_hosts"), name+" "+string(hostPub))
+	config := filepath.Join(dir, "ssh_config")
+	write(t, config, strings.Join([]string{
+		"Host " + name,
+		"  HostName 127.0.0.1",
+		"  Port " + strconv.Itoa(port),
+		"  User root",
+		"  IdentityFile " + filepath.Join(dir, "id"),
+		"  IdentitiesOnly yes",
+		"  HostKeyAlias " + name,
+		"  UserKnownHostsFile " + filepath.Join(dir, "known_hosts"),
+		"  StrictHostKeyChecking yes",
+		"  LogLevel ERROR",
+		"",
+	}, "\n"))
+
+	log := &syncBuffer{}
+	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("sshd: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sshd log:\n%s", log.String())
+		}
+	})
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("sshd never listened on %d: %v\n%s", port, err, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return &sshNode{config: config, name: name, log: &log.Buffer}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.String()
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// podlabBinary builds the podlab command into a fresh bin directory: the
+// real one once main.go runs `podlab collect`, else testdata's stand-in.
+func podlabBinary(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	pkg := "./testdata/podlab"
+	if main, err := os.ReadFile("../../main.go"); err == nil && bytes.Contains(main, []byte("cluster.CollectCommand")) {
+		pkg = "podlab"
+	}
+	out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "podlab"), pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	t.Logf("podlab on the node built from %s", pkg)
+	return bin
+}
+
+// TestLessonOverSSH: from elsewhere, podlab reaches node1 with the user's
+// ssh and runs `podlab collect` there, which reads both namespaces.
+func TestLessonOverSSH(t *testing.T) {
+	st := lessonSandbox(t)
+	s := kubetest.Start(t)
+	registerSandbox(t, s, st)
+	node := startSSHNode(t, "node1", st.NodeNS("node1"), podlabBinary(t))
+
+	l, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Where() != Remote {
+		t.Fatalf("where %q, want %q", l.Where(), Remote)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := l.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	customerNS := st.PodNS(sandbox.CustomerNamespace, sandbox.CustomerPod)
+	if p.Pod.NS.Name != customerNS || p.Host.NS.Name != st.NodeNS("node1") {
+		t.Errorf("collected %q and %q, want pod %s and host %s", p.Pod.NS.Name, p.Host.NS.Name, customerNS, st.NodeNS("node1"))
+	}
+	checkNamed(t, st, netview.Analyze(p))
+	if d := l.Describe(); !strings.Contains(d, "collected on node1 by podlab collect over ssh node1") {
+		t.Errorf("Describe does not say how it collects: %s", d)
+	}
+
+	t.Run("route", func(t *testing.T) {
+		r, err := l.Route(ctx, netip.MustParseAddr("198.19.21.66"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Gw != netip.MustParseAddr("198.19.0.3") || r.Dev != "eth0" {
+			t.Errorf("route %+v", r)
+		}
+	})
+
+	t.Run("without podlab there", func(t *testing.T) {
+		// ip -j over ssh gives the host view; the pod view would come from
+		// the exec API, which needs a kubelet this API server does not have,
+		// so the pod is read here to check the host view against it.
+		l2, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config, RemotePodlab: "podlab-not-installed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := l2.sshNode(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.collected != nil || res.host == nil {
+			t.Fatalf("podlab collect ran, or no host view: %+v", res)
+		}
+		pod, err := lab.Collect(ctx, lab.NSRef{Name: customerNS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.host.NS.Name != st.NodeNS("node1") {
+			t.Errorf("host namespace %q", res.host.NS.Name)
+		}
+		p2 := &netview.Pair{Host: *res.host, Pod: *pod, Facts: l2.Facts()}
+		a := netview.Analyze(p2)
+		checkNamed(t, st, a)
+		if !a.Gateway.HostProxyARP {
+			t.Errorf("proxy_arp not read over ssh: %+v", a.Gateway)
+		}
+		if a.Veth.HostLinkNetns != customerNS {
+			t.Errorf("host end's link-netns %q, want %s", a.Veth.HostLinkNetns, customerNS)
+		}
+	})
+
+	t.Run("podlab collect fails there", func(t *testing.T) {
+		// A pod IP no namespace on node1 holds: podlab collect says so, and
+		// the ip -j fallback says why it was needed.
+		l3, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l3.facts.Pod.IP = netip.MustParseAddr("198.19.22.150")
+		res, err := l3.sshNode(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.host == nil || !strings.Contains(res.note, "no network namespace on this node has 198.19.22.150") {
+			t.Errorf("note %q", res.note)
+		}
+	})
+
+	t.Run("ssh fails", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "ssh_config")
+		write(t, bad, fmt.Sprintf("Host node1\n  HostName 127.0.0.1\n  Port %d\n", closedPort(t)))
+		l4, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = l4.Collect(ctx)
+		want := "ssh node1 failed: ssh: connect to host 127.0.0.1 port"
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "— run podlab on node1 with sudo instead") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("error %q, want one line starting %q", err, want)
+		}
+	})
+}
