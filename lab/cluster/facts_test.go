@@ -22,7 +22,6 @@ import (
 	"podlab/netview"
 )
 
-
 // The lesson's cluster, as the API server knows it.
 var (
 	lessonNodes = []netview.NodeFact{
