@@ -144,6 +144,10 @@ func pairVeth(p *Pair, podIf *Link) (VethPair, *Link) {
 // mainRoutes are the routes `ip route` shows the family of.
 func isMain(r *Route) bool { return r.Table == TableMain || r.Table == 0 }
 
+// isClassed says whether a route gets a class: the main table's IPv4
+// routes, which are what `ip route` prints and what the lesson reads.
+func isClassed(r *Route) bool { return isMain(r) && !routeDst(r).Addr().Is6() }
+
 func hostLen(p netip.Prefix) bool { return p.IsValid() && p.Bits() == p.Addr().BitLen() }
 
 func isUniverse(scope string) bool { return scope == "" || scope == "universe" || scope == "global" }
@@ -210,7 +214,7 @@ func classifyPod(s *Snapshot, gw netip.Addr) []RouteClass {
 	var out []RouteClass
 	for i := range s.Routes {
 		r := &s.Routes[i]
-		if !isMain(r) {
+		if !isClassed(r) {
 			continue
 		}
 		rc := newRouteClass(SidePod, r)
@@ -351,7 +355,7 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 	var out []RouteClass
 	for i := range s.Routes {
 		r := &s.Routes[i]
-		if !isMain(r) {
+		if !isClassed(r) {
 			continue
 		}
 		rc := newRouteClass(SideHost, r)
