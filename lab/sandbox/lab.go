@@ -110,7 +110,22 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", p.Node, err)
 	}
+	// On a real node the host namespace and the uplink's far side have no
+	// name under /run/netns; the sandbox's do. Forget them, so the pod
+	// shows `link-netnsid 0` as in the lesson rather than the node's name.
+	forgetNames(pod, l.st.NodeNS(p.Node))
+	forgetNames(host, l.st.FabricNS())
 	return &netview.Pair{Pod: *pod, Host: *host, Facts: l.Facts()}, nil
+}
+
+func forgetNames(s *netview.Snapshot, names ...string) {
+	for id, n := range s.NS.NSIDs {
+		for _, drop := range names {
+			if n == drop {
+				delete(s.NS.NSIDs, id)
+			}
+		}
+	}
 }
 
 // Route is the kernel's own answer, in the pod's node's namespace, for
