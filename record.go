@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"podlab/netview"
+)
+
+// runRecord saves a lab's state so it can be replayed without root, a
+// cluster or anything installed.
+func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var lf labFlags
+	fs := newFlagSet("record", "podlab record -o FILE [--note TEXT] [lab flags]", stdout)
+	lf.register(fs)
+	out := fs.String("o", "", "the file to write (- for stdout)")
+	note := fs.String("note", "", "a note to keep with the recording")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageErr("record needs -o FILE")
+	}
+	src, err := lf.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	pair, err := src.Collect(ctx)
+	if err != nil {
+		return err
+	}
+	rec := &netview.Recording{
+		Schema:     netview.Schema,
+		Lab:        src.Kind(),
+		RecordedAt: time.Now().UTC().Truncate(time.Second),
+		Note:       *note,
+		Pair:       *pair,
+	}
+	if *out == "-" {
+		return netview.WriteRecording(stdout, rec)
+	}
+	// Write beside the target and rename, so a failed write never leaves
+	// half a recording under the name asked for.
+	tmp, err := os.CreateTemp(dirOf(*out), ".podlab-record-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", *out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := netview.WriteRecording(tmp, rec); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("cannot write %s: %w", *out, err)
+	}
+	fmt.Fprintf(stderr, "podlab: recorded the %s lab to %s (replay it with: podlab --lab replay=%s)\n", src.Kind(), *out, *out)
+	return nil
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			if i == 0 {
+				return "/"
+			}
+			return path[:i]
+		}
+	}
+	return "."
+}

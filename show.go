@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"podlab/netview"
+)
+
+// runShow prints the pod's and the node's views the lesson uses, with the
+// highlights as colours, then the analysis in words.
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var lf labFlags
+	fs := newFlagSet("show", "podlab show [--json] [--plain] [lab flags]", stdout)
+	lf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object: the snapshots and the analysis")
+	plain := fs.Bool("plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	src, err := lf.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	pair, err := src.Collect(ctx)
+	if err != nil {
+		return err
+	}
+	a := netview.Analyze(pair)
+	if *asJSON {
+		return writeShowJSON(stdout, src, pair, &a)
+	}
+	color := !*plain && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	return writeShow(stdout, src, pair, &a, color)
+}
+
+// showJSON is `podlab show --json`.
+type showJSON struct {
+	Schema   string            `json:"schema"`
+	Lab      string            `json:"lab"`
+	Describe string            `json:"describe"`
+	Pod      netview.Snapshot  `json:"pod"`
+	Host     netview.Snapshot  `json:"host"`
+	Facts    netview.Facts     `json:"facts"`
+	Analysis *netview.Analysis `json:"analysis"`
+}
+
+func writeShowJSON(w io.Writer, src source, p *netview.Pair, a *netview.Analysis) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(showJSON{
+		Schema:   netview.Schema,
+		Lab:      src.Kind(),
+		Describe: src.Describe(),
+		Pod:      p.Pod,
+		Host:     p.Host,
+		Facts:    p.Facts,
+		Analysis: a,
+	})
+}
+
+func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, color bool) error {
+	pal := newPalette(color)
+	podName := p.Facts.Pod.Name
+	if podName == "" {
+		podName = "pod"
+	}
+	node := p.Facts.Node
+	if node == "" {
+		node = "node"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", pal.heading("lab: "+src.Describe()))
+	views := []struct {
+		side   netview.Side
+		prompt string
+		cmd    string
+		view   netview.View
+		snap   *netview.Snapshot
+	}{
+		{netview.SidePod, podName, "ip addr", netview.ViewAddr, &p.Pod},
+		{netview.SidePod, podName, "ip -c link show up", netview.ViewLink, &p.Pod},
+		{netview.SidePod, podName, "ip route", netview.ViewRoute, &p.Pod},
+		{netview.SidePod, podName, "ip neigh", netview.ViewNeigh, &p.Pod},
+		{netview.SideHost, node, "ip -c link show up", netview.ViewLink, &p.Host},
+		{netview.SideHost, node, "ip route", netview.ViewRoute, &p.Host},
+	}
+	for _, v := range views {
+		fmt.Fprintf(&b, "%s\n", pal.heading(v.prompt+" $ "+v.cmd))
+		for _, l := range netview.Render(v.side, v.view, v.snap, a) {
+			b.WriteString(pal.line(l))
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\n')
+	}
+	writeAnalysis(&b, pal, p, a)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeAnalysis says in words what the highlights mean.
+func writeAnalysis(b *strings.Builder, pal palette, p *netview.Pair, a *netview.Analysis) {
+	fmt.Fprintf(b, "%s\n", pal.heading("What this shows"))
+	v := a.Veth
+	mark := "ok"
+	if !v.Agree {
+		mark = "MISMATCH"
+	}
+	fmt.Fprintf(b, "- veth pair [%s]: pod %s (index %d, @if%d) <-> host %s (index %d, @if%d): %s\n",
+		mark, pal.tagged(v.PodIf, netview.TagVethPod), v.PodIndex, v.PodPeerIndex,
+		pal.tagged(v.HostIf, netview.TagVethHost), v.HostIndex, v.HostPeerIndex, v.Reason)
+	if a.ExpectedHostIf != "" {
+		fmt.Fprintf(b, "- host end name: cali + SHA-1(%q)[:11] = %s\n",
+			p.Facts.Pod.Namespace+"."+p.Facts.Pod.Name, a.ExpectedHostIf)
+	}
+	g := a.Gateway
+	if g.Address.IsValid() {
+		fmt.Fprintf(b, "- gateway %s: %s\n", pal.tagged(g.Address.String(), netview.TagGateway), strings.Join(g.Confirmed, "; "))
+	} else {
+		fmt.Fprintf(b, "- gateway: not found (the pod has no default route via 169.254.1.1)\n")
+	}
+	for _, r := range a.Routes {
+		peer := ""
+		if r.Peer != "" {
+			peer = " (" + r.Peer + ")"
+		}
+		fmt.Fprintf(b, "- %s route %s%s is %s: %s\n", r.Side, r.Dst, peer,
+			pal.tagged(string(r.Class), netview.RouteTag(r.Class)), r.Reason)
+	}
+	for _, pr := range a.Problems {
+		fmt.Fprintf(b, "- problem: %s\n", pr)
+	}
+}
