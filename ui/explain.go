@@ -1,0 +1,321 @@
+package ui
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netview"
+)
+
+// dstString is a destination as ip prints it.
+func dstString(p netip.Prefix) string {
+	switch {
+	case !p.IsValid():
+		return ""
+	case p.Bits() == 0:
+		return "default"
+	case p.IsSingleIP():
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+var protoNames = map[int]string{
+	netview.ProtoRedirect: "redirect", netview.ProtoKernel: "kernel", netview.ProtoStatic: "static",
+	netview.ProtoDHCP: "dhcp", netview.ProtoBird: "bird",
+}
+
+// routeText is a route on one line, the way ip route prints it.
+func routeText(r netview.Route) string {
+	var b []string
+	if r.Type != "" && r.Type != "unicast" {
+		b = append(b, r.Type)
+	}
+	b = append(b, dstString(r.Dst))
+	if r.Gw.IsValid() {
+		b = append(b, "via", r.Gw.String())
+	}
+	if r.Dev != "" {
+		b = append(b, "dev", r.Dev)
+	}
+	if r.Protocol != netview.ProtoUnspec && r.Protocol != netview.ProtoBoot {
+		p, ok := protoNames[r.Protocol]
+		if !ok {
+			p = strconv.Itoa(r.Protocol)
+		}
+		b = append(b, "proto", p)
+	}
+	if r.Scope != "" && r.Scope != "universe" && r.Scope != "global" {
+		b = append(b, "scope", r.Scope)
+	}
+	if r.Src.IsValid() {
+		b = append(b, "src", r.Src.String())
+	}
+	if r.Metric != 0 {
+		b = append(b, "metric", strconv.Itoa(r.Metric))
+	}
+	b = append(b, r.Flags...)
+	return strings.Join(b, " ")
+}
+
+// routeLineMatches says whether a rendered route line is the route to dst
+// ("198.19.22.132", "198.19.22.128/26", "default").
+func routeLineMatches(l netview.Line, dst string) bool {
+	if l.Key == "route:"+dst {
+		return true
+	}
+	f := strings.Fields(l.String())
+	if len(f) == 0 {
+		return false
+	}
+	switch f[0] {
+	case "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast", "multicast":
+		f = f[1:]
+	}
+	return len(f) > 0 && f[0] == dst
+}
+
+// routeClassOf finds the analysis of a rendered route line.
+func routeClassOf(a *netview.Analysis, side netview.Side, l netview.Line) *netview.RouteClass {
+	for i := range a.Routes {
+		rc := &a.Routes[i]
+		if rc.Side == side && routeLineMatches(l, rc.Dst) {
+			return rc
+		}
+	}
+	return nil
+}
+
+// explainSide is the pane the explanation speaks of.
+func (m Model) explainSide() netview.Side {
+	switch m.focus {
+	case focusPod:
+		return netview.SidePod
+	case focusHost:
+		return netview.SideHost
+	}
+	return m.tab
+}
+
+// explanation says what the selected line means and why.
+func (m Model) explanation() (string, string) {
+	side := m.explainSide()
+	p := m.pod
+	if side == netview.SideHost {
+		p = m.host
+	}
+	it, ok := p.selected()
+	if !ok || m.pair == nil {
+		return "", ""
+	}
+	l := it.line
+	a := &m.an
+	if _, isRoute := lineClass(l); isRoute {
+		if rc := routeClassOf(a, side, l); rc != nil {
+			label := string(rc.Class)
+			if rc.Peer != "" {
+				label += " → " + rc.Peer
+			}
+			return label, rc.Reason
+		}
+	}
+	switch {
+	case l.HasTag(netview.TagVethPod) || l.HasTag(netview.TagVethHost):
+		label := "veth pair"
+		if a.Veth.PodIf != "" && a.Veth.HostIf != "" {
+			label = fmt.Sprintf("veth pair %s@if%d ↔ %d: %s@if%d", a.Veth.PodIf, a.Veth.PodPeerIndex, a.Veth.HostIndex, a.Veth.HostIf, a.Veth.HostPeerIndex)
+		}
+		return label, a.Veth.Reason
+	case l.HasTag(netview.TagGateway):
+		return "gateway " + a.Gateway.Address.String(), strings.Join(a.Gateway.Confirmed, "; ")
+	case l.HasTag(netview.TagNetnsID):
+		return "link-netns", "the namespace where the other end of this veth lives, as this namespace numbers or names it"
+	case l.HasTag(netview.TagPodIP):
+		return "pod IP", "the pod's own address, the one kubectl get pods shows"
+	}
+	return "", ""
+}
+
+// explainLines are n rows explaining the selection.
+func (m Model) explainLines(n int) []string {
+	t := m.sh.theme
+	w := m.sh.width
+	label, why := m.explanation()
+	var text string
+	if label == "" {
+		text = t.Muted.Render(" tab to a pane, ↑/↓ to select a line and see why it is there")
+	} else {
+		text = " " + t.ExplainKey.Render(label+":") + " " + t.Explain.Render(why)
+	}
+	rows := strings.Split(ansi.Wrap(text, w-1, ""), "\n")
+	if len(rows) > n {
+		rows = rows[:n]
+		rows[n-1] = ansi.Truncate(rows[n-1], w-2, "") + "…"
+	}
+	for len(rows) < n {
+		rows = append(rows, "")
+	}
+	return rows
+}
+
+// legend names the styles of what the panes show: the veth ends, the
+// gateway, and each class of route in a visible route view.
+func (m Model) legend() string {
+	t := m.sh.theme
+	var parts []string
+	if m.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
+		// No room for both: the route classes matter more here.
+	} else if t.NoColor {
+		parts = append(parts, t.TagStyle(netview.TagVethPod, false).Render("veth ends")+" underlined", t.TagStyle(netview.TagGateway, false).Render("gateway")+" bold")
+	} else {
+		parts = append(parts, t.Swatch(netview.TagVethPod, "veth ends"), t.Swatch(netview.TagGateway, "169.254.1.1"))
+	}
+	present := map[netview.Class]bool{}
+	for _, p := range []netPane{m.pod, m.host} {
+		if !p.hasRouteView() {
+			continue
+		}
+		for _, i := range p.sel {
+			if c, ok := lineClass(p.items[i].line); ok {
+				present[c] = true
+			}
+		}
+	}
+	for _, c := range classOrder {
+		if !present[c] {
+			continue
+		}
+		if t.NoColor {
+			parts = append(parts, classCode[c]+" "+classShort[c])
+		} else {
+			parts = append(parts, t.Swatch(netview.RouteTag(c), classShort[c]))
+		}
+	}
+	return " " + strings.Join(parts, "  ")
+}
+
+// runLookup answers the prompt: the route the node takes to an address.
+func (m Model) runLookup() (tea.Model, tea.Cmd) {
+	in := strings.TrimSpace(m.prompt.Value())
+	m.promptOpen = false
+	m.prompt.Blur()
+	m.lookID++
+	res := &lookupResult{id: m.lookID, input: in}
+	m.look = res
+	addr, err := netip.ParseAddr(in)
+	switch {
+	case err != nil:
+		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150", in)
+	case m.pair == nil:
+		res.err = "no snapshot of the node yet"
+	}
+	if res.err != "" {
+		m.layout()
+		return m, nil
+	}
+	res.dst = addr
+	rt, ok := lookupRoute(&m.pair.Host, addr)
+	res.route, res.found = rt, ok
+	m.hostRoutes = true
+	m.rebuild(true)
+	if ok {
+		dst := dstString(rt.Dst)
+		for i := range m.an.Routes {
+			rc := &m.an.Routes[i]
+			if rc.Side == netview.SideHost && rc.Dst == dst {
+				res.class = rc
+				break
+			}
+		}
+		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, dst) })
+	}
+	m.setFocus(focusHost)
+	m.layout()
+	if r, isRouter := m.opts.Source.(Router); isRouter {
+		res.asking = true
+		return m, kernelRouteCmd(m.ctx, r, res.id, addr)
+	}
+	return m, nil
+}
+
+func (m Model) lookupLine() string {
+	t := m.sh.theme
+	r := m.look
+	if r.err != "" {
+		return " " + t.Bad.Render(r.err)
+	}
+	s := " " + t.Prompt.Render(r.dst.String()+" →") + " "
+	if !r.found {
+		s += t.Bad.Render("no route on " + m.vars().Node + ": the node would answer unreachable")
+	} else {
+		tag := netview.TagNone
+		label := ""
+		if r.class != nil {
+			tag = netview.RouteTag(r.class.Class)
+			label = " · " + string(r.class.Class) + ": " + r.class.Reason
+		}
+		s += t.TagStyle(tag, true).Render(routeText(r.route)) + t.Explain.Render(label)
+	}
+	switch {
+	case r.asking:
+		s += t.Muted.Render(" · kernel: asking…")
+	case r.hasKern:
+		s += t.Muted.Render(" · kernel: " + r.kernel)
+	}
+	return s
+}
+
+// extraMarkdown is the live part of a step that goes beyond the lesson.
+func (m Model) extraMarkdown(st lessonStep) string {
+	if m.pair == nil {
+		return ""
+	}
+	a := m.an
+	f := m.pair.Facts
+	var b strings.Builder
+	switch st.Extra {
+	case "hash":
+		if f.Pod.Name == "" {
+			return "\n\n*The pod's name is not known here, so its host-side name cannot be worked out.*"
+		}
+		want := vethName(f.Prefix(), f.Pod.Namespace, f.Pod.Name)
+		fmt.Fprintf(&b, "\n\n**Live:** `%s` + sha1(\"%s.%s\")[:11] = `%s` (expected)", f.Prefix(), f.Pod.Namespace, f.Pod.Name, want)
+		switch {
+		case a.Veth.HostIf == "":
+			b.WriteString("\n\nThe host end was not found on the node.")
+		case a.Veth.HostIf == want:
+			fmt.Fprintf(&b, "\n\nlive host end: `%s` — they match.", a.Veth.HostIf)
+		default:
+			fmt.Fprintf(&b, "\n\nlive host end: `%s` — they differ (another interface prefix?).", a.Veth.HostIf)
+		}
+	case "arp":
+		gw := a.Gateway.Address
+		found := false
+		for _, n := range m.pair.Pod.Neighs {
+			if n.IP == gw {
+				found = true
+				fmt.Fprintf(&b, "\n\n**Live:** the pod's neighbour entry: `%s dev %s lladdr %s %s`", n.IP, n.Dev, n.MAC, strings.Join(n.State, " "))
+			}
+		}
+		if !found {
+			fmt.Fprintf(&b, "\n\n**Live:** the pod has no neighbour entry for %s yet; it appears after the pod's first packet leaves.", gw)
+		}
+		if a.Veth.HostIf != "" {
+			state := "not read"
+			if l := m.pair.Host.LinkByName(a.Veth.HostIf); l != nil {
+				if v, ok := l.Sysctl(netview.SysctlProxyARP); ok {
+					state = strconv.Itoa(v)
+				}
+			}
+			fmt.Fprintf(&b, "\n\nOn %s, `net.ipv4.conf.%s.proxy_arp = %s`: the host end answers the ARP with its own MAC `%s`.", f.Node, a.Veth.HostIf, state, a.Gateway.HostMAC)
+		}
+	case "lookup":
+		b.WriteString("\n\n**Try it:** type an address at the prompt (`/` opens it again) and see the route the node takes.")
+	}
+	return b.String()
+}

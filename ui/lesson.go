@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/glamour/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// typedCommand is one command of a step, with where it is typed.
+type typedCommand struct{ where, text string }
+
+// lessonDoc is what the lesson pane shows for a step.
+type lessonDoc struct {
+	commands []typedCommand
+	markdown string
+}
+
+// glamCache keeps one glamour renderer per style and width: making one
+// parses its style sheet, too slow to do at every key.
+type glamCache struct {
+	style string
+	width int
+	r     *glamour.TermRenderer
+}
+
+func (g *glamCache) render(md, style string, width int, noColor bool) string {
+	if g.r == nil || g.style != style || g.width != width {
+		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width))
+		if err != nil {
+			return md
+		}
+		g.r, g.style, g.width = r, style, width
+	}
+	out, err := g.r.Render(md)
+	if err != nil {
+		return md
+	}
+	if noColor {
+		// Keep bold and underline, drop the colours.
+		var b strings.Builder
+		w := colorprofile.Writer{Forward: &b, Profile: colorprofile.ASCII}
+		if _, err := w.WriteString(out); err == nil {
+			out = b.String()
+		}
+	}
+	return strings.Trim(out, "\n")
+}
+
+// lessonPane shows the step's commands and its text.
+type lessonPane struct {
+	sh      *shared
+	vp      viewport.Model
+	width   int
+	height  int
+	focused bool
+	doc     lessonDoc
+	glam    *glamCache
+	rows    int // rendered rows of the current step
+}
+
+func newLessonPane(sh *shared) lessonPane {
+	vp := viewport.New()
+	vp.FillHeight = true
+	return lessonPane{sh: sh, vp: vp, glam: &glamCache{}}
+}
+
+func (l *lessonPane) setSize(w, h int) {
+	changed := w != l.width
+	l.width, l.height = max(w, 1), max(h, 1)
+	l.vp.SetWidth(l.width)
+	l.vp.SetHeight(l.height)
+	if changed {
+		l.refresh(false)
+	}
+}
+
+func (l *lessonPane) setDoc(d lessonDoc, top bool) {
+	l.doc = d
+	l.refresh(top)
+}
+
+func (l *lessonPane) refresh(top bool) {
+	if l.width <= 1 {
+		return
+	}
+	t := l.sh.theme
+	var rows []string
+	if len(l.doc.commands) > 0 {
+		ww := 0
+		for _, c := range l.doc.commands {
+			ww = max(ww, ansi.StringWidth(c.where))
+		}
+		for _, c := range l.doc.commands {
+			lead := " " + padRight(c.where, ww) + " $ "
+			body := ansi.Wrap(c.text, max(l.width-len(lead), 10), "")
+			for i, r := range strings.Split(body, "\n") {
+				if i == 0 {
+					rows = append(rows, t.Where.Render(lead)+t.Command.Render(r))
+				} else {
+					rows = append(rows, strings.Repeat(" ", len(lead))+t.Command.Render(r))
+				}
+			}
+		}
+	}
+	md := l.glam.render(l.doc.markdown, t.Glamour, max(l.width-1, 10), t.NoColor)
+	if md != "" {
+		rows = append(rows, strings.Split(md, "\n")...)
+	}
+	for i, r := range rows {
+		rows[i] = ansi.Truncate(r, l.width, "")
+	}
+	l.rows = len(rows)
+	l.vp.SetContentLines(rows)
+	if top {
+		l.vp.SetYOffset(0)
+	}
+}
+
+// Update scrolls the lesson.
+func (l lessonPane) Update(msg tea.Msg) (lessonPane, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return l, nil
+	}
+	keys := l.sh.keys
+	switch {
+	case key.Matches(k, keys.Up):
+		l.vp.ScrollUp(1)
+	case key.Matches(k, keys.Down):
+		l.vp.ScrollDown(1)
+	case key.Matches(k, keys.PageUp):
+		l.vp.PageUp()
+	case key.Matches(k, keys.PageDown):
+		l.vp.PageDown()
+	}
+	return l, nil
+}
+
+// View is the lesson, exactly height rows.
+func (l lessonPane) View() string { return l.vp.View() }
+
+// more says whether the lesson goes on below the pane.
+func (l lessonPane) more() bool { return !l.vp.AtBottom() }

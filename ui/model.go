@@ -1,0 +1,794 @@
+// Package ui is podlab's terminal program: the lesson step by step beside
+// the live views of the customer pod's namespace and its node's.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netview"
+)
+
+// Options configure the program.
+type Options struct {
+	Source Source
+	// Refresh is how often a live lab is collected again; 0 collects once
+	// (a recording) and then only on 'r'.
+	Refresh time.Duration
+	// NoColor keeps only bold, underline, reverse and markers (NO_COLOR).
+	NoColor bool
+	// Section is the section (1-4) to start at; 0 is the first.
+	Section int
+	// Now is the clock of the "refreshed" time; nil is time.Now.
+	Now func() time.Time
+}
+
+// Sizes below which the program shows a message instead of the lesson.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+	// wideWidth and wideHeight are where the panes go side by side.
+	wideWidth  = 120
+	wideHeight = 30
+)
+
+type focusArea int
+
+const (
+	focusLesson focusArea = iota
+	focusPod
+	focusHost
+)
+
+// lookupResult is the last route lookup.
+type lookupResult struct {
+	id      int
+	input   string
+	dst     netip.Addr
+	err     string
+	route   netview.Route
+	found   bool
+	class   *netview.RouteClass
+	kernel  string // the kernel's answer, "" while asked
+	asking  bool
+	hasKern bool
+}
+
+// Model is the root of the program.
+type Model struct {
+	opts Options
+	ctx  context.Context
+	now  func() time.Time
+	sh   *shared
+
+	sections []lessonSection
+	steps    []lessonStep
+	loadErr  error
+	cur      int
+
+	focus focusArea
+	tab   netview.Side // the pane shown in the narrow layout
+
+	lesson lessonPane
+	pod    netPane
+	host   netPane
+	help   help.Model
+
+	showHelp   bool
+	prompt     textinput.Model
+	promptOpen bool
+	look       *lookupResult
+	lookID     int
+	hostRoutes bool // a lookup shows the host's routes whatever the step
+
+	pair     *netview.Pair
+	an       netview.Analysis
+	prevPair *netview.Pair
+	prevAn   netview.Analysis
+	lastAt   time.Time
+	err      error
+	changes  string
+
+	collectID int
+	inFlight  bool
+	tickGen   int
+
+	dark   bool
+	narrow bool
+	// rows of the footer parts, set by layout
+	explainRows int
+}
+
+// New builds the program's model; Run runs it.
+func New(opts Options) Model {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: defaultKeys()}
+	m := Model{
+		opts:   opts,
+		ctx:    context.Background(),
+		now:    now,
+		sh:     sh,
+		lesson: newLessonPane(sh),
+		pod:    newNetPane(sh, netview.SidePod),
+		host:   newNetPane(sh, netview.SideHost),
+		help:   help.New(),
+		dark:   true,
+		tab:    netview.SidePod,
+	}
+	m.help.Styles = sh.theme.Help
+	m.prompt = textinput.New()
+	m.prompt.Prompt = "route lookup › "
+	m.prompt.Placeholder = "an address, e.g. 198.19.22.150"
+	m.prompt.CharLimit = 64
+	m.sections, m.loadErr = loadLesson()
+	for _, s := range m.sections {
+		m.steps = append(m.steps, s.Steps...)
+	}
+	if opts.Section > 1 {
+		for i, s := range m.steps {
+			if s.Section == opts.Section {
+				m.cur = i
+				break
+			}
+		}
+	}
+	if opts.Source != nil {
+		m.collectID, m.inFlight = 1, true
+	}
+	m.enterStep()
+	return m
+}
+
+// Init asks for the terminal's background and the first snapshots.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	if m.opts.Source != nil {
+		cmds = append(cmds, collectCmd(m.ctx, m.opts.Source, m.collectID, m.now))
+	}
+	if m.promptOpen {
+		cmds = append(cmds, m.prompt.Focus())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update handles one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		sh := *m.sh
+		sh.width, sh.height = msg.Width, msg.Height
+		m.share(&sh)
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.dark = msg.IsDark()
+		sh := *m.sh
+		sh.theme = NewTheme(m.dark, m.opts.NoColor)
+		m.share(&sh)
+		m.help.Styles = m.sh.theme.Help
+		m.rebuild(true)
+		m.lesson.refresh(false)
+		return m, nil
+	case collectedMsg:
+		return m.collected(msg)
+	case tickMsg:
+		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
+			return m, nil
+		}
+		return m, m.startCollect()
+	case kernelRouteMsg:
+		if m.look != nil && msg.id == m.look.id {
+			// Copy: an earlier model may still point at the old answer.
+			l := *m.look
+			l.asking, l.hasKern = false, true
+			if msg.err != nil {
+				l.kernel = "error: " + msg.err.Error()
+			} else {
+				l.kernel = routeText(msg.route)
+			}
+			m.look = &l
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	if m.promptOpen {
+		var cmd tea.Cmd
+		m.prompt, cmd = m.prompt.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// share hands the root and its children a new shared context. A shared
+// context is never changed once handed out: an older copy of the model
+// may still be drawing with it.
+func (m *Model) share(sh *shared) {
+	m.sh = sh
+	m.lesson.sh, m.pod.sh, m.host.sh = sh, sh, sh
+}
+
+func (m *Model) startCollect() tea.Cmd {
+	m.collectID++
+	m.inFlight = true
+	return collectCmd(m.ctx, m.opts.Source, m.collectID, m.now)
+}
+
+func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
+	if msg.id != m.collectID {
+		return m, nil // a refresh superseded this one
+	}
+	m.inFlight = false
+	switch {
+	case msg.err != nil:
+		m.err = msg.err
+	case msg.pair == nil:
+		m.err = fmt.Errorf("the lab returned nothing")
+	default:
+		if m.pair != nil {
+			m.prevPair, m.prevAn = m.pair, m.an
+		}
+		m.pair = msg.pair
+		m.an = analyze(m.pair)
+		m.err = nil
+		m.lastAt = msg.at
+		m.changes = ""
+		if m.prevPair != nil {
+			m.changes = changeSummary(m.prevAn, m.an, m.prevPair, m.pair)
+		}
+		m.rebuild(true)
+	}
+	if m.opts.Refresh > 0 {
+		m.tickGen++
+		return m, tickCmd(m.opts.Refresh, m.tickGen)
+	}
+	return m, nil
+}
+
+func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	keys := m.sh.keys
+	if m.promptOpen && !m.navInPrompt(k) {
+		switch {
+		case k.String() == "ctrl+c":
+			return m, tea.Quit
+		case key.Matches(k, keys.Cancel):
+			m.promptOpen = false
+			m.prompt.Blur()
+			m.layout()
+			return m, nil
+		case key.Matches(k, keys.Submit):
+			return m.runLookup()
+		}
+		var cmd tea.Cmd
+		m.prompt, cmd = m.prompt.Update(k)
+		return m, cmd
+	}
+	if m.promptOpen {
+		// A navigation key leaves the prompt.
+		m.promptOpen = false
+		m.prompt.Blur()
+		m.layout()
+	}
+	switch {
+	case key.Matches(k, keys.Quit):
+		return m, tea.Quit
+	case key.Matches(k, keys.Help):
+		m.showHelp = !m.showHelp
+		m.help.ShowAll = m.showHelp
+		m.layout()
+	case key.Matches(k, keys.Cancel):
+		if m.showHelp {
+			m.showHelp, m.help.ShowAll = false, false
+		}
+		if m.look != nil {
+			m.look, m.hostRoutes = nil, false
+			m.rebuild(true)
+		}
+		m.layout()
+	case key.Matches(k, keys.Next):
+		return m.goStep(m.cur + 1)
+	case key.Matches(k, keys.Prev):
+		return m.goStep(m.cur - 1)
+	case key.Matches(k, keys.Section):
+		n := int(k.Code - '0')
+		for i, s := range m.steps {
+			if s.Section == n {
+				return m.goStep(i)
+			}
+		}
+	case key.Matches(k, keys.Focus):
+		m.setFocus((m.focus + 1) % 3)
+	case key.Matches(k, keys.FocusBack):
+		m.setFocus((m.focus + 2) % 3)
+	case key.Matches(k, keys.Refresh):
+		if m.opts.Source != nil {
+			return m, m.startCollect()
+		}
+	case key.Matches(k, keys.Lookup):
+		return m, m.openPrompt()
+	case key.Matches(k, keys.Up, keys.Down, keys.PageUp, keys.PageDown):
+		var cmd tea.Cmd
+		switch m.focus {
+		case focusLesson:
+			m.lesson, cmd = m.lesson.Update(k)
+		case focusPod:
+			m.pod, cmd = m.pod.Update(k)
+		case focusHost:
+			m.host, cmd = m.host.Update(k)
+		}
+		return m, cmd
+	}
+	return m, nil
+}
+
+// navInPrompt says whether a key pressed at the lookup prompt means
+// navigation: no address has n, p, h, l, q or ? in it, and ←/→ move
+// through steps while the prompt is still empty.
+func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
+	switch k.String() {
+	case "tab", "shift+tab", "space", "n", "p", "h", "l", "q", "?":
+		return true
+	case "left", "right":
+		return m.prompt.Value() == ""
+	}
+	return false
+}
+
+func (m *Model) openPrompt() tea.Cmd {
+	m.promptOpen = true
+	m.prompt.SetValue("")
+	m.layout()
+	return m.prompt.Focus()
+}
+
+func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
+	if i < 0 || i >= len(m.steps) || i == m.cur {
+		return m, nil
+	}
+	m.cur = i
+	m.enterStep()
+	if m.promptOpen {
+		return m, m.prompt.Focus()
+	}
+	return m, nil
+}
+
+// enterStep sets up a step freshly: panes, cursor, lookup state.
+func (m *Model) enterStep() {
+	m.look, m.hostRoutes = nil, false
+	m.promptOpen = false
+	m.prompt.Blur()
+	if st, ok := m.step(); ok {
+		m.tab = mainSide(st)
+		if st.Extra == "lookup" {
+			m.promptOpen = true
+			m.prompt.SetValue("")
+		}
+	}
+	if m.focus != focusLesson {
+		m.focus = focusPod
+		if m.tab == netview.SideHost {
+			m.focus = focusHost
+		}
+	}
+	m.rebuild(false)
+	m.layout()
+}
+
+// mainSide is the pane a step is mostly about.
+func mainSide(st lessonStep) netview.Side {
+	if len(st.HostViews) > 0 && (len(st.PodViews) == 0 || st.Where != "pod") {
+		return netview.SideHost
+	}
+	return netview.SidePod
+}
+
+func (m *Model) setFocus(f focusArea) {
+	m.focus = f
+	switch f {
+	case focusPod:
+		m.tab = netview.SidePod
+	case focusHost:
+		m.tab = netview.SideHost
+	}
+	m.pod.setFocus(f == focusPod)
+	m.host.setFocus(f == focusHost)
+	m.lesson.focused = f == focusLesson
+}
+
+func (m Model) step() (lessonStep, bool) {
+	if m.cur < 0 || m.cur >= len(m.steps) {
+		return lessonStep{}, false
+	}
+	return m.steps[m.cur], true
+}
+
+// rebuild renders the step's lesson text and views from the current pair;
+// keep holds the panes' cursors (a refresh) instead of resetting them.
+func (m *Model) rebuild(keep bool) {
+	st, ok := m.step()
+	if !ok {
+		return
+	}
+	vars := m.vars()
+	var doc lessonDoc
+	for _, c := range st.Commands {
+		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: renderText(c.Text, vars)})
+	}
+	doc.markdown = st.render(vars) + m.extraMarkdown(st)
+	m.lesson.setDoc(doc, !keep)
+
+	hi := map[netview.Tag]bool{}
+	for _, h := range st.Highlight {
+		hi[netview.Tag(h)] = true
+	}
+	var cur, prev [2]*netview.Snapshot
+	var curA, prevA *netview.Analysis
+	if m.pair != nil {
+		cur = [2]*netview.Snapshot{&m.pair.Pod, &m.pair.Host}
+		curA = &m.an
+	}
+	if m.prevPair != nil {
+		prev = [2]*netview.Snapshot{&m.prevPair.Pod, &m.prevPair.Host}
+		prevA = &m.prevAn
+	}
+	hostViews := toViews(st.HostViews)
+	if m.hostRoutes && !containsView(hostViews, viewRoute) {
+		hostViews = append([]viewKind{viewRoute}, hostViews...)
+	}
+	m.pod.setData(paneInput{who: vars.PodName, views: toViews(st.PodViews), cur: cur[0], curA: curA,
+		prev: prev[0], prevA: prevA, hi: hi, keepCursor: keep, empty: "This step shows nothing inside the pod."})
+	m.host.setData(paneInput{who: vars.Node, views: hostViews, cur: cur[1], curA: curA,
+		prev: prev[1], prevA: prevA, hi: hi, keepCursor: keep, empty: "This step shows nothing on the node."})
+	m.setFocus(m.focus)
+}
+
+func toViews(s []string) []viewKind {
+	out := make([]viewKind, 0, len(s))
+	for _, v := range s {
+		out = append(out, viewKind(v))
+	}
+	return out
+}
+
+func containsView(vs []viewKind, v viewKind) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// whereName says where a command is typed, in the lab's own names.
+func whereName(w string, v lessonVars) string {
+	switch w {
+	case "node":
+		if v.Node != "" {
+			return v.Node
+		}
+	case "":
+		return "host1"
+	}
+	return w
+}
+
+// vars are the live values the lesson text is written with.
+func (m Model) vars() lessonVars {
+	v := lessonVars{PodName: "pod", Node: "node", Gateway: "169.254.1.1"}
+	if m.pair == nil {
+		return v
+	}
+	f := m.pair.Facts
+	if f.Pod.Name != "" {
+		v.PodName, v.PodNamespace = f.Pod.Name, f.Pod.Namespace
+	}
+	if f.Pod.IP.IsValid() {
+		v.PodIP = f.Pod.IP.String()
+	}
+	if f.Node != "" {
+		v.Node = f.Node
+	}
+	a := m.an
+	v.PodIf, v.PodIndex, v.PodPeerIndex = a.Veth.PodIf, a.Veth.PodIndex, a.Veth.PodPeerIndex
+	v.HostIf, v.HostIndex, v.HostPeerIndex, v.HostLinkNetns = a.Veth.HostIf, a.Veth.HostIndex, a.Veth.HostPeerIndex, a.Veth.HostLinkNetns
+	v.ExpectedHostIf = a.ExpectedHostIf
+	if a.Gateway.Address.IsValid() {
+		v.Gateway = a.Gateway.Address.String()
+	}
+	for _, b := range f.Blocks {
+		if b.Node == v.Node {
+			v.OwnBlock = b.CIDR.String()
+		}
+	}
+	if v.OwnBlock == "" {
+		for _, rc := range a.Routes {
+			if rc.Class == netview.ClassLocalBlockBlackhole {
+				v.OwnBlock = rc.Dst
+			}
+		}
+	}
+	return v
+}
+
+// layout sizes the children for the terminal and the open parts.
+func (m *Model) layout() {
+	w, h := m.sh.width, m.sh.height
+	if w < MinWidth || h < MinHeight {
+		return
+	}
+	m.narrow = w < wideWidth || h < wideHeight
+	m.help.SetWidth(w)
+	m.explainRows = 2
+	footer := m.explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
+	if m.promptOpen || m.look != nil {
+		footer++
+	}
+	body := h - 1 - footer
+	if m.narrow {
+		lh := m.lessonHeight(w, 3, max(body*2/5, 3))
+		ph := max(body-lh-1, 1)
+		m.pod.setSize(w, ph)
+		m.host.setSize(w, ph)
+		return
+	}
+	lh := m.lessonHeight(w, 6, max(body/2, 6))
+	ph := max(body-lh-1, 1)
+	lw := (w - 1) / 2
+	m.pod.setSize(lw, ph)
+	m.host.setSize(w-1-lw, ph)
+}
+
+// lessonHeight sizes the lesson to its text, between lo and hi rows, so
+// the panes get what the lesson does not need.
+func (m *Model) lessonHeight(w, lo, hi int) int {
+	m.lesson.setSize(w, hi)
+	h := min(max(m.lesson.rows, lo), hi)
+	m.lesson.setSize(w, h)
+	return h
+}
+
+func (m Model) helpRows() int {
+	if !m.showHelp {
+		return 1
+	}
+	return strings.Count(m.help.View(m.sh.keys), "\n") + 1
+}
+
+// View draws the program.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.content())
+	v.AltScreen = true
+	v.WindowTitle = "podlab"
+	return v
+}
+
+func (m Model) content() string {
+	w, h := m.sh.width, m.sh.height
+	t := m.sh.theme
+	if w == 0 || h == 0 {
+		return ""
+	}
+	if w < MinWidth || h < MinHeight {
+		msg := fmt.Sprintf("podlab needs a terminal of at least %dx%d; this one is %dx%d.\nMake the window larger, or press q to quit.", MinWidth, MinHeight, w, h)
+		return t.StatusErr.Render(ansi.Wrap(msg, w, ""))
+	}
+	if m.loadErr != nil || len(m.steps) == 0 {
+		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.loadErr), w, ""))
+	}
+	var rows []string
+	rows = append(rows, m.header())
+	rows = append(rows, strings.Split(m.lesson.View(), "\n")...)
+	if m.narrow {
+		rows = append(rows, m.tabBar())
+		p := m.pod
+		if m.tab == netview.SideHost {
+			p = m.host
+		}
+		rows = append(rows, strings.Split(p.body(), "\n")...)
+	} else {
+		left := strings.Split(m.pod.View(), "\n")
+		right := strings.Split(m.host.View(), "\n")
+		for i := 0; i < max(len(left), len(right)); i++ {
+			var l, r string
+			if i < len(left) {
+				l = left[i]
+			}
+			if i < len(right) {
+				r = right[i]
+			}
+			rows = append(rows, padRight(l, m.pod.width)+" "+r)
+		}
+	}
+	rows = append(rows, m.explainLines(m.explainRows)...)
+	rows = append(rows, m.legend())
+	if m.promptOpen {
+		rows = append(rows, m.prompt.View())
+	} else if m.look != nil {
+		rows = append(rows, m.lookupLine())
+	}
+	rows = append(rows, m.statusLine())
+	if m.showHelp {
+		rows = append(rows, strings.Split(m.help.View(m.sh.keys), "\n")...)
+	} else {
+		rows = append(rows, m.help.View(m.sh.keys))
+	}
+	for i := range rows {
+		rows[i] = ansi.Truncate(rows[i], w, "")
+	}
+	if len(rows) > h {
+		rows = rows[:h]
+	}
+	return strings.Join(rows, "\n")
+}
+
+func (m Model) header() string {
+	t := m.sh.theme
+	st, _ := m.step()
+	secTitle := ""
+	nInSec := 0
+	for _, s := range m.sections {
+		if s.Number == st.Section {
+			secTitle, nInSec = s.Title, len(s.Steps)
+		}
+	}
+	left := t.Header.Render(fmt.Sprintf(" podlab  %d/%d %s", st.Section, len(m.sections), secTitle)) +
+		t.HeaderDim.Render(fmt.Sprintf("  ·  step %d/%d %s", st.Index, nInSec, st.Title))
+	total := len(m.steps)
+	done := m.cur + 1
+	const barW = 12
+	fill := barW * done / max(total, 1)
+	bar := t.Progress.Render(strings.Repeat("█", fill)) + t.ProgressEmpty.Render(strings.Repeat("░", barW-fill))
+	if t.NoColor {
+		bar = "[" + strings.Repeat("#", fill) + strings.Repeat(".", barW-fill) + "]"
+	}
+	right := fmt.Sprintf("%s %d/%d ", bar, done, total)
+	room := m.sh.width - ansi.StringWidth(right) - 1
+	if ansi.StringWidth(left) > room {
+		left = ansi.Truncate(left, room, "…")
+	}
+	gap := m.sh.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	return left + strings.Repeat(" ", max(gap, 1)) + right
+}
+
+func (m Model) tabBar() string {
+	t := m.sh.theme
+	tab := func(name string, side netview.Side) string {
+		label := " " + name + " "
+		if m.tab == side {
+			if (side == netview.SidePod && m.focus == focusPod) || (side == netview.SideHost && m.focus == focusHost) {
+				return t.TabActive.Render(label)
+			}
+			return t.Title.Render(label)
+		}
+		return t.Tab.Render(label)
+	}
+	p := m.pod
+	if m.tab == netview.SideHost {
+		p = m.host
+	}
+	return tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(p.command())
+}
+
+// statusLine says which lab, pod and node, when it was refreshed, what
+// changed and any error; what does not fit is dropped least useful first,
+// and an error is never dropped.
+func (m Model) statusLine() string {
+	t := m.sh.theme
+	type part struct {
+		text string
+		st   lipgloss.Style
+		prio int // lower is dropped last
+	}
+	var parts []part
+	if src := m.opts.Source; src != nil {
+		parts = append(parts, part{src.Kind(), t.Status, 0}, part{src.Describe(), t.Status, 5})
+	} else {
+		parts = append(parts, part{"no lab", t.Status, 0})
+	}
+	if m.err != nil {
+		e := "error: " + m.err.Error()
+		if m.pair != nil {
+			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
+		}
+		parts = append(parts, part{e, t.StatusErr, 0})
+	}
+	if m.changes != "" {
+		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	}
+	if m.pair != nil {
+		v := m.vars()
+		who := v.PodName
+		if v.PodNamespace != "" {
+			who = v.PodNamespace + "/" + who
+		}
+		parts = append(parts, part{"pod " + who + " on " + v.Node, t.Status, 3})
+		parts = append(parts, part{"refreshed " + m.lastAt.Format("15:04:05"), t.Status, 2})
+	} else if m.inFlight {
+		parts = append(parts, part{"collecting…", t.Status, 2})
+	}
+	fits := func(ps []part) bool {
+		w := 1
+		for _, p := range ps {
+			w += ansi.StringWidth(p.text) + 3
+		}
+		return w-3 <= m.sh.width
+	}
+	for prio := 5; prio > 0 && !fits(parts); prio-- {
+		kept := parts[:0:0]
+		for _, p := range parts {
+			if p.prio != prio {
+				kept = append(kept, p)
+			}
+		}
+		parts = kept
+	}
+	var b strings.Builder
+	b.WriteString(" ")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(t.Status.Render(" · "))
+		}
+		b.WriteString(p.st.Render(p.text))
+	}
+	return b.String()
+}
+
+// changeSummary says what changed between two refreshes, in the lesson's
+// terms: routes and links that came or went.
+func changeSummary(a, b netview.Analysis, pa, pb *netview.Pair) string {
+	var out []string
+	key := func(rc netview.RouteClass) string { return string(rc.Side) + " " + rc.Dst }
+	before, after := map[string]bool{}, map[string]bool{}
+	for _, rc := range a.Routes {
+		before[key(rc)] = true
+	}
+	for _, rc := range b.Routes {
+		after[key(rc)] = true
+	}
+	for _, rc := range a.Routes {
+		if !after[key(rc)] {
+			out = append(out, "route "+rc.Dst+" removed")
+		}
+	}
+	for _, rc := range b.Routes {
+		if !before[key(rc)] {
+			out = append(out, "route "+rc.Dst+" added")
+		}
+	}
+	links := func(s *netview.Snapshot) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range s.Links {
+			m[l.Name] = true
+		}
+		return m
+	}
+	lb, la := links(&pa.Host), links(&pb.Host)
+	for _, l := range pa.Host.Links {
+		if !la[l.Name] {
+			out = append(out, "link "+l.Name+" removed")
+		}
+	}
+	for _, l := range pb.Host.Links {
+		if !lb[l.Name] {
+			out = append(out, "link "+l.Name+" added")
+		}
+	}
+	if len(out) > 4 {
+		out = append(out[:4], fmt.Sprintf("and %d more", len(out)-4))
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,420 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netview"
+)
+
+// shared is what the root hands its children: the size of the terminal,
+// the styles and the keys. It is replaced, never changed in place.
+type shared struct {
+	width, height int
+	theme         Theme
+	keys          keyMap
+}
+
+// commandOf is the command a student types to see a view.
+func commandOf(v viewKind) string {
+	switch v {
+	case viewAddr:
+		return "ip addr"
+	case viewLink:
+		return "ip -c link show up"
+	case viewRoute:
+		return "ip route"
+	case viewNeigh:
+		return "ip neigh"
+	}
+	return "ip " + string(v)
+}
+
+type itemKind int
+
+const (
+	itemLine    itemKind = iota // a rendered line; the cursor stops here
+	itemHeader                  // "$ ip route" between two views
+	itemRemoved                 // a line gone since the last refresh
+	itemNote                    // a message in place of a view
+)
+
+type paneItem struct {
+	kind  itemKind
+	text  string
+	line  netview.Line
+	added bool
+}
+
+// paneInput is what a pane shows: views of one side of the current pair,
+// and the previous pair to mark what changed.
+type paneInput struct {
+	who   string
+	views []viewKind
+	cur   *netview.Snapshot
+	curA  *netview.Analysis
+	prev  *netview.Snapshot
+	prevA *netview.Analysis
+	hi    map[netview.Tag]bool
+	empty string
+	// keepCursor keeps the selected line (a refresh); otherwise the cursor
+	// goes to the first line the step is about.
+	keepCursor bool
+}
+
+// netPane shows the pod's or the host's views, with a cursor over lines.
+type netPane struct {
+	sh      *shared
+	side    netview.Side
+	who     string
+	views   []viewKind
+	items   []paneItem
+	sel     []int // indices of items the cursor can stop on
+	cursor  int   // index into sel
+	hi      map[netview.Tag]bool
+	focused bool
+	width   int
+	height  int // rows for the lines, without the title
+	vp      viewport.Model
+}
+
+func newNetPane(sh *shared, side netview.Side) netPane {
+	vp := viewport.New()
+	vp.FillHeight = true
+	return netPane{sh: sh, side: side, vp: vp}
+}
+
+func (p *netPane) setSize(w, h int) {
+	p.width, p.height = max(w, 1), max(h, 1)
+	p.vp.SetWidth(p.width)
+	p.vp.SetHeight(p.height)
+	p.refresh()
+}
+
+func (p *netPane) setFocus(f bool) {
+	p.focused = f
+	p.refresh()
+}
+
+// setData rebuilds the pane's lines.
+func (p *netPane) setData(in paneInput) {
+	var keep string
+	if it, ok := p.selected(); ok && in.keepCursor {
+		keep = it.line.String()
+	}
+	p.who, p.views, p.hi = in.who, in.views, in.hi
+	p.items = nil // fresh: an older model may still hold the old slice
+	if in.cur == nil || len(in.views) == 0 {
+		msg := in.empty
+		if in.cur == nil {
+			msg = "waiting for the lab…"
+		}
+		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
+	}
+	if in.cur != nil {
+		for i, v := range in.views {
+			if i > 0 {
+				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
+			}
+			lines := render(p.side, v, in.cur, in.curA)
+			var before map[string]bool
+			var removed []string
+			if in.prev != nil {
+				old := render(p.side, v, in.prev, in.prevA)
+				before = make(map[string]bool, len(old))
+				now := make(map[string]bool, len(lines))
+				for _, l := range lines {
+					now[l.String()] = true
+				}
+				for _, l := range old {
+					before[l.String()] = true
+					if !now[l.String()] {
+						removed = append(removed, l.String())
+					}
+				}
+			}
+			for _, l := range lines {
+				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: before != nil && !before[l.String()]})
+			}
+			for _, r := range removed {
+				p.items = append(p.items, paneItem{kind: itemRemoved, text: "- " + strings.TrimSpace(r)})
+			}
+		}
+	}
+	p.sel = nil
+	for i, it := range p.items {
+		if it.kind == itemLine {
+			p.sel = append(p.sel, i)
+		}
+	}
+	p.cursor = 0
+	found := false
+	if keep != "" {
+		for k, i := range p.sel {
+			if p.items[i].line.String() == keep {
+				p.cursor, found = k, true
+				break
+			}
+		}
+	}
+	if !found {
+		p.cursor = p.firstHighlighted()
+		p.vp.SetYOffset(0)
+	}
+	p.refresh()
+}
+
+func (p *netPane) firstHighlighted() int {
+	for k, i := range p.sel {
+		for _, s := range p.items[i].line.Spans {
+			if p.hi[s.Tag] {
+				return k
+			}
+		}
+	}
+	return 0
+}
+
+// selected is the line under the cursor.
+func (p netPane) selected() (paneItem, bool) {
+	if p.cursor < 0 || p.cursor >= len(p.sel) {
+		return paneItem{}, false
+	}
+	return p.items[p.sel[p.cursor]], true
+}
+
+// selectWhere moves the cursor to the first line match accepts.
+func (p *netPane) selectWhere(match func(netview.Line) bool) bool {
+	for k, i := range p.sel {
+		if match(p.items[i].line) {
+			p.cursor = k
+			p.refresh()
+			return true
+		}
+	}
+	return false
+}
+
+// command is what the pane shows, as typed: "node1 $ ip route".
+func (p netPane) command() string {
+	if len(p.views) == 0 {
+		return p.who
+	}
+	return p.who + " $ " + commandOf(p.views[0])
+}
+
+// Update moves the cursor.
+func (p netPane) Update(msg tea.Msg) (netPane, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok || len(p.sel) == 0 {
+		return p, nil
+	}
+	keys := p.sh.keys
+	switch {
+	case key.Matches(k, keys.Up):
+		p.cursor--
+	case key.Matches(k, keys.Down):
+		p.cursor++
+	case key.Matches(k, keys.PageUp):
+		p.cursor -= max(p.height-1, 1)
+	case key.Matches(k, keys.PageDown):
+		p.cursor += max(p.height-1, 1)
+	default:
+		return p, nil
+	}
+	p.cursor = min(max(p.cursor, 0), len(p.sel)-1)
+	p.refresh()
+	return p, nil
+}
+
+// View is the pane with its title bar.
+func (p netPane) View() string {
+	t := p.sh.theme
+	st := t.Title
+	if p.focused {
+		st = t.TitleFocus
+	}
+	title := st.Width(p.width).Render(ansi.Truncate(" "+p.command(), p.width, "…"))
+	return title + "\n" + p.body()
+}
+
+// body is the pane without its title.
+func (p netPane) body() string { return p.vp.View() }
+
+// hasRouteView says whether a class code column is needed.
+func (p netPane) hasRouteView() bool {
+	for _, v := range p.views {
+		if v == viewRoute {
+			return true
+		}
+	}
+	return false
+}
+
+// refresh re-renders the rows into the viewport and keeps the cursor in view.
+func (p *netPane) refresh() {
+	if p.width <= 0 {
+		return
+	}
+	t := p.sh.theme
+	codeW := 0
+	if t.NoColor && p.hasRouteView() {
+		codeW = 3
+	}
+	gutter := 2 + codeW
+	textW := max(p.width-gutter, 8)
+	var rows []string
+	curStart, curEnd := -1, -1
+	selItem := -1
+	if p.cursor >= 0 && p.cursor < len(p.sel) {
+		selItem = p.sel[p.cursor]
+	}
+	pad := strings.Repeat(" ", gutter)
+	for i, it := range p.items {
+		switch it.kind {
+		case itemNote:
+			for _, r := range strings.Split(ansi.Wrap(it.text, textW, ""), "\n") {
+				rows = append(rows, pad+t.Muted.Render(r))
+			}
+		case itemHeader:
+			rows = append(rows, ansi.Truncate(t.Command.Render(it.text), p.width, "…"))
+		case itemRemoved:
+			for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
+				rows = append(rows, pad+t.Removed.Render(r))
+			}
+		case itemLine:
+			isSel := i == selItem
+			mark := " "
+			if isSel {
+				mark = "▸"
+				if t.NoColor {
+					mark = ">"
+				}
+			}
+			chg := " "
+			if it.added {
+				chg = t.Added.Render("+")
+			}
+			code := ""
+			if codeW > 0 {
+				code = "   "
+				if c, ok := lineClass(it.line); ok {
+					code = classCode[c] + " "
+				}
+			}
+			wrapped := wrapSpans(it.line.Spans, textW)
+			if isSel {
+				curStart = len(rows)
+			}
+			for r, spans := range wrapped {
+				var b strings.Builder
+				if r == 0 {
+					b.WriteString(mark + chg + code)
+				} else {
+					b.WriteString(pad)
+				}
+				w := 0
+				for _, s := range spans {
+					st := t.TagStyle(s.Tag, p.hi[s.Tag])
+					if isSel && p.focused {
+						st = st.Inherit(t.Selected)
+					}
+					b.WriteString(st.Render(s.Text))
+					w += ansi.StringWidth(s.Text)
+				}
+				if isSel && p.focused && w < textW {
+					b.WriteString(t.Selected.Render(strings.Repeat(" ", textW-w)))
+				}
+				rows = append(rows, b.String())
+			}
+			if isSel {
+				curEnd = len(rows) - 1
+			}
+		}
+	}
+	p.vp.SetContentLines(rows)
+	if curStart >= 0 {
+		y := p.vp.YOffset()
+		if curStart < y {
+			p.vp.SetYOffset(curStart)
+		} else if curEnd >= y+p.height {
+			p.vp.SetYOffset(curEnd - p.height + 1)
+		}
+	}
+}
+
+// lineClass is the route class a line is tagged with.
+func lineClass(l netview.Line) (netview.Class, bool) {
+	for _, s := range l.Spans {
+		if c, ok := strings.CutPrefix(string(s.Tag), "route-"); ok {
+			return netview.Class(c), true
+		}
+	}
+	return "", false
+}
+
+// wrapSpans breaks a line of spans into rows of at most width cells,
+// at spaces where it can; rows after the first are indented by four, as
+// a terminal reader expects a continued line to be.
+func wrapSpans(spans []netview.Span, width int) [][]netview.Span {
+	const indent = "    "
+	text := netview.Line{Spans: spans}.String()
+	if ansi.StringWidth(text) <= width || width <= len(indent)+4 {
+		return [][]netview.Span{spans}
+	}
+	// Rows as [from, to) rune offsets into text.
+	runes := []rune(text)
+	type span struct{ from, to int }
+	var ranges []span
+	start, limit := 0, width
+	for len(runes)-start > limit {
+		cut := -1
+		for i := start + limit; i > start; i-- {
+			if runes[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		if cut <= start {
+			cut = start + limit
+		}
+		ranges = append(ranges, span{start, cut})
+		start = cut
+		for start < len(runes) && runes[start] == ' ' {
+			start++
+		}
+		limit = width - len(indent)
+	}
+	ranges = append(ranges, span{start, len(runes)})
+	rows := make([][]netview.Span, 0, len(ranges))
+	for r, rg := range ranges {
+		var row []netview.Span
+		if r > 0 {
+			row = append(row, netview.Span{Text: indent})
+		}
+		pos := 0
+		for _, s := range spans {
+			rs := []rune(s.Text)
+			a, b := max(rg.from, pos), min(rg.to, pos+len(rs))
+			if a < b {
+				row = append(row, netview.Span{Text: string(rs[a-pos : b-pos]), Tag: s.Tag})
+			}
+			pos += len(rs)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// padRight pads s to w cells.
+func padRight(s string, w int) string {
+	if d := w - lipgloss.Width(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
+}

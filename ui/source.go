@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"podlab/netview"
+)
+
+// Source is where the pod's and the node's snapshots come from: a live
+// cluster, a sandbox, or a recording.
+type Source interface {
+	Kind() string
+	Describe() string
+	Collect(ctx context.Context) (*netview.Pair, error)
+}
+
+// Router is a Source that can also ask the kernel which route a
+// destination takes on the node.
+type Router interface {
+	Route(ctx context.Context, dst netip.Addr) (netview.Route, error)
+}
+
+// collectTimeout bounds one collection, so a hung lab shows an error
+// instead of a frozen status line.
+const collectTimeout = 20 * time.Second
+
+// collectedMsg is the answer to one collection; id drops stale answers.
+type collectedMsg struct {
+	id   int
+	pair *netview.Pair
+	err  error
+	at   time.Time
+}
+
+// tickMsg asks for an automatic refresh; gen drops ticks of an older chain.
+type tickMsg struct{ gen int }
+
+// kernelRouteMsg is the kernel's answer to a route lookup.
+type kernelRouteMsg struct {
+	id    int
+	dst   netip.Addr
+	route netview.Route
+	err   error
+}
+
+// collectCmd collects a pair; it captures only values.
+func collectCmd(ctx context.Context, src Source, id int, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		defer cancel()
+		p, err := src.Collect(c)
+		return collectedMsg{id: id, pair: p, err: err, at: now()}
+	}
+}
+
+func tickCmd(d time.Duration, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
+
+func kernelRouteCmd(ctx context.Context, r Router, id int, dst netip.Addr) tea.Cmd {
+	return func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		defer cancel()
+		rt, err := r.Route(c, dst)
+		return kernelRouteMsg{id: id, dst: dst, route: rt, err: err}
+	}
+}

@@ -1,0 +1,187 @@
+package ui
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"podlab/netview"
+)
+
+// viewAt is the model sized and loaded with the lesson recording, at the
+// first step of a section, the way a student gets there.
+func viewAt(t *testing.T, w, h, section int, noColor bool, keys ...string) Model {
+	t.Helper()
+	var m tea.Model = New(Options{Source: recordingSource(t), NoColor: noColor, Section: section, Now: fixedNow})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m, _ = m.Update(collectedMsg{id: 1, pair: lessonRecording(t), at: fixedNow()})
+	for _, k := range keys {
+		m, _ = m.Update(keyMsg(k))
+	}
+	return m.(Model)
+}
+
+// goldenSteps are one step per section: the step that section is about.
+var goldenSteps = []struct {
+	name    string
+	section int
+	keys    []string
+}{
+	{"s2-link", 2, []string{"n", "n"}},
+	{"s3-host-end", 3, nil},
+	{"s4-routes", 4, []string{"tab", "tab", "down"}},
+}
+
+func TestGoldenViews(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, g := range goldenSteps {
+			t.Run(g.name+"-"+itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) {
+				m := viewAt(t, size[0], size[1], g.section, true, g.keys...)
+				out := m.content()
+				if sgrColour.MatchString(out) {
+					t.Errorf("NoColor output has colours")
+				}
+				golden.RequireEqual(t, ansi.Strip(out)+"\n")
+			})
+		}
+	}
+	t.Run("s4-routes-colour-160x48", func(t *testing.T) {
+		m := viewAt(t, 160, 48, 4, false, "tab", "tab")
+		golden.RequireEqual(t, m.content()+"\n")
+	})
+}
+
+// sgrColour matches an SGR sequence that sets a colour.
+var sgrColour = regexp.MustCompile(`\x1b\[[0-9;]*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])[;m]`)
+
+func TestThemeTags(t *testing.T) {
+	for _, dark := range []bool{true, false} {
+		th := NewTheme(dark, false)
+		fg := func(tag netview.Tag) any { return th.TagStyle(tag, false).GetForeground() }
+		if fg(netview.TagVethPod) != fg(netview.TagVethHost) {
+			t.Errorf("dark=%v: the two veth ends differ in colour", dark)
+		}
+		if fg(netview.TagVethPod) == fg(netview.TagGateway) {
+			t.Errorf("dark=%v: the gateway has the veth's colour", dark)
+		}
+		seen := map[any]netview.Class{}
+		for _, c := range []netview.Class{netview.ClassLocalPod, netview.ClassLocalBlockBlackhole, netview.ClassRemoteBlock,
+			netview.ClassRemotePod, netview.ClassDefault, netview.ClassConnected, netview.ClassOther} {
+			col := fg(netview.RouteTag(c))
+			if col == nil {
+				t.Errorf("dark=%v: class %s has no colour", dark, c)
+			}
+			if o, ok := seen[col]; ok {
+				t.Errorf("dark=%v: classes %s and %s share a colour", dark, c, o)
+			}
+			seen[col] = c
+		}
+		if !th.TagStyle(netview.TagVethPod, true).GetBold() {
+			t.Errorf("a highlighted tag is not bold")
+		}
+	}
+	nc := NewTheme(true, true)
+	for _, tag := range []netview.Tag{netview.TagVethPod, netview.TagGateway, netview.RouteTag(netview.ClassLocalPod)} {
+		s := nc.TagStyle(tag, true)
+		if s.GetForeground() != nil && s.GetForeground() != (nc.TagStyle(netview.TagNone, false).GetForeground()) {
+			t.Errorf("NoColor: %s has a colour", tag)
+		}
+		if !s.GetBold() && !s.GetUnderline() {
+			t.Errorf("NoColor: highlighted %s is neither bold nor underlined", tag)
+		}
+	}
+}
+
+func TestColourGoldenUsesTagStyles(t *testing.T) {
+	m := viewAt(t, 160, 48, 4, false, "tab", "tab")
+	out := m.content()
+	th := m.sh.theme
+	for _, c := range []netview.Class{netview.ClassLocalPod, netview.ClassLocalBlockBlackhole, netview.ClassRemoteBlock} {
+		want := th.TagStyle(netview.RouteTag(c), true).Render("X")
+		seq := want[:strings.Index(want, "X")]
+		if !strings.Contains(out, seq) {
+			t.Errorf("no span styled as %s (%q)", c, seq)
+		}
+	}
+}
+
+func TestStaleCollectDropped(t *testing.T) {
+	m := viewAt(t, 80, 24, 4, true)
+	var mm tea.Model = m
+	mm, _ = mm.Update(keyMsg("r")) // asks with id 2
+	mm, _ = mm.Update(collectedMsg{id: 1, err: errors.New("stale")})
+	if mm.(Model).err != nil {
+		t.Fatal("a stale answer was applied")
+	}
+	mm, _ = mm.Update(collectedMsg{id: 2, err: errors.New("fresh")})
+	if mm.(Model).err == nil {
+		t.Fatal("the current answer was dropped")
+	}
+}
+
+func TestTickChain(t *testing.T) {
+	var m tea.Model = New(Options{Source: recordingSource(t), Refresh: 1, Now: fixedNow})
+	m, cmd := m.Update(collectedMsg{id: 1, pair: lessonRecording(t)})
+	if cmd == nil {
+		t.Fatal("no tick after a collection with Refresh set")
+	}
+	gen := m.(Model).tickGen
+	if _, c := m.Update(tickMsg{gen: gen - 1}); c != nil {
+		t.Error("a tick of an old chain started a collection")
+	}
+	m, c := m.Update(tickMsg{gen: gen})
+	if c == nil || !m.(Model).inFlight {
+		t.Error("the current tick did not collect")
+	}
+	if _, c := m.Update(tickMsg{gen: gen}); c != nil {
+		t.Error("a tick during a collection started another")
+	}
+}
+
+func TestWrapSpans(t *testing.T) {
+	sp := []netview.Span{{Text: "9: "}, {Text: "caliea2aa288365@if3", Tag: netview.TagVethHost}, {Text: ": <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1410 qdisc noqueue state UP"}}
+	tests := []struct {
+		width int
+		want  []string
+	}{
+		{200, []string{"9: caliea2aa288365@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1410 qdisc noqueue state UP"}},
+		{40, []string{"9: caliea2aa288365@if3:", "    <BROADCAST,MULTICAST,UP,LOWER_UP>", "    mtu 1410 qdisc noqueue state UP"}},
+		{12, []string{"9:", "    caliea2a", "    a288365@", "    if3:", "    <BROADCA", "    ST,MULTI", "    CAST,UP,", "    LOWER_UP", "    > mtu", "    1410", "    qdisc", "    noqueue", "    state UP"}},
+	}
+	for _, tc := range tests {
+		t.Run(itoa(tc.width), func(t *testing.T) {
+			rows := wrapSpans(sp, tc.width)
+			var got []string
+			for _, r := range rows {
+				s := netview.Line{Spans: r}.String()
+				if ansi.StringWidth(s) > tc.width {
+					t.Errorf("row %q is wider than %d", s, tc.width)
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+			// The veth tag stays on its text.
+			for _, r := range rows {
+				for _, s := range r {
+					if strings.Contains(s.Text, "cali") && s.Tag != netview.TagVethHost {
+						t.Errorf("span %q lost its tag", s.Text)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRunNeedsTerminal(t *testing.T) {
+	// go test's stdin is not a terminal.
+	if err := Run(t.Context(), Options{Source: recordingSource(t)}); !errors.Is(err, ErrNoTerminal) {
+		t.Fatalf("Run without a terminal: %v", err)
+	}
+}
