@@ -1,0 +1,77 @@
+package lab
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"podlab/internal/netnstest"
+)
+
+func TestWatch(t *testing.T) {
+	c := buildCalico(t)
+	l, err := NewNetns(context.Background(), NetnsConfig{Host: NSRef{Name: c.Host}, Pod: NSRef{Name: c.Pod}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := l.Changes(ctx)
+
+	drain := func() {
+		for {
+			select {
+			case <-ch:
+			case <-time.After(100 * time.Millisecond):
+				return
+			}
+		}
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				t.Fatalf("%s: channel closed", what)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no change signalled", what)
+		}
+	}
+	tests := []struct {
+		name string
+		ns   string
+		args []string
+	}{
+		{"host route", c.Host, []string{"ip", "route", "add", "blackhole", "10.126.0.0/26"}},
+		{"pod address", c.Pod, []string{"ip", "addr", "add", "10.126.1.1/32", "dev", "lo"}},
+		{"host link", c.Host, []string{"ip", "link", "set", c.HostIf, "mtu", "1400"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			drain()
+			netnstest.Run(t, tt.ns, tt.args...)
+			wait(tt.name)
+		})
+	}
+	t.Run("closed when the context ends", func(t *testing.T) {
+		cancel()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return
+				}
+			case <-deadline:
+				t.Fatal("channel not closed")
+			}
+		}
+	})
+	t.Run("bad namespace", func(t *testing.T) {
+		if _, err := Watch(context.Background(), NSRef{Name: "podlab-nope"}); err == nil {
+			t.Error("no error")
+		}
+	})
+}
