@@ -153,30 +153,41 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 	return r, nil
 }
 
-// newFlagSet makes a command's flag set: -h prints the help to stdout, and
-// a mistake is returned as a one-line usage error rather than printed.
-func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+// flagSet is a command's flags and its help text.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
 }
 
-// parseFlags parses a command's flags, mapping mistakes to usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// newFlagSet makes a command's flag set: -h prints the help to stdout, and
+// a mistake is returned as a one-line usage error rather than printed.
+func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// The flag package calls Usage on every mistake as well as on -h; help
+	// is printed by parse, for -h only.
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, help: func() {
+		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}}
+}
+
+// parse parses the command line, mapping mistakes to usage errors.
+func (fs *flagSet) parse(args []string) error {
 	err := fs.Parse(args)
-	if err == nil && fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.help()
+		return err
+	case err != nil:
 		return usageErr("%v (run %q for help)", err, helpCmd(fs.Name()))
+	case fs.NArg() > 0:
+		return usageErr("unexpected argument %q (run %q for help)", fs.Arg(0), helpCmd(fs.Name()))
 	}
-	return err
+	return nil
 }
 
 func helpCmd(name string) string {

@@ -58,8 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "record":
 		err = runRecord(ctx, args, stdout, stderr)
 	case "collect":
-		fmt.Fprintln(stderr, "podlab: collect is not built yet")
-		return 1
+		return collectCommand(args, stdout, stderr)
 	case "sandbox":
 		return sandboxCommand(args, stdout, stderr)
 	case "help":

@@ -15,10 +15,10 @@ import (
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
 	fs := newFlagSet("record", "podlab record -o FILE [--note TEXT] [lab flags]", stdout)
-	lf.register(fs)
+	lf.register(fs.FlagSet)
 	out := fs.String("o", "", "the file to write (- for stdout)")
 	note := fs.String("note", "", "a note to keep with the recording")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *out == "" {

@@ -16,10 +16,10 @@ import (
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
 	fs := newFlagSet("show", "podlab show [--json] [--plain] [lab flags]", stdout)
-	lf.register(fs)
+	lf.register(fs.FlagSet)
 	asJSON := fs.Bool("json", false, "print one JSON object: the snapshots and the analysis")
 	plain := fs.Bool("plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	src, err := lf.open(ctx, stderr)

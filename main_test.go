@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// podlab runs the command line in-process and returns its exit code and
+// output.
+func podlab(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"schema":"podlab/v1","pod":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := filepath.Join(t.TempDir(), "future.json")
+	if err := os.WriteFile(future, []byte(`{"schema":"podlab/v9"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"show", "--bogus"}, 2, `run "podlab show -h" for help`},
+		{"stray argument", []string{"show", "--lab", "recording", "extra"}, 2, `unexpected argument "extra"`},
+		{"unknown lab", []string{"show", "--lab", "moon"}, 2, `unknown lab "moon"`},
+		{"replay without file", []string{"show", "--lab", "replay"}, 2, "--lab replay=FILE"},
+		{"missing recording", []string{"show", "--lab", "replay=/nonexistent/x.json"}, 1, "not found"},
+		{"malformed recording", []string{"show", "--lab", "replay=" + bad}, 1, "bad.json"},
+		{"future recording", []string{"show", "--lab", "replay=" + future}, 1, `"podlab/v9" is not supported`},
+		{"netns without pod", []string{"show", "--lab", "netns"}, 2, "--pod-netns NAME|PATH or --pod-ip IP"},
+		{"netns with both", []string{"show", "--lab", "netns", "--pod-netns", "a", "--pod-ip", "198.19.22.132"}, 2, "not both"},
+		{"bad pod ip", []string{"show", "--lab", "netns", "--pod-ip", "nope"}, 2, "not an IP address"},
+		{"record without -o", []string{"record", "--lab", "recording"}, 2, "record needs -o FILE"},
+		{"no kubeconfig", []string{"show", "--lab", "cluster", "--kubeconfig", "/nonexistent/kubeconfig"}, 1, "kubeconfig"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := podlab(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not say %q", stderr, tt.want)
+			}
+			if n := strings.Count(strings.TrimSpace(stderr), "\n"); n > 0 {
+				t.Errorf("error is %d lines, want one: %q", n+1, stderr)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace in stderr: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"show", "-h"}, {"record", "-h"}} {
+		code, out, _ := podlab(t, args...)
+		if code != 0 || !strings.Contains(out, "podlab") {
+			t.Errorf("%v: exit %d, output %q", args, code, out)
+		}
+	}
+}
+
+func TestShowRecording(t *testing.T) {
+	code, out, stderr := podlab(t, "show", "--lab", "recording")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"customer-574bd6cc75-2blnv $ ip addr",
+		"3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1410",
+		"inet 198.19.22.132/32 brd 198.19.22.132 scope global eth0",
+		"link-netnsid 0",
+		"default via 169.254.1.1 dev eth0",
+		"169.254.1.1 dev eth0 scope link",
+		"node1 $ ip route",
+		"9: caliea2aa288365@if3:",
+		"198.19.21.64/26 via 198.19.0.3 dev eth0 proto bird",
+		"blackhole 198.19.22.128/26 proto bird",
+		"198.19.22.132 dev caliea2aa288365 scope link",
+		"veth pair [ok]",
+		"is local-block-blackhole",
+		"(node2) is remote-block",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show does not print %q", want)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colours in output that is not a terminal")
+	}
+}
+
+func TestShowJSON(t *testing.T) {
+	code, out, stderr := podlab(t, "show", "--lab", "recording", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Schema   string          `json:"schema"`
+		Pod      json.RawMessage `json:"pod"`
+		Host     json.RawMessage `json:"host"`
+		Analysis struct {
+			Veth struct {
+				PodIf         string `json:"pod_if"`
+				PodIndex      int    `json:"pod_index"`
+				PodPeerIndex  int    `json:"pod_peer_index"`
+				HostIf        string `json:"host_if"`
+				HostIndex     int    `json:"host_index"`
+				HostPeerIndex int    `json:"host_peer_index"`
+				Agree         bool   `json:"agree"`
+			} `json:"veth"`
+			Gateway struct {
+				Address   string   `json:"address"`
+				Confirmed []string `json:"confirmed"`
+			} `json:"gateway"`
+			Routes []map[string]any `json:"routes"`
+		} `json:"analysis"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("show --json is not JSON: %v", err)
+	}
+	v := got.Analysis.Veth
+	if got.Schema != "podlab/v1" || len(got.Pod) < 10 || len(got.Host) < 10 {
+		t.Errorf("schema %q, pod %d bytes, host %d bytes", got.Schema, len(got.Pod), len(got.Host))
+	}
+	if v.PodIf != "eth0" || v.PodIndex != 3 || v.PodPeerIndex != 9 || v.HostIf != "caliea2aa288365" || v.HostIndex != 9 || v.HostPeerIndex != 3 || !v.Agree {
+		t.Errorf("veth = %+v", v)
+	}
+	if got.Analysis.Gateway.Address != "169.254.1.1" || len(got.Analysis.Gateway.Confirmed) == 0 {
+		t.Errorf("gateway = %+v", got.Analysis.Gateway)
+	}
+	classes := map[string]bool{}
+	for _, r := range got.Analysis.Routes {
+		for _, k := range []string{"side", "dst", "class", "reason"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("route %v has no %q", r, k)
+			}
+		}
+		classes[r["class"].(string)] = true
+	}
+	for _, c := range []string{"pod-default", "pod-gateway", "local-pod", "local-block-blackhole", "remote-block", "default", "connected"} {
+		if !classes[c] {
+			t.Errorf("no %s route in %v", c, classes)
+		}
+	}
+}
+
+// A recording replays as what was recorded.
+func TestRecordReplay(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lab.json")
+	if code, _, stderr := podlab(t, "record", "--lab", "recording", "-o", file); code != 0 {
+		t.Fatalf("record: exit %d: %s", code, stderr)
+	}
+	_, want, _ := podlab(t, "show", "--lab", "recording")
+	code, got, stderr := podlab(t, "show", "--lab", "replay="+file)
+	if code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, stderr)
+	}
+	// Only the first line, which names the lab, may differ.
+	_, want, _ = strings.Cut(want, "\n")
+	_, got, _ = strings.Cut(got, "\n")
+	if got != want {
+		t.Errorf("replayed show differs from the original")
+	}
+}
+
+func TestPaletteColours(t *testing.T) {
+	on := newPalette(true)
+	if got := on.tagged("caliea2aa288365", "veth-host"); !strings.HasPrefix(got, "\x1b[") {
+		t.Errorf("veth-host not coloured: %q", got)
+	}
+	if got := newPalette(false).tagged("caliea2aa288365", "veth-host"); got != "caliea2aa288365" {
+		t.Errorf("colour off still styles: %q", got)
+	}
+}
