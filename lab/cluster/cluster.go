@@ -157,11 +157,19 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	rules.ExplicitPath = opts.Kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: opts.Context}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	wrongContext := func(err error) error {
+		return oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
+	}
+	if opts.Context != "" {
+		if raw, err := cc.RawConfig(); err == nil && len(raw.Contexts) > 0 && raw.Contexts[opts.Context] == nil {
+			return nil, "", wrongContext(nil)
+		}
+	}
 	config, err := cc.ClientConfig()
 	switch {
 	case err == nil:
-	case clientcmd.IsContextNotFound(err) || (opts.Context != "" && strings.Contains(err.Error(), "context was not found")):
-		return nil, "", oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
+	case clientcmd.IsContextNotFound(err) || (opts.Context != "" && strings.Contains(err.Error(), fmt.Sprintf("context %q does not exist", opts.Context))):
+		return nil, "", wrongContext(err)
 	case clientcmd.IsEmptyConfig(err):
 		return nil, "", oneLine(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
 	default:

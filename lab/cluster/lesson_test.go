@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if sbOpts.StateDir != "" {
 		os.RemoveAll(sbOpts.StateDir)
 	}
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	kubetest.Stop()
 	os.Exit(code)
 }
@@ -239,16 +242,7 @@ func ipJSON(t *testing.T, ns string) *netview.Snapshot {
 func TestIPJSONMatchesNetlink(t *testing.T) {
 	st := lessonSandbox(t)
 	ctx := context.Background()
-	var facts netview.Facts
-	facts.Pod = netview.PodFact{Namespace: sandbox.CustomerNamespace, Name: sandbox.CustomerPod, IP: st.Pod(sandbox.CustomerNamespace, sandbox.CustomerPod).IP, Node: "node1"}
-	facts.Node = "node1"
-	for _, p := range st.Pods {
-		facts.Pods = append(facts.Pods, netview.PodFact{Namespace: p.Namespace, Name: p.Name, IP: p.IP, Node: p.Node})
-	}
-	for _, n := range st.Nodes {
-		facts.Nodes = append(facts.Nodes, netview.NodeFact{Name: n.Name, InternalIP: n.IP})
-		facts.Blocks = append(facts.Blocks, netview.Block{CIDR: n.Block, Node: n.Name})
-	}
+	facts := sandboxFacts(st, sandbox.CustomerNamespace, sandbox.CustomerPod)
 
 	for _, c := range []struct{ pod, node string }{
 		{sandbox.CustomerPod, "node1"},
@@ -283,6 +277,24 @@ func TestIPJSONMatchesNetlink(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sandboxFacts are the facts the API server would give for a sandbox pod.
+func sandboxFacts(st *sandbox.State, namespace, name string) netview.Facts {
+	var f netview.Facts
+	pi := st.Pod(namespace, name)
+	f.Pod = netview.PodFact{Namespace: pi.Namespace, Name: pi.Name, IP: pi.IP, Node: pi.Node, Phase: "Running"}
+	f.Node = pi.Node
+	for _, p := range st.Pods {
+		if p.Node == pi.Node {
+			f.Pods = append(f.Pods, netview.PodFact{Namespace: p.Namespace, Name: p.Name, IP: p.IP, Node: p.Node, Phase: "Running"})
+		}
+	}
+	for _, n := range st.Nodes {
+		f.Nodes = append(f.Nodes, netview.NodeFact{Name: n.Name, InternalIP: n.IP})
+		f.Blocks = append(f.Blocks, netview.Block{CIDR: n.Block, Node: n.Name})
+	}
+	return f
 }
 
 // compareSnapshots checks the fields podlab shows, item by item.

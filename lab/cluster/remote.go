@@ -15,9 +15,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"podlab/lab/iproute"
 	"podlab/netview"
@@ -219,8 +220,18 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 		return stdout.Bytes(), nil
 	}
 	r := request{"create", "pods/exec", p.Namespace}
-	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-		e := apiError(err, r, l.server)
+	// A refused exec comes back as a failed upgrade, whose cause is the
+	// API server's status (websocket) or only its message (SPDY).
+	cause := err
+	var up *httpstream.UpgradeFailureError
+	if errors.As(err, &up) && up.Cause != nil {
+		cause = up.Cause
+	}
+	if !apierrors.IsForbidden(cause) && strings.Contains(cause.Error(), " is forbidden: ") {
+		cause = apierrors.NewForbidden(schema.GroupResource{Resource: "pods/exec"}, p.Name, cause)
+	}
+	if apierrors.IsForbidden(cause) || apierrors.IsUnauthorized(cause) {
+		e := apiError(cause, r, l.server)
 		e.Msg += fmt.Sprintf(" (or run podlab on %s with sudo)", p.Node)
 		return nil, e
 	}

@@ -100,7 +100,6 @@ func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 	log := &syncBuffer{}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("sshd: %v", err)
 	}
@@ -149,21 +148,36 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
-// podlabBinary builds the podlab command into a fresh bin directory: the
-// real one once main.go runs `podlab collect`, else testdata's stand-in.
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+	binPkg  string
+)
+
+// podlabBinary builds the podlab command (once) into a bin directory that
+// TestMain removes: the real one once main.go runs `podlab collect`, else
+// testdata's stand-in.
 func podlabBinary(t *testing.T) string {
 	t.Helper()
-	bin := t.TempDir()
-	pkg := "./testdata/podlab"
-	if main, err := os.ReadFile("../../main.go"); err == nil && bytes.Contains(main, []byte("cluster.CollectCommand")) {
-		pkg = "podlab"
+	binOnce.Do(func() {
+		binPkg = "./testdata/podlab"
+		if main, err := os.ReadFile("../../main.go"); err == nil && bytes.Contains(main, []byte("cluster.CollectCommand")) {
+			binPkg = "podlab"
+		}
+		if binDir, binErr = os.MkdirTemp("", "podlab-cluster-bin-"); binErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), binPkg).CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build %s: %v\n%s", binPkg, err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "podlab"), pkg).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	t.Logf("podlab on the node built from %s", pkg)
-	return bin
+	t.Logf("podlab on the node built from %s", binPkg)
+	return binDir
 }
 
 // TestLessonOverSSH: from elsewhere, podlab reaches node1 with the user's
@@ -195,9 +209,35 @@ func TestLessonOverSSH(t *testing.T) {
 	if d := l.Describe(); !strings.Contains(d, "collected on node1 by podlab collect over ssh node1") {
 		t.Errorf("Describe does not say how it collects: %s", d)
 	}
+}
 
+// TestSSHNode: the ssh paths with the sandbox's facts standing in for the
+// API server's, so they run without one.
+func TestSSHNode(t *testing.T) {
+	st := lessonSandbox(t)
+	node := startSSHNode(t, "node1", st.NodeNS("node1"), podlabBinary(t))
+	customerNS := st.PodNS(sandbox.CustomerNamespace, sandbox.CustomerPod)
+	remote := func(o Options) *Lab {
+		o.SSHConfig = node.config
+		o.setDefaults()
+		return &Lab{opts: o, context: "test", facts: sandboxFacts(st, sandbox.CustomerNamespace, sandbox.CustomerPod), where: Remote}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	t.Run("podlab collect", func(t *testing.T) {
+		l := remote(Options{})
+		p, err := l.Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Pod.NS.Name != customerNS || p.Host.NS.Name != st.NodeNS("node1") {
+			t.Errorf("collected %q and %q", p.Pod.NS.Name, p.Host.NS.Name)
+		}
+		checkNamed(t, st, netview.Analyze(p))
+	})
 	t.Run("route", func(t *testing.T) {
-		r, err := l.Route(ctx, netip.MustParseAddr("198.19.21.66"))
+		r, err := remote(Options{}).Route(ctx, netip.MustParseAddr("198.19.21.66"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,10 +250,7 @@ func TestLessonOverSSH(t *testing.T) {
 		// ip -j over ssh gives the host view; the pod view would come from
 		// the exec API, which needs a kubelet this API server does not have,
 		// so the pod is read here to check the host view against it.
-		l2, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config, RemotePodlab: "podlab-not-installed"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l2 := remote(Options{RemotePodlab: "podlab-not-installed"})
 		res, err := l2.sshNode(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -242,10 +279,7 @@ func TestLessonOverSSH(t *testing.T) {
 	t.Run("podlab collect fails there", func(t *testing.T) {
 		// A pod IP no namespace on node1 holds: podlab collect says so, and
 		// the ip -j fallback says why it was needed.
-		l3, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l3 := remote(Options{})
 		l3.facts.Pod.IP = netip.MustParseAddr("198.19.22.150")
 		res, err := l3.sshNode(ctx)
 		if err != nil {
@@ -259,11 +293,9 @@ func TestLessonOverSSH(t *testing.T) {
 	t.Run("ssh fails", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "ssh_config")
 		write(t, bad, fmt.Sprintf("Host node1\n  HostName 127.0.0.1\n  Port %d\n", closedPort(t)))
-		l4, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: bad})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = l4.Collect(ctx)
+		l4 := remote(Options{})
+		l4.opts.SSHConfig = bad
+		_, err := l4.Collect(ctx)
 		want := "ssh node1 failed: ssh: connect to host 127.0.0.1 port"
 		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "— run podlab on node1 with sudo instead") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("error %q, want one line starting %q", err, want)
