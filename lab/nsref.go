@@ -150,7 +150,7 @@ func openNS(r NSRef) (*nsFile, error) {
 }
 
 func needRoot(r NSRef, err error) error {
-	return fmt.Errorf("%w (namespace %q: %v): run podlab with sudo, or use the built-in recording (--lab replay)", ErrNeedRoot, r.String(), err)
+	return fmt.Errorf("%w (namespace %q: %v): run podlab with sudo, or use its built-in recording", ErrNeedRoot, r.String(), err)
 }
 
 // goneError says which namespace is gone and why podlab thinks so.
