@@ -2,7 +2,9 @@ package kubetest
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,5 +174,41 @@ func TestBlockAffinities(t *testing.T) {
 		if got[b.node] != b.cidr {
 			t.Errorf("block of %s = %q, want %q", b.node, got[b.node], b.cidr)
 		}
+	}
+}
+
+// A server process that dies while starting must fail with its exit and
+// the end of its log, not a bare timeout.
+func TestStartupFailureShowsLog(t *testing.T) {
+	s := &Server{dir: t.TempDir()}
+	t.Cleanup(s.stop)
+	p, err := s.run("/bin/sh", "fake", "-c", "echo first; echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 3")
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	err = p.waitReady(10*time.Second, func() error { return errors.New("not yet") })
+	if err == nil {
+		t.Fatal("waitReady succeeded for a process that exited")
+	}
+	for _, want := range []string{"fake exited during startup", "exit status 3", "address already in use"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if !errors.Is(err, errPortTaken) {
+		t.Errorf("error %q is not errPortTaken, so start would not retry", err)
+	}
+}
+
+func TestWaitReadyTimeout(t *testing.T) {
+	s := &Server{dir: t.TempDir()}
+	t.Cleanup(s.stop)
+	p, err := s.run("/bin/sh", "sleeper", "-c", "echo waiting; exec sleep 60")
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	err = p.waitReady(300*time.Millisecond, func() error { return errors.New("port closed") })
+	if err == nil || !strings.Contains(err.Error(), "not ready after") || !strings.Contains(err.Error(), "waiting") {
+		t.Fatalf("waitReady error = %v, want a timeout with the log's tail", err)
 	}
 }
