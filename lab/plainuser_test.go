@@ -49,7 +49,7 @@ func TestCollectAsPlainUser(t *testing.T) {
 	}
 	text := string(out)
 	want := "named: podlab needs root to read live network namespaces"
-	if !strings.Contains(text, want) || !strings.Contains(text, "run podlab with sudo, or use the built-in recording") {
+	if !strings.Contains(text, want) || !strings.Contains(text, "run podlab with sudo, or use its built-in recording") {
 		t.Errorf("child said %q, want %q", text, want)
 	}
 	t.Logf("as nobody: %s", text)
