@@ -351,3 +351,78 @@ func diff(t *testing.T, what string, want, got []string) {
 		}
 	}
 }
+
+// TestShowCLI: `podlab show --lab cluster --host-netns NS --json`, the
+// command a student on the node runs, through the real binary.
+func TestShowCLI(t *testing.T) {
+	st := lessonSandbox(t)
+	if !wired(t, "cluster.Open") {
+		t.Fatal("podlab's main does not open cluster labs yet (cluster.Open)")
+	}
+	s := kubetest.Start(t)
+	registerSandbox(t, s, st)
+	bin := podlabBinary(t)
+	if binPkg != "podlab" {
+		t.Fatalf("the podlab binary was built from %s, not podlab's main", binPkg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin+"/podlab", "show", "--lab", "cluster", "--kubeconfig", s.Kubeconfig,
+		"--host-netns", st.NodeNS("node1"), "--json")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("podlab show: %v\n%s", err, stderr.String())
+	}
+	var got struct {
+		Schema   string           `json:"schema"`
+		Lab      string           `json:"lab"`
+		Describe string           `json:"describe"`
+		Pod      netview.Snapshot `json:"pod"`
+		Host     netview.Snapshot `json:"host"`
+		Facts    netview.Facts    `json:"facts"`
+		Analysis netview.Analysis `json:"analysis"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("podlab show --json: %v\n%s", err, out)
+	}
+	if got.Lab != "cluster" || got.Facts.Pod.Name != sandbox.CustomerPod || got.Facts.Node != "node1" {
+		t.Errorf("lab %q, pod %q on %q", got.Lab, got.Facts.Pod.Name, got.Facts.Node)
+	}
+	if !strings.Contains(got.Describe, "standing in for node1") {
+		t.Errorf("describe %q", got.Describe)
+	}
+	// RouteClass.Route is not in the JSON: take the destination from Dst.
+	for i := range got.Analysis.Routes {
+		rc := &got.Analysis.Routes[i]
+		if p, err := netip.ParsePrefix(rc.Dst); err == nil {
+			rc.Route.Dst = p
+		} else if a, err := netip.ParseAddr(rc.Dst); err == nil {
+			rc.Route.Dst = netip.PrefixFrom(a, 32)
+		}
+	}
+	checkNamed(t, st, got.Analysis)
+
+	t.Run("errors", func(t *testing.T) {
+		cases := []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--selector", "app=nothing"}, "podlab: no pod matches -l app=nothing in namespace yaobank: check the namespace (-n) and selector (-l), or use --lab sandbox\n"},
+			{[]string{"--context", "elsewhere"}, "podlab: context \"elsewhere\" is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context\n"},
+		}
+		for _, c := range cases {
+			args := append([]string{"show", "--lab", "cluster", "--kubeconfig", s.Kubeconfig, "--host-netns", st.NodeNS("node1")}, c.args...)
+			cmd := exec.CommandContext(ctx, bin+"/podlab", args...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err == nil {
+				t.Errorf("%v succeeded", c.args)
+			}
+			if stderr.String() != c.want {
+				t.Errorf("%v: stderr\n  %q\nwant\n  %q", c.args, stderr.String(), c.want)
+			}
+		}
+	})
+}
