@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -25,11 +26,6 @@ func dstString(p netip.Prefix) string {
 	return p.String()
 }
 
-var protoNames = map[int]string{
-	netview.ProtoRedirect: "redirect", netview.ProtoKernel: "kernel", netview.ProtoStatic: "static",
-	netview.ProtoDHCP: "dhcp", netview.ProtoBird: "bird",
-}
-
 // routeText is a route on one line, the way ip route prints it.
 func routeText(r netview.Route) string {
 	var b []string
@@ -44,11 +40,7 @@ func routeText(r netview.Route) string {
 		b = append(b, "dev", r.Dev)
 	}
 	if r.Protocol != netview.ProtoUnspec && r.Protocol != netview.ProtoBoot {
-		p, ok := protoNames[r.Protocol]
-		if !ok {
-			p = strconv.Itoa(r.Protocol)
-		}
-		b = append(b, "proto", p)
+		b = append(b, "proto", netview.ProtoName(r.Protocol))
 	}
 	if r.Scope != "" && r.Scope != "universe" && r.Scope != "global" {
 		b = append(b, "scope", r.Scope)
@@ -153,6 +145,9 @@ func (m Model) explainLines(n int) []string {
 		text = " " + t.ExplainKey.Render(label+":") + " " + t.Explain.Render(why)
 	}
 	rows := strings.Split(ansi.Wrap(text, w-1, ""), "\n")
+	for i := 1; i < len(rows); i++ {
+		rows[i] = " " + rows[i]
+	}
 	if len(rows) > n {
 		rows = rows[:n]
 		rows[n-1] = ansi.Truncate(rows[n-1], w-2, "") + "…"
@@ -219,7 +214,7 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	res.dst = addr
-	rt, ok := lookupRoute(&m.pair.Host, addr)
+	rt, ok := netview.Lookup(&m.pair.Host, addr)
 	res.route, res.found = rt, ok
 	m.hostRoutes = true
 	m.rebuild(true)
@@ -243,79 +238,45 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// lookupLine is the answer to a lookup: the route, its class (the
+// explanation line gives the reason, as the line is selected) and the
+// kernel's own answer when the lab can ask it.
 func (m Model) lookupLine() string {
 	t := m.sh.theme
 	r := m.look
 	if r.err != "" {
 		return " " + t.Bad.Render(r.err)
 	}
-	s := " " + t.Prompt.Render(r.dst.String()+" →") + " "
+	s := " " + t.Prompt.Render("route to "+r.dst.String()+" →") + " "
 	if !r.found {
 		s += t.Bad.Render("no route on " + m.vars().Node + ": the node would answer unreachable")
 	} else {
 		tag := netview.TagNone
-		label := ""
 		if r.class != nil {
 			tag = netview.RouteTag(r.class.Class)
-			label = " · " + string(r.class.Class) + ": " + r.class.Reason
 		}
-		s += t.TagStyle(tag, true).Render(routeText(r.route)) + t.Explain.Render(label)
+		s += t.TagStyle(tag, true).Render(routeText(r.route))
+		if r.class != nil {
+			s += t.Explain.Render(" [" + string(r.class.Class) + "]")
+		}
 	}
 	switch {
 	case r.asking:
 		s += t.Muted.Render(" · kernel: asking…")
+	case r.hasKern && r.kernelErr != "":
+		s += t.Bad.Render(" · kernel: " + r.kernelErr)
+	case r.hasKern && r.found && sameWay(r.route, r.kernel):
+		s += t.Muted.Render(" · the kernel agrees")
 	case r.hasKern:
-		s += t.Muted.Render(" · kernel: " + r.kernel)
+		s += t.StatusChange.Render(" · the kernel says: " + routeText(r.kernel))
 	}
 	return s
 }
 
-// extraMarkdown is the live part of a step that goes beyond the lesson.
-func (m Model) extraMarkdown(st lessonStep) string {
-	if m.pair == nil {
-		return ""
-	}
-	a := m.an
-	f := m.pair.Facts
-	var b strings.Builder
-	switch st.Extra {
-	case "hash":
-		if f.Pod.Name == "" {
-			return "\n\n*The pod's name is not known here, so its host-side name cannot be worked out.*"
-		}
-		want := vethName(f.Prefix(), f.Pod.Namespace, f.Pod.Name)
-		fmt.Fprintf(&b, "\n\n**Live:** `%s` + sha1(\"%s.%s\")[:11] = `%s` (expected)", f.Prefix(), f.Pod.Namespace, f.Pod.Name, want)
-		switch {
-		case a.Veth.HostIf == "":
-			b.WriteString("\n\nThe host end was not found on the node.")
-		case a.Veth.HostIf == want:
-			fmt.Fprintf(&b, "\n\nlive host end: `%s` — they match.", a.Veth.HostIf)
-		default:
-			fmt.Fprintf(&b, "\n\nlive host end: `%s` — they differ (another interface prefix?).", a.Veth.HostIf)
-		}
-	case "arp":
-		gw := a.Gateway.Address
-		found := false
-		for _, n := range m.pair.Pod.Neighs {
-			if n.IP == gw {
-				found = true
-				fmt.Fprintf(&b, "\n\n**Live:** the pod's neighbour entry: `%s dev %s lladdr %s %s`", n.IP, n.Dev, n.MAC, strings.Join(n.State, " "))
-			}
-		}
-		if !found {
-			fmt.Fprintf(&b, "\n\n**Live:** the pod has no neighbour entry for %s yet; it appears after the pod's first packet leaves.", gw)
-		}
-		if a.Veth.HostIf != "" {
-			state := "not read"
-			if l := m.pair.Host.LinkByName(a.Veth.HostIf); l != nil {
-				if v, ok := l.Sysctl(netview.SysctlProxyARP); ok {
-					state = strconv.Itoa(v)
-				}
-			}
-			fmt.Fprintf(&b, "\n\nOn %s, `net.ipv4.conf.%s.proxy_arp = %s`: the host end answers the ARP with its own MAC `%s`.", f.Node, a.Veth.HostIf, state, a.Gateway.HostMAC)
-		}
-	case "lookup":
-		b.WriteString("\n\n**Try it:** type an address at the prompt (`/` opens it again) and see the route the node takes.")
-	}
-	return b.String()
+// sameWay says whether the kernel's answer sends a packet the way the
+// snapshot's route does; the kernel answers with the address, not the
+// prefix, so only the type, gateway and device are compared.
+func sameWay(a, b netview.Route) bool {
+	ta, tb := cmp.Or(a.Type, "unicast"), cmp.Or(b.Type, "unicast")
+	return ta == tb && a.Gw == b.Gw && a.Dev == b.Dev
 }

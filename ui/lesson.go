@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -48,7 +49,61 @@ func (g *glamCache) render(md, style string, width int, noColor bool) string {
 			out = b.String()
 		}
 	}
-	return strings.Trim(out, "\n")
+	// Glamour pads every line to the wrap width with styled spaces; drop
+	// them, the viewport pads anyway.
+	lines := strings.Split(strings.Trim(out, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = trailingBlank.ReplaceAllString(l, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// trailingBlank is a line's run of trailing spaces, styled or not.
+var trailingBlank = regexp.MustCompile(`(?:(?:\x1b\[[0-9;]*m)*[ \x{a0}]*(?:\x1b\[[0-9;]*m)*)*$`)
+
+// maxProse is the widest the lesson's text is wrapped: longer lines are
+// hard to read.
+const maxProse = 100
+
+// unwrap joins the lines of each paragraph and list item, which the
+// lesson's files wrap at 72 columns, so the text can be wrapped to the
+// pane instead; code (fenced or indented by four) is left alone.
+func unwrap(md string) string {
+	var out []string
+	fence := false
+	for _, line := range strings.Split(md, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "```") {
+			fence = !fence
+			out = append(out, line)
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		joinable := !fence && t != "" && indent < 4 && !startsBlock(t) && len(out) > 0
+		if joinable {
+			prev := out[len(out)-1]
+			pt := strings.TrimSpace(prev)
+			pIndent := len(prev) - len(strings.TrimLeft(prev, " "))
+			if pt != "" && pIndent < 4 && !strings.HasPrefix(pt, "```") && !strings.HasPrefix(pt, "#") {
+				out[len(out)-1] = prev + " " + t
+				continue
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// startsBlock says whether a line opens a list item, heading or quote.
+func startsBlock(t string) bool {
+	if strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "* ") || strings.HasPrefix(t, "#") || strings.HasPrefix(t, ">") || strings.HasPrefix(t, "|") {
+		return true
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	return i > 0 && i+1 < len(t) && (t[i] == '.' || t[i] == ')') && t[i+1] == ' '
 }
 
 // lessonPane shows the step's commands and its text.
@@ -107,7 +162,7 @@ func (l *lessonPane) refresh(top bool) {
 			}
 		}
 	}
-	md := l.glam.render(l.doc.markdown, t.Glamour, max(l.width-1, 10), t.NoColor)
+	md := l.glam.render(unwrap(l.doc.markdown), t.Glamour, min(max(l.width-1, 10), maxProse), t.NoColor)
 	if md != "" {
 		rows = append(rows, strings.Split(md, "\n")...)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -52,16 +54,17 @@ const (
 
 // lookupResult is the last route lookup.
 type lookupResult struct {
-	id      int
-	input   string
-	dst     netip.Addr
-	err     string
-	route   netview.Route
-	found   bool
-	class   *netview.RouteClass
-	kernel  string // the kernel's answer, "" while asked
-	asking  bool
-	hasKern bool
+	id        int
+	input     string
+	dst       netip.Addr
+	err       string
+	route     netview.Route
+	found     bool
+	class     *netview.RouteClass
+	kernel    netview.Route // the kernel's answer
+	kernelErr string
+	asking    bool
+	hasKern   bool
 }
 
 // Model is the root of the program.
@@ -71,8 +74,8 @@ type Model struct {
 	now  func() time.Time
 	sh   *shared
 
-	sections []lessonSection
-	steps    []lessonStep
+	sections []content.Section
+	steps    []content.Step
 	loadErr  error
 	cur      int
 
@@ -133,7 +136,7 @@ func New(opts Options) Model {
 	m.prompt.Prompt = "route lookup › "
 	m.prompt.Placeholder = "an address, e.g. 198.19.22.150"
 	m.prompt.CharLimit = 64
-	m.sections, m.loadErr = loadLesson()
+	m.sections, m.loadErr = content.Lesson()
 	for _, s := range m.sections {
 		m.steps = append(m.steps, s.Steps...)
 	}
@@ -195,9 +198,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			l := *m.look
 			l.asking, l.hasKern = false, true
 			if msg.err != nil {
-				l.kernel = "error: " + msg.err.Error()
+				l.kernelErr = msg.err.Error()
 			} else {
-				l.kernel = routeText(msg.route)
+				l.kernel = msg.route
 			}
 			m.look = &l
 		}
@@ -242,7 +245,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 			m.prevPair, m.prevAn = m.pair, m.an
 		}
 		m.pair = msg.pair
-		m.an = analyze(m.pair)
+		m.an = netview.Analyze(m.pair)
 		m.err = nil
 		m.lastAt = msg.at
 		m.changes = ""
@@ -389,7 +392,7 @@ func (m *Model) enterStep() {
 }
 
 // mainSide is the pane a step is mostly about.
-func mainSide(st lessonStep) netview.Side {
+func mainSide(st content.Step) netview.Side {
 	if len(st.HostViews) > 0 && (len(st.PodViews) == 0 || st.Where != "pod") {
 		return netview.SideHost
 	}
@@ -409,9 +412,9 @@ func (m *Model) setFocus(f focusArea) {
 	m.lesson.focused = f == focusLesson
 }
 
-func (m Model) step() (lessonStep, bool) {
+func (m Model) step() (content.Step, bool) {
 	if m.cur < 0 || m.cur >= len(m.steps) {
-		return lessonStep{}, false
+		return content.Step{}, false
 	}
 	return m.steps[m.cur], true
 }
@@ -426,14 +429,16 @@ func (m *Model) rebuild(keep bool) {
 	vars := m.vars()
 	var doc lessonDoc
 	for _, c := range st.Commands {
-		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: renderText(c.Text, vars)})
+		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
 	}
-	doc.markdown = st.render(vars) + m.extraMarkdown(st)
+	doc.markdown = st.Render(vars)
 	m.lesson.setDoc(doc, !keep)
 
 	hi := map[netview.Tag]bool{}
+	var order []netview.Tag
 	for _, h := range st.Highlight {
 		hi[netview.Tag(h)] = true
+		order = append(order, netview.Tag(h))
 	}
 	var cur, prev [2]*netview.Snapshot
 	var curA, prevA *netview.Analysis
@@ -446,25 +451,32 @@ func (m *Model) rebuild(keep bool) {
 		prevA = &m.prevAn
 	}
 	hostViews := toViews(st.HostViews)
-	if m.hostRoutes && !containsView(hostViews, viewRoute) {
-		hostViews = append([]viewKind{viewRoute}, hostViews...)
+	if m.hostRoutes && !containsView(hostViews, netview.ViewRoute) {
+		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
-	m.pod.setData(paneInput{who: vars.PodName, views: toViews(st.PodViews), cur: cur[0], curA: curA,
-		prev: prev[0], prevA: prevA, hi: hi, keepCursor: keep, empty: "This step shows nothing inside the pod."})
-	m.host.setData(paneInput{who: vars.Node, views: hostViews, cur: cur[1], curA: curA,
-		prev: prev[1], prevA: prevA, hi: hi, keepCursor: keep, empty: "This step shows nothing on the node."})
+	podWho, node := vars.PodName, vars.Node
+	if podWho == "" {
+		podWho = "pod"
+	}
+	if node == "" {
+		node = "node"
+	}
+	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), cur: cur[0], curA: curA,
+		prev: prev[0], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
+	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
+		prev: prev[1], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
 	m.setFocus(m.focus)
 }
 
-func toViews(s []string) []viewKind {
-	out := make([]viewKind, 0, len(s))
+func toViews(s []string) []netview.View {
+	out := make([]netview.View, 0, len(s))
 	for _, v := range s {
-		out = append(out, viewKind(v))
+		out = append(out, netview.View(v))
 	}
 	return out
 }
 
-func containsView(vs []viewKind, v viewKind) bool {
+func containsView(vs []netview.View, v netview.View) bool {
 	for _, x := range vs {
 		if x == v {
 			return true
@@ -474,54 +486,121 @@ func containsView(vs []viewKind, v viewKind) bool {
 }
 
 // whereName says where a command is typed, in the lab's own names.
-func whereName(w string, v lessonVars) string {
+func whereName(w string, v content.Vars) string {
 	switch w {
 	case "node":
 		if v.Node != "" {
 			return v.Node
 		}
-	case "":
-		return "host1"
+	case "local":
+		return "you"
 	}
 	return w
 }
 
 // vars are the live values the lesson text is written with.
-func (m Model) vars() lessonVars {
-	v := lessonVars{PodName: "pod", Node: "node", Gateway: "169.254.1.1"}
+func (m Model) vars() content.Vars {
 	if m.pair == nil {
-		return v
+		return content.Vars{}
 	}
-	f := m.pair.Facts
-	if f.Pod.Name != "" {
-		v.PodName, v.PodNamespace = f.Pod.Name, f.Pod.Namespace
+	return lessonVars(m.pair, &m.an)
+}
+
+// lessonVars fills the lesson's placeholders from a pair and its analysis.
+func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
+	f := &p.Facts
+	v := content.Vars{
+		PodName: f.Pod.Name, PodNamespace: f.Pod.Namespace, Node: f.Node,
+		PodIf: a.Veth.PodIf, PodIndex: a.Veth.PodIndex, PodPeerIndex: a.Veth.PodPeerIndex,
+		HostIf: a.Veth.HostIf, HostIndex: a.Veth.HostIndex, HostPeerIndex: a.Veth.HostPeerIndex,
+		HostLinkNetns: a.Veth.HostLinkNetns, ExpectedHostIf: a.ExpectedHostIf,
+		InterfacePrefix: f.Prefix(), GatewayMAC: a.Gateway.NeighMAC,
 	}
 	if f.Pod.IP.IsValid() {
 		v.PodIP = f.Pod.IP.String()
 	}
-	if f.Node != "" {
-		v.Node = f.Node
+	if v.Node == "" {
+		v.Node = f.Pod.Node
 	}
-	a := m.an
-	v.PodIf, v.PodIndex, v.PodPeerIndex = a.Veth.PodIf, a.Veth.PodIndex, a.Veth.PodPeerIndex
-	v.HostIf, v.HostIndex, v.HostPeerIndex, v.HostLinkNetns = a.Veth.HostIf, a.Veth.HostIndex, a.Veth.HostPeerIndex, a.Veth.HostLinkNetns
-	v.ExpectedHostIf = a.ExpectedHostIf
+	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
+		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)
+	}
 	if a.Gateway.Address.IsValid() {
 		v.Gateway = a.Gateway.Address.String()
 	}
-	for _, b := range f.Blocks {
-		if b.Node == v.Node {
-			v.OwnBlock = b.CIDR.String()
-		}
-	}
-	if v.OwnBlock == "" {
-		for _, rc := range a.Routes {
-			if rc.Class == netview.ClassLocalBlockBlackhole {
-				v.OwnBlock = rc.Dst
+	if a.Veth.HostIf != "" {
+		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
+			if x, ok := l.Sysctl(netview.SysctlProxyARP); ok {
+				v.HostProxyARP = strconv.Itoa(x)
 			}
 		}
 	}
+	var own netip.Prefix
+	for _, b := range f.Blocks {
+		if b.Node == v.Node && v.Node != "" {
+			own = b.CIDR
+		}
+	}
+	var remotes []string
+	for _, rc := range a.Routes {
+		if rc.Side != netview.SideHost {
+			continue
+		}
+		switch rc.Class {
+		case netview.ClassLocalBlockBlackhole:
+			if !own.IsValid() {
+				own, _ = netip.ParsePrefix(rc.Dst)
+			}
+		case netview.ClassRemoteBlock:
+			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
+				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
+			}
+			r := rc.Dst + " via " + rc.Gateway
+			if rc.Peer != "" {
+				r += " (" + rc.Peer + ")"
+			}
+			remotes = append(remotes, r)
+		}
+	}
+	v.RemoteBlocks = strings.Join(remotes, ", ")
+	if own.IsValid() {
+		v.OwnBlock = own.String()
+		v.BlockSize = "/" + strconv.Itoa(own.Bits())
+		v.FreeIP = freeIP(p, own)
+	} else if f.BlockSize > 0 {
+		v.BlockSize = "/" + strconv.Itoa(f.BlockSize)
+	}
 	return v
+}
+
+// freeIP is an address of the node's own block that no pod holds, for a
+// lookup that hits the blackhole; from the block's upper half, where a
+// small lab has no pods.
+func freeIP(p *netview.Pair, block netip.Prefix) string {
+	used := map[netip.Addr]bool{}
+	for _, pf := range p.Facts.Pods {
+		used[pf.IP] = true
+	}
+	used[p.Facts.Pod.IP] = true
+	for _, r := range p.Host.Routes {
+		if r.Dst.IsSingleIP() {
+			used[r.Dst.Addr()] = true
+		}
+	}
+	a := block.Masked().Addr()
+	size := 1 << (a.BitLen() - block.Bits())
+	if a.BitLen() != 32 || size < 4 {
+		return ""
+	}
+	for range size / 2 {
+		a = a.Next()
+	}
+	for ; block.Contains(a); a = a.Next() {
+		if !used[a] {
+			return a.String()
+		}
+	}
+	return ""
 }
 
 // layout sizes the children for the terminal and the open parts.
@@ -591,7 +670,11 @@ func (m Model) content() string {
 	}
 	var rows []string
 	rows = append(rows, m.header())
-	rows = append(rows, strings.Split(m.lesson.View(), "\n")...)
+	lesson := strings.Split(m.lesson.View(), "\n")
+	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
+		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
+	}
+	rows = append(rows, lesson...)
 	if m.narrow {
 		rows = append(rows, m.tabBar())
 		p := m.pod
@@ -680,7 +763,13 @@ func (m Model) tabBar() string {
 	if m.tab == netview.SideHost {
 		p = m.host
 	}
-	return tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(p.command())
+	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(p.command())
+	if m.lesson.more() {
+		more := t.Muted.Render(" ▲ more text: tab, ↓")
+		room := m.sh.width - ansi.StringWidth(more)
+		bar = padRight(ansi.Truncate(bar, room-1, "…"), room) + more
+	}
+	return bar
 }
 
 // statusLine says which lab, pod and node, when it was refreshed, what

@@ -21,15 +21,15 @@ type shared struct {
 }
 
 // commandOf is the command a student types to see a view.
-func commandOf(v viewKind) string {
+func commandOf(v netview.View) string {
 	switch v {
-	case viewAddr:
+	case netview.ViewAddr:
 		return "ip addr"
-	case viewLink:
+	case netview.ViewLink:
 		return "ip -c link show up"
-	case viewRoute:
+	case netview.ViewRoute:
 		return "ip route"
-	case viewNeigh:
+	case netview.ViewNeigh:
 		return "ip neigh"
 	}
 	return "ip " + string(v)
@@ -55,12 +55,15 @@ type paneItem struct {
 // and the previous pair to mark what changed.
 type paneInput struct {
 	who   string
-	views []viewKind
+	views []netview.View
 	cur   *netview.Snapshot
 	curA  *netview.Analysis
 	prev  *netview.Snapshot
 	prevA *netview.Analysis
 	hi    map[netview.Tag]bool
+	// order is the step's highlights, main one first: the cursor starts
+	// on the first line with the first of them.
+	order []netview.Tag
 	empty string
 	// keepCursor keeps the selected line (a refresh); otherwise the cursor
 	// goes to the first line the step is about.
@@ -72,15 +75,18 @@ type netPane struct {
 	sh      *shared
 	side    netview.Side
 	who     string
-	views   []viewKind
+	views   []netview.View
 	items   []paneItem
 	sel     []int // indices of items the cursor can stop on
 	cursor  int   // index into sel
 	hi      map[netview.Tag]bool
 	focused bool
-	width   int
-	height  int // rows for the lines, without the title
-	vp      viewport.Model
+	// settle asks the next refresh to put the cursor a third of the way
+	// down, so what follows the selected line shows too.
+	settle bool
+	width  int
+	height int // rows for the lines, without the title
+	vp     viewport.Model
 }
 
 func newNetPane(sh *shared, side netview.Side) netPane {
@@ -121,11 +127,11 @@ func (p *netPane) setData(in paneInput) {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
-			lines := render(p.side, v, in.cur, in.curA)
+			lines := netview.Render(p.side, v, in.cur, in.curA)
 			var before map[string]bool
 			var removed []string
 			if in.prev != nil {
-				old := render(p.side, v, in.prev, in.prevA)
+				old := netview.Render(p.side, v, in.prev, in.prevA)
 				before = make(map[string]bool, len(old))
 				now := make(map[string]bool, len(lines))
 				for _, l := range lines {
@@ -163,16 +169,17 @@ func (p *netPane) setData(in paneInput) {
 		}
 	}
 	if !found {
-		p.cursor = p.firstHighlighted()
+		p.cursor = p.firstHighlighted(in.order)
 		p.vp.SetYOffset(0)
+		p.settle = true
 	}
 	p.refresh()
 }
 
-func (p *netPane) firstHighlighted() int {
-	for k, i := range p.sel {
-		for _, s := range p.items[i].line.Spans {
-			if p.hi[s.Tag] {
+func (p *netPane) firstHighlighted(order []netview.Tag) int {
+	for _, tag := range order {
+		for k, i := range p.sel {
+			if p.items[i].line.HasTag(tag) {
 				return k
 			}
 		}
@@ -249,7 +256,7 @@ func (p netPane) body() string { return p.vp.View() }
 // hasRouteView says whether a class code column is needed.
 func (p netPane) hasRouteView() bool {
 	for _, v := range p.views {
-		if v == viewRoute {
+		if v == netview.ViewRoute {
 			return true
 		}
 	}
@@ -338,6 +345,12 @@ func (p *netPane) refresh() {
 		}
 	}
 	p.vp.SetContentLines(rows)
+	if p.settle && curStart >= 0 && p.height > 1 {
+		p.settle = false
+		if curStart >= p.height*2/3 {
+			p.vp.SetYOffset(curStart - p.height/3)
+		}
+	}
 	if curStart >= 0 {
 		y := p.vp.YOffset()
 		if curStart < y {

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,9 +33,9 @@ var goldenSteps = []struct {
 	section int
 	keys    []string
 }{
-	{"s2-link", 2, []string{"n", "n"}},
-	{"s3-host-end", 3, nil},
-	{"s4-routes", 4, []string{"tab", "tab", "down"}},
+	{"s2-link", 2, []string{"n", "n", "n", "tab"}},
+	{"s3-host-end", 3, []string{"n", "tab", "tab"}},
+	{"s4-blackhole", 4, []string{"n", "n", "n", "n", "tab", "tab"}},
 }
 
 func TestGoldenViews(t *testing.T) {
@@ -50,8 +51,8 @@ func TestGoldenViews(t *testing.T) {
 			})
 		}
 	}
-	t.Run("s4-routes-colour-160x48", func(t *testing.T) {
-		m := viewAt(t, 160, 48, 4, false, "tab", "tab")
+	t.Run("s4-blackhole-colour-160x48", func(t *testing.T) {
+		m := viewAt(t, 160, 48, 4, false, "n", "n", "n", "n", "tab", "tab")
 		golden.RequireEqual(t, m.content()+"\n")
 	})
 }
@@ -98,11 +99,13 @@ func TestThemeTags(t *testing.T) {
 }
 
 func TestColourGoldenUsesTagStyles(t *testing.T) {
-	m := viewAt(t, 160, 48, 4, false, "tab", "tab")
+	m := viewAt(t, 160, 48, 4, false, "n", "n", "n", "n")
 	out := m.content()
 	th := m.sh.theme
+	st, _ := m.step()
 	for _, c := range []netview.Class{netview.ClassLocalPod, netview.ClassLocalBlockBlackhole, netview.ClassRemoteBlock} {
-		want := th.TagStyle(netview.RouteTag(c), true).Render("X")
+		tag := netview.RouteTag(c)
+		want := th.TagStyle(tag, slices.Contains(st.Highlight, string(tag))).Render("X")
 		seq := want[:strings.Index(want, "X")]
 		if !strings.Contains(out, seq) {
 			t.Errorf("no span styled as %s (%q)", c, seq)
