@@ -102,7 +102,7 @@ type Lab struct {
 	where   Where
 	// container is the one exec runs in.
 	container string
-	// mu guards how: Describe may run while Collect does.
+	// mu guards how and podRef: Describe may run while Collect does.
 	mu sync.Mutex
 	// how says, after a Collect, which way each side was read.
 	how string
