@@ -189,15 +189,19 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 
 // decideWhere: HostNetns means "this is the node"; otherwise this machine
 // is the node when its hostname or one of its addresses says so.
+// Without root on the node, the host namespace (our own) can still be
+// read, but not one named by HostNetns: that case stays OnNode and its
+// Collect says root is needed.
 func (l *Lab) decideWhere() Where {
-	onNode := l.opts.HostNetns != "" || l.isThisNode()
 	switch {
-	case onNode && os.Geteuid() == 0:
+	case l.opts.HostNetns != "":
 		return OnNode
-	case onNode:
-		return OnNodeNoRoot
+	case !l.isThisNode():
+		return Remote
+	case os.Geteuid() == 0:
+		return OnNode
 	}
-	return Remote
+	return OnNodeNoRoot
 }
 
 func (l *Lab) isThisNode() bool {
@@ -278,7 +282,7 @@ func (l *Lab) plan() string {
 	case OnNodeNoRoot:
 		return fmt.Sprintf("on %s without root: host namespace here, pod through the exec API (run with sudo to read the pod's namespace directly)", l.facts.Node)
 	}
-	return fmt.Sprintf("pod through the exec API, host over ssh %s", l.sshTarget())
+	return fmt.Sprintf("from elsewhere: over ssh %s (podlab collect there, else ip -j and the pod through the exec API)", l.sshTarget())
 }
 
 func (l *Lab) sshTarget() string {

@@ -173,7 +173,7 @@ func TestOpenFacts(t *testing.T) {
 	})
 	t.Run("describe", func(t *testing.T) {
 		d := l.Describe()
-		for _, w := range []string{"cluster ", "yaobank/" + customer, "198.19.22.132", "on node1", "ssh node1"} {
+		for _, w := range []string{"cluster ", "yaobank/" + customer, "198.19.22.132", "on node1", "over ssh node1 (podlab collect there"} {
 			if !strings.Contains(d, w) {
 				t.Errorf("Describe %q lacks %q", d, w)
 			}

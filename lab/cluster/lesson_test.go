@@ -182,6 +182,23 @@ func TestLessonOnNode(t *testing.T) {
 			t.Errorf("second collect read another namespace")
 		}
 	})
+	t.Run("changes", func(t *testing.T) {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		ch := l.Changes(wctx)
+		// A neighbour entry of the test's own, in the sandbox pod's
+		// namespace, added and removed.
+		netnstest.Run(t, customerNS, "ip", "neigh", "add", "169.254.1.9", "lladdr", "02:00:00:00:00:09", "dev", "eth0")
+		netnstest.Run(t, customerNS, "ip", "neigh", "del", "169.254.1.9", "dev", "eth0")
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				t.Fatal("Changes closed its channel on the node")
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no change signalled for a neighbour added in the pod's namespace")
+		}
+	})
 	t.Run("route", func(t *testing.T) {
 		cases := []struct {
 			dst, dev, gw string

@@ -106,3 +106,34 @@ func holds(s *netview.Snapshot, ip netip.Addr) bool {
 	}
 	return false
 }
+
+// Changes signals when the pod's or the host's namespace changes, when
+// they are read here as root; elsewhere the channel is closed at once and
+// the caller polls Collect.
+func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
+	closed := func() <-chan struct{} {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if l.where != OnNode {
+		return closed()
+	}
+	hostRef, err := l.hostRef()
+	if err != nil {
+		return closed()
+	}
+	l.mu.Lock()
+	podRef := l.podRef
+	l.mu.Unlock()
+	if podRef.IsZero() {
+		if podRef, err = lab.FindPodNS(ctx, hostRef, l.facts.Pod.IP); err != nil {
+			return closed()
+		}
+	}
+	ch, err := lab.Watch(ctx, hostRef, podRef)
+	if err != nil {
+		return closed()
+	}
+	return ch
+}

@@ -252,6 +252,11 @@ func TestSSHNode(t *testing.T) {
 		}
 		checkNamed(t, st, netview.Analyze(p))
 	})
+	t.Run("no changes stream", func(t *testing.T) {
+		if _, ok := <-remote(Options{}).Changes(ctx); ok {
+			t.Error("Changes from elsewhere should be closed: the caller polls")
+		}
+	})
 	t.Run("route", func(t *testing.T) {
 		r, err := remote(Options{}).Route(ctx, netip.MustParseAddr("198.19.21.66"))
 		if err != nil {
