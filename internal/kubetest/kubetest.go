@@ -71,6 +71,7 @@ type Server struct {
 	ca         *authority
 	adminToken string
 	procs      []*proc
+	lock       *os.File // held while the server runs; see removeStaleDirs
 	crdOnce    sync.Once
 	crdErr     error
 }
@@ -199,7 +200,8 @@ func start(bin string) (*Server, error) {
 var errPortTaken = errors.New("port already in use")
 
 func startOnce(bin string) (s *Server, err error) {
-	dir, err := os.MkdirTemp("", "podlab-kube-")
+	removeStaleDirs()
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("make the server's directory: %w", err)
 	}
@@ -209,6 +211,9 @@ func startOnce(bin string) (s *Server, err error) {
 			s.stop()
 		}
 	}()
+	if s.lock, err = lockDir(dir); err != nil {
+		return nil, err
+	}
 
 	ports, err := freePorts(3)
 	if err != nil {
@@ -360,6 +365,45 @@ func (s *Server) stop() {
 	s.procs = nil
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+}
+
+const (
+	dirPrefix = "podlab-kube-"
+	lockName  = ".lock"
+)
+
+// lockDir marks dir as in use for as long as this process lives: the
+// kernel drops the flock when the process dies, however it dies.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.Create(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("create the server's lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock the server's directory: %w", err)
+	}
+	return f, nil
+}
+
+// removeStaleDirs removes the directories of servers whose test binary was
+// killed before Stop (a test timeout, a Ctrl-C): their lock is free. A
+// directory with no lock file yet is being set up and is left alone.
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		f, err := os.Open(filepath.Join(dir, lockName))
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(dir)
+		}
+		f.Close()
 	}
 }
 
