@@ -36,6 +36,8 @@ type labFlags struct {
 	hostNetns  string
 	podNetns   string
 	podIP      string
+	ssh        string
+	sshConfig  string
 	keep       bool
 	mode       string
 	prefix     string
@@ -53,6 +55,8 @@ func (f *labFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace standing in for the node's host namespace (name under /run/netns or path; default: this one)")
 	fs.StringVar(&f.podNetns, "pod-netns", "", "with --lab netns: the pod's network namespace (name or path)")
 	fs.StringVar(&f.podIP, "pod-ip", "", "with --lab netns: find the pod's namespace from its IP")
+	fs.StringVar(&f.ssh, "ssh", "", "with --lab cluster from another machine: ssh destination for the pod's node (default: the node's name, as in 'ssh node1')")
+	fs.StringVar(&f.sshConfig, "ssh-config", "", "with --lab cluster: an ssh config file (ssh -F)")
 	fs.BoolVar(&f.keep, "keep", false, "with --lab sandbox: leave a sandbox podlab built running on exit")
 	fs.StringVar(&f.mode, "mode", "bgp", "with --lab sandbox: dataplane mode when building one (bgp, vxlan)")
 	fs.StringVar(&f.prefix, "sandbox-prefix", "podlab", "with --lab sandbox: the sandbox's name prefix")
@@ -91,6 +95,8 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 		Selector:   f.selector,
 		Pod:        f.pod,
 		HostNetns:  f.hostNetns,
+		SSH:        f.ssh,
+		SSHConfig:  f.sshConfig,
 	})
 }
 
