@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -395,4 +396,31 @@ func TestFocusAndScroll(t *testing.T) {
 	if sc := screen(m); !strings.Contains(sc, "go to section") || strings.Count(sc, "\n") != 23 {
 		t.Errorf("full help:\n%s", sc)
 	}
+}
+
+// watchSource is a scriptSource whose changes the test signals.
+type watchSource struct {
+	*scriptSource
+	ch chan struct{}
+}
+
+func (w watchSource) Changes(ctx context.Context) <-chan struct{} { return w.ch }
+
+func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
+	full := lessonRecording(t)
+	less := withoutRoute(t, full, "198.19.22.131")
+	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
+	// A refresh far away: only the watch can bring the change in time.
+	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
+	h.waitFor("the recording", loaded)
+	gotoSection(t, h, 4)
+	src.ch <- struct{}{}
+	m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	if !strings.Contains(screen(m), "changed: route 198.19.22.131 removed") {
+		t.Errorf("after a watched change:\n%s", screen(m))
+	}
+	// A closed watch leaves the program running on its refresh.
+	close(src.ch)
+	h.press("n")
+	h.waitFor("the next step", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
 }

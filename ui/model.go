@@ -105,6 +105,8 @@ type Model struct {
 	collectID int
 	inFlight  bool
 	tickGen   int
+	// dirty: the lab changed while a collection was under way.
+	dirty bool
 
 	dark   bool
 	narrow bool
@@ -161,6 +163,9 @@ func (m Model) Init() tea.Cmd {
 	if m.opts.Source != nil {
 		cmds = append(cmds, collectCmd(m.ctx, m.opts.Source, m.collectID, m.now))
 	}
+	if w, ok := m.opts.Source.(Watcher); ok && m.opts.Refresh > 0 {
+		cmds = append(cmds, watchCmd(m.ctx, w))
+	}
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
 	}
@@ -187,6 +192,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case collectedMsg:
 		return m.collected(msg)
+	case watchingMsg:
+		return m, nextChangeCmd(msg.ch)
+	case changedMsg:
+		if msg.closed {
+			return m, nil // polling goes on
+		}
+		if m.inFlight {
+			m.dirty = true
+			return m, nextChangeCmd(msg.ch)
+		}
+		return m, tea.Batch(m.startCollect(), nextChangeCmd(msg.ch))
 	case tickMsg:
 		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
 			return m, nil
@@ -254,11 +270,17 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		}
 		m.rebuild(true)
 	}
+	var cmds []tea.Cmd
+	if m.dirty {
+		// The lab changed under this collection: read it again now.
+		m.dirty = false
+		cmds = append(cmds, m.startCollect())
+	}
 	if m.opts.Refresh > 0 {
 		m.tickGen++
-		return m, tickCmd(m.opts.Refresh, m.tickGen)
+		cmds = append(cmds, tickCmd(m.opts.Refresh, m.tickGen))
 	}
-	return m, nil
+	return m, tea.Batch(cmds...)
 }
 
 func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -718,6 +740,9 @@ func (m Model) content() string {
 	return strings.Join(rows, "\n")
 }
 
+// header names the section and the step and shows the progress; when
+// the line is short the titles are cut, the section's first, never the
+// numbers.
 func (m Model) header() string {
 	t := m.sh.theme
 	st, _ := m.step()
@@ -728,8 +753,6 @@ func (m Model) header() string {
 			secTitle, nInSec = s.Title, len(s.Steps)
 		}
 	}
-	left := t.Header.Render(fmt.Sprintf(" podlab  %d/%d %s", st.Section, len(m.sections), secTitle)) +
-		t.HeaderDim.Render(fmt.Sprintf("  ·  step %d/%d %s", st.Index, nInSec, st.Title))
 	total := len(m.steps)
 	done := m.cur + 1
 	const barW = 12
@@ -740,9 +763,24 @@ func (m Model) header() string {
 	}
 	right := fmt.Sprintf("%s %d/%d ", bar, done, total)
 	room := m.sh.width - ansi.StringWidth(right) - 1
-	if ansi.StringWidth(left) > room {
-		left = ansi.Truncate(left, room, "…")
+	brand := " podlab  "
+	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.sections))
+	step := fmt.Sprintf("  ·  step %d/%d ", st.Index, nInSec)
+	fixed := func() int {
+		return ansi.StringWidth(brand+sec+step) + ansi.StringWidth(secTitle) + ansi.StringWidth(st.Title)
 	}
+	stepTitle := st.Title
+	if fixed() > room {
+		brand = " "
+	}
+	if over := fixed() - room; over > 0 {
+		secTitle = ansi.Truncate(secTitle, max(ansi.StringWidth(secTitle)-over, 12), "…")
+	}
+	if over := ansi.StringWidth(brand+sec+secTitle+step+stepTitle) - room; over > 0 {
+		stepTitle = ansi.Truncate(stepTitle, max(ansi.StringWidth(stepTitle)-over, 1), "…")
+	}
+	left := t.Header.Render(brand+sec+secTitle) + t.HeaderDim.Render(step+stepTitle)
+	left = ansi.Truncate(left, room, "…")
 	gap := m.sh.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	return left + strings.Repeat(" ", max(gap, 1)) + right
 }

@@ -24,6 +24,14 @@ type Router interface {
 	Route(ctx context.Context, dst netip.Addr) (netview.Route, error)
 }
 
+// Watcher is a Source that signals when what it collects has changed
+// (netlink notifications of both namespaces), so a live lab is shown
+// again at once rather than at the next refresh. A channel that is closed
+// at once means "cannot watch here": the program keeps polling.
+type Watcher interface {
+	Changes(ctx context.Context) <-chan struct{}
+}
+
 // collectTimeout bounds one collection, so a hung lab shows an error
 // instead of a frozen status line.
 const collectTimeout = 20 * time.Second
@@ -67,5 +75,29 @@ func kernelRouteCmd(ctx context.Context, r Router, id int, dst netip.Addr) tea.C
 		defer cancel()
 		rt, err := r.Route(c, dst)
 		return kernelRouteMsg{id: id, dst: dst, route: rt, err: err}
+	}
+}
+
+// watchingMsg carries the channel of a started watch.
+type watchingMsg struct{ ch <-chan struct{} }
+
+// changedMsg says the lab changed; closed says the watch ended.
+type changedMsg struct {
+	ch     <-chan struct{}
+	closed bool
+}
+
+// watchCmd starts watching; Changes may enter namespaces, so it runs
+// here rather than on the program's goroutine.
+func watchCmd(ctx context.Context, w Watcher) tea.Cmd {
+	return func() tea.Msg { return watchingMsg{ch: w.Changes(ctx)} }
+}
+
+// nextChangeCmd waits for the next signal; the program issues it again
+// after each.
+func nextChangeCmd(ch <-chan struct{}) tea.Cmd {
+	return func() tea.Msg {
+		_, ok := <-ch
+		return changedMsg{ch: ch, closed: !ok}
 	}
 }
