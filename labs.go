@@ -41,6 +41,7 @@ type labFlags struct {
 	keep       bool
 	mode       string
 	prefix     string
+	stateDir   string
 }
 
 func (f *labFlags) register(fs *flag.FlagSet) {
@@ -60,6 +61,7 @@ func (f *labFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.keep, "keep", false, "with --lab sandbox: leave a sandbox podlab built running on exit")
 	fs.StringVar(&f.mode, "mode", "bgp", "with --lab sandbox: dataplane mode when building one (bgp, vxlan)")
 	fs.StringVar(&f.prefix, "sandbox-prefix", "podlab", "with --lab sandbox: the sandbox's name prefix")
+	fs.StringVar(&f.stateDir, "sandbox-state-dir", "/run/podlab", "with --lab sandbox: where the sandbox's state file lives")
 }
 
 // open builds the lab the flags name. note receives one line saying which
@@ -101,7 +103,7 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 }
 
 func (f *labFlags) sandboxOptions() sandbox.Options {
-	return sandbox.Options{Prefix: f.prefix, Mode: f.mode}
+	return sandbox.Options{Prefix: f.prefix, StateDir: f.stateDir, Mode: f.mode}
 }
 
 func (f *labFlags) openSandbox(ctx context.Context, build bool) (source, error) {

@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "":
-		err = runShow(ctx, args, stdout, stderr) // until the lesson UI lands
+		err = runLesson(ctx, args, stdout, stderr)
 	case "show":
 		err = runShow(ctx, args, stdout, stderr)
 	case "record":

@@ -1,5 +1,3 @@
-//go:build e2e
-
 // Package e2e drives the built podlab binary in a real terminal (tmux):
 // the lesson on the built-in recording, then on a live sandbox.
 //
@@ -281,9 +279,9 @@ func TestLiveSandboxInTerminal(t *testing.T) {
 	netnstest.RequireRoot(t)
 	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
 	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
-	// Its own prefix; the state file goes where podlab --lab sandbox looks
-	// (main has no flag for another state directory), named by the prefix.
-	o := sandbox.Options{Prefix: netnstest.Name("pe")}
+	// Its own prefix and state directory, so it never meets a student's
+	// sandbox or another test's.
+	o := sandbox.Options{Prefix: netnstest.Name("pe"), StateDir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
@@ -310,7 +308,7 @@ func TestLiveSandboxInTerminal(t *testing.T) {
 		t.Fatal("the sandbox has no other pod on the customer's node")
 	}
 
-	tm := newTerm(t, 160, 48, "--lab", "sandbox", "--sandbox-prefix", o.Prefix)
+	tm := newTerm(t, 160, 48, "--lab", "sandbox", "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir)
 	tm.waitText(30*time.Second, "sandbox", "refreshed")
 	tm.keys("4")
 	ip := victim.IP.String()
