@@ -44,8 +44,13 @@ type Step struct {
 	// Extra is "hash", "arp" or "lookup" for the steps beyond the lesson
 	// text, "" otherwise.
 	Extra string
+	// CheckKind names what a self-paced student is asked at this step
+	// (pod-ip, peer-index, host-if, ...; see CheckKinds), "" for none.
+	CheckKind string
+	// Ask is the question, with {{placeholders}} like Body; see Question.
+	Ask string
 
-	tmpl *template.Template
+	tmpl, askTmpl *template.Template
 }
 
 // Command is one command line and where to type it.
@@ -96,7 +101,7 @@ func (s Step) Render(v Vars) string {
 			return s.Body
 		}
 	}
-	out, err := execute(t, v)
+	out, err := execute(t, v.Data())
 	if err != nil {
 		// Lesson executes every body before handing it out, so this is
 		// only reachable for a hand-built Step.
@@ -109,9 +114,9 @@ func parseBody(name, body string) (*template.Template, error) {
 	return template.New(name).Option("missingkey=error").Parse(body)
 }
 
-func execute(t *template.Template, v Vars) (string, error) {
+func execute(t *template.Template, data map[string]any) (string, error) {
 	var b strings.Builder
-	if err := t.Execute(&b, v.Data()); err != nil {
+	if err := t.Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil
@@ -175,11 +180,14 @@ func parseSection(name string, number int, text string) (Section, error) {
 		}
 		// Fail now, not on a student's screen, on a misspelt field.
 		for _, v := range []Vars{LessonVars(), {}} {
-			if _, err := execute(t, v); err != nil {
+			if _, err := execute(t, v.Data()); err != nil {
 				return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
 			}
 		}
 		st.tmpl = t
+		if err := st.checkAsk(); err != nil {
+			return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
+		}
 		sec.Steps = append(sec.Steps, *st)
 		return nil
 	}
@@ -310,8 +318,37 @@ func (st *Step) setKey(line string) error {
 			return err
 		}
 		st.Extra = val
+	case key == "check":
+		if err := oneOf(val, CheckKinds()); err != nil {
+			return err
+		}
+		st.CheckKind = val
+	case key == "ask":
+		st.Ask = val
 	default:
-		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight or extra)", key)
+		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight, extra, check or ask)", key)
 	}
+	return nil
+}
+
+// checkAsk validates a step's question: "check:" and "ask:" come
+// together, the question's placeholders exist, and it does not share the
+// step with the lookup prompt (both take what the student types).
+func (st *Step) checkAsk() error {
+	switch {
+	case st.CheckKind == "" && st.Ask == "":
+		return nil
+	case st.CheckKind == "":
+		return fmt.Errorf("\"ask:\" needs a \"check:\" saying what answers it")
+	case st.Ask == "":
+		return fmt.Errorf("\"check: %s\" needs an \"ask:\" question", st.CheckKind)
+	case st.Extra == "lookup":
+		return fmt.Errorf("\"check:\" and \"extra: lookup\" cannot share a step: both take typed input")
+	}
+	t, err := parseAsk(st.ID(), st.Ask)
+	if err != nil {
+		return fmt.Errorf("ask: %w", err)
+	}
+	st.askTmpl = t
 	return nil
 }

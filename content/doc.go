@@ -37,6 +37,14 @@
 //	           route-local-pod, ...), space separated
 //	extra:     hash, arp or lookup for the steps that go beyond the lesson
 //	           text; the UI may attach a live widget to them
+//	check:     what a self-paced student is asked to read off their own
+//	           terminal at this step, answered from the live values:
+//	           pod-ip, peer-index (the N of eth0@ifN), host-if,
+//	           host-peer-index, gateway, node, own-block, remote-node
+//	           (the node behind RemoteBlock) or block-size
+//	ask:       the question, one line, with {{placeholders}} as in a
+//	           body; "check" and "ask" come together, and not on a step
+//	           with "extra: lookup"
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
 // the body says when a live lab needs something else.
@@ -52,7 +60,8 @@
 //
 // A value that is not known renders as a stand-in that reads well in prose
 // and in a command alike ("POD_IP", "NODE", "cali…", "@ifB"), so a body
-// always makes sense. Every body is executed
+// always makes sense. While a step's question is unanswered, the UI shows
+// RenderAsking, where the value asked for reads "?". Every body and question is executed
 // once with the lesson's values and once with none when the lesson is
 // loaded, so a misspelt field fails Lesson, not a student's screen.
 package content
