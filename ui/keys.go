@@ -9,6 +9,7 @@ type keyMap struct {
 	Focus, FocusBack           key.Binding
 	Up, Down, PageUp, PageDown key.Binding
 	Refresh, Lookup            key.Binding
+	Answer                     key.Binding // self-paced mode
 	Help, Quit                 key.Binding
 	// Lookup prompt.
 	Submit, Cancel key.Binding
@@ -27,6 +28,7 @@ func defaultKeys() keyMap {
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Lookup:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "lookup")),
+		Answer:    key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "answer")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "look up")),
@@ -36,7 +38,7 @@ func defaultKeys() keyMap {
 
 // ShortHelp is the one-line help bar.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Focus, k.Lookup, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Answer, k.Focus, k.Lookup, k.Refresh, k.Help, k.Quit}
 }
 
 // FullHelp is the help shown by '?'.
@@ -44,7 +46,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Section},
 		{k.Focus, k.FocusBack, k.Up, k.Down, k.PageUp, k.PageDown},
-		{k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
+		{k.Answer, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"podlab/content"
 	"podlab/netview"
+	"podlab/progress"
 )
 
 // Options configure the program.
@@ -33,6 +34,16 @@ type Options struct {
 	Section int
 	// Now is the clock of the "refreshed" time; nil is time.Now.
 	Now func() time.Time
+
+	// SelfPaced checks the steps that ask a question and keeps the
+	// student's progress; without it they navigate freely (an
+	// instructor's class).
+	SelfPaced bool
+	// Progress is where a self-paced student left off; nil starts afresh.
+	// The program resumes at its last step unless Section says otherwise.
+	Progress *progress.Progress
+	// Saver keeps the progress after each change; nil keeps it in memory.
+	Saver Saver
 }
 
 // Sizes below which the program shows a message instead of the lesson.
@@ -90,6 +101,7 @@ type Model struct {
 	showHelp   bool
 	prompt     textinput.Model
 	promptOpen bool
+	promptFor  promptKind
 	look       *lookupResult
 	lookID     int
 	hostRoutes bool // a lookup shows the host's routes whatever the step
@@ -112,6 +124,16 @@ type Model struct {
 	narrow bool
 	// rows of the footer parts, set by layout
 	explainRows int
+
+	// Self-paced mode: prog is nil without it. prog is never changed in
+	// place (a save may be writing it): a change replaces it.
+	prog        *progress.Progress
+	check       *checkState
+	note        string // resumed at, a skipped question
+	saving      bool
+	savePending bool
+	quitting    bool
+	saveErr     error
 }
 
 // New builds the program's model; Run runs it.
@@ -120,7 +142,9 @@ func New(opts Options) Model {
 	if now == nil {
 		now = time.Now
 	}
-	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: defaultKeys()}
+	keys := defaultKeys()
+	keys.Answer.SetEnabled(opts.SelfPaced)
+	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	m := Model{
 		opts:   opts,
 		ctx:    context.Background(),
@@ -141,6 +165,12 @@ func New(opts Options) Model {
 	m.sections, m.loadErr = content.Lesson()
 	for _, s := range m.sections {
 		m.steps = append(m.steps, s.Steps...)
+	}
+	if opts.SelfPaced {
+		m.prog = opts.Progress.Clone()
+		if opts.Section <= 1 {
+			m.resume()
+		}
 	}
 	if opts.Section > 1 {
 		for i, s := range m.steps {
@@ -172,8 +202,17 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// Update handles one message.
+// Update handles one message, then saves the progress if it changed.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	nm := next.(Model)
+	if save := nm.saveIfNeeded(); save != nil {
+		cmd = tea.Batch(cmd, save)
+	}
+	return nm, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		sh := *m.sh
@@ -192,6 +231,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case collectedMsg:
 		return m.collected(msg)
+	case savedMsg:
+		return m.saved(msg)
 	case watchingMsg:
 		return m, nextChangeCmd(msg.ch)
 	case changedMsg:
@@ -269,6 +310,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 			m.changes = changeSummary(m.prevAn, m.an, m.prevPair, m.pair)
 		}
 		m.rebuild(true)
+		m.visit() // a question podlab cannot check counts once the lab is known
 	}
 	var cmds []tea.Cmd
 	if m.dirty {
@@ -288,12 +330,14 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.promptOpen && !m.navInPrompt(k) {
 		switch {
 		case k.String() == "ctrl+c":
-			return m, tea.Quit
+			return m.quit()
 		case key.Matches(k, keys.Cancel):
 			m.promptOpen = false
 			m.prompt.Blur()
 			m.layout()
 			return m, nil
+		case key.Matches(k, keys.Submit) && m.promptFor == promptAnswer:
+			return m.submitAnswer()
 		case key.Matches(k, keys.Submit):
 			return m.runLookup()
 		}
@@ -309,7 +353,11 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, keys.Quit):
-		return m, tea.Quit
+		return m.quit()
+	case key.Matches(k, keys.Answer):
+		if st, _, _ := m.asks(); st.CheckKind != "" {
+			return m, m.openAnswer()
+		}
 	case key.Matches(k, keys.Help):
 		m.showHelp = !m.showHelp
 		m.help.ShowAll = m.showHelp
@@ -322,6 +370,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.look, m.hostRoutes = nil, false
 			m.rebuild(true)
 		}
+		m.check = nil
 		m.layout()
 	case key.Matches(k, keys.Next):
 		return m.goStep(m.cur + 1)
@@ -361,8 +410,12 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 // navInPrompt says whether a key pressed at the lookup prompt means
 // navigation: no address has n, p, h, l, q or ? in it, and ←/→ move
-// through steps while the prompt is still empty.
+// through steps while the prompt is still empty. An answer may hold any
+// letter: only esc leaves its prompt.
 func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
+	if m.promptFor == promptAnswer {
+		return false
+	}
 	switch k.String() {
 	case "tab", "shift+tab", "space", "n", "p", "h", "l", "q", "?":
 		return true
@@ -373,6 +426,7 @@ func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
 }
 
 func (m *Model) openPrompt() tea.Cmd {
+	m.setLookupPrompt()
 	m.promptOpen = true
 	m.prompt.SetValue("")
 	m.layout()
@@ -382,6 +436,10 @@ func (m *Model) openPrompt() tea.Cmd {
 func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
 	if i < 0 || i >= len(m.steps) || i == m.cur {
 		return m, nil
+	}
+	m.note = ""
+	if i > m.cur && m.unanswered() {
+		m.note = m.steps[m.cur].ID() + "'s question is not answered yet: come back to it to finish the lesson"
 	}
 	m.cur = i
 	m.enterStep()
@@ -394,8 +452,10 @@ func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
 // enterStep sets up a step freshly: panes, cursor, lookup state.
 func (m *Model) enterStep() {
 	m.look, m.hostRoutes = nil, false
+	m.check = nil
 	m.promptOpen = false
 	m.prompt.Blur()
+	m.setLookupPrompt()
 	if st, ok := m.step(); ok {
 		m.tab = mainSide(st)
 		if st.Extra == "lookup" {
@@ -403,6 +463,7 @@ func (m *Model) enterStep() {
 			m.prompt.SetValue("")
 		}
 	}
+	m.visit()
 	if m.focus != focusLesson {
 		m.focus = focusPod
 		if m.tab == netview.SideHost {
@@ -453,7 +514,11 @@ func (m *Model) rebuild(keep bool) {
 	for _, c := range st.Commands {
 		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
 	}
-	doc.markdown = st.Render(vars)
+	if m.unanswered() {
+		doc.markdown = st.RenderAsking(vars)
+	} else {
+		doc.markdown = st.Render(vars)
+	}
 	m.lesson.setDoc(doc, !keep)
 
 	hi := map[netview.Tag]bool{}
@@ -635,9 +700,10 @@ func (m *Model) layout() {
 	m.help.SetWidth(w)
 	m.explainRows = 2
 	footer := m.explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
-	if m.promptOpen || m.look != nil {
+	if m.promptOpen && m.promptFor == promptLookup || m.look != nil {
 		footer++
 	}
+	footer += len(m.checkRows())
 	body := h - 1 - footer
 	if m.narrow {
 		lh := m.lessonHeight(w, 3, max(body*2/5, 3))
@@ -697,6 +763,7 @@ func (m Model) content() string {
 		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
 	}
 	rows = append(rows, lesson...)
+	rows = append(rows, m.checkRows()...)
 	if m.narrow {
 		rows = append(rows, m.tabBar())
 		p := m.pod
@@ -720,7 +787,7 @@ func (m Model) content() string {
 	}
 	rows = append(rows, m.explainLines(m.explainRows)...)
 	rows = append(rows, m.legend())
-	if m.promptOpen {
+	if m.promptOpen && m.promptFor == promptLookup {
 		rows = append(rows, m.prompt.View())
 	} else if m.look != nil {
 		rows = append(rows, m.lookupLine())
@@ -755,17 +822,24 @@ func (m Model) header() string {
 	}
 	total := len(m.steps)
 	done := m.cur + 1
+	of := ""
+	if m.selfPaced() {
+		done, of = m.doneCount(), " done"
+	}
 	const barW = 12
 	fill := barW * done / max(total, 1)
 	bar := t.Progress.Render(strings.Repeat("█", fill)) + t.ProgressEmpty.Render(strings.Repeat("░", barW-fill))
 	if t.NoColor {
 		bar = "[" + strings.Repeat("#", fill) + strings.Repeat(".", barW-fill) + "]"
 	}
-	right := fmt.Sprintf("%s %d/%d ", bar, done, total)
+	right := fmt.Sprintf("%s %d/%d%s ", bar, done, total, of)
 	room := m.sh.width - ansi.StringWidth(right) - 1
 	brand := " podlab  "
 	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.sections))
 	step := fmt.Sprintf("  ·  step %d/%d ", st.Index, nInSec)
+	if m.prog.Done(st.ID()) {
+		step += "✓ "
+	}
 	fixed := func() int {
 		return ansi.StringWidth(brand+sec+step) + ansi.StringWidth(secTitle) + ansi.StringWidth(st.Title)
 	}
@@ -832,6 +906,11 @@ func (m Model) statusLine() string {
 			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
 		}
 		parts = append(parts, part{e, t.StatusErr, 0})
+	}
+	if note, bad := m.selfPacedNote(); bad {
+		parts = append(parts, part{note, t.StatusErr, 0})
+	} else if note != "" {
+		parts = append(parts, part{note, t.StatusChange, 0})
 	}
 	if m.changes != "" {
 		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
