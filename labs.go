@@ -150,14 +150,14 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 	}
 	s, serr := f.openSandbox(ctx, false)
 	if serr == nil {
-		fmt.Fprintf(note, "podlab: no cluster (%v); using the running sandbox\n", cerr)
+		fmt.Fprintf(note, "podlab: no cluster (%s); using the running sandbox\n", brief(cerr))
 		return s, nil
 	}
 	r, err := lab.Builtin()
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(note, "podlab: no cluster (%v) and no sandbox running; showing the built-in recording of the lesson's lab (for a live lab: sudo podlab sandbox up)\n", cerr)
+	fmt.Fprintf(note, "podlab: no cluster (%s) and no sandbox running; showing the built-in recording (for a live lab: sudo podlab sandbox up, or --lab cluster)\n", brief(cerr))
 	return r, nil
 }
 
@@ -203,4 +203,16 @@ func helpCmd(name string) string {
 		return "podlab -h"
 	}
 	return "podlab " + name + " -h"
+}
+
+// brief is the gist of an error, without the advice that follows it: in
+// --lab auto the advice is to pick another lab, which auto just did.
+func brief(err error) string {
+	s := err.Error()
+	for _, sep := range []string{" (", ": "} {
+		if i := strings.Index(s, sep); i > 0 {
+			s = s[:i]
+		}
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,5 +188,18 @@ func TestPaletteColours(t *testing.T) {
 	}
 	if got := newPalette(false).tagged("caliea2aa288365", "veth-host"); got != "caliea2aa288365" {
 		t.Errorf("colour off still styles: %q", got)
+	}
+}
+
+func TestBrief(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"no kubeconfig found (--kubeconfig, $KUBECONFIG): point --kubeconfig at it", "no kubeconfig found"},
+		{"cannot reach the API server at https://127.0.0.1:1: connection refused", "cannot reach the API server at https://127.0.0.1:1"},
+		{"plain", "plain"},
+	}
+	for _, tt := range tests {
+		if got := brief(errors.New(tt.in)); got != tt.want {
+			t.Errorf("brief(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
