@@ -163,7 +163,7 @@ func findByScan(ctx context.Context, host *nsFile, podIP netip.Addr) (NSRef, boo
 		if err := ctx.Err(); err != nil {
 			return NSRef{}, false, err
 		}
-		ok, err := eth0Has(ref, podIP)
+		ok, err := eth0Has(ref, podIP, host)
 		if errors.Is(err, ErrNeedRoot) {
 			return NSRef{}, false, err
 		}
@@ -175,7 +175,10 @@ func findByScan(ctx context.Context, host *nsFile, podIP netip.Addr) (NSRef, boo
 	return NSRef{}, false, fmt.Errorf("looked at %d namespaces", len(cands))
 }
 
-func eth0Has(ref NSRef, ip netip.Addr) (bool, error) {
+// eth0Has reports whether ref's eth0 holds ip and is the pod end of a veth
+// whose other end lives in host: a namespace with the pod's IP whose peer
+// is elsewhere (a pod on another sandbox node, say) is not this node's pod.
+func eth0Has(ref NSRef, ip netip.Addr, host *nsFile) (bool, error) {
 	ns, err := openNS(ref)
 	if err != nil {
 		return false, err
@@ -196,11 +199,19 @@ func eth0Has(ref NSRef, ip netip.Addr) (bool, error) {
 		if err != nil {
 			return err
 		}
+		holds := false
 		for _, a := range addrs {
 			if ipToAddr(a.IP) == ip {
-				has = true
+				holds = true
 			}
 		}
+		if !holds {
+			return nil
+		}
+		// The id this namespace gives host must be eth0's link-netnsid.
+		// The link dump above has already made the kernel assign eth0's.
+		id, err := h.GetNetNsIdByFd(int(host.f.Fd()))
+		has = err == nil && id >= 0 && id == link.Attrs().NetNsID
 		return nil
 	})
 	return has, err

@@ -50,6 +50,15 @@ func TestFindPodNS(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+	t.Run("a pod of another node", func(t *testing.T) {
+		// Its namespace has the IP on eth0, but eth0's peer is in another
+		// host namespace: the scan must not take it for this node's pod.
+		other := netnstest.New(t, "plfo")
+		_, _, err := FindPodNSBy(ctx, NSRef{Name: other}, c.PodIP, MethodScan)
+		if err == nil || !strings.Contains(err.Error(), "no network namespace on this node has") {
+			t.Errorf("found a pod whose veth leads to another namespace: %v", err)
+		}
+	})
 	t.Run("no IP", func(t *testing.T) {
 		if _, err := FindPodNS(ctx, NSRef{Name: c.Host}, netip.Addr{}); err == nil {
 			t.Error("no error")
