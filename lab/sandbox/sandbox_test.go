@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -90,6 +91,7 @@ func TestUpLessonClaims(t *testing.T) {
 				t.Errorf("Route(198.19.22.132) = %+v, %v; want dev caliea2aa288365", got, err)
 			}
 			checkAnalysis(t, lab, tt.mode)
+			checkRouteText(t, lab, node1)
 			if err := lab.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -590,4 +592,29 @@ func TestOpenBuildsAndCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertGone(t, o, st)
+}
+
+// checkRouteText: podlab's `ip route` of node1, BIRD's routes included, is
+// what iproute2 prints there.
+func checkRouteText(t *testing.T, l *Lab, node string) {
+	t.Helper()
+	for range 10 {
+		out, err := exec.Command("ip", "-n", node, "route").Output()
+		if err != nil {
+			t.Fatalf("ip -n %s route: %v", node, err)
+		}
+		p, err := l.Collect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := exec.Command("ip", "-n", node, "route").Output()
+		if string(again) != string(out) {
+			continue
+		}
+		if got := netview.Plain(netview.Render(netview.SideHost, netview.ViewRoute, &p.Host, nil)); got != string(out) {
+			t.Errorf("podlab renders node1's routes as:\n%s\nip prints:\n%s", got, out)
+		}
+		return
+	}
+	t.Fatalf("ip -n %s route changed on each of 10 tries", node)
 }
