@@ -76,6 +76,11 @@ func FindPodNSBy(ctx context.Context, host NSRef, podIP netip.Addr, methods ...M
 			why = append(why, fmt.Sprintf("%s: %v", m, err))
 		}
 	}
+	if os.Geteuid() != 0 {
+		// A plain user sees no namespace but its own: say so, rather
+		// than that the pod is not here.
+		return NSRef{}, "", fmt.Errorf("%w: finding the pod with %s means looking into every namespace on this node: run podlab with sudo, or use its built-in recording", ErrNeedRoot, podIP)
+	}
 	msg := fmt.Sprintf("no network namespace on this node has %s on its eth0", podIP)
 	for _, w := range why {
 		msg += "; " + w

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestCollectAsPlainUser runs this test binary again as nobody: another
-// namespace gives the "needs root" error, podlab's own still collects.
+// namespace, or a search for a pod's, gives the "needs root" error;
+// podlab's own namespace still collects.
 func TestCollectAsPlainUser(t *testing.T) {
 	if ns, ok := os.LookupEnv("PODLAB_TEST_PLAIN_NS"); ok {
 		// The child, as nobody.
@@ -27,6 +29,8 @@ func TestCollectAsPlainUser(t *testing.T) {
 			n = len(s.Links)
 		}
 		fmt.Printf("current: %v %d\n", err, n)
+		_, err = FindPodNS(context.Background(), NSRef{}, netip.MustParseAddr("198.19.22.132"))
+		fmt.Printf("find: %v\n", err)
 		return
 	}
 	ns := netnstest.New(t, "plpu")
@@ -53,6 +57,9 @@ func TestCollectAsPlainUser(t *testing.T) {
 		t.Errorf("child said %q, want %q", text, want)
 	}
 	t.Logf("as nobody: %s", text)
+	if !strings.Contains(text, "find: podlab needs root to read live network namespaces: finding the pod with 198.19.22.132") {
+		t.Errorf("finding a pod as a plain user should say it needs root: %q", text)
+	}
 	if !strings.Contains(text, "current: <nil>") {
 		t.Errorf("podlab's own namespace should need no root: %q", text)
 	}
