@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"podlab/progress"
 	"podlab/ui"
 )
 
 // runLesson is podlab's default command: the lesson in a terminal UI.
 func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
-	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [lab flags]", stdout)
+	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [--self-paced [--progress FILE] [--reset]] [lab flags]", stdout)
 	lf.register(fs.FlagSet)
 	section := fs.Int("section", 1, "start at this section (1-4)")
 	refresh := fs.Duration("refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
 	plain := fs.Bool("plain", false, "no colours (also when NO_COLOR is set); highlights become underline, bold and markers")
+	selfPaced := fs.Bool("self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
+	progPath := fs.String("progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
+	reset := fs.Bool("reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -25,6 +31,16 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *section < 1 || *section > 4 {
 		return usageErr("--section must be 1 to 4, not %d", *section)
+	}
+	var prog *progress.Progress
+	var saver ui.Saver
+	if *selfPaced {
+		var err error
+		if prog, saver, err = loadProgress(*progPath, *reset); err != nil {
+			return err
+		}
+	} else if *progPath != "" || *reset {
+		return usageErr("--progress and --reset go with --self-paced")
 	}
 	src, err := lf.open(ctx, stderr)
 	if err != nil {
@@ -40,5 +56,41 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Refresh: every,
 		NoColor: *plain || os.Getenv("NO_COLOR") != "",
 		Section: *section,
+
+		SelfPaced: *selfPaced,
+		Progress:  prog,
+		Saver:     saver,
 	})
 }
+
+// loadProgress reads the student's progress from path (the default place
+// when empty), or starts afresh with reset; the saver writes it back
+// there, as the student who ran sudo when they did.
+func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error) {
+	if path == "" {
+		var err error
+		if path, err = progress.DefaultPath(); err != nil {
+			return nil, nil, err
+		}
+	}
+	f := progressFile{path: path, owner: progress.SudoOwner()}
+	if reset {
+		return &progress.Progress{}, f, nil
+	}
+	p, err := progress.Load(path)
+	switch {
+	case errors.Is(err, progress.ErrCorrupt):
+		return nil, nil, fmt.Errorf("%w; delete it or start over with --reset", err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("reading progress: %w", err)
+	}
+	return p, f, nil
+}
+
+// progressFile is where a self-paced student's progress is kept.
+type progressFile struct {
+	path  string
+	owner progress.Owner
+}
+
+func (f progressFile) Save(p *progress.Progress) error { return p.SaveAs(f.path, f.owner) }

@@ -25,6 +25,7 @@ func TestCommandLineErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"schema":"podlab/v1","pod":`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	progress := filepath.Join(t.TempDir(), "progress.json")
 	future := filepath.Join(t.TempDir(), "future.json")
 	if err := os.WriteFile(future, []byte(`{"schema":"podlab/v9"}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -48,6 +49,12 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad pod ip", []string{"show", "--lab", "netns", "--pod-ip", "nope"}, 2, "not an IP address"},
 		{"record without -o", []string{"record", "--lab", "recording"}, 2, "record needs -o FILE"},
 		{"no kubeconfig", []string{"show", "--lab", "cluster", "--kubeconfig", "/nonexistent/kubeconfig"}, 1, "kubeconfig"},
+		{"progress without self-paced", []string{"--lab", "recording", "--progress", progress}, 2, "--progress and --reset go with --self-paced"},
+		{"reset without self-paced", []string{"--lab", "recording", "--reset"}, 2, "go with --self-paced"},
+		{"corrupt progress", []string{"--lab", "recording", "--self-paced", "--progress", bad}, 1, "delete it or start over with --reset"},
+		{"progress is a directory", []string{"--lab", "recording", "--self-paced", "--progress", t.TempDir()}, 1, "reading progress"},
+		{"self-paced without a terminal", []string{"--lab", "recording", "--self-paced", "--progress", progress}, 1, "interactive terminal"},
+		{"reset skips a corrupt file", []string{"--lab", "recording", "--self-paced", "--reset", "--progress", bad}, 1, "interactive terminal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
