@@ -18,6 +18,7 @@ const usage = `podlab: the terminal companion to "Pod Connectivity Fundamentals"
 
 Usage:
   podlab [flags]                 walk the lesson beside the live pod and node
+  podlab --self-paced            the same, checking your answers and keeping your progress
   podlab show [flags]            print the pod's and the node's views, highlighted and explained
   podlab record -o FILE [flags]  save a lab's state as a recording (replay it with --lab replay=FILE)
   podlab collect --pod-ip IP     node-side collector: the host and pod snapshots as JSON
