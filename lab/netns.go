@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"podlab/netview"
 )
@@ -148,9 +147,8 @@ func podAddr(s *netview.Snapshot) netip.Addr {
 	return v6
 }
 
-// Route is the kernel's own answer, in the host namespace, to "which
-// route does a packet to dst take". For a destination the kernel refuses
-// (blackhole, unreachable, prohibit) it is the refusing route.
+// Route is the kernel's own answer in the host namespace (see RouteGet),
+// through a handle kept open between calls.
 func (n *Netns) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
 	if err := ctx.Err(); err != nil {
 		return netview.Route{}, err
@@ -159,30 +157,7 @@ func (n *Netns) Route(ctx context.Context, dst netip.Addr) (netview.Route, error
 	if err != nil {
 		return netview.Route{}, err
 	}
-	routes, err := h.RouteGet(dst.AsSlice())
-	if err == nil && len(routes) > 0 {
-		r, err := convRoute(routes[0], nil)
-		if err == nil && r.DevIndex != 0 {
-			if l, lerr := h.LinkByIndex(r.DevIndex); lerr == nil {
-				r.Dev = l.Attrs().Name
-			}
-		}
-		return r, err
-	}
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.EACCES) {
-		// The kernel answers these with an error, not the route: find the
-		// route that made it refuse.
-		s, cerr := Collect(ctx, n.cfg.Host)
-		if cerr == nil {
-			if r, ok := netview.Lookup(s, dst); ok && r.Type != "unicast" {
-				return r, nil
-			}
-		}
-	}
-	if err == nil {
-		err = errors.New("empty answer")
-	}
-	return netview.Route{}, fmt.Errorf("the kernel has no route to %s in host namespace %s: %w", dst, n.cfg.Host, err)
+	return routeGet(ctx, h, n.cfg.Host, dst)
 }
 
 func (n *Netns) hostHandle() (*netlink.Handle, error) {
@@ -191,19 +166,9 @@ func (n *Netns) hostHandle() (*netlink.Handle, error) {
 	if n.host != nil {
 		return n.host, nil
 	}
-	ns, err := openNS(n.cfg.Host)
+	h, err := openHandle(n.cfg.Host)
 	if err != nil {
 		return nil, err
-	}
-	defer ns.Close()
-	var h *netlink.Handle
-	err = inNS(ns, func() error {
-		var err error
-		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("host namespace %s: %w", n.cfg.Host, err)
 	}
 	n.host = h
 	return h, nil

@@ -2,14 +2,8 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"slices"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -129,115 +123,13 @@ func forgetNames(s *netview.Snapshot, names ...string) {
 }
 
 // Route is the kernel's own answer, in the pod's node's namespace, for
-// the route to dst. A blackhole makes the kernel refuse the lookup
-// (EINVAL); the answer is then the blackhole route that matched.
+// the route to dst (see lab.RouteGet).
 func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
 	p := l.pod()
 	if p == nil {
 		return netview.Route{}, fmt.Errorf("sandbox %q has no pod %s/%s", l.st.Prefix, l.Namespace, l.Pod)
 	}
-	return RouteGet(ctx, l.st.NodeNS(p.Node), dst)
-}
-
-// RouteGet asks the kernel in namespace ns for the route to dst.
-func RouteGet(ctx context.Context, ns string, dst netip.Addr) (netview.Route, error) {
-	if err := ctx.Err(); err != nil {
-		return netview.Route{}, err
-	}
-	h, nsh, err := handle(ns)
-	if err != nil {
-		return netview.Route{}, err
-	}
-	defer nsh.Close()
-	defer h.Close()
-	rs, err := h.RouteGet(dst.AsSlice())
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.EACCES) {
-		// The kernel matched a blackhole/unreachable/prohibit route: find it.
-		if r, ok := rejectRoute(h, dst); ok {
-			return r, nil
-		}
-	}
-	if err != nil {
-		return netview.Route{}, fmt.Errorf("route get %s in %s: %w", dst, ns, err)
-	}
-	if len(rs) == 0 {
-		return netview.Route{}, fmt.Errorf("route get %s in %s: no answer", dst, ns)
-	}
-	return convRoute(h, rs[0]), nil
-}
-
-// rejectRoute is the longest main-table reject-type route covering dst.
-func rejectRoute(h *netlink.Handle, dst netip.Addr) (netview.Route, bool) {
-	rs, err := h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
-	if err != nil {
-		return netview.Route{}, false
-	}
-	best, bits := -1, -1
-	for i, r := range rs {
-		if r.Type != unix.RTN_BLACKHOLE && r.Type != unix.RTN_UNREACHABLE && r.Type != unix.RTN_PROHIBIT {
-			continue
-		}
-		p := prefixOf(r.Dst)
-		if p.Contains(dst) && p.Bits() > bits {
-			best, bits = i, p.Bits()
-		}
-	}
-	if best < 0 {
-		return netview.Route{}, false
-	}
-	return convRoute(h, rs[best]), true
-}
-
-func prefixOf(n *net.IPNet) netip.Prefix {
-	if n == nil {
-		return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-	}
-	a, _ := netip.AddrFromSlice(n.IP)
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones)
-}
-
-var routeTypes = map[int]string{
-	unix.RTN_UNICAST: "unicast", unix.RTN_LOCAL: "local", unix.RTN_BROADCAST: "broadcast",
-	unix.RTN_MULTICAST: "multicast", unix.RTN_BLACKHOLE: "blackhole", unix.RTN_UNREACHABLE: "unreachable",
-	unix.RTN_PROHIBIT: "prohibit", unix.RTN_THROW: "throw",
-}
-
-var scopes = map[netlink.Scope]string{
-	netlink.SCOPE_UNIVERSE: "universe", netlink.SCOPE_SITE: "site", netlink.SCOPE_LINK: "link",
-	netlink.SCOPE_HOST: "host", netlink.SCOPE_NOWHERE: "nowhere",
-}
-
-func convRoute(h *netlink.Handle, r netlink.Route) netview.Route {
-	out := netview.Route{
-		Family:   4,
-		Table:    r.Table,
-		Type:     routeTypes[r.Type],
-		Dst:      prefixOf(r.Dst),
-		DevIndex: r.LinkIndex,
-		Scope:    scopes[r.Scope],
-		Protocol: int(r.Protocol),
-		Metric:   r.Priority,
-	}
-	if out.Type == "" {
-		out.Type = fmt.Sprint(r.Type)
-	}
-	if a, ok := netip.AddrFromSlice(r.Gw); ok {
-		out.Gw = a.Unmap()
-	}
-	if a, ok := netip.AddrFromSlice(r.Src); ok {
-		out.Src = a.Unmap()
-	}
-	if r.LinkIndex > 0 {
-		if l, err := h.LinkByIndex(r.LinkIndex); err == nil {
-			out.Dev = l.Attrs().Name
-		}
-	}
-	if r.Flags&int(netlink.FLAG_ONLINK) != 0 {
-		out.Flags = append(out.Flags, "onlink")
-	}
-	slices.Sort(out.Flags)
-	return out
+	return lab.RouteGet(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)}, dst)
 }
 
 // Close removes the sandbox if this Lab built it and Keep is false.

@@ -549,6 +549,15 @@ func ipnet(p netip.Prefix) *net.IPNet {
 
 func host32(a netip.Addr) *net.IPNet { return ipnet(netip.PrefixFrom(a, 32)) }
 
+func prefixOf(n *net.IPNet) netip.Prefix {
+	if n == nil {
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	}
+	a, _ := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones)
+}
+
 // fabric is the network the nodes share: a bridge in its own namespace,
 // holding host1's address and the stand-in gateway, with no uplink.
 func (b *builder) fabric() error {
@@ -990,12 +999,7 @@ func missingRoutes(h *netlink.Handle, want []wantRoute) ([]wantRoute, error) {
 	for _, w := range want {
 		found := false
 		for _, r := range rs {
-			if r.Dst == nil || int(r.Protocol) != w.proto {
-				continue
-			}
-			dst, _ := netip.AddrFromSlice(r.Dst.IP)
-			ones, _ := r.Dst.Mask.Size()
-			if netip.PrefixFrom(dst.Unmap(), ones) != w.dst {
+			if r.Dst == nil || int(r.Protocol) != w.proto || prefixOf(r.Dst) != w.dst {
 				continue
 			}
 			gw, _ := netip.AddrFromSlice(r.Gw)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
+	"podlab/lab"
 	"podlab/netview"
 )
 
@@ -456,7 +457,7 @@ func TestDeletePod(t *testing.T) {
 	if _, ok := findRoute(t, h, "198.19.22.132/32", unix.RTPROT_BOOT); ok {
 		t.Error("the route to the deleted pod is still there")
 	}
-	r, err := RouteGet(context.Background(), st.NodeNS("node1"), netip.MustParseAddr("198.19.22.132"))
+	r, err := lab.RouteGet(context.Background(), lab.NSRef{Name: st.NodeNS("node1")}, netip.MustParseAddr("198.19.22.132"))
 	if err != nil || r.Type != "blackhole" {
 		t.Errorf("a deleted pod's address should hit the blackhole: %+v, %v", r, err)
 	}
