@@ -51,8 +51,8 @@ type Sandbox struct {
 // Up builds the sandbox, or returns it if its state file says it is up
 // and it is healthy. A failed Up removes what it made.
 func Up(ctx context.Context, opts Options) (*Sandbox, error) {
-	o := opts.withDefaults()
-	if err := o.validate(); err != nil {
+	o, err := opts.checked()
+	if err != nil {
 		return nil, err
 	}
 	if o.Mode == "ipip" {
@@ -66,21 +66,15 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	bird := ""
 	if !o.StaticRoutes {
-		var err error
 		if bird, err = findBird(); err != nil {
 			return nil, err
 		}
 	}
-	unlock, err := lock(o)
+	old, unlock, err := lockedState(o)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-
-	old, err := readState(o)
-	if err != nil {
-		return nil, err
-	}
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
 		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes
@@ -129,8 +123,8 @@ func describeExtras(s *State) string {
 // Down removes what the state file records and kills the processes the
 // sandbox started. With nothing up it does nothing.
 func Down(ctx context.Context, opts Options) error {
-	o := opts.withDefaults()
-	if err := o.validate(); err != nil {
+	o, err := opts.checked()
+	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(o.statePath()); errors.Is(err, os.ErrNotExist) {
@@ -139,14 +133,13 @@ func Down(ctx context.Context, opts Options) error {
 	if os.Geteuid() != 0 {
 		return ErrNeedRoot
 	}
-	unlock, err := lock(o)
+	st, unlock, err := lockedState(o)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := readState(o)
-	if err != nil || st == nil {
-		return err
+	if st == nil {
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -161,8 +154,8 @@ func Down(ctx context.Context, opts Options) error {
 // Status returns the recorded state with its health checked; an error
 // wrapping ErrNotUp when nothing is recorded.
 func Status(opts Options) (*State, error) {
-	o := opts.withDefaults()
-	if err := o.validate(); err != nil {
+	o, err := opts.checked()
+	if err != nil {
 		return nil, err
 	}
 	st, err := readState(o)
@@ -170,10 +163,14 @@ func Status(opts Options) (*State, error) {
 		return nil, err
 	}
 	if st == nil {
-		return nil, fmt.Errorf("%w: sandbox %q (run sudo podlab sandbox up)", ErrNotUp, o.Prefix)
+		return nil, notUp(o)
 	}
 	st.Problems = st.health()
 	return st, nil
+}
+
+func notUp(o Options) error {
+	return fmt.Errorf("%w: sandbox %q (run sudo podlab sandbox up)", ErrNotUp, o.Prefix)
 }
 
 // health lists what is wrong with a recorded sandbox: a namespace gone
@@ -204,24 +201,20 @@ func (s *State) health() []string {
 // with it the host route) and its namespace. The node's blackhole stays,
 // which is the lesson's point about deleted pods.
 func DeletePod(ctx context.Context, opts Options, namespace, name string) error {
-	o := opts.withDefaults()
-	if err := o.validate(); err != nil {
+	o, err := opts.checked()
+	if err != nil {
 		return err
 	}
 	if os.Geteuid() != 0 {
 		return ErrNeedRoot
 	}
-	unlock, err := lock(o)
+	st, unlock, err := lockedState(o)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := readState(o)
-	if err != nil {
-		return err
-	}
 	if st == nil {
-		return fmt.Errorf("%w: sandbox %q (run sudo podlab sandbox up)", ErrNotUp, o.Prefix)
+		return notUp(o)
 	}
 	p := st.Pod(namespace, name)
 	if p == nil {

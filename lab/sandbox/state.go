@@ -55,16 +55,18 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (o Options) validate() error {
+// checked is o with its defaults, and an error if it is not valid.
+func (o Options) checked() (Options, error) {
+	o = o.withDefaults()
 	if !prefixRE.MatchString(o.Prefix) {
-		return fmt.Errorf("bad prefix %q: use 1-16 lower-case letters and digits, starting with a letter", o.Prefix)
+		return o, fmt.Errorf("bad prefix %q: use 1-16 lower-case letters and digits, starting with a letter", o.Prefix)
 	}
 	switch o.Mode {
 	case "bgp", "vxlan", "ipip":
 	default:
-		return fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
+		return o, fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
 	}
-	return nil
+	return o, nil
 }
 
 func (o Options) statePath() string { return filepath.Join(o.StateDir, o.Prefix+".json") }
@@ -241,6 +243,21 @@ func (s *State) write(o Options) error {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	return nil
+}
+
+// lockedState takes the prefix's lock and reads its state (nil when
+// nothing is recorded). The caller unlocks, unless there is an error.
+func lockedState(o Options) (*State, func(), error) {
+	unlock, err := lock(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := readState(o)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return st, unlock, nil
 }
 
 // lock serialises Up, Down and DeletePod for one prefix.
