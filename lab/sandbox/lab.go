@@ -53,15 +53,12 @@ func (l *Lab) State() *State { return l.st }
 
 // Describe says in one line what the lab shows.
 func (l *Lab) Describe() string {
-	p := l.pod()
 	node := "?"
-	if p != nil {
+	if p := l.st.Pod(l.Namespace, l.Pod); p != nil {
 		node = p.Node
 	}
 	return fmt.Sprintf("sandbox %s (%s): pod %s/%s on %s", l.st.Prefix, modeLine(l.st), l.Namespace, l.Pod, node)
 }
-
-func (l *Lab) pod() *PodInfo { return l.st.Pod(l.Namespace, l.Pod) }
 
 // Facts are what a cluster would say about the sandbox's pods and nodes.
 func (l *Lab) Facts() netview.Facts {
@@ -92,9 +89,9 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 
 // Collect snapshots the pod's namespace and its node's, with the facts.
 func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
-	p := l.pod()
-	if p == nil {
-		return nil, fmt.Errorf("sandbox %q has no pod %s/%s", l.st.Prefix, l.Namespace, l.Pod)
+	p, err := l.st.findPod(l.Namespace, l.Pod)
+	if err != nil {
+		return nil, err
 	}
 	pod, err := lab.Collect(ctx, lab.NSRef{Name: p.NS})
 	if err != nil {
@@ -125,9 +122,9 @@ func forgetNames(s *netview.Snapshot, names ...string) {
 // Route is the kernel's own answer, in the pod's node's namespace, for
 // the route to dst (see lab.RouteGet).
 func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
-	p := l.pod()
-	if p == nil {
-		return netview.Route{}, fmt.Errorf("sandbox %q has no pod %s/%s", l.st.Prefix, l.Namespace, l.Pod)
+	p, err := l.st.findPod(l.Namespace, l.Pod)
+	if err != nil {
+		return netview.Route{}, err
 	}
 	return lab.RouteGet(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)}, dst)
 }

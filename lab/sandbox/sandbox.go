@@ -216,9 +216,9 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 	if st == nil {
 		return notUp(o)
 	}
-	p := st.Pod(namespace, name)
-	if p == nil {
-		return fmt.Errorf("sandbox %q has no pod %s/%s", o.Prefix, namespace, name)
+	p, err := st.findPod(namespace, name)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

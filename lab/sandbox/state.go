@@ -208,6 +208,13 @@ func (s *State) Pod(namespace, name string) *PodInfo {
 	return nil
 }
 
+func (s *State) findPod(namespace, name string) (*PodInfo, error) {
+	if p := s.Pod(namespace, name); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("sandbox %q has no pod %s/%s", s.Prefix, namespace, name)
+}
+
 // FabricNS is the name of the fabric namespace.
 func (s *State) FabricNS() string { return s.Prefix + "-fabric" }
 
