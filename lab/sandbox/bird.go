@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// errNoBird is returned, before anything is created, when BIRD 2 is missing.
-var errNoBird = errors.New("bird2 is not installed: apt-get install bird2 (or pass --static-routes for routes marked proto bird without BGP)")
+// ErrNoBird is returned, before anything is created, when BIRD 2 is missing.
+var ErrNoBird = errors.New("bird2 is not installed: apt-get install bird2 (or pass --static-routes for routes marked proto bird without BGP)")
 
 // birdPaths are tried when bird is not on PATH (sudo and cron may leave
 // /usr/sbin off it).
@@ -34,7 +34,7 @@ func findBird() (string, error) {
 			return p, nil
 		}
 	}
-	return "", errNoBird
+	return "", ErrNoBird
 }
 
 type birdPeer struct {

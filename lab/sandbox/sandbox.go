@@ -26,7 +26,6 @@ import (
 var (
 	ErrNeedRoot = errors.New("podlab sandbox needs root: run it with sudo")
 	ErrNoIPIP   = errors.New("this kernel has no IPIP support (the ipip module is missing): use --mode bgp or --mode vxlan")
-	ErrNoBird   = errNoBird
 	ErrNotUp    = errors.New("the sandbox is not up")
 )
 
