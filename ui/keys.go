@@ -49,12 +49,3 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Answer, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
 	}
 }
-
-// promptKeys is the help while the lookup prompt is open.
-type promptKeys struct{ k keyMap }
-
-func (p promptKeys) ShortHelp() []key.Binding {
-	return []key.Binding{p.k.Submit, p.k.Cancel}
-}
-
-func (p promptKeys) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }

@@ -159,8 +159,6 @@ func New(opts Options) Model {
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
-	m.prompt.Prompt = "route lookup › "
-	m.prompt.Placeholder = "an address, e.g. 198.19.22.150"
 	m.prompt.CharLimit = 64
 	m.sections, m.loadErr = content.Lesson()
 	for _, s := range m.sections {

@@ -50,7 +50,6 @@ type tickMsg struct{ gen int }
 // kernelRouteMsg is the kernel's answer to a route lookup.
 type kernelRouteMsg struct {
 	id    int
-	dst   netip.Addr
 	route netview.Route
 	err   error
 }
@@ -74,7 +73,7 @@ func kernelRouteCmd(ctx context.Context, r Router, id int, dst netip.Addr) tea.C
 		c, cancel := context.WithTimeout(ctx, collectTimeout)
 		defer cancel()
 		rt, err := r.Route(c, dst)
-		return kernelRouteMsg{id: id, dst: dst, route: rt, err: err}
+		return kernelRouteMsg{id: id, route: rt, err: err}
 	}
 }
 

@@ -37,7 +37,6 @@ type scriptSource struct {
 	mu      sync.Mutex
 	answers []answer
 	calls   int
-	kernel  bool
 }
 
 type answer struct {
