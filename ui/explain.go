@@ -83,24 +83,9 @@ func routeClassOf(a *netview.Analysis, side netview.Side, l netview.Line) *netvi
 	return nil
 }
 
-// explainSide is the pane the explanation speaks of.
-func (m Model) explainSide() netview.Side {
-	switch m.focus {
-	case focusPod:
-		return netview.SidePod
-	case focusHost:
-		return netview.SideHost
-	}
-	return m.tab
-}
-
 // explanation says what the selected line means and why.
 func (m Model) explanation() (string, string) {
-	side := m.explainSide()
-	p := m.pod
-	if side == netview.SideHost {
-		p = m.host
-	}
+	p := m.shown()
 	it, ok := p.selected()
 	if !ok || m.pair == nil {
 		return "", ""
@@ -108,7 +93,7 @@ func (m Model) explanation() (string, string) {
 	l := it.line
 	a := &m.an
 	if _, isRoute := lineClass(l); isRoute {
-		if rc := routeClassOf(a, side, l); rc != nil {
+		if rc := routeClassOf(a, p.side, l); rc != nil {
 			label := string(rc.Class)
 			if rc.Peer != "" {
 				label += " → " + rc.Peer

@@ -53,6 +53,8 @@ const (
 	// wideWidth and wideHeight are where the panes go side by side.
 	wideWidth  = 120
 	wideHeight = 30
+	// explainRows is the height of the explanation of the selected line.
+	explainRows = 2
 )
 
 type focusArea int
@@ -120,10 +122,7 @@ type Model struct {
 	// dirty: the lab changed while a collection was under way.
 	dirty bool
 
-	dark   bool
 	narrow bool
-	// rows of the footer parts, set by layout
-	explainRows int
 
 	// Self-paced mode: prog is nil without it. prog is never changed in
 	// place (a save may be writing it): a change replaces it.
@@ -154,7 +153,6 @@ func New(opts Options) Model {
 		pod:    newNetPane(sh, netview.SidePod),
 		host:   newNetPane(sh, netview.SideHost),
 		help:   help.New(),
-		dark:   true,
 		tab:    netview.SidePod,
 	}
 	m.help.Styles = sh.theme.Help
@@ -219,9 +217,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case tea.BackgroundColorMsg:
-		m.dark = msg.IsDark()
 		sh := *m.sh
-		sh.theme = NewTheme(m.dark, m.opts.NoColor)
+		sh.theme = NewTheme(msg.IsDark(), m.opts.NoColor)
 		m.share(&sh)
 		m.help.Styles = m.sh.theme.Help
 		m.rebuild(true)
@@ -480,6 +477,16 @@ func mainSide(st content.Step) netview.Side {
 	return netview.SidePod
 }
 
+// shown is the pane of the current tab: the one the narrow layout shows,
+// and the one the explanation speaks of. setFocus keeps the tab on the
+// focused pane.
+func (m Model) shown() netPane {
+	if m.tab == netview.SideHost {
+		return m.host
+	}
+	return m.pod
+}
+
 func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	switch f {
@@ -696,8 +703,7 @@ func (m *Model) layout() {
 	}
 	m.narrow = w < wideWidth || h < wideHeight
 	m.help.SetWidth(w)
-	m.explainRows = 2
-	footer := m.explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
+	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
 	if m.promptOpen && m.promptFor == promptLookup || m.look != nil {
 		footer++
 	}
@@ -764,11 +770,7 @@ func (m Model) content() string {
 	rows = append(rows, m.checkRows()...)
 	if m.narrow {
 		rows = append(rows, m.tabBar())
-		p := m.pod
-		if m.tab == netview.SideHost {
-			p = m.host
-		}
-		rows = append(rows, strings.Split(p.body(), "\n")...)
+		rows = append(rows, strings.Split(m.shown().body(), "\n")...)
 	} else {
 		left := strings.Split(m.pod.View(), "\n")
 		right := strings.Split(m.host.View(), "\n")
@@ -783,7 +785,7 @@ func (m Model) content() string {
 			rows = append(rows, padRight(l, m.pod.width)+" "+r)
 		}
 	}
-	rows = append(rows, m.explainLines(m.explainRows)...)
+	rows = append(rows, m.explainLines(explainRows)...)
 	rows = append(rows, m.legend())
 	if m.promptOpen && m.promptFor == promptLookup {
 		rows = append(rows, m.prompt.View())
@@ -861,19 +863,15 @@ func (m Model) tabBar() string {
 	t := m.sh.theme
 	tab := func(name string, side netview.Side) string {
 		label := " " + name + " "
-		if m.tab == side {
-			if (side == netview.SidePod && m.focus == focusPod) || (side == netview.SideHost && m.focus == focusHost) {
-				return t.TabActive.Render(label)
-			}
-			return t.Title.Render(label)
+		switch {
+		case m.tab != side:
+			return t.Tab.Render(label)
+		case m.focus != focusLesson:
+			return t.TabActive.Render(label)
 		}
-		return t.Tab.Render(label)
+		return t.Title.Render(label)
 	}
-	p := m.pod
-	if m.tab == netview.SideHost {
-		p = m.host
-	}
-	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(p.command())
+	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(m.shown().command())
 	if m.lesson.more() {
 		more := t.Muted.Render(" ▲ more text: tab, ↓")
 		room := m.sh.width - ansi.StringWidth(more)
