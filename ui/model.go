@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -543,7 +544,7 @@ func (m *Model) rebuild(keep bool) {
 		prevA = &m.prevAn
 	}
 	hostViews := toViews(st.HostViews)
-	if m.hostRoutes && !containsView(hostViews, netview.ViewRoute) {
+	if m.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
 		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
 	podWho, node := vars.PodName, vars.Node
@@ -566,15 +567,6 @@ func toViews(s []string) []netview.View {
 		out = append(out, netview.View(v))
 	}
 	return out
-}
-
-func containsView(vs []netview.View, v netview.View) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // whereName says where a command is typed, in the lab's own names.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -254,14 +255,7 @@ func (p netPane) View() string {
 func (p netPane) body() string { return p.vp.View() }
 
 // hasRouteView says whether a class code column is needed.
-func (p netPane) hasRouteView() bool {
-	for _, v := range p.views {
-		if v == netview.ViewRoute {
-			return true
-		}
-	}
-	return false
-}
+func (p netPane) hasRouteView() bool { return slices.Contains(p.views, netview.ViewRoute) }
 
 // refresh re-renders the rows into the viewport and keeps the cursor in view.
 func (p *netPane) refresh() {
