@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"podlab/content"
+	"podlab/netview"
+)
+
+// whereName says where a command is typed, in the lab's own names.
+func whereName(w string, v content.Vars) string {
+	switch w {
+	case "node":
+		if v.Node != "" {
+			return v.Node
+		}
+	case "local":
+		return "you"
+	}
+	return w
+}
+
+// vars are the live values the lesson text is written with.
+func (m Model) vars() content.Vars {
+	if m.pair == nil {
+		return content.Vars{}
+	}
+	return lessonVars(m.pair, &m.an)
+}
+
+// lessonVars fills the lesson's placeholders from a pair and its analysis.
+func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
+	f := &p.Facts
+	v := content.Vars{
+		PodName: f.Pod.Name, PodNamespace: f.Pod.Namespace, Node: f.Node,
+		PodIf: a.Veth.PodIf, PodIndex: a.Veth.PodIndex, PodPeerIndex: a.Veth.PodPeerIndex,
+		HostIf: a.Veth.HostIf, HostIndex: a.Veth.HostIndex, HostPeerIndex: a.Veth.HostPeerIndex,
+		HostLinkNetns: a.Veth.HostLinkNetns, ExpectedHostIf: a.ExpectedHostIf,
+		InterfacePrefix: f.Prefix(), GatewayMAC: a.Gateway.NeighMAC,
+	}
+	if f.Pod.IP.IsValid() {
+		v.PodIP = f.Pod.IP.String()
+	}
+	if v.Node == "" {
+		v.Node = f.Pod.Node
+	}
+	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
+		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)
+	}
+	if a.Gateway.Address.IsValid() {
+		v.Gateway = a.Gateway.Address.String()
+	}
+	if a.Veth.HostIf != "" {
+		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
+			if x, ok := l.Sysctl(netview.SysctlProxyARP); ok {
+				v.HostProxyARP = strconv.Itoa(x)
+			}
+		}
+	}
+	var own netip.Prefix
+	for _, b := range f.Blocks {
+		if b.Node == v.Node && v.Node != "" {
+			own = b.CIDR
+		}
+	}
+	var remotes []string
+	for _, rc := range a.Routes {
+		if rc.Side != netview.SideHost {
+			continue
+		}
+		switch rc.Class {
+		case netview.ClassLocalBlockBlackhole:
+			if !own.IsValid() {
+				own, _ = netip.ParsePrefix(rc.Dst)
+			}
+		case netview.ClassRemoteBlock:
+			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
+				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
+			}
+			r := rc.Dst + " via " + rc.Gateway
+			if rc.Peer != "" {
+				r += " (" + rc.Peer + ")"
+			}
+			remotes = append(remotes, r)
+		}
+	}
+	v.RemoteBlocks = strings.Join(remotes, ", ")
+	if own.IsValid() {
+		v.OwnBlock = own.String()
+		v.BlockSize = "/" + strconv.Itoa(own.Bits())
+		v.FreeIP = freeIP(p, own)
+	} else if f.BlockSize > 0 {
+		v.BlockSize = "/" + strconv.Itoa(f.BlockSize)
+	}
+	return v
+}
+
+// freeIP is an address of the node's own block that no pod holds, for a
+// lookup that hits the blackhole; from the block's upper half, where a
+// small lab has no pods.
+func freeIP(p *netview.Pair, block netip.Prefix) string {
+	used := map[netip.Addr]bool{}
+	for _, pf := range p.Facts.Pods {
+		used[pf.IP] = true
+	}
+	used[p.Facts.Pod.IP] = true
+	for _, r := range p.Host.Routes {
+		if r.Dst.IsSingleIP() {
+			used[r.Dst.Addr()] = true
+		}
+	}
+	a := block.Masked().Addr()
+	size := 1 << (a.BitLen() - block.Bits())
+	if a.BitLen() != 32 || size < 4 {
+		return ""
+	}
+	for range size / 2 {
+		a = a.Next()
+	}
+	for ; block.Contains(a); a = a.Next() {
+		if !used[a] {
+			return a.String()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netview"
+)
+
+// layout sizes the children for the terminal and the open parts.
+func (m *Model) layout() {
+	w, h := m.sh.width, m.sh.height
+	if w < MinWidth || h < MinHeight {
+		return
+	}
+	m.narrow = w < wideWidth || h < wideHeight
+	m.help.SetWidth(w)
+	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
+	if m.promptOpen && m.promptFor == promptLookup || m.look != nil {
+		footer++
+	}
+	footer += len(m.checkRows())
+	body := h - 1 - footer
+	if m.narrow {
+		lh := m.lessonHeight(w, 3, max(body*2/5, 3))
+		ph := max(body-lh-1, 1)
+		m.pod.setSize(w, ph)
+		m.host.setSize(w, ph)
+		return
+	}
+	lh := m.lessonHeight(w, 6, max(body/2, 6))
+	ph := max(body-lh-1, 1)
+	lw := (w - 1) / 2
+	m.pod.setSize(lw, ph)
+	m.host.setSize(w-1-lw, ph)
+}
+
+// lessonHeight sizes the lesson to its text, between lo and hi rows, so
+// the panes get what the lesson does not need.
+func (m *Model) lessonHeight(w, lo, hi int) int {
+	m.lesson.setSize(w, hi)
+	h := min(max(m.lesson.rows, lo), hi)
+	m.lesson.setSize(w, h)
+	return h
+}
+
+func (m Model) helpRows() int {
+	if !m.showHelp {
+		return 1
+	}
+	return strings.Count(m.help.View(m.sh.keys), "\n") + 1
+}
+
+// View draws the program.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.content())
+	v.AltScreen = true
+	v.WindowTitle = "podlab"
+	return v
+}
+
+func (m Model) content() string {
+	w, h := m.sh.width, m.sh.height
+	t := m.sh.theme
+	if w == 0 || h == 0 {
+		return ""
+	}
+	if w < MinWidth || h < MinHeight {
+		msg := fmt.Sprintf("podlab needs a terminal of at least %dx%d; this one is %dx%d.\nMake the window larger, or press q to quit.", MinWidth, MinHeight, w, h)
+		return t.StatusErr.Render(ansi.Wrap(msg, w, ""))
+	}
+	if m.loadErr != nil || len(m.steps) == 0 {
+		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.loadErr), w, ""))
+	}
+	var rows []string
+	rows = append(rows, m.header())
+	lesson := strings.Split(m.lesson.View(), "\n")
+	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
+		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
+	}
+	rows = append(rows, lesson...)
+	rows = append(rows, m.checkRows()...)
+	if m.narrow {
+		rows = append(rows, m.tabBar())
+		rows = append(rows, strings.Split(m.shown().body(), "\n")...)
+	} else {
+		left := strings.Split(m.pod.View(), "\n")
+		right := strings.Split(m.host.View(), "\n")
+		for i := 0; i < max(len(left), len(right)); i++ {
+			var l, r string
+			if i < len(left) {
+				l = left[i]
+			}
+			if i < len(right) {
+				r = right[i]
+			}
+			rows = append(rows, padRight(l, m.pod.width)+" "+r)
+		}
+	}
+	rows = append(rows, m.explainLines(explainRows)...)
+	rows = append(rows, m.legend())
+	if m.promptOpen && m.promptFor == promptLookup {
+		rows = append(rows, m.prompt.View())
+	} else if m.look != nil {
+		rows = append(rows, m.lookupLine())
+	}
+	rows = append(rows, m.statusLine())
+	if m.showHelp {
+		rows = append(rows, strings.Split(m.help.View(m.sh.keys), "\n")...)
+	} else {
+		rows = append(rows, m.help.View(m.sh.keys))
+	}
+	for i := range rows {
+		rows[i] = ansi.Truncate(rows[i], w, "")
+	}
+	if len(rows) > h {
+		rows = rows[:h]
+	}
+	return strings.Join(rows, "\n")
+}
+
+// header names the section and the step and shows the progress; when
+// the line is short the titles are cut, the section's first, never the
+// numbers.
+func (m Model) header() string {
+	t := m.sh.theme
+	st, _ := m.step()
+	secTitle := ""
+	nInSec := 0
+	for _, s := range m.sections {
+		if s.Number == st.Section {
+			secTitle, nInSec = s.Title, len(s.Steps)
+		}
+	}
+	total := len(m.steps)
+	done := m.cur + 1
+	of := ""
+	if m.selfPaced() {
+		done, of = m.doneCount(), " done"
+	}
+	const barW = 12
+	fill := barW * done / max(total, 1)
+	bar := t.Progress.Render(strings.Repeat("█", fill)) + t.ProgressEmpty.Render(strings.Repeat("░", barW-fill))
+	if t.NoColor {
+		bar = "[" + strings.Repeat("#", fill) + strings.Repeat(".", barW-fill) + "]"
+	}
+	right := fmt.Sprintf("%s %d/%d%s ", bar, done, total, of)
+	room := m.sh.width - ansi.StringWidth(right) - 1
+	brand := " podlab  "
+	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.sections))
+	step := fmt.Sprintf("  ·  step %d/%d ", st.Index, nInSec)
+	if m.prog.Done(st.ID()) {
+		step += "✓ "
+	}
+	fixed := func() int {
+		return ansi.StringWidth(brand+sec+step) + ansi.StringWidth(secTitle) + ansi.StringWidth(st.Title)
+	}
+	stepTitle := st.Title
+	if fixed() > room {
+		brand = " "
+	}
+	if over := fixed() - room; over > 0 {
+		secTitle = ansi.Truncate(secTitle, max(ansi.StringWidth(secTitle)-over, 12), "…")
+	}
+	if over := ansi.StringWidth(brand+sec+secTitle+step+stepTitle) - room; over > 0 {
+		stepTitle = ansi.Truncate(stepTitle, max(ansi.StringWidth(stepTitle)-over, 1), "…")
+	}
+	left := t.Header.Render(brand+sec+secTitle) + t.HeaderDim.Render(step+stepTitle)
+	left = ansi.Truncate(left, room, "…")
+	gap := m.sh.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	return left + strings.Repeat(" ", max(gap, 1)) + right
+}
+
+func (m Model) tabBar() string {
+	t := m.sh.theme
+	tab := func(name string, side netview.Side) string {
+		label := " " + name + " "
+		switch {
+		case m.tab != side:
+			return t.Tab.Render(label)
+		case m.focus != focusLesson:
+			return t.TabActive.Render(label)
+		}
+		return t.Title.Render(label)
+	}
+	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(m.shown().command())
+	if m.lesson.more() {
+		more := t.Muted.Render(" ▲ more text: tab, ↓")
+		room := m.sh.width - ansi.StringWidth(more)
+		bar = padRight(ansi.Truncate(bar, room-1, "…"), room) + more
+	}
+	return bar
+}
+
+// statusLine says which lab, pod and node, when it was refreshed, what
+// changed and any error; what does not fit is dropped least useful first,
+// and an error is never dropped.
+func (m Model) statusLine() string {
+	t := m.sh.theme
+	type part struct {
+		text string
+		st   lipgloss.Style
+		prio int // lower is dropped last
+	}
+	var parts []part
+	if src := m.opts.Source; src != nil {
+		parts = append(parts, part{src.Kind(), t.Status, 0}, part{src.Describe(), t.Status, 5})
+	} else {
+		parts = append(parts, part{"no lab", t.Status, 0})
+	}
+	if m.err != nil {
+		e := "error: " + m.err.Error()
+		if m.pair != nil {
+			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
+		}
+		parts = append(parts, part{e, t.StatusErr, 0})
+	}
+	if note, bad := m.selfPacedNote(); bad {
+		parts = append(parts, part{note, t.StatusErr, 0})
+	} else if note != "" {
+		parts = append(parts, part{note, t.StatusChange, 0})
+	}
+	if m.changes != "" {
+		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	}
+	if m.pair != nil {
+		v := m.vars()
+		who := v.PodName
+		if v.PodNamespace != "" {
+			who = v.PodNamespace + "/" + who
+		}
+		parts = append(parts, part{"pod " + who + " on " + v.Node, t.Status, 3})
+		parts = append(parts, part{"refreshed " + m.lastAt.Format("15:04:05"), t.Status, 2})
+	} else if m.inFlight {
+		parts = append(parts, part{"collecting…", t.Status, 2})
+	}
+	fits := func(ps []part) bool {
+		w := 1
+		for _, p := range ps {
+			w += ansi.StringWidth(p.text) + 3
+		}
+		return w-3 <= m.sh.width
+	}
+	for prio := 5; prio > 0 && !fits(parts); prio-- {
+		kept := parts[:0:0]
+		for _, p := range parts {
+			if p.prio != prio {
+				kept = append(kept, p)
+			}
+		}
+		parts = kept
+	}
+	var b strings.Builder
+	b.WriteString(" ")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(t.Status.Render(" · "))
+		}
+		b.WriteString(p.st.Render(p.text))
+	}
+	return b.String()
+}
