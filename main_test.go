@@ -189,11 +189,11 @@ func TestRecordReplay(t *testing.T) {
 }
 
 func TestPaletteColours(t *testing.T) {
-	on := newPalette(true)
+	on := newPalette(true, true)
 	if got := on.tagged("caliea2aa288365", "veth-host"); !strings.HasPrefix(got, "\x1b[") {
 		t.Errorf("veth-host not coloured: %q", got)
 	}
-	if got := newPalette(false).tagged("caliea2aa288365", "veth-host"); got != "caliea2aa288365" {
+	if got := newPalette(false, true).tagged("caliea2aa288365", "veth-host"); got != "caliea2aa288365" {
 		t.Errorf("colour off still styles: %q", got)
 	}
 }

@@ -5,53 +5,49 @@ import (
 	"os"
 	"strings"
 
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
 	"podlab/netview"
+	"podlab/ui"
 )
 
-// palette maps netview's tags to ANSI colours for `podlab show`; the TUI
-// has its own theme (ui/theme.go). It is empty when colour is off.
-type palette struct{ on bool }
+// palette styles `podlab show` with the lesson UI's theme, so a tag has
+// the same colour in both. Without a theme it writes plain text.
+type palette struct{ theme *ui.Theme }
 
-func newPalette(on bool) palette { return palette{on: on} }
+func newPalette(on, dark bool) palette {
+	if !on {
+		return palette{}
+	}
+	t := ui.NewTheme(dark, false)
+	return palette{theme: &t}
+}
 
-// sgr holds the SGR parameters for each tag, in the same hues as the TUI's
-// dark theme: veth ends share one colour, the gateway has its own, and each
-// route class has one.
-var sgr = map[netview.Tag]string{
-	netview.TagVethPod:                                 "1;36",
-	netview.TagVethHost:                                "1;36",
-	netview.TagGateway:                                 "1;35",
-	netview.TagPodIP:                                   "1;33",
-	netview.TagNetnsID:                                 "36",
-	netview.TagMAC:                                     "33",
-	netview.TagIfName:                                  "36",
-	netview.TagState:                                   "32",
-	netview.TagMuted:                                   "2",
-	netview.RouteTag(netview.ClassPodDefault):          "35",
-	netview.RouteTag(netview.ClassPodGateway):          "35",
-	netview.RouteTag(netview.ClassLocalPod):            "32",
-	netview.RouteTag(netview.ClassLocalBlockBlackhole): "31",
-	netview.RouteTag(netview.ClassRemoteBlock):         "34",
-	netview.RouteTag(netview.ClassRemotePod):           "94",
-	netview.RouteTag(netview.ClassDefault):             "33",
-	netview.RouteTag(netview.ClassConnected):           "2",
+// showPalette is the palette for w, and the writer to print through: the
+// theme's colours brought down to what the terminal shows. Plain with
+// --plain, NO_COLOR, or when w is not a terminal.
+func showPalette(w io.Writer, plain bool) (palette, io.Writer) {
+	f, ok := w.(*os.File)
+	if plain || os.Getenv("NO_COLOR") != "" || !ok || !term.IsTerminal(f.Fd()) {
+		return newPalette(false, false), w
+	}
+	return newPalette(true, lipgloss.HasDarkBackground(os.Stdin, f)), colorprofile.NewWriter(w, os.Environ())
 }
 
 func (p palette) tagged(s string, t netview.Tag) string {
-	code, ok := sgr[t]
-	if !p.on || !ok || s == "" {
+	if p.theme == nil || s == "" {
 		return s
 	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
+	return p.theme.TagStyle(t, false).Render(s)
 }
 
 func (p palette) heading(s string) string {
-	if !p.on {
+	if p.theme == nil {
 		return s
 	}
-	return "\x1b[1m" + s + "\x1b[0m"
+	return lipgloss.NewStyle().Bold(true).Render(s)
 }
 
 func (p palette) line(l netview.Line) string {
@@ -60,9 +56,4 @@ func (p palette) line(l netview.Line) string {
 		b.WriteString(p.tagged(s.Text, s.Tag))
 	}
 	return b.String()
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }

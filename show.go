@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"podlab/netview"
@@ -35,8 +34,8 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *asJSON {
 		return writeShowJSON(stdout, src, pair, &a)
 	}
-	color := !*plain && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-	return writeShow(stdout, src, pair, &a, color)
+	pal, out := showPalette(stdout, *plain)
+	return writeShow(out, src, pair, &a, pal)
 }
 
 // showJSON is `podlab show --json`.
@@ -64,8 +63,7 @@ func writeShowJSON(w io.Writer, src source, p *netview.Pair, a *netview.Analysis
 	})
 }
 
-func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, color bool) error {
-	pal := newPalette(color)
+func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette) error {
 	podName := p.Facts.Pod.Name
 	if podName == "" {
 		podName = "pod"
