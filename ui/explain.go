@@ -192,7 +192,7 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	case err != nil:
 		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150", in)
 	case m.pair == nil:
-		res.err = "no snapshot of the node yet"
+		res.err = "no snapshot of the node yet: wait until the lab has been read, then press / again"
 	}
 	if res.err != "" {
 		m.layout()

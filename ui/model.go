@@ -4,6 +4,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -289,7 +290,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	case msg.err != nil:
 		m.err = msg.err
 	case msg.pair == nil:
-		m.err = fmt.Errorf("the lab returned nothing")
+		m.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
 		if m.pair != nil {
 			m.prevPair, m.prevAn = m.pair, m.an
