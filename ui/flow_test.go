@@ -349,7 +349,7 @@ func TestSourceErrorKeepsRunning(t *testing.T) {
 		t.Errorf("the last good pair is gone:\n%s", sc)
 	}
 	h.press("n")
-	h.waitFor("the next step", func(m Model) bool { return m.cur == 0 || m.cur > 0 })
+	h.waitFor("the next step", func(mm Model) bool { return mm.cur == m.cur+1 })
 	h.press("q")
 	h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

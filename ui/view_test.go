@@ -107,6 +107,9 @@ func TestColourGoldenUsesTagStyles(t *testing.T) {
 		tag := netview.RouteTag(c)
 		want := th.TagStyle(tag, slices.Contains(st.Highlight, string(tag))).Render("X")
 		seq := want[:strings.Index(want, "X")]
+		if seq == "" {
+			t.Fatalf("%s has no style to look for", c)
+		}
 		if !strings.Contains(out, seq) {
 			t.Errorf("no span styled as %s (%q)", c, seq)
 		}
