@@ -19,16 +19,17 @@ if [ "$(id -u)" = 0 ]; then
   if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]}"
     # Keep the packages' own daemons (bird, sshd) from starting on install:
-    # the tests start their own, inside their own namespaces.
-    made_policy=
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
-      made_policy=1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+    # the tests start their own, inside their own namespaces. The subshell's
+    # trap removes our policy-rc.d even when apt fails.
+    (
+      if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+      fi
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    )
   fi
 fi
 
