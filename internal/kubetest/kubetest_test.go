@@ -120,7 +120,7 @@ func TestRestrictedUser(t *testing.T) {
 		t.Fatalf("student list pods before grant: err = %v, want Forbidden", err)
 	}
 
-	s.Allow(t, "student", rbacv1.PolicyRule{APIGroups: []string{""}, Verbs: []string{"get", "list"}, Resources: []string{"pods"}})
+	s.Allow(t, "", "student", rbacv1.PolicyRule{APIGroups: []string{""}, Verbs: []string{"get", "list"}, Resources: []string{"pods"}})
 	if _, err := student.CoreV1().Pods("yaobank").List(ctx(t), metav1.ListOptions{}); err != nil {
 		t.Fatalf("student list pods after grant: %v", err)
 	}

@@ -172,44 +172,31 @@ func (s *Server) deletePod(t testing.TB, ns, name string) {
 	}
 }
 
-// Allow grants user the rules cluster-wide through a ClusterRole and
-// ClusterRoleBinding, removed when the test ends. It returns once the
-// authorizer answers yes for the first rule's first verb and resource, as
-// RBAC changes reach the authorizer through a watch.
-func (s *Server) Allow(t testing.TB, user string, rules ...rbacv1.PolicyRule) {
+// Allow grants user the rules in namespace ns through a Role and
+// RoleBinding, or cluster-wide through a ClusterRole and
+// ClusterRoleBinding when ns is "", removed when the test ends. It returns
+// once the authorizer answers yes for the first rule's first verb and
+// resource, as RBAC changes reach the authorizer through a watch.
+func (s *Server) Allow(t testing.TB, ns, user string, rules ...rbacv1.PolicyRule) {
 	t.Helper()
 	if len(rules) == 0 || len(rules[0].Verbs) == 0 || len(rules[0].Resources) == 0 {
 		t.Fatalf("kubetest: Allow %q: need at least one rule with a verb and a resource", user)
 	}
 	ctx := opContext(t)
 	c := s.Client(t)
+	rbac := c.RbacV1()
 	name := "podlab-test:" + fileSafe.ReplaceAllString(user, "_")
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
-	if _, err := c.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("kubetest: create cluster role %s: %v", name, err)
+	meta := metav1.ObjectMeta{Name: name, Namespace: ns}
+	subjects := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}
+	if ns == "" {
+		ref.Kind = "ClusterRole"
+		createUntilCleanup(t, rbac.ClusterRoles(), "cluster role", &rbacv1.ClusterRole{ObjectMeta: meta, Rules: rules})
+		createUntilCleanup(t, rbac.ClusterRoleBindings(), "cluster role binding", &rbacv1.ClusterRoleBinding{ObjectMeta: meta, RoleRef: ref, Subjects: subjects})
+	} else {
+		createUntilCleanup(t, rbac.Roles(ns), "role", &rbacv1.Role{ObjectMeta: meta, Rules: rules})
+		createUntilCleanup(t, rbac.RoleBindings(ns), "role binding", &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: ref, Subjects: subjects})
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		defer cancel()
-		if err := c.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			t.Errorf("kubetest: delete cluster role %s: %v", name, err)
-		}
-	})
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	if _, err := c.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("kubetest: create cluster role binding %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		defer cancel()
-		if err := c.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			t.Errorf("kubetest: delete cluster role binding %s: %v", name, err)
-		}
-	})
 
 	r := rules[0]
 	group := ""
@@ -219,7 +206,7 @@ func (s *Server) Allow(t testing.TB, user string, rules ...rbacv1.PolicyRule) {
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: user,
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Verb: r.Verbs[0], Group: group, Resource: r.Resources[0],
+			Namespace: ns, Verb: r.Verbs[0], Group: group, Resource: r.Resources[0],
 		},
 	}}
 	err := wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
@@ -232,4 +219,24 @@ func (s *Server) Allow(t testing.TB, user string, rules ...rbacv1.PolicyRule) {
 	if err != nil {
 		t.Fatalf("kubetest: wait for RBAC to allow %q to %s %s: %v", user, r.Verbs[0], r.Resources[0], err)
 	}
+}
+
+// createUntilCleanup creates obj through c and deletes it when the test
+// ends.
+func createUntilCleanup[T metav1.Object](t testing.TB, c interface {
+	Create(context.Context, T, metav1.CreateOptions) (T, error)
+	Delete(context.Context, string, metav1.DeleteOptions) error
+}, what string, obj T) {
+	t.Helper()
+	name := obj.GetName()
+	if _, err := c.Create(opContext(t), obj, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("kubetest: create %s %s: %v", what, name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		if err := c.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("kubetest: delete %s %s: %v", what, name, err)
+		}
+	})
 }

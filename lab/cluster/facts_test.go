@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -304,7 +303,7 @@ func TestOpenForbiddenGaps(t *testing.T) {
 	// Pods only in yaobank: no nodes, no cluster-wide pods, no blocks.
 	user := "podlab-student"
 	kc := s.KubeconfigFor(t, user)
-	allowIn(t, s, "yaobank", user, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
+	s.Allow(t, "yaobank", user, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
 
 	l, err := open(t, Options{Kubeconfig: kc})
 	if err != nil {
@@ -345,40 +344,3 @@ func TestOpenForbiddenGaps(t *testing.T) {
 		}
 	})
 }
-
-// allowIn grants user rules in one namespace through a Role.
-func allowIn(t *testing.T, s *kubetest.Server, ns, user string, rules ...rbacv1.PolicyRule) {
-	t.Helper()
-	ctx := context.Background()
-	c := s.Client(t)
-	name := "podlab-test-" + user
-	if _, err := c.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}
-	if _, err := c.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.RbacV1().RoleBindings(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
-		c.RbacV1().Roles(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
-	// RBAC reaches the authorizer through a watch: wait until it answers.
-	uc := s.ClientFor(t, user)
-	for i := 0; ; i++ {
-		_, err := uc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{Limit: 1})
-		if err == nil {
-			return
-		}
-		if i == 200 {
-			t.Fatalf("role for %s never took effect: %v", user, err)
-		}
-		sleep()
-	}
-}
-
-func sleep() { <-time.After(50 * time.Millisecond) }
