@@ -68,15 +68,51 @@ func blockAffinityCRD() *unstructured.Unstructured {
 	}}
 }
 
-// InstallBlockAffinityCRD installs Calico's BlockAffinity CRD once per
-// server and waits until its resource is served. It stays installed for
-// the rest of the test binary.
+// InstallBlockAffinityCRD installs Calico's BlockAffinity CRD unless it
+// is installed and waits until its resource is served. It stays installed
+// until RemoveBlockAffinityCRD.
 func (s *Server) InstallBlockAffinityCRD(t testing.TB) {
 	t.Helper()
-	s.crdOnce.Do(func() { s.crdErr = s.installBlockAffinityCRD() })
-	if s.crdErr != nil {
-		t.Fatalf("kubetest: %v", s.crdErr)
+	s.crdMu.Lock()
+	defer s.crdMu.Unlock()
+	if s.crdServed {
+		return
 	}
+	if err := s.installBlockAffinityCRD(); err != nil {
+		t.Fatalf("kubetest: %v", err)
+	}
+	s.crdServed = true
+}
+
+// RemoveBlockAffinityCRD deletes the BlockAffinity CRD, with every
+// affinity, and waits until the resource is no longer served: a test of a
+// cluster without Calico then does not depend on which tests ran before.
+func (s *Server) RemoveBlockAffinityCRD(t testing.TB) {
+	t.Helper()
+	s.crdMu.Lock()
+	defer s.crdMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dyn := s.Dynamic(t)
+	name := blockAffinityCRD().GetName()
+	err := dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatalf("kubetest: delete the BlockAffinity CRD: %v", err)
+	}
+	// The CRD goes once its affinities are cleaned up; only then can it be
+	// created again.
+	err = wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		_, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+		if !apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		_, err = dyn.Resource(BlockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("kubetest: wait for the BlockAffinity CRD to go: %v", err)
+	}
+	s.crdServed = false
 }
 
 func (s *Server) installBlockAffinityCRD() error {

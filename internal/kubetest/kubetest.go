@@ -72,8 +72,8 @@ type Server struct {
 	adminToken string
 	procs      []*proc
 	lock       *os.File // held while the server runs; see removeStaleDirs
-	crdOnce    sync.Once
-	crdErr     error
+	crdMu      sync.Mutex
+	crdServed  bool
 }
 
 var (

@@ -175,6 +175,15 @@ func TestBlockAffinities(t *testing.T) {
 			t.Errorf("block of %s = %q, want %q", b.node, got[b.node], b.cidr)
 		}
 	}
+
+	t.Run("removed and installed again", func(t *testing.T) {
+		s.RemoveBlockAffinityCRD(t)
+		_, err := s.Dynamic(t).Resource(BlockAffinityGVR).List(ctx(t), metav1.ListOptions{})
+		if !apierrors.IsNotFound(err) {
+			t.Fatalf("list block affinities without the CRD: err = %v, want NotFound", err)
+		}
+		s.AddBlockAffinity(t, "node1", "198.19.22.128/26", "confirmed")
+	})
 }
 
 // A server process that dies while starting must fail with its exit and

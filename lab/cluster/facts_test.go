@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"podlab/internal/kubetest"
@@ -109,9 +108,7 @@ func TestOpenFacts(t *testing.T) {
 	addYaobank(t, s)
 
 	t.Run("without Calico's CRD", func(t *testing.T) {
-		if crdInstalled(t, s) {
-			t.Fatal("blockaffinities is already installed: this subtest must run before any test installs it")
-		}
+		s.RemoveBlockAffinityCRD(t)
 		l, err := open(t, Options{Kubeconfig: s.Kubeconfig})
 		if err != nil {
 			t.Fatal(err)
@@ -208,12 +205,6 @@ func TestOpenFacts(t *testing.T) {
 			t.Errorf("Describe does not say which of several: %s", d)
 		}
 	})
-}
-
-func crdInstalled(t *testing.T, s *kubetest.Server) bool {
-	t.Helper()
-	_, err := s.Dynamic(t).Resource(kubetest.BlockAffinityGVR).List(context.Background(), metav1.ListOptions{Limit: 1})
-	return err == nil
 }
 
 // TestOpenErrors: every way Open can fail gives one line saying what to do.
