@@ -134,23 +134,17 @@ func checkNamed(t *testing.T, st *sandbox.State, a netview.Analysis) {
 	}
 }
 
-// TestLessonOnNode: the sandbox's node1 namespace stands in for node1's
-// host namespace; Open finds the customer pod through the API server, and
-// Collect reads both namespaces with netlink.
-func TestLessonOnNode(t *testing.T) {
-	st := lessonSandbox(t)
-	s := kubetest.Start(t)
-	registerSandbox(t, s, st)
-
-	l, err := open(t, Options{Kubeconfig: s.Kubeconfig, HostNetns: st.NodeNS("node1")})
+// collectCustomer opens a lab with o, checks that it collects from where,
+// and collects node1's customer pod.
+func collectCustomer(ctx context.Context, t *testing.T, st *sandbox.State, o Options, where Where) (*Lab, *netview.Pair) {
+	t.Helper()
+	l, err := open(t, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Where() != OnNode {
-		t.Fatalf("where %q, want %q", l.Where(), OnNode)
+	if l.Where() != where {
+		t.Fatalf("where %q, want %q", l.Where(), where)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	p, err := l.Collect(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +153,21 @@ func TestLessonOnNode(t *testing.T) {
 	if p.Pod.NS.Name != customerNS || p.Host.NS.Name != st.NodeNS("node1") {
 		t.Errorf("collected %q and %q, want pod %s and host %s", p.Pod.NS.Name, p.Host.NS.Name, customerNS, st.NodeNS("node1"))
 	}
+	return l, p
+}
+
+// TestLessonOnNode: the sandbox's node1 namespace stands in for node1's
+// host namespace; Open finds the customer pod through the API server, and
+// Collect reads both namespaces with netlink.
+func TestLessonOnNode(t *testing.T) {
+	st := lessonSandbox(t)
+	s := kubetest.Start(t)
+	registerSandbox(t, s, st)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, p := collectCustomer(ctx, t, st, Options{Kubeconfig: s.Kubeconfig, HostNetns: st.NodeNS("node1")}, OnNode)
+	customerNS := st.PodNS(sandbox.CustomerNamespace, sandbox.CustomerPod)
 	if p.Facts.Mode != "bgp" {
 		t.Errorf("mode %q", p.Facts.Mode)
 	}

@@ -204,23 +204,9 @@ func TestLessonOverSSH(t *testing.T) {
 	registerSandbox(t, s, st)
 	node := startSSHNode(t, "node1", st.NodeNS("node1"), podlabBinary(t))
 
-	l, err := open(t, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.Where() != Remote {
-		t.Fatalf("where %q, want %q", l.Where(), Remote)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := l.Collect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	customerNS := st.PodNS(sandbox.CustomerNamespace, sandbox.CustomerPod)
-	if p.Pod.NS.Name != customerNS || p.Host.NS.Name != st.NodeNS("node1") {
-		t.Errorf("collected %q and %q, want pod %s and host %s", p.Pod.NS.Name, p.Host.NS.Name, customerNS, st.NodeNS("node1"))
-	}
+	l, p := collectCustomer(ctx, t, st, Options{Kubeconfig: s.Kubeconfig, SSHConfig: node.config}, Remote)
 	checkNamed(t, st, netview.Analyze(p))
 	if d := l.Describe(); !strings.Contains(d, "collected on node1 by podlab collect over ssh node1") {
 		t.Errorf("Describe does not say how it collects: %s", d)
