@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -244,9 +243,6 @@ func (l *Lab) Kind() string { return "cluster" }
 
 // Facts are what the API server said about the pod and its neighbours.
 func (l *Lab) Facts() netview.Facts { return l.facts }
-
-// Notes are what could not be learned (and why), and choices made.
-func (l *Lab) Notes() []string { return slices.Clone(l.notes) }
 
 // Where says where the lab collects from.
 func (l *Lab) Where() Where { return l.where }

@@ -152,48 +152,25 @@ var (
 	binOnce sync.Once
 	binDir  string
 	binErr  error
-	binPkg  string
 )
 
 // podlabBinary builds the podlab command (once) into a bin directory that
-// TestMain removes: the real one once main.go runs `podlab collect`, else
-// testdata's stand-in.
+// TestMain removes.
 func podlabBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		binPkg = "./testdata/podlab"
-		if wired(t, "cluster.CollectCommand") {
-			binPkg = "podlab"
-		}
 		if binDir, binErr = os.MkdirTemp("", "podlab-cluster-bin-"); binErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), binPkg).CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), "podlab").CombinedOutput()
 		if err != nil {
-			binErr = fmt.Errorf("go build %s: %v\n%s", binPkg, err, out)
+			binErr = fmt.Errorf("go build podlab: %v\n%s", err, out)
 		}
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
-	t.Logf("podlab on the node built from %s", binPkg)
 	return binDir
-}
-
-// wired reports whether podlab's main package (at the module root) calls
-// what.
-func wired(t *testing.T, what string) bool {
-	t.Helper()
-	files, _ := filepath.Glob("../../*.go")
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(what)) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestLessonOverSSH: from elsewhere, podlab reaches node1 with the user's
