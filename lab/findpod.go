@@ -14,36 +14,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Method is how FindPodNSBy found a pod's namespace.
-type Method string
+// method is how findPodNSBy found a pod's namespace.
+type method string
 
 // The two ways to find a pod's namespace from its node.
 const (
-	// MethodNSID follows the host route to the pod IP to its cali link,
+	// methodNSID follows the host route to the pod IP to its cali link,
 	// and that link's link-netnsid to a named namespace (cni-<uuid>).
-	MethodNSID Method = "nsid"
-	// MethodScan looks through /run/netns and /proc/*/ns/net for the
+	methodNSID method = "nsid"
+	// methodScan looks through /run/netns and /proc/*/ns/net for the
 	// namespace whose eth0 holds the pod IP.
-	MethodScan Method = "scan"
+	methodScan method = "scan"
 )
 
 // FindPodNS finds the namespace of the pod with podIP, seen from the host
 // namespace of its node: by nsid first, then by scanning.
 func FindPodNS(ctx context.Context, host NSRef, podIP netip.Addr) (NSRef, error) {
-	ref, _, err := FindPodNSBy(ctx, host, podIP)
+	ref, _, err := findPodNSBy(ctx, host, podIP)
 	return ref, err
 }
 
-// FindPodNSBy is FindPodNS that also says which method found the
+// findPodNSBy is FindPodNS that also says which method found the
 // namespace. methods chooses the methods and their order (default: nsid,
 // then scan).
-func FindPodNSBy(ctx context.Context, host NSRef, podIP netip.Addr, methods ...Method) (NSRef, Method, error) {
+func findPodNSBy(ctx context.Context, host NSRef, podIP netip.Addr, methods ...method) (NSRef, method, error) {
 	if !podIP.IsValid() {
 		return NSRef{}, "", errors.New("no pod IP given: podlab needs the pod's IP to find its namespace")
 	}
 	podIP = podIP.Unmap()
 	if len(methods) == 0 {
-		methods = []Method{MethodNSID, MethodScan}
+		methods = []method{methodNSID, methodScan}
 	}
 	hostNS, err := openNS(host)
 	if err != nil {
@@ -59,9 +59,9 @@ func FindPodNSBy(ctx context.Context, host NSRef, podIP netip.Addr, methods ...M
 		var ref NSRef
 		var found bool
 		switch m {
-		case MethodNSID:
+		case methodNSID:
 			ref, found, err = findByNSID(hostNS, podIP)
-		case MethodScan:
+		case methodScan:
 			ref, found, err = findByScan(ctx, hostNS, podIP)
 		default:
 			return NSRef{}, "", fmt.Errorf("unknown method %q", m)

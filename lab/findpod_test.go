@@ -19,16 +19,16 @@ func TestFindPodNS(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		methods []Method
-		want    Method
+		methods []method
+		want    method
 	}{
-		{"default finds it by nsid", nil, MethodNSID},
-		{"nsid", []Method{MethodNSID}, MethodNSID},
-		{"forced scan", []Method{MethodScan}, MethodScan},
+		{"default finds it by nsid", nil, methodNSID},
+		{"nsid", []method{methodNSID}, methodNSID},
+		{"forced scan", []method{methodScan}, methodScan},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ref, m, err := FindPodNSBy(ctx, NSRef{Name: c.Host}, c.PodIP, tt.methods...)
+			ref, m, err := findPodNSBy(ctx, NSRef{Name: c.Host}, c.PodIP, tt.methods...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,7 +45,7 @@ func TestFindPodNS(t *testing.T) {
 	})
 	t.Run("not on this node", func(t *testing.T) {
 		other := randomPodIP(t)
-		_, _, err := FindPodNSBy(ctx, NSRef{Name: c.Host}, other)
+		_, _, err := findPodNSBy(ctx, NSRef{Name: c.Host}, other)
 		if err == nil || !strings.Contains(err.Error(), "no network namespace on this node has "+other.String()) {
 			t.Errorf("err %v", err)
 		}
@@ -54,7 +54,7 @@ func TestFindPodNS(t *testing.T) {
 		// Its namespace has the IP on eth0, but eth0's peer is in another
 		// host namespace: the scan must not take it for this node's pod.
 		other := netnstest.New(t, "plfo")
-		_, _, err := FindPodNSBy(ctx, NSRef{Name: other}, c.PodIP, MethodScan)
+		_, _, err := findPodNSBy(ctx, NSRef{Name: other}, c.PodIP, methodScan)
 		if err == nil || !strings.Contains(err.Error(), "no network namespace on this node has") {
 			t.Errorf("found a pod whose veth leads to another namespace: %v", err)
 		}
@@ -105,15 +105,15 @@ func TestFindPodNSUnnamed(t *testing.T) {
 	enter("ip", "addr", "add", ip.String()+"/32", "dev", "eth0")
 	enter("ip", "link", "set", "eth0", "up")
 
-	_, _, err := FindPodNSBy(context.Background(), NSRef{Name: host}, ip, MethodNSID)
+	_, _, err := findPodNSBy(context.Background(), NSRef{Name: host}, ip, methodNSID)
 	if err == nil || !strings.Contains(err.Error(), "which no namespace under /run/netns has") {
 		t.Errorf("nsid alone: %v", err)
 	}
-	ref, m, err := FindPodNSBy(context.Background(), NSRef{Name: host}, ip)
+	ref, m, err := findPodNSBy(context.Background(), NSRef{Name: host}, ip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m != MethodScan || ref.Pid == 0 {
+	if m != methodScan || ref.Pid == 0 {
 		t.Fatalf("got %+v by %s", ref, m)
 	}
 	// Any process in that namespace will do; it must be the same one.

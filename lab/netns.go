@@ -32,7 +32,7 @@ type NetnsConfig struct {
 // its node's host namespace.
 type Netns struct {
 	cfg   NetnsConfig
-	found Method // how the pod's namespace was found, if it was
+	found method // how the pod's namespace was found, if it was
 
 	mu   sync.Mutex
 	host *netlink.Handle // in the host namespace, for Route
@@ -45,7 +45,7 @@ func NewNetns(ctx context.Context, cfg NetnsConfig) (*Netns, error) {
 		if !cfg.PodIP.IsValid() {
 			return nil, errors.New("netns lab: give the pod's namespace or the pod's IP")
 		}
-		ref, m, err := FindPodNSBy(ctx, cfg.Host, cfg.PodIP)
+		ref, m, err := findPodNSBy(ctx, cfg.Host, cfg.PodIP)
 		if err != nil {
 			return nil, err
 		}
