@@ -289,14 +289,14 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 		}
 	}
 	if jr.Protocol != "" {
-		p, ok := ProtoNumber(jr.Protocol)
+		p, ok := protoNumber(jr.Protocol)
 		if !ok {
 			return r, false, fmt.Errorf("ip -j route: unknown protocol %q", jr.Protocol)
 		}
 		r.Protocol = p
 	}
 	if jr.Table != "" {
-		t, ok := TableNumber(jr.Table)
+		t, ok := tableNumber(jr.Table)
 		if !ok {
 			return r, false, fmt.Errorf("ip -j route: unknown table %q", jr.Table)
 		}
@@ -347,25 +347,29 @@ func parseDst(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-var protoNames = map[string]int{
-	"unspec": 0, "redirect": 1, "kernel": 2, "boot": 3, "static": 4,
-	"gated": 8, "ra": 9, "mrt": 10, "zebra": 11, "bird": 12, "dnrouted": 13,
-	"xorp": 14, "ntk": 15, "dhcp": 16, "keepalived": 18, "babel": 42,
-	"openr": 99, "bgp": 186, "isis": 187, "ospf": 188, "rip": 189, "eigrp": 192,
-}
+// protoNumbers inverts netview.ProtoName's table of the names ip knows.
+var protoNumbers = func() map[string]int {
+	m := map[string]int{}
+	for p := range 256 {
+		if n := netview.ProtoName(p); n != strconv.Itoa(p) {
+			m[n] = p
+		}
+	}
+	return m
+}()
 
-// ProtoNumber reads a route protocol as ip prints it: a name from its
+// protoNumber reads a route protocol as ip prints it: a name from its
 // table or a number (Felix's 80 has no name).
-func ProtoNumber(s string) (int, bool) {
-	if n, ok := protoNames[s]; ok {
+func protoNumber(s string) (int, bool) {
+	if n, ok := protoNumbers[s]; ok {
 		return n, true
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil && n >= 0 && n <= 255
 }
 
-// TableNumber reads a routing table as ip prints it.
-func TableNumber(s string) (int, bool) {
+// tableNumber reads a routing table as ip prints it.
+func tableNumber(s string) (int, bool) {
 	switch s {
 	case "main":
 		return netview.TableMain, true
