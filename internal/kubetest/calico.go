@@ -16,9 +16,9 @@ import (
 	"k8s.io/client-go/dynamic"
 )
 
-// BlockAffinityGVR is the resource of Calico's IPAM block affinities, as
+// blockAffinityGVR is the resource of Calico's IPAM block affinities, as
 // Calico's Kubernetes datastore stores them.
-var BlockAffinityGVR = schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "blockaffinities"}
+var blockAffinityGVR = schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "blockaffinities"}
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
@@ -31,7 +31,7 @@ func blockAffinityCRD() *unstructured.Unstructured {
 		"kind":       "CustomResourceDefinition",
 		"metadata":   map[string]any{"name": "blockaffinities.crd.projectcalico.org"},
 		"spec": map[string]any{
-			"group": BlockAffinityGVR.Group,
+			"group": blockAffinityGVR.Group,
 			"scope": "Cluster",
 			"names": map[string]any{
 				"kind":     "BlockAffinity",
@@ -40,7 +40,7 @@ func blockAffinityCRD() *unstructured.Unstructured {
 				"singular": "blockaffinity",
 			},
 			"versions": []any{map[string]any{
-				"name":    BlockAffinityGVR.Version,
+				"name":    blockAffinityGVR.Version,
 				"served":  true,
 				"storage": true,
 				"schema": map[string]any{"openAPIV3Schema": map[string]any{
@@ -106,7 +106,7 @@ func (s *Server) RemoveBlockAffinityCRD(t testing.TB) {
 		if !apierrors.IsNotFound(err) {
 			return false, nil
 		}
-		_, err = dyn.Resource(BlockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
+		_, err = dyn.Resource(blockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
 		return apierrors.IsNotFound(err), nil
 	})
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Server) installBlockAffinityCRD() error {
 	// Established comes first; the resource's handler may still answer
 	// 404 for a moment after, so wait for a list to succeed.
 	err = wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		_, err := dyn.Resource(BlockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
+		_, err := dyn.Resource(blockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
@@ -159,7 +159,7 @@ func (s *Server) AddBlockAffinity(t testing.TB, node, cidr, state string) *unstr
 	s.InstallBlockAffinityCRD(t)
 	name := BlockAffinityName(node, cidr)
 	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": BlockAffinityGVR.GroupVersion().String(),
+		"apiVersion": blockAffinityGVR.GroupVersion().String(),
 		"kind":       "BlockAffinity",
 		"metadata":   map[string]any{"name": name},
 		"spec": map[string]any{
@@ -169,7 +169,7 @@ func (s *Server) AddBlockAffinity(t testing.TB, node, cidr, state string) *unstr
 			"deleted": "false",
 		},
 	}}
-	res := s.Dynamic(t).Resource(BlockAffinityGVR)
+	res := s.Dynamic(t).Resource(blockAffinityGVR)
 	created, err := res.Create(opContext(t), obj, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("kubetest: create block affinity %s: %v", name, err)

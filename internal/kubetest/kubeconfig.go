@@ -61,8 +61,8 @@ func (s *Server) KubeconfigFor(t testing.TB, user string, groups ...string) stri
 
 var fileSafe = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// ConfigFor is KubeconfigFor loaded as a client configuration.
-func (s *Server) ConfigFor(t testing.TB, user string, groups ...string) *rest.Config {
+// configFor is KubeconfigFor loaded as a client configuration.
+func (s *Server) configFor(t testing.TB, user string, groups ...string) *rest.Config {
 	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigFor(t, user, groups...))
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *Server) ConfigFor(t testing.TB, user string, groups ...string) *rest.Co
 // ClientFor returns a clientset acting as user in groups.
 func (s *Server) ClientFor(t testing.TB, user string, groups ...string) kubernetes.Interface {
 	t.Helper()
-	c, err := kubernetes.NewForConfig(s.ConfigFor(t, user, groups...))
+	c, err := kubernetes.NewForConfig(s.configFor(t, user, groups...))
 	if err != nil {
 		t.Fatalf("kubetest: clientset for %q: %v", user, err)
 	}

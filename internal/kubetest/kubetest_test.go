@@ -159,7 +159,7 @@ func TestBlockAffinities(t *testing.T) {
 		s.AddBlockAffinity(t, b.node, b.cidr, "confirmed")
 	}
 
-	list, err := s.Dynamic(t).Resource(BlockAffinityGVR).List(ctx(t), metav1.ListOptions{})
+	list, err := s.Dynamic(t).Resource(blockAffinityGVR).List(ctx(t), metav1.ListOptions{})
 	if err != nil {
 		t.Fatalf("list block affinities: %v", err)
 	}
@@ -178,7 +178,7 @@ func TestBlockAffinities(t *testing.T) {
 
 	t.Run("removed and installed again", func(t *testing.T) {
 		s.RemoveBlockAffinityCRD(t)
-		_, err := s.Dynamic(t).Resource(BlockAffinityGVR).List(ctx(t), metav1.ListOptions{})
+		_, err := s.Dynamic(t).Resource(blockAffinityGVR).List(ctx(t), metav1.ListOptions{})
 		if !apierrors.IsNotFound(err) {
 			t.Fatalf("list block affinities without the CRD: err = %v, want NotFound", err)
 		}

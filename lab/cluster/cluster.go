@@ -28,9 +28,9 @@ import (
 
 // Defaults: the lesson's customer pod.
 const (
-	DefaultNamespace = "yaobank"
-	DefaultSelector  = "app=customer"
-	DefaultTimeout   = 10 * time.Second
+	defaultNamespace = "yaobank"
+	defaultSelector  = "app=customer"
+	defaultTimeout   = 10 * time.Second
 )
 
 // Options say which cluster and pod to show, and how to reach its node.
@@ -61,16 +61,16 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = defaultNamespace
 	}
 	if o.Selector == "" {
-		o.Selector = DefaultSelector
+		o.Selector = defaultSelector
 	}
 	if o.RemotePodlab == "" {
 		o.RemotePodlab = "podlab"
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = defaultTimeout
 	}
 }
 

@@ -14,16 +14,16 @@ import (
 	"podlab/netview"
 )
 
-// CollectOutput is what `podlab collect` prints: the node's host view and
+// collectOutput is what `podlab collect` prints: the node's host view and
 // the pod's, as one JSON document.
-type CollectOutput struct {
+type collectOutput struct {
 	Schema string           `json:"schema"`
 	Host   netview.Snapshot `json:"host"`
 	Pod    netview.Snapshot `json:"pod"`
 }
 
-// CollectTimeout bounds one `podlab collect`.
-const CollectTimeout = 30 * time.Second
+// collectTimeout bounds one `podlab collect`.
+const collectTimeout = 30 * time.Second
 
 // CollectCommand is `podlab collect`, the node-side collector that podlab
 // runs over ssh from elsewhere: it prints the host namespace and the
@@ -63,14 +63,14 @@ func CollectCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podlab collect: --host-netns: %v\n", err)
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), CollectTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
 	host, pod, _, err := collectHere(ctx, hostRef, ip.Unmap(), lab.NSRef{})
 	if err != nil {
 		fmt.Fprintf(stderr, "podlab collect: %v\n", err)
 		return 1
 	}
-	out := CollectOutput{Schema: netview.Schema, Host: *host, Pod: *pod}
+	out := collectOutput{Schema: netview.Schema, Host: *host, Pod: *pod}
 	if err := json.NewEncoder(stdout).Encode(out); err != nil {
 		fmt.Fprintf(stderr, "podlab collect: writing the result: %v\n", err)
 		return 1

@@ -46,7 +46,7 @@ func TestCollectCommand(t *testing.T) {
 		if stderr.Len() != 0 {
 			t.Errorf("stderr on success: %q", stderr.String())
 		}
-		var out CollectOutput
+		var out collectOutput
 		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 			t.Fatal(err)
 		}

@@ -20,9 +20,9 @@ import (
 	"podlab/netview"
 )
 
-// BlockAffinityGVR is Calico's record of which IPAM block is affine to
+// blockAffinityGVR is Calico's record of which IPAM block is affine to
 // which node.
-var BlockAffinityGVR = schema.GroupVersionResource{
+var blockAffinityGVR = schema.GroupVersionResource{
 	Group: "crd.projectcalico.org", Version: "v1", Resource: "blockaffinities",
 }
 
@@ -210,7 +210,7 @@ func (d *discovery) nodes(ctx context.Context) []netview.NodeFact {
 // blocks reads Calico's block affinities; a cluster without Calico's CRDs
 // (or with them hidden from us) simply has no named blocks.
 func (d *discovery) blocks(ctx context.Context) []netview.Block {
-	list, err := d.dynamic.Resource(BlockAffinityGVR).List(ctx, metav1.ListOptions{})
+	list, err := d.dynamic.Resource(blockAffinityGVR).List(ctx, metav1.ListOptions{})
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):

@@ -64,7 +64,7 @@ func addBlocks(t *testing.T, s *kubetest.Server) {
 
 func open(t *testing.T, o Options) (*Lab, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*DefaultTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*defaultTimeout)
 	defer cancel()
 	l, err := Open(ctx, o)
 	if err == nil {
@@ -323,7 +323,7 @@ func TestOpenForbiddenGaps(t *testing.T) {
 	}
 
 	t.Run("exec forbidden", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
 		defer cancel()
 		_, err := l.exec(ctx, []string{"ip", "-j", "addr"})
 		want := `forbidden: cannot create pods/exec in namespace yaobank: ask for "create pods/exec" in namespace yaobank (or run podlab on node1 with sudo)`

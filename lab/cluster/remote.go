@@ -84,7 +84,7 @@ func sections(out []byte) map[string][]byte {
 // nodeResult is what ssh brought back: both views from podlab collect, or
 // the host view from ip -j (and why podlab collect was not used).
 type nodeResult struct {
-	collected *CollectOutput
+	collected *collectOutput
 	host      *netview.Snapshot
 	note      string
 }
@@ -123,7 +123,7 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	sec := sections(out)
 	if c, ok := sec["collect"]; ok {
-		var co CollectOutput
+		var co collectOutput
 		if err := json.Unmarshal(c, &co); err == nil && co.Schema == netview.Schema {
 			return &nodeResult{collected: &co}, nil
 		}
