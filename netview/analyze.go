@@ -141,7 +141,7 @@ func pairVeth(p *Pair, podIf *Link) (VethPair, *Link) {
 	return v, end
 }
 
-// mainRoutes are the routes `ip route` shows the family of.
+// isMain: the route is in the main table, or names none (table 0).
 func isMain(r *Route) bool { return r.Table == TableMain || r.Table == 0 }
 
 // isClassed says whether a route gets a class: the main table's IPv4
