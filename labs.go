@@ -89,6 +89,21 @@ func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
 	}
 }
 
+// collectOnce opens the lab, reads it once and closes it: what the
+// commands that print or save one moment need.
+func (f *labFlags) collectOnce(ctx context.Context, note io.Writer) (source, *netview.Pair, error) {
+	src, err := f.open(ctx, note)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	pair, err := src.Collect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, pair, nil
+}
+
 func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 	return cluster.Open(ctx, cluster.Options{
 		Kubeconfig: f.kubeconfig,

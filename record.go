@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"podlab/netview"
@@ -24,12 +25,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return usageErr("record needs -o FILE")
 	}
-	src, err := lf.open(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	pair, err := src.Collect(ctx)
+	src, pair, err := lf.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -45,7 +41,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Write beside the target and rename, so a failed write never leaves
 	// half a recording under the name asked for.
-	tmp, err := os.CreateTemp(dirOf(*out), ".podlab-record-*")
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".podlab-record-*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", *out, err)
 	}
@@ -62,16 +58,4 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stderr, "podlab: recorded the %s lab to %s (replay it with: podlab --lab replay=%s)\n", src.Kind(), *out, *out)
 	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			if i == 0 {
-				return "/"
-			}
-			return path[:i]
-		}
-	}
-	return "."
 }

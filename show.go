@@ -21,12 +21,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	src, err := lf.open(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	pair, err := src.Collect(ctx)
+	src, pair, err := lf.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
 	}
