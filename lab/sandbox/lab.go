@@ -137,3 +137,20 @@ func (l *Lab) Close() error {
 	l.built = false
 	return Down(context.Background(), l.opts)
 }
+
+// Changes signals when the pod's namespace or its node's changes, so the
+// lesson redraws at once instead of at its next poll. A closed channel
+// means: poll.
+func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
+	var refs []lab.NSRef
+	if p, err := l.st.findPod(l.Namespace, l.Pod); err == nil {
+		refs = []lab.NSRef{{Name: p.NS}, {Name: l.st.NodeNS(p.Node)}}
+	}
+	ch, err := lab.Watch(ctx, refs...)
+	if err != nil || refs == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return ch
+}

@@ -444,8 +444,34 @@ func TestDeletePod(t *testing.T) {
 	o := testOptions(t, "bgp")
 	st := up(t, o).State
 	podNS := st.PodNS(CustomerNamespace, CustomerPod)
+	l, err := Open(context.Background(), o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	changes := l.Changes(ctx)
+	for quiet := false; !quiet; { // let anything already under way pass
+		select {
+		case _, ok := <-changes:
+			if !ok {
+				t.Fatal("the lab's change stream closed: it watches nothing")
+			}
+		case <-time.After(200 * time.Millisecond):
+			quiet = true
+		}
+	}
 	if err := DeletePod(context.Background(), o, CustomerNamespace, CustomerPod); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case _, ok := <-changes:
+		if !ok {
+			t.Error("the lab's change stream closed instead of signalling the deleted pod")
+		}
+	case <-ctx.Done():
+		t.Error("deleting the pod signalled no change")
 	}
 	if nsExists(podNS) {
 		t.Error("the pod's namespace is still there")
