@@ -424,3 +424,27 @@ func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
 	h.press("n")
 	h.waitFor("the next step", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
 }
+
+// One change in the lab (a pod deleted) arrives as several netlink events:
+// the refreshes they bring keep showing the change, which only a timed
+// refresh or r clears.
+func TestWatchedBurstKeepsTheChange(t *testing.T) {
+	full := lessonRecording(t)
+	less := withoutRoute(t, full, "198.19.22.131")
+	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
+	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
+	h.waitFor("the recording", loaded)
+	gotoSection(t, h, 4)
+	src.ch <- struct{}{}
+	h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	src.ch <- struct{}{} // the same change's next event
+	m := h.waitFor("the second refresh", func(m Model) bool { return m.collectID >= 3 && !m.inFlight })
+	if sc := screen(m); !strings.Contains(sc, "changed: route 198.19.22.131 removed") || !strings.Contains(sc, "- 198.19.22.131 dev calif0a98285df9") {
+		t.Errorf("the burst's second refresh wiped what changed:\n%s", sc)
+	}
+	h.press("r")
+	m = h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 4 && !m.inFlight })
+	if m.changes != "" || strings.Contains(screen(m), "- 198.19.22.131") {
+		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changes)
+	}
+}

@@ -120,6 +120,12 @@ type Model struct {
 	tickGen   int
 	// dirty: the lab changed while a collection was under way.
 	dirty bool
+	// byWatch: the collection under way was started by the lab's own
+	// change stream. One change (a pod deleted) arrives as a burst of
+	// netlink events; their refreshes keep comparing with the state from
+	// before the burst, so what changed stays shown until a timed
+	// refresh or r, instead of being wiped by the burst's next event.
+	byWatch bool
 
 	narrow bool
 
@@ -237,12 +243,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.dirty = true
 			return m, nextChangeCmd(msg.ch)
 		}
-		return m, tea.Batch(m.startCollect(), nextChangeCmd(msg.ch))
+		return m, tea.Batch(m.startCollect(true), nextChangeCmd(msg.ch))
 	case tickMsg:
 		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
 			return m, nil
 		}
-		return m, m.startCollect()
+		return m, m.startCollect(false)
 	case kernelRouteMsg:
 		if m.look != nil && msg.id == m.look.id {
 			// Copy: an earlier model may still point at the old answer.
@@ -275,9 +281,10 @@ func (m *Model) share(sh *shared) {
 	m.lesson.sh, m.pod.sh, m.host.sh = sh, sh, sh
 }
 
-func (m *Model) startCollect() tea.Cmd {
+func (m *Model) startCollect(byWatch bool) tea.Cmd {
 	m.collectID++
 	m.inFlight = true
+	m.byWatch = byWatch
 	return collectCmd(m.ctx, m.opts.Source, m.collectID, m.now)
 }
 
@@ -292,7 +299,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	case msg.pair == nil:
 		m.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
-		if m.pair != nil {
+		if m.pair != nil && (!m.byWatch || m.prevPair == nil) {
 			m.prevPair, m.prevAn = m.pair, m.an
 		}
 		m.pair = msg.pair
@@ -310,7 +317,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	if m.dirty {
 		// The lab changed under this collection: read it again now.
 		m.dirty = false
-		cmds = append(cmds, m.startCollect())
+		cmds = append(cmds, m.startCollect(true))
 	}
 	if m.opts.Refresh > 0 {
 		m.tickGen++
@@ -383,7 +390,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.setFocus((m.focus + 2) % 3)
 	case key.Matches(k, keys.Refresh):
 		if m.opts.Source != nil {
-			return m, m.startCollect()
+			return m, m.startCollect(false)
 		}
 	case key.Matches(k, keys.Lookup):
 		return m, m.openPrompt()
