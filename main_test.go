@@ -175,6 +175,11 @@ func TestRecordReplay(t *testing.T) {
 	if code, _, stderr := podlab(t, "record", "--lab", "recording", "-o", file); code != 0 {
 		t.Fatalf("record: exit %d: %s", code, stderr)
 	}
+	if fi, err := os.Stat(file); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o644 {
+		t.Errorf("recording has mode %v; want readable by all (0644)", fi.Mode().Perm())
+	}
 	_, want, _ := podlab(t, "show", "--lab", "recording")
 	code, got, stderr := podlab(t, "show", "--lab", "replay="+file)
 	if code != 0 {

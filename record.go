@@ -53,6 +53,11 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
+	// A temp file is private; a recording made with sudo is meant to be
+	// replayed without it.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return fmt.Errorf("cannot write %s: %w", *out, err)
 	}
