@@ -5,8 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
+
+	"podlab/netmap"
 	"podlab/netview"
 )
 
@@ -14,12 +20,16 @@ import (
 // highlights as colours, then the analysis in words.
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
-	fs := newFlagSet("show", "podlab show [--json] [--plain] [lab flags]", stdout)
+	fs := newFlagSet("show", "podlab show [--json | --map] [--plain] [lab flags]", stdout)
 	lf.register(fs.FlagSet)
 	asJSON := fs.Bool("json", false, "print one JSON object: the snapshots and the analysis")
+	asMap := fs.Bool("map", false, "draw the lab as a picture, as wide as the terminal ($COLUMNS, else 80)")
 	plain := fs.Bool("plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *asJSON && *asMap {
+		return usageErr("--json and --map do not go together")
 	}
 	src, pair, err := lf.collectOnce(ctx, stderr)
 	if err != nil {
@@ -30,7 +40,39 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return writeShowJSON(stdout, src, pair, &a)
 	}
 	pal, out := showPalette(stdout, *plain)
+	if *asMap {
+		return writeMap(out, src, pair, &a, pal, mapWidth(stdout))
+	}
 	return writeShow(out, src, pair, &a, pal)
+}
+
+// writeMap is `podlab show --map`.
+func writeMap(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette, width int) error {
+	var b strings.Builder
+	for _, l := range strings.Split(ansi.Wrap("lab: "+src.Describe(), width, ""), "\n") {
+		fmt.Fprintf(&b, "%s\n", pal.heading(l))
+	}
+	b.WriteByte('\n')
+	for _, l := range netmap.Render(p, a, width) {
+		b.WriteString(pal.line(l))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mapWidth is how wide the map may be: $COLUMNS, else the terminal's
+// width, else 80.
+func mapWidth(w io.Writer) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if n, _, err := term.GetSize(f.Fd()); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 80
 }
 
 // showJSON is `podlab show --json`.

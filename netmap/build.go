@@ -357,15 +357,18 @@ func nodeIP(p *netview.Pair, node string) netip.Addr {
 	return netip.Addr{}
 }
 
-// isTunnelOrVeth: links that are not the node's way out.
+// isTunnelOrVeth: links that are not the node's way out: pods' veths,
+// tunnels, bridges, loopback. (A sandbox node's uplink is a veth too.)
 func isTunnelOrVeth(p *netview.Pair, dev string) bool {
 	l := p.Host.LinkByName(dev)
 	if l == nil {
 		return false
 	}
 	switch l.Kind {
-	case "veth", "vxlan", "ipip", "bridge":
+	case "vxlan", "ipip", "bridge":
 		return true
+	case "veth":
+		return strings.HasPrefix(l.Name, p.Facts.Prefix())
 	}
 	return l.LinkType == "loopback"
 }

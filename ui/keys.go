@@ -9,6 +9,7 @@ type keyMap struct {
 	Focus, FocusBack           key.Binding
 	Up, Down, PageUp, PageDown key.Binding
 	Refresh, Lookup            key.Binding
+	Map                        key.Binding
 	Answer                     key.Binding // self-paced mode
 	Help, Quit                 key.Binding
 	// Lookup prompt.
@@ -28,6 +29,7 @@ func defaultKeys() keyMap {
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Lookup:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "lookup")),
+		Map:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
 		Answer:    key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "answer")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -38,7 +40,7 @@ func defaultKeys() keyMap {
 
 // ShortHelp is the one-line help bar.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Answer, k.Focus, k.Lookup, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Answer, k.Focus, k.Map, k.Lookup, k.Refresh, k.Help, k.Quit}
 }
 
 // FullHelp is the help shown by '?'.
@@ -46,6 +48,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Section},
 		{k.Focus, k.FocusBack, k.Up, k.Down, k.PageUp, k.PageDown},
-		{k.Answer, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
+		{k.Answer, k.Map, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
 	}
 }

@@ -97,7 +97,13 @@ type Model struct {
 	lesson lessonPane
 	pod    netPane
 	host   netPane
+	mapv   mapPane
 	help   help.Model
+
+	// showMap: the student asked for the map (m); mapAt is where the
+	// layout found room for it.
+	showMap bool
+	mapAt   mapPlace
 
 	showHelp   bool
 	prompt     textinput.Model
@@ -157,6 +163,7 @@ func New(opts Options) Model {
 		lesson: newLessonPane(sh),
 		pod:    newNetPane(sh, netview.SidePod),
 		host:   newNetPane(sh, netview.SideHost),
+		mapv:   newMapPane(sh),
 		help:   help.New(),
 		tab:    netview.SidePod,
 	}
@@ -278,7 +285,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // may still be drawing with it.
 func (m *Model) share(sh *shared) {
 	m.sh = sh
-	m.lesson.sh, m.pod.sh, m.host.sh = sh, sh, sh
+	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh = sh, sh, sh, sh
 }
 
 func (m *Model) startCollect(byWatch bool) tea.Cmd {
@@ -394,14 +401,19 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(k, keys.Lookup):
 		return m, m.openPrompt()
+	case key.Matches(k, keys.Map):
+		m.showMap = !m.showMap
+		m.layout()
 	case key.Matches(k, keys.Up, keys.Down, keys.PageUp, keys.PageDown):
 		var cmd tea.Cmd
-		switch m.focus {
-		case focusLesson:
+		switch {
+		case m.focus == focusLesson:
 			m.lesson, cmd = m.lesson.Update(k)
-		case focusPod:
+		case m.mapAt == mapFull:
+			m.mapv, cmd = m.mapv.Update(k)
+		case m.focus == focusPod:
 			m.pod, cmd = m.pod.Update(k)
-		case focusHost:
+		case m.focus == focusHost:
 			m.host, cmd = m.host.Update(k)
 		}
 		return m, cmd
@@ -503,6 +515,7 @@ func (m *Model) setFocus(f focusArea) {
 	}
 	m.pod.setFocus(f == focusPod)
 	m.host.setFocus(f == focusHost)
+	m.mapv.focused = f != focusLesson && m.mapAt == mapFull
 	m.lesson.focused = f == focusLesson
 }
 
@@ -563,6 +576,10 @@ func (m *Model) rebuild(keep bool) {
 		prev: prev[0], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
 		prev: prev[1], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+	m.mapv.setData(m.pair, curA, hi, order, keep)
+	if m.showMap {
+		m.layout() // the map's height decides the panes'
+	}
 	m.setFocus(m.focus)
 }
 

@@ -25,18 +25,35 @@ func (m *Model) layout() {
 	}
 	footer += len(m.checkRows())
 	body := h - 1 - footer
+	m.mapAt = mapOff
 	if m.narrow {
 		lh := m.lessonHeight(w, 3, max(body*2/5, 3))
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
+		if m.showMap {
+			m.mapAt = mapFull
+			m.mapv.setSize(w, ph) // its title takes the tab bar's row
+		}
+		m.setFocus(m.focus)
 		return
 	}
 	lh := m.lessonHeight(w, 6, max(body/2, 6))
 	ph := max(body-lh-1, 1)
+	if m.showMap {
+		m.mapAt = mapFull
+		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
+			m.mapAt = mapBelow
+			ph -= mh
+			m.mapv.setSize(w, mh)
+		} else {
+			m.mapv.setSize(w, ph)
+		}
+	}
 	lw := (w - 1) / 2
 	m.pod.setSize(lw, ph)
 	m.host.setSize(w-1-lw, ph)
+	m.setFocus(m.focus)
 }
 
 // lessonHeight sizes the lesson to its text, between lo and hi rows, so
@@ -84,10 +101,13 @@ func (m Model) content() string {
 	}
 	rows = append(rows, lesson...)
 	rows = append(rows, m.checkRows()...)
-	if m.narrow {
+	switch {
+	case m.mapAt == mapFull:
+		rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
+	case m.narrow:
 		rows = append(rows, m.tabBar())
 		rows = append(rows, strings.Split(m.shown().body(), "\n")...)
-	} else {
+	default:
 		left := strings.Split(m.pod.View(), "\n")
 		right := strings.Split(m.host.View(), "\n")
 		for i := 0; i < max(len(left), len(right)); i++ {
@@ -99,6 +119,9 @@ func (m Model) content() string {
 				r = right[i]
 			}
 			rows = append(rows, padRight(l, m.pod.width)+" "+r)
+		}
+		if m.mapAt == mapBelow {
+			rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
 		}
 	}
 	rows = append(rows, m.explainLines(explainRows)...)
@@ -124,8 +147,9 @@ func (m Model) content() string {
 }
 
 // header names the section and the step and shows the progress; when
-// the line is short the titles are cut, the section's first, never the
-// numbers.
+// the line is short, podlab's name goes first, then the step's title is
+// cut, and the section's title only when nothing else is left: a student
+// must always see which section they are in. The numbers are never cut.
 func (m Model) header() string {
 	t := m.sh.theme
 	st, _ := m.step()
@@ -156,18 +180,23 @@ func (m Model) header() string {
 	if m.prog.Done(st.ID()) {
 		step += "✓ "
 	}
-	fixed := func() int {
-		return ansi.StringWidth(brand+sec+step) + ansi.StringWidth(secTitle) + ansi.StringWidth(st.Title)
-	}
 	stepTitle := st.Title
-	if fixed() > room {
+	over := func() int { return ansi.StringWidth(brand+sec+secTitle+step+stepTitle) - room }
+	if over() > 0 {
 		brand = " "
 	}
-	if over := fixed() - room; over > 0 {
-		secTitle = ansi.Truncate(secTitle, max(ansi.StringWidth(secTitle)-over, 12), "…")
+	if o := over(); o > 0 {
+		// Fewer than minTitle cells of a title tell nothing: drop it.
+		const minTitle = 8
+		if keep := ansi.StringWidth(stepTitle) - o; keep >= minTitle {
+			stepTitle = ansi.Truncate(stepTitle, keep, "…")
+		} else {
+			stepTitle = ""
+			step = strings.TrimRight(step, " ")
+		}
 	}
-	if over := ansi.StringWidth(brand+sec+secTitle+step+stepTitle) - room; over > 0 {
-		stepTitle = ansi.Truncate(stepTitle, max(ansi.StringWidth(stepTitle)-over, 1), "…")
+	if o := over(); o > 0 {
+		secTitle = ansi.Truncate(secTitle, max(ansi.StringWidth(secTitle)-o, 1), "…")
 	}
 	left := t.Header.Render(brand+sec+secTitle) + t.HeaderDim.Render(step+stepTitle)
 	left = ansi.Truncate(left, room, "…")

@@ -36,6 +36,77 @@ var goldenSteps = []struct {
 	{"s2-link", 2, []string{"n", "n", "n", "tab"}},
 	{"s3-host-end", 3, []string{"n", "tab", "tab"}},
 	{"s4-blackhole", 4, []string{"n", "n", "n", "n", "tab", "tab"}},
+	{"s3-map", 3, []string{"n", "m"}},
+	{"s4-map", 4, []string{"n", "n", "m", "tab"}},
+}
+
+// m puts the map where there is room: in place of the panes on a small
+// terminal, under them on a large one; m again takes it away.
+func TestMapPlace(t *testing.T) {
+	tests := []struct {
+		w, h int
+		want mapPlace
+	}{
+		{80, 24, mapFull},
+		{120, 30, mapFull},
+		{160, 48, mapBelow},
+		{200, 60, mapBelow},
+	}
+	for _, tt := range tests {
+		t.Run(itoa(tt.w)+"x"+itoa(tt.h), func(t *testing.T) {
+			m := viewAt(t, tt.w, tt.h, 3, true, "n")
+			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+				t.Fatalf("the map shows before m")
+			}
+			m = press(m, "m")
+			if m.mapAt != tt.want {
+				t.Errorf("map at %v, want %v", m.mapAt, tt.want)
+			}
+			out := ansi.Strip(m.content())
+			if !strings.Contains(out, "9: caliea2aa288365@if3") || !strings.Contains(out, " map: ") {
+				t.Errorf("no map on the screen:\n%s", out)
+			}
+			if rows := strings.Count(out, "\n") + 1; rows > tt.h {
+				t.Errorf("%d rows on a %d-row terminal", rows, tt.h)
+			}
+			if tt.want == mapBelow && !strings.Contains(out, "node1 $ ip -c link show up") {
+				t.Errorf("the panes are gone:\n%s", out)
+			}
+			m = press(m, "m")
+			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+				t.Errorf("m does not take the map away")
+			}
+		})
+	}
+}
+
+func press(m Model, k string) Model {
+	next, _ := m.Update(keyMsg(k))
+	return next.(Model)
+}
+
+// At 80 columns the header keeps every section's title whole: the step's
+// title gives way first.
+func TestHeaderKeepsTheSection(t *testing.T) {
+	m := viewAt(t, 80, 24, 1, true)
+	for i := range m.steps {
+		m.cur = i
+		m.enterStep()
+		st, _ := m.step()
+		title := ""
+		for _, s := range m.sections {
+			if s.Number == st.Section {
+				title = s.Title
+			}
+		}
+		h := ansi.Strip(m.header())
+		if !strings.Contains(h, title) {
+			t.Errorf("step %s: header %q cuts the section's title %q", st.ID(), h, title)
+		}
+		if w := ansi.StringWidth(h); w > 80 {
+			t.Errorf("step %s: header is %d wide", st.ID(), w)
+		}
+	}
 }
 
 func TestGoldenViews(t *testing.T) {

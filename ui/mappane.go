@@ -1,0 +1,163 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netmap"
+	"podlab/netview"
+)
+
+// mapPlace is where the map is drawn, if at all.
+type mapPlace int
+
+const (
+	mapOff   mapPlace = iota
+	mapBelow          // under the panes, in the room they do not need
+	mapFull           // in place of the panes
+)
+
+// minPaneRows is the least a pane keeps when the map shares the screen
+// with it; with less, the map takes the panes' place.
+const minPaneRows = 8
+
+// mapPane draws the lab as a picture, lit by the step's highlights as the
+// panes are.
+type mapPane struct {
+	sh            *shared
+	pair          *netview.Pair
+	an            *netview.Analysis
+	hi            map[netview.Tag]bool
+	order         []netview.Tag  // the step's highlights, main one first
+	settle        bool           // scroll to what the step is about at the next draw
+	lines         []netview.Line // the map at the pane's width
+	width, height int            // height counts the title row
+	focused       bool
+	vp            viewport.Model
+}
+
+func newMapPane(sh *shared) mapPane {
+	vp := viewport.New()
+	vp.FillHeight = true
+	return mapPane{sh: sh, vp: vp}
+}
+
+// setData gives the pane a new pair (nil while the lab is being read) and
+// the step's highlights; keep holds the scroll (a refresh), otherwise the
+// map scrolls to the first piece the step is about.
+func (p *mapPane) setData(pair *netview.Pair, an *netview.Analysis, hi map[netview.Tag]bool, order []netview.Tag, keep bool) {
+	p.pair, p.an, p.hi, p.order = pair, an, hi, order
+	if !keep {
+		p.settle = true
+	}
+	p.draw()
+}
+
+func (p *mapPane) setSize(w, h int) {
+	if w != p.width {
+		p.width = max(w, 1)
+		p.height = max(h, 2)
+		p.draw()
+	}
+	p.width, p.height = max(w, 1), max(h, 2)
+	p.vp.SetWidth(p.width)
+	p.vp.SetHeight(p.height - 1)
+	p.refresh()
+}
+
+// rowsAt is the height the map needs at width w, title row included.
+func (p mapPane) rowsAt(w int) int {
+	if p.pair == nil {
+		return 2
+	}
+	if w == p.width && p.lines != nil {
+		return len(p.lines) + 1
+	}
+	return len(netmap.Render(p.pair, p.an, w)) + 1
+}
+
+func (p *mapPane) draw() {
+	p.lines = nil
+	if p.pair != nil && p.width > 0 {
+		p.lines = netmap.Render(p.pair, p.an, p.width)
+	}
+	p.refresh()
+}
+
+func (p *mapPane) refresh() {
+	if p.sh == nil {
+		return
+	}
+	t := p.sh.theme
+	if p.pair == nil {
+		p.vp.SetContentLines([]string{t.Muted.Render(" waiting for the lab…")})
+		return
+	}
+	rows := make([]string, 0, len(p.lines))
+	for _, l := range p.lines {
+		var b strings.Builder
+		for _, s := range l.Spans {
+			b.WriteString(t.TagStyle(s.Tag, p.hi[s.Tag]).Render(s.Text))
+		}
+		rows = append(rows, b.String())
+	}
+	p.vp.SetContentLines(rows)
+	if p.settle && len(p.lines) > 0 && p.vp.Height() > 0 {
+		p.settle = false
+		p.vp.SetYOffset(0)
+		if y := p.firstLit(); y >= p.vp.Height()*2/3 {
+			p.vp.SetYOffset(y - p.vp.Height()/3)
+		}
+	}
+}
+
+// firstLit is the first line holding the step's main highlight (or, if
+// none does, any of them); -1 when there is none.
+func (p mapPane) firstLit() int {
+	for _, tag := range p.order {
+		for i, l := range p.lines {
+			if l.HasTag(tag) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// Update scrolls a map taller than its pane.
+func (p mapPane) Update(msg tea.Msg) (mapPane, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return p, nil
+	}
+	keys := p.sh.keys
+	switch {
+	case key.Matches(k, keys.Up):
+		p.vp.ScrollUp(1)
+	case key.Matches(k, keys.Down):
+		p.vp.ScrollDown(1)
+	case key.Matches(k, keys.PageUp):
+		p.vp.PageUp()
+	case key.Matches(k, keys.PageDown):
+		p.vp.PageDown()
+	}
+	return p, nil
+}
+
+// View is the map under its title bar.
+func (p mapPane) View() string {
+	t := p.sh.theme
+	st := t.Title
+	if p.focused {
+		st = t.TitleFocus
+	}
+	title := " map: the pod, its veth, its node and the other nodes' blocks (m hides it)"
+	if p.vp.TotalLineCount() > p.vp.Height() {
+		title += " ↑↓"
+	}
+	return st.Width(p.width).Render(ansi.Truncate(title, p.width, "…")) + "\n" + p.vp.View()
+}
