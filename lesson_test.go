@@ -21,20 +21,20 @@ func TestProgressUnderSudo(t *testing.T) {
 	const student = 65534 // nobody
 	tests := []struct {
 		name string
-		path func(home, rootOnly, rootDir string) string
+		path func(t *testing.T, home, rootOnly, rootDir string) string
 	}{
-		{"root-only directory", func(home, rootOnly, rootDir string) string {
+		{"root-only directory", func(t *testing.T, home, rootOnly, rootDir string) string {
 			return filepath.Join(rootOnly, "progress.json")
 		}},
-		{"root's file", func(home, rootOnly, rootDir string) string {
+		{"root's file", func(t *testing.T, home, rootOnly, rootDir string) string {
 			return filepath.Join(rootDir, "ld.so.preload")
 		}},
-		{"symlink in the path", func(home, rootOnly, rootDir string) string {
+		{"symlink in the path", func(t *testing.T, home, rootOnly, rootDir string) string {
 			link := filepath.Join(home, "etc")
 			mustSymlink(t, rootDir, link, student)
 			return filepath.Join(link, "ld.so.preload")
 		}},
-		{"symlinked state directory", func(home, rootOnly, rootDir string) string {
+		{"symlinked state directory", func(t *testing.T, home, rootOnly, rootDir string) string {
 			link := filepath.Join(home, ".local", "state", "podlab")
 			mustSymlink(t, rootOnly, link, student)
 			return filepath.Join(link, "progress.json")
@@ -43,33 +43,9 @@ func TestProgressUnderSudo(t *testing.T) {
 	for _, tc := range tests {
 		for _, reset := range []bool{true, false} {
 			t.Run(tc.name+"/reset="+strconv.FormatBool(reset), func(t *testing.T) {
-				netnstest.RequireRoot(t)
-				base := t.TempDir()
-				for _, d := range []string{filepath.Dir(base), base} {
-					if err := os.Chmod(d, 0o755); err != nil {
-						t.Fatal(err)
-					}
-				}
-				home, rootOnly, rootDir := filepath.Join(base, "home"), filepath.Join(base, "root-only"), filepath.Join(base, "etc")
-				for _, d := range []string{home, rootOnly, rootDir} {
-					if err := os.Mkdir(d, 0o755); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := os.Chmod(rootOnly, 0o700); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Chown(home, student, student); err != nil {
-					t.Fatal(err)
-				}
+				home, rootOnly, rootDir := sudoStudent(t, student)
 				preload := filepath.Join(rootDir, "ld.so.preload")
-				if err := os.WriteFile(preload, []byte("/usr/lib/root-only.so\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				t.Setenv("SUDO_USER", "nobody")
-				t.Setenv("SUDO_UID", strconv.Itoa(student))
-				t.Setenv("SUDO_GID", strconv.Itoa(student))
-				path := tc.path(home, rootOnly, rootDir)
+				path := tc.path(t, home, rootOnly, rootDir)
 
 				args := []string{"--lab", "recording", "--self-paced", "--progress", path}
 				if reset {
@@ -111,6 +87,67 @@ func TestProgressUnderSudo(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// sudoStudent sets the environment sudo gives podlab run by the student
+// (uid and gid student), and makes them a home beside a directory only
+// root can enter and one holding root's ld.so.preload.
+func sudoStudent(t *testing.T, student int) (home, rootOnly, rootDir string) {
+	t.Helper()
+	netnstest.RequireRoot(t)
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home, rootOnly, rootDir = filepath.Join(base, "home"), filepath.Join(base, "root-only"), filepath.Join(base, "etc")
+	for _, d := range []string{home, rootOnly, rootDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(rootOnly, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, student, student); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootDir, "ld.so.preload"), []byte("/usr/lib/root-only.so\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SUDO_USER", "nobody")
+	t.Setenv("SUDO_UID", strconv.Itoa(student))
+	t.Setenv("SUDO_GID", strconv.Itoa(student))
+	return home, rootOnly, rootDir
+}
+
+// TestProgressUnderSudoSaves: the student's own path works under sudo,
+// and what is saved there is theirs.
+func TestProgressUnderSudoSaves(t *testing.T) {
+	const student = 65534
+	home, _, _ := sudoStudent(t, student)
+	path := filepath.Join(home, ".local", "state", "podlab", "progress.json")
+	p, saver, err := loadProgress(path, false)
+	if err != nil || !p.Empty() {
+		t.Fatalf("loadProgress: %+v, %v", p, err)
+	}
+	p.Visit("2.1", true)
+	if err := saver.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, filepath.Dir(path), filepath.Join(home, ".local")} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != student || st.Gid != student {
+			t.Errorf("%s is %d:%d's, want the student's", f, st.Uid, st.Gid)
+		}
+	}
+	if got, _, err := loadProgress(path, false); err != nil || !got.Done("2.1") {
+		t.Errorf("loaded again: %+v, %v", got, err)
 	}
 }
 

@@ -199,7 +199,7 @@ func readBounded(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
 	}
 	return io.ReadAll(io.LimitReader(fh, MaxSize+1))
 }
