@@ -64,8 +64,10 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // loadProgress reads the student's progress from path (the default place
-// when empty), or starts afresh with reset; the saver writes it back
-// there, as the student who ran sudo when they did.
+// when empty), or starts afresh with reset, and checks that it can be
+// written back; the saver writes it there. Under sudo both are done with
+// the rights of the student who ran sudo, so --progress reaches no file
+// they could not read or write themselves.
 func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error) {
 	if path == "" {
 		var err error
@@ -73,24 +75,23 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 			return nil, nil, err
 		}
 	}
-	f := progressFile{path: path, owner: progress.SudoOwner()}
-	if reset {
-		return &progress.Progress{}, f, nil
+	as, err := progress.SudoUser()
+	if err != nil {
+		return nil, nil, err
 	}
-	p, err := progress.Load(path)
-	switch {
-	case errors.Is(err, progress.ErrCorrupt):
-		return nil, nil, fmt.Errorf("%w; delete it or start over with --reset", err)
-	case err != nil:
-		return nil, nil, fmt.Errorf("reading progress: %w", err)
+	f := progress.File{Path: path, As: as}
+	p := &progress.Progress{}
+	if !reset {
+		p, err = f.Load()
+		if errors.Is(err, progress.ErrCorrupt) {
+			return nil, nil, fmt.Errorf("%w; delete it or start over with --reset", err)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := f.Check(); err != nil {
+		return nil, nil, err
 	}
 	return p, f, nil
 }
-
-// progressFile is where a self-paced student's progress is kept.
-type progressFile struct {
-	path  string
-	owner progress.Owner
-}
-
-func (f progressFile) Save(p *progress.Progress) error { return p.SaveAs(f.path, f.owner) }

@@ -10,12 +10,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Version is the file format's version; another one is refused.
@@ -109,48 +113,116 @@ func (p *Progress) set(id string, f func(*Step)) {
 // ErrCorrupt marks a progress file that cannot be read as one.
 var ErrCorrupt = errors.New("not a podlab progress file")
 
-// Load reads the progress kept at path. A missing file is a fresh start;
-// a file that is not progress is an error wrapping ErrCorrupt.
-func Load(path string) (*Progress, error) {
-	data, err := os.ReadFile(path)
+// MaxSize bounds a progress file: the lesson's few dozen steps take a
+// few KiB, so anything near this is not progress.
+const MaxSize = 1 << 20
+
+// Load reads the progress kept at path with the process's own rights.
+func Load(path string) (*Progress, error) { return File{Path: path}.Load() }
+
+// Save writes the progress to path with the process's own rights.
+func (p *Progress) Save(path string) error { return File{Path: path}.Save(p) }
+
+// File is a progress file and whose rights it is read and written with.
+type File struct {
+	Path string
+	// As is the student who ran podlab under sudo (see SudoUser); nil
+	// is the process's own rights.
+	As *User
+}
+
+// Load reads the progress. A missing file is a fresh start; a file that
+// is not progress, or is larger than MaxSize, is an error wrapping
+// ErrCorrupt. Under sudo the kernel checks the student's rights, so a
+// file they could not read themselves is refused, never read as root.
+func (f File) Load() (*Progress, error) {
+	var data []byte
+	err := f.As.do(func() error {
+		var err error
+		data, err = readBounded(f.Path)
+		return err
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Progress{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, f.refusal("reading progress from", err, "read")
+	}
+	return decode(f.Path, data)
+}
+
+// decode is the progress in data, read from the file at path.
+func decode(path string, data []byte) (*Progress, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: %w (larger than the %d MiB limit)", path, ErrCorrupt, MaxSize>>20)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var f file
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, err)
+	var pf file
+	if err := dec.Decode(&pf); err != nil {
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, oneLine(err))
 	}
-	if f.Version != Version {
-		return nil, fmt.Errorf("%s: %w (version %d, this podlab reads %d)", path, ErrCorrupt, f.Version, Version)
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
 	}
-	return &f.Progress, nil
+	if pf.Version != Version {
+		return nil, fmt.Errorf("%s: %w (version %d, this podlab reads %d)", path, ErrCorrupt, pf.Version, Version)
+	}
+	for id, s := range pf.Steps {
+		if s.Answers < 0 {
+			return nil, fmt.Errorf("%s: %w (step %q has %d answers)", path, ErrCorrupt, id, s.Answers)
+		}
+	}
+	return &pf.Progress, nil
 }
 
-// Owner is who a saved file belongs to; -1 leaves that id as it comes.
-type Owner struct{ UID, GID int }
-
-// NoOwner keeps whatever owner the process gives a file.
-var NoOwner = Owner{-1, -1}
-
-// Save writes the progress to path, atomically (a temporary file renamed
-// over it), mode 0644, making missing directories 0755.
-func (p *Progress) Save(path string) error { return p.SaveAs(path, NoOwner) }
-
-// SaveAs is Save, with the file and the directories it makes given to o
-// (the student who ran podlab under sudo).
-func (p *Progress) SaveAs(path string, o Owner) error {
+// encode is the file's text for p.
+func encode(p *Progress) ([]byte, error) {
 	data, err := json.MarshalIndent(file{Version: Version, Progress: *p.Clone()}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// readBounded reads at most MaxSize+1 bytes of a regular file; opening
+// without blocking means a FIFO put in its place cannot hang podlab.
+func readBounded(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	fh := os.NewFile(uintptr(fd), path)
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
+	}
+	return io.ReadAll(io.LimitReader(fh, MaxSize+1))
+}
+
+// Save writes the progress atomically (a temporary file renamed over
+// it), mode 0644, making missing directories 0755. Under sudo every
+// step runs with the student's rights, so the file and directories are
+// theirs without a chown, and a path they could not write (a root-only
+// directory, a symlink into one) is refused.
+func (f File) Save(p *Progress) error {
+	data, err := encode(p)
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
+	if err := f.As.do(func() error { return write(f.Path, data) }); err != nil {
+		return f.refusal("writing progress to", err, "write")
+	}
+	return nil
+}
+
+func write(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if err := mkdirAs(dir, o); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -170,11 +242,6 @@ func (p *Progress) SaveAs(path string, o Owner) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		return err
 	}
-	if o != NoOwner {
-		if err := tmp.Chown(o.UID, o.GID); err != nil {
-			return err
-		}
-	}
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
@@ -188,32 +255,67 @@ func (p *Progress) SaveAs(path string, o Owner) error {
 	return nil
 }
 
-// mkdirAs makes dir and its missing parents 0755, each given to o.
-func mkdirAs(dir string, o Owner) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
+// Check says, before the lesson starts, whether Save could write the
+// file: the nearest existing directory on its path must be one the user
+// can write, and the file must not be a directory. Save checks again
+// anyway; this only moves a refusal to the start.
+func (f File) Check() error {
+	err := f.As.do(func() error {
+		if fi, err := os.Stat(f.Path); err == nil && fi.IsDir() {
+			return &fs.PathError{Op: "open", Path: f.Path, Err: unix.EISDIR}
+		}
+		d := filepath.Dir(f.Path)
+		for {
+			fi, err := os.Stat(d)
+			if err == nil {
+				if !fi.IsDir() {
+					return &fs.PathError{Op: "mkdir", Path: d, Err: unix.ENOTDIR}
+				}
+				break
+			}
+			if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
+				return err
+			}
+			d = filepath.Dir(d)
+		}
+		// access(2) checks the real ids, which are the student's on
+		// do's thread.
+		if err := unix.Access(d, unix.W_OK|unix.X_OK); err != nil {
+			return &fs.PathError{Op: "access", Path: d, Err: err}
 		}
 		return nil
-	}
-	if parent := filepath.Dir(dir); parent != dir {
-		if err := mkdirAs(parent, o); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	if o != NoOwner {
-		return os.Chown(dir, o.UID, o.GID)
+	})
+	if err != nil {
+		return f.refusal("writing progress to", err, "write")
 	}
 	return nil
 }
 
+// refusal is err as one line that says what to do.
+func (f File) refusal(doing string, err error, verb string) error {
+	as := ""
+	if f.As != nil {
+		as = " as user " + f.As.Name
+	}
+	// The error's own path is said only when it is not the file or its
+	// temporary neighbour: the directory in the way.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if pe.Path == f.Path || filepath.Dir(pe.Path) == filepath.Dir(f.Path) {
+			err = pe.Err
+		} else {
+			err = fmt.Errorf("%s: %w", pe.Path, pe.Err)
+		}
+	}
+	return fmt.Errorf("%s %s%s: %w; choose a --progress FILE you can %s", doing, f.Path, as, err, verb)
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
 // DefaultPath is where progress is kept: $XDG_STATE_HOME/podlab/progress.json,
 // else ~/.local/state/podlab/progress.json. Under sudo it is the invoking
-// student's, in SUDO_USER's home whatever HOME says (save it as
-// SudoOwner).
+// student's, in SUDO_USER's home whatever HOME says (read and write it
+// as SudoUser).
 func DefaultPath() (string, error) {
 	return defaultPath(os.Getenv, os.Geteuid(), user.Lookup)
 }
@@ -240,20 +342,44 @@ func defaultPath(getenv func(string) string, euid int, lookup func(string) (*use
 	return filepath.Join(home, ".local", "state", rel), nil
 }
 
-// SudoOwner is the student who ran podlab under sudo, whose progress file
-// it is wherever it lives; NoOwner when not under sudo.
-func SudoOwner() Owner {
-	return sudoOwner(os.Getenv, os.Geteuid())
+// User is a student who ran podlab under sudo: the ids the kernel
+// checks their own files against.
+type User struct {
+	Name     string
+	UID, GID int
+	// Groups are their supplementary groups.
+	Groups []int
 }
 
-func sudoOwner(getenv func(string) string, euid int) Owner {
-	if euid != 0 || getenv("SUDO_USER") == "" || getenv("SUDO_USER") == "root" {
-		return NoOwner
+// SudoUser is the student who ran podlab under sudo, whose rights their
+// progress file is read and written with; nil when not under sudo (or
+// sudo to root). SUDO_UID and SUDO_GID that do not parse are an error,
+// never a fall back to root's rights.
+func SudoUser() (*User, error) {
+	return sudoUser(os.Getenv, os.Geteuid(), user.Lookup)
+}
+
+func sudoUser(getenv func(string) string, euid int, lookup func(string) (*user.User, error)) (*User, error) {
+	name := getenv("SUDO_USER")
+	if euid != 0 || name == "" || name == "root" {
+		return nil, nil
 	}
 	uid, uerr := strconv.Atoi(getenv("SUDO_UID"))
 	gid, gerr := strconv.Atoi(getenv("SUDO_GID"))
-	if uerr != nil || gerr != nil {
-		return NoOwner
+	if uerr != nil || gerr != nil || uid <= 0 || gid < 0 {
+		return nil, fmt.Errorf("under sudo for %s without a usable SUDO_UID and SUDO_GID (%q, %q); run podlab with sudo as usual, or as root without SUDO_USER", name, getenv("SUDO_UID"), getenv("SUDO_GID"))
 	}
-	return Owner{uid, gid}
+	u := &User{Name: name, UID: uid, GID: gid, Groups: []int{gid}}
+	// The supplementary groups are the ones a login gives them; when
+	// they cannot be found, fewer rights are the safe side.
+	if pw, err := lookup(name); err == nil && pw.Uid == strconv.Itoa(uid) {
+		if ids, err := pw.GroupIds(); err == nil {
+			for _, s := range ids {
+				if g, err := strconv.Atoi(s); err == nil && g != gid {
+					u.Groups = append(u.Groups, g)
+				}
+			}
+		}
+	}
+	return u, nil
 }

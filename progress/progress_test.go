@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
-
-	"podlab/internal/netnstest"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -85,13 +84,18 @@ func TestLoadMissing(t *testing.T) {
 }
 
 func TestLoadCorrupt(t *testing.T) {
-	for _, tc := range []struct{ name, data string }{
-		{"truncated", `{"version":1,"steps":`},
-		{"not json", "hello"},
-		{"other version", `{"version":7}`},
-		{"no version", `{"last":"2.1"}`},
-		{"unknown field", `{"version":1,"colour":"red"}`},
-		{"wrong type", `{"version":1,"steps":{"2.1":{"done":"yes"}}}`},
+	// Valid JSON a byte over the limit, so only the size is wrong.
+	huge := `{"version":1,"last":"` + strings.Repeat("a", MaxSize) + `"}`
+	for _, tc := range []struct{ name, data, want string }{
+		{"truncated", `{"version":1,"steps":`, "unexpected EOF"},
+		{"not json", "hello", "invalid character"},
+		{"other version", `{"version":7}`, "version 7"},
+		{"no version", `{"last":"2.1"}`, "version 0"},
+		{"unknown field", `{"version":1,"colour":"red"}`, "colour"},
+		{"wrong type", `{"version":1,"steps":{"2.1":{"done":"yes"}}}`, "done"},
+		{"more after it", `{"version":1}{"version":1}`, "more after"},
+		{"negative answers", `{"version":1,"steps":{"2.1":{"answers":-1}}}`, "-1 answers"},
+		{"too large", huge, "1 MiB limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "progress.json")
@@ -102,16 +106,24 @@ func TestLoadCorrupt(t *testing.T) {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load: %v, want ErrCorrupt", err)
 			}
-			if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q: want one line naming the file", err)
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line naming the file and saying %q", err, tc.want)
 			}
 		})
 	}
 }
 
-func TestLoadDirectory(t *testing.T) {
-	if _, err := Load(t.TempDir()); err == nil || errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Load of a directory: %v", err)
+// TestLoadNotAFile: a directory or a FIFO is refused, and the FIFO
+// without waiting for a writer that never comes.
+func TestLoadNotAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{t.TempDir(), fifo} {
+		if _, err := Load(path); err == nil || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Load of %s: %v", path, err)
+		}
 	}
 }
 
@@ -165,21 +177,6 @@ func TestSaveAtomic(t *testing.T) {
 	}
 }
 
-func TestSaveAsOwner(t *testing.T) {
-	netnstest.RequireRoot(t) // giving files away
-	path := filepath.Join(t.TempDir(), "home", "state", "progress.json")
-	o := Owner{UID: 4242, GID: 4343}
-	if err := (&Progress{Last: "2.1"}).SaveAs(path, o); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{path, filepath.Dir(path), filepath.Dir(filepath.Dir(path))} {
-		uid, gid := owner(t, p)
-		if uid != 4242 || gid != 4343 {
-			t.Errorf("%s belongs to %d:%d, want 4242:4343", p, uid, gid)
-		}
-	}
-}
-
 func TestDefaultPath(t *testing.T) {
 	lookup := func(name string) (*user.User, error) {
 		if name == "student" {
@@ -218,16 +215,51 @@ func TestDefaultPath(t *testing.T) {
 	}
 }
 
-func TestSudoOwner(t *testing.T) {
-	env := map[string]string{"SUDO_USER": "student", "SUDO_UID": "1000", "SUDO_GID": "1001"}
-	get := func(k string) string { return env[k] }
-	if o := sudoOwner(get, 0); o != (Owner{1000, 1001}) {
-		t.Errorf("under sudo: %+v", o)
+func TestSudoUser(t *testing.T) {
+	lookup := func(name string) (*user.User, error) {
+		if name == "student" {
+			return &user.User{Username: "student", Uid: "1000", Gid: "1001", HomeDir: "/home/student"}, nil
+		}
+		return nil, user.UnknownUserError(name)
 	}
-	if o := sudoOwner(get, 1000); o != NoOwner {
-		t.Errorf("not root: %+v", o)
+	sudo := map[string]string{"SUDO_USER": "student", "SUDO_UID": "1000", "SUDO_GID": "1001"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		euid int
+		want *User
+		err  string // in the error, "" for none
+	}{
+		{"under sudo", sudo, 0, &User{Name: "student", UID: 1000, GID: 1001}, ""},
+		{"not root", sudo, 1000, nil, ""},
+		{"plain root", map[string]string{}, 0, nil, ""},
+		{"sudo to root", map[string]string{"SUDO_USER": "root", "SUDO_UID": "0", "SUDO_GID": "0"}, 0, nil, ""},
+		{"unknown user", map[string]string{"SUDO_USER": "ghost", "SUDO_UID": "1002", "SUDO_GID": "1003"}, 0, &User{Name: "ghost", UID: 1002, GID: 1003}, ""},
+		{"bad uid", map[string]string{"SUDO_USER": "student", "SUDO_UID": "x", "SUDO_GID": "1001"}, 0, nil, "SUDO_UID"},
+		{"no gid", map[string]string{"SUDO_USER": "student", "SUDO_UID": "1000"}, 0, nil, "SUDO_GID"},
+		{"uid 0 for a student", map[string]string{"SUDO_USER": "student", "SUDO_UID": "0", "SUDO_GID": "0"}, 0, nil, "SUDO_UID"},
 	}
-	if o := sudoOwner(func(string) string { return "" }, 0); o != NoOwner {
-		t.Errorf("plain root: %+v", o)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := sudoUser(func(k string) string { return tc.env[k] }, tc.euid, lookup)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || u != nil {
+					t.Fatalf("got %+v, %v; want an error about %s", u, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (u == nil) != (tc.want == nil) {
+				t.Fatalf("got %+v, want %+v", u, tc.want)
+			}
+			if u == nil {
+				return
+			}
+			if u.Name != tc.want.Name || u.UID != tc.want.UID || u.GID != tc.want.GID || len(u.Groups) == 0 || u.Groups[0] != tc.want.GID {
+				t.Errorf("got %+v, want %+v with its group first", u, tc.want)
+			}
+		})
 	}
 }
