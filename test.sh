@@ -45,6 +45,8 @@ else
 fi
 
 go vet ./...
+# A short run of every fuzz target (scripts/fuzz.sh finds them).
+scripts/fuzz.sh "${PODLAB_FUZZTIME:-5}"
 # -p 1 would be slower; the live suites each use their own namespaces and
 # names, so packages may run side by side.
 go test -race -count=1 -timeout 30m ./... "$@"
