@@ -147,11 +147,15 @@ func writeStatus(w io.Writer, st *State) {
 	fmt.Fprintf(w, "namespaces: %d, links: %d, files: %d\n", len(st.Namespaces), len(st.Links), len(st.Files))
 }
 
-// oneLine keeps an error to its first line; BIRD log tails follow on
-// the next lines only where they help (Up's convergence error).
+// oneLine keeps an error to its first line. Only Up's convergence error
+// keeps the BIRD log tail it carries on the lines after, where it helps.
 func oneLine(err error) string {
+	var ce *convergeError
+	if errors.As(err, &ce) {
+		return err.Error()
+	}
 	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 && !strings.Contains(s, "bird log") {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
 	return s

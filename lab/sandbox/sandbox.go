@@ -20,6 +20,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"podlab/lab"
 )
 
 // Errors callers may test for.
@@ -143,11 +145,9 @@ func Down(ctx context.Context, opts Options) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := teardown(o, st); err != nil {
-		return err
-	}
-	os.Remove(o.lockPath())
-	return nil
+	// The lock file stays: another podlab may be waiting on it, and a
+	// new one would let a newcomer lock beside that waiter.
+	return teardown(o, st)
 }
 
 // Status returns the recorded state with its health checked; an error
@@ -184,7 +184,7 @@ func (s *State) health() []string {
 		switch {
 		case err != nil:
 			out = append(out, "namespace "+n.Name+" is gone")
-		case n.Inode != 0 && ino != n.Inode:
+		case ino != n.Inode:
 			out = append(out, "namespace "+n.Name+" is no longer the one the sandbox made")
 		}
 	}
@@ -222,25 +222,55 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if owned(st, p.NS) {
-		if h, ns, err := handle(p.NS); err == nil {
-			if l, err := h.LinkByName("eth0"); err == nil {
-				h.LinkDel(l)
-			}
-			h.Close()
-			ns.Close()
-		}
-		if err := deleteNS(p.NS); err != nil {
-			return err
-		}
-	}
 	nsName := p.NS
+	var notOurs error
+	switch {
+	case owned(st, nsName):
+		if err := deletePodNS(nsName); err != nil {
+			return fmt.Errorf("delete pod %s/%s: %w", namespace, name, err)
+		}
+	case nsExists(nsName):
+		// The name now belongs to a namespace the sandbox did not make:
+		// forget the pod, leave the namespace, and say so.
+		notOurs = fmt.Errorf("pod %s/%s: namespace %s is no longer the one the sandbox made, so podlab left it alone", namespace, name, nsName)
+	}
 	st.Pods = slices.DeleteFunc(st.Pods, func(x PodInfo) bool { return x.NS == nsName })
 	st.Namespaces = slices.DeleteFunc(st.Namespaces, func(x NSRecord) bool { return x.Name == nsName })
 	st.Links = slices.DeleteFunc(st.Links, func(x LinkRec) bool {
 		return x.NS == nsName || strings.HasPrefix(x.Peer, nsName+"/")
 	})
-	return st.write(o)
+	if err := st.write(o); err != nil {
+		return errors.Join(notOurs, err)
+	}
+	return notOurs
+}
+
+// deletePodNS deletes a pod's eth0 first, so its host end and the host
+// route go at once even while something still holds the namespace, then
+// the namespace.
+func deletePodNS(nsName string) error {
+	h, ns, err := handle(nsName)
+	if err != nil {
+		return err
+	}
+	l, err := h.LinkByName("eth0")
+	var nf netlink.LinkNotFoundError
+	switch {
+	case errors.As(err, &nf):
+		err = nil // already gone
+	case err == nil:
+		if err = h.LinkDel(l); err != nil {
+			err = fmt.Errorf("delete eth0 in %s: %w", nsName, err)
+		}
+	default:
+		err = fmt.Errorf("find eth0 in %s: %w", nsName, err)
+	}
+	h.Close()
+	ns.Close()
+	if err != nil {
+		return err
+	}
+	return deleteNS(nsName)
 }
 
 // owned says whether a recorded namespace still is the one we made.
@@ -253,7 +283,8 @@ func owned(st *State, name string) bool {
 		if err != nil {
 			return false
 		}
-		return n.Inode == 0 || n.Inode == ino
+		// Inode 0 proves nothing: it is never ours.
+		return n.Inode != 0 && n.Inode == ino
 	}
 	return false
 }
@@ -492,17 +523,17 @@ func (b *builder) build(ctx context.Context) error {
 	return b.save()
 }
 
-// newNS records a namespace, creates it and brings its loopback up.
+// newNS creates a namespace, records it with its inode, and brings its
+// loopback up. Only a namespace this call created is recorded: a name
+// someone else took (createNS fails) is never ours to delete. Killed
+// between the two, the namespace is left unrecorded, and the next up
+// refuses its name rather than guess.
 func (b *builder) newNS(name, role, owner string) error {
-	b.st.Namespaces = append(b.st.Namespaces, NSRecord{Name: name, Role: role, Owner: owner})
-	if err := b.save(); err != nil {
-		return err
-	}
 	ino, err := createNS(name)
 	if err != nil {
 		return err
 	}
-	b.st.Namespaces[len(b.st.Namespaces)-1].Inode = ino
+	b.st.Namespaces = append(b.st.Namespaces, NSRecord{Name: name, Role: role, Owner: owner, Inode: ino})
 	if err := b.save(); err != nil {
 		return err
 	}
@@ -981,9 +1012,16 @@ func (b *builder) wanted(n NodeInfo) []wantRoute {
 	return w
 }
 
-// missingRoutes returns which wanted routes node n's kernel lacks.
-func missingRoutes(h *netlink.Handle, want []wantRoute) ([]wantRoute, error) {
-	rs, err := h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+// listMainRoutes dumps a namespace's main IPv4 table; tests replace it
+// to interrupt the dump as the kernel may.
+var listMainRoutes = func(h *netlink.Handle) ([]netlink.Route, error) {
+	return h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+}
+
+// missingRoutes returns which wanted routes node n's kernel lacks. BIRD
+// writes routes while we read, so an interrupted dump is read again.
+func missingRoutes(ctx context.Context, h *netlink.Handle, want []wantRoute) ([]wantRoute, error) {
+	rs, err := lab.RetryDump(ctx, func() ([]netlink.Route, error) { return listMainRoutes(h) })
 	if err != nil {
 		return nil, err
 	}
@@ -1044,7 +1082,7 @@ func (b *builder) converge(ctx context.Context) error {
 					what = append(what, m+" Established")
 				}
 			} else {
-				miss, err := missingRoutes(handles[n.Name], b.wanted(n))
+				miss, err := missingRoutes(ctx, handles[n.Name], b.wanted(n))
 				if err != nil {
 					return err
 				}
@@ -1064,8 +1102,11 @@ func (b *builder) converge(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			_, _, _, log := birdFiles(b.o.fileDir(), worst.Name)
-			return fmt.Errorf("BGP did not converge within %s: %s; %s's bird log (%s) ends:\n%s",
-				convergeTimeout, strings.Join(lacking, "; "), worst.Name, log, logTail(log, 12))
+			return &convergeError{
+				msg: fmt.Sprintf("BGP did not converge within %s: %s; %s's bird log (%s) ends:",
+					convergeTimeout, strings.Join(lacking, "; "), worst.Name, log),
+				tail: logTail(log, 12),
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -1074,3 +1115,11 @@ func (b *builder) converge(ctx context.Context) error {
 		}
 	}
 }
+
+// convergeError is Up's failure to converge; its message ends with the
+// tail of a BIRD log, which the command line prints in full.
+type convergeError struct {
+	msg, tail string
+}
+
+func (e *convergeError) Error() string { return e.msg + "\n" + e.tail }
