@@ -274,6 +274,9 @@ var (
 	// linkNameRE is what the sandbox names links: eth0, br0, node names,
 	// vxlan.calico, cali….
 	linkNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.]{0,14}$`)
+	// programRE is an absolute path with no space or control character,
+	// since status prints it.
+	programRE  = regexp.MustCompile(`^/[A-Za-z0-9._+/-]*$`)
 	fileBaseRE = regexp.MustCompile(`^[a-z0-9]+\.(conf|ctl|pid|log|log\.stderr)$`)
 )
 
@@ -392,7 +395,7 @@ func (s *State) validate(o Options) error {
 		if p.PidFile != pid || p.Socket != sock || p.Log != log {
 			return fmt.Errorf("process on %q has files outside %s", p.Node, o.fileDir())
 		}
-		if len(p.Cmdline) == 0 || !filepath.IsAbs(p.Cmdline[0]) || filepath.Clean(p.Cmdline[0]) != p.Cmdline[0] ||
+		if len(p.Cmdline) == 0 || !programRE.MatchString(p.Cmdline[0]) || filepath.Clean(p.Cmdline[0]) != p.Cmdline[0] ||
 			!slices.Equal(p.Cmdline, birdCmdline(p.Cmdline[0], conf, sock, pid)) {
 			return fmt.Errorf("process on %q has a command line the sandbox does not run", p.Node)
 		}

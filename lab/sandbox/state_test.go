@@ -70,6 +70,7 @@ func TestParseState(t *testing.T) {
 		{"pid file elsewhere", func(s *State) { s.Processes[0].PidFile = "/run/sshd.pid" }, "files outside"},
 		{"another program", func(s *State) { s.Processes[0].Cmdline[0] = "/bin/sh" }, ""},
 		{"a relative program", func(s *State) { s.Processes[0].Cmdline[0] = "bird" }, "command line"},
+		{"a program name with a tab", func(s *State) { s.Processes[0].Cmdline[0] = "/usr/sbin/bi\trd" }, "command line"},
 		{"extra arguments", func(s *State) { s.Processes[0].Cmdline = append(s.Processes[0].Cmdline, "-f") }, "command line"},
 		{"negative pid", func(s *State) { s.Processes[0].Pid = -1 }, "pid -1"},
 		{"pod in another namespace", func(s *State) { s.Pods[0].NS = s.Nodes[0].NS }, "not one the sandbox makes"},
