@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -331,5 +332,64 @@ func TestOneLine(t *testing.T) {
 				t.Errorf("oneLine = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestUpRefusesAnotherStateDirsNames: a second up with the same prefix
+// but its own state dir finds every name taken, refuses before creating
+// anything, and leaves the first sandbox whole.
+func TestUpRefusesAnotherStateDirsNames(t *testing.T) {
+	requireSandbox(t, false)
+	a := testOptions(t, "bgp")
+	a.StaticRoutes = true
+	up(t, a)
+	b := a
+	b.StateDir = t.TempDir()
+	t.Cleanup(func() { Down(context.Background(), b) })
+	_, err := Up(context.Background(), b)
+	if err == nil || !strings.Contains(err.Error(), "exists but is not in podlab's state") {
+		t.Fatalf("second Up = %v, want it to refuse the taken names", err)
+	}
+	if st, _ := readState(b); st != nil {
+		t.Errorf("the refused Up recorded %d namespaces", len(st.Namespaces))
+	}
+	st, err := Status(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Problems) > 0 {
+		t.Errorf("the first sandbox was damaged: %q", st.Problems)
+	}
+}
+
+// TestStopProcessChecksCommandLine: a recorded pid is signalled only
+// while it runs the recorded command line.
+func TestStopProcessChecksCommandLine(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep")
+	}
+	cmd := exec.Command(sleep, "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	other := Process{Node: "node1", Pid: pid, Cmdline: []string{"/usr/sbin/bird", "-c", "x"}}
+	if err := stopProcess(other); err != nil {
+		t.Fatal(err)
+	}
+	if !cmdlineMatches(pid, []string{sleep, "300"}) {
+		t.Fatal("stopProcess killed a process whose command line is not the recorded one")
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); close(waited) }()
+	if err := stopProcess(Process{Node: "node1", Pid: pid, Cmdline: []string{sleep, "300"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the recorded process still runs 10s after stopProcess")
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -350,15 +349,29 @@ func stopProcess(p Process) error {
 			fmt.Sscan(string(b), &pid)
 		}
 	}
+	if pid <= 0 {
+		return nil
+	}
+	// A pidfd is opened before the command line is checked: should the
+	// process end and its pid be reused in between, the signal goes to
+	// the pidfd's ended process (ESRCH), never to the newcomer.
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil // gone
+	}
+	if err != nil {
+		return fmt.Errorf("stop bird on %s (pid %d): %w", p.Node, pid, err)
+	}
+	defer unix.Close(fd)
 	if !cmdlineMatches(pid, p.Cmdline) {
 		return nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop bird on %s (pid %d): %w", p.Node, pid, err)
 	}
-	for _, sig := range []syscall.Signal{0, syscall.SIGKILL} {
+	for _, sig := range []unix.Signal{0, unix.SIGKILL} {
 		if sig != 0 {
-			syscall.Kill(pid, sig)
+			unix.PidfdSendSignal(fd, sig, nil, 0)
 		}
 		for range 100 {
 			if !cmdlineMatches(pid, p.Cmdline) {
