@@ -661,28 +661,28 @@ func (b *builder) node(n *NodeInfo) error {
 	}
 	br, err := fh.LinkByName(bridgeName)
 	if err != nil {
-		return err
+		return fmt.Errorf("find %s in %s: %w", bridgeName, fab, err)
 	}
 	port, err := fh.LinkByName(n.Name)
 	if err != nil {
-		return err
+		return fmt.Errorf("find %s in %s: %w", n.Name, fab, err)
 	}
 	if err := fh.LinkSetMaster(port, br); err != nil {
 		return fmt.Errorf("attach %s to the fabric: %w", n.Name, err)
 	}
 	if err := fh.LinkSetUp(port); err != nil {
-		return err
+		return fmt.Errorf("set %s up in %s: %w", port.Attrs().Name, fab, err)
 	}
 	eth0, err := h.LinkByName("eth0")
 	if err != nil {
-		return err
+		return fmt.Errorf("find eth0 in %s: %w", n.NS, err)
 	}
 	b.setLinkIndex(n.NS, "eth0", eth0.Attrs().Index)
 	if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(n.IP, fabricNet.Bits()))}); err != nil {
 		return fmt.Errorf("address %s on %s eth0: %w", n.IP, n.Name, err)
 	}
 	if err := h.LinkSetUp(eth0); err != nil {
-		return err
+		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, n.NS, err)
 	}
 	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gatewayIP.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := h.RouteAdd(def); err != nil {
@@ -738,11 +738,11 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	}
 	host, err := ph.LinkByName(hostIf)
 	if err != nil {
-		return err
+		return fmt.Errorf("find %s in %s: %w", hostIf, nsName, err)
 	}
 	eth0, err := ph.LinkByName("eth0")
 	if err != nil {
-		return err
+		return fmt.Errorf("find eth0 in %s: %w", nsName, err)
 	}
 	// brd equal to the address, as the lesson's `ip addr` shows.
 	addr := &netlink.Addr{IPNet: host32(p.ip), Broadcast: p.ip.AsSlice()}
@@ -750,7 +750,7 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 		return fmt.Errorf("pod %s address: %w", p.name, err)
 	}
 	if err := ph.LinkSetUp(eth0); err != nil {
-		return err
+		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, nsName, err)
 	}
 	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(calicoGW), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(gw); err != nil {
@@ -765,10 +765,10 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	}
 	host, err = nh.LinkByName(hostIf)
 	if err != nil {
-		return err
+		return fmt.Errorf("find %s in %s: %w", hostIf, n.NS, err)
 	}
 	if err := nh.LinkSetUp(host); err != nil {
-		return err
+		return fmt.Errorf("set %s up in %s: %w", host.Attrs().Name, n.NS, err)
 	}
 	if err := setSysctls(n.NS, [][2]string{
 		{"net/ipv4/conf/" + hostIf + "/proxy_arp", "1"},
@@ -895,7 +895,7 @@ func (b *builder) vxlan() error {
 func (b *builder) vxlanNode(h *netlink.Handle, n NodeInfo) error {
 	eth0, err := h.LinkByName("eth0")
 	if err != nil {
-		return err
+		return fmt.Errorf("find eth0 in %s: %w", n.NS, err)
 	}
 	mac := vtepMAC(n.VTEP)
 	vx := &netlink.Vxlan{
@@ -914,14 +914,14 @@ func (b *builder) vxlanNode(h *netlink.Handle, n NodeInfo) error {
 	}
 	l, err := h.LinkByName(vxlanName)
 	if err != nil {
-		return err
+		return fmt.Errorf("find %s in %s: %w", vxlanName, n.NS, err)
 	}
 	b.setLinkIndex(n.NS, vxlanName, l.Attrs().Index)
 	if err := h.AddrAdd(l, &netlink.Addr{IPNet: host32(n.VTEP)}); err != nil {
 		return fmt.Errorf("address on %s of %s: %w", vxlanName, n.Name, err)
 	}
 	if err := h.LinkSetUp(l); err != nil {
-		return err
+		return fmt.Errorf("set %s up in %s: %w", l.Attrs().Name, n.NS, err)
 	}
 	for _, o := range b.st.Nodes {
 		if o.Name == n.Name {
