@@ -59,7 +59,9 @@ func (f *labFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ssh, "ssh", "", "with --lab cluster from another machine: ssh destination for the pod's node (default: the node's name, as in 'ssh node1')")
 	fs.StringVar(&f.sshConfig, "ssh-config", "", "with --lab cluster: an ssh config file (ssh -F)")
 	fs.BoolVar(&f.keep, "keep", false, "with --lab sandbox: leave a sandbox podlab built running on exit")
-	fs.StringVar(&f.mode, "mode", "bgp", "with --lab sandbox: dataplane mode when building one (bgp, vxlan)")
+	// No default here: a running sandbox is used whatever its mode, and
+	// only an explicit --mode that differs earns a note.
+	fs.StringVar(&f.mode, "mode", "", "with --lab sandbox: dataplane mode when building one: bgp (the default) or vxlan")
 	fs.StringVar(&f.prefix, "sandbox-prefix", "podlab", "with --lab sandbox: the sandbox's name prefix")
 	fs.StringVar(&f.stateDir, "sandbox-state-dir", "/run/podlab", "with --lab sandbox: where the sandbox's state file lives")
 }
@@ -74,7 +76,7 @@ func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
 	case "cluster":
 		return f.openCluster(ctx)
 	case "sandbox":
-		return f.openSandbox(ctx, true)
+		return f.openSandbox(ctx, true, note)
 	case "netns":
 		return f.openNetns(ctx)
 	case "recording", "builtin":
@@ -121,12 +123,22 @@ func (f *labFlags) sandboxOptions() sandbox.Options {
 	return sandbox.Options{Prefix: f.prefix, StateDir: f.stateDir, Mode: f.mode}
 }
 
-func (f *labFlags) openSandbox(ctx context.Context, build bool) (source, error) {
+func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) (source, error) {
+	mode := strings.ToLower(f.mode)
+	switch mode {
+	case "", "bgp", "vxlan", "ipip":
+	default:
+		return nil, usageErr("unknown --mode %q: use bgp or vxlan", f.mode)
+	}
 	l, err := sandbox.Open(ctx, f.sandboxOptions(), build)
 	if err != nil {
 		return nil, err
 	}
 	l.Keep = f.keep
+	if st := l.State(); mode != "" && st.Mode != mode {
+		fmt.Fprintf(note, "podlab: sandbox %s is already up in %s mode, not %s: showing it as it is (for %s: sudo podlab sandbox down, then sudo podlab sandbox up --mode %s)\n",
+			st.Prefix, st.Mode, mode, mode, mode)
+	}
 	return l, nil
 }
 
@@ -163,7 +175,7 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 		fmt.Fprintf(note, "podlab: using the cluster: %s\n", c.Describe())
 		return c, nil
 	}
-	s, serr := f.openSandbox(ctx, false)
+	s, serr := f.openSandbox(ctx, false, note)
 	if serr == nil {
 		fmt.Fprintf(note, "podlab: no cluster (%s); using the running sandbox\n", brief(cerr))
 		return s, nil

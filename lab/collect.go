@@ -130,6 +130,12 @@ func wrapNS(ns *nsFile, what string, err error) error {
 	return fmt.Errorf("network namespace %q: %s: %w", ns.ref.String(), what, err)
 }
 
+// RetryDump runs a netlink dump again while the kernel reports it
+// interrupted (tables changing while it is read), a bounded number of times.
+func RetryDump[T any](ctx context.Context, dump func() ([]T, error)) ([]T, error) {
+	return retry(ctx, dump)
+}
+
 // retry runs a dump again while the kernel reports it interrupted.
 func retry[T any](ctx context.Context, dump func() ([]T, error)) ([]T, error) {
 	var err error

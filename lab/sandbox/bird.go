@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -144,7 +145,7 @@ func meshName(ip string) string {
 // startBird starts BIRD inside a node's namespace. bird forks into the
 // background and writes its pid file; we return that pid.
 func startBird(ctx context.Context, bird string, p Process) (int, error) {
-	out, err := os.OpenFile(p.Log+".stderr", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(p.Log+".stderr", os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return 0, err
 	}
@@ -271,4 +272,50 @@ func meshEstablished(sock string, peers []birdPeer) ([]string, error) {
 		}
 	}
 	return missing, nil
+}
+
+// restartBird starts a node's BIRD again, as recorded, when it no longer
+// runs (it crashed or was killed), and records its new pid. It runs
+// only the installed bird, and only if that is the recorded one.
+func restartBird(ctx context.Context, opts Options, node string) error {
+	o, err := opts.checked()
+	if err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return ErrNeedRoot
+	}
+	st, unlock, err := lockedState(o)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st == nil {
+		return notUp(o)
+	}
+	i := slices.IndexFunc(st.Processes, func(p Process) bool { return p.Node == node })
+	if i < 0 {
+		return fmt.Errorf("sandbox %q runs no bird on %q", o.Prefix, node)
+	}
+	p := st.Processes[i]
+	if cmdlineMatches(p.Pid, p.Cmdline) {
+		return nil
+	}
+	bird, err := findBird()
+	if err != nil {
+		return err
+	}
+	if bird != p.Cmdline[0] {
+		return fmt.Errorf("the sandbox ran %s, but the installed bird is %s: run podlab sandbox down, then up", p.Cmdline[0], bird)
+	}
+	// A pid file left by a killed BIRD would be taken for the new one's.
+	if err := os.Remove(p.PidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	pid, err := startBird(ctx, bird, p)
+	if err != nil {
+		return err
+	}
+	st.Processes[i].Pid = pid
+	return st.write(o)
 }

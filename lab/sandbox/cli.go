@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 )
 
@@ -130,28 +132,46 @@ func writeStatus(w io.Writer, st *State) {
 	for _, p := range st.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
 	}
-	fmt.Fprintln(w, "nodes:")
-	for _, n := range st.Nodes {
-		fmt.Fprintf(w, "  %-8s %-12s block %-17s namespace %s\n", n.Name, n.IP, n.Block, n.NS)
-	}
-	fmt.Fprintln(w, "pods:")
-	for _, p := range st.Pods {
-		fmt.Fprintf(w, "  %-50s %-14s %-6s %-16s %s\n", p.Namespace+"/"+p.Name, p.IP, p.Node, p.HostIf, p.NS)
-	}
-	if len(st.Processes) > 0 {
-		fmt.Fprintln(w, "processes:")
-		for _, p := range st.Processes {
-			fmt.Fprintf(w, "  %-8s pid %-7d %s\n", p.Node, p.Pid, strings.Join(p.Cmdline, " "))
+	// tabwriter sizes each column to its longest cell, so a long pod name
+	// never pushes its row out of line.
+	table := func(title string, header []string, rows [][]string) {
+		if len(rows) == 0 {
+			return
 		}
+		fmt.Fprintln(w, title+":")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, r := range append([][]string{header}, rows...) {
+			fmt.Fprintln(tw, "  "+strings.Join(r, "\t"))
+		}
+		tw.Flush()
 	}
+	var rows [][]string
+	for _, n := range st.Nodes {
+		rows = append(rows, []string{n.Name, n.IP.String(), n.Block.String(), n.NS})
+	}
+	table("nodes", []string{"NODE", "IP", "BLOCK", "NAMESPACE"}, rows)
+	rows = nil
+	for _, p := range st.Pods {
+		rows = append(rows, []string{p.Namespace + "/" + p.Name, p.IP.String(), p.Node, p.HostIf, p.NS})
+	}
+	table("pods", []string{"POD", "IP", "NODE", "HOST END", "NAMESPACE"}, rows)
+	rows = nil
+	for _, p := range st.Processes {
+		rows = append(rows, []string{p.Node, strconv.Itoa(p.Pid), strings.Join(p.Cmdline, " ")})
+	}
+	table("processes", []string{"NODE", "PID", "COMMAND"}, rows)
 	fmt.Fprintf(w, "namespaces: %d, links: %d, files: %d\n", len(st.Namespaces), len(st.Links), len(st.Files))
 }
 
-// oneLine keeps an error to its first line; BIRD log tails follow on
-// the next lines only where they help (Up's convergence error).
+// oneLine keeps an error to its first line. Only Up's convergence error
+// keeps the BIRD log tail it carries on the lines after, where it helps.
 func oneLine(err error) string {
+	var ce *convergeError
+	if errors.As(err, &ce) {
+		return err.Error()
+	}
 	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 && !strings.Contains(s, "bird log") {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
 	return s

@@ -70,3 +70,53 @@ func TestCommandUpStatusDown(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusColumnsAlign: every row of each table printed by status
+// starts its cells where the header's columns start, long pod names
+// (calico-system/calico-kube-controllers-…) included.
+func TestStatusColumnsAlign(t *testing.T) {
+	o := Options{Prefix: "pt", StateDir: "/run/podlab-test"}
+	o.Mode = "bgp"
+	st := fullState(o)
+	st.Problems = []string{"bird on node2 (pid 4244) is not running"}
+	var b bytes.Buffer
+	writeStatus(&b, st)
+	out := b.String()
+	if !strings.Contains(out, "calico-system/calico-kube-controllers-5f9c5d8d6b-qh2xr") {
+		t.Fatalf("no long pod in:\n%s", out)
+	}
+	tables := 0
+	lines := strings.Split(out, "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasSuffix(lines[i], ":") || i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "  ") {
+			continue
+		}
+		header := lines[i+1]
+		var cols []int
+		for c := 3; c < len(header); c++ {
+			if header[c-1] == ' ' && header[c] != ' ' && header[c-2] == ' ' {
+				cols = append(cols, c)
+			}
+		}
+		if len(cols) == 0 {
+			t.Fatalf("header %q has no columns", header)
+		}
+		tables++
+		rows := 0
+		for j := i + 2; j < len(lines) && strings.HasPrefix(lines[j], "  ") && !strings.HasPrefix(lines[j], "  problem"); j++ {
+			row := lines[j]
+			rows++
+			for _, c := range cols {
+				if c >= len(row) || row[c-1] != ' ' || row[c] == ' ' {
+					t.Errorf("%s row %q: no cell starts at column %d, where the header's does:\n%s\n%s", lines[i], row, c, header, row)
+				}
+			}
+		}
+		if rows == 0 {
+			t.Errorf("table %s has no rows", lines[i])
+		}
+	}
+	if tables != 3 {
+		t.Errorf("%d tables, want nodes, pods and processes:\n%s", tables, out)
+	}
+}

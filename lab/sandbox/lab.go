@@ -21,11 +21,17 @@ type Lab struct {
 	Namespace, Pod string
 }
 
-// Open returns the sandbox as a lab. With build it builds the sandbox if
-// it is not up (and Close will remove it); without, the sandbox must be up.
+// Open returns the sandbox as a lab. A healthy running sandbox is used
+// as it is, whatever its mode: opts.Mode only says how to build one.
+// With build it builds the sandbox if it is not up (and Close will
+// remove it); without, the sandbox must be up.
 func Open(ctx context.Context, opts Options, build bool) (*Lab, error) {
 	o := opts.withDefaults()
 	l := &Lab{opts: o, Namespace: CustomerNamespace, Pod: CustomerPod}
+	if st, err := Status(o); build && err == nil && len(st.Problems) == 0 {
+		l.st = st
+		return l, nil
+	}
 	if build {
 		sb, err := Up(ctx, o)
 		if err != nil {

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -218,22 +221,199 @@ func (s *State) findPod(namespace, name string) (*PodInfo, error) {
 // FabricNS is the name of the fabric namespace.
 func (s *State) FabricNS() string { return s.Prefix + "-fabric" }
 
+// maxStateBytes bounds the state file; a real one is a few tens of KiB.
+const maxStateBytes = 1 << 20
+
 func readState(o Options) (*State, error) {
-	b, err := os.ReadFile(o.statePath())
+	// O_NOFOLLOW: a symlink planted in place of the state file is refused.
+	f, err := os.OpenFile(o.statePath(), os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read sandbox state: %w", err)
+		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("sandbox state %s is not a regular file: remove it", o.statePath())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
+	}
+	s, err := parseState(b, o)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox state %s is damaged (%w): remove what it lists by hand, then the file", o.statePath(), err)
+	}
+	return s, nil
+}
+
+// parseState decodes a state file and checks that everything it names is
+// something a sandbox of o's prefix may have made: Down deletes and kills
+// what the file lists, so a name or path from anywhere else is refused.
+// Errors are one line.
+func parseState(b []byte, o Options) (*State, error) {
+	if len(b) > maxStateBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxStateBytes)
 	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("sandbox state %s is damaged (%v): remove what it lists by hand, then the file", o.statePath(), err)
+		return nil, fmt.Errorf("not valid JSON: %s", strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	if err := s.validate(o); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
+var (
+	// linkNameRE is what the sandbox names links: eth0, br0, node names,
+	// vxlan.calico, cali….
+	linkNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.]{0,14}$`)
+	// programRE is an absolute path with no space or control character,
+	// since status prints it.
+	programRE  = regexp.MustCompile(`^/[A-Za-z0-9._+/-]*$`)
+	fileBaseRE = regexp.MustCompile(`^[a-z0-9]+\.(conf|ctl|pid|log|log\.stderr)$`)
+)
+
+// allowedNS lists the namespace names a sandbox of this prefix may
+// create, with the role of each.
+func allowedNS(prefix string) map[string]string {
+	m := map[string]string{prefix + "-fabric": "fabric"}
+	for _, n := range nodeSpecs {
+		m[prefix+"-"+n.name] = "node"
+	}
+	for _, p := range append(slices.Clone(podSpecs), borrowedPod) {
+		m[podNSName(prefix, p.namespace, p.name)] = "pod"
+	}
+	return m
+}
+
+// inFileDir says whether p is a file the sandbox may have made: directly
+// in its file directory, named as the sandbox names them.
+func (o Options) inFileDir(p string) bool {
+	return filepath.Dir(p) == o.fileDir() && filepath.Clean(p) == p && fileBaseRE.MatchString(filepath.Base(p))
+}
+
+func (s *State) validate(o Options) error {
+	if s.Prefix != o.Prefix {
+		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
+	}
+	switch s.Mode {
+	case "bgp", "vxlan", "ipip":
+	default:
+		return fmt.Errorf("unknown mode %q", s.Mode)
+	}
+	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
+		return fmt.Errorf("unknown phase %q", s.Phase)
+	}
+	allowed := allowedNS(o.Prefix)
+	recorded := map[string]bool{}
+	for _, n := range s.Namespaces {
+		role, ok := allowed[n.Name]
+		if !ok {
+			return fmt.Errorf("namespace %q is not one a sandbox %q makes", n.Name, o.Prefix)
+		}
+		if n.Role != role {
+			return fmt.Errorf("namespace %q has role %q, not %q", n.Name, n.Role, role)
+		}
+		if recorded[n.Name] {
+			return fmt.Errorf("namespace %q is listed twice", n.Name)
+		}
+		recorded[n.Name] = true
+	}
+	nsOK := func(what, name string) error {
+		if _, ok := allowed[name]; !ok {
+			return fmt.Errorf("%s: namespace %q is not one a sandbox %q makes", what, name, o.Prefix)
+		}
+		return nil
+	}
+	for _, l := range s.Links {
+		if err := nsOK("link "+strconv.Quote(l.Name), l.NS); err != nil {
+			return err
+		}
+		if !linkNameRE.MatchString(l.Name) {
+			return fmt.Errorf("link name %q is not one the sandbox makes", l.Name)
+		}
+		if l.Index < 0 {
+			return fmt.Errorf("link %q has index %d", l.Name, l.Index)
+		}
+		if l.Peer != "" {
+			ns, name, ok := strings.Cut(l.Peer, "/")
+			if !ok || nsOK("peer", ns) != nil || !linkNameRE.MatchString(name) {
+				return fmt.Errorf("link %q has a bad peer %q", l.Name, l.Peer)
+			}
+		}
+	}
+	nodes := map[string]bool{}
+	for _, n := range s.Nodes {
+		if !slices.ContainsFunc(nodeSpecs, func(x nodeSpec) bool { return x.name == n.Name }) || nodes[n.Name] {
+			return fmt.Errorf("unknown or repeated node %q", n.Name)
+		}
+		nodes[n.Name] = true
+		if n.NS != o.Prefix+"-"+n.Name {
+			return fmt.Errorf("node %q has namespace %q, not %q", n.Name, n.NS, o.Prefix+"-"+n.Name)
+		}
+		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() {
+			return fmt.Errorf("node %q has a bad address or block", n.Name)
+		}
+	}
+	for _, p := range s.Pods {
+		if !nodes[p.Node] {
+			return fmt.Errorf("pod %q is on unknown node %q", p.Namespace+"/"+p.Name, p.Node)
+		}
+		if want := podNSName(o.Prefix, p.Namespace, p.Name); p.NS != want || allowed[p.NS] != "pod" {
+			return fmt.Errorf("pod %q has namespace %q, not one the sandbox makes", p.Namespace+"/"+p.Name, p.NS)
+		}
+		if p.HostIf != vethName(p.Namespace, p.Name) {
+			return fmt.Errorf("pod %q has host end %q, not %q", p.Namespace+"/"+p.Name, p.HostIf, vethName(p.Namespace, p.Name))
+		}
+		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 {
+			return fmt.Errorf("pod %q has a bad address or index", p.Namespace+"/"+p.Name)
+		}
+	}
+	for _, f := range s.Files {
+		if !o.inFileDir(f) {
+			return fmt.Errorf("file %q is not in %s", f, o.fileDir())
+		}
+	}
+	for _, p := range s.Processes {
+		if !nodes[p.Node] {
+			return fmt.Errorf("process on unknown node %q", p.Node)
+		}
+		if p.NS != o.Prefix+"-"+p.Node {
+			return fmt.Errorf("process on %q runs in namespace %q", p.Node, p.NS)
+		}
+		if p.Pid < 0 || p.Pid > maxPid {
+			return fmt.Errorf("process on %q has pid %d", p.Node, p.Pid)
+		}
+		conf, sock, pid, log := birdFiles(o.fileDir(), p.Node)
+		if p.PidFile != pid || p.Socket != sock || p.Log != log {
+			return fmt.Errorf("process on %q has files outside %s", p.Node, o.fileDir())
+		}
+		if len(p.Cmdline) == 0 || !programRE.MatchString(p.Cmdline[0]) || filepath.Clean(p.Cmdline[0]) != p.Cmdline[0] ||
+			!slices.Equal(p.Cmdline, birdCmdline(p.Cmdline[0], conf, sock, pid)) {
+			return fmt.Errorf("process on %q has a command line the sandbox does not run", p.Node)
+		}
+	}
+	for _, r := range s.Routes {
+		if err := nsOK("route", r.NS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxPid is the kernel's largest pid_max.
+const maxPid = 1 << 22
+
 // write saves the state atomically: a reader sees the old or the new file.
+// The temporary file is created afresh (O_EXCL|O_NOFOLLOW), so a file or
+// symlink planted under its name is never written through.
 func (s *State) write(o Options) error {
 	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
 		return fmt.Errorf("create state dir: %w", err)
@@ -243,13 +423,37 @@ func (s *State) write(o Options) error {
 		return err
 	}
 	tmp := o.statePath() + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	f, err := createExcl(tmp)
+	if err != nil {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
-	if err := os.Rename(tmp, o.statePath()); err != nil {
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, o.statePath())
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	return nil
+}
+
+// createExcl creates p for writing, never through a symlink. A leftover
+// of an earlier run (only this prefix's lock holder writes it) is removed
+// first: os.Remove takes a symlink itself, not its target.
+func createExcl(p string) (*os.File, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | unix.O_NOFOLLOW
+	f, err := os.OpenFile(p, flags, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		if err := os.Remove(p); err != nil {
+			return nil, err
+		}
+		f, err = os.OpenFile(p, flags, 0o644)
+	}
+	return f, err
 }
 
 // lockedState takes the prefix's lock and reads its state (nil when
@@ -267,18 +471,31 @@ func lockedState(o Options) (*State, func(), error) {
 	return st, unlock, nil
 }
 
-// lock serialises Up, Down and DeletePod for one prefix.
+// lock serialises Up, Down and DeletePod for one prefix. The lock file is
+// never removed; and in case something else removed or replaced it while
+// we waited, the lock counts only if the path still names the file we
+// locked, else we lock again.
 func lock(o Options) (func(), error) {
 	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	f, err := os.OpenFile(o.lockPath(), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock sandbox: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	for {
+		f, err := os.OpenFile(o.lockPath(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("lock sandbox: %w", err)
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock sandbox: %w", err)
+		}
+		var held, now unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &held); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock sandbox: %w", err)
+		}
+		if unix.Lstat(o.lockPath(), &now) == nil && now.Dev == held.Dev && now.Ino == held.Ino {
+			return func() { f.Close() }, nil
+		}
 		f.Close()
-		return nil, fmt.Errorf("lock sandbox: %w", err)
 	}
-	return func() { f.Close() }, nil
 }

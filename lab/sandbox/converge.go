@@ -1,0 +1,162 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"podlab/lab"
+)
+
+// wantRoute is a route a converged node must have.
+type wantRoute struct {
+	dst   netip.Prefix
+	gw    netip.Addr // zero for a blackhole
+	proto int
+}
+
+func (w wantRoute) String() string {
+	if !w.gw.IsValid() {
+		return fmt.Sprintf("blackhole %s proto %s", w.dst, protoName(w.proto))
+	}
+	return fmt.Sprintf("%s via %s proto %s", w.dst, w.gw, protoName(w.proto))
+}
+
+func protoName(p int) string {
+	if p == protoBird {
+		return "bird"
+	}
+	return fmt.Sprint(p)
+}
+
+// wanted lists the routes BGP must have written on node n (bgp mode).
+func (b *builder) wanted(n NodeInfo) []wantRoute {
+	var w []wantRoute
+	for _, o := range b.st.Nodes {
+		if o.Name != n.Name {
+			w = append(w, wantRoute{o.Block, o.IP, protoBird})
+		}
+	}
+	w = append(w, wantRoute{dst: n.Block, proto: protoBird})
+	if b.o.Borrowed && n.Name != borrowedPod.node {
+		w = append(w, wantRoute{netip.PrefixFrom(borrowedPod.ip, 32), b.nodes[borrowedPod.node].IP, protoBird})
+	}
+	return w
+}
+
+// listMainRoutes dumps a namespace's main IPv4 table; tests replace it
+// to interrupt the dump as the kernel may.
+var listMainRoutes = func(h *netlink.Handle) ([]netlink.Route, error) {
+	return h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+}
+
+// missingRoutes returns which wanted routes node n's kernel lacks. BIRD
+// writes routes while we read, so an interrupted dump is read again.
+func missingRoutes(ctx context.Context, h *netlink.Handle, want []wantRoute) ([]wantRoute, error) {
+	rs, err := lab.RetryDump(ctx, func() ([]netlink.Route, error) { return listMainRoutes(h) })
+	if err != nil {
+		return nil, err
+	}
+	var miss []wantRoute
+	for _, w := range want {
+		found := false
+		for _, r := range rs {
+			if r.Dst == nil || int(r.Protocol) != w.proto || prefixOf(r.Dst) != w.dst {
+				continue
+			}
+			gw, _ := netip.AddrFromSlice(r.Gw)
+			if w.gw.IsValid() && gw.Unmap() == w.gw || !w.gw.IsValid() && r.Type == unix.RTN_BLACKHOLE {
+				found = true
+			}
+		}
+		if !found {
+			miss = append(miss, w)
+		}
+	}
+	return miss, nil
+}
+
+// converge waits, bounded, until every node's kernel has its BGP routes
+// (bgp mode) or every mesh session is Established (vxlan mode, where
+// BIRD writes no routes).
+func (b *builder) converge(ctx context.Context) error {
+	if b.o.StaticRoutes {
+		return nil
+	}
+	deadline := time.Now().Add(convergeTimeout)
+	handles := map[string]*netlink.Handle{}
+	for _, n := range b.st.Nodes {
+		h, ns, err := handle(n.NS)
+		if err != nil {
+			return err
+		}
+		ns.Close()
+		defer h.Close()
+		handles[n.Name] = h
+	}
+	for {
+		var lacking []string
+		var worst NodeInfo
+		for i, n := range b.st.Nodes {
+			var what []string
+			if b.o.Mode == "vxlan" {
+				var peers []birdPeer
+				for _, o := range b.st.Nodes {
+					if o.Name != n.Name {
+						peers = append(peers, birdPeer{Name: meshName(o.IP.String())})
+					}
+				}
+				miss, err := meshEstablished(b.st.Processes[i].Socket, peers)
+				if err != nil {
+					miss = []string{"its BIRD control socket (" + err.Error() + ")"}
+				}
+				for _, m := range miss {
+					what = append(what, m+" Established")
+				}
+			} else {
+				miss, err := missingRoutes(ctx, handles[n.Name], b.wanted(n))
+				if err != nil {
+					return err
+				}
+				for _, m := range miss {
+					what = append(what, m.String())
+				}
+			}
+			if len(what) > 0 {
+				if len(lacking) == 0 {
+					worst = n
+				}
+				lacking = append(lacking, n.Name+" lacks "+strings.Join(what, ", "))
+			}
+		}
+		if len(lacking) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			_, _, _, log := birdFiles(b.o.fileDir(), worst.Name)
+			return &convergeError{
+				msg: fmt.Sprintf("BGP did not converge within %s: %s; %s's bird log (%s) ends:",
+					convergeTimeout, strings.Join(lacking, "; "), worst.Name, log),
+				tail: logTail(log, 12),
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sandbox build stopped while waiting for BGP: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// convergeError is Up's failure to converge; its message ends with the
+// tail of a BIRD log, which the command line prints in full.
+type convergeError struct {
+	msg, tail string
+}
+
+func (e *convergeError) Error() string { return e.msg + "\n" + e.tail }
