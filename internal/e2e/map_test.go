@@ -32,9 +32,17 @@ func TestMapInTerminal(t *testing.T) {
 		if !strings.Contains(s, "3/4 How Hosts See Connections to Pods") {
 			t.Errorf("the header lost the section's title:\n%s", line(s, "3/4"))
 		}
+		// The map is taller than its pane: it opens on what the step is
+		// about, the host end, and the arrows scroll it.
+		if !strings.Contains(s, "9: caliea2aa288365@if3 mtu 1410") {
+			t.Errorf("the map does not open on the host end:\n%s", s)
+		}
+		if strings.Contains(s, "198.19.21.64/26 block") {
+			t.Fatalf("the whole map fits; nothing to scroll:\n%s", s)
+		}
 		tm.keys("Tab") // focus a pane: the arrows scroll the map
 		tm.keys("Down", "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Down")
-		tm.waitText(wait, "9: caliea2aa288365@if3 mtu 1410")
+		tm.waitText(wait, "198.19.21.64/26 block")
 		tm.keys("m")
 		tm.waitText(wait, " pod │ host ")
 		tm.quit()
