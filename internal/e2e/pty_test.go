@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"podlab/internal/netnstest"
+)
+
+// openPTY opens a pseudo-terminal pair of 80x24. The master stays in Go's
+// poller (no Fd call), so that Close wakes a pending Read and really
+// closes it, which is what hangs the terminal up.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open /dev/ptmx: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	rc, err := master.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint32
+	var ioErr error
+	if err := rc.Control(func(fd uintptr) {
+		if ioErr = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); ioErr != nil {
+			return
+		}
+		n, ioErr = unix.IoctlGetUint32(int(fd), unix.TIOCGPTN)
+	}); err != nil || ioErr != nil {
+		t.Fatalf("pty ioctl: %v %v", err, ioErr)
+	}
+	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open pty slave: %v", err)
+	}
+	t.Cleanup(func() { slave.Close() })
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
+		t.Fatalf("set the pty's size: %v", err)
+	}
+	return master, slave
+}
+
+// ptyRun is a shell running podlab on a pseudo-terminal of its own, as
+// the leader of a new session whose controlling terminal it is.
+type ptyRun struct {
+	t      *testing.T
+	master *os.File
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	out    bytes.Buffer
+	exited chan struct{}
+}
+
+func startOnPTY(t *testing.T, script string, args ...string) *ptyRun {
+	t.Helper()
+	bin := podlab(t)
+	master, slave := openPTY(t)
+	cmd := exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	r := &ptyRun{t: t, master: master, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			r.mu.Lock()
+			r.out.Write(buf[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		cmd.Wait()
+		close(r.exited)
+	}()
+	t.Cleanup(func() {
+		// Whatever the test found, leave nothing of the session behind.
+		for _, pid := range sessionProcs(cmd.Process.Pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		<-r.exited
+	})
+	return r
+}
+
+var ansiRE = regexp.MustCompile(`\x1b(\[[0-9;:?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])`)
+
+// waitOutput waits until podlab has drawn all of want.
+func (r *ptyRun) waitOutput(d time.Duration, want ...string) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		r.mu.Lock()
+		s := ansiRE.ReplaceAllString(r.out.String(), "")
+		r.mu.Unlock()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("podlab did not draw %q; it wrote:\n%s", want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// podlabPid is podlab's process: the shell itself when it execs podlab,
+// else the shell's one child.
+func (r *ptyRun) podlabPid() int {
+	r.t.Helper()
+	sh := r.cmd.Process.Pid
+	for _, pid := range sessionProcs(sh) {
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); filepath.Base(exe) == "podlab" {
+			return pid
+		}
+	}
+	r.t.Fatalf("no podlab process in session %d", sh)
+	return 0
+}
+
+// sessionProcs lists the live processes of session sid (zombies aside).
+func sessionProcs(sid int) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session ...; comm may hold spaces.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 4 || f[0] == "Z" {
+			continue
+		}
+		if id, _ := strconv.Atoi(f[3]); id == sid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// alive reports whether pid is a process that has not exited.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
+}
+
+// The terminal goes away (its master side closed) under each way podlab
+// is commonly started; podlab must end within 2 s and leave no process
+// of its session behind.
+func TestTerminalClosed(t *testing.T) {
+	starts := []struct {
+		name, script string
+	}{
+		// SIGHUP ignored and podlab the session leader: the kernel's
+		// SIGHUP comes, ignored as inherited (nohup, su -c).
+		{"sighup ignored", `trap '' HUP; exec "$0" "$@"`},
+		// podlab under a shell that leads the session: no SIGHUP reaches
+		// podlab at all; only its reads of the terminal say it is gone.
+		{"no sighup", `trap '' HUP; "$0" "$@"; exit 0`},
+		// The default: SIGHUP delivered.
+		{"sighup delivered", `exec "$0" "$@"`},
+	}
+	labs := []struct {
+		name string
+		args func(t *testing.T) []string
+		want []string
+	}{
+		{"recording", func(t *testing.T) []string { return []string{"--lab", "recording"} }, []string{"recording", "refreshed"}},
+		{"netns", func(t *testing.T) []string {
+			host, pod := netnstest.New(t, "pt"), netnstest.New(t, "pt")
+			return []string{"--lab", "netns", "--host-netns", host, "--pod-netns", pod, "--refresh", "200ms"}
+		}, []string{"netns", "refreshed"}},
+	}
+	for _, l := range labs {
+		for _, s := range starts {
+			t.Run(l.name+"/"+s.name, func(t *testing.T) {
+				r := startOnPTY(t, s.script, l.args(t)...)
+				r.waitOutput(wait, l.want...)
+				pid := r.podlabPid()
+				r.master.Close()
+				r.waitGone(pid, 2*time.Second)
+			})
+		}
+	}
+}
+
+// waitGone asserts that podlab ends within d of the terminal closing,
+// and that no process of its session outlives it.
+func (r *ptyRun) waitGone(pid int, d time.Duration) {
+	r.t.Helper()
+	closed := time.Now()
+	for alive(pid) {
+		if time.Since(closed) > d {
+			r.t.Fatalf("podlab (pid %d) still runs %v after its terminal closed", pid, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-r.exited:
+	case <-time.After(d):
+		r.t.Fatalf("the shell around podlab did not end after podlab did")
+	}
+	if left := sessionProcs(r.cmd.Process.Pid); len(left) > 0 {
+		r.t.Errorf("processes of podlab's session outlive it: %v", left)
+	}
+}
+
+// A self-paced student's last step is kept when the window closes.
+func TestTerminalClosedKeepsProgress(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "progress.json")
+	r := startOnPTY(t, `trap '' HUP; exec "$0" "$@"`, "--lab", "recording", "--self-paced", "--progress", prog)
+	r.waitOutput(wait, "recording", "refreshed", "1/21 done")
+	pid := r.podlabPid()
+	// Section 3, then the window closes at once.
+	if _, err := r.master.Write([]byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(wait, "3/4")
+	r.master.Close()
+	r.waitGone(pid, 2*time.Second)
+	data, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatalf("no progress kept: %v", err)
+	}
+	if !strings.Contains(string(data), `"3.1"`) {
+		t.Errorf("the progress lacks step 3.1, the last one shown:\n%s", data)
+	}
+}
