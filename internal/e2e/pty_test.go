@@ -265,3 +265,38 @@ func TestTerminalClosedKeepsProgress(t *testing.T) {
 		t.Errorf("the progress lacks step 3.1, the last one shown:\n%s", data)
 	}
 }
+
+// A signal ends podlab as q does, the terminal still there: the screen is
+// restored (the alternate screen left) and progress is kept. SIGHUP counts
+// even when podlab was started with it ignored.
+func TestSignalEnds(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(unix.SignalName(sig), func(t *testing.T) {
+			prog := filepath.Join(t.TempDir(), "progress.json")
+			r := startOnPTY(t, `trap '' HUP; exec "$0" "$@"`, "--lab", "recording", "--self-paced", "--progress", prog)
+			r.waitOutput(wait, "recording", "refreshed", "1/21 done")
+			pid := r.podlabPid()
+			if _, err := r.master.Write([]byte("4")); err != nil {
+				t.Fatal(err)
+			}
+			r.waitOutput(wait, "4/4")
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatal(err)
+			}
+			r.waitGone(pid, 2*time.Second)
+			r.mu.Lock()
+			out := r.out.String()
+			r.mu.Unlock()
+			if !strings.Contains(out, "\x1b[?1049l") {
+				t.Errorf("podlab did not leave the alternate screen on %v", sig)
+			}
+			data, err := os.ReadFile(prog)
+			if err != nil {
+				t.Fatalf("no progress kept: %v", err)
+			}
+			if !strings.Contains(string(data), `"4.1"`) {
+				t.Errorf("the progress lacks step 4.1, the last one shown:\n%s", data)
+			}
+		})
+	}
+}
