@@ -18,6 +18,10 @@ import (
 // ErrNoTerminal is returned by Run when there is no terminal to draw on.
 var ErrNoTerminal = errors.New("the lesson needs an interactive terminal; use 'podlab show' for plain output")
 
+// ErrDumbTerminal is returned by Run when TERM says the terminal cannot
+// move its cursor: the lesson would be drawn as a stream of escapes.
+var ErrDumbTerminal = errors.New("TERM=dumb cannot draw the lesson, which moves the cursor; use 'podlab show' for plain output, or set TERM if the terminal can")
+
 // Bounds on ending: how long the quit path (a progress save) may take
 // once asked to stop, and how long Run waits for the lab's calls still
 // running after it cancelled them.
@@ -33,6 +37,9 @@ const (
 func Run(ctx context.Context, opts Options) error {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return ErrNoTerminal
+	}
+	if os.Getenv("TERM") == "dumb" {
+		return ErrDumbTerminal
 	}
 	labCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
