@@ -1,13 +1,19 @@
 package ui
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"podlab/internal/ptytest"
+	"podlab/netview"
 )
 
 // A stop (a signal, the terminal gone) waits for a running save, as q.
@@ -109,5 +115,54 @@ func TestTTYInputGone(t *testing.T) {
 	// Again: gone is closed once only.
 	if _, err := in.Read(buf); !errors.Is(err, io.EOF) {
 		t.Fatalf("second read: %v, want EOF", err)
+	}
+}
+
+// procSource is a lab whose collection runs a real process until its
+// context ends, as an ssh to the node does.
+type procSource struct{ started chan int }
+
+func (procSource) Kind() string     { return "live" }
+func (procSource) Describe() string { return "a lab that runs a process" }
+
+func (s procSource) Collect(ctx context.Context) (*netview.Pair, error) {
+	cmd := exec.CommandContext(ctx, "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s.started <- cmd.Process.Pid
+	return nil, cmd.Wait()
+}
+
+// When the terminal goes, Run ends, and the process a collection started
+// has ended (and been waited for) by the time it returns.
+func TestRunEndsTheLabsProcesses(t *testing.T) {
+	master, slave := ptytest.Open(t, 80, 24)
+	ptytest.Drain(master)
+	stdin, stdout := os.Stdin, os.Stdout
+	os.Stdin, os.Stdout = slave, slave
+	t.Cleanup(func() { os.Stdin, os.Stdout = stdin, stdout })
+	t.Setenv("TERM", "xterm-256color")
+
+	src := procSource{started: make(chan int, 1)}
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), Options{Source: src, Refresh: time.Hour}) }()
+	var pid int
+	select {
+	case pid = <-src.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first collection did not start")
+	}
+	master.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after the terminal went: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not end when its terminal went away")
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+		t.Errorf("the collection's process %d outlives Run", pid)
 	}
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,42 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
+	"podlab/internal/ptytest"
 )
-
-// openPTY opens a pseudo-terminal pair of 80x24. The master stays in Go's
-// poller (no Fd call), so that Close wakes a pending Read and really
-// closes it, which is what hangs the terminal up.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open /dev/ptmx: %v", err)
-	}
-	t.Cleanup(func() { master.Close() })
-	rc, err := master.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n uint32
-	var ioErr error
-	if err := rc.Control(func(fd uintptr) {
-		if ioErr = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); ioErr != nil {
-			return
-		}
-		n, ioErr = unix.IoctlGetUint32(int(fd), unix.TIOCGPTN)
-	}); err != nil || ioErr != nil {
-		t.Fatalf("pty ioctl: %v %v", err, ioErr)
-	}
-	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open pty slave: %v", err)
-	}
-	t.Cleanup(func() { slave.Close() })
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
-		t.Fatalf("set the pty's size: %v", err)
-	}
-	return master, slave
-}
 
 // ptyRun is a shell running podlab on a pseudo-terminal of its own, as
 // the leader of a new session whose controlling terminal it is.
@@ -60,15 +24,14 @@ type ptyRun struct {
 	t      *testing.T
 	master *os.File
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	out    bytes.Buffer
+	out    func() []byte
 	exited chan struct{}
 }
 
 func startOnPTY(t *testing.T, script string, args ...string) *ptyRun {
 	t.Helper()
 	bin := podlab(t)
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t, 80, 24)
 	cmd := exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
@@ -77,19 +40,7 @@ func startOnPTY(t *testing.T, script string, args ...string) *ptyRun {
 		t.Fatal(err)
 	}
 	slave.Close()
-	r := &ptyRun{t: t, master: master, cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			r.mu.Lock()
-			r.out.Write(buf[:n])
-			r.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	r := &ptyRun{t: t, master: master, cmd: cmd, out: ptytest.Drain(master), exited: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		close(r.exited)
@@ -111,9 +62,7 @@ func (r *ptyRun) waitOutput(d time.Duration, want ...string) {
 	r.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		r.mu.Lock()
-		s := ansiRE.ReplaceAllString(r.out.String(), "")
-		r.mu.Unlock()
+		s := ansiRE.ReplaceAllString(string(r.out()), "")
 		ok := true
 		for _, w := range want {
 			ok = ok && strings.Contains(s, w)
@@ -284,9 +233,7 @@ func TestSignalEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.waitGone(pid, 2*time.Second)
-			r.mu.Lock()
-			out := r.out.String()
-			r.mu.Unlock()
+			out := string(r.out())
 			if !strings.Contains(out, "\x1b[?1049l") {
 				t.Errorf("podlab did not leave the alternate screen on %v", sig)
 			}
