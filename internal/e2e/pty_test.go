@@ -172,17 +172,18 @@ func TestTerminalClosed(t *testing.T) {
 	}
 }
 
-// waitGone asserts that podlab ends within d of the terminal closing,
-// and that no process of its session outlives it.
+// waitGone asserts that podlab ends within d of now (the terminal closed
+// or a signal sent), and that no process of its session outlives it.
 func (r *ptyRun) waitGone(pid int, d time.Duration) {
 	r.t.Helper()
 	closed := time.Now()
 	for alive(pid) {
 		if time.Since(closed) > d {
-			r.t.Fatalf("podlab (pid %d) still runs %v after its terminal closed", pid, d)
+			r.t.Fatalf("podlab (pid %d) still runs %v later", pid, d)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	r.t.Logf("podlab was gone %v later", time.Since(closed).Round(time.Millisecond))
 	select {
 	case <-r.exited:
 	case <-time.After(d):
