@@ -1,9 +1,7 @@
-// Package e2e drives the built podlab binary in a real terminal (tmux):
-// the lesson on the built-in recording, then on a live sandbox.
-//
-// It needs `podlab` (no sub-command) to run the lesson (ui.Run) with the
-// lab flags and --plain; until main.go does, it runs only with
-// `go test -tags e2e ./internal/e2e`. Drop the build line with that wiring.
+// Package e2e drives the built podlab binary in a real terminal: tmux for
+// the lesson on the built-in recording and on a live sandbox, and
+// pseudo-terminals of its own (pty_test.go) for how podlab ends when its
+// terminal goes away or a signal comes.
 package e2e
 
 import (
