@@ -30,16 +30,26 @@ const (
 	ioGrace   = time.Second
 )
 
-// Run runs the program until the student quits, the terminal goes away
-// or ctx ends (a signal). Each way out takes the quit path, so progress is
-// saved as on q, and the lab's work is cancelled and waited for before
-// Run returns: nothing started for the lesson outlives it.
-func Run(ctx context.Context, opts Options) error {
+// CheckTerminal says whether the lesson can be drawn here: on a terminal
+// (stdin and stdout) that can move its cursor. Callers ask before opening
+// a lab, so that nothing is built for a lesson that cannot run.
+func CheckTerminal() error {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return ErrNoTerminal
 	}
 	if os.Getenv("TERM") == "dumb" {
 		return ErrDumbTerminal
+	}
+	return nil
+}
+
+// Run runs the program until the student quits, the terminal goes away
+// or ctx ends (a signal). Each way out takes the quit path, so progress is
+// saved as on q, and the lab's work is cancelled and waited for before
+// Run returns: nothing started for the lesson outlives it.
+func Run(ctx context.Context, opts Options) error {
+	if err := CheckTerminal(); err != nil {
+		return err
 	}
 	labCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
