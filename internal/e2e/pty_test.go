@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,7 +46,7 @@ func startOnPTY(t *testing.T, script string, args ...string) *ptyRun {
 	}()
 	t.Cleanup(func() {
 		// Whatever the test found, leave nothing of the session behind.
-		for _, pid := range sessionProcs(cmd.Process.Pid) {
+		for pid := range ptytest.Session(cmd.Process.Pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		<-r.exited
@@ -82,43 +81,13 @@ func (r *ptyRun) waitOutput(d time.Duration, want ...string) {
 func (r *ptyRun) podlabPid() int {
 	r.t.Helper()
 	sh := r.cmd.Process.Pid
-	for _, pid := range sessionProcs(sh) {
+	for pid := range ptytest.Session(sh) {
 		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); filepath.Base(exe) == "podlab" {
 			return pid
 		}
 	}
 	r.t.Fatalf("no podlab process in session %d", sh)
 	return 0
-}
-
-// sessionProcs lists the live processes of session sid (zombies aside).
-func sessionProcs(sid int) []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp session ...; comm may hold spaces.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 4 || f[0] == "Z" {
-			continue
-		}
-		if id, _ := strconv.Atoi(f[3]); id == sid {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }
 
 // alive reports whether pid is a process that has not exited.
@@ -189,7 +158,7 @@ func (r *ptyRun) waitGone(pid int, d time.Duration) {
 	case <-time.After(d):
 		r.t.Fatalf("the shell around podlab did not end after podlab did")
 	}
-	if left := sessionProcs(r.cmd.Process.Pid); len(left) > 0 {
+	if left := ptytest.Session(r.cmd.Process.Pid); len(left) > 0 {
 		r.t.Errorf("processes of podlab's session outlive it: %v", left)
 	}
 }

@@ -5,6 +5,7 @@ package ptytest
 import (
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -69,4 +70,36 @@ func Drain(master *os.File) func() []byte {
 		defer mu.Unlock()
 		return append([]byte(nil), out...)
 	}
+}
+
+// Session lists the live processes of session sid (zombies aside) with
+// their command names: what a program started on a terminal of its own,
+// as the session's leader, has running.
+func Session(sid int) map[int]string {
+	procs := map[int]string{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session ...; comm may hold spaces.
+		s := string(b)
+		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(s[j+1:])
+		if len(f) < 4 || f[0] == "Z" {
+			continue
+		}
+		if id, _ := strconv.Atoi(f[3]); id == sid {
+			procs[pid] = s[i+1 : j]
+		}
+	}
+	return procs
 }

@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,37 +12,6 @@ import (
 	"podlab/internal/kubetest"
 	"podlab/internal/ptytest"
 )
-
-// sessionProcs lists the live processes of session sid (zombies aside),
-// with their command names.
-func sessionProcs(sid int) map[int]string {
-	procs := map[int]string{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp session ...; comm may hold spaces.
-		s := string(b)
-		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if i < 0 || j < i {
-			continue
-		}
-		f := strings.Fields(s[j+1:])
-		if len(f) < 4 || f[0] == "Z" {
-			continue
-		}
-		if id, _ := strconv.Atoi(f[3]); id == sid {
-			procs[pid] = s[i+1 : j]
-		}
-	}
-	return procs
-}
 
 // The lesson on a live cluster from elsewhere: podlab polls the node over
 // ssh. Its terminal closes while an ssh runs; podlab ends within 2 s and
@@ -77,7 +44,7 @@ func TestLessonOverSSHEndsWithItsTerminal(t *testing.T) {
 			exited := make(chan struct{})
 			go func() { cmd.Wait(); close(exited) }()
 			t.Cleanup(func() {
-				for p := range sessionProcs(pid) {
+				for p := range ptytest.Session(pid) {
 					syscall.Kill(p, syscall.SIGKILL)
 				}
 				<-exited
@@ -87,7 +54,7 @@ func TestLessonOverSSHEndsWithItsTerminal(t *testing.T) {
 			deadline := time.Now().Add(time.Minute)
 			for {
 				var ssh bool
-				for _, comm := range sessionProcs(pid) {
+				for _, comm := range ptytest.Session(pid) {
 					ssh = ssh || comm == "ssh"
 				}
 				if ssh && strings.Contains(string(out()), "refreshed") {
@@ -104,9 +71,9 @@ func TestLessonOverSSHEndsWithItsTerminal(t *testing.T) {
 			case <-exited:
 				t.Logf("podlab was gone %v later", time.Since(closed).Round(time.Millisecond))
 			case <-time.After(2 * time.Second):
-				t.Fatalf("podlab still runs 2s after its terminal closed; its session: %v", sessionProcs(pid))
+				t.Fatalf("podlab still runs 2s after its terminal closed; its session: %v", ptytest.Session(pid))
 			}
-			if left := sessionProcs(pid); len(left) > 0 {
+			if left := ptytest.Session(pid); len(left) > 0 {
 				t.Errorf("processes podlab started outlive it: %v", left)
 			}
 		})
