@@ -42,6 +42,9 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if *progPath != "" || *reset {
 		return usageErr("--progress and --reset go with --self-paced")
 	}
+	if err := ui.CheckTerminal(); err != nil {
+		return err
+	}
 	src, err := lf.open(ctx, stderr)
 	if err != nil {
 		return err

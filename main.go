@@ -37,7 +37,10 @@ Run 'podlab <command> -h' for a command's flags.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: the terminal is gone. Asking for it also catches it when
+	// podlab was started with SIGHUP ignored (nohup, su -c): Go's
+	// signal.Notify installs a handler for an ignored SIGHUP or SIGINT.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

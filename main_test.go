@@ -54,6 +54,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"corrupt progress", []string{"--lab", "recording", "--self-paced", "--progress", bad}, 1, "delete it or start over with --reset"},
 		{"progress is a directory", []string{"--lab", "recording", "--self-paced", "--progress", t.TempDir()}, 1, "reading progress"},
 		{"self-paced without a terminal", []string{"--lab", "recording", "--self-paced", "--progress", progress}, 1, "interactive terminal"},
+		// The terminal is asked for before the lab is opened (or built).
+		{"no terminal, lab not opened", []string{"--lab", "replay=/nonexistent/x.json"}, 1, "interactive terminal"},
 		{"reset skips a corrupt file", []string{"--lab", "recording", "--self-paced", "--reset", "--progress", bad}, 1, "interactive terminal"},
 	}
 	for _, tt := range tests {

@@ -218,7 +218,7 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	m.layout()
 	if r, isRouter := m.opts.Source.(Router); isRouter {
 		res.asking = true
-		return m, kernelRouteCmd(m.ctx, r, res.id, addr)
+		return m, kernelRouteCmd(m.ctx, m.io, r, res.id, addr)
 	}
 	return m, nil
 }

@@ -366,7 +366,7 @@ func TestFirstCollectFails(t *testing.T) {
 func TestTooSmall(t *testing.T) {
 	h := startProgram(t, Options{Source: recordingSource(t)}, 50, 12)
 	m := h.waitFor("the recording", loaded)
-	if sc := screen(m); !strings.Contains(sc, "at least 60x16") || !strings.Contains(sc, "50x12") {
+	if sc := screen(m); !strings.Contains(sc, "terminal too small: need at least 60x16") || !strings.Contains(sc, "50x12") {
 		t.Errorf("too small:\n%s", sc)
 	}
 	h.tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})

@@ -83,6 +83,7 @@ type lookupResult struct {
 type Model struct {
 	opts Options
 	ctx  context.Context
+	io   *ioGroup // the lab calls Run waits for; nil outside Run
 	now  func() time.Time
 	sh   *shared
 
@@ -199,10 +200,10 @@ func New(opts Options) Model {
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor}
 	if m.opts.Source != nil {
-		cmds = append(cmds, collectCmd(m.ctx, m.opts.Source, m.collectID, m.now))
+		cmds = append(cmds, collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now))
 	}
 	if w, ok := m.opts.Source.(Watcher); ok && m.opts.Refresh > 0 {
-		cmds = append(cmds, watchCmd(m.ctx, w))
+		cmds = append(cmds, watchCmd(m.ctx, m.io, w))
 	}
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
@@ -240,6 +241,11 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.collected(msg)
 	case savedMsg:
 		return m.saved(msg)
+	case stopMsg:
+		if m.quitting {
+			return m, nil // already waiting for the save
+		}
+		return m.quit()
 	case watchingMsg:
 		return m, nextChangeCmd(msg.ch)
 	case changedMsg:
@@ -292,7 +298,7 @@ func (m *Model) startCollect(byWatch bool) tea.Cmd {
 	m.collectID++
 	m.inFlight = true
 	m.byWatch = byWatch
-	return collectCmd(m.ctx, m.opts.Source, m.collectID, m.now)
+	return collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
 }
 
 func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {

@@ -55,8 +55,12 @@ type kernelRouteMsg struct {
 }
 
 // collectCmd collects a pair; it captures only values.
-func collectCmd(ctx context.Context, src Source, id int, now func() time.Time) tea.Cmd {
+func collectCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() time.Time) tea.Cmd {
 	return func() tea.Msg {
+		if !g.enter() {
+			return collectedMsg{id: id, err: errStopped, at: now()}
+		}
+		defer g.leave()
 		c, cancel := context.WithTimeout(ctx, collectTimeout)
 		defer cancel()
 		p, err := src.Collect(c)
@@ -68,8 +72,12 @@ func tickCmd(d time.Duration, gen int) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
-func kernelRouteCmd(ctx context.Context, r Router, id int, dst netip.Addr) tea.Cmd {
+func kernelRouteCmd(ctx context.Context, g *ioGroup, r Router, id int, dst netip.Addr) tea.Cmd {
 	return func() tea.Msg {
+		if !g.enter() {
+			return kernelRouteMsg{id: id, err: errStopped}
+		}
+		defer g.leave()
 		c, cancel := context.WithTimeout(ctx, collectTimeout)
 		defer cancel()
 		rt, err := r.Route(c, dst)
@@ -88,8 +96,14 @@ type changedMsg struct {
 
 // watchCmd starts watching; Changes may enter namespaces, so it runs
 // here rather than on the program's goroutine.
-func watchCmd(ctx context.Context, w Watcher) tea.Cmd {
-	return func() tea.Msg { return watchingMsg{ch: w.Changes(ctx)} }
+func watchCmd(ctx context.Context, g *ioGroup, w Watcher) tea.Cmd {
+	return func() tea.Msg {
+		if !g.enter() {
+			return nil
+		}
+		defer g.leave()
+		return watchingMsg{ch: w.Changes(ctx)}
+	}
 }
 
 // nextChangeCmd waits for the next signal; the program issues it again

@@ -87,8 +87,7 @@ func (m Model) content() string {
 		return ""
 	}
 	if w < MinWidth || h < MinHeight {
-		msg := fmt.Sprintf("podlab needs a terminal of at least %dx%d; this one is %dx%d.\nMake the window larger, or press q to quit.", MinWidth, MinHeight, w, h)
-		return t.StatusErr.Render(ansi.Wrap(msg, w, ""))
+		return t.StatusErr.Render(tooSmall(w, h))
 	}
 	if m.loadErr != nil || len(m.steps) == 0 {
 		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.loadErr), w, ""))
@@ -292,4 +291,19 @@ func (m Model) statusLine() string {
 		b.WriteString(p.st.Render(p.text))
 	}
 	return b.String()
+}
+
+// tooSmall is what a terminal below the minimum shows: one message,
+// wrapped to its width and cut to its height, so that nothing spills or
+// scrolls however small it gets.
+func tooSmall(w, h int) string {
+	lines := strings.Split(ansi.Wrap(tooSmallMsg(w, h), w, ""), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func tooSmallMsg(w, h int) string {
+	return fmt.Sprintf("terminal too small: need at least %dx%d (this is %dx%d; q quits)", MinWidth, MinHeight, w, h)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -260,5 +261,30 @@ func TestRunNeedsTerminal(t *testing.T) {
 	// go test's stdin is not a terminal.
 	if err := Run(t.Context(), Options{Source: recordingSource(t)}); !errors.Is(err, ErrNoTerminal) {
 		t.Fatalf("Run without a terminal: %v", err)
+	}
+}
+
+// However small the terminal, the message fits it: no line wider, no more
+// lines than it has, and it starts by saying what is wrong.
+func TestTooSmallFits(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{59, 16}, {60, 15}, {20, 5}, {12, 3}, {5, 2}, {1, 1}} {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			s := tooSmall(sz.w, sz.h)
+			lines := strings.Split(s, "\n")
+			if len(lines) > sz.h {
+				t.Errorf("%d lines on a terminal of %d:\n%s", len(lines), sz.h, s)
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > sz.w {
+					t.Errorf("line %q is %d wide on a terminal of %d", l, w, sz.w)
+				}
+			}
+			// Cut or not, what shows is the message's beginning.
+			squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+			full := squash(tooSmallMsg(sz.w, sz.h))
+			if got := squash(s); got == "" || !strings.HasPrefix(full, got) || !strings.HasPrefix(full, "terminaltoosmall") {
+				t.Errorf("the message is not the start of %q:\n%s", full, s)
+			}
+		})
 	}
 }

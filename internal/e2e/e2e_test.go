@@ -1,9 +1,7 @@
-// Package e2e drives the built podlab binary in a real terminal (tmux):
-// the lesson on the built-in recording, then on a live sandbox.
-//
-// It needs `podlab` (no sub-command) to run the lesson (ui.Run) with the
-// lab flags and --plain; until main.go does, it runs only with
-// `go test -tags e2e ./internal/e2e`. Drop the build line with that wiring.
+// Package e2e drives the built podlab binary in a real terminal: tmux for
+// the lesson on the built-in recording and on a live sandbox, and
+// pseudo-terminals of its own (pty_test.go) for how podlab ends when its
+// terminal goes away or a signal comes.
 package e2e
 
 import (
@@ -65,14 +63,24 @@ type term struct {
 
 func newTerm(t *testing.T, w, h int, args ...string) *term {
 	t.Helper()
+	return newTermAs(t, "", w, h, args...)
+}
+
+// newTermAs is newTerm with the terminal type podlab is told (TERM),
+// when not empty; tmux sets its own in the pane otherwise.
+func newTermAs(t *testing.T, termType string, w, h int, args ...string) *term {
+	t.Helper()
 	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
 	bin := podlab(t)
 	tm := &term{t: t, sock: netnstest.Name("podlab-e2e-")}
-	cmdline := append([]string{bin}, args...)
+	cmdline := quoteAll(append([]string{bin}, args...))
+	if termType != "" {
+		cmdline = append([]string{"TERM=" + quoteAll([]string{termType})[0]}, cmdline...)
+	}
 	// The shell says how podlab ended: tmux 3.3 at times leaves an
 	// exited pane unreaped, dead with no status to read.
 	tm.run("-f", "/dev/null", "new-session", "-d", "-s", "lab", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
-		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", strings.Join(quoteAll(cmdline), " ")+`; s=$?; echo "[podlab exited $s]"; exit $s`)
+		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", strings.Join(cmdline, " ")+`; s=$?; echo "[podlab exited $s]"; exit $s`)
 	// Keep the window when podlab exits, to read what it said.
 	tm.run("set-option", "-t", "lab", "remain-on-exit", "on")
 	t.Cleanup(func() {
@@ -391,4 +399,51 @@ func TestSelfPacedInTerminal(t *testing.T) {
 	tm = newTerm(t, 80, 24, append(args, "--reset")...)
 	tm.waitText(wait, "1/4 Lab Setup", "1/21 done")
 	tm.quit()
+}
+
+// A window shrunk below the minimum shows only what is wrong, and the
+// lesson comes back as it was when the window grows again.
+func TestResizeTooSmallAndBack(t *testing.T) {
+	tm := newTerm(t, 80, 24, "--lab", "recording", "--plain")
+	tm.waitText(wait, "recording", "refreshed")
+	tm.keys("2", "n")
+	before := tm.waitText(wait, "2/4 How Pods", "step 2/7", "refreshed")
+
+	tm.run("resize-window", "-t", "lab", "-x", "20", "-y", "5")
+	s := tm.waitText(wait, "terminal too")
+	want := "terminal too small: need at least 60x16 (this is 20x5; q quits)"
+	if got := strings.Join(strings.Fields(s), " "); got != want {
+		t.Errorf("at 20x5 the screen is not the one message %q:\n%s", want, s)
+	}
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if len([]rune(l)) > 20 {
+			t.Errorf("line wider than the window: %q", l)
+		}
+	}
+
+	tm.run("resize-window", "-t", "lab", "-x", "80", "-y", "24")
+	after := tm.waitText(wait, "2/4 How Pods", "step 2/7", "refreshed")
+	if after != before {
+		t.Errorf("the lesson did not come back as it was.\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	tm.quit()
+}
+
+// TERM=dumb cannot move the cursor: podlab says so in one line, pointing
+// to podlab show, and draws nothing.
+func TestDumbTerminal(t *testing.T) {
+	tm := newTermAs(t, "dumb", 80, 24, "--lab", "recording")
+	tm.waitText(wait, "[podlab exited 1]")
+	// -J joins the lines tmux wrapped, to read what podlab wrote; -S -
+	// keeps what scrolled away.
+	var said []string
+	s := tm.run("capture-pane", "-p", "-J", "-S", "-", "-t", "lab")
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !exited.MatchString(l) && !strings.HasPrefix(l, "Pane is dead") {
+			said = append(said, l)
+		}
+	}
+	if len(said) != 1 || !strings.Contains(said[0], "TERM=dumb") || !strings.Contains(said[0], "podlab show") {
+		t.Errorf("podlab on TERM=dumb said %q, want one line naming TERM=dumb and podlab show; the screen:\n%s", said, s)
+	}
 }

@@ -101,6 +101,7 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 	script := nodeScript(l.opts.RemotePodlab, l.facts.Pod.IP)
 	args = append(args, target, "sh -c "+shQuote(script))
 	cmd := exec.CommandContext(ctx, "ssh", args...)
+	ownGroup(cmd)
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"podlab/lab/iproute"
 	"podlab/netview"
@@ -44,6 +45,8 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 		}
 		cmd = exec.CommandContext(ctx, get[0], get[1:]...)
 	}
+	ownGroup(cmd)
+	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
