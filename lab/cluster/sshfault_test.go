@@ -32,9 +32,9 @@ func faultBin(t *testing.T, script string) string {
 	return dir
 }
 
-// killPidFile ends, at cleanup, the process whose pid a fault script
-// wrote to path: sshd leaves a session's command running when the client
-// goes away.
+// killPidFile ends, at cleanup, the processes whose pids fault scripts
+// appended to path: sshd leaves a session's command running when the
+// client goes away.
 func killPidFile(t *testing.T, path string) {
 	t.Helper()
 	t.Cleanup(func() {
@@ -42,8 +42,10 @@ func killPidFile(t *testing.T, path string) {
 		if err != nil {
 			return
 		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
-			syscall.Kill(pid, syscall.SIGKILL)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
 		}
 	})
 }
@@ -112,7 +114,7 @@ func TestSSHFaults(t *testing.T) {
 	t.Run("hang", func(t *testing.T) {
 		pids := filepath.Join(t.TempDir(), "pid")
 		killPidFile(t, pids)
-		node := startSSHNode(t, "node1", ns, faultBin(t, "echo $$ > "+pids+"; exec sleep 300"))
+		node := startSSHNode(t, "node1", ns, faultBin(t, "echo $$ >> "+pids+"; exec sleep 300"))
 		l := remoteLab(node.config, "node1", Options{RemotePodlab: "podlab-not-installed", Timeout: time.Second})
 		returnsWithin(t, bound, func() {
 			_, err := l.Collect(ctx)
@@ -200,7 +202,7 @@ func TestSSHProxyHang(t *testing.T) {
 	pids := filepath.Join(dir, "pid")
 	killPidFile(t, pids)
 	config := filepath.Join(dir, "ssh_config")
-	write(t, config, fmt.Sprintf("Host node1\n  ProxyCommand sh -c 'echo $$ > %s; exec sleep 300'\n", pids))
+	write(t, config, fmt.Sprintf("Host node1\n  ProxyCommand sh -c 'echo $$ >> %s; exec sleep 300'\n", pids))
 	l := remoteLab(config, "node1", Options{Timeout: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
