@@ -17,10 +17,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -113,6 +115,7 @@ type Lab struct {
 // routes, and decides where to collect from. Its errors are one line
 // saying what to do.
 func Open(ctx context.Context, opts Options) (*Lab, error) {
+	quietClientGo()
 	opts.setDefaults()
 	config, contextName, err := loadConfig(opts)
 	if err != nil {
@@ -145,6 +148,15 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 		}
 	}
 	return l, nil
+}
+
+var quietOnce sync.Once
+
+// quietClientGo sends client-go's own log lines (klog) nowhere: podlab
+// words every failure itself in one line, and client-go's lines on stderr
+// (a torn-down exec stream logs several) would draw over the terminal UI.
+func quietClientGo() {
+	quietOnce.Do(func() { klog.SetLogger(logr.Discard()) })
 }
 
 // loadConfig applies client-go's usual loading rules.

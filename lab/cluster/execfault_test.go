@@ -3,10 +3,13 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/klog/v2"
 
 	"podlab/netview"
 )
@@ -228,4 +232,35 @@ func TestHungAPIServer(t *testing.T) {
 			checkOneLine(t, err, "exec ip -j addr in pod yaobank/"+customer+" gave no complete answer in ", "the API server")
 		})
 	})
+}
+
+// TestClientGoQuiet: after Open, client-go's log lines (klog) reach no
+// stderr, where they would draw over the terminal UI; a flooding exec,
+// which makes client-go log, writes nothing there either. The test runs
+// itself in a child process, whose stderr is its own.
+func TestClientGoQuiet(t *testing.T) {
+	if os.Getenv("PODLAB_QUIET_CHILD") == "1" {
+		if _, err := Open(context.Background(), Options{Kubeconfig: filepath.Join(t.TempDir(), "none")}); err == nil {
+			t.Fatal("Open without a kubeconfig succeeded")
+		}
+		klog.ErrorS(errors.New("probe"), "podlab-quiet-probe")
+		l := execLab(t, execEndpoint(t, flood(chanStdout)), time.Minute)
+		if _, err := l.Collect(context.Background()); !errors.Is(err, errOutputLimit) {
+			t.Fatalf("flood: %v", err)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestClientGoQuiet$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PODLAB_QUIET_CHILD=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("child: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "PASS") {
+		t.Fatalf("child did not pass:\n%s", stdout.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("client-go wrote to stderr:\n%s", stderr.String())
+	}
 }
