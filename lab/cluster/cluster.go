@@ -115,7 +115,6 @@ type Lab struct {
 // routes, and decides where to collect from. Its errors are one line
 // saying what to do.
 func Open(ctx context.Context, opts Options) (*Lab, error) {
-	quietClientGo()
 	opts.setDefaults()
 	config, contextName, err := loadConfig(opts)
 	if err != nil {
@@ -150,14 +149,11 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	return l, nil
 }
 
-var quietOnce sync.Once
-
-// quietClientGo sends client-go's own log lines (klog) nowhere: podlab
-// words every failure itself in one line, and client-go's lines on stderr
-// (a torn-down exec stream logs several) would draw over the terminal UI.
-func quietClientGo() {
-	quietOnce.Do(func() { klog.SetLogger(logr.Discard()) })
-}
+// client-go's own log lines (klog) go nowhere: podlab words every failure
+// itself in one line, and client-go's lines on stderr (a torn-down exec
+// stream logs several) would draw over the terminal UI. klog's logger may
+// only be set while nothing logs, so it is set before main runs.
+func init() { klog.SetLogger(logr.Discard()) }
 
 // loadConfig applies client-go's usual loading rules.
 func loadConfig(opts Options) (*rest.Config, string, error) {

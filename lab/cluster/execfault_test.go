@@ -234,10 +234,10 @@ func TestHungAPIServer(t *testing.T) {
 	})
 }
 
-// TestClientGoQuiet: after Open, client-go's log lines (klog) reach no
-// stderr, where they would draw over the terminal UI; a flooding exec,
-// which makes client-go log, writes nothing there either. The test runs
-// itself in a child process, whose stderr is its own.
+// TestClientGoQuiet: client-go's log lines (klog) reach no stderr, where
+// they would draw over the terminal UI; a flooding exec, which makes
+// client-go log, writes nothing there either. The test runs itself in a
+// child process, whose stderr is its own.
 func TestClientGoQuiet(t *testing.T) {
 	if os.Getenv("PODLAB_QUIET_CHILD") == "1" {
 		if _, err := Open(context.Background(), Options{Kubeconfig: filepath.Join(t.TempDir(), "none")}); err == nil {
