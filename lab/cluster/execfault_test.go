@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,12 +19,14 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 
+	"podlab/internal/kubetest"
 	"podlab/netview"
 )
 
@@ -262,5 +266,62 @@ func TestClientGoQuiet(t *testing.T) {
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("client-go wrote to stderr:\n%s", stderr.String())
+	}
+}
+
+// TestExecThroughAPIServer: exec through the real API server to a
+// kubelet stand-in: a command that answers, one that never ends, and one
+// that floods. The last two end within their bound with one line.
+func TestExecThroughAPIServer(t *testing.T) {
+	s := kubetest.Start(t)
+	const bound = time.Minute
+	never := func(_ []string, _, _ io.Writer, stop <-chan struct{}) { <-stop }
+	cases := []struct {
+		name    string
+		exec    kubetest.ExecFunc
+		timeout time.Duration
+		want    string // error prefix; empty for success
+	}{
+		{"answers", func(cmd []string, stdout, _ io.Writer, _ <-chan struct{}) {
+			io.WriteString(stdout, strings.Join(cmd, " "))
+		}, bound, ""},
+		{"never ends", never, 2 * time.Second, "exec ip -j addr in pod yaobank/exec-test gave no complete answer in "},
+		{"output, then nothing", func(_ []string, stdout, _ io.Writer, stop <-chan struct{}) {
+			io.WriteString(stdout, `[{"ifindex":1,`)
+			<-stop
+		}, 2 * time.Second, "exec ip -j addr in pod yaobank/exec-test gave no complete answer in "},
+		// The timeout is far above the time to pass 4 MiB through the API
+		// server: only the limit can end this.
+		{"flood", func(_ []string, stdout, _ io.Writer, _ <-chan struct{}) {
+			line := bytes.Repeat([]byte("podlab-flood\n"), 2500)
+			for {
+				if _, err := stdout.Write(line); err != nil {
+					return
+				}
+			}
+		}, bound, "exec ip -j addr in pod yaobank/exec-test printed more than 4 MiB: "},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			node := fmt.Sprintf("kubelet%d", i)
+			s.AddKubelet(t, node, c.exec)
+			s.AddPod(t, "yaobank", "exec-test", node, "198.19.30.5", map[string]string{"app": "exec-test"}, corev1.PodRunning)
+			l, err := open(t, Options{Kubeconfig: s.Kubeconfig, Pod: "exec-test", Timeout: c.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*bound)
+			defer cancel()
+			returnsWithin(t, bound, func() {
+				out, err := l.exec(ctx, []string{"ip", "-j", "addr"})
+				if c.want == "" {
+					if err != nil || string(out) != "ip -j addr" {
+						t.Errorf("exec: %q, %v; want the command echoed", out, err)
+					}
+					return
+				}
+				checkOneLine(t, err, c.want, "or run podlab on "+node+" with sudo instead")
+			})
+		})
 	}
 }
