@@ -1,7 +1,8 @@
 // Package kubetest runs a real etcd and kube-apiserver on 127.0.0.1 for
 // podlab's cluster tests, and offers the few helpers a cluster without a
-// kubelet needs: nodes with addresses, pods with a written status, and
-// Calico's BlockAffinity objects.
+// kubelet needs: nodes with addresses, pods with a written status,
+// Calico's BlockAffinity objects, and a kubelet stand-in for exec
+// (AddKubelet).
 //
 // One server is shared by every test of a test binary: it starts on the
 // first call to Start and runs until Stop. A package that uses it stops it

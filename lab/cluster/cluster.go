@@ -17,10 +17,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -139,8 +141,19 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 		facts: facts, notes: d.notes, container: d.container,
 	}
 	l.where = l.decideWhere()
+	if l.where == Remote {
+		if _, err := l.sshTarget(); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
+
+// client-go's own log lines (klog) go nowhere: podlab words every failure
+// itself in one line, and client-go's lines on stderr (a torn-down exec
+// stream logs several) would draw over the terminal UI. klog's logger may
+// only be set while nothing logs, so it is set before main runs.
+func init() { klog.SetLogger(logr.Discard()) }
 
 // loadConfig applies client-go's usual loading rules.
 func loadConfig(opts Options) (*rest.Config, string, error) {
@@ -278,14 +291,30 @@ func (l *Lab) plan() string {
 	case OnNodeNoRoot:
 		return fmt.Sprintf("on %s without root: host namespace here, pod through the exec API (run with sudo to read the pod's namespace directly)", l.facts.Node)
 	}
-	return fmt.Sprintf("from elsewhere: over ssh %s (podlab collect there, else ip -j and the pod through the exec API)", l.sshTarget())
+	return fmt.Sprintf("from elsewhere: over ssh %s (podlab collect there, else ip -j and the pod through the exec API)", l.sshDest())
 }
 
-func (l *Lab) sshTarget() string {
+// sshDest is the ssh destination as given: --ssh, or the node's name.
+func (l *Lab) sshDest() string {
 	if l.opts.SSH != "" {
 		return l.opts.SSH
 	}
 	return l.facts.Node
+}
+
+// sshTarget is sshDest once checked: a node name that is no DNS name, or
+// that starts with "-", must never reach ssh's command line.
+func (l *Lab) sshTarget() (string, error) {
+	if l.opts.SSH != "" {
+		if err := checkSSHDest(l.opts.SSH); err != nil {
+			return "", oneLine(err, "--ssh %q: %v: give [user@]host", l.opts.SSH, err)
+		}
+		return l.opts.SSH, nil
+	}
+	if err := checkNodeName(l.facts.Node); err != nil {
+		return "", oneLine(err, "the API server names the pod's node %q, %v: give its address with --ssh, or run podlab on the node with sudo", l.facts.Node, err)
+	}
+	return l.facts.Node, nil
 }
 
 // Collect takes a fresh snapshot of the pod's namespace and its node's
@@ -318,7 +347,7 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 // collectRemote: podlab collect on the node over ssh gives both sides;
 // without it, ip -j over ssh gives the host and exec the pod.
 func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) {
-	target := l.sshTarget()
+	target := l.sshDest()
 	res, err := l.sshNode(ctx)
 	if err != nil {
 		return nil, "", err

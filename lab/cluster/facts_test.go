@@ -245,6 +245,8 @@ func TestOpenErrors(t *testing.T) {
 			map[string]string{"KUBECONFIG": s.Kubeconfig}, ""},
 		{"unreachable server", Options{Kubeconfig: rewriteKubeconfig(t, s.Kubeconfig, "https://127.0.0.1:"+strconv.Itoa(closedPort(t)))},
 			nil, "(connection refused): check that the cluster is up and that --kubeconfig/--context point at it, or use --lab sandbox"},
+		{"--ssh is an option", Options{Kubeconfig: s.Kubeconfig, SSH: "-oProxyCommand=sh"},
+			nil, `--ssh "-oProxyCommand=sh": the host "-oProxyCommand=sh" is neither a DNS name nor an IP address: give [user@]host`},
 		{"forbidden pods", Options{Kubeconfig: nobody},
 			nil, `forbidden: cannot list pods in namespace yaobank: ask for "list pods" in namespace yaobank`},
 		{"forbidden pod by name", Options{Kubeconfig: nobody, Pod: customer},

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -91,34 +92,137 @@ type nodeResult struct {
 
 // sshNode runs nodeScript on the pod's node.
 func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
-	target := l.sshTarget()
-	ctx, cancel := context.WithTimeout(ctx, 3*l.opts.Timeout)
+	ip := l.facts.Pod.IP
+	if !ip.IsValid() || ip.Zone() != "" {
+		return nil, &Error{Msg: fmt.Sprintf("pod %s/%s has no usable IP address (%q): check the pod (kubectl get pod -o wide)", l.facts.Pod.Namespace, l.facts.Pod.Name, ip.String())}
+	}
+	// The script is one word for the login shell on the node; inside it
+	// every word from outside is quoted or a validated address.
+	script := nodeScript(l.opts.RemotePodlab, ip)
+	stdout, stderr, err := l.ssh(ctx, 3*l.opts.Timeout, "sh -c "+shQuote(script))
+	if err != nil {
+		return nil, l.sshError(err, stderr)
+	}
+	return parseNodeOutput(stdout, l.sshDest())
+}
+
+// Output bounds: podlab collect's JSON for a busy node is well under
+// 1 MiB; of stderr only the last line is shown.
+const (
+	maxOutput    = 4 << 20
+	maxErrOutput = 64 << 10
+)
+
+// ssh runs command on the node with the user's ssh, bounded in time and in
+// output. The destination is validated (it cannot be taken for an option,
+// and `--` ends ssh's options anyway); command reaches the node's login
+// shell, so callers build it from quoted or validated words only.
+// Overflow and timeout come back as one-line errors; other failures as
+// the error of the ssh command, with stderr for the caller to word.
+func (l *Lab) ssh(ctx context.Context, timeout time.Duration, command string) (stdout []byte, stderr string, err error) {
+	target, err := l.sshTarget()
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=5"}
 	if l.opts.SSHConfig != "" {
 		args = append(args, "-F", l.opts.SSHConfig)
 	}
-	script := nodeScript(l.opts.RemotePodlab, l.facts.Pod.IP)
-	args = append(args, target, "sh -c "+shQuote(script))
+	args = append(args, "--", target, command)
 	cmd := exec.CommandContext(ctx, "ssh", args...)
 	ownGroup(cmd)
+	// ssh's children (a ProxyCommand, a control master) may hold its
+	// output open after it is killed: stop waiting for them.
 	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		why := lastLine(stderr.String())
-		switch {
-		case errors.Is(err, exec.ErrNotFound):
-			why = "no ssh client here"
-		case ctx.Err() != nil:
-			why = "timed out"
-		case why == "":
-			why = err.Error()
-		}
-		return nil, oneLine(err, "ssh %s failed: %s — run podlab on %s with sudo instead (or fix ssh: ssh %s must work without a password prompt)", target, why, l.facts.Node, target)
+	out := &cappedBuffer{max: maxOutput, stop: cancel}
+	errOut := &cappedBuffer{max: maxErrOutput, stop: cancel}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	began := time.Now()
+	err = cmd.Run()
+	switch {
+	case out.Over():
+		return nil, "", &Error{Msg: fmt.Sprintf("ssh %s printed more than %s: that is not podlab's or ip's output; check what runs there at login, or run podlab on %s with sudo instead", target, sizeName(maxOutput), l.facts.Node), Err: errOutputLimit}
+	case errOut.Over():
+		return nil, "", &Error{Msg: fmt.Sprintf("ssh %s printed more than %s of errors: check ssh %s by hand, or run podlab on %s with sudo instead", target, sizeName(maxErrOutput), target, l.facts.Node), Err: errOutputLimit}
+	case err != nil && ctx.Err() != nil:
+		// The caller's deadline may be the shorter one: say how long it
+		// really waited.
+		return nil, "", oneLine(ctx.Err(), "ssh %s gave no complete answer in %s: check that ssh %s true works, or run podlab on %s with sudo instead", target, time.Since(began).Round(time.Second), target, l.facts.Node)
 	}
-	return parseNodeOutput(stdout.Bytes(), target)
+	return out.Bytes(), errOut.String(), err
+}
+
+// sshError words a failed ssh run for the node's collection.
+func (l *Lab) sshError(err error, stderr string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	target := l.sshDest()
+	why := lastLine(stderr)
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		why = "no ssh client here"
+	case why == "":
+		why = err.Error()
+	}
+	return oneLine(err, "ssh %s failed: %s — run podlab on %s with sudo instead (or fix ssh: ssh %s must work without a password prompt)", target, why, l.facts.Node, target)
+}
+
+// errOutputLimit is behind every "printed more than" error.
+var errOutputLimit = errors.New("output over the limit")
+
+// cappedBuffer keeps at most max bytes; the write that would pass it calls
+// stop, which ends the command, and is refused, like every later one.
+type cappedBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	max  int
+	over bool
+	stop func()
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.over {
+		return 0, errOutputLimit
+	}
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.buf.Write(p[:room])
+		b.over = true
+		if b.stop != nil {
+			b.stop()
+		}
+		return room, errOutputLimit
+	}
+	return b.buf.Write(p)
+}
+
+// Over reports whether the output passed the limit.
+func (b *cappedBuffer) Over() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.over
+}
+
+// Bytes is a copy: a stream's goroutine may still be writing.
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+func (b *cappedBuffer) String() string { return string(b.Bytes()) }
+
+// sizeName says a limit in KiB or MiB.
+func sizeName(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
@@ -215,10 +319,24 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 	if err != nil {
 		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
-	var stdout, stderr bytes.Buffer
-	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr})
+	// A flood ends the stream at once (stop cancels ctx); a stream that
+	// never closes ends with ctx's deadline.
+	stdout := &cappedBuffer{max: maxOutput, stop: cancel}
+	stderr := &cappedBuffer{max: maxErrOutput, stop: cancel}
+	began := time.Now()
+	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: stderr})
+	if stdout.Over() || stderr.Over() {
+		limit := sizeName(maxOutput)
+		if stderr.Over() {
+			limit = sizeName(maxErrOutput) + " of errors"
+		}
+		return nil, &Error{Msg: fmt.Sprintf("exec %s in pod %s/%s printed more than %s: check that command in the pod, or run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, limit, p.Node), Err: errOutputLimit}
+	}
 	if err == nil {
 		return stdout.Bytes(), nil
+	}
+	if ctx.Err() != nil {
+		return nil, oneLine(err, "exec %s in pod %s/%s gave no complete answer in %s (the API server, the node's kubelet or the command hangs): check kubectl exec, or run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, time.Since(began).Round(time.Second), p.Node)
 	}
 	r := request{"create", "pods/exec", p.Namespace}
 	// A refused exec comes back as a failed upgrade, whose cause is the

@@ -1,8 +1,8 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os/exec"
@@ -19,38 +19,29 @@ import (
 // destination a blackhole or unreachable route covers; the answer is then
 // that route, found by longest prefix match in a fresh snapshot.
 func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
-	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
-	defer cancel()
-	var cmd *exec.Cmd
-	if l.where == Remote {
-		args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=5"}
-		if l.opts.SSHConfig != "" {
-			args = append(args, "-F", l.opts.SSHConfig)
-		}
-		args = append(args, l.sshTarget(), "ip -j route get "+dst.String())
-		cmd = exec.CommandContext(ctx, "ssh", args...)
-	} else {
-		ref, err := l.hostRef()
-		if err != nil {
-			return netview.Route{}, err
-		}
-		get := []string{"ip", "-j", "route", "get", dst.String()}
-		switch {
-		case ref.Name != "":
-			get = append([]string{"ip", "-n", ref.Name}, get[1:]...)
-		case ref.Path != "":
-			get = append([]string{"nsenter", "--net=" + ref.Path}, get...)
-		case ref.Pid != 0:
-			get = append([]string{"nsenter", "-t", strconv.Itoa(ref.Pid), "-n"}, get...)
-		}
-		cmd = exec.CommandContext(ctx, get[0], get[1:]...)
+	// A zone (fe80::1%eth0) is free text that would follow the address
+	// onto the node's command line; the lesson's addresses have none.
+	if !dst.IsValid() || dst.Zone() != "" {
+		return netview.Route{}, &Error{Msg: fmt.Sprintf("%q is not an address podlab looks up: give an IPv4 or IPv6 address without a zone (%%…)", dst.String())}
 	}
-	ownGroup(cmd)
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := lastLine(stderr.String())
+	var (
+		stdout []byte
+		stderr string
+		err    error
+	)
+	if l.where == Remote {
+		// dst is validated above, so its text is hex digits, dots and
+		// colons; it is quoted as well, so it stays one word for the
+		// node's shell whatever the address's text.
+		stdout, stderr, err = l.ssh(ctx, l.opts.Timeout, "ip -j route get "+shQuote(dst.String()))
+	} else {
+		stdout, stderr, err = l.routeHere(ctx, dst)
+	}
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return netview.Route{}, err // already one line: timeout, limit, bad destination
+	}
+	if err != nil {
+		msg := lastLine(stderr)
 		if strings.Contains(msg, "Invalid argument") || strings.Contains(msg, "unreachable") || strings.Contains(msg, "prohibited") {
 			return l.lookup(ctx, dst)
 		}
@@ -59,11 +50,40 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 		}
 		return netview.Route{}, oneLine(err, "route get %s on %s: %s", dst, l.facts.Node, msg)
 	}
-	r, err := iproute.ParseRouteGet(stdout.Bytes())
+	r, err := iproute.ParseRouteGet(stdout)
 	if err != nil {
 		return netview.Route{}, oneLine(err, "route get %s on %s: %v", dst, l.facts.Node, err)
 	}
 	return r, nil
+}
+
+// routeHere asks ip in the host namespace on this machine.
+func (l *Lab) routeHere(ctx context.Context, dst netip.Addr) (stdout []byte, stderr string, err error) {
+	ref, err := l.hostRef()
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	defer cancel()
+	get := []string{"ip", "-j", "route", "get", dst.String()}
+	switch {
+	case ref.Name != "":
+		get = append([]string{"ip", "-n", ref.Name}, get[1:]...)
+	case ref.Path != "":
+		get = append([]string{"nsenter", "--net=" + ref.Path}, get...)
+	case ref.Pid != 0:
+		get = append([]string{"nsenter", "-t", strconv.Itoa(ref.Pid), "-n"}, get...)
+	}
+	cmd := exec.CommandContext(ctx, get[0], get[1:]...)
+	cmd.WaitDelay = time.Second
+	out := &cappedBuffer{max: maxOutput, stop: cancel}
+	errOut := &cappedBuffer{max: maxErrOutput, stop: cancel}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	err = cmd.Run()
+	if out.Over() || errOut.Over() {
+		return nil, "", &Error{Msg: fmt.Sprintf("ip route get %s printed more than %s: check the ip command here", dst, sizeName(maxOutput)), Err: errOutputLimit}
+	}
+	return out.Bytes(), errOut.String(), err
 }
 
 // lookup answers from a snapshot when the kernel will not.
