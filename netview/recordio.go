@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -8,12 +9,17 @@ import (
 	"io"
 )
 
+// MaxRecording is the most ReadRecording reads: a recording of a busy
+// node is a few MiB, and a device or a stray file must not fill memory.
+const MaxRecording = 64 << 20
+
 // ReadRecording reads a recording and refuses what this podlab cannot
-// show faithfully: another schema, broken JSON, a missing side.
+// show faithfully: another schema, broken JSON, a missing side, more
+// than MaxRecording bytes. Its strings come back sanitised.
 func ReadRecording(r io.Reader) (*Recording, error) {
-	data, err := io.ReadAll(r)
+	data, err := readBounded(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading recording: %w", err)
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("recording is empty: record one with `podlab record`")
@@ -47,7 +53,49 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 	case len(rec.Host.Links) == 0:
 		return nil, errors.New("recording has no host snapshot (no links in \"host\"): re-record it")
 	}
+	rec.Sanitize()
 	return &rec, nil
+}
+
+// readBounded reads at most MaxRecording bytes, and stops at the first
+// byte that cannot begin a JSON object, so that /dev/zero or a binary
+// file is refused at once rather than after MaxRecording bytes.
+func readBounded(r io.Reader) ([]byte, error) {
+	br := bufio.NewReader(io.LimitReader(r, MaxRecording+1))
+	var lead []byte
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return lead, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading recording: %w", err)
+		}
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			if len(lead) >= MaxRecording {
+				return nil, tooLarge()
+			}
+			lead = append(lead, c)
+			continue
+		}
+		if c != '{' {
+			return nil, fmt.Errorf("not a podlab recording (byte %d is %q, not the start of a JSON object): record one with `podlab record`", len(lead), c)
+		}
+		_ = br.UnreadByte()
+		break
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		return nil, fmt.Errorf("reading recording: %w", err)
+	}
+	if len(lead)+len(rest) > MaxRecording {
+		return nil, tooLarge()
+	}
+	return append(lead, rest...), nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("recording is larger than %d MiB, the most podlab reads: give a file written by `podlab record`", MaxRecording>>20)
 }
 
 // jsonError says where in the file decoding failed.
