@@ -84,14 +84,26 @@ func readBounded(r io.Reader) ([]byte, error) {
 		_ = br.UnreadByte()
 		break
 	}
-	rest, err := io.ReadAll(br)
-	if err != nil {
-		return nil, fmt.Errorf("reading recording: %w", err)
+	// Read in chunks and join them once: growing one buffer would hold
+	// twice the limit while a too-large stream is read.
+	chunks := [][]byte{lead}
+	total := len(lead)
+	for {
+		c := make([]byte, 1<<20)
+		n, err := io.ReadFull(br, c)
+		chunks = append(chunks, c[:n])
+		total += n
+		if total > MaxRecording {
+			return nil, tooLarge()
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading recording: %w", err)
+		}
 	}
-	if len(lead)+len(rest) > MaxRecording {
-		return nil, tooLarge()
-	}
-	return append(lead, rest...), nil
+	return bytes.Join(chunks, nil), nil
 }
 
 func tooLarge() error {
