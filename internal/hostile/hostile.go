@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -85,4 +86,40 @@ func Check(out string, styled bool) error {
 
 func around(s string, i int) string {
 	return s[max(0, i-20):min(len(s), i+40)]
+}
+
+// Unclean lists the paths of the exported strings in v (map keys
+// included) that carry a control character.
+func Unclean(v any) []string {
+	var out []string
+	unclean(reflect.ValueOf(v), "", &out)
+	return out
+}
+
+func unclean(v reflect.Value, path string, out *[]string) {
+	switch v.Kind() {
+	case reflect.String:
+		if Check(v.String(), false) != nil || strings.ContainsAny(v.String(), "\n\t") {
+			*out = append(*out, path)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			unclean(v.Elem(), path, out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				unclean(v.Field(i), path+"."+f.Name, out)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			unclean(v.Index(i), fmt.Sprintf("%s[%d]", path, i), out)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			unclean(k, path+"{key}", out)
+			unclean(v.MapIndex(k), fmt.Sprintf("%s{%v}", path, k), out)
+		}
+	}
 }
