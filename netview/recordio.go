@@ -88,8 +88,8 @@ func readBounded(r io.Reader) ([]byte, error) {
 	// twice the limit while a too-large stream is read.
 	chunks := [][]byte{lead}
 	total := len(lead)
-	for {
-		c := make([]byte, 1<<20)
+	for size := 64 << 10; ; size = min(2*size, 4<<20) {
+		c := make([]byte, size)
 		n, err := io.ReadFull(br, c)
 		chunks = append(chunks, c[:n])
 		total += n

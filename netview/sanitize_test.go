@@ -41,15 +41,15 @@ func TestClean(t *testing.T) {
 	}
 }
 
-// hostile carries the sequences a name must not pass to a terminal.
-const hostile = "x\x1b]52;c;aGk=\x07\x1b]0;t\x1b\\\x1b[31m\x1bP1$r\x1b\\\x1b_a\x1b\\\x1b^p\x1b\\\x1bXs\x1b\\\u009b1m\xff"
+// hostileText carries the sequences a name must not pass to a terminal.
+const hostileText = "x\x1b]52;c;aGk=\x07\x1b]0;t\x1b\\\x1b[31m\x1bP1$r\x1b\\\x1b_a\x1b\\\x1b^p\x1b\\\x1bXs\x1b\\\u009b1m\xff"
 
 // fillStrings sets every string the value can hold, map keys included, to
-// hostile text, making slices, maps and pointers so that there are some.
+// hostileText text, making slices, maps and pointers so that there are some.
 func fillStrings(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(hostile)
+		v.SetString(hostileText)
 	case reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
@@ -127,7 +127,7 @@ func TestSanitizeReachesEveryString(t *testing.T) {
 			fillStrings(v)
 			var before []string
 			if n := dirtyStrings(v, tt.name, &before); n == 0 || len(before) != n {
-				t.Fatalf("filling made %d of %d strings hostile", len(before), n)
+				t.Fatalf("filling made %d of %d strings hostileText", len(before), n)
 			}
 			tt.sanitize(tt.v)
 			var after []string
