@@ -67,6 +67,9 @@ func (s *Snapshot) Sanitize() { sanitizeValue(reflect.ValueOf(s).Elem()) }
 // Sanitize cleans every string in the recording, its note included.
 func (r *Recording) Sanitize() { sanitizeValue(reflect.ValueOf(r).Elem()) }
 
+// Sanitize cleans every string in the facts.
+func (f *Facts) Sanitize() { sanitizeValue(reflect.ValueOf(f).Elem()) }
+
 // Sanitize cleans every string in the route.
 func (r *Route) Sanitize() { sanitizeValue(reflect.ValueOf(r).Elem()) }
 

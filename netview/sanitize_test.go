@@ -120,6 +120,7 @@ func TestSanitizeReachesEveryString(t *testing.T) {
 		{"pair", &Pair{}, func(v any) { v.(*Pair).Sanitize() }},
 		{"snapshot", &Snapshot{}, func(v any) { v.(*Snapshot).Sanitize() }},
 		{"route", &Route{}, func(v any) { v.(*Route).Sanitize() }},
+		{"facts", &Facts{}, func(v any) { v.(*Facts).Sanitize() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
