@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +185,52 @@ func TestShowUnboundedRecording(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "not a podlab recording") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stderr %q is not one line refusing /dev/zero", stderr)
+	}
+}
+
+// fakeSource describes itself with outside text, as a cluster lab does
+// with its pod's and context's names.
+type fakeSource struct{ describe string }
+
+func (f fakeSource) Kind() string     { return "cluster" }
+func (f fakeSource) Describe() string { return f.describe }
+func (f fakeSource) Collect(context.Context) (*netview.Pair, error) {
+	return nil, errors.New("not used")
+}
+func (f fakeSource) Close() error { return nil }
+
+func TestShowHostileDescribe(t *testing.T) {
+	b, err := lab.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Collect(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netview.Analyze(p)
+	src := fakeSource{describe: "pod default/x" + hostile.Text}
+	var plain, colour, js bytes.Buffer
+	if err := writeShow(&plain, src, p, &a, newPalette(false, false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeShow(&colour, src, p, &a, newPalette(true, true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeShowJSON(&js, src, p, &a); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"plain": plain.String(), "colour": colour.String(), "json": js.String()} {
+		if err := hostile.Check(out, name == "colour"); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.Contains(out, `pod default/x\x1b]52;`) && !strings.Contains(out, `pod default/x\\x1b]52;`) {
+			t.Errorf("%s: the description is not shown escaped", name)
+		}
+	}
+	for _, e := range jsonEscapes {
+		if strings.Contains(js.String(), e) {
+			t.Errorf("show --json carries %q", e)
+		}
 	}
 }
