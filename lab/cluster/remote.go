@@ -125,6 +125,8 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	if c, ok := sec["collect"]; ok {
 		var co collectOutput
 		if err := json.Unmarshal(c, &co); err == nil && co.Schema == netview.Schema {
+			co.Host.Sanitize()
+			co.Pod.Sanitize()
 			return &nodeResult{collected: &co}, nil
 		}
 		note := "podlab on " + target + " printed something else than podlab/v1 JSON (another version?)"
@@ -150,7 +152,8 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	}
 	s.NS.Inode = nsInode(string(sec["inode"]))
 	s.TakenAt = time.Now().UTC()
-	return &nodeResult{host: s, note: lastLine(string(sec["note"]))}, nil
+	s.Sanitize() // the name and the nsids came from the node's output too
+	return &nodeResult{host: s, note: netview.Clean(lastLine(string(sec["note"])))}, nil
 }
 
 // nsInode reads readlink's "net:[4026531840]".
