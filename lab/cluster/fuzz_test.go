@@ -97,3 +97,13 @@ func FuzzParseNodeOutput(f *testing.F) {
 		}
 	})
 }
+
+// A line over the limit is refused, naming the limit, rather than cut
+// short and taken for another version's output.
+func TestParseNodeOutputLongLine(t *testing.T) {
+	long := marker + "collect\n{\"schema\":\"podlab/v1\",\"note\":\"" + strings.Repeat("a", maxLine) + "\"}\n"
+	_, err := parseNodeOutput([]byte(long), "node1")
+	if err == nil || !strings.Contains(err.Error(), "longer than 64 MiB") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err %v, want one line naming the 64 MiB limit", err)
+	}
+}
