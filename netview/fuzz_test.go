@@ -31,8 +31,8 @@ func FuzzReadRecording(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := ReadRecording(bytes.NewReader(data))
 		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error is not one line: %q", err)
+			if strings.Contains(err.Error(), "\n") || hostile.Check(err.Error(), false) != nil {
+				t.Fatalf("error is not one clean line: %q", err)
 			}
 			return
 		}
