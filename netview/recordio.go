@@ -1,12 +1,12 @@
 package netview
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxRecording is the most ReadRecording reads: a recording of a busy
@@ -61,37 +61,24 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 // byte that cannot begin a JSON object, so that /dev/zero or a binary
 // file is refused at once rather than after MaxRecording bytes.
 func readBounded(r io.Reader) ([]byte, error) {
-	br := bufio.NewReader(io.LimitReader(r, MaxRecording+1))
-	var lead []byte
-	for {
-		c, err := br.ReadByte()
-		if err == io.EOF {
-			return lead, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading recording: %w", err)
-		}
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			if len(lead) >= MaxRecording {
-				return nil, tooLarge()
-			}
-			lead = append(lead, c)
-			continue
-		}
-		if c != '{' {
-			return nil, fmt.Errorf("not a podlab recording (byte %d is %q, not the start of a JSON object): record one with `podlab record`", len(lead), c)
-		}
-		_ = br.UnreadByte()
-		break
-	}
-	// Read in chunks and join them once: growing one buffer would hold
-	// twice the limit while a too-large stream is read.
-	chunks := [][]byte{lead}
-	total := len(lead)
+	lr := io.LimitReader(r, MaxRecording+1)
+	// Chunks joined once at the end: growing one buffer would hold twice
+	// the limit while a too-large stream is read.
+	var chunks [][]byte
+	total, started := 0, false
 	for size := 64 << 10; ; size = min(2*size, 4<<20) {
 		c := make([]byte, size)
-		n, err := io.ReadFull(br, c)
-		chunks = append(chunks, c[:n])
+		n, err := io.ReadFull(lr, c)
+		c = c[:n]
+		if !started {
+			if k := bytes.IndexFunc(c, func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) }); k >= 0 {
+				if c[k] != '{' {
+					return nil, fmt.Errorf("not a podlab recording (byte %d is %q, not the start of a JSON object): record one with `podlab record`", total+k, c[k])
+				}
+				started = true
+			}
+		}
+		chunks = append(chunks, c)
 		total += n
 		if total > MaxRecording {
 			return nil, tooLarge()
