@@ -103,6 +103,9 @@ func (f *labFlags) collectOnce(ctx context.Context, note io.Writer) (source, *ne
 	if err != nil {
 		return nil, nil, err
 	}
+	// Every lab sanitises what it produces; this pass (which changes
+	// nothing then) keeps show and record safe from one that does not.
+	pair.Sanitize()
 	return src, pair, nil
 }
 

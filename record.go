@@ -61,6 +61,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return fmt.Errorf("cannot write %s: %w", *out, err)
 	}
-	fmt.Fprintf(stderr, "podlab: recorded the %s lab to %s (replay it with: podlab --lab replay=%s)\n", src.Kind(), *out, *out)
+	name := netview.Clean(*out)
+	fmt.Fprintf(stderr, "podlab: recorded the %s lab to %s (replay it with: podlab --lab replay=%s)\n", src.Kind(), name, name)
 	return nil
 }

@@ -92,7 +92,7 @@ func writeShowJSON(w io.Writer, src source, p *netview.Pair, a *netview.Analysis
 	return enc.Encode(showJSON{
 		Schema:   netview.Schema,
 		Lab:      src.Kind(),
-		Describe: src.Describe(),
+		Describe: netview.Clean(src.Describe()),
 		Pod:      p.Pod,
 		Host:     p.Host,
 		Facts:    p.Facts,
@@ -110,7 +110,8 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 		node = "node"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", pal.heading("lab: "+src.Describe()))
+	// A lab's description names pods, contexts and files: outside text.
+	fmt.Fprintf(&b, "%s\n\n", pal.heading("lab: "+netview.Clean(src.Describe())))
 	views := []struct {
 		side   netview.Side
 		prompt string

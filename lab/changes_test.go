@@ -28,7 +28,9 @@ func TestWatch(t *testing.T) {
 			}
 		}
 	}
-	wait := func(what string) {
+	// wait takes the subtest's t: FailNow must be called from the
+	// goroutine of the test that fails.
+	wait := func(t *testing.T, what string) {
 		t.Helper()
 		select {
 		case _, ok := <-ch:
@@ -52,7 +54,7 @@ func TestWatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			drain()
 			netnstest.Run(t, tt.ns, tt.args...)
-			wait(tt.name)
+			wait(t, tt.name)
 		})
 	}
 	t.Run("closed when the context ends", func(t *testing.T) {

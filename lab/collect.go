@@ -120,6 +120,8 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Last: the sysctls above are read by the names as the kernel has them.
+	snap.Sanitize()
 	return snap, nil
 }
 

@@ -218,6 +218,7 @@ func TestCollectMatchesIP(t *testing.T) {
 					// IPv6 autoconfiguration may change things under us:
 					// compare only when ip saw the same before and after.
 					var onlyIP, onlyUs []string
+					compared := false
 					for range 10 {
 						before := v.ip(t, ns)
 						s, err := Collect(context.Background(), NSRef{Name: ns})
@@ -233,7 +234,11 @@ func TestCollectMatchesIP(t *testing.T) {
 						}
 						t.Logf("%d lines", len(before))
 						onlyIP, onlyUs = sameSet(before, v.ours(s))
+						compared = true
 						break
+					}
+					if !compared {
+						t.Fatalf("ip never showed the same %s before and after a collection in 10 tries: nothing was compared", v.name)
 					}
 					for _, x := range onlyIP {
 						t.Errorf("only ip shows:   %s", x)

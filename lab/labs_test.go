@@ -198,6 +198,13 @@ func TestReplay(t *testing.T) {
 	})
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"schema": "podlab/v1", "pod": {`), 0o600)
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, netview.MaxRecording+1); err != nil {
+		t.Fatal(err)
+	}
 	other := filepath.Join(dir, "other.json")
 	os.WriteFile(other, []byte(`{"schema": "podlab/v9"}`), 0o600)
 	for _, tt := range []struct{ name, path, want string }{
@@ -205,6 +212,8 @@ func TestReplay(t *testing.T) {
 		{"malformed", bad, "not valid JSON"},
 		{"other schema", other, "is not supported"},
 		{"directory", dir, "recording"},
+		{"device", "/dev/zero", "not a podlab recording (byte 0 is '\\x00'"},
+		{"too large", big, "more than the 64 MiB podlab reads"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := OpenReplay(tt.path)

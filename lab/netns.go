@@ -70,7 +70,7 @@ func (n *Netns) Describe() string {
 	if n.found != "" {
 		d += fmt.Sprintf(" (found from %s by %s)", n.cfg.PodIP, n.found)
 	}
-	return d + fmt.Sprintf(", host namespace %s", n.cfg.Host)
+	return netview.Clean(d + fmt.Sprintf(", host namespace %s", n.cfg.Host))
 }
 
 // Pod is the pod's namespace, found or given.
@@ -102,6 +102,9 @@ func (n *Netns) Collect(ctx context.Context) (*netview.Pair, error) {
 	} else {
 		p.Facts = n.facts(pod, host)
 	}
+	// The snapshots are clean; the facts hold the host name and what the
+	// caller gave.
+	p.Facts.Sanitize()
 	return p, nil
 }
 

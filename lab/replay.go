@@ -29,6 +29,12 @@ func OpenReplay(path string) (*Replay, error) {
 		return nil, fmt.Errorf("recording %q cannot be read: %w", path, err)
 	}
 	defer f.Close()
+	// A file known to be too large is refused before a byte is read;
+	// devices and pipes are bounded by ReadRecording.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > netview.MaxRecording {
+		return nil, fmt.Errorf("recording %q is %d MiB, more than the %d MiB podlab reads: give a file written by `podlab record`",
+			path, fi.Size()>>20, netview.MaxRecording>>20)
+	}
 	return NewReplay(path, f)
 }
 
@@ -46,7 +52,7 @@ func (r *Replay) Kind() string { return "recording" }
 
 // Describe says what was recorded, where and when.
 func (r *Replay) Describe() string {
-	d := fmt.Sprintf("recording %s", r.name)
+	d := "recording " + netview.Clean(r.name)
 	if r.rec.Lab != "" {
 		d += " of a " + r.rec.Lab + " lab"
 	}

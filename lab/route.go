@@ -58,7 +58,14 @@ func routeGet(ctx context.Context, h *netlink.Handle, ref NSRef, dst netip.Addr)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.EACCES) {
 		// The kernel answers these with an error, not the route: find the
 		// route that made it refuse.
-		if r, ok := refusingRoute(h, dst); ok {
+		list := func() ([]netlink.Route, error) {
+			return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+		}
+		r, ok, lerr := refusingRoute(ctx, list, h, dst)
+		if lerr != nil {
+			return netview.Route{}, fmt.Errorf("the kernel refuses %s in namespace %s (%v), and listing its routes to say why failed: %w", dst, ref, err, lerr)
+		}
+		if ok {
 			return r, nil
 		}
 	}
@@ -69,10 +76,12 @@ func routeGet(ctx context.Context, h *netlink.Handle, ref NSRef, dst netip.Addr)
 }
 
 // refusingRoute is the main-table route dst matches, if it is not unicast.
-func refusingRoute(h *netlink.Handle, dst netip.Addr) (netview.Route, bool) {
-	rs, err := h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+// The dump is retried as Collect's are: one the kernel interrupted may
+// lack the very route that refuses.
+func refusingRoute(ctx context.Context, list func() ([]netlink.Route, error), h *netlink.Handle, dst netip.Addr) (netview.Route, bool, error) {
+	rs, err := retry(ctx, list)
 	if err != nil {
-		return netview.Route{}, false
+		return netview.Route{}, false, err
 	}
 	s := &netview.Snapshot{}
 	for _, r := range rs {
@@ -82,18 +91,19 @@ func refusingRoute(h *netlink.Handle, dst netip.Addr) (netview.Route, bool) {
 	}
 	r, ok := netview.Lookup(s, dst)
 	if !ok || r.Type == "unicast" {
-		return netview.Route{}, false
+		return netview.Route{}, false, nil
 	}
-	return named(h, r), true
+	return named(h, r), true, nil
 }
 
 // named fills in the route's device name, which convRoute leaves to a
 // link dump the caller did not make.
 func named(h *netlink.Handle, r netview.Route) netview.Route {
-	if r.DevIndex != 0 {
+	if r.DevIndex != 0 && h != nil {
 		if l, err := h.LinkByIndex(r.DevIndex); err == nil {
 			r.Dev = l.Attrs().Name
 		}
 	}
+	r.Sanitize()
 	return r
 }

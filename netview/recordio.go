@@ -6,14 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
+// MaxRecording is the most ReadRecording reads: a recording of a busy
+// node is a few MiB, and a device or a stray file must not fill memory.
+const MaxRecording = 64 << 20
+
 // ReadRecording reads a recording and refuses what this podlab cannot
-// show faithfully: another schema, broken JSON, a missing side.
+// show faithfully: another schema, broken JSON, a missing side, more
+// than MaxRecording bytes. Its strings come back sanitised.
 func ReadRecording(r io.Reader) (*Recording, error) {
-	data, err := io.ReadAll(r)
+	data, err := readBounded(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading recording: %w", err)
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("recording is empty: record one with `podlab record`")
@@ -47,7 +53,48 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 	case len(rec.Host.Links) == 0:
 		return nil, errors.New("recording has no host snapshot (no links in \"host\"): re-record it")
 	}
+	rec.Sanitize()
 	return &rec, nil
+}
+
+// readBounded reads at most MaxRecording bytes, and stops at the first
+// byte that cannot begin a JSON object, so that /dev/zero or a binary
+// file is refused at once rather than after MaxRecording bytes.
+func readBounded(r io.Reader) ([]byte, error) {
+	lr := io.LimitReader(r, MaxRecording+1)
+	// Chunks joined once at the end: growing one buffer would hold twice
+	// the limit while a too-large stream is read.
+	var chunks [][]byte
+	total, started := 0, false
+	for size := 64 << 10; ; size = min(2*size, 4<<20) {
+		c := make([]byte, size)
+		n, err := io.ReadFull(lr, c)
+		c = c[:n]
+		if !started {
+			if k := bytes.IndexFunc(c, func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) }); k >= 0 {
+				if c[k] != '{' {
+					return nil, fmt.Errorf("not a podlab recording (byte %d is %q, not the start of a JSON object): record one with `podlab record`", total+k, c[k])
+				}
+				started = true
+			}
+		}
+		chunks = append(chunks, c)
+		total += n
+		if total > MaxRecording {
+			return nil, tooLarge()
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading recording: %w", err)
+		}
+	}
+	return bytes.Join(chunks, nil), nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("recording is larger than %d MiB, the most podlab reads: give a file written by `podlab record`", MaxRecording>>20)
 }
 
 // jsonError says where in the file decoding failed.

@@ -77,3 +77,74 @@ func TestLinkMissingNetNSID(t *testing.T) {
 		t.Errorf("link_netnsid 0 read as %d", got)
 	}
 }
+
+// endless is an unbounded stream: prefix, then fill for ever.
+type endless struct {
+	prefix string
+	fill   byte
+	n      int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		if e.n < int64(len(e.prefix)) {
+			p[i] = e.prefix[e.n]
+		} else {
+			p[i] = e.fill
+		}
+		e.n++
+	}
+	return len(p), nil
+}
+
+func TestReadRecordingBounded(t *testing.T) {
+	tests := []struct {
+		name     string
+		r        *endless
+		want     string
+		maxBytes int64
+	}{
+		// /dev/zero: refused at its first byte.
+		{"zeros", &endless{fill: 0}, `byte 0 is '\x00'`, 1 << 20},
+		// A JSON object that never ends: refused at the limit.
+		{"endless object", &endless{prefix: `{"note":"`, fill: 'a'}, "larger than 64 MiB", MaxRecording + 1<<20},
+		{"endless space", &endless{fill: ' '}, "larger than 64 MiB", MaxRecording + 1<<20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := ReadRecording(tt.r)
+			if err == nil {
+				t.Fatalf("accepted: %+v", rec)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is not one line saying %q", err, tt.want)
+			}
+			if tt.r.n > tt.maxBytes {
+				t.Errorf("read %d bytes, want at most %d", tt.r.n, tt.maxBytes)
+			}
+		})
+	}
+}
+
+func TestReadRecordingSanitises(t *testing.T) {
+	rec := lessonRecording()
+	rec.Note = "note\x1b]52;c;aGk=\x07"
+	rec.Pod.Links[0].Name = "eth0\x1b]0;owned\x1b\\"
+	rec.Facts.Pod.Name = "pod\u009b31m"
+	var buf bytes.Buffer
+	if err := WriteRecording(&buf, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRecording(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirty []string
+	dirtyStrings(reflect.ValueOf(got), "recording", &dirty)
+	if len(dirty) > 0 {
+		t.Errorf("read recording still carries control characters in %v", dirty)
+	}
+	if want := `eth0\x1b]0;owned\x1b\`; got.Pod.Links[0].Name != want {
+		t.Errorf("name read as %q, want %q", got.Pod.Links[0].Name, want)
+	}
+}

@@ -277,7 +277,7 @@ func (l *Lab) Describe() string {
 		b.WriteString("; ")
 		b.WriteString(n)
 	}
-	return b.String()
+	return netview.Clean(b.String()) // names from the API server and ssh
 }
 
 // plan words the collecting path before the first Collect.
@@ -341,6 +341,8 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	l.mu.Unlock()
 	pair.Facts = l.facts
 	pair.Facts.Mode = modeOf(&pair.Host)
+	// The facts hold names from the API server; the snapshots are clean.
+	pair.Facts.Sanitize()
 	return pair, nil
 }
 

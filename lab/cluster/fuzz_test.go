@@ -1,9 +1,26 @@
 package cluster
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"podlab/internal/hostile"
+	"podlab/netview"
 )
+
+// nodeOutput is what nodeScript prints when podlab collect ran.
+func nodeOutput(t testing.TB, co collectOutput) []byte {
+	t.Helper()
+	data, err := json.Marshal(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(marker + "collect\n" + string(data) + "\n")
+}
 
 // FuzzCheckSSHDest: whatever is accepted as an ssh destination cannot be
 // read as an option, holds nothing a shell treats specially, and has no
@@ -28,27 +45,94 @@ func FuzzCheckSSHDest(f *testing.F) {
 	})
 }
 
-// FuzzParseNodeOutput: what ssh brings back is hostile; parsing it gives a
-// host view or a one-line error, never a panic.
+// FuzzParseNodeOutput: whatever comes back over ssh, parseNodeOutput
+// gives a clean one-line error or snapshots with no control character
+// that render without one and encode stably.
 func FuzzParseNodeOutput(f *testing.F) {
-	f.Add([]byte(marker + "collect\n{\"schema\":\"podlab/v1\"}\n"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "netview", "testdata", "lesson.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	rec, err := netview.ReadRecording(bytes.NewReader(data))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(nodeOutput(f, collectOutput{Schema: netview.Schema, Host: rec.Host, Pod: rec.Pod}))
+	tainted := collectOutput{Schema: netview.Schema, Host: rec.Host, Pod: rec.Pod}
+	hostile.Taint(&tainted)
+	tainted.Schema = netview.Schema
+	f.Add(nodeOutput(f, tainted))
+	ipOut := marker + "note\npodlab: not here\x1b]0;t\x07\n" +
+		marker + "addr\n" + `[{"ifindex":1,"ifname":"lo\u001b[2J","flags":["UP"],"mtu":65536,"addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"}]}]` + "\n" +
+		marker + "link\n\n" + marker + "route\n[]\n" + marker + "neigh\n[]\n" +
+		marker + "netns\n" + `[{"name":"pod\u001b]52;c;eA==\u0007","id":0}]` + "\n" +
+		marker + "self\nhost\x1b]0;t\x07\n" + marker + "inode\nnet:[4026531840]\n" +
+		marker + "sysctl\n/proc/sys/net/ipv4/ip_forward:1\n"
+	f.Add([]byte(ipOut))
+	f.Add([]byte(marker + "collect\nnot json\n"))
 	f.Add([]byte(marker + "collect\nnot json\n" + marker + "addr\n[]\n"))
-	f.Add([]byte(marker + "addr\n[]\n" + marker + "link\n[]\n" + marker + "route\n[]\n" + marker + "neigh\n[]\n" + marker + "inode\nnet:[4026531840]\n"))
 	f.Add([]byte(marker + "addr\n[{\"ifindex\":1,\"ifname\":\"lo\",\"addr_info\":[{\"local\":\"127.0.0.1\",\"prefixlen\":8}]}]\n" + marker + "note\nline one\nline two\n"))
 	f.Add([]byte("no markers at all"))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		res, err := parseNodeOutput(out, "node1")
 		if err != nil {
-			if res != nil || strings.Contains(err.Error(), "\n") {
-				t.Errorf("result %v with error %q", res, err)
+			if res != nil || strings.Contains(err.Error(), "\n") || hostile.Check(err.Error(), false) != nil {
+				t.Fatalf("error is not one clean line, or comes with a result: %q", err)
 			}
 			return
 		}
 		if res == nil || (res.collected == nil) == (res.host == nil) {
 			t.Fatalf("no error and not exactly one view: %+v", res)
 		}
-		if strings.Contains(res.note, "\n") {
-			t.Errorf("note of more than one line: %q", res.note)
+		if err := hostile.Check(res.note, false); err != nil || strings.Contains(res.note, "\n") {
+			t.Fatalf("note %q: %v", res.note, err)
+		}
+		var snaps []*netview.Snapshot
+		if res.collected != nil {
+			snaps = append(snaps, &res.collected.Host, &res.collected.Pod)
+		}
+		if res.host != nil {
+			snaps = append(snaps, res.host)
+		}
+		if len(snaps) == 0 {
+			t.Fatal("no error and no snapshot")
+		}
+		for _, s := range snaps {
+			if dirty := hostile.Unclean(s); len(dirty) > 0 {
+				t.Fatalf("control characters in %v", dirty)
+			}
+			p := &netview.Pair{Pod: *s, Host: *s}
+			a := netview.Analyze(p)
+			for _, side := range []netview.Side{netview.SidePod, netview.SideHost} {
+				for _, v := range []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh} {
+					for _, l := range netview.Render(side, v, s, &a) {
+						if err := hostile.Check(l.String(), false); err != nil || strings.Contains(l.String(), "\n") {
+							t.Fatalf("%s %s renders %q: %v", side, v, l.String(), err)
+						}
+					}
+				}
+			}
+			one, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back netview.Snapshot
+			if err := json.Unmarshal(one, &back); err != nil {
+				t.Fatalf("the snapshot's JSON does not decode: %v", err)
+			}
+			if two, _ := json.Marshal(&back); !bytes.Equal(one, two) {
+				t.Fatalf("re-encoding changed the snapshot:\n%s\n%s", one, two)
+			}
 		}
 	})
+}
+
+// A line over the limit is refused, naming the limit, rather than cut
+// short and taken for another version's output.
+func TestParseNodeOutputLongLine(t *testing.T) {
+	long := marker + "collect\n{\"schema\":\"podlab/v1\",\"note\":\"" + strings.Repeat("a", maxLine) + "\"}\n"
+	_, err := parseNodeOutput([]byte(long), "node1")
+	if err == nil || !strings.Contains(err.Error(), "longer than 64 MiB") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err %v, want one line naming the 64 MiB limit", err)
+	}
 }

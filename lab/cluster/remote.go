@@ -62,12 +62,17 @@ fi
 
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// sections splits the script's output at its markers.
-func sections(out []byte) map[string][]byte {
+// maxLine is the longest line sections reads: one ip -j answer is one
+// line, a few MiB on the busiest node.
+const maxLine = 64 << 20
+
+// sections splits the script's output at its markers. A line longer than
+// maxLine is an error, never a section cut short.
+func sections(out []byte) (map[string][]byte, error) {
 	m := map[string][]byte{}
 	name := ""
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	for sc.Scan() {
 		line := sc.Text()
 		if n, ok := strings.CutPrefix(line, marker); ok {
@@ -79,7 +84,10 @@ func sections(out []byte) map[string][]byte {
 			m[name] = append(append(m[name], line...), '\n')
 		}
 	}
-	return m
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // nodeResult is what ssh brought back: both views from podlab collect, or
@@ -226,10 +234,15 @@ func sizeName(n int) string {
 }
 
 func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
-	sec := sections(out)
+	sec, err := sections(out)
+	if err != nil {
+		return nil, oneLine(err, "ssh %s printed a line longer than %d MiB (%v): run podlab on that node with sudo instead", target, maxLine>>20, err)
+	}
 	if c, ok := sec["collect"]; ok {
 		var co collectOutput
 		if err := json.Unmarshal(c, &co); err == nil && co.Schema == netview.Schema {
+			co.Host.Sanitize()
+			co.Pod.Sanitize()
 			return &nodeResult{collected: &co}, nil
 		}
 		note := "podlab on " + target + " printed something else than podlab/v1 JSON (another version?)"
@@ -255,7 +268,8 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	}
 	s.NS.Inode = nsInode(string(sec["inode"]))
 	s.TakenAt = time.Now().UTC()
-	return &nodeResult{host: s, note: lastLine(string(sec["note"]))}, nil
+	s.Sanitize() // the name and the nsids came from the node's output too
+	return &nodeResult{host: s, note: netview.Clean(lastLine(string(sec["note"])))}, nil
 }
 
 // nsInode reads readlink's "net:[4026531840]".

@@ -213,6 +213,8 @@ func ParseIPJSON(addr, link, route, neigh []byte) (*netview.Snapshot, error) {
 		}
 		s.Neighs = append(s.Neighs, n)
 	}
+	// ip prints names as the kernel has them, control characters and all.
+	s.Sanitize()
 	return s, nil
 }
 
@@ -230,16 +232,21 @@ func decode(what string, b []byte, v any) error {
 func convertAddr(jl jsonLink, ja jsonAddr) (netview.Addr, error) {
 	local, err := netip.ParseAddr(ja.Local)
 	if err != nil {
-		return netview.Addr{}, fmt.Errorf("ip -j addr: %s: bad address %q: %w", jl.Name, ja.Local, err)
+		return netview.Addr{}, fmt.Errorf("ip -j addr: %q: bad address %q: %w", jl.Name, ja.Local, err)
+	}
+	prefix := netip.PrefixFrom(local, ja.PrefixLen)
+	if !prefix.IsValid() {
+		return netview.Addr{}, fmt.Errorf("ip -j addr: %q: prefix length %d is out of range for %s", jl.Name, ja.PrefixLen, local)
 	}
 	a := netview.Addr{
 		Index: jl.Index, Dev: jl.Name,
-		Prefix: netip.PrefixFrom(local, ja.PrefixLen),
+		Prefix: prefix,
 		Scope:  ja.Scope, Label: ja.Label,
 		ValidLft: ja.ValidLft, PreferredLft: ja.PreferLft,
 	}
 	if ja.Address != "" && ja.Address != ja.Local {
-		if p, err := netip.ParseAddr(ja.Address); err == nil {
+		// A peer of the other family has no valid prefix: left out.
+		if p, err := netip.ParseAddr(ja.Address); err == nil && netip.PrefixFrom(p, ja.PrefixLen).IsValid() {
 			a.Peer = netip.PrefixFrom(p, ja.PrefixLen)
 		}
 	}
@@ -426,14 +433,15 @@ func ParseSysctls(s *netview.Snapshot, out []byte) {
 		if section == "neigh" {
 			key = family + ".neigh." + name
 		}
-		l := s.LinkByName(ifname)
+		// The links' names are sanitised; so must this one be to match.
+		l := s.LinkByName(netview.Clean(ifname))
 		if l == nil {
 			continue // "all" and "default" are not links
 		}
 		if l.Sysctls == nil {
 			l.Sysctls = map[string]int{}
 		}
-		l.Sysctls[key] = v
+		l.Sysctls[netview.Clean(key)] = v
 	}
 }
 
@@ -450,7 +458,7 @@ func NetnsNames(out []byte) (map[int]string, error) {
 	m := map[int]string{}
 	for _, n := range list {
 		if n.ID != nil {
-			m[*n.ID] = n.Name
+			m[*n.ID] = netview.Clean(n.Name)
 		}
 	}
 	return m, nil
@@ -467,5 +475,6 @@ func ParseRouteGet(out []byte) (netview.Route, error) {
 		return netview.Route{}, fmt.Errorf("ip -j route get: no answer")
 	}
 	r, _, err := convertRoute(routes[0], nil)
+	r.Sanitize()
 	return r, err
 }

@@ -1,12 +1,14 @@
 package iproute
 
 import (
+	"encoding/json"
 	"net/netip"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
+	"podlab/internal/hostile"
 	"podlab/internal/netnstest"
 	"podlab/netview"
 )
@@ -216,12 +218,23 @@ func TestParseIPJSONBad(t *testing.T) {
 		{"bad route proto", "[]", "", `[{"dst":"10.0.0.0/8","protocol":"nonsense"}]`, "[]", `unknown protocol "nonsense"`},
 		{"bad neigh", "[]", "", "[]", `[{"dst":"x"}]`, "ip -j neigh: bad address"},
 		{"bad dst", "[]", "", `[{"dst":"10.0.0/8"}]`, "[]", "bad destination"},
+		{"negative prefixlen", `[{"ifindex":2,"ifname":"eth0","addr_info":[{"local":"10.0.0.1","prefixlen":-1}]}]`, "", "[]", "[]",
+			`"eth0": prefix length -1 is out of range for 10.0.0.1`},
+		{"ipv4 prefixlen 33", `[{"ifindex":2,"ifname":"eth0","addr_info":[{"local":"10.0.0.1","prefixlen":33}]}]`, "", "[]", "[]",
+			"prefix length 33 is out of range"},
+		{"ipv6 prefixlen 129", `[{"ifindex":2,"ifname":"eth0","addr_info":[{"local":"2001:db8::1","prefixlen":129}]}]`, "", "[]", "[]",
+			"prefix length 129 is out of range"},
+		{"hostile name in error", `[{"ifindex":2,"ifname":"e\u001b]0;t\u0007","addr_info":[{"local":"x"}]}]`, "", "[]", "[]",
+			`"e\x1b]0;t\a": bad address`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseIPJSON([]byte(c.addr), []byte(c.link), []byte(c.route), []byte(c.neigh))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\x07\n") {
+				t.Fatalf("error %q carries control characters", err)
 			}
 		})
 	}
@@ -253,5 +266,44 @@ func TestParseIPJSONShapes(t *testing.T) {
 	}
 	if n := s.Neighs[0]; !slices.Equal(n.Flags, []string{"router"}) || n.State[0] != "STALE" {
 		t.Errorf("neigh %+v", n)
+	}
+}
+
+// Names with escape sequences come out shown escaped, in every field, and
+// the sysctls still find their interface.
+func TestParseIPJSONSanitises(t *testing.T) {
+	// A kernel name may hold any byte but '/', NUL and white space.
+	const bad = "eth0\x1b]0;owned\x07\x1b[2J\u009b\x1b]52;c;eA==\x1b\\"
+	esc, _ := json.Marshal(bad)
+	name := string(esc)
+	s, err := ParseIPJSON([]byte(strings.ReplaceAll(shapeAddr, `"eth0"`, name)), []byte(strings.ReplaceAll(shapeLink, `"eth0"`, name)),
+		[]byte(strings.ReplaceAll(shapeRoute, `"eth0"`, name)), []byte(strings.ReplaceAll(shapeNeigh, `"eth0"`, name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ParseSysctls(s, []byte(strings.ReplaceAll(shapeSys, "eth0", bad)))
+	if dirty := hostile.Unclean(s); len(dirty) > 0 {
+		t.Errorf("control characters in %v", dirty)
+	}
+	l := s.LinkByName(`eth0\x1b]0;owned\x07\x1b[2J\u009b\x1b]52;c;eA==\x1b\`)
+	if l == nil {
+		t.Fatalf("no link named as sanitised in %+v", s.Links)
+	}
+	if v, ok := l.Sysctl(netview.SysctlRPFilter); !ok || v != 2 {
+		t.Errorf("rp_filter of the hostile link = %d, %v; want 2", v, ok)
+	}
+	ids, err := NetnsNames([]byte(`[{"name":"ns\u001b]52;c;eA==\u0007","id":0}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids[0]; got != `ns\x1b]52;c;eA==\x07` {
+		t.Errorf("netns name %q", got)
+	}
+	r, err := ParseRouteGet([]byte(`[{"dst":"10.0.0.1","dev":"e\u001b[2J","flags":[]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Dev != `e\x1b[2J` {
+		t.Errorf("route get dev %q", r.Dev)
 	}
 }

@@ -1,0 +1,87 @@
+package iproute
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"podlab/internal/hostile"
+	"podlab/netview"
+)
+
+// shapeAddr, shapeRoute and shapeNeigh are the shapes real ip prints.
+const (
+	shapeAddr  = `[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"qdisc":"noqueue","operstate":"UNKNOWN","group":"default","txqlen":1000,"link_type":"loopback","address":"00:00:00:00:00:00","broadcast":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo","valid_life_time":4294967295,"preferred_life_time":4294967295}]},{"ifindex":3,"link_index":9,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1410,"link_netnsid":0,"addr_info":[{"family":"inet","local":"198.19.22.132","prefixlen":32,"broadcast":"198.19.22.132","scope":"global","label":"eth0"}]}]`
+	shapeLink  = `[{"ifindex":3,"link_index":9,"ifname":"eth0","flags":["UP"],"mtu":1410,"link_netnsid":0,"linkinfo":{"info_kind":"veth"}}]`
+	shapeRoute = `[{"dst":"default","gateway":"169.254.1.1","dev":"eth0","flags":[]},{"dst":"169.254.1.1","dev":"eth0","scope":"link","flags":[]},{"type":"blackhole","dst":"198.19.22.128/26","protocol":"bird","flags":[]},{"dst":"198.19.21.0/26","gateway":"198.19.0.1","dev":"eth0","protocol":"80","metric":5,"table":"main","flags":["onlink"]}]`
+	shapeNeigh = `[{"dst":"169.254.1.1","dev":"eth0","lladdr":"ee:ee:ee:ee:ee:ee","router":null,"state":["REACHABLE"]}]`
+	shapeSys   = "/proc/sys/net/ipv4/ip_forward:1\n/proc/sys/net/ipv4/conf/eth0/rp_filter:2\n/proc/sys/net/ipv4/neigh/eth0/proxy_delay:0\n"
+)
+
+// FuzzParseIPJSON: whatever ip (or what stands in for it) prints, the
+// snapshot podlab makes of it carries no control character, renders
+// without one, has only valid prefixes, and encodes stably.
+func FuzzParseIPJSON(f *testing.F) {
+	f.Add([]byte(shapeAddr), []byte(shapeLink), []byte(shapeRoute), []byte(shapeNeigh), []byte(shapeSys))
+	f.Add([]byte(shapeAddr), []byte(nil), []byte("[]"), []byte(""), []byte(""))
+	esc, _ := json.Marshal("eth0" + hostile.Text)
+	f.Add([]byte(strings.ReplaceAll(shapeAddr, `"eth0"`, string(esc))), []byte(strings.ReplaceAll(shapeLink, `"eth0"`, string(esc))),
+		[]byte(strings.ReplaceAll(shapeRoute, `"eth0"`, string(esc))), []byte(strings.ReplaceAll(shapeNeigh, `"eth0"`, string(esc))),
+		[]byte(strings.ReplaceAll(shapeSys, "eth0", "eth0"+hostile.Text)))
+	f.Add([]byte(`[{"ifindex":2,"ifname":"x","addr_info":[{"local":"10.0.0.1","prefixlen":-1}]}]`), []byte(nil), []byte("[]"), []byte("[]"), []byte(""))
+	f.Fuzz(func(t *testing.T, addr, link, route, neigh, sys []byte) {
+		s, err := ParseIPJSON(addr, link, route, neigh)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || hostile.Check(err.Error(), false) != nil {
+				t.Fatalf("error is not one clean line: %q", err)
+			}
+			return
+		}
+		ParseSysctls(s, sys)
+		checkSnapshot(t, s)
+	})
+}
+
+func checkSnapshot(t *testing.T, s *netview.Snapshot) {
+	t.Helper()
+	if dirty := hostile.Unclean(s); len(dirty) > 0 {
+		t.Fatalf("control characters in %v", dirty)
+	}
+	for _, a := range s.Addrs {
+		if !a.Prefix.IsValid() {
+			t.Fatalf("address %+v has an invalid prefix", a)
+		}
+	}
+	for _, r := range s.Routes {
+		if !r.Dst.IsValid() {
+			t.Fatalf("route %+v has an invalid destination", r)
+		}
+	}
+	p := &netview.Pair{Pod: *s, Host: *s}
+	a := netview.Analyze(p)
+	for _, side := range []netview.Side{netview.SidePod, netview.SideHost} {
+		for _, v := range []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh} {
+			for _, l := range netview.Render(side, v, s, &a) {
+				if err := hostile.Check(l.String(), false); err != nil || strings.Contains(l.String(), "\n") {
+					t.Fatalf("%s %s renders %q: %v", side, v, l.String(), err)
+				}
+			}
+		}
+	}
+	one, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back netview.Snapshot
+	if err := json.Unmarshal(one, &back); err != nil {
+		t.Fatalf("the snapshot's JSON does not decode: %v", err)
+	}
+	two, err := json.Marshal(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(one, two) {
+		t.Fatalf("re-encoding changed the snapshot:\n%s\n%s", one, two)
+	}
+}

@@ -1,0 +1,150 @@
+package netview
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestClean(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "cali12345678901", "cali12345678901"},
+		{"unicode", "pod-é✓", "pod-é✓"},
+		{"esc", "a\x1b[31mb", `a\x1b[31mb`},
+		{"osc 52", "\x1b]52;c;aGk=\x07", `\x1b]52;c;aGk=\x07`},
+		{"osc 0 st", "\x1b]0;owned\x1b\\", `\x1b]0;owned\x1b\`},
+		{"newline tab", "a\nb\tc\r", `a\x0ab\x09c\x0d`},
+		{"del", "a\x7f", `a\x7f`},
+		{"c1 csi", "a\u009b31m", `a\u009b31m`},
+		{"c1 osc", "\u009d8;;http://x\u009c", `\u009d8;;http://x\u009c`},
+		{"invalid utf8", "a\xffb\xc2", `a\xffb\xc2`},
+		{"raw c1 byte", "\x9b31m", `\x9b31m`},
+		{"nul", "a\x00", `a\x00`},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Clean(tt.in)
+			if got != tt.want {
+				t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if !IsClean(got) {
+				t.Errorf("IsClean(Clean(%q)) = false", tt.in)
+			}
+			if again := Clean(got); again != got {
+				t.Errorf("Clean is not idempotent: %q then %q", got, again)
+			}
+			if IsClean(tt.in) != (tt.in == tt.want) {
+				t.Errorf("IsClean(%q) = %v", tt.in, IsClean(tt.in))
+			}
+		})
+	}
+}
+
+// hostileText carries the sequences a name must not pass to a terminal.
+const hostileText = "x\x1b]52;c;aGk=\x07\x1b]0;t\x1b\\\x1b[31m\x1bP1$r\x1b\\\x1b_a\x1b\\\x1b^p\x1b\\\x1bXs\x1b\\\u009b1m\xff"
+
+// fillStrings sets every string the value can hold, map keys included, to
+// hostileText text, making slices, maps and pointers so that there are some.
+func fillStrings(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(hostileText)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fillStrings(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillStrings(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fillStrings(s.Index(i))
+		}
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k := reflect.New(v.Type().Key()).Elem()
+		fillStrings(k)
+		e := reflect.New(v.Type().Elem()).Elem()
+		fillStrings(e)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	}
+}
+
+// dirtyStrings lists the paths of the strings in v that are not clean.
+func dirtyStrings(v reflect.Value, path string, out *[]string) int {
+	n := 0
+	switch v.Kind() {
+	case reflect.String:
+		n++
+		if !IsClean(v.String()) {
+			*out = append(*out, path)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			n += dirtyStrings(v.Elem(), path, out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				n += dirtyStrings(v.Field(i), path+"."+f.Name, out)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			n += dirtyStrings(v.Index(i), path+"[]", out)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			n += dirtyStrings(k, path+"{key}", out)
+			n += dirtyStrings(v.MapIndex(k), path+"{}", out)
+		}
+	}
+	return n
+}
+
+func TestSanitizeReachesEveryString(t *testing.T) {
+	tests := []struct {
+		name     string
+		v        any
+		sanitize func(any)
+	}{
+		{"recording", &Recording{}, func(v any) { v.(*Recording).Sanitize() }},
+		{"pair", &Pair{}, func(v any) { v.(*Pair).Sanitize() }},
+		{"snapshot", &Snapshot{}, func(v any) { v.(*Snapshot).Sanitize() }},
+		{"route", &Route{}, func(v any) { v.(*Route).Sanitize() }},
+		{"facts", &Facts{}, func(v any) { v.(*Facts).Sanitize() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := reflect.ValueOf(tt.v)
+			fillStrings(v)
+			var before []string
+			if n := dirtyStrings(v, tt.name, &before); n == 0 || len(before) != n {
+				t.Fatalf("filling made %d of %d strings hostileText", len(before), n)
+			}
+			tt.sanitize(tt.v)
+			var after []string
+			n := dirtyStrings(v, tt.name, &after)
+			if len(after) > 0 {
+				t.Errorf("%d of %d strings still carry control characters: %s", len(after), n, strings.Join(after, ", "))
+			}
+		})
+	}
+}
+
+func TestSanitizeKeepsCleanPair(t *testing.T) {
+	rec := lessonRecording()
+	want := lessonRecording()
+	rec.Sanitize()
+	if !reflect.DeepEqual(rec, want) {
+		t.Fatal("Sanitize changed a recording that had nothing to escape")
+	}
+}
