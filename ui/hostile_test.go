@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,7 @@ func TestViewHostileNames(t *testing.T) {
 				m, _ = m.Update(collectedMsg{id: 1, pair: p, at: fixedNow()})
 				escaped := false
 				for step := 0; step < 60; step++ {
-					for _, k := range []string{"", "tab", "tab"} {
+					for _, k := range []string{"", "tab", "tab", "m", "m"} {
 						if k != "" {
 							m, _ = m.Update(keyMsg(k))
 						}
@@ -75,6 +76,29 @@ func TestViewHostileNames(t *testing.T) {
 					t.Error("no view showed a hostile name (escaped): the test saw none of them")
 				}
 			})
+		}
+	}
+}
+
+// hostileDescribe is a lab whose description and errors carry escape
+// sequences, as a node's or a pod's output quoted in an error would.
+type hostileDescribe struct{ *scriptSource }
+
+func (hostileDescribe) Describe() string { return "lab \x1b]0;title\x07 on \x1b[2Jnode1" }
+
+// The status line shows a lab's description and error escaped.
+func TestStatusHostileError(t *testing.T) {
+	src := hostileDescribe{&scriptSource{answers: []answer{{err: errors.New("ssh node1 failed: \x1b]52;c;eA==\x07 \x9b31m")}}}}
+	for _, noColor := range []bool{true, false} {
+		var m tea.Model = New(Options{Source: src, NoColor: noColor, Section: 1, Now: fixedNow})
+		m, _ = m.Update(tea.WindowSizeMsg{Width: 200, Height: 40})
+		m, _ = m.Update(collectedMsg{id: 1, err: errors.New("ssh node1 failed: \x1b]52;c;eA==\x07 \x9b31m"), at: fixedNow()})
+		out := m.(Model).content()
+		if err := hostile.Check(out, true); err != nil {
+			t.Fatalf("noColor=%v: %v", noColor, err)
+		}
+		if !strings.Contains(out, `\x1b]52;`) || !strings.Contains(out, `\x1b]0;title`) {
+			t.Errorf("noColor=%v: the error or the description is not shown escaped:\n%s", noColor, out)
 		}
 	}
 }

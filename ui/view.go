@@ -236,12 +236,13 @@ func (m Model) statusLine() string {
 	}
 	var parts []part
 	if src := m.opts.Source; src != nil {
-		parts = append(parts, part{src.Kind(), t.Status, 0}, part{src.Describe(), t.Status, 5})
+		parts = append(parts, part{src.Kind(), t.Status, 0}, part{netview.Clean(src.Describe()), t.Status, 5})
 	} else {
 		parts = append(parts, part{"no lab", t.Status, 0})
 	}
 	if m.err != nil {
-		e := "error: " + m.err.Error()
+		// A lab's error may quote what a node or pod printed.
+		e := "error: " + netview.Clean(m.err.Error())
 		if m.pair != nil {
 			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
 		}

@@ -63,12 +63,16 @@ func (l *Lab) Describe() string {
 	if p := l.st.Pod(l.Namespace, l.Pod); p != nil {
 		node = p.Node
 	}
-	return fmt.Sprintf("sandbox %s (%s): pod %s/%s on %s", l.st.Prefix, modeLine(l.st), l.Namespace, l.Pod, node)
+	return netview.Clean(fmt.Sprintf("sandbox %s (%s): pod %s/%s on %s", l.st.Prefix, modeLine(l.st), l.Namespace, l.Pod, node))
 }
 
 // Facts are what a cluster would say about the sandbox's pods and nodes.
+// Its names come from the state file: validated there, and cleaned here
+// as every string that enters netview is.
 func (l *Lab) Facts() netview.Facts {
-	return l.st.Facts(l.Namespace, l.Pod)
+	f := l.st.Facts(l.Namespace, l.Pod)
+	f.Sanitize()
+	return f
 }
 
 // Facts builds the cluster facts with the given pod as the one followed.
