@@ -178,22 +178,24 @@ func (l *lessonPane) refresh(top bool) {
 
 // Update scrolls the lesson.
 func (l lessonPane) Update(msg tea.Msg) (lessonPane, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return l, nil
-	}
-	keys := l.sh.keys
-	switch {
-	case key.Matches(k, keys.Up):
-		l.vp.ScrollUp(1)
-	case key.Matches(k, keys.Down):
-		l.vp.ScrollDown(1)
-	case key.Matches(k, keys.PageUp):
-		l.vp.PageUp()
-	case key.Matches(k, keys.PageDown):
-		l.vp.PageDown()
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		scroll(&l.vp, l.sh.keys, k)
 	}
 	return l, nil
+}
+
+// scroll moves a viewport by the arrow and page keys.
+func scroll(vp *viewport.Model, keys keyMap, k tea.KeyPressMsg) {
+	switch {
+	case key.Matches(k, keys.Up):
+		vp.ScrollUp(1)
+	case key.Matches(k, keys.Down):
+		vp.ScrollDown(1)
+	case key.Matches(k, keys.PageUp):
+		vp.PageUp()
+	case key.Matches(k, keys.PageDown):
+		vp.PageDown()
+	}
 }
 
 // View is the lesson, exactly height rows.

@@ -3,7 +3,6 @@ package ui
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -130,20 +129,8 @@ func (p mapPane) firstLit() int {
 
 // Update scrolls a map taller than its pane.
 func (p mapPane) Update(msg tea.Msg) (mapPane, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return p, nil
-	}
-	keys := p.sh.keys
-	switch {
-	case key.Matches(k, keys.Up):
-		p.vp.ScrollUp(1)
-	case key.Matches(k, keys.Down):
-		p.vp.ScrollDown(1)
-	case key.Matches(k, keys.PageUp):
-		p.vp.PageUp()
-	case key.Matches(k, keys.PageDown):
-		p.vp.PageDown()
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		scroll(&p.vp, p.sh.keys, k)
 	}
 	return p, nil
 }
