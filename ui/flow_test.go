@@ -290,7 +290,8 @@ func TestRefreshShowsChange(t *testing.T) {
 			name = "auto"
 		}
 		t.Run(name, func(t *testing.T) {
-			src := &scriptSource{answers: []answer{{pair: full}, {pair: less}}}
+			seen := make(chan struct{})
+			src := &scriptSource{answers: []answer{{pair: full}, {pair: less}, {pair: less, after: seen}}}
 			opts := Options{Source: src}
 			if auto {
 				opts.Refresh = 20 * time.Millisecond
@@ -302,6 +303,7 @@ func TestRefreshShowsChange(t *testing.T) {
 				h.press("r")
 			}
 			m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+			close(seen)
 			sc := screen(m)
 			if !strings.Contains(sc, "changed: route 198.19.22.131 removed") {
 				t.Errorf("the status line does not say what changed:\n%s", sc)

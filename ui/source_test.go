@@ -42,6 +42,9 @@ type scriptSource struct {
 type answer struct {
 	pair *netview.Pair
 	err  error
+	// after, when set, holds the answer back until it is closed, so a
+	// test sees the state before it whatever the machine's speed.
+	after <-chan struct{}
 }
 
 func (s *scriptSource) Kind() string     { return "recording" }
@@ -52,6 +55,15 @@ func (s *scriptSource) Collect(ctx context.Context) (*netview.Pair, error) {
 	defer s.mu.Unlock()
 	a := s.answers[min(s.calls, len(s.answers)-1)]
 	s.calls++
+	if a.after != nil {
+		s.mu.Unlock()
+		defer s.mu.Lock()
+		select {
+		case <-a.after:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	return a.pair, a.err
 }
 
