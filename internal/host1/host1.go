@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ type Lab struct {
 	Kubelets map[string]*Kubelet
 	// Addr is host1's address on the fabric.
 	Addr netip.Addr
+
+	mu       sync.Mutex
+	sshPorts map[string]uint16 // the last port an sshd of the node took
 }
 
 // New joins host1 to the sandbox's fabric, starts a kubelet stand-in on
@@ -55,23 +59,13 @@ func New(t *testing.T, s *kubetest.Server, st *sandbox.State) *Lab {
 	netnstest.RequireRoot(t)
 	netnstest.RequireCommand(t, "nsenter", "apt-get install util-linux")
 	joinFabric(t, st)
-	l := &Lab{Server: s, State: st, Kubelets: map[string]*Kubelet{}, Addr: host1Addr.Addr()}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	nodes := s.Client(t).CoreV1().Nodes()
+	l := &Lab{Server: s, State: st, Kubelets: map[string]*Kubelet{}, Addr: host1Addr.Addr(), sshPorts: map[string]uint16{}}
 	for _, n := range st.Nodes {
 		k := StartKubelet(t, s.KubeletTLS(t, n.IP), n.Name, n.NS, n.IP)
 		l.Kubelets[n.Name] = k
 		s.AddNode(t, n.Name, n.IP.String())
 		s.AddBlockAffinity(t, n.Name, n.Block.String(), "confirmed")
-		node, err := nodes.Get(ctx, n.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("host1: get node %s: %v", n.Name, err)
-		}
-		node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(k.Addr.Port())
-		if _, err := nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-			t.Fatalf("host1: point node %s at its kubelet: %v", n.Name, err)
-		}
+		l.setKubeletPort(t, n.Name, k.Addr.Port())
 	}
 	for _, p := range st.Pods {
 		app, _, _ := strings.Cut(p.Name, "-")
@@ -80,6 +74,31 @@ func New(t *testing.T, s *kubetest.Server, st *sandbox.State) *Lab {
 	}
 	l.User = NewUser(t)
 	return l
+}
+
+// setKubeletPort writes the node's daemonEndpoints.kubeletEndpoint.Port,
+// where the API server sends exec requests.
+func (l *Lab) setKubeletPort(t *testing.T, node string, port uint16) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	nodes := l.Server.Client(t).CoreV1().Nodes()
+	n, err := nodes.Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("host1: get node %s: %v", node, err)
+	}
+	n.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(port)
+	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("host1: point node %s at its kubelet: %v", node, err)
+	}
+}
+
+// KubeletDown points node's kubelet endpoint at a port nothing listens on
+// until the test ends, as a stopped kubelet or a firewall would.
+func (l *Lab) KubeletDown(t *testing.T, node string) {
+	t.Helper()
+	l.setKubeletPort(t, node, 1)
+	t.Cleanup(func() { l.setKubeletPort(t, node, l.Kubelets[node].Addr.Port()) })
 }
 
 // StudentRules are what the lesson's student is granted cluster-wide:

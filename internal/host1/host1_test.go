@@ -198,7 +198,7 @@ func TestFromHost1(t *testing.T) {
 
 	t.Run("ip on the node", func(t *testing.T) {
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
-		l.SSHConfig(t, sshd)
+		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
 		before := node1.Execs()
 		s, stderr, err := show(t, l)
 		if err != nil {
@@ -218,7 +218,7 @@ func TestFromHost1(t *testing.T) {
 		bin := podlab(t)
 		sudoers(t, l, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{PodlabDir: bin})
-		l.SSHConfig(t, sshd)
+		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
 		before := node1.Execs()
 		s, stderr, err := show(t, l)
 		if err != nil {

@@ -24,9 +24,12 @@ type SSHOptions struct {
 	PodlabDir string
 }
 
-// SSHD is a real sshd in a node's namespace on the node's address, port 22.
+// SSHD is a real sshd in a node's namespace on the node's address: port
+// 22 for the node's first, the next ones on 2222 and up (a test may run
+// two at once: the ssh config names the port).
 type SSHD struct {
 	Node    string
+	Port    uint16
 	HostKey string // public, a known_hosts key
 	dir     string
 	log     *syncBuffer
@@ -44,6 +47,18 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	if !ok {
 		t.Fatalf("host1: no node %s", node)
 	}
+	l.mu.Lock()
+	port := l.sshPorts[node]
+	switch port {
+	case 0:
+		port = 22
+	case 22:
+		port = 2222
+	default:
+		port++
+	}
+	l.sshPorts[node] = port
+	l.mu.Unlock()
 	// Debian's sshd wants its privilege separation directory.
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatal(err)
@@ -61,7 +76,7 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	}
 	writeRoot(t, filepath.Join(dir, "authorized_keys"), l.User.PublicKey(t)+"\n", 0o644)
 	conf := []string{
-		"ListenAddress " + netip.AddrPortFrom(n.IP, 22).String(),
+		"ListenAddress " + netip.AddrPortFrom(n.IP, port).String(),
 		"HostKey " + filepath.Join(dir, "host_key"),
 		"PidFile " + filepath.Join(dir, "sshd.pid"),
 		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
@@ -81,7 +96,7 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &SSHD{Node: node, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &syncBuffer{}}
+	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &syncBuffer{}}
 	cmd := exec.Command("ip", "netns", "exec", n.NS, sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
@@ -101,7 +116,7 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 			t.Logf("sshd on %s:\n%s", node, s.log.String())
 		}
 	})
-	addr := netip.AddrPortFrom(n.IP, 22).String()
+	addr := netip.AddrPortFrom(n.IP, port).String()
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -116,18 +131,23 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	return s
 }
 
-// SSHConfig writes the student's ~/.ssh/config (Host NODE → its
-// address) and known_hosts for the given sshds, as a student's setup for
-// `ssh node1` has them.
-func (l *Lab) SSHConfig(t *testing.T, known ...*SSHD) {
+// SSHConfig writes the student's ~/.ssh/config (Host NODE → its address
+// and the port of its sshd in use) and known_hosts with the host keys of
+// known, as a student's setup for `ssh node1` has them.
+func (l *Lab) SSHConfig(t *testing.T, use []*SSHD, known ...*SSHD) {
 	t.Helper()
 	var cfg, hosts strings.Builder
-	for _, n := range l.State.Nodes {
-		fmt.Fprintf(&cfg, "Host %s\n  HostName %s\n  BatchMode yes\n  LogLevel ERROR\n", n.Name, n.IP)
+	for _, s := range use {
+		n, _ := l.State.Node(s.Node)
+		fmt.Fprintf(&cfg, "Host %s\n  HostName %s\n  Port %d\n  LogLevel ERROR\n", n.Name, n.IP, s.Port)
 	}
 	for _, s := range known {
 		n, _ := l.State.Node(s.Node)
-		fmt.Fprintf(&hosts, "%s %s\n", n.IP, s.HostKey)
+		host := n.IP.String()
+		if s.Port != 22 {
+			host = fmt.Sprintf("[%s]:%d", n.IP, s.Port)
+		}
+		fmt.Fprintf(&hosts, "%s %s\n", host, s.HostKey)
 	}
 	l.User.WriteFile(t, ".ssh/config", cfg.String())
 	l.User.WriteFile(t, ".ssh/known_hosts", hosts.String())

@@ -331,7 +331,7 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	why := res.note
+	why := collectNoteAdvice(res.note, l.opts.RemotePodlab)
 	if why == "" {
 		why = "podlab is not installed there"
 	}
