@@ -392,7 +392,12 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 			if hostLen(dst) {
 				rc.Class = ClassRemotePod
 				rc.Peer = nodeFor(r, dst, true)
-				rc.Reason = fmt.Sprintf("a single pod IP %s, %s, %s", dst.Addr(), learned(r), via(r, rc.Peer))
+				holder := ""
+				if pf := f.PodByIP(dst.Addr()); pf != nil {
+					rc.Pod = pf.Namespace + "/" + pf.Name
+					holder = " (pod " + rc.Pod + ")"
+				}
+				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), via(r, rc.Peer))
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
 					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, nodeOr(rc.Peer, "that node"))
 				} else {

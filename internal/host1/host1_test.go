@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	"podlab/internal/host1"
 	"podlab/internal/kubetest"
 	"podlab/internal/netnstest"
@@ -212,6 +214,7 @@ func TestFromHost1(t *testing.T) {
 			t.Errorf("%d execs reached node1's kubelet, want the 4 ip commands", got)
 		}
 		checkNode1(t, l.State, s)
+		checkBorrowed(t, s, "default/borrowed-ip-demo")
 	})
 
 	t.Run("podlab and sudo on the node", func(t *testing.T) {
@@ -231,7 +234,48 @@ func TestFromHost1(t *testing.T) {
 			t.Errorf("%d execs: podlab collect on the node should need none", got)
 		}
 		checkNode1(t, l.State, s)
+		checkBorrowed(t, s, "default/borrowed-ip-demo")
 	})
+
+	t.Run("borrowed address without cluster-wide list", func(t *testing.T) {
+		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
+		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
+		user := l.User.Name + "-ns"
+		var cluster, namespaced []rbacv1.PolicyRule
+		for _, r := range host1.StudentRules {
+			if strings.HasPrefix(r.Resources[0], "pods") {
+				namespaced = append(namespaced, r)
+			} else {
+				cluster = append(cluster, r)
+			}
+		}
+		l.Server.Allow(t, sandbox.CustomerNamespace, user, namespaced...)
+		kc := l.Kubeconfig(t, user, cluster...)
+		s, stderr, err := show(t, l, "--kubeconfig", kc)
+		if err != nil {
+			t.Fatalf("podlab show: %v: %s", err, stderr)
+		}
+		checkBorrowed(t, s, "")
+		if want := `cannot name the pods of borrowed addresses (forbidden: cannot list pods): ask for "list pods" in all namespaces`; !strings.Contains(s.Describe, want) {
+			t.Errorf("describe %q does not say %q", s.Describe, want)
+		}
+	})
+}
+
+// checkBorrowed: node1's route to the address node2 borrowed from node1's
+// block names node2 and the pod holding it (wantPod; "" when it cannot).
+func checkBorrowed(t *testing.T, s *shown, wantPod string) {
+	t.Helper()
+	for _, rc := range s.Analysis.Routes {
+		if rc.Side != netview.SideHost || rc.Dst != "198.19.22.140" {
+			continue
+		}
+		if rc.Class != netview.ClassRemotePod || rc.Peer != "node2" || rc.Pod != wantPod {
+			t.Errorf("borrowed 198.19.22.140: class %s, peer %q, pod %q; want remote-pod, node2, %q (%s)", rc.Class, rc.Peer, rc.Pod, wantPod, rc.Reason)
+		}
+		return
+	}
+	t.Errorf("no host route to the borrowed 198.19.22.140")
 }
 
 // sudoers installs one rule for the test.
