@@ -334,3 +334,23 @@ func TestAnalyzeSkipsIPv6Routes(t *testing.T) {
 		}
 	}
 }
+
+func TestPodWords(t *testing.T) {
+	tests := []struct {
+		pod  PodFact
+		want string
+	}{
+		{PodFact{Namespace: "yaobank", Name: "customer-574bd6cc75-2blnv"}, "the customer pod"},
+		{PodFact{Namespace: "yaobank", Name: "summary-85c56b76d7-28dbn"}, "pod yaobank/summary-85c56b76d7-28dbn"},
+		{PodFact{Namespace: "bank", Name: "customer-1"}, "pod bank/customer-1"},
+		{PodFact{Name: "teller"}, "pod teller"},
+		{PodFact{}, "the pod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := PodWords(&Facts{Pod: tt.pod}); got != tt.want {
+				t.Errorf("PodWords(%+v) = %q, want %q", tt.pod, got, tt.want)
+			}
+		})
+	}
+}

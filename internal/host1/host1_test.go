@@ -237,6 +237,36 @@ func TestFromHost1(t *testing.T) {
 		checkBorrowed(t, s, "default/borrowed-ip-demo")
 	})
 
+	t.Run("another pod", func(t *testing.T) {
+		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
+		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
+		i := slices.IndexFunc(l.State.Pods, func(p sandbox.PodInfo) bool {
+			return p.Node == "node1" && p.Name != sandbox.CustomerPod
+		})
+		if i < 0 {
+			t.Fatal("no second pod on node1")
+		}
+		p := l.State.Pods[i]
+		s, stderr, err := show(t, l, "-n", p.Namespace, "--pod", p.Name)
+		if err != nil {
+			t.Fatalf("podlab show: %v: %s", err, stderr)
+		}
+		if !slices.ContainsFunc(s.Pod.Addrs, func(a netview.Addr) bool { return a.Prefix.Addr() == p.IP }) {
+			t.Errorf("pod view is not %s/%s's", p.Namespace, p.Name)
+		}
+		want := fmt.Sprintf("the host end of pod %s/%s's veth", p.Namespace, p.Name)
+		found := false
+		for _, rc := range s.Analysis.Routes {
+			if strings.Contains(rc.Reason, "customer pod") {
+				t.Errorf("%s %s speaks of the customer pod: %s", rc.Side, rc.Dst, rc.Reason)
+			}
+			found = found || strings.Contains(rc.Reason, want)
+		}
+		if !found {
+			t.Errorf("no route says %q", want)
+		}
+	})
+
 	t.Run("borrowed address without cluster-wide list", func(t *testing.T) {
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
 		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
