@@ -111,7 +111,7 @@ func TestFromHost1Errors(t *testing.T) {
 
 	t.Run("sudo asks for a password", func(t *testing.T) {
 		bin := podlab(t)
-		sudoers(t, l, fmt.Sprintf("%s ALL=(root) %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
+		l.User.Sudoers(t, fmt.Sprintf("%s ALL=(root) %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
 		withPodlab := l.StartSSHD(t, "node1", host1.SSHOptions{PodlabDir: bin})
 		l.SSHConfig(t, []*host1.SSHD{withPodlab}, withPodlab)
 		s, stderr, err := show(t, l)

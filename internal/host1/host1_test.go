@@ -219,7 +219,7 @@ func TestFromHost1(t *testing.T) {
 
 	t.Run("podlab and sudo on the node", func(t *testing.T) {
 		bin := podlab(t)
-		sudoers(t, l, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
+		l.User.Sudoers(t, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{PodlabDir: bin})
 		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
 		before := node1.Execs()
@@ -306,18 +306,4 @@ func checkBorrowed(t *testing.T, s *shown, wantPod string) {
 		return
 	}
 	t.Errorf("no host route to the borrowed 198.19.22.140")
-}
-
-// sudoers installs one rule for the test.
-func sudoers(t *testing.T, l *host1.Lab, rule string) {
-	t.Helper()
-	netnstest.RequireCommand(t, "sudo", "apt-get install sudo")
-	p := filepath.Join("/etc/sudoers.d", "podlab-test-"+l.User.Name)
-	if err := os.WriteFile(p, []byte(rule+"\n"), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(p) })
-	if out, err := exec.Command("visudo", "-c", "-f", p).CombinedOutput(); err != nil {
-		t.Fatalf("sudoers rule %q: %v: %s", rule, err, out)
-	}
 }

@@ -112,14 +112,20 @@ func TestTUIFromHost1(t *testing.T) {
 			refresh = append(refresh, time.Since(began))
 		}
 		slices.Sort(refresh)
-		t.Logf("timing: by hand (kubectl exec ip -j addr, kubectl exec ip -j route, ssh node1 ip -j addr, ssh node1 ip -j route) %s; TUI first frame %s (%.2fx; on the built-in recording %s); refresh median %s (%.2fx)",
-			byHand.Round(time.Millisecond), first.Round(time.Millisecond), float64(first)/float64(byHand), recFirst.Round(time.Millisecond),
-			refresh[1].Round(time.Millisecond), float64(refresh[1])/float64(byHand))
+		ratio := func(d time.Duration) string {
+			if byHand == 0 {
+				return "no ratio"
+			}
+			return fmt.Sprintf("%.2fx", float64(d)/float64(byHand))
+		}
+		t.Logf("timing: by hand (kubectl exec ip -j addr, kubectl exec ip -j route, ssh node1 ip -j addr, ssh node1 ip -j route) %s; TUI first frame %s (%s; on the built-in recording %s); refresh median %s (%s)",
+			byHand.Round(time.Millisecond), first.Round(time.Millisecond), ratio(first), recFirst.Round(time.Millisecond),
+			refresh[1].Round(time.Millisecond), ratio(refresh[1]))
 	})
 
 	t.Run("podlab and sudo on the node", func(t *testing.T) {
 		bin := podlab(t)
-		sudoers(t, l, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
+		l.User.Sudoers(t, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{PodlabDir: bin})
 		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
 		before := node1.Execs()
@@ -140,7 +146,9 @@ func handTime(t *testing.T, l *host1.Lab, cust *sandbox.PodInfo) time.Duration {
 	t.Helper()
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
-		netnstest.RequireCommand(t, "kubectl", "install kubectl")
+		// Only the figures need it; the test's assertions do not.
+		t.Log("timing: no kubectl here to compare with")
+		return 0
 	}
 	cmds := [][]string{
 		{kubectl, "exec", "-n", cust.Namespace, cust.Name, "--", "ip", "-j", "addr"},

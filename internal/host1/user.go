@@ -33,9 +33,10 @@ func NewUser(t *testing.T) *User {
 	t.Helper()
 	netnstest.RequireRoot(t)
 	useradd := netnstest.RequireCommand(t, "useradd", "apt-get install passwd")
+	removeStaleUsers(t)
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
-	name := "plstu" + hex.EncodeToString(suffix)
+	name := userPrefix + hex.EncodeToString(suffix)
 	base, err := os.MkdirTemp("", "podlab-host1-")
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +72,38 @@ func NewUser(t *testing.T) *User {
 	s.chown(t, key)
 	s.chown(t, key+".pub")
 	return s
+}
+
+// userPrefix starts the name of every student account.
+const userPrefix = "plstu"
+
+// removeStaleUsers removes the accounts, and their sudoers rules, of test
+// binaries killed before their cleanup: an account's base directory is
+// made before it and removed with it, so an account without one is stale.
+func removeStaleUsers(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 7 || !strings.HasPrefix(f[0], userPrefix) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Dir(f[5])); err == nil {
+			continue
+		}
+		if out, err := exec.Command("userdel", f[0]).CombinedOutput(); err != nil {
+			t.Logf("host1: removing stale account %s: %v: %s", f[0], err, out)
+		}
+	}
+	rules, _ := filepath.Glob(filepath.Join(SudoersDir, sudoersPrefix+userPrefix+"*"))
+	for _, r := range rules {
+		if _, err := user.Lookup(strings.TrimPrefix(filepath.Base(r), sudoersPrefix)); err != nil {
+			os.Remove(r)
+		}
+	}
 }
 
 // PublicKey is the student's ssh public key, one authorized_keys line.
@@ -112,6 +145,34 @@ func (u *User) chown(t *testing.T, p string) {
 	if err := os.Chown(p, u.UID, u.GID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SudoersDir is where the student's sudoers rule goes.
+const SudoersDir = "/etc/sudoers.d"
+
+const sudoersPrefix = "podlab-test-"
+
+// Sudoers installs one sudoers rule for the student until the test ends,
+// checked by visudo first.
+func (u *User) Sudoers(t *testing.T, rule string) {
+	t.Helper()
+	netnstest.RequireCommand(t, "sudo", "apt-get install sudo")
+	visudo := netnstest.RequireCommand(t, "visudo", "apt-get install sudo")
+	p := filepath.Join(SudoersDir, sudoersPrefix+u.Name)
+	tmp := p + ".new"
+	if err := os.WriteFile(tmp, []byte(rule+"\n"), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(visudo, "-c", "-f", tmp).CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		t.Fatalf("host1: sudoers rule %q: %v: %s", rule, err, out)
+	}
+	// sudo skips files with a dot in their name: the rule counts only
+	// once renamed.
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(p) })
 }
 
 // Command runs argv as the student, in the home, with a login's
