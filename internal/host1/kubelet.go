@@ -49,7 +49,10 @@ type Kubelet struct {
 	// Execs counts the commands run, so a test can tell the pod view came
 	// through here.
 	execs int
-	srv   *http.Server
+	// upgrades counts the streaming protocols asked for ("SPDY/3.1",
+	// "websocket").
+	upgrades map[string]int
+	srv      *http.Server
 }
 
 // listenIn opens a TCP listener inside the named network namespace: the
@@ -87,7 +90,7 @@ func StartKubelet(t testing.TB, tlsConfig *tls.Config, node, nodeNS string, ip n
 	if err != nil {
 		t.Fatalf("host1: kubelet stand-in for %s: %v", node, err)
 	}
-	k := &Kubelet{Node: node, Addr: netip.AddrPortFrom(ip, uint16(l.Addr().(*net.TCPAddr).Port)), pods: map[string]PodRun{}}
+	k := &Kubelet{Node: node, Addr: netip.AddrPortFrom(ip, uint16(l.Addr().(*net.TCPAddr).Port)), pods: map[string]PodRun{}, upgrades: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", k.serveExec)
 	k.srv = &http.Server{Handler: mux, TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second}
@@ -119,6 +122,18 @@ func (k *Kubelet) Execs() int {
 	return k.execs
 }
 
+// Upgrades is how many exec requests asked for each streaming protocol
+// (the Upgrade header: "SPDY/3.1", "websocket").
+func (k *Kubelet) Upgrades() map[string]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	m := make(map[string]int, len(k.upgrades))
+	for p, n := range k.upgrades {
+		m[p] = n
+	}
+	return m
+}
+
 // serveExec answers /exec/{namespace}/{pod}/{container} and
 // /exec/{namespace}/{pod}/{uid}/{container}, the kubelet's own paths.
 func (k *Kubelet) serveExec(w http.ResponseWriter, r *http.Request) {
@@ -140,6 +155,7 @@ func (k *Kubelet) serveExec(w http.ResponseWriter, r *http.Request) {
 	}
 	k.mu.Lock()
 	run, ok := k.pods[ns+"/"+name]
+	k.upgrades[r.Header.Get("Upgrade")]++
 	k.mu.Unlock()
 	// The kubelet looks the container up among the running ones and
 	// answers before any stream is made.
