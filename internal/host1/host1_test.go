@@ -237,6 +237,27 @@ func TestFromHost1(t *testing.T) {
 		checkBorrowed(t, s, "default/borrowed-ip-demo")
 	})
 
+	t.Run("auto finds the cluster", func(t *testing.T) {
+		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
+		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
+		cmd := l.User.Command(filepath.Join(podlab(t), "podlab"), "show", "--json")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := runBounded(t, cmd, 2*time.Minute); err != nil {
+			t.Fatalf("podlab show: %v: %s", err, stderr.String())
+		}
+		var got struct {
+			Lab      string `json:"lab"`
+			Describe string `json:"describe"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Lab != "cluster" || !strings.Contains(got.Describe, "pod through the exec API, host over ssh node1") {
+			t.Errorf("--lab auto on host1 chose %q: %s", got.Lab, got.Describe)
+		}
+	})
+
 	t.Run("another pod", func(t *testing.T) {
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
 		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
