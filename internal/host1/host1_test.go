@@ -323,6 +323,9 @@ func checkBorrowed(t *testing.T, s *shown, wantPod string) {
 		}
 		if rc.Class != netview.ClassRemotePod || rc.Peer != "node2" || rc.Pod != wantPod {
 			t.Errorf("borrowed 198.19.22.140: class %s, peer %q, pod %q; want remote-pod, node2, %q (%s)", rc.Class, rc.Peer, rc.Pod, wantPod, rc.Reason)
+		} else {
+			b, _ := json.Marshal(rc)
+			t.Logf("borrowed address: %s", b)
 		}
 		return
 	}
