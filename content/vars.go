@@ -140,6 +140,7 @@ func (v Vars) fields(standIns bool) map[string]any {
 		expected = prefix + short
 	}
 	d := map[string]any{
+		"ThePod":          thePod(v.PodNamespace, v.PodName),
 		"PodName":         or(v.PodName, "customer-…"),
 		"PodNamespace":    or(v.PodNamespace, "yaobank"),
 		"PodIP":           or(v.PodIP, "POD_IP"),
@@ -174,6 +175,19 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"LiveDiffers": v.LiveDiffers,
 	}
 	return d
+}
+
+// thePod names the shown pod in prose: "the customer pod" for the
+// lesson's (or when unknown), otherwise the pod itself, so that the text
+// follows -l and --pod.
+func thePod(ns, name string) string {
+	if name == "" || ns == "yaobank" && (name == "customer" || strings.HasPrefix(name, "customer-")) {
+		return "the customer pod"
+	}
+	if ns == "" {
+		return "pod " + name
+	}
+	return "pod " + ns + "/" + name
 }
 
 // blockAddrs is how many addresses a block of that size holds, as text

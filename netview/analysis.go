@@ -88,7 +88,10 @@ type RouteClass struct {
 	Type    string `json:"type,omitempty"`  // unicast, blackhole...
 	// Peer names what the route leads to: a pod ("yaobank/customer-…"),
 	// a node ("node2"), when facts say.
-	Peer   string `json:"peer,omitempty"`
+	Peer string `json:"peer,omitempty"`
+	// Pod names the pod holding a remote-pod /32 (a borrowed IP), when
+	// facts say; Peer is then its node.
+	Pod    string `json:"pod,omitempty"`
 	Reason string `json:"reason"`
 	// Route is the route itself.
 	Route Route `json:"-"`

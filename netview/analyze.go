@@ -270,6 +270,23 @@ func ownNode(f *Facts) string {
 	return f.Pod.Node
 }
 
+// PodWords names the shown pod in explanations: "the customer pod" for
+// the lesson's, otherwise the pod itself ("pod bank/teller-7d9f…"), so
+// that words follow -l and --pod.
+func PodWords(f *Facts) string {
+	p := f.Pod
+	switch {
+	case p.Name == "":
+		return "the pod"
+	case p.Namespace == "yaobank" && (p.Name == "customer" || strings.HasPrefix(p.Name, "customer-")):
+		return "the customer pod"
+	}
+	if p.Namespace == "" {
+		return "pod " + p.Name
+	}
+	return "pod " + p.Namespace + "/" + p.Name
+}
+
 // blockOf returns the block that contains a, or nil.
 func blockOf(f *Facts, a netip.Addr) *Block {
 	for i := range f.Blocks {
@@ -380,7 +397,7 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 			}
 			end := ""
 			if hostIf != nil && r.Dev == hostIf.Name {
-				end = ", the host end of the customer pod's veth"
+				end = ", the host end of " + PodWords(f) + "'s veth"
 			}
 			rc.Reason = fmt.Sprintf("traffic for %s (%s) goes straight out of %s%s", who, dst.Addr(), r.Dev, end)
 			if r.Protocol == ProtoBoot {
@@ -392,7 +409,12 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 			if hostLen(dst) {
 				rc.Class = ClassRemotePod
 				rc.Peer = nodeFor(r, dst, true)
-				rc.Reason = fmt.Sprintf("a single pod IP %s, %s, %s", dst.Addr(), learned(r), via(r, rc.Peer))
+				holder := ""
+				if pf := f.PodByIP(dst.Addr()); pf != nil {
+					rc.Pod = pf.Namespace + "/" + pf.Name
+					holder = " (pod " + rc.Pod + ")"
+				}
+				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), via(r, rc.Peer))
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
 					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, nodeOr(rc.Peer, "that node"))
 				} else {

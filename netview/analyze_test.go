@@ -220,6 +220,12 @@ func TestAnalyzeModesAndProblems(t *testing.T) {
 		}, map[string]Class{"198.19.22.140": ClassRemotePod},
 			map[string]string{"198.19.22.140": "node2"},
 			map[string]string{"198.19.22.140": "node1's block 198.19.22.128/26, so node2 borrowed it"}, nil},
+		{"borrowed ip, its pod known", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, hostRoute("198.19.22.140/32", "198.19.0.3", "eth0", ProtoBird))
+			p.Facts.Pods = append(p.Facts.Pods, PodFact{Namespace: "default", Name: "borrowed-ip-demo", IP: netip.MustParseAddr("198.19.22.140"), Node: "node2"})
+		}, map[string]Class{"198.19.22.140": ClassRemotePod},
+			map[string]string{"198.19.22.140": "node2"},
+			map[string]string{"198.19.22.140": "198.19.22.140 (pod default/borrowed-ip-demo)"}, nil},
 		{"no facts", func(p *Pair) { p.Facts = Facts{} },
 			map[string]Class{"198.19.22.128/26": ClassLocalBlockBlackhole, "198.19.21.64/26": ClassRemoteBlock, "198.19.22.132": ClassLocalPod},
 			map[string]string{"198.19.21.64/26": "", "198.19.22.132": ""},
@@ -326,5 +332,25 @@ func TestAnalyzeSkipsIPv6Routes(t *testing.T) {
 		if rc.Route.Family == 6 || strings.Contains(rc.Dst, ":") {
 			t.Errorf("IPv6 route %s classed as %s", rc.Dst, rc.Class)
 		}
+	}
+}
+
+func TestPodWords(t *testing.T) {
+	tests := []struct {
+		pod  PodFact
+		want string
+	}{
+		{PodFact{Namespace: "yaobank", Name: "customer-574bd6cc75-2blnv"}, "the customer pod"},
+		{PodFact{Namespace: "yaobank", Name: "summary-85c56b76d7-28dbn"}, "pod yaobank/summary-85c56b76d7-28dbn"},
+		{PodFact{Namespace: "bank", Name: "customer-1"}, "pod bank/customer-1"},
+		{PodFact{Name: "teller"}, "pod teller"},
+		{PodFact{}, "the pod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := PodWords(&Facts{Pod: tt.pod}); got != tt.want {
+				t.Errorf("PodWords(%+v) = %q, want %q", tt.pod, got, tt.want)
+			}
+		})
 	}
 }

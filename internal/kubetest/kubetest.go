@@ -228,6 +228,9 @@ func startOnce(bin string) (s *Server, err error) {
 	if err := s.writeCredentials(); err != nil {
 		return nil, err
 	}
+	if err := s.writeKubeletClient(); err != nil {
+		return nil, err
+	}
 	s.URL = "https://127.0.0.1:" + strconv.Itoa(apiPort)
 	if err := s.startAPIServer(bin, etcdClient, apiPort); err != nil {
 		return nil, err
@@ -289,6 +292,12 @@ func (s *Server) startAPIServer(bin string, etcdPort, port int) error {
 		// publish itself as the endpoint of the kubernetes Service.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
+		// Exec reaches kubelet stand-ins (see KubeletTLS) the way a
+		// kubeadm cluster reaches its kubelets.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority="+s.path(caCertFile),
+		"--kubelet-client-certificate="+s.path(kubeletClientCertFile),
+		"--kubelet-client-key="+s.path(kubeletClientKeyFile),
 	)
 	if err != nil {
 		return err

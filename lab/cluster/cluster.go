@@ -103,12 +103,16 @@ type Lab struct {
 	where   Where
 	// container is the one exec runs in.
 	container string
-	// mu guards how and podRef: Describe may run while Collect does.
+	// mu guards how, podRef and notes: Describe may run while Collect does.
 	mu sync.Mutex
 	// how says, after a Collect, which way each side was read.
 	how string
 	// podRef is the pod's namespace, once found on the node.
 	podRef lab.NSRef
+	// borrowMu guards what nameBorrowed learned about remote /32s.
+	borrowMu     sync.Mutex
+	borrowed     map[netip.Addr]borrowedPod
+	borrowDenied bool
 }
 
 // Open reads the kubeconfig, finds the pod and what names its node's
@@ -268,12 +272,13 @@ func (l *Lab) Describe() string {
 	fmt.Fprintf(&b, "cluster %s: %s/%s (%s) on %s; ", l.context, p.Namespace, p.Name, p.IP, l.facts.Node)
 	l.mu.Lock()
 	how := l.how
+	notes := l.notes[:len(l.notes):len(l.notes)]
 	l.mu.Unlock()
 	if how == "" {
 		how = l.plan()
 	}
 	b.WriteString(how)
-	for _, n := range l.notes {
+	for _, n := range notes {
 		b.WriteString("; ")
 		b.WriteString(n)
 	}
@@ -341,7 +346,9 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	l.mu.Unlock()
 	pair.Facts = l.facts
 	pair.Facts.Mode = modeOf(&pair.Host)
-	// The facts hold names from the API server; the snapshots are clean.
+	l.nameBorrowed(ctx, pair)
+	// The facts hold names from the API server (borrowed addresses
+	// named too); the snapshots are clean.
 	pair.Facts.Sanitize()
 	return pair, nil
 }
@@ -362,7 +369,7 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	why := res.note
+	why := collectNoteAdvice(res.note, l.opts.RemotePodlab)
 	if why == "" {
 		why = "podlab is not installed there"
 	}

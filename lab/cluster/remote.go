@@ -176,7 +176,7 @@ func (l *Lab) sshError(err error, stderr string) error {
 	case why == "":
 		why = err.Error()
 	}
-	return oneLine(err, "ssh %s failed: %s — run podlab on %s with sudo instead (or fix ssh: ssh %s must work without a password prompt)", target, why, l.facts.Node, target)
+	return oneLine(err, "ssh %s failed: %s — %s", target, why, sshAdvice(why, target, l.facts.Node))
 }
 
 // errOutputLimit is behind every "printed more than" error.
@@ -377,6 +377,9 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 	}
 	if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file") {
 		return nil, oneLine(err, "pod %s/%s has no ip command (iproute2) in container %s: run podlab on %s with sudo instead", p.Namespace, p.Name, l.container, p.Node)
+	}
+	if advice, ok := execAdvice(msg, p, l.container); ok {
+		return nil, oneLine(err, "%s", advice)
 	}
 	return nil, oneLine(err, "exec %s in pod %s/%s failed: %s: run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, msg, p.Node)
 }

@@ -1,0 +1,178 @@
+package host1
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"podlab/internal/netnstest"
+)
+
+// SSHOptions say what a node's sshd offers the student.
+type SSHOptions struct {
+	// PodlabDir, when set, is put first on the PATH of every session: podlab
+	// is installed on the node.
+	PodlabDir string
+}
+
+// SSHD is a real sshd in a node's namespace on the node's address: port
+// 22 for the node's first, the next ones on 2222 and up (a test may run
+// two at once: the ssh config names the port).
+type SSHD struct {
+	Node    string
+	Port    uint16
+	HostKey string // public, a known_hosts key
+	dir     string
+	log     *syncBuffer
+}
+
+// StartSSHD starts sshd for node, letting in the student's key.
+func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
+	t.Helper()
+	sshd := "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		sshd = netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
+	}
+	keygen := netnstest.RequireCommand(t, "ssh-keygen", "apt-get install openssh-client")
+	n, ok := l.State.Node(node)
+	if !ok {
+		t.Fatalf("host1: no node %s", node)
+	}
+	l.mu.Lock()
+	port := l.sshPorts[node]
+	switch port {
+	case 0:
+		port = 22
+	case 22:
+		port = 2222
+	default:
+		port++
+	}
+	l.sshPorts[node] = port
+	l.mu.Unlock()
+	// Debian's sshd wants its privilege separation directory.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// sshd reads authorized_keys as the student: it must reach the file.
+	dir, err := os.MkdirTemp(l.User.Base, "sshd-"+node+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "host_key")).CombinedOutput(); err != nil {
+		t.Fatalf("host1: ssh-keygen: %v: %s", err, out)
+	}
+	writeRoot(t, filepath.Join(dir, "authorized_keys"), l.User.PublicKey(t)+"\n", 0o644)
+	conf := []string{
+		"ListenAddress " + netip.AddrPortFrom(n.IP, port).String(),
+		"HostKey " + filepath.Join(dir, "host_key"),
+		"PidFile " + filepath.Join(dir, "sshd.pid"),
+		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
+		"AllowUsers " + l.User.Name,
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"UsePAM no",
+		// The keys live under the test's temporary directory.
+		"StrictModes no",
+	}
+	if o.PodlabDir != "" {
+		conf = append(conf, fmt.Sprintf(`ForceCommand PATH=%s:$PATH; export PATH; exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`, o.PodlabDir))
+	}
+	writeRoot(t, filepath.Join(dir, "sshd_config"), strings.Join(conf, "\n")+"\n", 0o600)
+	hostPub, err := os.ReadFile(filepath.Join(dir, "host_key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &syncBuffer{}}
+	cmd := exec.Command("ip", "netns", "exec", n.NS, sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("host1: sshd on %s: %v", node, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("sshd on %s:\n%s", node, s.log.String())
+		}
+	})
+	addr := netip.AddrPortFrom(n.IP, port).String()
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("host1: sshd on %s never listened on %s: %v\n%s", node, addr, err, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+// SSHConfig writes the student's ~/.ssh/config (Host NODE → its address
+// and the port of its sshd in use) and known_hosts with the host keys of
+// known, as a student's setup for `ssh node1` has them.
+func (l *Lab) SSHConfig(t *testing.T, use []*SSHD, known ...*SSHD) {
+	t.Helper()
+	var cfg, hosts strings.Builder
+	for _, s := range use {
+		n, _ := l.State.Node(s.Node)
+		fmt.Fprintf(&cfg, "Host %s\n  HostName %s\n  Port %d\n  LogLevel ERROR\n", n.Name, n.IP, s.Port)
+	}
+	for _, s := range known {
+		n, _ := l.State.Node(s.Node)
+		host := n.IP.String()
+		if s.Port != 22 {
+			host = fmt.Sprintf("[%s]:%d", n.IP, s.Port)
+		}
+		fmt.Fprintf(&hosts, "%s %s\n", host, s.HostKey)
+	}
+	l.User.WriteFile(t, ".ssh/config", cfg.String())
+	l.User.WriteFile(t, ".ssh/known_hosts", hosts.String())
+}
+
+func writeRoot(t *testing.T, p, s string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
