@@ -20,11 +20,8 @@ import (
 // kubectl plugin and its help and errors say "kubectl podlab".
 func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Writer) int {
 	name := displayName(argv0)
-	root := newRoot(name)
+	root := newRoot(name, stdout, stderr)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetIn(strings.NewReader(""))
 	c, err := root.ExecuteContextC(ctx)
 	if c != nil && c != root {
 		name = c.CommandPath()
@@ -89,7 +86,9 @@ func noArgs(c *cobra.Command, args []string) error {
 	return nil
 }
 
-func newRoot(name string) *cobra.Command {
+// newRoot builds the command tree. The outputs are set first: cobra's
+// completion command takes its writer when it is made.
+func newRoot(name string, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "podlab",
 		Short: `the terminal companion to the Calico lesson "Pod Connectivity Fundamentals"`,
@@ -116,6 +115,9 @@ Where the data comes from (--lab):
 		SilenceUsage:  true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: name},
 	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(strings.NewReader(""))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (%s)", err, helpHint(c))
 	})
@@ -128,6 +130,13 @@ Where the data comes from (--lab):
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Short = "print the shell completion script: bash, zsh, fish or powershell"
+			c.Args = func(c *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return usageErr("which shell? bash, zsh, fish or powershell (%s)", helpHint(c))
+				}
+				return usageErr("unknown shell %q: use bash, zsh, fish or powershell (%s)", args[0], helpHint(c))
+			}
+			c.RunE = func(*cobra.Command, []string) error { return nil }
 			c.Example = examples(name,
 				"bash, for this shell", "completion bash | source",
 				"bash, for every new shell", "completion bash | sudo tee /etc/bash_completion.d/podlab >/dev/null",

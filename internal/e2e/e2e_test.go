@@ -65,8 +65,13 @@ type term struct {
 
 func newTerm(t *testing.T, w, h int, args ...string) *term {
 	t.Helper()
+	return newTermWith(t, podlab(t), w, h, args...)
+}
+
+// newTermWith runs bin, a podlab binary built elsewhere (a release's).
+func newTermWith(t *testing.T, bin string, w, h int, args ...string) *term {
+	t.Helper()
 	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
-	bin := podlab(t)
 	tm := &term{t: t, sock: netnstest.Name("podlab-e2e-")}
 	cmdline := append([]string{bin}, args...)
 	// The shell says how podlab ended: tmux 3.3 at times leaves an
