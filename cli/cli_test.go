@@ -131,14 +131,14 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--bogus"}, `podlab: unknown flag: --bogus (run "podlab -h" for help)`},
-		{[]string{"show", "-x"}, `podlab show: unknown shorthand flag: 'x' in -x (run "podlab show -h" for help)`},
-		{[]string{"show", "-n"}, `podlab show: flag needs an argument: 'n' in -n (run "podlab show -h" for help)`},
+		{[]string{"show", "-x"}, `podlab: unknown shorthand flag: 'x' in -x (run "podlab show -h" for help)`},
+		{[]string{"show", "-n"}, `podlab: flag needs an argument: 'n' in -n (run "podlab show -h" for help)`},
 		{[]string{"--section", "two"}, `podlab: invalid argument "two" for "--section" flag`},
 		{[]string{"--section", "9"}, "podlab: --section must be 1 to 4, not 9"},
 		{[]string{"--refresh", "-1s"}, "podlab: --refresh must not be negative"},
-		{[]string{"show", "--json", "--map"}, "podlab show: --json and --map do not go together"},
-		{[]string{"show", "--lab", "cluster", "--request-timeout", "soon"}, `podlab show: --request-timeout "soon" is not a duration`},
-		{[]string{"version", "now"}, `podlab version: unexpected argument "now" (run "podlab version -h" for help)`},
+		{[]string{"show", "--json", "--map"}, "podlab: --json and --map do not go together"},
+		{[]string{"show", "--lab", "cluster", "--request-timeout", "soon"}, `podlab: --request-timeout "soon" is not a duration`},
+		{[]string{"version", "now"}, `podlab: unexpected argument "now" (run "podlab version -h" for help)`},
 		{[]string{"sandbox"}, `podlab sandbox: up, down or status? (run "podlab sandbox -h" for help)`},
 		{[]string{"sandbox", "sideways"}, `podlab sandbox: unknown command "sideways": use up, down or status`},
 		{[]string{"sandbox", "up", "--colour"}, `podlab sandbox up: unknown flag: --colour`},
@@ -146,7 +146,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"collect"}, "podlab collect: --pod-ip is required (kubectl get pods -o wide shows it)"},
 		{[]string{"collect", "--pod-ip", "198.19.22"}, `podlab collect: --pod-ip "198.19.22" is not an IP address`},
 		{[]string{"collect", "--pod-ip", "198.19.22.132", "node1"}, `podlab collect: unexpected argument "node1"`},
-		{[]string{"completion", "tcsh"}, "podlab completion: "},
+		{[]string{"completion"}, "podlab: which shell? bash, zsh, fish or powershell"},
+		{[]string{"completion", "tcsh"}, `podlab: unknown shell "tcsh"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -23,8 +23,13 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 	root := newRoot(name, stdout, stderr)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
-	if c != nil && c != root {
-		name = c.CommandPath()
+	// The node-side tools name themselves in their errors, as they did
+	// when they were separate (scripts over ssh read them); the lesson,
+	// show and record are podlab's.
+	for p := c; p != nil && p != root; p = p.Parent() {
+		if p.Parent() == root && (p.Name() == "collect" || p.Name() == "sandbox") {
+			name = c.CommandPath()
+		}
 	}
 	var ec exitCode
 	switch {

@@ -32,8 +32,8 @@ func TestKubectlPlugin(t *testing.T) {
 		{"version", []string{"podlab", "version"}, 0, "kubectl podlab dev", ""},
 		{"help", []string{"podlab", "show", "-h"}, 0, "kubectl podlab show [flags]", ""},
 		{"kubectl's flags", []string{"podlab", "show", "--lab", "recording", "--context", "lab", "-n", "yaobank", "--as", "student", "--request-timeout", "5s"}, 0, "veth pair [ok]", ""},
-		{"usage error", []string{"podlab", "show", "--bogus"}, 2, "", `kubectl podlab show: unknown flag: --bogus (run "kubectl podlab show -h" for help)`},
-		{"no cluster", []string{"podlab", "show", "--lab", "cluster", "--kubeconfig", filepath.Join(home, "nope")}, 1, "", "kubectl podlab show: kubeconfig"},
+		{"usage error", []string{"podlab", "show", "--bogus"}, 2, "", `kubectl podlab: unknown flag: --bogus (run "kubectl podlab show -h" for help)`},
+		{"no cluster", []string{"podlab", "show", "--lab", "cluster", "--kubeconfig", filepath.Join(home, "nope")}, 1, "", "kubectl podlab: kubeconfig"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
