@@ -59,7 +59,10 @@ for arch in "${archs[@]}"; do
     go build -trimpath -o "$work/$name/podlab" \
     -ldflags "-s -w -buildid= -X podlab/cli.version=$version -X podlab/cli.commit=$commit -X podlab/cli.date=$date" .
   cp "${docs[@]}" "$work/$name/"
-  chmod 0755 "$work/$name/podlab"
+  # kubectl (1.26 and later) completes `kubectl podlab ...` by running
+  # kubectl_complete-podlab from PATH.
+  printf '#!/bin/sh\n# Completes `kubectl podlab ...` for kubectl.\nexec kubectl-podlab __complete "$@"\n' > "$work/$name/kubectl_complete-podlab"
+  chmod 0755 "$work/$name/podlab" "$work/$name/kubectl_complete-podlab"
   chmod 0644 "${docs[@]/#/$work/$name/}"
   # Fixed order, owner and times, and no name or time in the gzip header.
   tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner \

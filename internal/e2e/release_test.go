@@ -71,7 +71,7 @@ func TestRelease(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64"} {
 		name := "podlab_" + version + "_linux_" + arch
 		files := untar(t, filepath.Join(dirs[0], name+".tar.gz"), t.TempDir())
-		for _, want := range []string{name + "/podlab", name + "/README.md"} {
+		for _, want := range []string{name + "/podlab", name + "/README.md", name + "/kubectl_complete-podlab"} {
 			if _, ok := files[want]; !ok {
 				t.Errorf("%s.tar.gz lacks %s (has %v)", name, want, files)
 			}
