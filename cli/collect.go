@@ -12,7 +12,7 @@ import (
 func newCollect(name string) *cobra.Command {
 	var podIP, hostNetns string
 	c := &cobra.Command{
-		Use:   "collect --pod-ip IP [--host-netns NAME|PATH|pid:N]",
+		Use:   "collect --pod-ip IP [flags]",
 		Short: "node-side collector: the host and pod snapshots as JSON (root)",
 		Long: `Print this node's host namespace and the namespace of the pod with --pod-ip
 as one podlab/v1 JSON document. podlab runs it on the pod's node over ssh
