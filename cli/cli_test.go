@@ -118,6 +118,9 @@ func TestHelp(t *testing.T) {
 			t.Errorf("show -h lacks %q", want)
 		}
 	}
+	if strings.Contains(out, "--password") {
+		t.Errorf("show -h offers basic authentication, which kubectl dropped:\n%s", out)
+	}
 	if strings.Contains(out, "--prefix") || strings.Contains(out, "--state-dir") {
 		t.Errorf("show -h lists an old sandbox flag name:\n%s", out)
 	}

@@ -90,6 +90,10 @@ func (f *labFlags) register(c *cobra.Command) {
 	ns.DefValue = "yaobank"
 	_ = ns.Value.Set("yaobank")
 	kfs.VisitAll(func(fl *pflag.Flag) {
+		// kubectl dropped basic authentication; so does podlab.
+		if fl.Name == "username" || fl.Name == "password" {
+			return
+		}
 		fs.AddFlag(fl)
 		setGroup(fs, groupKube, fl.Name)
 	})
