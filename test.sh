@@ -2,8 +2,9 @@
 # test.sh: podlab's whole test suite, set-up included.
 #
 # As root it installs what the live tests need (iproute2, bird2, tmux,
-# openssh, sudo) and builds the test API server (kube-apiserver and etcd,
-# cached under ~/.cache/podlab/kube). As a plain user the tests that need root or
+# openssh, sudo, kubectl, qemu-user-static) and builds the test API server
+# (kube-apiserver and etcd, cached under ~/.cache/podlab/kube). As a plain
+# user the tests that need root or
 # the API server skip; with PODLAB_REQUIRE_ROOT=1 / PODLAB_REQUIRE_KUBE=1
 # (as CI sets them) they fail instead.
 set -euo pipefail
@@ -19,6 +20,11 @@ if [ "$(id -u)" = 0 ]; then
   command -v ssh >/dev/null || need+=(openssh-client)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   command -v sudo >/dev/null || need+=(sudo)
+  # kubectl runs podlab as a plugin (internal/e2e); bookworm's is old but
+  # finds and runs kubectl-podlab as today's does. qemu runs the arm64
+  # release binary.
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
+  command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
   if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]}"
     # Keep the packages' own daemons (bird, sshd) from starting on install:

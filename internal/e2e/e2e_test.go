@@ -63,15 +63,27 @@ type term struct {
 
 func newTerm(t *testing.T, w, h int, args ...string) *term {
 	t.Helper()
-	return newTermAs(t, "", w, h, args...)
+	return newTermRun(t, podlab(t), "", w, h, args...)
 }
 
-// newTermAs is newTerm with the terminal type podlab is told (TERM),
-// when not empty; tmux sets its own in the pane otherwise.
+// newTermAs is newTerm with the terminal type podlab is told (TERM);
+// tmux sets its own in the pane otherwise.
 func newTermAs(t *testing.T, termType string, w, h int, args ...string) *term {
 	t.Helper()
+	return newTermRun(t, podlab(t), termType, w, h, args...)
+}
+
+// newTermWith runs bin, a podlab binary built elsewhere (a release's).
+func newTermWith(t *testing.T, bin string, w, h int, args ...string) *term {
+	t.Helper()
+	return newTermRun(t, bin, "", w, h, args...)
+}
+
+// newTermRun runs bin in a tmux window of w by h cells, told TERM=termType
+// when that is not empty.
+func newTermRun(t *testing.T, bin, termType string, w, h int, args ...string) *term {
+	t.Helper()
 	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
-	bin := podlab(t)
 	tm := &term{t: t, sock: netnstest.Name("podlab-e2e-")}
 	cmdline := quoteAll(append([]string{bin}, args...))
 	if termType != "" {

@@ -42,6 +42,10 @@ type Options struct {
 	Kubeconfig string
 	// Context is --context; empty means the kubeconfig's current context.
 	Context string
+	// ClientConfig, when set, is used in place of loading Kubeconfig and
+	// Context (which still name them in errors): kubectl's flags give one
+	// with all their overrides (--cluster, --user, --as, ...).
+	ClientConfig clientcmd.ClientConfig
 	// Namespace and Selector pick the pod (defaults yaobank, app=customer);
 	// Pod names it outright.
 	Namespace string
@@ -172,7 +176,10 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = opts.Kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: opts.Context}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cc := opts.ClientConfig
+	if cc == nil {
+		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	}
 	wrongContext := func(err error) error {
 		return oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
 	}

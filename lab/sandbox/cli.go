@@ -3,71 +3,18 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
 
-const cliUsage = `usage: podlab sandbox up|down|status [flags]
-
-  up       build the lesson's cluster dataplane on this machine (root):
-           a fabric, nodes control/node1/node2, pods wired as Calico's
-           CNI plugin wires them, and BIRD 2 in a full iBGP mesh
-  down     remove everything the sandbox recorded, and its BIRDs
-  status   show what the sandbox created and whether it is healthy
-
-`
-
-// Command runs `podlab sandbox <args>` and returns the exit code.
-func Command(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, cliUsage)
-		return 2
-	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, cliUsage)
-		return 0
-	case "up", "down", "status":
-	default:
-		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
-		return 2
-	}
-	fs := flag.NewFlagSet("podlab sandbox "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o Options
-	fs.StringVar(&o.Prefix, "prefix", DefaultPrefix, "name prefix of the sandbox's namespaces and files")
-	fs.StringVar(&o.StateDir, "state-dir", DefaultStateDir, "where the state file and BIRD's files live")
-	if sub == "up" {
-		fs.StringVar(&o.Mode, "mode", DefaultMode, "dataplane: bgp (the lesson's), vxlan, or ipip")
-		fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
-		fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: podlab sandbox %s [flags]\n\n", sub)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "podlab sandbox %s: unexpected argument %q\n", sub, fs.Arg(0))
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// Run is `podlab sandbox up|down|status`, its flags already read: it
+// prints what it did to stdout and a one-line error to stderr, and returns
+// the exit code (1 when it failed or the sandbox is unhealthy).
+func Run(ctx context.Context, sub string, o Options, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "podlab sandbox %s: %s\n", sub, oneLine(err))
 		return 1
@@ -95,7 +42,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "sandbox %s is down\n", o.withDefaults().Prefix)
 		return 0
-	default:
+	case "status":
 		st, err := Status(o)
 		if errors.Is(err, ErrNotUp) {
 			fmt.Fprintf(stdout, "sandbox %s is not up\n", o.withDefaults().Prefix)
@@ -109,6 +56,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	default:
+		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
+		return 2
 	}
 }
 

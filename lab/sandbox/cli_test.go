@@ -2,29 +2,28 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
 
-func TestCommand(t *testing.T) {
+// TestRun: the commands' outcomes and exit codes; their flags are the
+// command line's (package cli, tested there).
+func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
-		args    []string
+		sub     string
+		o       Options
 		code    int
 		out     string // in stdout
 		errText string // in stderr, which must then be one line
 	}{
-		{"no args", nil, 2, "", "usage: podlab sandbox"},
-		{"help", []string{"-h"}, 0, "usage: podlab sandbox up|down|status", ""},
-		{"up help", []string{"up", "-h"}, 0, "", "-static-routes"},
-		{"unknown", []string{"sideways"}, 2, "", `unknown command "sideways"`},
-		{"bad flag", []string{"up", "--colour"}, 2, "", "flag provided but not defined"},
-		{"extra arg", []string{"down", "now"}, 2, "", `unexpected argument "now"`},
-		{"ipip", []string{"up", "--mode", "ipip", "--state-dir", dir}, 1, "", "podlab sandbox up: this kernel has no IPIP support"},
-		{"bad mode", []string{"up", "--mode", "x", "--state-dir", dir}, 1, "", `unknown mode "x"`},
-		{"status nothing", []string{"status", "--prefix", "ptnone", "--state-dir", dir}, 0, "sandbox ptnone is not up", ""},
-		{"down nothing", []string{"down", "--prefix", "ptnone", "--state-dir", dir}, 0, "sandbox ptnone is down", ""},
+		{"unknown", "sideways", Options{}, 2, "", `unknown command "sideways"`},
+		{"ipip", "up", Options{Mode: "ipip", StateDir: dir}, 1, "", "podlab sandbox up: this kernel has no IPIP support"},
+		{"bad mode", "up", Options{Mode: "x", StateDir: dir}, 1, "", `unknown mode "x"`},
+		{"status nothing", "status", Options{Prefix: "ptnone", StateDir: dir}, 0, "sandbox ptnone is not up", ""},
+		{"down nothing", "down", Options{Prefix: "ptnone", StateDir: dir}, 0, "sandbox ptnone is down", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +31,7 @@ func TestCommand(t *testing.T) {
 				tt.errText = "podlab sandbox up: the sandbox does not build ipip mode yet"
 			}
 			var out, errb bytes.Buffer
-			code := Command(tt.args, &out, &errb)
+			code := Run(context.Background(), tt.sub, tt.o, &out, &errb)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
 			}
@@ -49,24 +48,24 @@ func TestCommand(t *testing.T) {
 	}
 }
 
-func TestCommandUpStatusDown(t *testing.T) {
+func TestRunUpStatusDown(t *testing.T) {
 	requireSandbox(t, true)
 	o := testOptions(t, "")
-	args := []string{"--prefix", o.Prefix, "--state-dir", o.StateDir}
-	t.Cleanup(func() { Command(append([]string{"down"}, args...), &bytes.Buffer{}, &bytes.Buffer{}) })
+	ctx := context.Background()
+	t.Cleanup(func() { Run(ctx, "down", o, &bytes.Buffer{}, &bytes.Buffer{}) })
 	for _, step := range []struct {
-		args []string
+		sub  string
 		want string
 	}{
-		{append([]string{"up"}, args...), "BGP converged in"},
-		{append([]string{"up"}, args...), "is already up"},
-		{append([]string{"status"}, args...), "caliea2aa288365"},
-		{append([]string{"down"}, args...), "is down"},
-		{append([]string{"status"}, args...), "is not up"},
+		{"up", "BGP converged in"},
+		{"up", "is already up"},
+		{"status", "caliea2aa288365"},
+		{"down", "is down"},
+		{"status", "is not up"},
 	} {
 		var out, errb bytes.Buffer
-		if code := Command(step.args, &out, &errb); code != 0 || !strings.Contains(out.String(), step.want) {
-			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want %q", step.args, code, out.String(), errb.String(), step.want)
+		if code := Run(ctx, step.sub, o, &out, &errb); code != 0 || !strings.Contains(out.String(), step.want) {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q; want %q", step.sub, code, out.String(), errb.String(), step.want)
 		}
 	}
 }

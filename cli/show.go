@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,36 +11,60 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
 
 	"podlab/netmap"
 	"podlab/netview"
 )
 
+type showFlags struct {
+	lab   labFlags
+	json  bool
+	map_  bool
+	plain bool
+}
+
+func newShow(name string) *cobra.Command {
+	f := &showFlags{}
+	c := &cobra.Command{
+		Use:   "show [flags]",
+		Short: "print the pod's and the node's views, highlighted and explained",
+		Long: `Print the views the lesson uses (the pod's ip addr, link, route and neigh,
+the node's link and route), with the highlights as colours, then what they
+show in words. --json prints the same as one JSON object, --map as a picture.`,
+		Example: examples(name,
+			"the built-in recording", "show --lab recording",
+			"the cluster's customer pod, as JSON", "show --lab cluster -n yaobank -l app=customer --json",
+			"a picture of the running sandbox", "show --lab sandbox --map"),
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runShow(c.Context(), f, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	fs := c.Flags()
+	fs.BoolVar(&f.json, "json", false, "print one JSON object: the snapshots and the analysis")
+	fs.BoolVar(&f.map_, "map", false, "draw the lab as a picture, as wide as the terminal ($COLUMNS, else 80)")
+	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
+	f.lab.register(c)
+	return c
+}
+
 // runShow prints the pod's and the node's views the lesson uses, with the
 // highlights as colours, then the analysis in words.
-func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var lf labFlags
-	fs := newFlagSet("show", "podlab show [--json | --map] [--plain] [lab flags]", stdout)
-	lf.register(fs.FlagSet)
-	asJSON := fs.Bool("json", false, "print one JSON object: the snapshots and the analysis")
-	asMap := fs.Bool("map", false, "draw the lab as a picture, as wide as the terminal ($COLUMNS, else 80)")
-	plain := fs.Bool("plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if *asJSON && *asMap {
+func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error {
+	if f.json && f.map_ {
 		return usageErr("--json and --map do not go together")
 	}
-	src, pair, err := lf.collectOnce(ctx, stderr)
+	src, pair, err := f.lab.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	a := netview.Analyze(pair)
-	if *asJSON {
+	if f.json {
 		return writeShowJSON(stdout, src, pair, &a)
 	}
-	pal, out := showPalette(stdout, *plain)
-	if *asMap {
+	pal, out := showPalette(stdout, f.plain)
+	if f.map_ {
 		return writeMap(out, src, pair, &a, pal, mapWidth(stdout))
 	}
 	return writeShow(out, src, pair, &a, pal)

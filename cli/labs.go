@@ -1,14 +1,17 @@
-package main
+package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"podlab/lab"
 	"podlab/lab/cluster"
@@ -25,34 +28,43 @@ type source interface {
 }
 
 // labFlags are the flags that choose and configure a lab; every command
-// that reads a lab shares them.
+// that reads a lab shares them. The kubeconfig flags are kubectl's own.
 type labFlags struct {
-	lab        string
-	kubeconfig string
-	context    string
-	namespace  string
-	selector   string
-	pod        string
-	hostNetns  string
-	podNetns   string
-	podIP      string
-	ssh        string
-	sshConfig  string
-	keep       bool
-	mode       string
-	prefix     string
-	stateDir   string
+	rules     *clientcmd.ClientConfigLoadingRules
+	overrides *clientcmd.ConfigOverrides
+	lab       string
+	selector  string
+	pod       string
+	hostNetns string
+	podNetns  string
+	podIP     string
+	ssh       string
+	sshConfig string
+	keep      bool
+	mode      string
+	sandbox   sandboxFlags
 }
 
-func (f *labFlags) register(fs *flag.FlagSet) {
+// sandboxFlags name a sandbox: the same two flags in the lab flags and in
+// `podlab sandbox`.
+type sandboxFlags struct {
+	prefix   string
+	stateDir string
+}
+
+func (f *sandboxFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.prefix, "sandbox-prefix", sandbox.DefaultPrefix, "the sandbox's name prefix (of its namespaces and files)")
+	fs.StringVar(&f.stateDir, "sandbox-state-dir", sandbox.DefaultStateDir, "where the sandbox's state file and BIRD's files live")
+}
+
+// labNames are --lab's values, for its help and shell completion.
+var labNames = []string{"auto", "cluster", "sandbox", "netns", "recording", "replay="}
+
+func (f *labFlags) register(c *cobra.Command) {
+	fs := c.Flags()
 	fs.StringVar(&f.lab, "lab", "auto", "where the data comes from: auto, cluster, sandbox, netns, recording, replay=FILE")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
-	fs.StringVar(&f.namespace, "namespace", "yaobank", "the pod's namespace")
-	fs.StringVar(&f.namespace, "n", "yaobank", "shorthand for --namespace")
-	fs.StringVar(&f.selector, "selector", "app=customer", "label selector for the pod")
-	fs.StringVar(&f.selector, "l", "app=customer", "shorthand for --selector")
-	fs.StringVar(&f.pod, "pod", "", "the pod's name (default: the first Running pod the selector matches)")
+	fs.StringVarP(&f.selector, "selector", "l", "app=customer", "with --lab cluster: label selector for the pod")
+	fs.StringVar(&f.pod, "pod", "", "with --lab cluster: the pod's name (default: the first Running pod the selector matches)")
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace standing in for the node's host namespace (name under /run/netns or path; default: this one)")
 	fs.StringVar(&f.podNetns, "pod-netns", "", "with --lab netns: the pod's network namespace (name or path)")
 	fs.StringVar(&f.podIP, "pod-ip", "", "with --lab netns: find the pod's namespace from its IP")
@@ -62,8 +74,34 @@ func (f *labFlags) register(fs *flag.FlagSet) {
 	// No default here: a running sandbox is used whatever its mode, and
 	// only an explicit --mode that differs earns a note.
 	fs.StringVar(&f.mode, "mode", "", "with --lab sandbox: dataplane mode when building one: bgp (the default) or vxlan")
-	fs.StringVar(&f.prefix, "sandbox-prefix", "podlab", "with --lab sandbox: the sandbox's name prefix")
-	fs.StringVar(&f.stateDir, "sandbox-state-dir", "/run/podlab", "with --lab sandbox: where the sandbox's state file lives")
+	f.sandbox.register(fs)
+	setGroup(fs, groupLab, "lab", "selector", "pod", "host-netns", "pod-netns", "pod-ip", "ssh", "ssh-config", "keep", "mode", "sandbox-prefix", "sandbox-state-dir")
+
+	// kubectl's flags, with kubectl's names, meanings and kubeconfig
+	// rules (client-go's, which kubectl's own flags wrap); only the
+	// namespace has the lesson's default.
+	f.rules = clientcmd.NewDefaultClientConfigLoadingRules()
+	f.overrides = &clientcmd.ConfigOverrides{}
+	kfs := pflag.NewFlagSet("kube", pflag.ContinueOnError)
+	kfs.StringVar(&f.rules.ExplicitPath, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+	clientcmd.BindOverrideFlags(f.overrides, kfs, clientcmd.RecommendedConfigOverrideFlags(""))
+	ns := kfs.Lookup("namespace")
+	ns.Usage = "with --lab cluster: the pod's namespace"
+	ns.DefValue = "yaobank"
+	_ = ns.Value.Set("yaobank")
+	kfs.VisitAll(func(fl *pflag.Flag) {
+		// kubectl dropped basic authentication; so does podlab.
+		if fl.Name == "username" || fl.Name == "password" {
+			return
+		}
+		fs.AddFlag(fl)
+		setGroup(fs, groupKube, fl.Name)
+	})
+
+	_ = c.RegisterFlagCompletionFunc("lab", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return labNames, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
+	_ = c.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"bgp", "vxlan"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // open builds the lab the flags name. note receives one line saying which
@@ -110,20 +148,26 @@ func (f *labFlags) collectOnce(ctx context.Context, note io.Writer) (source, *ne
 }
 
 func (f *labFlags) openCluster(ctx context.Context) (source, error) {
+	timeout, err := f.requestTimeout()
+	if err != nil {
+		return nil, err
+	}
 	return cluster.Open(ctx, cluster.Options{
-		Kubeconfig: f.kubeconfig,
-		Context:    f.context,
-		Namespace:  f.namespace,
-		Selector:   f.selector,
-		Pod:        f.pod,
-		HostNetns:  f.hostNetns,
-		SSH:        f.ssh,
-		SSHConfig:  f.sshConfig,
+		ClientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(f.rules, f.overrides),
+		Kubeconfig:   f.rules.ExplicitPath,
+		Context:      f.overrides.CurrentContext,
+		Namespace:    f.overrides.Context.Namespace,
+		Timeout:      timeout,
+		Selector:     f.selector,
+		Pod:          f.pod,
+		HostNetns:    f.hostNetns,
+		SSH:          f.ssh,
+		SSHConfig:    f.sshConfig,
 	})
 }
 
 func (f *labFlags) sandboxOptions() sandbox.Options {
-	return sandbox.Options{Prefix: f.prefix, StateDir: f.stateDir, Mode: f.mode}
+	return sandbox.Options{Prefix: f.sandbox.prefix, StateDir: f.sandbox.stateDir, Mode: f.mode}
 }
 
 func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) (source, error) {
@@ -191,48 +235,21 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 	return r, nil
 }
 
-// flagSet is a command's flags and its help text.
-type flagSet struct {
-	*flag.FlagSet
-	help func()
-}
-
-// newFlagSet makes a command's flag set: -h prints the help to stdout, and
-// a mistake is returned as a one-line usage error rather than printed.
-func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	// The flag package calls Usage on every mistake as well as on -h; help
-	// is printed by parse, for -h only.
-	fs.Usage = func() {}
-	return &flagSet{FlagSet: fs, help: func() {
-		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}}
-}
-
-// parse parses the command line, mapping mistakes to usage errors.
-func (fs *flagSet) parse(args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.help()
-		return err
-	case err != nil:
-		return usageErr("%v (run %q for help)", err, helpCmd(fs.Name()))
-	case fs.NArg() > 0:
-		return usageErr("unexpected argument %q (run %q for help)", fs.Arg(0), helpCmd(fs.Name()))
+// requestTimeout is --request-timeout as kubectl reads it: a duration,
+// or a bare number of seconds; 0 (the default) leaves podlab's own bound.
+func (f *labFlags) requestTimeout() (time.Duration, error) {
+	v := strings.TrimSpace(f.overrides.Timeout)
+	if v == "" || v == "0" {
+		return 0, nil
 	}
-	return nil
-}
-
-func helpCmd(name string) string {
-	if name == "podlab" {
-		return "podlab -h"
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, nil
 	}
-	return "podlab " + name + " -h"
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, usageErr("--request-timeout %q is not a duration: use e.g. 10s or 1m", v)
+	}
+	return d, nil
 }
 
 // brief is the gist of an error, without the advice that follows it: in

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,7 +18,7 @@ import (
 func podlab(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = Run(context.Background(), "podlab", args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -77,11 +79,165 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 }
 
+// TestHelp: every command's help goes to stdout with exit 0, starts with
+// its usage, has examples, and lists each flag once (one name per setting,
+// -n and --namespace on one line).
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"show", "-h"}, {"record", "-h"}} {
-		code, out, _ := podlab(t, args...)
-		if code != 0 || !strings.Contains(out, "podlab") {
-			t.Errorf("%v: exit %d, output %q", args, code, out)
+	commands := [][]string{{}, {"show"}, {"record"}, {"collect"}, {"sandbox"}, {"sandbox", "up"}, {"sandbox", "down"},
+		{"sandbox", "status"}, {"version"}, {"completion"}, {"help"}}
+	flagName := regexp.MustCompile(`^  (?:-\w, |    )(--[\w-]+)`)
+	for _, cmd := range commands {
+		for _, h := range []string{"-h", "--help"} {
+			args := append(append([]string{}, cmd...), h)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				code, out, stderr := podlab(t, args...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("exit %d, stderr %q", code, stderr)
+				}
+				if want := "Usage:\n  " + strings.TrimSpace("podlab "+strings.Join(cmd, " ")); !strings.HasPrefix(out, want) {
+					t.Errorf("help does not start with %q:\n%s", want, out)
+				}
+				if !strings.Contains(out, "Examples:\n  # ") {
+					t.Errorf("help has no examples:\n%s", out)
+				}
+				seen := map[string]bool{}
+				for _, l := range strings.Split(out, "\n") {
+					if m := flagName.FindStringSubmatch(l); m != nil {
+						if seen[m[1]] {
+							t.Errorf("%s listed twice:\n%s", m[1], out)
+						}
+						seen[m[1]] = true
+					}
+				}
+			})
+		}
+	}
+	// The lab commands list kubectl's flags, -n with --namespace.
+	_, out, _ := podlab(t, "show", "-h")
+	for _, want := range []string{"-n, --namespace string", "--kubeconfig string", "--context string", "--cluster string",
+		"--user string", "--as string", "--request-timeout string", "-l, --selector string", "--pod string", "--sandbox-prefix string"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show -h lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "--password") {
+		t.Errorf("show -h offers basic authentication, which kubectl dropped:\n%s", out)
+	}
+	if strings.Contains(out, "--prefix") || strings.Contains(out, "--state-dir") {
+		t.Errorf("show -h lists an old sandbox flag name:\n%s", out)
+	}
+}
+
+// TestUsageErrors: a mistake in the command line is one line on stderr,
+// naming the command and how to get its help, with exit code 2.
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, `podlab: unknown flag: --bogus (run "podlab -h" for help)`},
+		{[]string{"show", "-x"}, `podlab: unknown shorthand flag: 'x' in -x (run "podlab show -h" for help)`},
+		{[]string{"show", "-n"}, `podlab: flag needs an argument: 'n' in -n (run "podlab show -h" for help)`},
+		{[]string{"--section", "two"}, `podlab: invalid argument "two" for "--section" flag`},
+		{[]string{"--section", "9"}, "podlab: --section must be 1 to 4, not 9"},
+		{[]string{"--refresh", "-1s"}, "podlab: --refresh must not be negative"},
+		{[]string{"show", "--json", "--map"}, "podlab: --json and --map do not go together"},
+		{[]string{"show", "--lab", "cluster", "--request-timeout", "soon"}, `podlab: --request-timeout "soon" is not a duration`},
+		{[]string{"version", "now"}, `podlab: unexpected argument "now" (run "podlab version -h" for help)`},
+		{[]string{"sandbox"}, `podlab sandbox: up, down or status? (run "podlab sandbox -h" for help)`},
+		{[]string{"sandbox", "sideways"}, `podlab sandbox: unknown command "sideways": use up, down or status`},
+		{[]string{"sandbox", "up", "--colour"}, `podlab sandbox up: unknown flag: --colour`},
+		{[]string{"sandbox", "down", "now"}, `podlab sandbox down: unexpected argument "now"`},
+		{[]string{"collect"}, "podlab collect: --pod-ip is required (kubectl get pods -o wide shows it)"},
+		{[]string{"collect", "--pod-ip", "198.19.22"}, `podlab collect: --pod-ip "198.19.22" is not an IP address`},
+		{[]string{"collect", "--pod-ip", "198.19.22.132", "node1"}, `podlab collect: unexpected argument "node1"`},
+		{[]string{"completion"}, "podlab: which shell? bash, zsh, fish or powershell"},
+		{[]string{"completion", "tcsh"}, `podlab: unknown shell "tcsh"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, stderr := podlab(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			if !strings.HasPrefix(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting %q", stderr, tt.want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+		})
+	}
+}
+
+// TestPluginName: run as kubectl-podlab (kubectl runs plugins by that
+// name), podlab calls itself "kubectl podlab" in help, errors and version.
+func TestPluginName(t *testing.T) {
+	run := func(argv0 string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), argv0, args, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if _, out, _ := run("/usr/local/bin/kubectl-podlab", "show", "-h"); !strings.HasPrefix(out, "Usage:\n  kubectl podlab show [flags]") ||
+		!strings.Contains(out, "  kubectl podlab show --lab recording") {
+		t.Errorf("plugin help:\n%s", out)
+	}
+	if code, _, stderr := run("kubectl-podlab", "frobnicate"); code != 2 || stderr != "kubectl podlab: unknown command \"frobnicate\" (run \"kubectl podlab -h\" for help)\n" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, out, _ := run("/usr/bin/podlab", "version"); !strings.HasPrefix(out, "podlab dev\n") {
+		t.Errorf("version as podlab: %q", out)
+	}
+	if _, out, _ := run("kubectl-podlab", "--version"); !strings.HasPrefix(out, "kubectl podlab dev\n") {
+		t.Errorf("--version as kubectl-podlab: %q", out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	_, a, _ := podlab(t, "version")
+	_, b, _ := podlab(t, "--version")
+	if a != b {
+		t.Errorf("version %q and --version %q differ", a, b)
+	}
+	for _, want := range []string{"podlab dev", "commit:", "built:", "go:       " + runtime.Version(), "platform: " + runtime.GOOS + "/" + runtime.GOARCH} {
+		if !strings.Contains(a, want) {
+			t.Errorf("version lacks %q:\n%s", want, a)
+		}
+	}
+}
+
+// TestCompletion: a script for each shell, and the lab names offered for
+// --lab by the completion it calls back.
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "__start_podlab", "zsh": "#compdef podlab", "fish": "complete -c podlab", "powershell": "Register-ArgumentCompleter"} {
+		code, out, stderr := podlab(t, "completion", shell)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, stderr %q, no %q in the script", shell, code, stderr, want)
+		}
+	}
+	code, out, _ := podlab(t, "__complete", "show", "--lab", "")
+	if code != 0 || !strings.Contains(out, "recording\n") || !strings.Contains(out, "replay=\n") {
+		t.Errorf("--lab completion: exit %d:\n%s", code, out)
+	}
+	_, out, _ = podlab(t, "__complete", "sandbox", "")
+	for _, sub := range []string{"up", "down", "status"} {
+		if !strings.Contains(out, sub+"\t") {
+			t.Errorf("sandbox completion lacks %s:\n%s", sub, out)
+		}
+	}
+}
+
+// TestSandboxOldFlagNames: `podlab sandbox` took --prefix and --state-dir
+// before the lab flags' names; scripts using them keep working.
+func TestSandboxOldFlagNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"sandbox", "status", "--prefix", "ptold", "--state-dir", dir},
+		{"sandbox", "status", "--sandbox-prefix", "ptold", "--sandbox-state-dir", dir},
+	} {
+		code, out, stderr := podlab(t, args...)
+		if code != 0 || out != "sandbox ptold is not up\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, stderr)
 		}
 	}
 }

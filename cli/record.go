@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,24 +8,48 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"podlab/netview"
 )
 
+type recordFlags struct {
+	lab  labFlags
+	out  string
+	note string
+}
+
+func newRecord(name string) *cobra.Command {
+	f := &recordFlags{}
+	c := &cobra.Command{
+		Use:   "record -o FILE [flags]",
+		Short: "save a lab's state as a recording (replay it with --lab replay=FILE)",
+		Long: `Save what a lab shows as a recording, to replay later without root, a
+cluster or anything installed: podlab --lab replay=FILE.`,
+		Example: examples(name,
+			"the running sandbox", "record --lab sandbox -o lab.json --note 'bgp mode'",
+			"the cluster's customer pod", "record --lab cluster --context lab -o lab.json",
+			"replay it", "--lab replay=lab.json"),
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runRecord(c.Context(), f, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	fs := c.Flags()
+	fs.StringVarP(&f.out, "output", "o", "", "the file to write (- for stdout)")
+	fs.StringVar(&f.note, "note", "", "a note to keep with the recording")
+	f.lab.register(c)
+	return c
+}
+
 // runRecord saves a lab's state so it can be replayed without root, a
 // cluster or anything installed.
-func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var lf labFlags
-	fs := newFlagSet("record", "podlab record -o FILE [--note TEXT] [lab flags]", stdout)
-	lf.register(fs.FlagSet)
-	out := fs.String("o", "", "the file to write (- for stdout)")
-	note := fs.String("note", "", "a note to keep with the recording")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
+func runRecord(ctx context.Context, f *recordFlags, stdout, stderr io.Writer) error {
+	out, note := &f.out, &f.note
 	if *out == "" {
 		return usageErr("record needs -o FILE")
 	}
-	src, pair, err := lf.collectOnce(ctx, stderr)
+	src, pair, err := f.lab.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
 	}

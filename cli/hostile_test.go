@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -232,5 +232,20 @@ func TestShowHostileDescribe(t *testing.T) {
 		if strings.Contains(js.String(), e) {
 			t.Errorf("show --json carries %q", e)
 		}
+	}
+}
+
+// An error that quotes outside text (here a kubeconfig path with an OSC
+// title in it) reaches the terminal escaped, on one line.
+func TestErrorLineEscaped(t *testing.T) {
+	code, _, stderr := podlab(t, "show", "--lab", "cluster", "--kubeconfig", "/nonexistent/\x1b]0;pwn\x07\nsecond")
+	if code == 0 {
+		t.Fatal("a missing kubeconfig did not fail")
+	}
+	if err := hostile.Check(stderr, false); err != nil {
+		t.Errorf("stderr %q: %v", stderr, err)
+	}
+	if n := strings.Count(strings.TrimSuffix(stderr, "\n"), "\n"); n > 0 {
+		t.Errorf("error is %d lines: %q", n+1, stderr)
 	}
 }

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"net/netip"
+
+	"github.com/spf13/cobra"
+
+	"podlab/lab"
+	"podlab/lab/cluster"
+)
+
+func newCollect(name string) *cobra.Command {
+	var podIP, hostNetns string
+	c := &cobra.Command{
+		Use:   "collect --pod-ip IP [flags]",
+		Short: "node-side collector: the host and pod snapshots as JSON (root)",
+		Long: `Print this node's host namespace and the namespace of the pod with --pod-ip
+as one podlab/v1 JSON document. podlab runs it on the pod's node over ssh
+(ssh node1 sudo -n podlab collect ...) when it shows a cluster from elsewhere.`,
+		Example: examples(name,
+			"the customer pod, on its node", "collect --pod-ip 198.19.22.132",
+			"from host1, as podlab does", "ssh node1 sudo -n podlab collect --pod-ip 198.19.22.132"),
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if podIP == "" {
+				return usageErr("--pod-ip is required (kubectl get pods -o wide shows it)")
+			}
+			ip, err := netip.ParseAddr(podIP)
+			if err != nil {
+				return usageErr("--pod-ip %q is not an IP address", podIP)
+			}
+			host, err := lab.ParseNSRef(hostNetns)
+			if err != nil {
+				return usageErr("--host-netns: %v", err)
+			}
+			return cluster.CollectJSON(c.Context(), host, ip, c.OutOrStdout())
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&podIP, "pod-ip", "", "the pod's IP address (required)")
+	fs.StringVar(&hostNetns, "host-netns", "", "the node's host namespace: a name under /run/netns, a path, or pid:N (default: podlab's own)")
+	return c
+}

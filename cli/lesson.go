@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"podlab/progress"
+	"podlab/ui"
+)
+
+// lessonFlags are the root command's own: podlab's default command is the
+// lesson in a terminal UI.
+type lessonFlags struct {
+	lab       labFlags
+	section   int
+	refresh   time.Duration
+	plain     bool
+	selfPaced bool
+	progress  string
+	reset     bool
+	version   bool
+}
+
+func addLessonFlags(root *cobra.Command, name string) {
+	f := &lessonFlags{}
+	fs := root.Flags()
+	fs.IntVar(&f.section, "section", 1, "start at this section (1-4)")
+	fs.DurationVar(&f.refresh, "refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
+	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set); highlights become underline, bold and markers")
+	fs.BoolVar(&f.selfPaced, "self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
+	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
+	fs.BoolVar(&f.reset, "reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
+	fs.BoolVar(&f.version, "version", false, "print podlab's version and exit (as '"+name+" version')")
+	f.lab.register(root)
+	root.RunE = func(c *cobra.Command, _ []string) error {
+		if f.version {
+			_, err := io.WriteString(c.OutOrStdout(), versionText(name))
+			return err
+		}
+		return runLesson(c.Context(), f, c.ErrOrStderr())
+	}
+}
+
+// runLesson is podlab's default command: the lesson in a terminal UI.
+func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
+	if f.refresh < 0 {
+		return usageErr("--refresh must not be negative")
+	}
+	if f.section < 1 || f.section > 4 {
+		return usageErr("--section must be 1 to 4, not %d", f.section)
+	}
+	var prog *progress.Progress
+	var saver ui.Saver
+	if f.selfPaced {
+		var err error
+		if prog, saver, err = loadProgress(f.progress, f.reset); err != nil {
+			return err
+		}
+	} else if f.progress != "" || f.reset {
+		return usageErr("--progress and --reset go with --self-paced")
+	}
+	if err := ui.CheckTerminal(); err != nil {
+		return err
+	}
+	src, err := f.lab.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	every := f.refresh
+	if src.Kind() == "recording" {
+		every = 0
+	}
+	return ui.Run(ctx, ui.Options{
+		Source:  src,
+		Refresh: every,
+		NoColor: f.plain || os.Getenv("NO_COLOR") != "",
+		Section: f.section,
+
+		SelfPaced: f.selfPaced,
+		Progress:  prog,
+		Saver:     saver,
+	})
+}
+
+// loadProgress reads the student's progress from path (the default place
+// when empty), or starts afresh with reset, and checks that it can be
+// written back; the saver writes it there. Under sudo both are done with
+// the rights of the student who ran sudo, so --progress reaches no file
+// they could not read or write themselves.
+func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error) {
+	if path == "" {
+		var err error
+		if path, err = progress.DefaultPath(); err != nil {
+			return nil, nil, err
+		}
+	}
+	as, err := progress.SudoUser()
+	if err != nil {
+		return nil, nil, err
+	}
+	f := progress.File{Path: path, As: as}
+	p := &progress.Progress{}
+	if !reset {
+		p, err = f.Load()
+		if errors.Is(err, progress.ErrCorrupt) {
+			return nil, nil, fmt.Errorf("%w; delete it or start over with --reset", err)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := f.Check(); err != nil {
+		return nil, nil, err
+	}
+	return p, f, nil
+}

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"podlab/lab/sandbox"
+)
+
+func newSandbox(name string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "sandbox up|down|status [flags]",
+		Short: "a Calico dataplane with BIRD on this machine (root)",
+		Long: `Build, remove or inspect the sandbox: the lesson's cluster dataplane on this
+machine, as network namespaces: a fabric, nodes control, node1 and node2,
+pods wired as Calico's CNI plugin wires them, and BIRD 2 in a full iBGP
+mesh. It needs root.`,
+		Example: examples(name,
+			"build it, and show it in the lesson", "sandbox up\n  "+name+" --lab sandbox",
+			"in VXLAN mode", "sandbox up --mode vxlan",
+			"remove it", "sandbox down"),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("up, down or status? (%s)", helpHint(c))
+			}
+			return usageErr("unknown command %q: use up, down or status (%s)", args[0], helpHint(c))
+		},
+		RunE: func(*cobra.Command, []string) error { return nil },
+	}
+	type sub struct {
+		name, short, long string
+		example           []string
+	}
+	for _, s := range []sub{
+		{"up", "build the sandbox (root)",
+			"Build the sandbox, or say that it is up already, and wait until BGP has converged.",
+			[]string{"the lesson's dataplane", "sandbox up", "pods with a borrowed address", "sandbox up --borrowed"}},
+		{"down", "remove everything the sandbox recorded, and its BIRDs",
+			"Remove the namespaces, links, files and BIRD processes the sandbox's state records.",
+			[]string{"remove the sandbox", "sandbox down"}},
+		{"status", "show what the sandbox created and whether it is healthy",
+			"Show the sandbox's nodes, pods and processes, and any problem (exit status 1 then).",
+			[]string{"the default sandbox", "sandbox status", "another one", "sandbox status --sandbox-prefix lab2"}},
+	} {
+		var sf sandboxFlags
+		var o sandbox.Options
+		sc := &cobra.Command{
+			Use:     s.name + " [flags]",
+			Short:   s.short,
+			Long:    s.long,
+			Example: examples(name, s.example...),
+			Args:    noArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				o.Prefix, o.StateDir = sf.prefix, sf.stateDir
+				if code := sandbox.Run(c.Context(), c.Name(), o, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
+					return exitCode(code)
+				}
+				return nil
+			},
+		}
+		fs := sc.Flags()
+		sf.register(fs)
+		// --prefix and --state-dir were these flags' names here before
+		// they took the lab flags' names; old scripts keep working.
+		fs.SetNormalizeFunc(func(_ *pflag.FlagSet, n string) pflag.NormalizedName {
+			switch n {
+			case "prefix":
+				n = "sandbox-prefix"
+			case "state-dir":
+				n = "sandbox-state-dir"
+			}
+			return pflag.NormalizedName(n)
+		})
+		if s.name == "up" {
+			fs.StringVar(&o.Mode, "mode", sandbox.DefaultMode, "dataplane: bgp (the lesson's), vxlan, or ipip")
+			fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
+			fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
+			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"bgp", "vxlan", "ipip"}, cobra.ShellCompDirectiveNoFileComp))
+		}
+		c.AddCommand(sc)
+	}
+	return c
+}
