@@ -42,6 +42,9 @@ type labFlags struct {
 	mode       string
 	prefix     string
 	stateDir   string
+	// asIs: a running sandbox is read as it is, healthy or not, and
+	// none is built (podlab check).
+	asIs bool
 }
 
 func (f *labFlags) register(fs *flag.FlagSet) {
@@ -129,6 +132,13 @@ func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) 
 	case "", "bgp", "vxlan", "ipip":
 	default:
 		return nil, usageErr("unknown --mode %q: use bgp or vxlan", f.mode)
+	}
+	if f.asIs {
+		l, problems, err := sandbox.OpenAsIs(f.sandboxOptions())
+		for _, p := range problems {
+			fmt.Fprintf(note, "podlab: sandbox problem: %s\n", p)
+		}
+		return l, err
 	}
 	l, err := sandbox.Open(ctx, f.sandboxOptions(), build)
 	if err != nil {

@@ -20,6 +20,7 @@ Usage:
   podlab [flags]                 walk the lesson beside the live pod and node
   podlab --self-paced            the same, checking your answers and keeping your progress
   podlab show [flags]            print the pod's and the node's views, highlighted and explained
+  podlab check [--json] [flags]  check the lab has what every step shows (exit 1 if not)
   podlab record -o FILE [flags]  save a lab's state as a recording (replay it with --lab replay=FILE)
   podlab collect --pod-ip IP     node-side collector: the host and pod snapshots as JSON
   podlab sandbox up|down|status  a Calico dataplane with BIRD on this machine (root)
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runShow(ctx, args, stdout, stderr)
 	case "record":
 		err = runRecord(ctx, args, stdout, stderr)
+	case "check":
+		err = runCheck(ctx, args, stdout, stderr)
 	case "collect":
 		return collectCommand(args, stdout, stderr)
 	case "sandbox":

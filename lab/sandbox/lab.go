@@ -51,6 +51,19 @@ func Open(ctx context.Context, opts Options, build bool) (*Lab, error) {
 	return l, nil
 }
 
+// OpenAsIs returns a sandbox that is up as a lab even when it is not
+// healthy (a BIRD stopped, a route deleted), for `podlab check` to say
+// what is missing; it never builds or repairs. Problems are the
+// sandbox's own findings.
+func OpenAsIs(opts Options) (l *Lab, problems []string, err error) {
+	o := opts.withDefaults()
+	st, err := Status(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Lab{opts: o, st: st, Namespace: CustomerNamespace, Pod: CustomerPod}, st.Problems, nil
+}
+
 // Kind is "sandbox".
 func (l *Lab) Kind() string { return "sandbox" }
 
