@@ -13,15 +13,22 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"podlab/lab"
+	"podlab/netview"
 )
 
-const cliUsage = `usage: podlab sandbox up|down|status [flags]
+const cliUsage = `usage: podlab sandbox up|down|status|delete-pod [flags]
 
   up       build the lesson's cluster dataplane on this machine (root):
            a fabric, nodes control/node1/node2, pods wired as Calico's
            CNI plugin wires them, and BIRD 2 in a full iBGP mesh
   down     remove everything the sandbox recorded, and its BIRDs
   status   show what the sandbox created and whether it is healthy
+  delete-pod NAMESPACE/NAME [--no-replace]
+           delete a pod as the CNI plugin's DEL does; a moment later a
+           replacement comes up with a new name and a new address, as
+           its Deployment would make one
 
 `
 
@@ -36,9 +43,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, cliUsage)
 		return 0
-	case "up", "down", "status":
+	case "up", "down", "status", "delete-pod":
 	default:
-		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
+		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down, status or delete-pod\n", sub)
 		return 2
 	}
 	fs := flag.NewFlagSet("podlab sandbox "+sub, flag.ContinueOnError)
@@ -51,14 +58,33 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
 		fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
 	}
+	noReplace := false
+	if sub == "delete-pod" {
+		fs.BoolVar(&noReplace, "no-replace", false, "leave the pod gone: no replacement")
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: podlab sandbox %s [flags]\n\n", sub)
 		fs.PrintDefaults()
+	}
+	// The pod may come before the flags or after them.
+	pod := ""
+	if sub == "delete-pod" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		pod, rest = rest[0], rest[1:]
 	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if sub == "delete-pod" && pod == "" && fs.NArg() > 0 {
+		pod = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return 2
+		}
+	}
+	if sub == "delete-pod" && pod == "" {
+		fmt.Fprintln(stderr, "podlab sandbox delete-pod: name the pod as NAMESPACE/NAME (see podlab sandbox status)")
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -88,6 +114,11 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
 		fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
+		return 0
+	case "delete-pod":
+		if err := deletePodCommand(ctx, o, pod, !noReplace, stdout); err != nil {
+			return fail(err)
+		}
 		return 0
 	case "down":
 		if err := Down(ctx, o); err != nil {
@@ -173,6 +204,59 @@ func oneLine(err error) string {
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
+	}
+	return s
+}
+
+// deletePodCommand deletes a pod, says what the node does with its
+// address now (the kernel's own answer), and brings up its replacement.
+func deletePodCommand(ctx context.Context, o Options, pod string, replace bool, stdout io.Writer) error {
+	ns, name, ok := strings.Cut(pod, "/")
+	if !ok || ns == "" || name == "" {
+		return fmt.Errorf("name the pod as NAMESPACE/NAME, not %q (see podlab sandbox status)", pod)
+	}
+	st, err := Status(o)
+	if err != nil {
+		return err
+	}
+	gone, err := st.findPod(ns, name)
+	if err != nil {
+		return fmt.Errorf("%w (see podlab sandbox status)", err)
+	}
+	if err := DeletePod(ctx, o, ns, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted pod %s (%s on %s): its veth %s and its /32 are gone\n", pod, gone.IP, gone.Node, gone.HostIf)
+	if r, err := lab.RouteGet(ctx, lab.NSRef{Name: st.NodeNS(gone.Node)}, gone.IP); err == nil {
+		fmt.Fprintf(stdout, "  ip route get %s on %s: %s\n", gone.IP, gone.Node, routeWords(r))
+	}
+	if !replace {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(ReplaceDelay):
+	}
+	np, err := ReplacePod(ctx, o, *gone)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replacement %s/%s is up on %s at %s (host end %s)\n", np.Namespace, np.Name, np.Node, np.IP, np.HostIf)
+	return nil
+}
+
+// routeWords is a kernel route as ip prints its kind and way.
+func routeWords(r netview.Route) string {
+	s := r.Dst.String()
+	if r.Type != "" && r.Type != "unicast" {
+		s = r.Type + " " + s
+	}
+	if r.Gw.IsValid() {
+		s += " via " + r.Gw.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
 	}
 	return s
 }
