@@ -16,7 +16,7 @@ import (
 
 func TestCheckRecording(t *testing.T) {
 	code, out, stderr := podlab(t, "check", "--lab", "recording")
-	if code != 0 || !strings.Contains(out, "21 of 21 steps pass") || strings.Contains(out, "FAIL") {
+	if code != 0 || !strings.Contains(out, "22 of 22 steps pass") || strings.Contains(out, "FAIL") {
 		t.Fatalf("exit %d:\n%s%s", code, out, stderr)
 	}
 	code, out, _ = podlab(t, "check", "--lab", "recording", "--json")
@@ -50,7 +50,7 @@ func TestCheckSandbox(t *testing.T) {
 		t.Fatalf("sandbox up: %v", err)
 	}
 	args := []string{"check", "--lab", "sandbox", "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir}
-	if code, out, stderr := podlab(t, args...); code != 0 || !strings.Contains(out, "21 of 21 steps pass") {
+	if code, out, stderr := podlab(t, args...); code != 0 || !strings.Contains(out, "22 of 22 steps pass") {
 		t.Fatalf("fresh sandbox: exit %d:\n%s%s", code, out, stderr)
 	}
 

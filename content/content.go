@@ -41,7 +41,7 @@ type Step struct {
 	Highlight []string
 	// Body is markdown with {{placeholders}}; see Render.
 	Body string
-	// Extra is "hash", "arp" or "lookup" for the steps beyond the lesson
+	// Extra is "hash", "arp", "lookup" or "delete" for the steps beyond the lesson
 	// text, "" otherwise.
 	Extra string
 	// CheckKind names what a self-paced student is asked at this step
@@ -66,7 +66,7 @@ func (s Step) ID() string { return fmt.Sprintf("%d.%d", s.Section, s.Index) }
 var (
 	places = []string{"local", "host1", "pod", "node"}
 	views  = []string{"addr", "link", "route", "neigh"}
-	extras = []string{"hash", "arp", "lookup"}
+	extras = []string{"hash", "arp", "lookup", "delete"}
 )
 
 var load = sync.OnceValues(func() ([]Section, error) { return parseFS(files, "lesson") })

@@ -35,7 +35,7 @@
 //	host:      views of the host pane, same names
 //	highlight: netview tag names to light up (veth-pod, gateway,
 //	           route-local-pod, ...), space separated
-//	extra:     hash, arp or lookup for the steps that go beyond the lesson
+//	extra:     hash, arp, lookup or delete for the steps that go beyond the lesson
 //	           text; the UI may attach a live widget to them
 //	check:     what a self-paced student is asked to read off their own
 //	           terminal at this step, answered from the live values:

@@ -39,7 +39,7 @@ func TestCheckLab(t *testing.T) {
 	}{
 		{"the lesson's lab passes every step", "", nil},
 		{"node2's block route deleted", "198.19.21.64/26", map[string]string{"4.3": "198.19.21.64/26", "4.4": "node2", "4.6": "node2", "4.7": "node2"}},
-		{"the blackhole deleted", "198.19.22.128/26", map[string]string{"4.4": "blackhole", "4.5": "blackhole", "4.7": "blackhole"}},
+		{"the blackhole deleted", "198.19.22.128/26", map[string]string{"4.4": "blackhole", "4.5": "blackhole", "4.7": "blackhole", "4.8": "blackhole"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

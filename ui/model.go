@@ -321,6 +321,14 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}
 	var cmds []tea.Cmd
+	if addr := m.goneAddr(); addr != "" {
+		// A pod just went: show where its address falls now.
+		var cmd tea.Cmd
+		var mm tea.Model
+		mm, cmd = m.lookup(addr)
+		m = mm.(Model)
+		cmds = append(cmds, cmd)
+	}
 	if m.dirty {
 		// The lab changed under this collection: read it again now.
 		m.dirty = false
@@ -589,6 +597,31 @@ func toViews(s []string) []netview.View {
 		out = append(out, netview.View(v))
 	}
 	return out
+}
+
+// goneAddr is, on a step that invites deleting a pod, the address of a
+// local pod whose /32 the last refresh no longer has and that is not
+// already looked up; "" otherwise.
+func (m Model) goneAddr() string {
+	st, ok := m.step()
+	if !ok || st.Extra != "delete" || m.promptOpen || m.prevPair == nil || m.pair == nil {
+		return ""
+	}
+	now := map[string]bool{}
+	for _, rc := range m.an.Routes {
+		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod {
+			now[rc.Dst] = true
+		}
+	}
+	for _, rc := range m.prevAn.Routes {
+		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod && !now[rc.Dst] {
+			if m.look != nil && m.look.input == rc.Dst {
+				return ""
+			}
+			return rc.Dst
+		}
+	}
+	return ""
 }
 
 // changeSummary says what changed between two refreshes, in the lesson's
