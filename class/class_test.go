@@ -354,4 +354,3 @@ func TestManyFollowers(t *testing.T) {
 		t.Errorf("%d of %d on the roster at 2.5", got, n)
 	}
 }
-
