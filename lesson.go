@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"podlab/class"
 	"podlab/progress"
 	"podlab/ui"
 )
@@ -15,7 +16,7 @@ import (
 // runLesson is podlab's default command: the lesson in a terminal UI.
 func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
-	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [--self-paced [--progress FILE] [--reset]] [lab flags]", stdout)
+	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [--self-paced [--progress FILE] [--reset]] [--serve ADDR | --follow URL [--name NAME] [--no-report]] [--class-token T] [lab flags]", stdout)
 	lf.register(fs.FlagSet)
 	section := fs.Int("section", 1, "start at this section (1-4)")
 	refresh := fs.Duration("refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
@@ -23,6 +24,12 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	selfPaced := fs.Bool("self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
 	progPath := fs.String("progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
 	reset := fs.Bool("reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
+	var cc class.Config
+	fs.StringVar(&cc.Serve, "serve", "", "lead a class: serve the step shown to followers on HOST:PORT (exactly that address)")
+	fs.StringVar(&cc.Follow, "follow", "", "follow the presenter at URL (the one their podlab prints); f steps away and rejoins")
+	fs.StringVar(&cc.Token, "class-token", "", "the class token (default $"+class.TokenEnv+"; with --serve, generated if neither is set)")
+	fs.StringVar(&cc.Name, "name", "", "with --follow: your name on the presenter's roster (default user@host)")
+	fs.BoolVar(&cc.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -42,6 +49,13 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if *progPath != "" || *reset {
 		return usageErr("--progress and --reset go with --self-paced")
 	}
+	srv, fol, err := cc.Start(stderr)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
 	src, err := lf.open(ctx, stderr)
 	if err != nil {
 		return err
@@ -51,7 +65,7 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if src.Kind() == "recording" {
 		every = 0
 	}
-	return ui.Run(ctx, ui.Options{
+	opts := ui.Options{
 		Source:  src,
 		Refresh: every,
 		NoColor: *plain || os.Getenv("NO_COLOR") != "",
@@ -60,7 +74,14 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		SelfPaced: *selfPaced,
 		Progress:  prog,
 		Saver:     saver,
-	})
+	}
+	if srv != nil {
+		opts.Presenter = srv
+	}
+	if fol != nil {
+		opts.Leader, opts.Reporter = fol, fol
+	}
+	return ui.Run(ctx, opts)
 }
 
 // loadProgress reads the student's progress from path (the default place

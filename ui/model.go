@@ -43,6 +43,13 @@ type Options struct {
 	Progress *progress.Progress
 	// Saver keeps the progress after each change; nil keeps it in memory.
 	Saver Saver
+
+	// Presenter, with --serve, is told each step shown; w opens the roster.
+	Presenter Presenter
+	// Leader, with --follow, moves the program with the presenter; f
+	// steps away and rejoins. Reporter then gets the student's step.
+	Leader   Leader
+	Reporter Reporter
 }
 
 // Sizes below which the program shows a message instead of the lesson.
@@ -144,6 +151,12 @@ type Model struct {
 	savePending bool
 	quitting    bool
 	saveErr     error
+
+	// A class: fol is the follower's state (nil unless --follow);
+	// showRoster shows the presenter's roster.
+	fol        *follow
+	showRoster bool
+	rosterOff  int
 }
 
 // New builds the program's model; Run runs it.
@@ -154,6 +167,8 @@ func New(opts Options) Model {
 	}
 	keys := defaultKeys()
 	keys.Answer.SetEnabled(opts.SelfPaced)
+	keys.Roster.SetEnabled(opts.Presenter != nil)
+	keys.Follow.SetEnabled(opts.Leader != nil)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	m := Model{
 		opts:   opts,
@@ -188,6 +203,9 @@ func New(opts Options) Model {
 			}
 		}
 	}
+	if opts.Leader != nil {
+		m.fol = &follow{ch: make(chan leadMsg, 64)}
+	}
 	if opts.Source != nil {
 		m.collectID, m.inFlight = 1, true
 	}
@@ -207,6 +225,8 @@ func (m Model) Init() tea.Cmd {
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
 	}
+	cmds = append(cmds, m.classCmds()...)
+	m.tellClass()
 	return tea.Batch(cmds...)
 }
 
@@ -214,6 +234,9 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	nm := next.(Model)
+	if nm.cur != m.cur || nm.prog != m.prog {
+		nm.tellClass()
+	}
 	if save := nm.saveIfNeeded(); save != nil {
 		cmd = tea.Batch(cmd, save)
 	}
@@ -238,6 +261,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case collectedMsg:
 		return m.collected(msg)
+	case leadMsg:
+		return m.led(msg)
+	case classTickMsg:
+		return m, classTickCmd() // redraws the follower count and the roster
 	case savedMsg:
 		return m.saved(msg)
 	case watchingMsg:
@@ -366,6 +393,12 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.promptOpen = false
 		m.prompt.Blur()
 		m.layout()
+	}
+	if nm, cmd, ok := m.keyClass(k); ok {
+		return nm, cmd
+	}
+	if key.Matches(k, keys.Next, keys.Prev, keys.Section) {
+		m.stepAway() // a follower who moves browses on their own
 	}
 	switch {
 	case key.Matches(k, keys.Quit):

@@ -95,6 +95,14 @@ func (m Model) content() string {
 	}
 	var rows []string
 	rows = append(rows, m.header())
+	if m.showRoster && m.opts.Presenter != nil {
+		rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
+		rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
+		for i := range rows {
+			rows[i] = ansi.Truncate(rows[i], w, "")
+		}
+		return strings.Join(rows[:min(len(rows), h)], "\n")
+	}
 	lesson := strings.Split(m.lesson.View(), "\n")
 	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
 		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
@@ -249,6 +257,11 @@ func (m Model) statusLine() string {
 		parts = append(parts, part{e, t.StatusErr, 0})
 	}
 	if note, bad := m.selfPacedNote(); bad {
+		parts = append(parts, part{note, t.StatusErr, 0})
+	} else if note != "" {
+		parts = append(parts, part{note, t.StatusChange, 0})
+	}
+	if note, bad := m.classStatus(); bad {
 		parts = append(parts, part{note, t.StatusErr, 0})
 	} else if note != "" {
 		parts = append(parts, part{note, t.StatusChange, 0})
