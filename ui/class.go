@@ -199,12 +199,19 @@ func (m Model) rosterRows(w, h int) []string {
 		r := row{name: name, section: section, step: step, answered: len(answered), seen: seen}
 		if i := m.stepIndex(section, step); i >= 0 {
 			if st := m.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
-				r.stuck = fmt.Sprintf("stuck on %s's question for %s", st.ID(), now.Sub(since).Round(time.Minute))
+				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))
 			}
 		}
 		rows = append(rows, r)
 	})
+	// The stuck first, then in step order; by name within (RosterEach's).
 	slices.SortStableFunc(rows, func(a, b row) int {
+		if (a.stuck == "") != (b.stuck == "") {
+			if a.stuck != "" {
+				return -1
+			}
+			return 1
+		}
 		if a.section != b.section {
 			return a.section - b.section
 		}
@@ -214,8 +221,9 @@ func (m Model) rosterRows(w, h int) []string {
 	if st, ok := m.step(); ok {
 		here = st.ID()
 	}
-	atHere, stuck := 0, 0
+	atHere, stuck, nameW := 0, 0, 4
 	for _, r := range rows {
+		nameW = max(nameW, ansi.StringWidth(r.name))
 		if fmt.Sprintf("%d.%d", r.section, r.step) == here {
 			atHere++
 		}
@@ -225,19 +233,19 @@ func (m Model) rosterRows(w, h int) []string {
 	}
 	out := []string{
 		t.Prompt.Render(fmt.Sprintf(" roster: %d students, %d at %s with you, %d stuck", len(rows), atHere, here, stuck)) + t.Muted.Render("  (w closes, ↑/↓ scroll)"),
-		t.Muted.Render(fmt.Sprintf(" %-32s  %-5s  %-8s  %s", "NAME", "STEP", "ANSWERED", "")),
+		t.Muted.Render(fmt.Sprintf(" %s  %-5s  %-8s", padRight("NAME", nameW), "STEP", "ANSWERED")),
 	}
 	body := h - len(out)
 	off := min(m.rosterOff, max(len(rows)-body, 0))
 	for i := off; i < len(rows) && len(out) < h; i++ {
 		r := rows[i]
 		id := fmt.Sprintf("%d.%d", r.section, r.step)
-		line := fmt.Sprintf(" %-32s  %-5s  %-8d  ", r.name, id, r.answered)
+		line := fmt.Sprintf(" %s  %-5s  %-8d  ", padRight(r.name, nameW), id, r.answered)
 		switch {
 		case r.stuck != "":
 			line = t.StatusErr.Render(line + r.stuck)
 		case now.Sub(r.seen) > 2*time.Minute:
-			line = t.Muted.Render(line + fmt.Sprintf("not heard from for %s", now.Sub(r.seen).Round(time.Minute)))
+			line = t.Muted.Render(line + fmt.Sprintf("not heard from for %dm", int(now.Sub(r.seen).Minutes())))
 		case id == here:
 			line = t.StatusChange.Render(line + "here")
 		}
