@@ -45,6 +45,10 @@
 //	ask:       the question, one line, with {{placeholders}} as in a
 //	           body; "check" and "ask" come together, and not on a step
 //	           with "extra: lookup"
+//	notes:     a paragraph of the presenter's speaker notes (plain text,
+//	           repeatable): what to ask the class, what usually
+//	           confuses, the answer; the question's own answer is shown
+//	           by podlab --present on a key
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
 // the body says when a live lab needs something else.
