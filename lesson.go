@@ -16,7 +16,7 @@ import (
 // runLesson is podlab's default command: the lesson in a terminal UI.
 func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf labFlags
-	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [--self-paced [--progress FILE] [--reset]] [--serve ADDR | --follow URL [--name NAME] [--no-report]] [--class-token T] [lab flags]", stdout)
+	fs := newFlagSet("podlab", "podlab [--lab LAB] [--section N] [--refresh D] [--plain] [--self-paced [--progress FILE] [--reset]] [--present] [--serve ADDR | --follow URL [--name NAME] [--no-report]] [--class-token T] [lab flags]", stdout)
 	lf.register(fs.FlagSet)
 	section := fs.Int("section", 1, "start at this section (1-4)")
 	refresh := fs.Duration("refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
@@ -24,6 +24,7 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	selfPaced := fs.Bool("self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
 	progPath := fs.String("progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
 	reset := fs.Bool("reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
+	present := fs.Bool("present", false, "presenter view for a projector: large titles, a larger lesson, speaker notes (N) and answers (A)")
 	var cc class.Config
 	fs.StringVar(&cc.Serve, "serve", "", "lead a class: serve the step shown to followers on HOST:PORT (exactly that address)")
 	fs.StringVar(&cc.Follow, "follow", "", "follow the presenter at URL (the one their podlab prints); f steps away and rejoins")
@@ -70,6 +71,7 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Refresh: every,
 		NoColor: *plain || os.Getenv("NO_COLOR") != "",
 		Section: *section,
+		Present: *present,
 
 		SelfPaced: *selfPaced,
 		Progress:  prog,

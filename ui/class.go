@@ -279,6 +279,13 @@ func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	case m.showRoster && k.String() == "esc":
 		m.showRoster = false
 		return m, nil, true
+	case key.Matches(k, m.sh.keys.Notes):
+		m.notesKey = !m.notesKey
+		m.layout()
+		return m, nil, true
+	case key.Matches(k, m.sh.keys.Reveal):
+		m.showAnswer = !m.showAnswer
+		return m, nil, true
 	case key.Matches(k, m.sh.keys.Follow):
 		if m.fol.away {
 			nm, cmd := m.rejoin()

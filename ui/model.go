@@ -44,6 +44,10 @@ type Options struct {
 	// Saver keeps the progress after each change; nil keeps it in memory.
 	Saver Saver
 
+	// Present is the presenter view for a projector (--present): a
+	// banner title, a larger lesson, speaker notes (N) and answers (A).
+	Present bool
+
 	// Presenter, with --serve, is told each step shown; w opens the roster.
 	Presenter Presenter
 	// Leader, with --follow, moves the program with the presenter; f
@@ -157,6 +161,11 @@ type Model struct {
 	fol        *follow
 	showRoster bool
 	rosterOff  int
+
+	// Presenter view: notesKey flips the notes (hidden on a wide
+	// terminal, shown on a small one); showAnswer reveals the answer.
+	notesKey   bool
+	showAnswer bool
 }
 
 // New builds the program's model; Run runs it.
@@ -169,6 +178,8 @@ func New(opts Options) Model {
 	keys.Answer.SetEnabled(opts.SelfPaced)
 	keys.Roster.SetEnabled(opts.Presenter != nil)
 	keys.Follow.SetEnabled(opts.Leader != nil)
+	keys.Notes.SetEnabled(opts.Present)
+	keys.Reveal.SetEnabled(opts.Present)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	m := Model{
 		opts:   opts,
