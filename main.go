@@ -19,6 +19,7 @@ const usage = `podlab: the terminal companion to "Pod Connectivity Fundamentals"
 Usage:
   podlab [flags]                 walk the lesson beside the live pod and node
   podlab --self-paced            the same, checking your answers and keeping your progress
+  podlab --present --serve ADDR  lead a class: presenter view, students follow (podlab --follow URL)
   podlab show [flags]            print the pod's and the node's views, highlighted and explained
   podlab check [--json] [flags]  check the lab has what every step shows (exit 1 if not)
   podlab record -o FILE [flags]  save a lab's state as a recording (replay it with --lab replay=FILE)

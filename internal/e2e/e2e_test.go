@@ -249,7 +249,7 @@ func TestRecordingInTerminal(t *testing.T) {
 
 			// Section 4: every class of route, each styled its own way.
 			tm.keys("4", "n", "n", "n", "n")
-			s = tm.waitText(wait, "4/4 How Hosts", "step 5/8", "blackhole 198.19.22.128/26 proto bird")
+			s = tm.waitText(wait, "4/4 How Hosts", "step 5/9", "blackhole 198.19.22.128/26 proto bird")
 			for _, legend := range []string{"local pod", "blackhole", "remote block", "default", "connected"} {
 				if !strings.Contains(line(s, "veth ends"), legend) && !strings.Contains(line(s, "remote block"), legend) {
 					t.Errorf("the legend lacks %q:\n%s", legend, s)
