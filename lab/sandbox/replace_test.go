@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -119,10 +120,24 @@ func TestDeletePodCommandReplaces(t *testing.T) {
 		t.Errorf("--no-replace: %d pods, want %d; %s", len(after.Pods), len(before.Pods)-1, out.String())
 	}
 
-	// One more replacement, then Down must take it with the rest.
+	// The customer pod itself: a lab showing it follows its replacement.
+	lc, err := Open(context.Background(), o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if code := Command(append([]string{"delete-pod", "yaobank/" + CustomerPod}, args...), &out, &errb); code != 0 {
 		t.Fatalf("delete-pod of the customer: exit %d, %s", code, errb.String())
 	}
+	p, err = lc.Collect(context.Background())
+	switch {
+	case err != nil:
+		t.Fatalf("collect after the customer was replaced: %v", err)
+	case p.Facts.Pod.Name == CustomerPod || !strings.HasPrefix(p.Facts.Pod.Name, "customer-574bd6cc75-") || p.Facts.Pod.IP == netip.MustParseAddr("198.19.22.132"):
+		t.Errorf("the lab shows %s at %s, want the replacement", p.Facts.Pod.Name, p.Facts.Pod.IP)
+	case !strings.Contains(lc.Describe(), p.Facts.Pod.Name):
+		t.Errorf("Describe = %q, want the replacement's name", lc.Describe())
+	}
+	// Down must take the replacements with the rest.
 	last, err := Status(o)
 	if err != nil {
 		t.Fatal(err)
