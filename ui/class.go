@@ -167,7 +167,11 @@ func (m Model) tellClass() {
 func (m Model) classStatus() (string, bool) {
 	switch {
 	case m.opts.Presenter != nil:
-		return fmt.Sprintf("%d following", m.opts.Presenter.Following()), false
+		n := m.opts.Presenter.Following()
+		if n == 0 {
+			return "0 following (w: roster and the follow URL)", false
+		}
+		return fmt.Sprintf("%d following", n), false
 	case m.fol == nil:
 		return "", false
 	case !m.fol.live:
