@@ -1,8 +1,10 @@
 package class
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -352,5 +354,31 @@ func TestManyFollowers(t *testing.T) {
 	}
 	if got := atStep(); got != n {
 		t.Errorf("%d of %d on the roster at 2.5", got, n)
+	}
+}
+
+// TestSlowReportCut: a report whose body trickles in is cut off at the
+// read timeout instead of holding the server.
+func TestSlowReportCut(t *testing.T) {
+	defer func(d time.Duration) { reportReadTimeout = d }(reportReadTimeout)
+	reportReadTimeout = 200 * time.Millisecond
+	s := listen(t, "127.0.0.1:0", "tok")
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /v1/report HTTP/1.1\r\nHost: x\r\n%s: tok\r\nContent-Length: 100\r\n\r\n{\"na", TokenHeader)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickled report: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+	if n := len(roster(s)); n != 0 {
+		t.Errorf("a cut report reached the roster")
 	}
 }

@@ -42,6 +42,11 @@ const (
 	pingEvery        = 15 * time.Second
 )
 
+// reportReadTimeout bounds the time to send a report's body, so a client
+// that trickles one holds nothing for long. (No server-wide read timeout:
+// it would end the step streams.)
+var reportReadTimeout = 5 * time.Second
+
 // Position is the presenter's step, as the stream sends it.
 type Position struct {
 	Seq     uint64 `json:"seq"`
@@ -234,6 +239,7 @@ func (s *Server) steps(w http.ResponseWriter, r *http.Request) {
 var stepIDRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,2}$`)
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(reportReadTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxReportBytes)
 	var rep Report
 	dec := json.NewDecoder(r.Body)
