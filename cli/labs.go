@@ -43,6 +43,9 @@ type labFlags struct {
 	keep      bool
 	mode      string
 	sandbox   sandboxFlags
+	// asIs: a running sandbox is read as it is, healthy or not, and none
+	// is built (podlab check).
+	asIs bool
 }
 
 // sandboxFlags name a sandbox: the same two flags in the lab flags and in
@@ -176,6 +179,13 @@ func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) 
 	case "", "bgp", "vxlan", "ipip":
 	default:
 		return nil, usageErr("unknown --mode %q: use bgp or vxlan", f.mode)
+	}
+	if f.asIs {
+		l, problems, err := sandbox.OpenAsIs(f.sandboxOptions())
+		for _, p := range problems {
+			fmt.Fprintf(note, "podlab: sandbox problem: %s\n", netview.Clean(p))
+		}
+		return l, err
 	}
 	l, err := sandbox.Open(ctx, f.sandboxOptions(), build)
 	if err != nil {

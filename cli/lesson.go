@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"podlab/class"
 	"podlab/progress"
 	"podlab/ui"
 )
@@ -25,6 +26,8 @@ type lessonFlags struct {
 	progress  string
 	reset     bool
 	version   bool
+	present   bool
+	class     class.Config
 }
 
 func addLessonFlags(root *cobra.Command, name string) {
@@ -37,6 +40,12 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
 	fs.BoolVar(&f.reset, "reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
 	fs.BoolVar(&f.version, "version", false, "print podlab's version and exit (as '"+name+" version')")
+	fs.BoolVar(&f.present, "present", false, "presenter view for a projector: large titles, a larger lesson, speaker notes (N) and answers (A)")
+	fs.StringVar(&f.class.Serve, "serve", "", "lead a class: serve the step shown to followers on HOST:PORT (exactly that address)")
+	fs.StringVar(&f.class.Follow, "follow", "", "follow the presenter at URL (the one their podlab prints); f steps away and rejoins")
+	fs.StringVar(&f.class.Token, "class-token", "", "the class token (default $"+class.TokenEnv+"; with --serve, generated if neither is set)")
+	fs.StringVar(&f.class.Name, "name", "", "with --follow: your name on the presenter's roster (default user@host)")
+	fs.BoolVar(&f.class.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
 	f.lab.register(root)
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		if f.version {
@@ -65,6 +74,15 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	} else if f.progress != "" || f.reset {
 		return usageErr("--progress and --reset go with --self-paced")
 	}
+	// The class flags are checked (and a presenter's address bound) first:
+	// a mistake there is what the user should hear of.
+	srv, fol, err := f.class.Start(stderr)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
 	if err := ui.CheckTerminal(); err != nil {
 		return err
 	}
@@ -77,16 +95,25 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if src.Kind() == "recording" {
 		every = 0
 	}
-	return ui.Run(ctx, ui.Options{
+	opts := ui.Options{
 		Source:  src,
 		Refresh: every,
 		NoColor: f.plain || os.Getenv("NO_COLOR") != "",
 		Section: f.section,
+		Present: f.present,
 
 		SelfPaced: f.selfPaced,
 		Progress:  prog,
 		Saver:     saver,
-	})
+	}
+	// Typed nils would look like a presenter or a leader to ui.
+	if srv != nil {
+		opts.Presenter = srv
+	}
+	if fol != nil {
+		opts.Leader, opts.Reporter = fol, fol
+	}
+	return ui.Run(ctx, opts)
 }
 
 // loadProgress reads the student's progress from path (the default place

@@ -9,7 +9,7 @@ import (
 
 func newSandbox(name string) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "sandbox up|down|status [flags]",
+		Use:   "sandbox up|down|status|delete-pod [flags]",
 		Short: "a Calico dataplane with BIRD on this machine (root)",
 		Long: `Build, remove or inspect the sandbox: the lesson's cluster dataplane on this
 machine, as network namespaces: a fabric, nodes control, node1 and node2,
@@ -21,9 +21,9 @@ mesh. It needs root.`,
 			"remove it", "sandbox down"),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErr("up, down or status? (%s)", helpHint(c))
+				return usageErr("up, down, status or delete-pod? (%s)", helpHint(c))
 			}
-			return usageErr("unknown command %q: use up, down or status (%s)", args[0], helpHint(c))
+			return usageErr("unknown command %q: use up, down, status or delete-pod (%s)", args[0], helpHint(c))
 		},
 		RunE: func(*cobra.Command, []string) error { return nil },
 	}
@@ -79,5 +79,41 @@ mesh. It needs root.`,
 		}
 		c.AddCommand(sc)
 	}
+	c.AddCommand(newDeletePod(name))
+	return c
+}
+
+func newDeletePod(name string) *cobra.Command {
+	var sf sandboxFlags
+	noReplace := false
+	c := &cobra.Command{
+		Use:   "delete-pod NAMESPACE/NAME [flags]",
+		Short: "delete a sandbox pod as the CNI plugin's DEL does; a replacement follows",
+		Long: `Delete one of the sandbox's pods as the CNI plugin's DEL does: its veth, its
+/32 route and its namespace go, and the node's blackhole catches its address.
+A moment later a replacement comes up with a new name suffix and a new address
+from the same node's block, as its Deployment would make one.`,
+		Example: examples(name,
+			"delete a summary pod (see sandbox status for the names)", "sandbox delete-pod yaobank/summary-85c56b76d7-28hm5",
+			"and leave it gone", "sandbox delete-pod yaobank/summary-85c56b76d7-28hm5 --no-replace"),
+		Args: func(c *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return usageErr("name the pod as NAMESPACE/NAME (see %s sandbox status)", name)
+			case len(args) > 1:
+				return usageErr("unexpected argument %q (%s)", args[1], helpHint(c))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			o := sandbox.Options{Prefix: sf.prefix, StateDir: sf.stateDir}
+			if code := sandbox.RunDeletePod(c.Context(), o, args[0], !noReplace, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
+				return exitCode(code)
+			}
+			return nil
+		},
+	}
+	sf.register(c.Flags())
+	c.Flags().BoolVar(&noReplace, "no-replace", false, "leave the pod gone: no replacement")
 	return c
 }

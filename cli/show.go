@@ -73,7 +73,7 @@ func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error 
 // writeMap is `podlab show --map`.
 func writeMap(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette, width int) error {
 	var b strings.Builder
-	for _, l := range strings.Split(ansi.Wrap("lab: "+src.Describe(), width, ""), "\n") {
+	for _, l := range strings.Split(ansi.Wrap("lab: "+netview.Clean(src.Describe()), width, ""), "\n") {
 		fmt.Fprintf(&b, "%s\n", pal.heading(l))
 	}
 	b.WriteByte('\n')

@@ -41,7 +41,7 @@ type Step struct {
 	Highlight []string
 	// Body is markdown with {{placeholders}}; see Render.
 	Body string
-	// Extra is "hash", "arp" or "lookup" for the steps beyond the lesson
+	// Extra is "hash", "arp", "lookup" or "delete" for the steps beyond the lesson
 	// text, "" otherwise.
 	Extra string
 	// CheckKind names what a self-paced student is asked at this step
@@ -49,6 +49,9 @@ type Step struct {
 	CheckKind string
 	// Ask is the question, with {{placeholders}} like Body; see Question.
 	Ask string
+	// Notes are the presenter's speaker notes, one paragraph a "notes:"
+	// line: what to ask the class, what usually confuses, the answers.
+	Notes []string
 
 	tmpl, askTmpl *template.Template
 }
@@ -66,7 +69,7 @@ func (s Step) ID() string { return fmt.Sprintf("%d.%d", s.Section, s.Index) }
 var (
 	places = []string{"local", "host1", "pod", "node"}
 	views  = []string{"addr", "link", "route", "neigh"}
-	extras = []string{"hash", "arp", "lookup"}
+	extras = []string{"hash", "arp", "lookup", "delete"}
 )
 
 var load = sync.OnceValues(func() ([]Section, error) { return parseFS(files, "lesson") })
@@ -87,6 +90,7 @@ func Lesson() ([]Section, error) {
 			st.PodViews = slices.Clone(st.PodViews)
 			st.HostViews = slices.Clone(st.HostViews)
 			st.Highlight = slices.Clone(st.Highlight)
+			st.Notes = slices.Clone(st.Notes)
 		}
 	}
 	return out, nil
@@ -325,8 +329,10 @@ func (st *Step) setKey(line string) error {
 		st.CheckKind = val
 	case key == "ask":
 		st.Ask = val
+	case key == "notes":
+		st.Notes = append(st.Notes, val)
 	default:
-		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight, extra, check or ask)", key)
+		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight, extra, check, ask or notes)", key)
 	}
 	return nil
 }

@@ -541,3 +541,17 @@ func TestOwnWords(t *testing.T) {
 		})
 	}
 }
+
+// TestNotes: every step carries speaker notes for the presenter.
+func TestNotes(t *testing.T) {
+	for _, st := range allSteps(t) {
+		if len(st.Notes) == 0 {
+			t.Errorf("step %s %q has no notes:", st.ID(), st.Title)
+		}
+		for _, n := range st.Notes {
+			if strings.Contains(n, "{{") {
+				t.Errorf("step %s: notes are plain text, not a template: %q", st.ID(), n)
+			}
+		}
+	}
+}

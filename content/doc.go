@@ -35,7 +35,7 @@
 //	host:      views of the host pane, same names
 //	highlight: netview tag names to light up (veth-pod, gateway,
 //	           route-local-pod, ...), space separated
-//	extra:     hash, arp or lookup for the steps that go beyond the lesson
+//	extra:     hash, arp, lookup or delete for the steps that go beyond the lesson
 //	           text; the UI may attach a live widget to them
 //	check:     what a self-paced student is asked to read off their own
 //	           terminal at this step, answered from the live values:
@@ -45,6 +45,10 @@
 //	ask:       the question, one line, with {{placeholders}} as in a
 //	           body; "check" and "ask" come together, and not on a step
 //	           with "extra: lookup"
+//	notes:     a paragraph of the presenter's speaker notes (plain text,
+//	           repeatable): what to ask the class, what usually
+//	           confuses, the answer; the question's own answer is shown
+//	           by podlab --present on a key
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
 // the body says when a live lab needs something else.

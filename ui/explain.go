@@ -184,6 +184,12 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	in := strings.TrimSpace(m.prompt.Value())
 	m.promptOpen = false
 	m.prompt.Blur()
+	return m.lookup(in)
+}
+
+// lookup shows the route the node takes to the address in, and asks the
+// kernel for its own answer.
+func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	m.lookID++
 	res := &lookupResult{id: m.lookID, input: in}
 	m.look = res

@@ -450,3 +450,37 @@ func TestWatchedBurstKeepsTheChange(t *testing.T) {
 		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changes)
 	}
 }
+
+// TestDeleteStepLooksUpTheGoneAddress: on the step that invites deleting
+// a pod, a refresh that loses a local pod's /32 looks its address up at
+// once: the node's blackhole and the kernel's own answer are shown.
+func TestDeleteStepLooksUpTheGoneAddress(t *testing.T) {
+	full := lessonRecording(t)
+	less := withoutRoute(t, full, "198.19.22.131")
+	src := routerSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}}
+	h := startProgram(t, Options{Source: src}, 160, 48)
+	h.waitFor("the recording", loaded)
+	gotoSection(t, h, 4)
+	for i := 0; ; i++ {
+		if st, _ := h.model().step(); st.Extra == "delete" {
+			break
+		}
+		if i > 20 {
+			t.Fatal("no step invites deleting a pod")
+		}
+		cur := h.model().cur
+		h.press("esc", "n")
+		h.waitFor("the next step", func(m Model) bool { return m.cur == cur+1 })
+	}
+	if h.model().look != nil {
+		t.Fatal("a lookup before any pod went")
+	}
+	h.press("r")
+	m := h.waitFor("the kernel's answer", func(m Model) bool { return m.look != nil && m.look.hasKern })
+	if m.look.input != "198.19.22.131" || m.look.route.Type != "blackhole" || m.look.kernel.Type != "blackhole" {
+		t.Errorf("looked up %q: %+v, kernel %+v; want 198.19.22.131 in the blackhole", m.look.input, m.look.route, m.look.kernel)
+	}
+	if sc := screen(m); !strings.Contains(sc, "route to 198.19.22.131 →") || !strings.Contains(sc, "blackhole 198.19.22.128/26") {
+		t.Errorf("the screen does not show where the old address goes:\n%s", sc)
+	}
+}

@@ -11,6 +11,9 @@ type keyMap struct {
 	Refresh, Lookup            key.Binding
 	Map                        key.Binding
 	Answer                     key.Binding // self-paced mode
+	Roster                     key.Binding // presenter (--serve)
+	Follow                     key.Binding // follower (--follow)
+	Notes, Reveal              key.Binding // presenter view (--present)
 	Help, Quit                 key.Binding
 	// Lookup prompt.
 	Submit, Cancel key.Binding
@@ -31,6 +34,10 @@ func defaultKeys() keyMap {
 		Lookup:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "lookup")),
 		Map:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
 		Answer:    key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "answer")),
+		Roster:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "roster"), key.WithDisabled()),
+		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "on your own/rejoin"), key.WithDisabled()),
+		Notes:     key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "notes"), key.WithDisabled()),
+		Reveal:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "answer"), key.WithDisabled()),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "look up")),
@@ -40,7 +47,7 @@ func defaultKeys() keyMap {
 
 // ShortHelp is the one-line help bar.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Answer, k.Focus, k.Map, k.Lookup, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Answer, k.Follow, k.Notes, k.Reveal, k.Roster, k.Focus, k.Map, k.Lookup, k.Refresh, k.Help, k.Quit}
 }
 
 // FullHelp is the help shown by '?'.
@@ -48,6 +55,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Section},
 		{k.Focus, k.FocusBack, k.Up, k.Down, k.PageUp, k.PageDown},
-		{k.Answer, k.Map, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
+		{k.Answer, k.Follow, k.Notes, k.Reveal, k.Roster, k.Map, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
 	}
 }

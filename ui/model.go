@@ -43,6 +43,17 @@ type Options struct {
 	Progress *progress.Progress
 	// Saver keeps the progress after each change; nil keeps it in memory.
 	Saver Saver
+
+	// Present is the presenter view for a projector (--present): a
+	// banner title, a larger lesson, speaker notes (N) and answers (A).
+	Present bool
+
+	// Presenter, with --serve, is told each step shown; w opens the roster.
+	Presenter Presenter
+	// Leader, with --follow, moves the program with the presenter; f
+	// steps away and rejoins. Reporter then gets the student's step.
+	Leader   Leader
+	Reporter Reporter
 }
 
 // Sizes below which the program shows a message instead of the lesson.
@@ -145,6 +156,17 @@ type Model struct {
 	savePending bool
 	quitting    bool
 	saveErr     error
+
+	// A class: fol is the follower's state (nil unless --follow);
+	// showRoster shows the presenter's roster.
+	fol        *follow
+	showRoster bool
+	rosterOff  int
+
+	// Presenter view: notesKey flips the notes (hidden on a wide
+	// terminal, shown on a small one); showAnswer reveals the answer.
+	notesKey   bool
+	showAnswer bool
 }
 
 // New builds the program's model; Run runs it.
@@ -155,6 +177,10 @@ func New(opts Options) Model {
 	}
 	keys := defaultKeys()
 	keys.Answer.SetEnabled(opts.SelfPaced)
+	keys.Roster.SetEnabled(opts.Presenter != nil)
+	keys.Follow.SetEnabled(opts.Leader != nil)
+	keys.Notes.SetEnabled(opts.Present)
+	keys.Reveal.SetEnabled(opts.Present)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	m := Model{
 		opts:   opts,
@@ -189,6 +215,9 @@ func New(opts Options) Model {
 			}
 		}
 	}
+	if opts.Leader != nil {
+		m.fol = &follow{ch: make(chan leadMsg, 64)}
+	}
 	if opts.Source != nil {
 		m.collectID, m.inFlight = 1, true
 	}
@@ -208,6 +237,8 @@ func (m Model) Init() tea.Cmd {
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
 	}
+	cmds = append(cmds, m.classCmds()...)
+	m.tellClass()
 	return tea.Batch(cmds...)
 }
 
@@ -215,6 +246,9 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	nm := next.(Model)
+	if nm.cur != m.cur || nm.prog != m.prog {
+		nm.tellClass()
+	}
 	if save := nm.saveIfNeeded(); save != nil {
 		cmd = tea.Batch(cmd, save)
 	}
@@ -239,6 +273,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case collectedMsg:
 		return m.collected(msg)
+	case leadMsg:
+		return m.led(msg)
+	case classTickMsg:
+		return m, classTickCmd() // redraws the follower count and the roster
 	case savedMsg:
 		return m.saved(msg)
 	case stopMsg:
@@ -327,6 +365,14 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}
 	var cmds []tea.Cmd
+	if addr := m.goneAddr(); addr != "" {
+		// A pod just went: show where its address falls now.
+		var cmd tea.Cmd
+		var mm tea.Model
+		mm, cmd = m.lookup(addr)
+		m = mm.(Model)
+		cmds = append(cmds, cmd)
+	}
 	if m.dirty {
 		// The lab changed under this collection: read it again now.
 		m.dirty = false
@@ -364,6 +410,12 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.promptOpen = false
 		m.prompt.Blur()
 		m.layout()
+	}
+	if nm, cmd, ok := m.keyClass(k); ok {
+		return nm, cmd
+	}
+	if key.Matches(k, keys.Next, keys.Prev, keys.Section) {
+		m.stepAway() // a follower who moves browses on their own
 	}
 	switch {
 	case key.Matches(k, keys.Quit):
@@ -595,6 +647,31 @@ func toViews(s []string) []netview.View {
 		out = append(out, netview.View(v))
 	}
 	return out
+}
+
+// goneAddr is, on a step that invites deleting a pod, the address of a
+// local pod whose /32 the last refresh no longer has and that is not
+// already looked up; "" otherwise.
+func (m Model) goneAddr() string {
+	st, ok := m.step()
+	if !ok || st.Extra != "delete" || m.promptOpen || m.prevPair == nil || m.pair == nil {
+		return ""
+	}
+	now := map[string]bool{}
+	for _, rc := range m.an.Routes {
+		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod {
+			now[rc.Dst] = true
+		}
+	}
+	for _, rc := range m.prevAn.Routes {
+		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod && !now[rc.Dst] {
+			if m.look != nil && m.look.input == rc.Dst {
+				return ""
+			}
+			return rc.Dst
+		}
+	}
+	return ""
 }
 
 // changeSummary says what changed between two refreshes, in the lesson's

@@ -24,10 +24,19 @@ func (m *Model) layout() {
 		footer++
 	}
 	footer += len(m.checkRows())
-	body := h - 1 - footer
+	body := h - 1 - footer - m.bannerRows()
 	m.mapAt = mapOff
+	// The presenter view gives the lesson more room, and on a wide
+	// terminal a third of its width to the notes.
+	lw, share := w, 2
+	if m.opts.Present {
+		share = 3
+	}
+	if m.notesBeside() {
+		lw = w - notesWidth(w) - 1
+	}
 	if m.narrow {
-		lh := m.lessonHeight(w, 3, max(body*2/5, 3))
+		lh := m.lessonHeight(lw, 3, max(body*share/(share+3), 3))
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
@@ -38,7 +47,7 @@ func (m *Model) layout() {
 		m.setFocus(m.focus)
 		return
 	}
-	lh := m.lessonHeight(w, 6, max(body/2, 6))
+	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6))
 	ph := max(body-lh-1, 1)
 	if m.showMap {
 		m.mapAt = mapFull
@@ -50,9 +59,9 @@ func (m *Model) layout() {
 			m.mapv.setSize(w, ph)
 		}
 	}
-	lw := (w - 1) / 2
-	m.pod.setSize(lw, ph)
-	m.host.setSize(w-1-lw, ph)
+	pw := (w - 1) / 2
+	m.pod.setSize(pw, ph)
+	m.host.setSize(w-1-pw, ph)
 	m.setFocus(m.focus)
 }
 
@@ -94,11 +103,22 @@ func (m Model) content() string {
 	}
 	var rows []string
 	rows = append(rows, m.header())
+	if m.showRoster && m.opts.Presenter != nil {
+		rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
+		rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
+		for i := range rows {
+			rows[i] = ansi.Truncate(rows[i], w, "")
+		}
+		return strings.Join(rows[:min(len(rows), h)], "\n")
+	}
+	if m.opts.Present {
+		rows = append(rows, m.banner(w)...)
+	}
 	lesson := strings.Split(m.lesson.View(), "\n")
 	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
 		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
 	}
-	rows = append(rows, lesson...)
+	rows = append(rows, m.withNotes(lesson, w)...)
 	rows = append(rows, m.checkRows()...)
 	switch {
 	case m.mapAt == mapFull:
@@ -249,6 +269,11 @@ func (m Model) statusLine() string {
 		parts = append(parts, part{e, t.StatusErr, 0})
 	}
 	if note, bad := m.selfPacedNote(); bad {
+		parts = append(parts, part{note, t.StatusErr, 0})
+	} else if note != "" {
+		parts = append(parts, part{note, t.StatusChange, 0})
+	}
+	if note, bad := m.classStatus(); bad {
 		parts = append(parts, part{note, t.StatusErr, 0})
 	} else if note != "" {
 		parts = append(parts, part{note, t.StatusChange, 0})

@@ -269,7 +269,7 @@ func TestRecordingInTerminal(t *testing.T) {
 
 			// Section 4: every class of route, each styled its own way.
 			tm.keys("4", "n", "n", "n", "n")
-			s = tm.waitText(wait, "4/4 How Hosts", "step 5/8", "blackhole 198.19.22.128/26 proto bird")
+			s = tm.waitText(wait, "4/4 How Hosts", "step 5/9", "blackhole 198.19.22.128/26 proto bird")
 			for _, legend := range []string{"local pod", "blackhole", "remote block", "default", "connected"} {
 				if !strings.Contains(line(s, "veth ends"), legend) && !strings.Contains(line(s, "remote block"), legend) {
 					t.Errorf("the legend lacks %q:\n%s", legend, s)
@@ -377,7 +377,7 @@ func TestSelfPacedInTerminal(t *testing.T) {
 	prog := filepath.Join(t.TempDir(), "state", "progress.json")
 	args := []string{"--lab", "recording", "--plain", "--self-paced", "--progress", prog}
 	tm := newTerm(t, 80, 24, args...)
-	tm.waitText(wait, "recording", "refreshed", "1/21 done")
+	tm.waitText(wait, "recording", "refreshed", "1/22 done")
 
 	// Section 2, step 4 asks for the N of eth0@ifN.
 	tm.keys("2", "n", "n", "n")
@@ -387,7 +387,7 @@ func TestSelfPacedInTerminal(t *testing.T) {
 	tm.text("@if9")
 	tm.keys("Enter")
 	s := tm.waitText(wait, "✓ correct", "step 4/7 ✓")
-	if !strings.Contains(s, "4/21 done") {
+	if !strings.Contains(s, "4/22 done") {
 		t.Errorf("the header does not count 1.1, 2.2, 2.3 and 2.4 (2.1 was skipped):\n%s", s)
 	}
 	tm.quit()
@@ -401,7 +401,7 @@ func TestSelfPacedInTerminal(t *testing.T) {
 
 	// Started again: back at 2.4, answered.
 	tm = newTerm(t, 80, 24, args...)
-	s = tm.waitText(wait, "resumed at 2.4 — 4/21 done", "step 4/7 ✓", "✓ answered")
+	s = tm.waitText(wait, "resumed at 2.4 — 4/22 done", "step 4/7 ✓", "✓ answered")
 	if strings.Contains(s, "a or enter: answer") {
 		t.Errorf("the answered question asks again:\n%s", s)
 	}
@@ -409,7 +409,7 @@ func TestSelfPacedInTerminal(t *testing.T) {
 
 	// --reset starts over.
 	tm = newTerm(t, 80, 24, append(args, "--reset")...)
-	tm.waitText(wait, "1/4 Lab Setup", "1/21 done")
+	tm.waitText(wait, "1/4 Lab Setup", "1/22 done")
 	tm.quit()
 }
 

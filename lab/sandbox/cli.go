@@ -9,6 +9,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"podlab/lab"
+	"podlab/netview"
 )
 
 // Run is `podlab sandbox up|down|status`, its flags already read: it
@@ -60,6 +63,17 @@ func Run(ctx context.Context, sub string, o Options, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
 		return 2
 	}
+}
+
+// RunDeletePod is `podlab sandbox delete-pod NAMESPACE/NAME`: it deletes
+// the pod as the CNI plugin's DEL does and, with replace, has a
+// replacement come up a moment later; it returns the exit code.
+func RunDeletePod(ctx context.Context, o Options, pod string, replace bool, stdout, stderr io.Writer) int {
+	if err := deletePodCommand(ctx, o, pod, replace, stdout); err != nil {
+		fmt.Fprintf(stderr, "podlab sandbox delete-pod: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
 }
 
 func modeLine(st *State) string {
@@ -123,6 +137,59 @@ func oneLine(err error) string {
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
+	}
+	return s
+}
+
+// deletePodCommand deletes a pod, says what the node does with its
+// address now (the kernel's own answer), and brings up its replacement.
+func deletePodCommand(ctx context.Context, o Options, pod string, replace bool, stdout io.Writer) error {
+	ns, name, ok := strings.Cut(pod, "/")
+	if !ok || ns == "" || name == "" {
+		return fmt.Errorf("name the pod as NAMESPACE/NAME, not %q (see podlab sandbox status)", pod)
+	}
+	st, err := Status(o)
+	if err != nil {
+		return err
+	}
+	gone, err := st.findPod(ns, name)
+	if err != nil {
+		return fmt.Errorf("%w (see podlab sandbox status)", err)
+	}
+	if err := DeletePod(ctx, o, ns, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted pod %s (%s on %s): its veth %s and its /32 are gone\n", pod, gone.IP, gone.Node, gone.HostIf)
+	if r, err := lab.RouteGet(ctx, lab.NSRef{Name: st.NodeNS(gone.Node)}, gone.IP); err == nil {
+		fmt.Fprintf(stdout, "  ip route get %s on %s: %s\n", gone.IP, gone.Node, routeWords(r))
+	}
+	if !replace {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(ReplaceDelay):
+	}
+	np, err := ReplacePod(ctx, o, *gone)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replacement %s/%s is up on %s at %s (host end %s)\n", np.Namespace, np.Name, np.Node, np.IP, np.HostIf)
+	return nil
+}
+
+// routeWords is a kernel route as ip prints its kind and way.
+func routeWords(r netview.Route) string {
+	s := r.Dst.String()
+	if r.Type != "" && r.Type != "unicast" {
+		s = r.Type + " " + s
+	}
+	if r.Gw.IsValid() {
+		s += " via " + r.Gw.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -19,6 +20,22 @@ type Lab struct {
 	Keep bool
 	// Namespace and Pod choose the pod shown; the customer pod by default.
 	Namespace, Pod string
+
+	// mu guards st and replaced, which change when the pod shown is
+	// deleted and its replacement comes up.
+	mu       sync.Mutex
+	replaced string // the replacement's name, once followed
+}
+
+// current is the state and the pod shown now.
+func (l *Lab) current() (st *State, namespace, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name = l.Pod
+	if l.replaced != "" {
+		name = l.replaced
+	}
+	return l.st, l.Namespace, name
 }
 
 // Open returns the sandbox as a lab. A healthy running sandbox is used
@@ -51,26 +68,44 @@ func Open(ctx context.Context, opts Options, build bool) (*Lab, error) {
 	return l, nil
 }
 
+// OpenAsIs returns a sandbox that is up as a lab even when it is not
+// healthy (a BIRD stopped, a route deleted), for `podlab check` to say
+// what is missing; it never builds or repairs. Problems are the
+// sandbox's own findings.
+func OpenAsIs(opts Options) (l *Lab, problems []string, err error) {
+	o := opts.withDefaults()
+	st, err := Status(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Lab{opts: o, st: st, Namespace: CustomerNamespace, Pod: CustomerPod}, st.Problems, nil
+}
+
 // Kind is "sandbox".
 func (l *Lab) Kind() string { return "sandbox" }
 
 // State is the sandbox's recorded state.
-func (l *Lab) State() *State { return l.st }
+func (l *Lab) State() *State {
+	st, _, _ := l.current()
+	return st
+}
 
 // Describe says in one line what the lab shows.
 func (l *Lab) Describe() string {
+	st, ns, name := l.current()
 	node := "?"
-	if p := l.st.Pod(l.Namespace, l.Pod); p != nil {
+	if p := st.Pod(ns, name); p != nil {
 		node = p.Node
 	}
-	return netview.Clean(fmt.Sprintf("sandbox %s (%s): pod %s/%s on %s", l.st.Prefix, modeLine(l.st), l.Namespace, l.Pod, node))
+	return netview.Clean(fmt.Sprintf("sandbox %s (%s): pod %s/%s on %s", st.Prefix, modeLine(st), ns, name, node))
 }
 
 // Facts are what a cluster would say about the sandbox's pods and nodes.
 // Its names come from the state file: validated there, and cleaned here
 // as every string that enters netview is.
 func (l *Lab) Facts() netview.Facts {
-	f := l.st.Facts(l.Namespace, l.Pod)
+	st, ns, name := l.current()
+	f := st.Facts(ns, name)
 	f.Sanitize()
 	return f
 }
@@ -98,25 +133,60 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 }
 
 // Collect snapshots the pod's namespace and its node's, with the facts.
+// When the pod has been deleted and replaced (podlab sandbox delete-pod),
+// it follows the replacement, as a Deployment's pods are followed.
 func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
-	p, err := l.st.findPod(l.Namespace, l.Pod)
-	if err != nil {
+	st, ns, name := l.current()
+	p, err := st.findPod(ns, name)
+	if err == nil {
+		var pair *netview.Pair
+		if pair, err = collectPod(ctx, st, p); err == nil {
+			return pair, nil
+		}
+	}
+	now, np := l.replacement(ns, name)
+	if np == nil {
 		return nil, err
 	}
+	l.mu.Lock()
+	l.st, l.replaced = now, np.Name
+	l.mu.Unlock()
+	return collectPod(ctx, now, np)
+}
+
+// replacement is the pod that replaced a deleted one: same namespace,
+// same base name, on the same node, per the state file now.
+func (l *Lab) replacement(ns, name string) (*State, *PodInfo) {
+	st, _, _ := l.current()
+	old := st.Pod(ns, name)
+	now, err := Status(l.opts)
+	if err != nil || old == nil || now.Pod(ns, name) != nil {
+		return nil, nil
+	}
+	var found *PodInfo
+	for i, p := range now.Pods {
+		if p.Namespace == ns && baseName(p.Name) == baseName(name) && p.Node == old.Node && st.Pod(ns, p.Name) == nil {
+			found = &now.Pods[i]
+		}
+	}
+	return now, found
+}
+
+func collectPod(ctx context.Context, st *State, p *PodInfo) (*netview.Pair, error) {
 	pod, err := lab.Collect(ctx, lab.NSRef{Name: p.NS})
 	if err != nil {
 		return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
-	host, err := lab.Collect(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)})
+	host, err := lab.Collect(ctx, lab.NSRef{Name: st.NodeNS(p.Node)})
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", p.Node, err)
 	}
 	// On a real node the host namespace and the uplink's far side have no
 	// name under /run/netns; the sandbox's do. Forget them, so the pod
 	// shows `link-netnsid 0` as in the lesson rather than the node's name.
-	forgetNames(pod, l.st.NodeNS(p.Node))
-	forgetNames(host, l.st.FabricNS())
-	return &netview.Pair{Pod: *pod, Host: *host, Facts: l.Facts()}, nil
+	forgetNames(pod, st.NodeNS(p.Node))
+	forgetNames(host, st.FabricNS())
+	return &netview.Pair{Pod: *pod, Host: *host, Facts: st.Facts(p.Namespace, p.Name)}, nil
 }
 
 func forgetNames(s *netview.Snapshot, names ...string) {
@@ -132,11 +202,12 @@ func forgetNames(s *netview.Snapshot, names ...string) {
 // Route is the kernel's own answer, in the pod's node's namespace, for
 // the route to dst (see lab.RouteGet).
 func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
-	p, err := l.st.findPod(l.Namespace, l.Pod)
+	st, ns, name := l.current()
+	p, err := st.findPod(ns, name)
 	if err != nil {
 		return netview.Route{}, err
 	}
-	return lab.RouteGet(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)}, dst)
+	return lab.RouteGet(ctx, lab.NSRef{Name: st.NodeNS(p.Node)}, dst)
 }
 
 // Close removes the sandbox if this Lab built it and Keep is false.
@@ -154,11 +225,12 @@ func (l *Lab) Close() error {
 func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	closed := make(chan struct{})
 	close(closed)
-	p, err := l.st.findPod(l.Namespace, l.Pod)
+	st, ns, name := l.current()
+	p, err := st.findPod(ns, name)
 	if err != nil {
 		return closed
 	}
-	ch, err := lab.Watch(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: l.st.NodeNS(p.Node)})
+	ch, err := lab.Watch(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)})
 	if err != nil {
 		return closed
 	}

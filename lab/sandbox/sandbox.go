@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -229,11 +228,7 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 		// forget the pod, leave the namespace, and say so.
 		notOurs = fmt.Errorf("pod %s/%s: namespace %s is no longer the one the sandbox made, so podlab left it alone", namespace, name, nsName)
 	}
-	st.Pods = slices.DeleteFunc(st.Pods, func(x PodInfo) bool { return x.NS == nsName })
-	st.Namespaces = slices.DeleteFunc(st.Namespaces, func(x NSRecord) bool { return x.Name == nsName })
-	st.Links = slices.DeleteFunc(st.Links, func(x LinkRec) bool {
-		return x.NS == nsName || strings.HasPrefix(x.Peer, nsName+"/")
-	})
+	forgetPod(st, nsName)
 	if err := st.write(o); err != nil {
 		return errors.Join(notOurs, err)
 	}

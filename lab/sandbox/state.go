@@ -293,6 +293,19 @@ func allowedNS(prefix string) map[string]string {
 	return m
 }
 
+// allowedNSFor is allowedNS and the namespaces of the replacement pods
+// among pods: their names are a lesson pod's with a generated suffix, so
+// their namespaces are derived as the lesson's are.
+func allowedNSFor(prefix string, pods []PodInfo) map[string]string {
+	m := allowedNS(prefix)
+	for _, p := range pods {
+		if isReplacement(p.Namespace, p.Name) {
+			m[podNSName(prefix, p.Namespace, p.Name)] = "pod"
+		}
+	}
+	return m
+}
+
 // inFileDir says whether p is a file the sandbox may have made: directly
 // in its file directory, named as the sandbox names them.
 func (o Options) inFileDir(p string) bool {
@@ -311,7 +324,7 @@ func (s *State) validate(o Options) error {
 	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
 		return fmt.Errorf("unknown phase %q", s.Phase)
 	}
-	allowed := allowedNS(o.Prefix)
+	allowed := allowedNSFor(o.Prefix, s.Pods)
 	recorded := map[string]bool{}
 	for _, n := range s.Namespaces {
 		role, ok := allowed[n.Name]

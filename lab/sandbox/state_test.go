@@ -3,6 +3,8 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,6 +77,13 @@ func TestParseState(t *testing.T) {
 		{"negative pid", func(s *State) { s.Processes[0].Pid = -1 }, "pid -1"},
 		{"pod in another namespace", func(s *State) { s.Pods[0].NS = s.Nodes[0].NS }, "not one the sandbox makes"},
 		{"control characters", func(s *State) { s.Namespaces[0].Name = "x\n\x1b[2J" }, `namespace "x\n\x1b[2J"`},
+		{"a replacement pod", func(s *State) { addReplacement(s, o, "customer-574bd6cc75-xk7qz") }, ""},
+		{"a pod of another name", func(s *State) { addReplacement(s, o, "customer-574bd6cc75-evil0") }, "not one"},
+		{"a replacement with a foreign namespace", func(s *State) {
+			addReplacement(s, o, "customer-574bd6cc75-xk7qz")
+			s.Pods[len(s.Pods)-1].NS = "cni-1234"
+			s.Namespaces[len(s.Namespaces)-1].Name = "cni-1234"
+		}, "not one"},
 		{"unknown mode", func(s *State) { s.Mode = "ipvlan" }, `unknown mode "ipvlan"`},
 	}
 	for _, tt := range tests {
@@ -127,10 +136,17 @@ func FuzzState(f *testing.F) {
 			}
 			return
 		}
-		allowed := allowedNS(o.Prefix)
+		allowed := allowedNSFor(o.Prefix, s.Pods)
+		fixed := allowedNS(o.Prefix)
 		for _, n := range s.Namespaces {
 			if allowed[n.Name] == "" || strings.ContainsAny(n.Name, "/\x00") {
 				t.Fatalf("accepted namespace %q", n.Name)
+			}
+			// Beyond the lesson's own, only a replacement pod's.
+			if fixed[n.Name] == "" && !slices.ContainsFunc(s.Pods, func(p PodInfo) bool {
+				return p.NS == n.Name && isReplacement(p.Namespace, p.Name)
+			}) {
+				t.Fatalf("accepted namespace %q of no replacement pod", n.Name)
 			}
 		}
 		for _, l := range s.Links {
@@ -156,6 +172,14 @@ func FuzzState(f *testing.F) {
 			t.Fatalf("round trip changed the state:\n%s\n%s", once, twice)
 		}
 	})
+}
+
+// addReplacement records a pod named name in the customer's namespace,
+// as ReplacePod would.
+func addReplacement(s *State, o Options, name string) {
+	ns := podNSName(o.Prefix, CustomerNamespace, name)
+	s.Pods = append(s.Pods, PodInfo{Namespace: CustomerNamespace, Name: name, Node: "node1", IP: netip.MustParseAddr("198.19.22.133"), NS: ns, HostIf: vethName(CustomerNamespace, name)})
+	s.Namespaces = append(s.Namespaces, NSRecord{Name: ns, Role: "pod", Owner: CustomerNamespace + "/" + name, Inode: 7})
 }
 
 // processFiles lists the paths a state's processes name.
