@@ -167,7 +167,7 @@ func (r *ptyRun) waitGone(pid int, d time.Duration) {
 func TestTerminalClosedKeepsProgress(t *testing.T) {
 	prog := filepath.Join(t.TempDir(), "progress.json")
 	r := startOnPTY(t, `trap '' HUP; exec "$0" "$@"`, "--lab", "recording", "--self-paced", "--progress", prog)
-	r.waitOutput(wait, "recording", "refreshed", "1/21 done")
+	r.waitOutput(wait, "recording", "refreshed", "1/22 done")
 	pid := r.podlabPid()
 	// Section 3, then the window closes at once.
 	if _, err := r.master.Write([]byte("3")); err != nil {
@@ -193,7 +193,7 @@ func TestSignalEnds(t *testing.T) {
 		t.Run(unix.SignalName(sig), func(t *testing.T) {
 			prog := filepath.Join(t.TempDir(), "progress.json")
 			r := startOnPTY(t, `trap '' HUP; exec "$0" "$@"`, "--lab", "recording", "--self-paced", "--progress", prog)
-			r.waitOutput(wait, "recording", "refreshed", "1/21 done")
+			r.waitOutput(wait, "recording", "refreshed", "1/22 done")
 			pid := r.podlabPid()
 			if _, err := r.master.Write([]byte("4")); err != nil {
 				t.Fatal(err)
