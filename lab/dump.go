@@ -182,7 +182,13 @@ func rawAddr(b []byte) (netip.Addr, bool) {
 // all` does (cloned ones left out), names their devices from names, and
 // appends them to out.
 func (c *rtConn) dumpRoutes(names map[int]string, out []netview.Route) ([]netview.Route, error) {
-	body := make([]byte, unix.SizeofRtMsg) // family unspec: both
+	return c.dumpRoutesOf(unix.AF_UNSPEC, names, out)
+}
+
+// dumpRoutesOf is dumpRoutes for one family (AF_UNSPEC: both).
+func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.Route) ([]netview.Route, error) {
+	body := make([]byte, unix.SizeofRtMsg)
+	body[0] = family
 	start := len(out)
 	err := c.dump(unix.RTM_GETROUTE, body, func(typ uint16, m []byte) error {
 		if typ != unix.RTM_NEWROUTE {

@@ -20,7 +20,8 @@ import (
 // whole each time one of them changes. Each namespace's subscription is
 // opened before its first dump (the kernel's dump-then-listen order):
 // what changes during the dump is queued and applied after it. Routes
-// are applied one notification at a time; a change of links (which can
+// are applied one notification at a time (IPv6 ones by reading the IPv6
+// routes again, see apply); a change of links (which can
 // take IPv4 routes with them without a notification) or lost
 // notifications (a full socket buffer) read the namespace again whole;
 // addresses and neighbours, a few hundred at most, are read again when
@@ -64,7 +65,7 @@ type liveKey struct {
 
 type liveRoute struct {
 	r   netview.Route
-	seq uint64 // arrival order, for IPv6's dump order
+	seq uint64 // arrival order: for IPv6, the order of their last dump
 }
 
 // NewLive subscribes to the namespaces' changes and reads each once. The
@@ -216,9 +217,9 @@ func (n *liveNS) full(ctx context.Context) error {
 	return nil
 }
 
-// parts reads addresses and neighbours again (they hang on the links'
-// names, which did not change).
-func (n *liveNS) parts(ctx context.Context, addrs, neighs bool) error {
+// parts reads addresses, neighbours or IPv6 routes again (they hang on
+// the links' names, which did not change).
+func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
 	n.mu.Lock()
 	links := n.base.Links
 	n.mu.Unlock()
@@ -228,7 +229,18 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs bool) error {
 	}
 	var as []netview.Addr
 	var ns []netview.Neigh
+	var rs []netview.Route
 	err := inNS(n.ns, func() error {
+		if v6 {
+			c, err := openRT()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if rs, err = retry(ctx, func() ([]netview.Route, error) { return c.dumpRoutesOf(unix.AF_INET6, nil, nil) }); err != nil {
+				return err
+			}
+		}
 		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 		if err != nil {
 			return err
@@ -271,6 +283,18 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs bool) error {
 	if neighs {
 		n.base.Neighs = ns
 	}
+	if v6 {
+		for k := range n.routes {
+			if k.family == 6 {
+				delete(n.routes, k)
+			}
+		}
+		for _, r := range rs {
+			n.seq++
+			k := keyOfRoute(&r)
+			n.routes[k] = append(n.routes[k], liveRoute{r, n.seq})
+		}
+	}
 	return nil
 }
 
@@ -282,7 +306,7 @@ func (n *liveNS) run(ctx context.Context, signal func()) {
 		n.mu.Unlock()
 	}
 	for {
-		var need struct{ full, addrs, neighs bool }
+		var need struct{ full, addrs, neighs, v6 bool }
 		changed := false
 		wait := 0 // block (with its timeout) for the first read only
 		for {
@@ -307,10 +331,11 @@ func (n *liveNS) run(ctx context.Context, signal func()) {
 				return
 			}
 			changed = true
-			full, addrs, neighs := n.apply(n.buf[:m])
+			full, addrs, neighs, v6 := n.apply(n.buf[:m])
 			need.full = need.full || full
 			need.addrs = need.addrs || addrs
 			need.neighs = need.neighs || neighs
+			need.v6 = need.v6 || v6
 		}
 		if !changed {
 			// A quiet second: is the namespace still there?
@@ -324,8 +349,8 @@ func (n *liveNS) run(ctx context.Context, signal func()) {
 		switch {
 		case need.full:
 			err = n.full(ctx)
-		case need.addrs || need.neighs:
-			err = n.parts(ctx, need.addrs, need.neighs)
+		case need.addrs || need.neighs || need.v6:
+			err = n.parts(ctx, need.addrs, need.neighs, need.v6)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -353,13 +378,13 @@ func (n *liveNS) stillThere() error {
 
 // apply applies one read's route notifications and says what else must
 // be read again.
-func (n *liveNS) apply(b []byte) (full, addrs, neighs bool) {
+func (n *liveNS) apply(b []byte) (full, addrs, neighs, v6 bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for len(b) >= unix.SizeofNlMsghdr {
 		l := int(native.Uint32(b[0:]))
 		if l < unix.SizeofNlMsghdr || l > len(b) {
-			return true, false, false // cannot trust the rest
+			return true, false, false, false // cannot trust the rest
 		}
 		typ, flags := native.Uint16(b[4:]), native.Uint16(b[6:])
 		m := b[unix.SizeofNlMsghdr:l]
@@ -370,6 +395,13 @@ func (n *liveNS) apply(b []byte) (full, addrs, neighs bool) {
 		}
 		switch typ {
 		case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+			if len(m) > 0 && m[0] == unix.AF_INET6 {
+				// The order of a dump of IPv6 routes follows the
+				// kernel's tree, not anything a route says: read
+				// them again (on a Calico IPv4 node, a few per link).
+				v6 = true
+				continue
+			}
 			r, keep, err := parseRoute(m)
 			if err != nil {
 				full = true
@@ -386,7 +418,7 @@ func (n *liveNS) apply(b []byte) (full, addrs, neighs bool) {
 			neighs = true
 		}
 	}
-	return full, addrs, neighs
+	return full, addrs, neighs, v6
 }
 
 // applyRoute is one notification. Each is absolute (this route is there
@@ -465,8 +497,8 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 // kernelOrder sorts routes as a dump of every table lists them: IPv4
 // before IPv6; IPv4 tables in the order of the kernel's table hash (the
 // id modulo 256), each walked in address order, a longer prefix of the
-// same address first, then by metric; IPv6 in the order the routes were
-// first seen.
+// same address first, then by metric; IPv6 as the last dump of them
+// listed them.
 func kernelOrder(a, b liveRoute) int {
 	x, y := &a.r, &b.r
 	if c := cmp.Compare(x.Family, y.Family); c != 0 {

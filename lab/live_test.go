@@ -48,19 +48,34 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	// check waits for the kept snapshots to equal fresh dumps: the
+	// kernel goes on changing things by itself for a while after links
+	// come up (IPv6 addresses leave "tentative", their routes appear),
+	// and each such change is notified too.
 	check := func(t *testing.T) {
 		t.Helper()
 		settle(t)
-		for i, name := range []string{c.Host, c.Pod} {
-			got, err := l.Snapshot(i)
-			if err != nil {
-				t.Fatal(err)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			diff := ""
+			for i, name := range []string{c.Host, c.Pod} {
+				got, err := l.Snapshot(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := Collect(ctx, NSRef{Name: name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				diff += snapshotDiff(name, got, want)
 			}
-			want, err := Collect(ctx, NSRef{Name: name})
-			if err != nil {
-				t.Fatal(err)
+			if diff == "" {
+				return
 			}
-			sameSnapshot(t, name, got, want)
+			if time.Now().After(deadline) {
+				t.Fatal(diff)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	tests := []struct {
@@ -79,6 +94,7 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 			// Shorter prefixes of one address, and another table.
 			fmt.Fprintf(&b, "route add 10.64.8.0/24 via %s proto bird\nroute add 10.64.0.0/16 via %s metric 5\n", c.FabricIP, c.FabricIP)
 			fmt.Fprintf(&b, "route add 10.64.8.0/22 dev eth0 table 100\nroute add blackhole 10.64.8.0/21 metric 9\n")
+			fmt.Fprintf(&b, "route add 2001:db8:5::/64 dev eth0\nroute add blackhole 2001:db8:6::/48\n")
 			for i := 1500; i < 2500; i++ { // next hops changed in place
 				fmt.Fprintf(&b, "route replace 10.%d.%d.%d/26 dev eth0 proto bird\n", 64+i/1024, (i/4)%256, (i%4)*64)
 			}
@@ -117,24 +133,29 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 	})
 }
 
-// sameSnapshot compares all but the time a snapshot was taken.
-func sameSnapshot(t *testing.T, name string, got, want *netview.Snapshot) {
-	t.Helper()
+// snapshotDiff compares all but the time a snapshot was taken: "" when
+// equal, else the first difference.
+func snapshotDiff(name string, got, want *netview.Snapshot) string {
 	g, w := *got, *want
 	g.TakenAt, w.TakenAt = time.Time{}, time.Time{}
 	if len(g.Routes) != len(w.Routes) {
-		t.Errorf("%s: %d routes kept, a dump has %d", name, len(g.Routes), len(w.Routes))
+		return fmt.Sprintf("%s: %d routes kept, a dump has %d\n", name, len(g.Routes), len(w.Routes))
 	}
-	for i := range min(len(g.Routes), len(w.Routes)) {
+	for i := range g.Routes {
 		if !reflect.DeepEqual(g.Routes[i], w.Routes[i]) {
-			t.Errorf("%s: route %d:\n kept %+v\n dump %+v", name, i, g.Routes[i], w.Routes[i])
-			break
+			return fmt.Sprintf("%s: route %d:\n kept %+v\n dump %+v\n", name, i, g.Routes[i], w.Routes[i])
+		}
+	}
+	for i := range min(len(g.Addrs), len(w.Addrs)) {
+		if !reflect.DeepEqual(g.Addrs[i], w.Addrs[i]) {
+			return fmt.Sprintf("%s: address %d:\n kept %+v\n dump %+v\n", name, i, g.Addrs[i], w.Addrs[i])
 		}
 	}
 	g.Routes, w.Routes = nil, nil
 	if !reflect.DeepEqual(g, w) {
-		t.Errorf("%s: kept\n%+v\ndump\n%+v", name, g, w)
+		return fmt.Sprintf("%s: kept\n%+v\ndump\n%+v\n", name, g, w)
 	}
+	return ""
 }
 
 // TestLiveNamespaceVanishes: a watched namespace that is deleted ends
