@@ -32,6 +32,12 @@ type Watcher interface {
 	Changes(ctx context.Context) <-chan struct{}
 }
 
+// Resyncer is a Watcher that keeps its snapshots current from change
+// notifications; Resync reads its lab again whole (the r key).
+type Resyncer interface {
+	Resync(ctx context.Context) error
+}
+
 // collectTimeout bounds one collection, so a hung lab shows an error
 // instead of a frozen status line.
 const collectTimeout = 20 * time.Second
@@ -61,6 +67,24 @@ func collectCmd(ctx context.Context, src Source, id int, now func() time.Time) t
 		defer cancel()
 		p, err := src.Collect(c)
 		return collectedMsg{id: id, pair: p, err: err, at: now()}
+	}
+}
+
+// resyncCmd is collectCmd after reading the lab again whole, where the
+// source keeps its snapshots from notifications.
+func resyncCmd(ctx context.Context, src Source, id int, now func() time.Time) tea.Cmd {
+	collect := collectCmd(ctx, src, id, now)
+	r, ok := src.(Resyncer)
+	if !ok {
+		return collect
+	}
+	return func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		defer cancel()
+		if err := r.Resync(c); err != nil {
+			return collectedMsg{id: id, err: err, at: now()}
+		}
+		return collect()
 	}
 }
 
