@@ -64,3 +64,26 @@ func benchCollect(b *testing.B, ref NSRef) {
 		}
 	}
 }
+
+// BenchmarkLiveSnapshotScale times the netns lab's Collect while it is
+// watched: the kept snapshots of both namespaces, with no dump.
+func BenchmarkLiveSnapshotScale(b *testing.B) {
+	for _, sc := range scales {
+		b.Run(fmt.Sprintf("routes=%d", sc.routes), func(b *testing.B) {
+			c := buildScale(b, sc.pods, sc.routes)
+			n, err := NewNetns(context.Background(), NetnsConfig{Host: NSRef{Name: c.Host}, Pod: NSRef{Name: c.Pod}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			b.Cleanup(func() { cancel(); n.Close() })
+			n.Changes(ctx)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := n.Collect(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -91,6 +91,14 @@ type netPane struct {
 	// counts are the rows each item takes at width countsW.
 	counts  []int
 	countsW int
+	// rendered are the lines of the last setData's snapshots; replaced,
+	// never changed.
+	rendered map[renderKey][]netview.Line
+}
+
+type renderKey struct {
+	snap *netview.Snapshot
+	view netview.View
 }
 
 func newNetPane(sh *shared, side netview.Side) netPane {
@@ -127,16 +135,30 @@ func (p *netPane) setData(in paneInput) {
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
+	// The snapshot shown last is usually the one now compared with, and a
+	// new step shows the same snapshots: keep their lines (an analysis is
+	// a function of its snapshots, so the snapshot names the lines).
+	cache := make(map[renderKey][]netview.Line, 2*len(in.views))
+	render := func(s *netview.Snapshot, a *netview.Analysis, v netview.View) []netview.Line {
+		k := renderKey{s, v}
+		lines, ok := p.rendered[k]
+		if !ok {
+			lines = netview.Render(p.side, v, s, a)
+		}
+		cache[k] = lines
+		return lines
+	}
+	defer func() { p.rendered = cache }()
 	if in.cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
-			lines := netview.Render(p.side, v, in.cur, in.curA)
+			lines := render(in.cur, in.curA, v)
 			var before map[string]bool
 			var removed []string
 			if in.prev != nil {
-				old := netview.Render(p.side, v, in.prev, in.prevA)
+				old := render(in.prev, in.prevA, v)
 				before = make(map[string]bool, len(old))
 				now := make(map[string]bool, len(lines))
 				for _, l := range lines {
