@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -337,12 +338,14 @@ func (n *liveNS) run(ctx context.Context, signal func()) {
 			need.neighs = need.neighs || neighs
 			need.v6 = need.v6 || v6
 		}
+		// After a quiet second, and before showing a change (a deleted
+		// namespace's links go first): is the namespace still there?
+		if err := n.stillThere(); err != nil {
+			fail(err)
+			signal()
+			return
+		}
 		if !changed {
-			// A quiet second: is the namespace still there?
-			if err := n.stillThere(); err != nil {
-				fail(err)
-				return
-			}
 			continue
 		}
 		var err error
@@ -473,6 +476,9 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 	}
 	s := n.base
 	s.TakenAt = time.Now().UTC()
+	// Callers may edit the names (the sandbox forgets some); the slices
+	// they do not edit.
+	s.NS.NSIDs = maps.Clone(s.NS.NSIDs)
 	total := 0
 	for _, l := range n.routes {
 		total += len(l)

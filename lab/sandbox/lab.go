@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -19,6 +20,9 @@ type Lab struct {
 	Keep bool
 	// Namespace and Pod choose the pod shown; the customer pod by default.
 	Namespace, Pod string
+
+	mu   sync.Mutex
+	live *lab.Live // while Changes watches: the pod's and node's snapshots kept current
 }
 
 // Open returns the sandbox as a lab. A healthy running sandbox is used
@@ -99,13 +103,14 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	pod, err := lab.Collect(ctx, lab.NSRef{Name: p.NS})
-	if err != nil {
-		return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
-	}
-	host, err := lab.Collect(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)})
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", p.Node, err)
+	pod, host, ok := l.liveSnapshots()
+	if !ok {
+		if pod, err = lab.Collect(ctx, lab.NSRef{Name: p.NS}); err != nil {
+			return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		if host, err = lab.Collect(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)}); err != nil {
+			return nil, fmt.Errorf("node %s: %w", p.Node, err)
+		}
 	}
 	// On a real node the host namespace and the uplink's far side have no
 	// name under /run/netns; the sandbox's do. Forget them, so the pod
@@ -135,8 +140,15 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 	return lab.RouteGet(ctx, lab.NSRef{Name: l.st.NodeNS(p.Node)}, dst)
 }
 
-// Close removes the sandbox if this Lab built it and Keep is false.
+// Close ends a watch, and removes the sandbox if this Lab built it and
+// Keep is false.
 func (l *Lab) Close() error {
+	l.mu.Lock()
+	if l.live != nil {
+		l.live.Close()
+		l.live = nil
+	}
+	l.mu.Unlock()
 	if !l.built || l.Keep {
 		return nil
 	}
@@ -144,9 +156,9 @@ func (l *Lab) Close() error {
 	return Down(context.Background(), l.opts)
 }
 
-// Changes signals when the pod's namespace or its node's changes, so the
-// lesson redraws at once instead of at its next poll. A closed channel
-// means: poll.
+// Changes keeps the pod's namespace and its node's current from their
+// netlink notifications (see lab.Live) and signals after each change;
+// Collect then gives the kept snapshots. A closed channel means: poll.
 func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	closed := make(chan struct{})
 	close(closed)
@@ -154,9 +166,49 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	if err != nil {
 		return closed
 	}
-	ch, err := lab.Watch(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: l.st.NodeNS(p.Node)})
+	lv, err := lab.NewLive(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: l.st.NodeNS(p.Node)})
 	if err != nil {
 		return closed
 	}
-	return ch
+	l.mu.Lock()
+	if l.live != nil {
+		l.live.Close()
+	}
+	l.live = lv
+	l.mu.Unlock()
+	return lv.Changes()
+}
+
+// Resync reads the watched namespaces again whole (the UI's r).
+func (l *Lab) Resync(ctx context.Context) error {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return nil
+	}
+	return lv.Resync(ctx)
+}
+
+// liveSnapshots are the kept snapshots while the watch is healthy; once
+// it has failed (the pod deleted), Collect reads afresh and says why.
+func (l *Lab) liveSnapshots() (pod, host *netview.Snapshot, ok bool) {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return nil, nil, false
+	}
+	pod, perr := lv.Snapshot(0)
+	host, herr := lv.Snapshot(1)
+	if perr != nil || herr != nil {
+		l.mu.Lock()
+		if l.live == lv {
+			l.live = nil
+		}
+		l.mu.Unlock()
+		lv.Close()
+		return nil, nil, false
+	}
+	return pod, host, true
 }
