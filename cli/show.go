@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -111,9 +110,7 @@ type showJSON struct {
 }
 
 func writeShowJSON(w io.Writer, src source, p *netview.Pair, a *netview.Analysis) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(showJSON{
+	return encodeShowJSON(w, showJSON{
 		Schema:   netview.Schema,
 		Lab:      src.Kind(),
 		Describe: netview.Clean(src.Describe()),

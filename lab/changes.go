@@ -7,6 +7,8 @@ import (
 
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"podlab/netview"
 )
 
 // watchGroups are the rtnetlink multicast groups whose messages change
@@ -91,14 +93,57 @@ func Watch(ctx context.Context, refs ...NSRef) (<-chan struct{}, error) {
 	return out, nil
 }
 
-// Changes is Watch on the lab's two namespaces. If they cannot be
-// watched the channel is closed at once, and the caller should poll.
+// Changes keeps the lab's two namespaces current from their netlink
+// notifications (see Live) and signals after each change; Collect then
+// gives the kept snapshots instead of reading both namespaces again. If
+// they cannot be watched the channel is closed at once, and the caller
+// should poll.
 func (n *Netns) Changes(ctx context.Context) <-chan struct{} {
-	ch, err := Watch(ctx, n.cfg.Host, n.cfg.Pod)
+	l, err := NewLive(ctx, n.cfg.Host, n.cfg.Pod)
 	if err != nil {
 		c := make(chan struct{})
 		close(c)
 		return c
 	}
-	return ch
+	n.mu.Lock()
+	if n.live != nil {
+		n.live.Close()
+	}
+	n.live = l
+	n.mu.Unlock()
+	return l.Changes()
+}
+
+// Resync reads the watched namespaces again whole (the UI's r).
+func (n *Netns) Resync(ctx context.Context) error {
+	n.mu.Lock()
+	l := n.live
+	n.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	return l.Resync(ctx)
+}
+
+// liveSnapshots are the kept snapshots, while the watch is healthy. Once
+// it has failed (a namespace gone), Collect reads afresh and says why.
+func (n *Netns) liveSnapshots() (pod, host *netview.Snapshot, ok bool) {
+	n.mu.Lock()
+	l := n.live
+	n.mu.Unlock()
+	if l == nil {
+		return nil, nil, false
+	}
+	host, herr := l.Snapshot(0)
+	pod, perr := l.Snapshot(1)
+	if herr != nil || perr != nil {
+		n.mu.Lock()
+		if n.live == l {
+			n.live = nil
+		}
+		n.mu.Unlock()
+		l.Close()
+		return nil, nil, false
+	}
+	return pod, host, true
 }

@@ -2,10 +2,12 @@ package lab
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"podlab/internal/netnstest"
+	"podlab/netview"
 )
 
 func TestWatch(t *testing.T) {
@@ -41,20 +43,36 @@ func TestWatch(t *testing.T) {
 			t.Fatalf("%s: no change signalled", what)
 		}
 	}
+	// shown: what Collect gives after the signal has the change, from
+	// the snapshots the watch keeps.
 	tests := []struct {
-		name string
-		ns   string
-		args []string
+		name  string
+		ns    string
+		args  []string
+		shown func(p *netview.Pair) bool
 	}{
-		{"host route", c.Host, []string{"ip", "route", "add", "blackhole", "10.126.0.0/26"}},
-		{"pod address", c.Pod, []string{"ip", "addr", "add", "10.126.1.1/32", "dev", "lo"}},
-		{"host link", c.Host, []string{"ip", "link", "set", c.HostIf, "mtu", "1400"}},
+		{"host route", c.Host, []string{"ip", "route", "add", "blackhole", "10.126.0.0/26"}, func(p *netview.Pair) bool {
+			return slices.ContainsFunc(p.Host.Routes, func(r netview.Route) bool { return r.Dst.String() == "10.126.0.0/26" })
+		}},
+		{"pod address", c.Pod, []string{"ip", "addr", "add", "10.126.1.1/32", "dev", "lo"}, func(p *netview.Pair) bool {
+			return slices.ContainsFunc(p.Pod.Addrs, func(a netview.Addr) bool { return a.Prefix.String() == "10.126.1.1/32" })
+		}},
+		{"host link", c.Host, []string{"ip", "link", "set", c.HostIf, "mtu", "1400"}, func(p *netview.Pair) bool {
+			return p.Host.LinkByName(c.HostIf).MTU == 1400
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			drain()
 			netnstest.Run(t, tt.ns, tt.args...)
 			wait(t, tt.name)
+			p, err := l.Collect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.shown(p) {
+				t.Errorf("Collect after the signal does not show the change")
+			}
 		})
 	}
 	t.Run("closed when the context ends", func(t *testing.T) {

@@ -79,20 +79,14 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		snap.Addrs = append(snap.Addrs, x)
 	}
 
-	routes, err := retry(ctx, func() ([]netlink.Route, error) {
-		// Table unspec with the table filter is every table, as
-		// `ip route show table all` lists them (cloned routes left out).
-		return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
-	})
+	rt, err := openRT()
+	if err != nil {
+		return nil, wrapNS(ns, "opening netlink", err)
+	}
+	defer rt.Close()
+	snap.Routes, err = retry(ctx, func() ([]netview.Route, error) { return rt.dumpRoutes(names, snap.Routes) })
 	if err != nil {
 		return nil, wrapNS(ns, "listing routes", err)
-	}
-	for _, r := range routes {
-		x, err := convRoute(r, names)
-		if err != nil {
-			return nil, wrapNS(ns, "reading a route", err)
-		}
-		snap.Routes = append(snap.Routes, x)
 	}
 
 	neighs, err := retry(ctx, func() ([]netlink.Neigh, error) { return h.NeighList(0, unix.AF_UNSPEC) })
@@ -106,7 +100,12 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 	}
 
 	for i := range snap.Links {
-		snap.Links[i].Sysctls = linkSysctls(snap.Links[i].Name)
+		l := &snap.Links[i]
+		if l.Sysctls == nil {
+			l.Sysctls = linkSysctls(l.Name)
+		} else if v, ok := devSysctl(l.Name, "ipv4/neigh/", "/proxy_delay"); ok {
+			l.Sysctls[netview.SysctlProxyDelay] = v
+		}
 	}
 	if v, ok := readSysctl("ipv4/ip_forward"); ok {
 		snap.Sysctls = map[string]int{netview.SysctlIPForward: v}
@@ -210,6 +209,8 @@ func dumpLinks() ([]netview.Link, error) {
 				l.MasterIndex = int(native32(v))
 			case unix.IFLA_LINKINFO:
 				l.Kind = linkKind(v)
+			case unix.IFLA_AF_SPEC:
+				l.Sysctls = afSysctls(v)
 			}
 		}
 		// ip prints @ifN only for a parent other than the link itself.

@@ -36,6 +36,7 @@ type Netns struct {
 
 	mu   sync.Mutex
 	host *netlink.Handle // in the host namespace, for Route
+	live *Live           // while Changes watches: the snapshots kept current
 }
 
 // NewNetns checks the namespaces exist (finding the pod's if need be).
@@ -78,6 +79,9 @@ func (n *Netns) Pod() NSRef { return n.cfg.Pod }
 
 // Collect snapshots both namespaces at (nearly) the same moment.
 func (n *Netns) Collect(ctx context.Context) (*netview.Pair, error) {
+	if pod, host, ok := n.liveSnapshots(); ok {
+		return n.pair(pod, host), nil
+	}
 	var wg sync.WaitGroup
 	var host *netview.Snapshot
 	var hostErr error
@@ -90,6 +94,10 @@ func (n *Netns) Collect(ctx context.Context) (*netview.Pair, error) {
 	if hostErr != nil {
 		return nil, fmt.Errorf("host side: %w", hostErr)
 	}
+	return n.pair(pod, host), nil
+}
+
+func (n *Netns) pair(pod, host *netview.Snapshot) *netview.Pair {
 	if pod.NS.Name == "" {
 		pod.NS.Name = "pod"
 	}
@@ -105,7 +113,7 @@ func (n *Netns) Collect(ctx context.Context) (*netview.Pair, error) {
 	// The snapshots are clean; the facts hold the host name and what the
 	// caller gave.
 	p.Facts.Sanitize()
-	return p, nil
+	return p
 }
 
 // facts are what two namespaces alone say: the pod's address, and the
@@ -177,10 +185,14 @@ func (n *Netns) hostHandle() (*netlink.Handle, error) {
 	return h, nil
 }
 
-// Close releases the netlink handle Route keeps.
+// Close releases the netlink handle Route keeps and ends a watch.
 func (n *Netns) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.live != nil {
+		n.live.Close()
+		n.live = nil
+	}
 	if n.host != nil {
 		n.host.Close()
 		n.host = nil

@@ -26,7 +26,10 @@ func Analyze(p *Pair) Analysis {
 	var hostIf *Link
 	a.Veth, hostIf = pairVeth(p, podIf)
 	a.Gateway = gatewayOf(p, podIf, hostIf)
-	a.Routes = append(classifyPod(&p.Pod, a.Gateway.Address), classifyHost(p, hostIf)...)
+	// One allocation for both sides: a node may hold tens of thousands.
+	a.Routes = make([]RouteClass, 0, len(p.Pod.Routes)+len(p.Host.Routes))
+	a.Routes = classifyPod(a.Routes, &p.Pod, a.Gateway.Address)
+	a.Routes = classifyHost(a.Routes, p, hostIf)
 	a.Problems = problems(p, &a, podIf, hostIf)
 	return a
 }
@@ -210,8 +213,8 @@ func gatewayOf(p *Pair, podIf, hostIf *Link) Gateway {
 	return g
 }
 
-func classifyPod(s *Snapshot, gw netip.Addr) []RouteClass {
-	var out []RouteClass
+// classifyPod appends the pod's classed routes to out.
+func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		if !isClassed(r) {
@@ -297,7 +300,8 @@ func blockOf(f *Facts, a netip.Addr) *Block {
 	return nil
 }
 
-func classifyHost(p *Pair, hostIf *Link) []RouteClass {
+// classifyHost appends the node's classed routes to out, in one pass.
+func classifyHost(out []RouteClass, p *Pair, hostIf *Link) []RouteClass {
 	f := &p.Facts
 	s := &p.Host
 	prefix := f.Prefix()
@@ -369,7 +373,7 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 		return "proto " + ProtoName(r.Protocol)
 	}
 
-	var out []RouteClass
+	def := defaultRoute(s)
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		if !isClassed(r) {
@@ -442,7 +446,7 @@ func classifyHost(p *Pair, hostIf *Link) []RouteClass {
 			rc.Class = ClassOther
 			rc.Reason = "not one of Calico's routes"
 			if hostLen(dst) && !r.Gw.IsValid() && r.Scope == "link" {
-				if def := defaultRoute(s); def != nil && def.Gw == dst.Addr() {
+				if def != nil && def.Gw == dst.Addr() {
 					rc.Reason = fmt.Sprintf("a link-scope route to %s, the default route's gateway (%s)", dst.Addr(), protoWords(r))
 				}
 			}

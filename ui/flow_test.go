@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -411,7 +412,7 @@ func (w watchSource) Changes(ctx context.Context) <-chan struct{} { return w.ch 
 func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
 	full := lessonRecording(t)
 	less := withoutRoute(t, full, "198.19.22.131")
-	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
+	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: full}, {pair: less}}}, make(chan struct{}, 1)}
 	// A refresh far away: only the watch can bring the change in time.
 	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
 	h.waitFor("the recording", loaded)
@@ -427,25 +428,56 @@ func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
 	h.waitFor("the next step", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
 }
 
+// resyncSource is a watchSource that counts its full reads.
+type resyncSource struct {
+	watchSource
+	resyncs atomic.Int32
+}
+
+func (r *resyncSource) Resync(ctx context.Context) error {
+	r.resyncs.Add(1)
+	return nil
+}
+
+// A watched lab that does not change is not read again: the watch says
+// when to. r still reads it again, whole.
+func TestWatchedQuietLabIsNotPolled(t *testing.T) {
+	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
+	h := startProgram(t, Options{Source: src, Refresh: 5 * time.Millisecond}, 160, 48)
+	h.waitFor("the recording and the read when the watch began", func(m Model) bool { return loaded(m) && m.watching && m.collectID >= 2 && !m.inFlight })
+	time.Sleep(100 * 5 * time.Millisecond) // a hundred refresh periods
+	src.mu.Lock()
+	calls := src.calls
+	src.mu.Unlock()
+	if calls > 2 {
+		t.Errorf("a quiet watched lab was read %d times, want 2", calls)
+	}
+	h.press("r")
+	h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 3 && !m.inFlight })
+	if n := src.resyncs.Load(); n != 1 {
+		t.Errorf("r resynced %d times, want 1", n)
+	}
+}
+
 // One change in the lab (a pod deleted) arrives as several netlink events:
 // the refreshes they bring keep showing the change, which only a timed
 // refresh or r clears.
 func TestWatchedBurstKeepsTheChange(t *testing.T) {
 	full := lessonRecording(t)
 	less := withoutRoute(t, full, "198.19.22.131")
-	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
+	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: full}, {pair: less}}}, make(chan struct{}, 1)}
 	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 4)
 	src.ch <- struct{}{}
 	h.waitFor("the change", func(m Model) bool { return m.changes != "" })
 	src.ch <- struct{}{} // the same change's next event
-	m := h.waitFor("the second refresh", func(m Model) bool { return m.collectID >= 3 && !m.inFlight })
+	m := h.waitFor("the second refresh", func(m Model) bool { return m.collectID >= 4 && !m.inFlight })
 	if sc := screen(m); !strings.Contains(sc, "changed: route 198.19.22.131 removed") || !strings.Contains(sc, "- 198.19.22.131 dev calif0a98285df9") {
 		t.Errorf("the burst's second refresh wiped what changed:\n%s", sc)
 	}
 	h.press("r")
-	m = h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 4 && !m.inFlight })
+	m = h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 5 && !m.inFlight })
 	if m.changes != "" || strings.Contains(screen(m), "- 198.19.22.131") {
 		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changes)
 	}

@@ -136,6 +136,10 @@ type Model struct {
 	collectID int
 	inFlight  bool
 	tickGen   int
+	// watching: the lab's change stream is open, so nothing is polled:
+	// a quiet lab costs nothing. reread: the stream began during a
+	// collection, which may have missed what changed in between.
+	watching, reread bool
 	// dirty: the lab changed while a collection was under way.
 	dirty bool
 	// byWatch: the collection under way was started by the lab's own
@@ -285,10 +289,23 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.quit()
 	case watchingMsg:
-		return m, nextChangeCmd(msg.ch)
+		// The watch began after the first collection: read once more so
+		// that nothing between the two is missed.
+		m.watching = true
+		if m.inFlight {
+			m.reread = true
+			return m, nextChangeCmd(msg.ch)
+		}
+		return m, tea.Batch(m.startCollect(false), nextChangeCmd(msg.ch))
 	case changedMsg:
 		if msg.closed {
-			return m, nil // polling goes on
+			// Polling takes over.
+			m.watching = false
+			if m.opts.Refresh > 0 {
+				m.tickGen++
+				return m, tickCmd(m.opts.Refresh, m.tickGen)
+			}
+			return m, nil
 		}
 		if m.inFlight {
 			m.dirty = true
@@ -373,12 +390,18 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m = mm.(Model)
 		cmds = append(cmds, cmd)
 	}
-	if m.dirty {
+	switch {
+	case m.dirty:
 		// The lab changed under this collection: read it again now.
-		m.dirty = false
+		m.dirty, m.reread = false, false
 		cmds = append(cmds, m.startCollect(true))
+	case m.reread:
+		m.reread = false
+		cmds = append(cmds, m.startCollect(false))
 	}
-	if m.opts.Refresh > 0 {
+	// While watching, one timed refresh follows a change (it ends the
+	// burst's "what changed" marks, see byWatch); a quiet lab gets none.
+	if m.opts.Refresh > 0 && (!m.watching || m.byWatch) {
 		m.tickGen++
 		cmds = append(cmds, tickCmd(m.opts.Refresh, m.tickGen))
 	}
@@ -455,12 +478,18 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.setFocus((m.focus + 2) % 3)
 	case key.Matches(k, keys.Refresh):
 		if m.opts.Source != nil {
-			return m, m.startCollect(false)
+			m.collectID++
+			m.inFlight, m.byWatch = true, false
+			return m, resyncCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
 		}
 	case key.Matches(k, keys.Lookup):
 		return m, m.openPrompt()
 	case key.Matches(k, keys.Map):
 		m.showMap = !m.showMap
+		if m.showMap {
+			m.mapv.settle = true // open on what the step is about
+			m.rebuild(true)
+		}
 		m.layout()
 	case key.Matches(k, keys.Up, keys.Down, keys.PageUp, keys.PageDown):
 		var cmd tea.Cmd
@@ -634,7 +663,9 @@ func (m *Model) rebuild(keep bool) {
 		prev: prev[0], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
 		prev: prev[1], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
-	m.mapv.setData(m.pair, curA, hi, order, keep)
+	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
+		m.mapv.setData(m.pair, curA, hi, order, keep)
+	}
 	if m.showMap {
 		m.layout() // the map's height decides the panes'
 	}

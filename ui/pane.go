@@ -88,6 +88,17 @@ type netPane struct {
 	width  int
 	height int // rows for the lines, without the title
 	vp     viewport.Model
+	// counts are the rows each item takes at width countsW.
+	counts  []int
+	countsW int
+	// rendered are the lines of the last setData's snapshots; replaced,
+	// never changed.
+	rendered map[renderKey][]netview.Line
+}
+
+type renderKey struct {
+	snap *netview.Snapshot
+	view netview.View
 }
 
 func newNetPane(sh *shared, side netview.Side) netPane {
@@ -116,6 +127,7 @@ func (p *netPane) setData(in paneInput) {
 	}
 	p.who, p.views, p.hi = in.who, in.views, in.hi
 	p.items = nil // fresh: an older model may still hold the old slice
+	p.counts = nil
 	if in.cur == nil || len(in.views) == 0 {
 		msg := in.empty
 		if in.cur == nil {
@@ -123,16 +135,30 @@ func (p *netPane) setData(in paneInput) {
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
+	// The snapshot shown last is usually the one now compared with, and a
+	// new step shows the same snapshots: keep their lines (an analysis is
+	// a function of its snapshots, so the snapshot names the lines).
+	cache := make(map[renderKey][]netview.Line, 2*len(in.views))
+	render := func(s *netview.Snapshot, a *netview.Analysis, v netview.View) []netview.Line {
+		k := renderKey{s, v}
+		lines, ok := p.rendered[k]
+		if !ok {
+			lines = netview.Render(p.side, v, s, a)
+		}
+		cache[k] = lines
+		return lines
+	}
+	defer func() { p.rendered = cache }()
 	if in.cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
-			lines := netview.Render(p.side, v, in.cur, in.curA)
+			lines := render(in.cur, in.curA, v)
 			var before map[string]bool
 			var removed []string
 			if in.prev != nil {
-				old := netview.Render(p.side, v, in.prev, in.prevA)
+				old := render(in.prev, in.prevA, v)
 				before = make(map[string]bool, len(old))
 				now := make(map[string]bool, len(lines))
 				for _, l := range lines {
@@ -257,7 +283,11 @@ func (p netPane) body() string { return p.vp.View() }
 // hasRouteView says whether a class code column is needed.
 func (p netPane) hasRouteView() bool { return slices.Contains(p.views, netview.ViewRoute) }
 
-// refresh re-renders the rows into the viewport and keeps the cursor in view.
+// refresh lays the rows out in the viewport and keeps the cursor in
+// view. Only the rows on screen are styled: a node's route view has tens
+// of thousands of lines, and styling them all on each key is what made a
+// large lab slow. The others are blank stand-ins that only keep the
+// viewport's scrolling right (nothing else scrolls it).
 func (p *netPane) refresh() {
 	if p.width <= 0 {
 		return
@@ -269,75 +299,26 @@ func (p *netPane) refresh() {
 	}
 	gutter := 2 + codeW
 	textW := max(p.width-gutter, 8)
-	var rows []string
+	if len(p.counts) != len(p.items) || p.countsW != textW {
+		// Fresh slices: an older model may still hold the old ones.
+		p.counts, p.countsW = make([]int, len(p.items)), textW
+		for i := range p.items {
+			p.counts[i] = p.rowCount(&p.items[i], textW)
+		}
+	}
+	total := 0
 	curStart, curEnd := -1, -1
 	selItem := -1
 	if p.cursor >= 0 && p.cursor < len(p.sel) {
 		selItem = p.sel[p.cursor]
 	}
-	pad := strings.Repeat(" ", gutter)
-	for i, it := range p.items {
-		switch it.kind {
-		case itemNote:
-			for _, r := range strings.Split(ansi.Wrap(it.text, textW, ""), "\n") {
-				rows = append(rows, pad+t.Muted.Render(r))
-			}
-		case itemHeader:
-			rows = append(rows, ansi.Truncate(t.Command.Render(it.text), p.width, "…"))
-		case itemRemoved:
-			for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
-				rows = append(rows, pad+t.Removed.Render(r))
-			}
-		case itemLine:
-			isSel := i == selItem
-			mark := " "
-			if isSel {
-				mark = "▸"
-				if t.NoColor {
-					mark = ">"
-				}
-			}
-			chg := " "
-			if it.added {
-				chg = t.Added.Render("+")
-			}
-			code := ""
-			if codeW > 0 {
-				code = "   "
-				if c, ok := lineClass(it.line); ok {
-					code = classCode[c] + " "
-				}
-			}
-			wrapped := wrapSpans(it.line.Spans, textW)
-			if isSel {
-				curStart = len(rows)
-			}
-			for r, spans := range wrapped {
-				var b strings.Builder
-				if r == 0 {
-					b.WriteString(mark + chg + code)
-				} else {
-					b.WriteString(pad)
-				}
-				w := 0
-				for _, s := range spans {
-					st := t.TagStyle(s.Tag, p.hi[s.Tag])
-					if isSel && p.focused {
-						st = st.Inherit(t.Selected)
-					}
-					b.WriteString(st.Render(s.Text))
-					w += ansi.StringWidth(s.Text)
-				}
-				if isSel && p.focused && w < textW {
-					b.WriteString(t.Selected.Render(strings.Repeat(" ", textW-w)))
-				}
-				rows = append(rows, b.String())
-			}
-			if isSel {
-				curEnd = len(rows) - 1
-			}
+	for i, n := range p.counts {
+		if i == selItem {
+			curStart, curEnd = total, total+n-1
 		}
+		total += n
 	}
+	rows := make([]string, total)
 	p.vp.SetContentLines(rows)
 	if p.settle && curStart >= 0 && p.height > 1 {
 		p.settle = false
@@ -353,6 +334,97 @@ func (p *netPane) refresh() {
 			p.vp.SetYOffset(curEnd - p.height + 1)
 		}
 	}
+	top, bottom := p.vp.YOffset(), p.vp.YOffset()+p.height
+	row := 0
+	for i := range p.items {
+		n := p.counts[i]
+		if row+n > top && row < bottom {
+			copy(rows[row:row+n], p.itemRows(i, selItem, codeW, textW))
+		}
+		row += n
+		if row >= bottom {
+			break
+		}
+	}
+	p.vp.SetContentLines(rows)
+}
+
+// rowCount is how many rows an item takes at width textW.
+func (p *netPane) rowCount(it *paneItem, textW int) int {
+	switch it.kind {
+	case itemNote:
+		return strings.Count(ansi.Wrap(it.text, textW, ""), "\n") + 1
+	case itemHeader:
+		return 1
+	case itemRemoved:
+		return strings.Count(ansi.Hardwrap(it.text, textW, true), "\n") + 1
+	case itemLine:
+		return len(wrapSpans(it.line.Spans, textW))
+	}
+	return 0
+}
+
+// itemRows are the styled rows of item i; as many as rowCount says.
+func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
+	t := p.sh.theme
+	gutter := 2 + codeW
+	pad := strings.Repeat(" ", gutter)
+	var rows []string
+	it := p.items[i]
+	switch it.kind {
+	case itemNote:
+		for _, r := range strings.Split(ansi.Wrap(it.text, textW, ""), "\n") {
+			rows = append(rows, pad+t.Muted.Render(r))
+		}
+	case itemHeader:
+		rows = append(rows, ansi.Truncate(t.Command.Render(it.text), p.width, "…"))
+	case itemRemoved:
+		for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
+			rows = append(rows, pad+t.Removed.Render(r))
+		}
+	case itemLine:
+		isSel := i == selItem
+		mark := " "
+		if isSel {
+			mark = "▸"
+			if t.NoColor {
+				mark = ">"
+			}
+		}
+		chg := " "
+		if it.added {
+			chg = t.Added.Render("+")
+		}
+		code := ""
+		if codeW > 0 {
+			code = "   "
+			if c, ok := lineClass(it.line); ok {
+				code = classCode[c] + " "
+			}
+		}
+		for r, spans := range wrapSpans(it.line.Spans, textW) {
+			var b strings.Builder
+			if r == 0 {
+				b.WriteString(mark + chg + code)
+			} else {
+				b.WriteString(pad)
+			}
+			w := 0
+			for _, s := range spans {
+				st := t.TagStyle(s.Tag, p.hi[s.Tag])
+				if isSel && p.focused {
+					st = st.Inherit(t.Selected)
+				}
+				b.WriteString(st.Render(s.Text))
+				w += ansi.StringWidth(s.Text)
+			}
+			if isSel && p.focused && w < textW {
+				b.WriteString(t.Selected.Render(strings.Repeat(" ", textW-w)))
+			}
+			rows = append(rows, b.String())
+		}
+	}
+	return rows
 }
 
 // lineClass is the route class a line is tagged with.

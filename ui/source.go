@@ -32,6 +32,12 @@ type Watcher interface {
 	Changes(ctx context.Context) <-chan struct{}
 }
 
+// Resyncer is a Watcher that keeps its snapshots current from change
+// notifications; Resync reads its lab again whole (the r key).
+type Resyncer interface {
+	Resync(ctx context.Context) error
+}
+
 // collectTimeout bounds one collection, so a hung lab shows an error
 // instead of a frozen status line.
 const collectTimeout = 20 * time.Second
@@ -65,6 +71,29 @@ func collectCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() 
 		defer cancel()
 		p, err := src.Collect(c)
 		return collectedMsg{id: id, pair: p, err: err, at: now()}
+	}
+}
+
+// resyncCmd is collectCmd after reading the lab again whole, where the
+// source keeps its snapshots from notifications.
+func resyncCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() time.Time) tea.Cmd {
+	collect := collectCmd(ctx, g, src, id, now)
+	r, ok := src.(Resyncer)
+	if !ok {
+		return collect
+	}
+	return func() tea.Msg {
+		if !g.enter() {
+			return collectedMsg{id: id, err: errStopped, at: now()}
+		}
+		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		err := r.Resync(c)
+		cancel()
+		g.leave()
+		if err != nil {
+			return collectedMsg{id: id, err: err, at: now()}
+		}
+		return collect()
 	}
 }
 

@@ -106,6 +106,18 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 	}
+	// BIRD starts as soon as the nodes and their uplinks exist: its
+	// connect delay (2 s, as Calico's) then runs while the pods are wired
+	// instead of after. It learns the pods' routes on its kernel scans.
+	start := time.Now()
+	if !b.o.StaticRoutes {
+		if err := b.startBirds(ctx); err != nil {
+			return err
+		}
+		if err := b.step(ctx, "bird"); err != nil {
+			return err
+		}
+	}
 	next := map[string]int{}
 	for _, p := range b.pods() {
 		if next[p.node] == 0 {
@@ -127,16 +139,8 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 	}
-	start := time.Now()
 	if b.o.StaticRoutes {
 		if err := b.staticRoutes(); err != nil {
-			return err
-		}
-	} else {
-		if err := b.startBirds(ctx); err != nil {
-			return err
-		}
-		if err := b.step(ctx, "bird"); err != nil {
 			return err
 		}
 	}

@@ -22,9 +22,13 @@ type Lab struct {
 	Namespace, Pod string
 
 	// mu guards st and replaced, which change when the pod shown is
-	// deleted and its replacement comes up.
+	// deleted and its replacement comes up, and the watch.
 	mu       sync.Mutex
 	replaced string // the replacement's name, once followed
+	// live keeps the snapshots of the pod namespace liveFor and its node
+	// current while Changes watches them.
+	live    *lab.Live
+	liveFor string
 }
 
 // current is the state and the pod shown now.
@@ -140,7 +144,7 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	p, err := st.findPod(ns, name)
 	if err == nil {
 		var pair *netview.Pair
-		if pair, err = collectPod(ctx, st, p); err == nil {
+		if pair, err = l.collectPod(ctx, st, p); err == nil {
 			return pair, nil
 		}
 	}
@@ -151,7 +155,7 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	l.mu.Lock()
 	l.st, l.replaced = now, np.Name
 	l.mu.Unlock()
-	return collectPod(ctx, now, np)
+	return l.collectPod(ctx, now, np)
 }
 
 // replacement is the pod that replaced a deleted one: same namespace,
@@ -172,21 +176,27 @@ func (l *Lab) replacement(ns, name string) (*State, *PodInfo) {
 	return now, found
 }
 
-func collectPod(ctx context.Context, st *State, p *PodInfo) (*netview.Pair, error) {
-	pod, err := lab.Collect(ctx, lab.NSRef{Name: p.NS})
-	if err != nil {
-		return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
-	}
-	host, err := lab.Collect(ctx, lab.NSRef{Name: st.NodeNS(p.Node)})
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", p.Node, err)
+// collectPod gives the pod's and its node's snapshots: the ones the watch
+// keeps current when it watches this pod, else read afresh.
+func (l *Lab) collectPod(ctx context.Context, st *State, p *PodInfo) (*netview.Pair, error) {
+	pod, host, ok := l.liveSnapshots(p.NS)
+	if !ok {
+		var err error
+		if pod, err = lab.Collect(ctx, lab.NSRef{Name: p.NS}); err != nil {
+			return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		if host, err = lab.Collect(ctx, lab.NSRef{Name: st.NodeNS(p.Node)}); err != nil {
+			return nil, fmt.Errorf("node %s: %w", p.Node, err)
+		}
 	}
 	// On a real node the host namespace and the uplink's far side have no
 	// name under /run/netns; the sandbox's do. Forget them, so the pod
 	// shows `link-netnsid 0` as in the lesson rather than the node's name.
 	forgetNames(pod, st.NodeNS(p.Node))
 	forgetNames(host, st.FabricNS())
-	return &netview.Pair{Pod: *pod, Host: *host, Facts: st.Facts(p.Namespace, p.Name)}, nil
+	f := st.Facts(p.Namespace, p.Name)
+	f.Sanitize() // names from the state file, validated there
+	return &netview.Pair{Pod: *pod, Host: *host, Facts: f}, nil
 }
 
 func forgetNames(s *netview.Snapshot, names ...string) {
@@ -210,8 +220,15 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 	return lab.RouteGet(ctx, lab.NSRef{Name: st.NodeNS(p.Node)}, dst)
 }
 
-// Close removes the sandbox if this Lab built it and Keep is false.
+// Close ends a watch, and removes the sandbox if this Lab built it and
+// Keep is false.
 func (l *Lab) Close() error {
+	l.mu.Lock()
+	if l.live != nil {
+		l.live.Close()
+		l.live = nil
+	}
+	l.mu.Unlock()
 	if !l.built || l.Keep {
 		return nil
 	}
@@ -219,9 +236,9 @@ func (l *Lab) Close() error {
 	return Down(context.Background(), l.opts)
 }
 
-// Changes signals when the pod's namespace or its node's changes, so the
-// lesson redraws at once instead of at its next poll. A closed channel
-// means: poll.
+// Changes keeps the pod's namespace and its node's current from their
+// netlink notifications (see lab.Live) and signals after each change;
+// Collect then gives the kept snapshots. A closed channel means: poll.
 func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	closed := make(chan struct{})
 	close(closed)
@@ -230,9 +247,50 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	if err != nil {
 		return closed
 	}
-	ch, err := lab.Watch(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)})
+	lv, err := lab.NewLive(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)})
 	if err != nil {
 		return closed
 	}
-	return ch
+	l.mu.Lock()
+	if l.live != nil {
+		l.live.Close()
+	}
+	l.live, l.liveFor = lv, p.NS
+	l.mu.Unlock()
+	return lv.Changes()
+}
+
+// Resync reads the watched namespaces again whole (the UI's r).
+func (l *Lab) Resync(ctx context.Context) error {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return nil
+	}
+	return lv.Resync(ctx)
+}
+
+// liveSnapshots are the kept snapshots while the watch of the pod
+// namespace podNS is healthy; once it has failed (the pod deleted), or
+// when it watches another pod's, Collect reads afresh.
+func (l *Lab) liveSnapshots(podNS string) (pod, host *netview.Snapshot, ok bool) {
+	l.mu.Lock()
+	lv, watched := l.live, l.liveFor
+	l.mu.Unlock()
+	if lv == nil || watched != podNS {
+		return nil, nil, false
+	}
+	pod, perr := lv.Snapshot(0)
+	host, herr := lv.Snapshot(1)
+	if perr != nil || herr != nil {
+		l.mu.Lock()
+		if l.live == lv {
+			l.live = nil
+		}
+		l.mu.Unlock()
+		lv.Close()
+		return nil, nil, false
+	}
+	return pod, host, true
 }

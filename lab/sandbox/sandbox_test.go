@@ -476,6 +476,19 @@ func TestDeletePod(t *testing.T) {
 	if nsExists(podNS) {
 		t.Error("the pod's namespace is still there")
 	}
+	// Soon what the lab shows says the pod is gone, and a signal says
+	// when: the watch lets the namespace go, and Collect reads afresh.
+	for {
+		_, err := l.Collect(ctx)
+		if errors.Is(err, lab.ErrNamespaceGone) {
+			break
+		}
+		select {
+		case <-changes:
+		case <-ctx.Done():
+			t.Fatalf("Collect after the pod was deleted: %v, want it gone", err)
+		}
+	}
 	h := nsHandleT(t, st.NodeNS("node1"))
 	if _, err := h.LinkByName("caliea2aa288365"); err == nil {
 		t.Error("the host end is still there")

@@ -95,7 +95,8 @@ type State struct {
 	Phase     string    `json:"phase"`
 	StartedAt time.Time `json:"started_at"`
 	UpAt      time.Time `json:"up_at,omitzero"`
-	// ConvergedMS is how long routing took to converge after BIRD started.
+	// ConvergedMS is how long routing took to converge after BIRD started
+	// (which is before the pods are wired).
 	ConvergedMS int64       `json:"converged_ms,omitempty"`
 	Namespaces  []NSRecord  `json:"namespaces"`
 	Links       []LinkRec   `json:"links"`

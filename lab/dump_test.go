@@ -1,0 +1,95 @@
+package lab
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"podlab/internal/netnstest"
+	"podlab/netview"
+)
+
+// TestRawDumpMatchesNetlink holds the collector's own route and sysctl
+// reading against the netlink package and /proc/sys on a node with routes
+// of every shape the views show: multipath, IPv6, blackhole, other
+// tables, onlink, a preferred source.
+func TestRawDumpMatchesNetlink(t *testing.T) {
+	c := buildScale(t, 20, 2000)
+	for _, args := range [][]string{
+		{"ip", "route", "add", "203.0.113.0/24", "nexthop", "via", "198.51.100.1", "dev", "eth0", "nexthop", "via", "198.51.100.3", "dev", "eth0"},
+		{"ip", "route", "add", "blackhole", "10.9.9.0/26", "proto", "bird"},
+		{"ip", "route", "add", "unreachable", "10.9.8.0/24", "metric", "7"},
+		{"ip", "route", "add", "192.0.2.0/24", "via", "198.51.100.9", "dev", "eth0", "onlink", "table", "100", "src", "198.51.100.2"},
+		{"ip", "-6", "route", "add", "2001:db8::/64", "dev", "eth0", "metric", "5"},
+		{"ip", "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::1", "dev", "eth0"},
+		{"sysctl", "-qw", "net.ipv4.conf.eth0.rp_filter=2"},
+		{"sysctl", "-qw", "net.ipv4.neigh.eth0.proxy_delay=3"},
+	} {
+		netnstest.Run(t, c.Host, args...)
+	}
+	for _, name := range []string{c.Host, c.Pod} {
+		t.Run(name, func(t *testing.T) {
+			got, err := Collect(context.Background(), NSRef{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := referenceSnapshot(t, name)
+			if len(got.Routes) != len(want.Routes) {
+				t.Fatalf("%d routes, the netlink package lists %d", len(got.Routes), len(want.Routes))
+			}
+			for i := range want.Routes {
+				if !reflect.DeepEqual(got.Routes[i], want.Routes[i]) {
+					t.Errorf("route %d:\n got %+v\nwant %+v", i, got.Routes[i], want.Routes[i])
+				}
+			}
+			for i, l := range got.Links {
+				if w := want.Links[i].Sysctls; !reflect.DeepEqual(l.Sysctls, w) {
+					t.Errorf("link %s sysctls: got %v, /proc/sys has %v", l.Name, l.Sysctls, w)
+				}
+			}
+		})
+	}
+}
+
+// referenceSnapshot is the collector as it was: routes through the
+// netlink package and convRoute, sysctls from /proc/sys.
+func referenceSnapshot(t *testing.T, name string) *netview.Snapshot {
+	t.Helper()
+	ns, err := openNS(NSRef{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	s := &netview.Snapshot{}
+	err = inNS(ns, func() error {
+		links, err := dumpLinks()
+		if err != nil {
+			return err
+		}
+		names := map[int]string{}
+		for i := range links {
+			names[links[i].Index] = links[i].Name
+			links[i].Sysctls = linkSysctls(links[i].Name)
+		}
+		s.Links = links
+		rs, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			x, err := convRoute(r, names)
+			if err != nil {
+				return err
+			}
+			s.Routes = append(s.Routes, x)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

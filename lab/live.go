@@ -1,0 +1,548 @@
+package lab
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"podlab/netview"
+)
+
+// Live keeps snapshots of namespaces current from netlink notifications,
+// so that a node with tens of thousands of routes is not read again
+// whole each time one of them changes. Each namespace's subscription is
+// opened before its first dump (the kernel's dump-then-listen order):
+// what changes during the dump is queued and applied after it. Routes
+// are applied one notification at a time (IPv6 ones by reading the IPv6
+// routes again, see apply); a change of links (which can
+// take IPv4 routes with them without a notification) or lost
+// notifications (a full socket buffer) read the namespace again whole;
+// addresses and neighbours, a few hundred at most, are read again when
+// they change.
+type Live struct {
+	nss     []*liveNS
+	changes chan struct{}
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// liveRcvBuf is the subscription's socket buffer: a burst of route
+// changes (BIRD after a session comes up) must fit, or the namespace is
+// read again whole.
+const liveRcvBuf = 8 << 20
+
+// livePoll is how often a quiet subscription wakes to check that its
+// namespace still exists: the socket itself keeps the namespace alive.
+const livePoll = time.Second
+
+type liveNS struct {
+	ns  *nsFile
+	fd  int
+	buf []byte
+
+	mu     sync.Mutex
+	base   netview.Snapshot // all but the routes
+	routes map[liveKey][]liveRoute
+	seq    uint64
+	err    error
+	// Resyncs counts full reads forced by lost notifications.
+	resyncs int
+}
+
+// liveKey is what identifies a route to the kernel: a route added with
+// the same key replaces (or, appended, joins) the ones there.
+type liveKey struct {
+	family, table, metric int
+	dst                   netip.Prefix
+}
+
+type liveRoute struct {
+	r   netview.Route
+	seq uint64 // arrival order: for IPv6, the order of their last dump
+}
+
+// NewLive subscribes to the namespaces' changes and reads each once. The
+// channel of Changes gets a (coalesced) signal after each applied batch
+// and is closed when ctx ends or a namespace fails or goes away;
+// Snapshot then reports why.
+func NewLive(ctx context.Context, refs ...NSRef) (*Live, error) {
+	l := &Live{changes: make(chan struct{}, 1)}
+	for _, r := range refs {
+		n, err := openLiveNS(r)
+		if err != nil {
+			l.closeAll()
+			return nil, err
+		}
+		l.nss = append(l.nss, n)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(l.nss))
+	for i, n := range l.nss {
+		wg.Go(func() { errs[i] = n.full(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		l.closeAll()
+		return nil, err
+	}
+	ctx, l.cancel = context.WithCancel(ctx)
+	for _, n := range l.nss {
+		l.wg.Go(func() {
+			defer l.cancel() // one namespace failing ends the watch
+			n.run(ctx, l.signal)
+		})
+	}
+	go func() {
+		<-ctx.Done()
+		l.wg.Wait()
+		l.closeAll()
+		close(l.changes)
+	}()
+	return l, nil
+}
+
+// Changes signals after each batch of changes is applied.
+func (l *Live) Changes() <-chan struct{} { return l.changes }
+
+// Close stops the subscriptions and lets the namespaces go.
+func (l *Live) Close() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+}
+
+// Snapshot is namespace i (in NewLive's order) as it is now. It shares
+// the links, addresses and neighbours with later snapshots: those slices
+// are replaced, never changed.
+func (l *Live) Snapshot(i int) (*netview.Snapshot, error) {
+	return l.nss[i].snapshot()
+}
+
+// Resync reads every namespace again whole, as after a lost
+// notification.
+func (l *Live) Resync(ctx context.Context) error {
+	var errs []error
+	for _, n := range l.nss {
+		errs = append(errs, n.full(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Live) signal() {
+	select {
+	case l.changes <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Live) closeAll() {
+	for _, n := range l.nss {
+		unix.Close(n.fd)
+		n.ns.Close()
+	}
+}
+
+// liveGroups are the rtnetlink multicast groups a snapshot depends on.
+var liveGroups = []int{
+	unix.RTNLGRP_LINK, unix.RTNLGRP_NEIGH, unix.RTNLGRP_NSID,
+	unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
+}
+
+func openLiveNS(r NSRef) (*liveNS, error) {
+	ns, err := openNS(r)
+	if err != nil {
+		return nil, err
+	}
+	n := &liveNS{ns: ns, fd: -1, buf: make([]byte, dumpBufSize)}
+	// The socket joins the namespace of the thread that creates it.
+	err = inNS(ns, func() error {
+		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		if err != nil {
+			return err
+		}
+		n.fd = fd
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			return err
+		}
+		for _, g := range liveGroups {
+			if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
+				return err
+			}
+		}
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, liveRcvBuf) != nil {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, liveRcvBuf) // what an unprivileged reader may
+		}
+		tv := unix.NsecToTimeval(livePoll.Nanoseconds())
+		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	})
+	if err != nil {
+		if n.fd >= 0 {
+			unix.Close(n.fd)
+		}
+		ns.Close()
+		return nil, wrapNS(ns, "subscribing to changes", err)
+	}
+	return n, nil
+}
+
+// full reads the namespace whole and takes that as the new state.
+func (n *liveNS) full(ctx context.Context) error {
+	var snap *netview.Snapshot
+	err := inNS(n.ns, func() error {
+		var err error
+		snap, err = collectHere(ctx, n.ns)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	routes := make(map[liveKey][]liveRoute, len(snap.Routes))
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, r := range snap.Routes {
+		n.seq++
+		k := keyOfRoute(&r)
+		routes[k] = append(routes[k], liveRoute{r, n.seq})
+	}
+	snap.Routes = nil
+	n.base, n.routes = *snap, routes
+	return nil
+}
+
+// parts reads addresses, neighbours or IPv6 routes again (they hang on
+// the links' names, which did not change).
+func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
+	n.mu.Lock()
+	links := n.base.Links
+	n.mu.Unlock()
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Index] = l.Name
+	}
+	var as []netview.Addr
+	var ns []netview.Neigh
+	var rs []netview.Route
+	err := inNS(n.ns, func() error {
+		if v6 {
+			c, err := openRT()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if rs, err = retry(ctx, func() ([]netview.Route, error) { return c.dumpRoutesOf(unix.AF_INET6, nil, nil) }); err != nil {
+				return err
+			}
+		}
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		if addrs {
+			list, err := retry(ctx, func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_ALL) })
+			if err != nil {
+				return err
+			}
+			for _, a := range list {
+				x, err := convAddr(a, names)
+				if err != nil {
+					return err
+				}
+				as = append(as, x)
+			}
+		}
+		if neighs {
+			list, err := retry(ctx, func() ([]netlink.Neigh, error) { return h.NeighList(0, unix.AF_UNSPEC) })
+			if err != nil {
+				return err
+			}
+			for _, x := range list {
+				if v, ok := convNeigh(x, names); ok {
+					ns = append(ns, v)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrapNS(n.ns, "reading changes", err)
+	}
+	// What enters the kept snapshot is cleaned as a whole dump is
+	// (Collect): an address's label is the kernel's copy of a link name.
+	fresh := netview.Snapshot{Addrs: as, Neighs: ns, Routes: rs}
+	fresh.Sanitize()
+	as, ns, rs = fresh.Addrs, fresh.Neighs, fresh.Routes
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if addrs {
+		n.base.Addrs = as
+	}
+	if neighs {
+		n.base.Neighs = ns
+	}
+	if v6 {
+		for k := range n.routes {
+			if k.family == 6 {
+				delete(n.routes, k)
+			}
+		}
+		for _, r := range rs {
+			n.seq++
+			k := keyOfRoute(&r)
+			n.routes[k] = append(n.routes[k], liveRoute{r, n.seq})
+		}
+	}
+	return nil
+}
+
+// run applies notifications until ctx ends or the namespace fails.
+func (n *liveNS) run(ctx context.Context, signal func()) {
+	fail := func(err error) {
+		n.mu.Lock()
+		n.err = err
+		n.mu.Unlock()
+	}
+	for {
+		var need struct{ full, addrs, neighs, v6 bool }
+		changed := false
+		wait := 0 // block (with its timeout) for the first read only
+		for {
+			m, _, err := unix.Recvfrom(n.fd, n.buf, wait)
+			if ctx.Err() != nil {
+				return
+			}
+			wait = unix.MSG_DONTWAIT
+			if err != nil {
+				if errors.Is(err, unix.ENOBUFS) {
+					// Notifications were lost: only a full read is sure.
+					need.full, changed = true, true
+					n.mu.Lock()
+					n.resyncs++
+					n.mu.Unlock()
+					continue
+				}
+				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+					break
+				}
+				fail(wrapNS(n.ns, "reading changes", err))
+				return
+			}
+			changed = true
+			full, addrs, neighs, v6 := n.apply(n.buf[:m])
+			need.full = need.full || full
+			need.addrs = need.addrs || addrs
+			need.neighs = need.neighs || neighs
+			need.v6 = need.v6 || v6
+		}
+		// After a quiet second, and before showing a change (a deleted
+		// namespace's links go first): is the namespace still there?
+		if err := n.stillThere(); err != nil {
+			fail(err)
+			signal()
+			return
+		}
+		if !changed {
+			continue
+		}
+		var err error
+		switch {
+		case need.full:
+			err = n.full(ctx)
+		case need.addrs || need.neighs || need.v6:
+			err = n.parts(ctx, need.addrs, need.neighs, need.v6)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				fail(err)
+			}
+			return
+		}
+		signal()
+	}
+}
+
+// stillThere reports an error once the ref no longer names the namespace
+// being watched (deleted, or its process gone).
+func (n *liveNS) stillThere() error {
+	ns, err := openNS(n.ns.ref)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	if ns.dev != n.ns.dev || ns.inode != n.ns.inode {
+		return &goneError{n.ns.ref, errors.New("the name now points to another namespace")}
+	}
+	return nil
+}
+
+// apply applies one read's route notifications and says what else must
+// be read again.
+func (n *liveNS) apply(b []byte) (full, addrs, neighs, v6 bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for len(b) >= unix.SizeofNlMsghdr {
+		l := int(native.Uint32(b[0:]))
+		if l < unix.SizeofNlMsghdr || l > len(b) {
+			return true, false, false, false // cannot trust the rest
+		}
+		typ, flags := native.Uint16(b[4:]), native.Uint16(b[6:])
+		m := b[unix.SizeofNlMsghdr:l]
+		if a := nlmAlign(l); a < len(b) {
+			b = b[a:]
+		} else {
+			b = nil
+		}
+		switch typ {
+		case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+			if len(m) > 0 && m[0] == unix.AF_INET6 {
+				// The order of a dump of IPv6 routes follows the
+				// kernel's tree, not anything a route says: read
+				// them again (on a Calico IPv4 node, a few per link).
+				v6 = true
+				continue
+			}
+			r, keep, err := parseRoute(m)
+			if err != nil {
+				full = true
+				continue
+			}
+			if keep {
+				n.applyRoute(typ == unix.RTM_NEWROUTE, flags, r)
+			}
+		case unix.RTM_NEWLINK, unix.RTM_DELLINK, unix.RTM_NEWNSID, unix.RTM_DELNSID:
+			full = true
+		case unix.RTM_NEWADDR, unix.RTM_DELADDR:
+			addrs = true
+		case unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH:
+			neighs = true
+		}
+	}
+	return full, addrs, neighs, v6
+}
+
+// applyRoute is one notification. Each is absolute (this route is there
+// now, or is not), so notifications queued during a dump, already seen
+// by it, can be applied again after it without harm.
+func (n *liveNS) applyRoute(add bool, flags uint16, r netview.Route) {
+	k := keyOfRoute(&r)
+	list := n.routes[k]
+	i := slices.IndexFunc(list, func(x liveRoute) bool { return sameRoute(&x.r, &r) })
+	switch {
+	case !add:
+		if i >= 0 {
+			list = slices.Delete(list, i, i+1)
+		}
+	case flags&unix.NLM_F_APPEND != 0 && i < 0:
+		n.seq++
+		list = append(list, liveRoute{r, n.seq})
+	case flags&unix.NLM_F_APPEND != 0:
+		list[i].r = r
+	default:
+		// A plain add or a replace: this is the route for its key.
+		seq := n.seq + 1
+		if len(list) > 0 {
+			seq = list[0].seq // keep its place among IPv6 routes
+		} else {
+			n.seq++
+		}
+		list = []liveRoute{{r, seq}}
+	}
+	if len(list) == 0 {
+		delete(n.routes, k)
+	} else {
+		n.routes[k] = list
+	}
+}
+
+func keyOfRoute(r *netview.Route) liveKey {
+	return liveKey{family: r.Family, table: r.Table, metric: r.Metric, dst: r.Dst}
+}
+
+// sameRoute is whether a notification is about the route held: the same
+// key, type and next hop.
+func sameRoute(a, b *netview.Route) bool {
+	return a.Type == b.Type && a.Gw == b.Gw && a.DevIndex == b.DevIndex
+}
+
+func (n *liveNS) snapshot() (*netview.Snapshot, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.err != nil {
+		return nil, n.err
+	}
+	s := n.base
+	s.TakenAt = time.Now().UTC()
+	// Callers may edit the names (the sandbox forgets some); the slices
+	// they do not edit.
+	s.NS.NSIDs = maps.Clone(s.NS.NSIDs)
+	total := 0
+	for _, l := range n.routes {
+		total += len(l)
+	}
+	all := make([]liveRoute, 0, total)
+	for _, l := range n.routes {
+		all = append(all, l...)
+	}
+	slices.SortFunc(all, kernelOrder)
+	names := make(map[int]string, len(s.Links))
+	for _, l := range s.Links {
+		names[l.Index] = l.Name
+	}
+	s.Routes = make([]netview.Route, len(all))
+	for i := range all {
+		s.Routes[i] = all[i].r
+		s.Routes[i].Dev = names[all[i].r.DevIndex]
+	}
+	return &s, nil
+}
+
+// kernelOrder sorts routes as a dump of every table lists them: IPv4
+// before IPv6; IPv4 tables in the order of the kernel's table hash (the
+// id modulo 256), each walked in address order, a longer prefix of the
+// same address first, then by metric; IPv6 as the last dump of them
+// listed them.
+func kernelOrder(a, b liveRoute) int {
+	x, y := &a.r, &b.r
+	if c := cmp.Compare(x.Family, y.Family); c != 0 {
+		return c
+	}
+	if x.Family == 6 {
+		return cmp.Compare(a.seq, b.seq)
+	}
+	if c := cmp.Compare(x.Table%256, y.Table%256); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Table, y.Table); c != 0 {
+		return c
+	}
+	if c := x.Dst.Addr().Compare(y.Dst.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.Dst.Bits(), x.Dst.Bits()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Metric, y.Metric); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+// Resyncs is how many times lost notifications forced a full read.
+func (l *Live) Resyncs() int {
+	t := 0
+	for _, n := range l.nss {
+		n.mu.Lock()
+		t += n.resyncs
+		n.mu.Unlock()
+	}
+	return t
+}
