@@ -278,21 +278,11 @@ func meshEstablished(sock string, peers []birdPeer) ([]string, error) {
 // runs (it crashed or was killed), and records its new pid. It runs
 // only the installed bird, and only if that is the recorded one.
 func restartBird(ctx context.Context, opts Options, node string) error {
-	o, err := opts.checked()
-	if err != nil {
-		return err
-	}
-	if os.Geteuid() != 0 {
-		return ErrNeedRoot
-	}
-	st, unlock, err := lockedState(o)
+	o, st, unlock, err := upState(opts)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if st == nil {
-		return notUp(o)
-	}
 	i := slices.IndexFunc(st.Processes, func(p Process) bool { return p.Node == node })
 	if i < 0 {
 		return fmt.Errorf("sandbox %q runs no bird on %q", o.Prefix, node)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -79,21 +78,11 @@ func freeAddr(st *State, n NodeInfo, avoid netip.Addr) (netip.Addr, error) {
 // address from the node's block, wired as the CNI plugin's ADD does. It
 // returns the new pod. A replacement that fails half-way is removed.
 func ReplacePod(ctx context.Context, opts Options, gone PodInfo) (PodInfo, error) {
-	o, err := opts.checked()
-	if err != nil {
-		return PodInfo{}, err
-	}
-	if os.Geteuid() != 0 {
-		return PodInfo{}, ErrNeedRoot
-	}
-	st, unlock, err := lockedState(o)
+	o, st, unlock, err := upState(opts)
 	if err != nil {
 		return PodInfo{}, err
 	}
 	defer unlock()
-	if st == nil {
-		return PodInfo{}, notUp(o)
-	}
 	if err := ctx.Err(); err != nil {
 		return PodInfo{}, err
 	}

@@ -194,21 +194,11 @@ func (s *State) health() []string {
 // with it the host route) and its namespace. The node's blackhole stays,
 // which is the lesson's point about deleted pods.
 func DeletePod(ctx context.Context, opts Options, namespace, name string) error {
-	o, err := opts.checked()
-	if err != nil {
-		return err
-	}
-	if os.Geteuid() != 0 {
-		return ErrNeedRoot
-	}
-	st, unlock, err := lockedState(o)
+	o, st, unlock, err := upState(opts)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if st == nil {
-		return notUp(o)
-	}
 	p, err := st.findPod(namespace, name)
 	if err != nil {
 		return err

@@ -472,6 +472,27 @@ func createExcl(p string) (*os.File, error) {
 
 // lockedState takes the prefix's lock and reads its state (nil when
 // nothing is recorded). The caller unlocks, unless there is an error.
+// upState is how every change to a running sandbox begins: its options
+// checked, root, and its state read under the lock. The caller unlocks.
+func upState(opts Options) (Options, *State, func(), error) {
+	o, err := opts.checked()
+	if err != nil {
+		return o, nil, nil, err
+	}
+	if os.Geteuid() != 0 {
+		return o, nil, nil, ErrNeedRoot
+	}
+	st, unlock, err := lockedState(o)
+	if err != nil {
+		return o, nil, nil, err
+	}
+	if st == nil {
+		unlock()
+		return o, nil, nil, notUp(o)
+	}
+	return o, st, unlock, nil
+}
+
 func lockedState(o Options) (*State, func(), error) {
 	unlock, err := lock(o)
 	if err != nil {
