@@ -12,6 +12,7 @@ import (
 
 	"podlab/class"
 	"podlab/progress"
+	"podlab/sudo"
 	"podlab/ui"
 )
 
@@ -128,7 +129,7 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 			return nil, nil, err
 		}
 	}
-	as, err := progress.SudoUser()
+	as, err := sudo.Invoker()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,10 +16,11 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"podlab/sudo"
 )
 
 // Version is the file format's version; another one is refused.
@@ -126,9 +127,9 @@ func (p *Progress) Save(path string) error { return File{Path: path}.Save(p) }
 // File is a progress file and whose rights it is read and written with.
 type File struct {
 	Path string
-	// As is the student who ran podlab under sudo (see SudoUser); nil
+	// As is the student who ran podlab under sudo (see sudo.Invoker); nil
 	// is the process's own rights.
-	As *User
+	As *sudo.User
 }
 
 // Load reads the progress. A missing file is a fresh start; a file that
@@ -137,7 +138,7 @@ type File struct {
 // file they could not read themselves is refused, never read as root.
 func (f File) Load() (*Progress, error) {
 	var data []byte
-	err := f.As.do(func() error {
+	err := f.As.Do(func() error {
 		var err error
 		data, err = readBounded(f.Path)
 		return err
@@ -214,7 +215,7 @@ func (f File) Save(p *Progress) error {
 	if err != nil {
 		return err
 	}
-	if err := f.As.do(func() error { return write(f.Path, data) }); err != nil {
+	if err := f.As.Do(func() error { return write(f.Path, data) }); err != nil {
 		return f.refusal("writing progress to", err, "write")
 	}
 	return nil
@@ -260,7 +261,7 @@ func write(path string, data []byte) error {
 // can write, and the file must not be a directory. Save checks again
 // anyway; this only moves a refusal to the start.
 func (f File) Check() error {
-	err := f.As.do(func() error {
+	err := f.As.Do(func() error {
 		if fi, err := os.Stat(f.Path); err == nil && fi.IsDir() {
 			return &fs.PathError{Op: "open", Path: f.Path, Err: unix.EISDIR}
 		}
@@ -315,7 +316,7 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 // DefaultPath is where progress is kept: $XDG_STATE_HOME/podlab/progress.json,
 // else ~/.local/state/podlab/progress.json. Under sudo it is the invoking
 // student's, in SUDO_USER's home whatever HOME says (read and write it
-// as SudoUser).
+// as sudo.Invoker).
 func DefaultPath() (string, error) {
 	return defaultPath(os.Getenv, os.Geteuid(), user.Lookup)
 }
@@ -340,46 +341,4 @@ func defaultPath(getenv func(string) string, euid int, lookup func(string) (*use
 		return "", errors.New("no HOME for the progress file (use --progress FILE)")
 	}
 	return filepath.Join(home, ".local", "state", rel), nil
-}
-
-// User is a student who ran podlab under sudo: the ids the kernel
-// checks their own files against.
-type User struct {
-	Name     string
-	UID, GID int
-	// Groups are their supplementary groups.
-	Groups []int
-}
-
-// SudoUser is the student who ran podlab under sudo, whose rights their
-// progress file is read and written with; nil when not under sudo (or
-// sudo to root). SUDO_UID and SUDO_GID that do not parse are an error,
-// never a fall back to root's rights.
-func SudoUser() (*User, error) {
-	return sudoUser(os.Getenv, os.Geteuid(), user.Lookup)
-}
-
-func sudoUser(getenv func(string) string, euid int, lookup func(string) (*user.User, error)) (*User, error) {
-	name := getenv("SUDO_USER")
-	if euid != 0 || name == "" || name == "root" {
-		return nil, nil
-	}
-	uid, uerr := strconv.Atoi(getenv("SUDO_UID"))
-	gid, gerr := strconv.Atoi(getenv("SUDO_GID"))
-	if uerr != nil || gerr != nil || uid <= 0 || gid < 0 {
-		return nil, fmt.Errorf("under sudo for %s without a usable SUDO_UID and SUDO_GID (%q, %q); run podlab with sudo as usual, or as root without SUDO_USER", name, getenv("SUDO_UID"), getenv("SUDO_GID"))
-	}
-	u := &User{Name: name, UID: uid, GID: gid, Groups: []int{gid}}
-	// The supplementary groups are the ones a login gives them; when
-	// they cannot be found, fewer rights are the safe side.
-	if pw, err := lookup(name); err == nil && pw.Uid == strconv.Itoa(uid) {
-		if ids, err := pw.GroupIds(); err == nil {
-			for _, s := range ids {
-				if g, err := strconv.Atoi(s); err == nil && g != gid {
-					u.Groups = append(u.Groups, g)
-				}
-			}
-		}
-	}
-	return u, nil
 }

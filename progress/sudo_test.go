@@ -1,7 +1,6 @@
 package progress
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"podlab/internal/netnstest"
+	"podlab/sudo"
 )
 
 // The student in these tests is nobody: a plain user on every machine.
@@ -19,7 +19,7 @@ const studentID = 65534
 
 // sudoLab is a student's home beside places only root may write.
 type sudoLab struct {
-	student *User
+	student *sudo.User
 	home    string // the student's, 0755
 	// rootOnly is root's, 0700: the student can neither enter nor list it.
 	rootOnly string
@@ -48,7 +48,7 @@ func newSudoLab(t *testing.T) sudoLab {
 		}
 	}
 	l := sudoLab{
-		student:  &User{Name: "nobody", UID: studentID, GID: studentID, Groups: []int{studentID}},
+		student:  &sudo.User{Name: "nobody", UID: studentID, GID: studentID, Groups: []int{studentID}},
 		home:     filepath.Join(base, "home"),
 		rootOnly: filepath.Join(base, "root-only"),
 		rootDir:  filepath.Join(base, "etc"),
@@ -262,31 +262,6 @@ func TestSudoSave(t *testing.T) {
 	}
 	if uid, _ := owner(t, mine); uid != 0 || os.Geteuid() != 0 {
 		t.Errorf("after saving as the student, root's own save is %d's, euid %d", uid, os.Geteuid())
-	}
-}
-
-// TestSudoBecome: the thread a student's file work runs on has their ids
-// and groups and none of root's capabilities.
-func TestSudoBecome(t *testing.T) {
-	netnstest.RequireRoot(t)
-	u := &User{Name: "nobody", UID: studentID, GID: studentID, Groups: []int{studentID, 4242}}
-	var status []byte
-	if err := u.do(func() error {
-		var err error
-		status, err = os.ReadFile("/proc/thread-self/status")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"Uid:\t65534\t65534\t65534\t65534\n",
-		"Gid:\t65534\t65534\t65534\t65534\n",
-		"Groups:\t4242 65534 \n",
-		"CapEff:\t0000000000000000\n",
-	} {
-		if !bytes.Contains(status, []byte(want)) {
-			t.Errorf("the thread's status lacks %q:\n%s", want, status)
-		}
 	}
 }
 
