@@ -76,7 +76,7 @@ func TestShowHostileRecording(t *testing.T) {
 		}
 	})
 	t.Run("colour", func(t *testing.T) {
-		src, err := lab.OpenReplay(path)
+		src, err := lab.OpenReplay(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

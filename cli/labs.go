@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"podlab/lab/cluster"
 	"podlab/lab/sandbox"
 	"podlab/netview"
+	"podlab/sudo"
 )
 
 // source is what every lab gives the commands and the UI.
@@ -126,7 +128,7 @@ func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
 		if arg == "" {
 			return nil, usageErr("--lab replay needs a file: --lab replay=FILE")
 		}
-		return lab.OpenReplay(arg)
+		return lab.OpenReplay(arg, openAsInvoker)
 	default:
 		return nil, usageErr("unknown lab %q: use auto, cluster, sandbox, netns, recording or replay=FILE", f.lab)
 	}
@@ -272,4 +274,20 @@ func brief(err error) string {
 		}
 	}
 	return s
+}
+
+// openAsInvoker opens a file the user named, with their rights when they
+// ran podlab under sudo: a recording is theirs to read, not root's.
+func openAsInvoker(path string) (*os.File, error) {
+	as, err := sudo.Invoker()
+	if err != nil {
+		return nil, err
+	}
+	var f *os.File
+	err = as.Do(func() error {
+		var err error
+		f, err = os.Open(path)
+		return err
+	})
+	return f, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"podlab/netview"
+	"podlab/sudo"
 )
 
 type recordFlags struct {
@@ -63,29 +64,44 @@ func runRecord(ctx context.Context, f *recordFlags, stdout, stderr io.Writer) er
 	if *out == "-" {
 		return netview.WriteRecording(stdout, rec)
 	}
-	// Write beside the target and rename, so a failed write never leaves
-	// half a recording under the name asked for.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".podlab-record-*")
+	// Under sudo the file is the invoking user's to write: a path they
+	// could not write themselves is refused, as root's rights are not
+	// lent to them.
+	as, err := sudo.Invoker()
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", *out, err)
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := netview.WriteRecording(tmp, rec); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", *out, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", *out, err)
-	}
-	// A temp file is private; a recording made with sudo is meant to be
-	// replayed without it.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", *out, err)
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("cannot write %s: %w", *out, err)
+	if err := as.Do(func() error { return writeRecording(*out, rec) }); err != nil {
+		who := ""
+		if as != nil {
+			who = " as user " + as.Name
+		}
+		return fmt.Errorf("cannot write %s%s: %w", *out, who, err)
 	}
 	name := netview.Clean(*out)
 	fmt.Fprintf(stderr, "podlab: recorded the %s lab to %s (replay it with: podlab --lab replay=%s)\n", src.Kind(), name, name)
 	return nil
+}
+
+// writeRecording writes beside the target and renames, so a failed write
+// never leaves half a recording under the name asked for.
+func writeRecording(out string, rec *netview.Recording) error {
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".podlab-record-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := netview.WriteRecording(tmp, rec); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// A temp file is private; a recording is meant to be replayed by
+	// anyone, without sudo.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), out)
 }

@@ -142,7 +142,7 @@ func TestReplay(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	t.Run("lesson recording", func(t *testing.T) {
-		r, err := OpenReplay(filepath.Join("..", "netview", "testdata", "lesson.json"))
+		r, err := OpenReplay(filepath.Join("..", "netview", "testdata", "lesson.json"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		r, err := OpenReplay(path)
+		r, err := OpenReplay(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestReplay(t *testing.T) {
 		{"too large", big, "more than the 64 MiB podlab reads"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := OpenReplay(tt.path)
+			_, err := OpenReplay(tt.path, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("err %v, want one line containing %q", err, tt.want)
 			}

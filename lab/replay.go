@@ -19,9 +19,14 @@ type Replay struct {
 	rec  *netview.Recording
 }
 
-// OpenReplay reads the recording file at path.
-func OpenReplay(path string) (*Replay, error) {
-	f, err := os.Open(path)
+// OpenReplay reads the recording file at path, opened by open (os.Open
+// when nil: under sudo the command line opens it with the invoking
+// user's rights).
+func OpenReplay(path string, open func(string) (*os.File, error)) (*Replay, error) {
+	if open == nil {
+		open = os.Open
+	}
+	f, err := open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("recording %q not found: give the path of a file written by `podlab record`, or leave --lab out for the built-in recording", path)
