@@ -98,31 +98,7 @@ func FuzzParseNodeOutput(f *testing.F) {
 			t.Fatal("no error and no snapshot")
 		}
 		for _, s := range snaps {
-			if dirty := hostile.Unclean(s); len(dirty) > 0 {
-				t.Fatalf("control characters in %v", dirty)
-			}
-			p := &netview.Pair{Pod: *s, Host: *s}
-			a := netview.Analyze(p)
-			for _, side := range []netview.Side{netview.SidePod, netview.SideHost} {
-				for _, v := range []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh} {
-					for _, l := range netview.Render(side, v, s, &a) {
-						if err := hostile.Check(l.String(), false); err != nil || strings.Contains(l.String(), "\n") {
-							t.Fatalf("%s %s renders %q: %v", side, v, l.String(), err)
-						}
-					}
-				}
-			}
-			one, err := json.Marshal(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var back netview.Snapshot
-			if err := json.Unmarshal(one, &back); err != nil {
-				t.Fatalf("the snapshot's JSON does not decode: %v", err)
-			}
-			if two, _ := json.Marshal(&back); !bytes.Equal(one, two) {
-				t.Fatalf("re-encoding changed the snapshot:\n%s\n%s", one, two)
-			}
+			hostile.CheckSnapshot(t, s)
 		}
 	})
 }
