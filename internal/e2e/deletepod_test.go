@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -94,25 +93,12 @@ func (e *routeEvents) at(key string) (time.Time, bool) {
 // after the kernel's event is logged (tens of ms on an idle machine), and
 // only a lag past a second, which no event path should have, fails.
 func TestDeletePodInTerminal(t *testing.T) {
-	netnstest.RequireRoot(t)
-	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
 	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
-	o := sandbox.Options{Prefix: netnstest.Name("pd"), StateDir: t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := sandbox.Down(context.Background(), o); err != nil {
-			t.Errorf("sandbox down: %v", err)
-		}
-	})
-	sb, err := sandbox.Up(ctx, o)
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
+	o, st := upSandbox(t, "pd")
 	const victim = "yaobank/summary-85c56b76d7-28hm5"
-	old := sb.State.Pod("yaobank", "summary-85c56b76d7-28hm5")
+	old := st.Pod("yaobank", "summary-85c56b76d7-28hm5")
 	ip := old.IP.String()
-	events := watchRoutes(t, sb.State.NodeNS("node1"))
+	events := watchRoutes(t, st.NodeNS("node1"))
 
 	tm := newTerm(t, 160, 48, "--lab", "sandbox", "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir, "--refresh", "10m")
 	tm.waitText(30*time.Second, "sandbox", "refreshed")

@@ -302,13 +302,14 @@ func TestRecordingInTerminal(t *testing.T) {
 	}
 }
 
-func TestLiveSandboxInTerminal(t *testing.T) {
+// upSandbox builds a sandbox of the test's own: its own prefix and state
+// directory, so it never meets a student's sandbox or another test's. It
+// is removed when the test ends.
+func upSandbox(t *testing.T, prefix string) (sandbox.Options, *sandbox.State) {
+	t.Helper()
 	netnstest.RequireRoot(t)
 	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
-	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
-	// Its own prefix and state directory, so it never meets a student's
-	// sandbox or another test's.
-	o := sandbox.Options{Prefix: netnstest.Name("pe"), StateDir: t.TempDir()}
+	o := sandbox.Options{Prefix: netnstest.Name(prefix), StateDir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
@@ -316,9 +317,18 @@ func TestLiveSandboxInTerminal(t *testing.T) {
 			t.Errorf("sandbox down: %v", err)
 		}
 	})
-	if _, err := sandbox.Up(ctx, o); err != nil {
+	sb, err := sandbox.Up(ctx, o)
+	if err != nil {
 		t.Fatalf("sandbox up: %v", err)
 	}
+	return o, sb.State
+}
+
+func TestLiveSandboxInTerminal(t *testing.T) {
+	netnstest.RequireCommand(t, "tmux", "apt-get install tmux")
+	o, _ := upSandbox(t, "pe")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	l, err := sandbox.Open(ctx, o, false)
 	if err != nil {
 		t.Fatal(err)

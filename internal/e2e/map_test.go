@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,9 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"podlab/internal/netnstest"
 	"podlab/lab/sandbox"
 )
 
@@ -179,21 +176,7 @@ func mapMatchesJSON(t *testing.T, args ...string) {
 func TestMapMatchesShowJSON(t *testing.T) {
 	t.Run("recording", func(t *testing.T) { mapMatchesJSON(t, "--lab", "recording") })
 
-	netnstest.RequireRoot(t)
-	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
-	o := sandbox.Options{Prefix: netnstest.Name("pm"), StateDir: t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := sandbox.Down(context.Background(), o); err != nil {
-			t.Errorf("sandbox down: %v", err)
-		}
-	})
-	sb, err := sandbox.Up(ctx, o)
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
-	st := sb.State
+	o, st := upSandbox(t, "pm")
 	customer := st.Pod(sandbox.CustomerNamespace, sandbox.CustomerPod)
 	if customer == nil {
 		t.Fatal("the sandbox has no customer pod")
