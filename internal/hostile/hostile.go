@@ -3,16 +3,11 @@
 package hostile
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
-	"testing"
 	"unicode/utf8"
-
-	"podlab/netview"
 )
 
 // Text is what a hostile name carries: OSC 52 (clipboard), OSC 0
@@ -126,42 +121,5 @@ func unclean(v reflect.Value, path string, out *[]string) {
 			unclean(k, path+"{key}", out)
 			unclean(v.MapIndex(k), fmt.Sprintf("%s{%v}", path, k), out)
 		}
-	}
-}
-
-// CheckSnapshot fails t unless a parsed snapshot holds no control
-// character, renders every view of both sides without one, and encodes
-// to JSON that decodes and encodes again to the same bytes: what a fuzz
-// target of a parser of outside input asserts.
-func CheckSnapshot(t testing.TB, s *netview.Snapshot) {
-	t.Helper()
-	if dirty := Unclean(s); len(dirty) > 0 {
-		t.Fatalf("control characters in %v", dirty)
-	}
-	p := &netview.Pair{Pod: *s, Host: *s}
-	a := netview.Analyze(p)
-	for _, side := range []netview.Side{netview.SidePod, netview.SideHost} {
-		for _, v := range []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh} {
-			for _, l := range netview.Render(side, v, s, &a) {
-				if err := Check(l.String(), false); err != nil || strings.Contains(l.String(), "\n") {
-					t.Fatalf("%s %s renders %q: %v", side, v, l.String(), err)
-				}
-			}
-		}
-	}
-	one, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back netview.Snapshot
-	if err := json.Unmarshal(one, &back); err != nil {
-		t.Fatalf("the snapshot's JSON does not decode: %v", err)
-	}
-	two, err := json.Marshal(&back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(one, two) {
-		t.Fatalf("re-encoding changed the snapshot:\n%s\n%s", one, two)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"podlab/internal/fuzzcheck"
 	"podlab/internal/hostile"
 	"podlab/netview"
 )
@@ -98,7 +99,7 @@ func FuzzParseNodeOutput(f *testing.F) {
 			t.Fatal("no error and no snapshot")
 		}
 		for _, s := range snaps {
-			hostile.CheckSnapshot(t, s)
+			fuzzcheck.Snapshot(t, s)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"podlab/internal/fuzzcheck"
 	"podlab/internal/hostile"
 	"podlab/netview"
 )
@@ -54,5 +55,5 @@ func checkSnapshot(t *testing.T, s *netview.Snapshot) {
 			t.Fatalf("route %+v has an invalid destination", r)
 		}
 	}
-	hostile.CheckSnapshot(t, s)
+	fuzzcheck.Snapshot(t, s)
 }
