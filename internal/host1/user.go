@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"podlab/internal/netnstest"
 )
@@ -52,8 +53,20 @@ func NewUser(t *testing.T) *User {
 		t.Fatalf("host1: useradd %s: %v: %s", name, err, out)
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Errorf("host1: userdel %s: %v: %s", name, err, out)
+		// What the account ran may still be ending (a podlab whose tmux
+		// was just killed, its ssh): end it, then remove the account.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			killProcessesOf(name)
+			out, err := exec.Command("userdel", name).CombinedOutput()
+			if err == nil {
+				return
+			}
+			if !strings.Contains(string(out), "currently used by process") || time.Now().After(deadline) {
+				t.Errorf("host1: userdel %s: %v: %s", name, err, out)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 	u, err := user.Lookup(name)
@@ -72,6 +85,32 @@ func NewUser(t *testing.T) *User {
 	s.chown(t, key)
 	s.chown(t, key+".pub")
 	return s
+}
+
+// killProcessesOf sends SIGKILL to every process whose real or
+// effective user is the account name (a test's own student only).
+func killProcessesOf(name string) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return
+	}
+	uid := u.Uid
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && f[0] == "Uid:" && (f[1] == uid || f[2] == uid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
 }
 
 // userPrefix starts the name of every student account.
