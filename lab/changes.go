@@ -114,6 +114,18 @@ func (n *Netns) Changes(ctx context.Context) <-chan struct{} {
 	return l.Changes()
 }
 
+// Resyncs is how many times the watch read the namespaces again whole
+// because notifications were lost.
+func (n *Netns) Resyncs() int {
+	n.mu.Lock()
+	l := n.live
+	n.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	return l.Resyncs()
+}
+
 // Resync reads the watched namespaces again whole (the UI's r).
 func (n *Netns) Resync(ctx context.Context) error {
 	n.mu.Lock()

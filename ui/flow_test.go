@@ -428,15 +428,35 @@ func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
 	h.waitFor("the next step", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
 }
 
-// resyncSource is a watchSource that counts its full reads.
+// resyncSource is a watchSource that counts its full reads: those asked
+// for (r), and those lost notifications forced (lost).
 type resyncSource struct {
 	watchSource
 	resyncs atomic.Int32
+	lost    atomic.Int32
 }
 
 func (r *resyncSource) Resync(ctx context.Context) error {
 	r.resyncs.Add(1)
 	return nil
+}
+
+func (r *resyncSource) Resyncs() int { return int(r.lost.Load()) }
+
+// When the lab's watch lost notifications and read everything again, the
+// status line says so, once.
+func TestLostNotificationsAreShown(t *testing.T) {
+	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
+	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
+	h.waitFor("the recording", func(m Model) bool { return loaded(m) && m.watching && !m.inFlight })
+	src.lost.Store(1)
+	src.ch <- struct{}{}
+	m := h.waitFor("the note", func(m Model) bool { return strings.Contains(m.changes, "notifications were lost") })
+	if !strings.Contains(screen(m), "notifications were lost, the lab was read again whole") {
+		t.Errorf("the status line does not say notifications were lost:\n%s", screen(m))
+	}
+	src.ch <- struct{}{}
+	h.waitFor("the note to go", func(m Model) bool { return m.changes == "" && m.resyncs == 1 && !m.inFlight })
 }
 
 // A watched lab that does not change is not read again: the watch says

@@ -132,6 +132,9 @@ type Model struct {
 	lastAt   time.Time
 	err      error
 	changes  string
+	// resyncs is the last count of full reads forced by lost change
+	// notifications: a rise is said in the status line.
+	resyncs int
 
 	collectID int
 	inFlight  bool
@@ -378,6 +381,16 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		if m.prevPair != nil {
 			m.changes = changeSummary(m.prevAn, m.an, m.prevPair, m.pair)
 		}
+		if msg.resyncs > m.resyncs {
+			// The watch lost notifications (the kernel's buffer ran
+			// over) and read the lab again whole: say so.
+			lost := "notifications were lost, the lab was read again whole"
+			if m.changes != "" {
+				lost += "; " + m.changes
+			}
+			m.changes = lost
+		}
+		m.resyncs = msg.resyncs
 		m.rebuild(true)
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}

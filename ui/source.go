@@ -33,9 +33,11 @@ type Watcher interface {
 }
 
 // Resyncer is a Watcher that keeps its snapshots current from change
-// notifications; Resync reads its lab again whole (the r key).
+// notifications; Resync reads its lab again whole (the r key), and
+// Resyncs counts the times lost notifications made it do so itself.
 type Resyncer interface {
 	Resync(ctx context.Context) error
+	Resyncs() int
 }
 
 // collectTimeout bounds one collection, so a hung lab shows an error
@@ -48,6 +50,9 @@ type collectedMsg struct {
 	pair *netview.Pair
 	err  error
 	at   time.Time
+	// resyncs is the lab's count of full reads forced by lost change
+	// notifications (a Resyncer's), when it was collected.
+	resyncs int
 }
 
 // tickMsg asks for an automatic refresh; gen drops ticks of an older chain.
@@ -70,7 +75,11 @@ func collectCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() 
 		c, cancel := context.WithTimeout(ctx, collectTimeout)
 		defer cancel()
 		p, err := src.Collect(c)
-		return collectedMsg{id: id, pair: p, err: err, at: now()}
+		msg := collectedMsg{id: id, pair: p, err: err, at: now()}
+		if r, ok := src.(Resyncer); ok {
+			msg.resyncs = r.Resyncs()
+		}
+		return msg
 	}
 }
 

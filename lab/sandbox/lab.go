@@ -260,6 +260,18 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	return lv.Changes()
 }
 
+// Resyncs is how many times the watch read the namespaces again whole
+// because notifications were lost.
+func (l *Lab) Resyncs() int {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return 0
+	}
+	return lv.Resyncs()
+}
+
 // Resync reads the watched namespaces again whole (the UI's r).
 func (l *Lab) Resync(ctx context.Context) error {
 	l.mu.Lock()
