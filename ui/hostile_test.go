@@ -3,8 +3,6 @@ package ui
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,15 +16,7 @@ import (
 // string, read back as podlab reads a recording.
 func hostilePair(t *testing.T) *netview.Pair {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "netview", "testdata", "lesson.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := netview.ReadRecording(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := &netview.Recording{Pair: *lessonRecording(t)}
 	hostile.Taint(rec)
 	rec.Schema = netview.Schema
 	var buf bytes.Buffer
