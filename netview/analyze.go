@@ -13,7 +13,10 @@ const calicoMAC = "ee:ee:ee:ee:ee:ee"
 
 // Analyze works out what the lesson teaches from a pod's and its node's
 // snapshots: the veth pair, the gateway, and what each route is for.
-func Analyze(p *Pair) Analysis {
+func Analyze(p *Pair) Analysis { return analyze(p, nil) }
+
+// analyze is Analyze, with z's memory when z is not nil.
+func analyze(p *Pair, z *Analyzer) Analysis {
 	var a Analysis
 	if p == nil {
 		return a
@@ -29,7 +32,7 @@ func Analyze(p *Pair) Analysis {
 	// One allocation for both sides: a node may hold tens of thousands.
 	a.Routes = make([]RouteClass, 0, len(p.Pod.Routes)+len(p.Host.Routes))
 	a.Routes = classifyPod(a.Routes, &p.Pod, a.Gateway.Address)
-	a.Routes = classifyHost(a.Routes, p, hostIf)
+	a.Routes = classifyHost(a.Routes, p, hostIf, z)
 	a.Problems = problems(p, &a, podIf, hostIf)
 	return a
 }
@@ -301,7 +304,7 @@ func blockOf(f *Facts, a netip.Addr) *Block {
 }
 
 // classifyHost appends the node's classed routes to out, in one pass.
-func classifyHost(out []RouteClass, p *Pair, hostIf *Link) []RouteClass {
+func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteClass {
 	f := &p.Facts
 	s := &p.Host
 	prefix := f.Prefix()
@@ -374,10 +377,32 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link) []RouteClass {
 	}
 
 	def := defaultRoute(s)
+	var memo *routeMemo
+	if z != nil {
+		memo = &z.memo
+		memo.begin(len(s.Routes), z.reuse(f, hostIf, def))
+		defer func() { memo.end(out) }()
+	}
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		if !isClassed(r) {
 			continue
+		}
+		var h uint64
+		memoize := false
+		// A blackhole's class hangs on the node's other routes, the
+		// default route's words on the routes that cover 169.254.1.1:
+		// those are worked out each time.
+		if memo != nil && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
+			h, memoize = memo.hash(r), true
+			if rc, ok := memo.find(h, r); ok {
+				memo.next[h] = int32(len(out))
+				out = append(out, rc)
+				continue
+			}
+		}
+		if memoize {
+			memo.next[h] = int32(len(out))
 		}
 		rc := newRouteClass(SideHost, r)
 		dst := routeDst(r)

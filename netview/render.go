@@ -48,7 +48,6 @@ type renderCtx struct {
 	vethTag  Tag
 	gateway  netip.Addr
 	podIPs   []netip.Addr
-	classes  map[routeKey]Class
 	neighMAC string
 }
 
@@ -74,13 +73,51 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 			}
 		}
 	}
-	c.classes = make(map[routeKey]Class, len(a.Routes))
-	for i := range a.Routes {
-		if a.Routes[i].Side == side {
-			c.classes[keyOf(&a.Routes[i].Route)] = a.Routes[i].Class
+	return c
+}
+
+// routeClasses are the classes of rs, the snapshot's routes that the
+// analysis classes, in the snapshot's order; ok false for a route it has
+// none for. An analysis of this very snapshot lists them in the same
+// order, so they pair up one by one; only an analysis of another (a
+// caller's mix) needs them looked up.
+func (c *renderCtx) routeClasses(rs []*Route) []routeClass {
+	out := make([]routeClass, len(rs))
+	for i, r := range rs {
+		out[i].r = r
+	}
+	j, aligned := 0, true
+	for i := range c.a.Routes {
+		rc := &c.a.Routes[i]
+		if rc.Side != c.side {
+			continue
+		}
+		if j >= len(rs) || !routeEqual(&rc.Route, rs[j]) {
+			aligned = false
+			break
+		}
+		out[j].class, out[j].ok = rc.Class, true
+		j++
+	}
+	if aligned && j == len(rs) {
+		return out
+	}
+	classes := make(map[routeKey]Class, len(c.a.Routes))
+	for i := range c.a.Routes {
+		if c.a.Routes[i].Side == c.side {
+			classes[keyOf(&c.a.Routes[i].Route)] = c.a.Routes[i].Class
 		}
 	}
-	return c
+	for i, r := range rs {
+		out[i].class, out[i].ok = classes[keyOf(r)]
+	}
+	return out
+}
+
+type routeClass struct {
+	r     *Route
+	class Class
+	ok    bool
 }
 
 // routeKey identifies a route within a snapshot, to find its class.
@@ -296,31 +333,42 @@ func (c *renderCtx) routes() []Line {
 			rs = append(rs, r)
 		}
 	}
-	slices.SortStableFunc(rs, func(x, y *Route) int {
-		dx, dy := routeDst(x), routeDst(y)
+	var cls []routeClass
+	if c.a != nil {
+		cls = c.routeClasses(rs)
+	} else {
+		cls = make([]routeClass, len(rs))
+		for i, r := range rs {
+			cls[i].r = r
+		}
+	}
+	order := func(x, y routeClass) int {
+		dx, dy := routeDst(x.r), routeDst(y.r)
 		if n := dx.Addr().Compare(dy.Addr()); n != 0 {
 			return n
 		}
 		if n := dy.Bits() - dx.Bits(); n != 0 {
 			return n
 		}
-		return x.Metric - y.Metric
-	})
+		return x.r.Metric - y.r.Metric
+	}
+	// A dump lists the main table in this order already.
+	if !slices.IsSortedFunc(cls, order) {
+		slices.SortStableFunc(cls, order)
+	}
 	out := make([]Line, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, c.routeLine(r))
+	for _, rc := range cls {
+		tag := TagNone
+		if rc.ok {
+			tag = RouteTag(rc.class)
+		}
+		out = append(out, c.routeLine(rc.r, tag))
 	}
 	return out
 }
 
-func (c *renderCtx) routeLine(r *Route) Line {
+func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
 	b := lineBuilder{key: "route:" + dstText(r)}
-	tag := TagNone
-	if c.a != nil {
-		if cl, ok := c.classes[keyOf(r)]; ok {
-			tag = RouteTag(cl)
-		}
-	}
 	var vethName string
 	if c.a != nil {
 		if c.side == SidePod {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -353,5 +354,53 @@ func BenchmarkRenderHostRoute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Render(SideHost, ViewRoute, &rec.Host, &a)
+	}
+}
+
+// Route lines take their classes from the analysis whichever order it
+// lists them in: the same analysis reversed tags the lines as the
+// analysis of the snapshot does; one with a route missing leaves only
+// that route's line without its class.
+func TestRouteClassesAnyOrder(t *testing.T) {
+	p := scalePair(t, 300)
+	a := Analyze(p)
+	want := Render(SideHost, ViewRoute, &p.Host, &a)
+	reversed := a
+	reversed.Routes = slices.Clone(a.Routes)
+	slices.Reverse(reversed.Routes)
+	short := a
+	short.Routes = slices.Clone(a.Routes[:len(a.Routes)-1])
+	missing := "route:" + a.Routes[len(a.Routes)-1].Dst
+	for _, c := range []struct {
+		name    string
+		a       *Analysis
+		missing string // the key of the line that loses its class
+	}{{"reversed", &reversed, ""}, {"one short", &short, missing}} {
+		t.Run(c.name, func(t *testing.T) {
+			got := Render(SideHost, ViewRoute, &p.Host, c.a)
+			if len(got) != len(want) {
+				t.Fatalf("%d lines, want %d", len(got), len(want))
+			}
+			lost := 0
+			for i := range got {
+				w := want[i]
+				if w.Key == c.missing {
+					lost++
+					w = Line{Key: w.Key}
+					for _, s := range want[i].Spans {
+						if strings.HasPrefix(string(s.Tag), "route-") {
+							s.Tag = TagNone
+						}
+						w.Spans = append(w.Spans, s)
+					}
+				}
+				if !reflect.DeepEqual(got[i], w) {
+					t.Fatalf("line %d:\n got  %#v\n want %#v", i, got[i], w)
+				}
+			}
+			if c.missing != "" && lost != 1 {
+				t.Fatalf("%d lines have the key %s, want 1", lost, c.missing)
+			}
+		})
 	}
 }

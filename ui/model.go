@@ -125,8 +125,11 @@ type Model struct {
 	lookID     int
 	hostRoutes bool // a lookup shows the host's routes whatever the step
 
-	pair     *netview.Pair
-	an       netview.Analysis
+	pair *netview.Pair
+	an   netview.Analysis
+	// analyzer remembers the last analysis: a refresh of a large node
+	// works out only the routes that changed.
+	analyzer *netview.Analyzer
 	prevPair *netview.Pair
 	prevAn   netview.Analysis
 	lastAt   time.Time
@@ -190,16 +193,17 @@ func New(opts Options) Model {
 	keys.Reveal.SetEnabled(opts.Present)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	m := Model{
-		opts:   opts,
-		ctx:    context.Background(),
-		now:    now,
-		sh:     sh,
-		lesson: newLessonPane(sh),
-		pod:    newNetPane(sh, netview.SidePod),
-		host:   newNetPane(sh, netview.SideHost),
-		mapv:   newMapPane(sh),
-		help:   help.New(),
-		tab:    netview.SidePod,
+		opts:     opts,
+		ctx:      context.Background(),
+		now:      now,
+		sh:       sh,
+		analyzer: &netview.Analyzer{},
+		lesson:   newLessonPane(sh),
+		pod:      newNetPane(sh, netview.SidePod),
+		host:     newNetPane(sh, netview.SideHost),
+		mapv:     newMapPane(sh),
+		help:     help.New(),
+		tab:      netview.SidePod,
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
@@ -374,7 +378,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 			m.prevPair, m.prevAn = m.pair, m.an
 		}
 		m.pair = msg.pair
-		m.an = netview.Analyze(m.pair)
+		m.an = m.analyzer.Analyze(m.pair)
 		m.err = nil
 		m.lastAt = msg.at
 		m.changes = ""
@@ -722,23 +726,12 @@ func (m Model) goneAddr() string {
 // terms: routes and links that came or went.
 func changeSummary(a, b netview.Analysis, pa, pb *netview.Pair) string {
 	var out []string
-	key := func(rc netview.RouteClass) string { return string(rc.Side) + " " + rc.Dst }
-	before, after := map[string]bool{}, map[string]bool{}
-	for _, rc := range a.Routes {
-		before[key(rc)] = true
+	removed, added := changedRoutes(a.Routes, b.Routes)
+	for _, rc := range removed {
+		out = append(out, "route "+rc.Dst+" removed")
 	}
-	for _, rc := range b.Routes {
-		after[key(rc)] = true
-	}
-	for _, rc := range a.Routes {
-		if !after[key(rc)] {
-			out = append(out, "route "+rc.Dst+" removed")
-		}
-	}
-	for _, rc := range b.Routes {
-		if !before[key(rc)] {
-			out = append(out, "route "+rc.Dst+" added")
-		}
+	for _, rc := range added {
+		out = append(out, "route "+rc.Dst+" added")
 	}
 	links := func(s *netview.Snapshot) map[string]bool {
 		m := map[string]bool{}
@@ -762,4 +755,48 @@ func changeSummary(a, b netview.Analysis, pa, pb *netview.Pair) string {
 		out = append(out[:4], fmt.Sprintf("and %d more", len(out)-4))
 	}
 	return strings.Join(out, ", ")
+}
+
+// changedRoutes are the routes of a whose side and destination b does not
+// have, and those of b that a does not. A refresh of a node with tens of
+// thousands of routes changes a few, in place: only what lies between the
+// lists' common head and tail is looked for in the other list.
+func changedRoutes(a, b []netview.RouteClass) (removed, added []netview.RouteClass) {
+	type key struct {
+		side netview.Side
+		dst  string
+	}
+	same := func(x, y *netview.RouteClass) bool { return x.Side == y.Side && x.Dst == y.Dst }
+	head := 0
+	for head < len(a) && head < len(b) && same(&a[head], &b[head]) {
+		head++
+	}
+	tail := 0
+	for tail < len(a)-head && tail < len(b)-head && same(&a[len(a)-1-tail], &b[len(b)-1-tail]) {
+		tail++
+	}
+	// missing are the routes of mid whose key all lacks.
+	missing := func(mid, all []netview.RouteClass) []netview.RouteClass {
+		if len(mid) == 0 {
+			return nil
+		}
+		found := make(map[key]bool, len(mid))
+		for _, rc := range mid {
+			found[key{rc.Side, rc.Dst}] = false
+		}
+		for _, rc := range all {
+			k := key{rc.Side, rc.Dst}
+			if _, ok := found[k]; ok {
+				found[k] = true
+			}
+		}
+		var out []netview.RouteClass
+		for _, rc := range mid {
+			if !found[key{rc.Side, rc.Dst}] {
+				out = append(out, rc)
+			}
+		}
+		return out
+	}
+	return missing(a[head:len(a)-tail], b), missing(b[head:len(b)-tail], a)
 }

@@ -155,24 +155,13 @@ func (p *netPane) setData(in paneInput) {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
 			lines := render(in.cur, in.curA, v)
-			var before map[string]bool
+			var added []bool
 			var removed []string
 			if in.prev != nil {
-				old := render(in.prev, in.prevA, v)
-				before = make(map[string]bool, len(old))
-				now := make(map[string]bool, len(lines))
-				for _, l := range lines {
-					now[l.String()] = true
-				}
-				for _, l := range old {
-					before[l.String()] = true
-					if !now[l.String()] {
-						removed = append(removed, l.String())
-					}
-				}
+				added, removed = diffLines(render(in.prev, in.prevA, v), lines)
 			}
-			for _, l := range lines {
-				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: before != nil && !before[l.String()]})
+			for i, l := range lines {
+				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: added != nil && added[i]})
 			}
 			for _, r := range removed {
 				p.items = append(p.items, paneItem{kind: itemRemoved, text: "- " + strings.TrimSpace(r)})
@@ -442,6 +431,9 @@ func lineClass(l netview.Line) (netview.Class, bool) {
 // a terminal reader expects a continued line to be.
 func wrapSpans(spans []netview.Span, width int) [][]netview.Span {
 	const indent = "    "
+	if n, ok := asciiWidth(spans); ok && n <= width {
+		return [][]netview.Span{spans} // most lines: no need to look closer
+	}
 	text := netview.Line{Spans: spans}.String()
 	if ansi.StringWidth(text) <= width || width <= len(indent)+4 {
 		return [][]netview.Span{spans}
@@ -490,10 +482,85 @@ func wrapSpans(spans []netview.Span, width int) [][]netview.Span {
 	return rows
 }
 
+// asciiWidth is the cells spans take when they are printable ASCII, which
+// is one cell a byte; ok false otherwise.
+func asciiWidth(spans []netview.Span) (n int, ok bool) {
+	for _, s := range spans {
+		for i := 0; i < len(s.Text); i++ {
+			if c := s.Text[i]; c < 0x20 || c >= 0x7f {
+				return 0, false
+			}
+		}
+		n += len(s.Text)
+	}
+	return n, true
+}
+
 // padRight pads s to w cells.
 func padRight(s string, w int) string {
 	if d := w - lipgloss.Width(s); d > 0 {
 		return s + strings.Repeat(" ", d)
 	}
 	return s
+}
+
+// diffLines compares the lines of a view before and after, by their text:
+// added[i] says cur[i] is new (nil when none is), and removed are the old
+// lines cur no longer has. A refresh of a route view of tens of thousands
+// of lines changes a few of them, in place: only what lies between the
+// common head and tail is looked for on the other side, and no line's
+// text is built as a string to do it.
+func diffLines(old, cur []netview.Line) (added []bool, removed []string) {
+	var a, b []byte
+	same := func(x, y netview.Line) bool {
+		a, b = appendText(a[:0], x), appendText(b[:0], y)
+		return string(a) == string(b)
+	}
+	head := 0
+	for head < len(old) && head < len(cur) && same(old[head], cur[head]) {
+		head++
+	}
+	tail := 0
+	for tail < len(old)-head && tail < len(cur)-head && same(old[len(old)-1-tail], cur[len(cur)-1-tail]) {
+		tail++
+	}
+	// absent says which lines of mid the lines of all lack.
+	absent := func(mid, all []netview.Line) []bool {
+		idx := make(map[string]int, len(mid))
+		for i, l := range mid {
+			idx[l.String()] = i
+		}
+		seen := make([]bool, len(mid))
+		for _, l := range all {
+			a = appendText(a[:0], l)
+			if i, ok := idx[string(a)]; ok {
+				seen[i] = true
+			}
+		}
+		out := make([]bool, len(mid))
+		for i, l := range mid {
+			out[i] = !seen[idx[l.String()]]
+		}
+		return out
+	}
+	if mid := cur[head : len(cur)-tail]; len(mid) > 0 {
+		added = make([]bool, len(cur))
+		copy(added[head:], absent(mid, old))
+	}
+	if mid := old[head : len(old)-tail]; len(mid) > 0 {
+		for i, gone := range absent(mid, cur) {
+			if gone {
+				removed = append(removed, mid[i].String())
+			}
+		}
+	}
+	return added, removed
+}
+
+// appendText appends a line's text to b.
+func appendText(b []byte, l netview.Line) []byte {
+	for _, s := range l.Spans {
+		b = append(b, s.Text...)
+	}
+	return b
 }

@@ -1,0 +1,154 @@
+package netview
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// An Analyzer gives what Analyze gives, whatever changed since its last
+// call: each step below changes the pair of the step before it.
+func TestAnalyzerEqualsAnalyze(t *testing.T) {
+	base := loadLesson(t).Pair
+	edit := func(p *Pair, f func(p *Pair)) *Pair {
+		q := clonePair(p)
+		f(q)
+		return q
+	}
+	remote := Route{Family: 4, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("198.19.21.128/26"),
+		Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0", DevIndex: 2, Scope: "universe", Protocol: ProtoBird}
+	// reused says whether the memo must have served some routes (true)
+	// or none (false: what the classes hang on changed).
+	steps := []struct {
+		name   string
+		f      func(p *Pair)
+		reused bool
+	}{
+		{"unchanged", func(p *Pair) {}, true},
+		{"a remote block learned", func(p *Pair) { p.Host.Routes = append(p.Host.Routes, remote) }, true},
+		{"its next hop moves", func(p *Pair) { p.Host.Routes[len(p.Host.Routes)-1].Gw = netip.MustParseAddr("198.19.0.1") }, true},
+		{"it gets a flag", func(p *Pair) { p.Host.Routes[len(p.Host.Routes)-1].Flags = []string{"onlink"} }, true},
+		{"it goes", func(p *Pair) { p.Host.Routes = p.Host.Routes[:len(p.Host.Routes)-1] }, true},
+		{"a block changes hands", func(p *Pair) { p.Facts.Blocks[0].Node = "node9" }, false},
+		{"a node is renamed", func(p *Pair) { p.Facts.Nodes[0].Name = "control-0" }, false},
+		{"the pod's name changes", func(p *Pair) { p.Facts.Pod.Name = "customer-x" }, false},
+		{"a local pod's route goes", func(p *Pair) {
+			p.Host.Routes = slices.DeleteFunc(p.Host.Routes, func(r Route) bool { return r.Dst == netip.MustParsePrefix("198.19.22.130/32") })
+		}, true},
+		{"the host end is renamed", func(p *Pair) {
+			for i := range p.Host.Links {
+				if p.Host.Links[i].Name == "caliea2aa288365" {
+					p.Host.Links[i].Name = "calixxxxxxxxxxx"
+				}
+			}
+			for i := range p.Host.Routes {
+				if p.Host.Routes[i].Dev == "caliea2aa288365" {
+					p.Host.Routes[i].Dev = "calixxxxxxxxxxx"
+				}
+			}
+		}, false},
+		{"the default route's gateway moves", func(p *Pair) {
+			if d := defaultRoute(&p.Host); d != nil {
+				d.Gw = netip.MustParseAddr("198.19.0.1")
+			}
+		}, false},
+		{"the node's block is no longer blackholed", func(p *Pair) {
+			p.Host.Routes = slices.DeleteFunc(p.Host.Routes, func(r Route) bool { return r.Type == "blackhole" })
+		}, true},
+		{"everything at once is the lesson again", func(p *Pair) { *p = *clonePair(&base) }, false},
+	}
+	var z Analyzer
+	p := clonePair(&base)
+	if got, want := z.Analyze(p), Analyze(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("first analysis differs from Analyze")
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			p = edit(p, st.f)
+			hits := z.memo.hits
+			got, want := z.Analyze(p), Analyze(p)
+			if reused := z.memo.hits > hits; reused != st.reused {
+				t.Errorf("the memo served %d routes; want some: %v", z.memo.hits-hits, st.reused)
+			}
+			if !reflect.DeepEqual(got, want) {
+				for i := range max(len(got.Routes), len(want.Routes)) {
+					if i >= len(got.Routes) || i >= len(want.Routes) || !reflect.DeepEqual(got.Routes[i], want.Routes[i]) {
+						t.Fatalf("route %d differs:\n got  %+v\n want %+v", i, at(got.Routes, i), at(want.Routes, i))
+					}
+				}
+				t.Fatalf("analysis differs:\n got  %+v\n want %+v", got, want)
+			}
+		})
+	}
+}
+
+func at(rs []RouteClass, i int) any {
+	if i < len(rs) {
+		return rs[i]
+	}
+	return "(none)"
+}
+
+// clonePair copies a pair deeply enough that editing the copy's routes,
+// links and facts leaves the original alone.
+func clonePair(p *Pair) *Pair {
+	q := *p
+	for _, s := range []*Snapshot{&q.Pod, &q.Host} {
+		s.Routes = slices.Clone(s.Routes)
+		s.Links = slices.Clone(s.Links)
+	}
+	q.Facts.Pods = slices.Clone(q.Facts.Pods)
+	q.Facts.Nodes = slices.Clone(q.Facts.Nodes)
+	q.Facts.Blocks = slices.Clone(q.Facts.Blocks)
+	return &q
+}
+
+// The memo tells routes apart by every field of Route: a new field must
+// join routeEqual and routeMemo.hash, or two routes that differ in it
+// would share a class and words.
+func TestRouteEqualCoversEveryField(t *testing.T) {
+	full := Route{Family: 4, Table: 254, Type: "unicast", Dst: netip.MustParsePrefix("10.0.0.0/8"),
+		Gw: netip.MustParseAddr("10.0.0.1"), Dev: "eth0", DevIndex: 2, Scope: "link", Protocol: 12,
+		Src: netip.MustParseAddr("10.0.0.2"), Metric: 5, Flags: []string{"onlink"}}
+	v := reflect.ValueOf(full)
+	var m routeMemo
+	m.begin(0, false)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		t.Run(name, func(t *testing.T) {
+			other := full
+			f := reflect.ValueOf(&other).Elem().Field(i)
+			if f.IsZero() {
+				t.Fatalf("the test's route leaves %s unset: set it", name)
+			}
+			f.SetZero()
+			if routeEqual(&full, &other) {
+				t.Errorf("routeEqual does not look at %s", name)
+			}
+			if m.hash(&full) == m.hash(&other) {
+				t.Errorf("routeMemo.hash does not look at %s", name)
+			}
+		})
+	}
+}
+
+// BenchmarkAnalyzerScale is a live node's analysis: one route more or
+// less than the last time.
+func BenchmarkAnalyzerScale(b *testing.B) {
+	for _, n := range scales {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			p := scalePair(b, n)
+			q := clonePair(p)
+			q.Host.Routes = q.Host.Routes[:len(q.Host.Routes)-1]
+			pairs := []*Pair{p, q}
+			var z Analyzer
+			z.Analyze(q)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				z.Analyze(pairs[i%2])
+			}
+		})
+	}
+}

@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"podlab/netview"
+)
+
+// changedRoutesBySets is what changedRoutes must answer, the plain way.
+func changedRoutesBySets(a, b []netview.RouteClass) (removed, added []netview.RouteClass) {
+	key := func(rc netview.RouteClass) string { return string(rc.Side) + " " + rc.Dst }
+	has := func(list []netview.RouteClass) map[string]bool {
+		m := map[string]bool{}
+		for _, rc := range list {
+			m[key(rc)] = true
+		}
+		return m
+	}
+	inA, inB := has(a), has(b)
+	for _, rc := range a {
+		if !inB[key(rc)] {
+			removed = append(removed, rc)
+		}
+	}
+	for _, rc := range b {
+		if !inA[key(rc)] {
+			added = append(added, rc)
+		}
+	}
+	return removed, added
+}
+
+func TestChangedRoutes(t *testing.T) {
+	rc := func(spec string) []netview.RouteClass {
+		var out []netview.RouteClass
+		for i := 0; i < len(spec); i++ {
+			side := netview.SideHost
+			if spec[i] >= 'a' {
+				side = netview.SidePod
+			}
+			out = append(out, netview.RouteClass{Side: side, Dst: string(spec[i] | 0x20)})
+		}
+		return out
+	}
+	cases := []struct{ name, a, b string }{
+		{"same", "ABCD", "ABCD"},
+		{"both empty", "", ""},
+		{"from nothing", "", "ABC"},
+		{"to nothing", "ABC", ""},
+		{"one added in the middle", "ABDE", "ABCDE"},
+		{"one removed at the head", "ABCD", "BCD"},
+		{"one removed at the tail", "ABCD", "ABC"},
+		{"one replaced", "ABCD", "ABXD"},
+		{"moved, not changed", "ABCD", "ADBC"},
+		{"a duplicate goes, its twin stays", "ABBC", "ABC"},
+		{"a duplicate's twin is elsewhere", "AXBCX", "ABCX"},
+		{"same destination, other side", "aB", "AB"},
+		{"reversed", "ABCDE", "EDCBA"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := rc(c.a), rc(c.b)
+			gr, ga := changedRoutes(a, b)
+			wr, wa := changedRoutesBySets(a, b)
+			if !slices.Equal(keys(gr), keys(wr)) || !slices.Equal(keys(ga), keys(wa)) {
+				t.Errorf("removed %v added %v; want removed %v added %v", gr, ga, wr, wa)
+			}
+		})
+	}
+	t.Run("random edits", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for range 2000 {
+			a := rc(randomSpec(r, r.IntN(12)))
+			b := slices.Clone(a)
+			for range r.IntN(4) {
+				switch i := r.IntN(len(b) + 1); r.IntN(3) {
+				case 0:
+					b = slices.Insert(b, i, rc(randomSpec(r, 1))...)
+				case 1:
+					if i < len(b) {
+						b = slices.Delete(b, i, i+1)
+					}
+				case 2:
+					if i < len(b) {
+						b[i] = rc(randomSpec(r, 1))[0]
+					}
+				}
+			}
+			gr, ga := changedRoutes(a, b)
+			wr, wa := changedRoutesBySets(a, b)
+			if !slices.Equal(keys(gr), keys(wr)) || !slices.Equal(keys(ga), keys(wa)) {
+				t.Fatalf("%v -> %v: removed %v added %v; want removed %v added %v", a, b, gr, ga, wr, wa)
+			}
+		}
+	})
+}
+
+func randomSpec(r *rand.Rand, n int) string {
+	const letters = "ABCDEFGHab"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[r.IntN(len(letters))]
+	}
+	return string(b)
+}
+
+func keys(list []netview.RouteClass) []string {
+	out := make([]string, 0, len(list))
+	for _, rc := range list {
+		out = append(out, string(rc.Side)+" "+rc.Dst)
+	}
+	return out
+}
+
+// diffLinesBySets is what diffLines must answer, the plain way.
+func diffLinesBySets(old, cur []netview.Line) (added []bool, removed []string) {
+	before, now := map[string]bool{}, map[string]bool{}
+	for _, l := range old {
+		before[l.String()] = true
+	}
+	for _, l := range cur {
+		now[l.String()] = true
+	}
+	added = make([]bool, len(cur))
+	for i, l := range cur {
+		added[i] = !before[l.String()]
+	}
+	for _, l := range old {
+		if !now[l.String()] {
+			removed = append(removed, l.String())
+		}
+	}
+	return added, removed
+}
+
+func TestDiffLines(t *testing.T) {
+	// Each letter is a line; a line's text may come in spans cut
+	// differently, which must not matter.
+	lines := func(spec string) []netview.Line {
+		var out []netview.Line
+		for i := 0; i < len(spec); i++ {
+			c := string(spec[i] | 0x20)
+			if spec[i] < 'a' {
+				out = append(out, netview.Line{Spans: []netview.Span{{Text: c + c}}})
+			} else {
+				out = append(out, netview.Line{Spans: []netview.Span{{Text: c}, {Text: c, Tag: netview.TagGateway}}})
+			}
+		}
+		return out
+	}
+	check := func(t *testing.T, old, cur []netview.Line) {
+		t.Helper()
+		ga, gr := diffLines(old, cur)
+		wa, wr := diffLinesBySets(old, cur)
+		if ga == nil {
+			ga = make([]bool, len(cur))
+		}
+		if !slices.Equal(ga, wa) || !slices.Equal(gr, wr) {
+			t.Fatalf("%v -> %v: added %v removed %q; want added %v removed %q", old, cur, ga, gr, wa, wr)
+		}
+	}
+	cases := []struct{ name, old, cur string }{
+		{"same", "ABCD", "ABCD"},
+		{"same text, other spans", "ABCD", "AbCd"},
+		{"both empty", "", ""},
+		{"from nothing", "", "ABC"},
+		{"to nothing", "ABC", ""},
+		{"one added in the middle", "ABDE", "ABCDE"},
+		{"one removed at the head", "ABCD", "BCD"},
+		{"one replaced", "ABCD", "ABXD"},
+		{"moved", "ABCD", "ADBC"},
+		{"a duplicate goes", "ABBC", "ABC"},
+		{"duplicates come", "ABC", "ABXXC"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { check(t, lines(c.old), lines(c.cur)) })
+	}
+	t.Run("random edits", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for range 2000 {
+			old := lines(randomSpec(r, r.IntN(12)))
+			cur := slices.Clone(old)
+			for range r.IntN(4) {
+				switch i := r.IntN(len(cur) + 1); r.IntN(3) {
+				case 0:
+					cur = slices.Insert(cur, i, lines(randomSpec(r, 1))...)
+				case 1:
+					if i < len(cur) {
+						cur = slices.Delete(cur, i, i+1)
+					}
+				case 2:
+					if i < len(cur) {
+						cur[i] = lines(randomSpec(r, 1))[0]
+					}
+				}
+			}
+			check(t, old, cur)
+		}
+	})
+}
