@@ -51,6 +51,12 @@ type liveNS struct {
 	mu     sync.Mutex
 	base   netview.Snapshot // all but the routes
 	routes map[liveKey][]liveRoute
+	// sorted is the last snapshot's routes in kernel order, and dirty
+	// the keys changed since: the next snapshot sorts only those and
+	// merges them in (nil sorted: sort all).
+	sorted []liveRoute
+	dirty  map[liveKey]struct{}
+	merges int // snapshots that merged changes in (for tests)
 	seq    uint64
 	err    error
 	// Resyncs counts full reads forced by lost notifications.
@@ -215,6 +221,7 @@ func (n *liveNS) full(ctx context.Context) error {
 	}
 	snap.Routes = nil
 	n.base, n.routes = *snap, routes
+	n.sorted, n.dirty = nil, nil
 	return nil
 }
 
@@ -293,12 +300,14 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
 		for k := range n.routes {
 			if k.family == 6 {
 				delete(n.routes, k)
+				n.touch(k)
 			}
 		}
 		for _, r := range rs {
 			n.seq++
 			k := keyOfRoute(&r)
 			n.routes[k] = append(n.routes[k], liveRoute{r, n.seq})
+			n.touch(k)
 		}
 	}
 	return nil
@@ -461,6 +470,21 @@ func (n *liveNS) applyRoute(add bool, flags uint16, r netview.Route) {
 	} else {
 		n.routes[k] = list
 	}
+	n.touch(k)
+}
+
+// touch notes that the routes of key k changed since the last snapshot.
+func (n *liveNS) touch(k liveKey) {
+	if n.sorted == nil {
+		return // the next snapshot sorts all anyway
+	}
+	if n.dirty == nil {
+		n.dirty = make(map[liveKey]struct{})
+	}
+	n.dirty[k] = struct{}{}
+	if len(n.dirty) > len(n.sorted)/4 {
+		n.sorted, n.dirty = nil, nil // a burst: sorting all is cheaper
+	}
 }
 
 func keyOfRoute(r *netview.Route) liveKey {
@@ -484,15 +508,7 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 	// Callers may edit the names (the sandbox forgets some); the slices
 	// they do not edit.
 	s.NS.NSIDs = maps.Clone(s.NS.NSIDs)
-	total := 0
-	for _, l := range n.routes {
-		total += len(l)
-	}
-	all := make([]liveRoute, 0, total)
-	for _, l := range n.routes {
-		all = append(all, l...)
-	}
-	slices.SortFunc(all, kernelOrder)
+	all := n.ordered()
 	names := make(map[int]string, len(s.Links))
 	for _, l := range s.Links {
 		names[l.Index] = l.Name
@@ -503,6 +519,47 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 		s.Routes[i].Dev = names[all[i].r.DevIndex]
 	}
 	return &s, nil
+}
+
+// ordered is the routes in kernel order. After a few changes it merges
+// them into the last snapshot's order instead of sorting tens of
+// thousands of routes again. Called with n.mu held.
+func (n *liveNS) ordered() []liveRoute {
+	if n.sorted != nil && len(n.dirty) == 0 {
+		return n.sorted // never changed in place
+	}
+	total := 0
+	for _, l := range n.routes {
+		total += len(l)
+	}
+	all := make([]liveRoute, 0, total)
+	if n.sorted == nil {
+		for _, l := range n.routes {
+			all = append(all, l...)
+		}
+		slices.SortFunc(all, kernelOrder)
+	} else {
+		n.merges++
+		var fresh []liveRoute
+		for k := range n.dirty {
+			fresh = append(fresh, n.routes[k]...)
+		}
+		slices.SortFunc(fresh, kernelOrder)
+		i := 0
+		for _, r := range n.sorted {
+			if _, ok := n.dirty[keyOfRoute(&r.r)]; ok {
+				continue
+			}
+			for i < len(fresh) && kernelOrder(fresh[i], r) < 0 {
+				all = append(all, fresh[i])
+				i++
+			}
+			all = append(all, r)
+		}
+		all = append(all, fresh[i:]...)
+	}
+	n.sorted, n.dirty = all, nil
+	return all
 }
 
 // kernelOrder sorts routes as a dump of every table lists them: IPv4

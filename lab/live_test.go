@@ -83,6 +83,11 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 		batch func() string
 		pod   string
 	}{
+		{"a few changes at a time", func() string {
+			// Each is checked on its own below: merged into the last
+			// snapshot's order, not sorted whole.
+			return ""
+		}, ""},
 		{"5,000 route changes", func() string {
 			var b strings.Builder
 			for i := range 2500 { // new blocks
@@ -113,8 +118,35 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 			return b.String()
 		}, "address add 192.0.2.9/32 dev lo\nroute add 192.0.2.0/24 dev eth0\n"},
 	}
+	few := []string{
+		"route add 10.64.0.32/27 via %s proto bird",      // inside a block, after it
+		"route add 10.63.255.0/24 via %s metric 7",       // before all of them
+		"route replace 10.64.0.0/26 dev eth0 proto bird", // a next hop changed in place
+		"route del 10.64.0.64/26",
+		"route add 10.64.0.64/26 via %s metric 3", // back, with a metric
+		"route add 10.64.0.64/26 via %s metric 1", // and a second, before it
+		"route add 10.64.1.0/24 dev eth0 table 100",
+		"route add blackhole 10.64.2.0/23",
+		"route add 2001:db8:7::/64 dev eth0",
+		"route del 10.64.0.32/27",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "a few changes at a time" {
+				before := l.nss[0].merges
+				for _, f := range few {
+					line := f
+					if strings.Contains(f, "%s") {
+						line = fmt.Sprintf(f, c.FabricIP)
+					}
+					ipBatch(t, c.Host, line+"\n")
+					check(t)
+				}
+				if l.nss[0].merges == before {
+					t.Error("no snapshot merged its changes in: each sorted all the routes")
+				}
+				return
+			}
 			ipBatch(t, c.Host, tt.batch())
 			if tt.pod != "" {
 				ipBatch(t, c.Pod, tt.pod)

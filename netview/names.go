@@ -42,7 +42,7 @@ func dstText(r *Route) string {
 // trailing space ip leaves.
 func ipRouteText(r *Route) string {
 	var b strings.Builder
-	for _, t := range routeTokens(r, nil) {
+	for _, t := range routeTokens(nil, r, nil) {
 		b.WriteString(t.text)
 		b.WriteByte(' ')
 	}
@@ -56,8 +56,7 @@ type routeToken struct {
 
 // routeTokens follows iproute2's print_route: type, dst, via, dev, table,
 // proto (not boot), scope (not universe), src, metric, flags.
-func routeTokens(r *Route, s *Snapshot) []routeToken {
-	out := make([]routeToken, 0, 8)
+func routeTokens(out []routeToken, r *Route, s *Snapshot) []routeToken {
 	if t := routeType(r); t != "unicast" {
 		out = append(out, routeToken{text: t})
 	}

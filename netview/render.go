@@ -41,12 +41,16 @@ func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
 }
 
 type renderCtx struct {
-	side     Side
-	s        *Snapshot
-	a        *Analysis
-	veth     int // index of this side's veth end, 0 if unknown
-	vethTag  Tag
-	gateway  netip.Addr
+	side    Side
+	s       *Snapshot
+	a       *Analysis
+	veth    int // index of this side's veth end, 0 if unknown
+	vethTag Tag
+	gateway netip.Addr
+	gwText  string // gateway as text, "" when unknown
+	// scratch and toks are reused from line to line.
+	scratch  []byte
+	toks     []routeToken
 	podIPs   []netip.Addr
 	neighMAC string
 }
@@ -57,6 +61,9 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 		return c
 	}
 	c.gateway = a.Gateway.Address
+	if c.gateway.IsValid() {
+		c.gwText = c.gateway.String()
+	}
 	if side == SidePod {
 		c.veth, c.vethTag = a.Veth.PodIndex, TagVethPod
 		for _, ad := range s.AddrsOf(c.veth) {
@@ -134,9 +141,17 @@ func keyOf(r *Route) routeKey {
 
 // lineBuilder appends spans, merging neighbours with the same tag.
 type lineBuilder struct {
-	key   string
-	spans []Span
-	buf   []byte // text of the span being built
+	key string
+	buf []byte // the line's text
+	// ends are where each span ends in buf, tags their tags; the spans
+	// are cut from one string when the line is done (a node's route view
+	// has tens of thousands of lines: two allocations each, not one a
+	// span).
+	ends  [12]int
+	tags  [12]Tag
+	n     int
+	more  []Span // spans past the twelfth, rare
+	start int    // where the span being built starts
 	tag   Tag
 }
 
@@ -144,7 +159,7 @@ func (b *lineBuilder) add(text string, tag Tag) {
 	if text == "" {
 		return
 	}
-	if tag != b.tag && len(b.buf) > 0 {
+	if tag != b.tag && len(b.buf) > b.start {
 		b.flush()
 	}
 	b.tag = tag
@@ -152,15 +167,31 @@ func (b *lineBuilder) add(text string, tag Tag) {
 }
 
 func (b *lineBuilder) flush() {
-	b.spans = append(b.spans, Span{Text: string(b.buf), Tag: b.tag})
-	b.buf = b.buf[:0]
+	if b.n < len(b.ends) {
+		b.ends[b.n], b.tags[b.n] = len(b.buf), b.tag
+		b.n++
+	} else {
+		b.more = append(b.more, Span{Text: string(b.buf[b.start:]), Tag: b.tag})
+	}
+	b.start = len(b.buf)
 }
 
 func (b *lineBuilder) line() Line {
-	if len(b.buf) > 0 {
+	if len(b.buf) > b.start {
 		b.flush()
 	}
-	return Line{Key: b.key, Spans: b.spans}
+	text := string(b.buf[:b.ends[max(b.n-1, 0)]])
+	spans := make([]Span, 0, b.n+len(b.more))
+	from := 0
+	for i := range b.n {
+		spans = append(spans, Span{Text: text[from:b.ends[i]], Tag: b.tags[i]})
+		from = b.ends[i]
+	}
+	spans = append(spans, b.more...)
+	if len(spans) == 0 {
+		spans = nil
+	}
+	return Line{Key: b.key, Spans: spans}
 }
 
 func (c *renderCtx) semantic(t Tag) Tag {
@@ -368,7 +399,13 @@ func (c *renderCtx) routes() []Line {
 }
 
 func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
-	b := lineBuilder{key: "route:" + dstText(r)}
+	c.toks = routeTokens(c.toks[:0], r, c.s)
+	dst := c.toks[0].text
+	if c.toks[0].kind != "dst" {
+		dst = c.toks[1].text // after the type
+	}
+	b := lineBuilder{key: "route:" + dst, buf: c.scratch[:0]}
+	defer func() { c.scratch = b.buf[:0] }()
 	var vethName string
 	if c.a != nil {
 		if c.side == SidePod {
@@ -377,11 +414,11 @@ func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
 			vethName = c.a.Veth.HostIf
 		}
 	}
-	for _, t := range routeTokens(r, c.s) {
+	for _, t := range c.toks {
 		tt := tag
 		switch t.kind {
 		case "dst", "gw":
-			if c.a != nil && t.text == c.gateway.String() {
+			if c.a != nil && t.text == c.gwText && c.gwText != "" {
 				tt = TagGateway
 			}
 		case "dev":

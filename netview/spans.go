@@ -22,7 +22,21 @@ const (
 )
 
 // RouteTag is the tag of a route class.
-func RouteTag(c Class) Tag { return Tag("route-" + string(c)) }
+func RouteTag(c Class) Tag {
+	if t, ok := routeTags[c]; ok {
+		return t // no new string for each of a node's routes
+	}
+	return Tag("route-" + string(c))
+}
+
+var routeTags = func() map[Class]Tag {
+	m := map[Class]Tag{}
+	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
+		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+		m[c] = Tag("route-" + string(c))
+	}
+	return m
+}()
 
 // Span is a run of text with one meaning.
 type Span struct {
