@@ -207,6 +207,37 @@ func TestLessonOnNode(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("no change signalled for a neighbour added in the pod's namespace")
 		}
+		// On the node the watch keeps the snapshots: Collect gives them,
+		// with a route added in the node's namespace once it is notified.
+		const dst = "198.19.99.0/24"
+		netnstest.Run(t, st.NodeNS("node1"), "ip", "route", "add", "blackhole", dst)
+		t.Cleanup(func() { netnstest.Run(t, st.NodeNS("node1"), "ip", "route", "del", "blackhole", dst) })
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			p, err := l.Collect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(p.Host.Routes, func(r netview.Route) bool { return r.Dst.String() == dst }) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Collect never gave the route %s added on the node", dst)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		l.mu.Lock()
+		watching := l.live != nil
+		l.mu.Unlock()
+		if !watching {
+			t.Error("Collect on the node read afresh: the watch's snapshots were dropped")
+		}
+		if err := l.Resync(ctx); err != nil {
+			t.Errorf("Resync: %v", err)
+		}
+		if n := l.Resyncs(); n != 0 {
+			t.Errorf("%d resyncs for lost notifications, want 0", n)
+		}
 	})
 	t.Run("route", func(t *testing.T) {
 		cases := []struct {

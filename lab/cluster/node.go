@@ -30,9 +30,13 @@ func (l *Lab) collectNode(ctx context.Context) (*netview.Pair, string, error) {
 	l.mu.Lock()
 	cached := l.podRef
 	l.mu.Unlock()
-	host, pod, podRef, err := collectHere(ctx, hostRef, l.facts.Pod.IP, cached)
-	if err != nil {
-		return nil, "", l.nodeError(err)
+	host, pod, ok := l.liveSnapshots(cached)
+	podRef := cached
+	if !ok {
+		host, pod, podRef, err = collectHere(ctx, hostRef, l.facts.Pod.IP, cached)
+		if err != nil {
+			return nil, "", l.nodeError(err)
+		}
 	}
 	l.mu.Lock()
 	l.podRef = podRef
@@ -107,9 +111,10 @@ func holds(s *netview.Snapshot, ip netip.Addr) bool {
 	return false
 }
 
-// Changes signals when the pod's or the host's namespace changes, when
-// they are read here as root; elsewhere the channel is closed at once and
-// the caller polls Collect.
+// Changes keeps the node's and the pod's namespaces current from their
+// netlink notifications (see lab.Live) when they are read here as root,
+// and signals after each change; Collect then gives the kept snapshots.
+// Elsewhere the channel is closed at once and the caller polls Collect.
 func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	closed := func() <-chan struct{} {
 		c := make(chan struct{})
@@ -131,9 +136,63 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 			return closed()
 		}
 	}
-	ch, err := lab.Watch(ctx, hostRef, podRef)
+	lv, err := lab.NewLive(ctx, hostRef, podRef)
 	if err != nil {
 		return closed()
 	}
-	return ch
+	l.mu.Lock()
+	if l.live != nil {
+		l.live.Close()
+	}
+	l.live, l.liveFor = lv, podRef
+	l.mu.Unlock()
+	return lv.Changes()
+}
+
+// Resyncs is how many times the watch read the namespaces again whole
+// because notifications were lost.
+func (l *Lab) Resyncs() int {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return 0
+	}
+	return lv.Resyncs()
+}
+
+// Resync reads the watched namespaces again whole (the UI's r).
+func (l *Lab) Resync(ctx context.Context) error {
+	l.mu.Lock()
+	lv := l.live
+	l.mu.Unlock()
+	if lv == nil {
+		return nil
+	}
+	return lv.Resync(ctx)
+}
+
+// liveSnapshots are the kept snapshots while the watch of the pod
+// namespace podRef is healthy and still holds the pod's address; once it
+// has failed (the pod gone), or watches another namespace, Collect reads
+// afresh and finds the pod again.
+func (l *Lab) liveSnapshots(podRef lab.NSRef) (host, pod *netview.Snapshot, ok bool) {
+	l.mu.Lock()
+	lv, watched := l.live, l.liveFor
+	l.mu.Unlock()
+	if lv == nil || watched != podRef {
+		return nil, nil, false
+	}
+	host, herr := lv.Snapshot(0)
+	pod, perr := lv.Snapshot(1)
+	if herr != nil || perr != nil || !holds(pod, l.facts.Pod.IP) {
+		l.mu.Lock()
+		if l.live == lv {
+			l.live = nil
+		}
+		l.mu.Unlock()
+		lv.Close()
+		return nil, nil, false
+	}
+	return host, pod, true
 }
