@@ -54,7 +54,7 @@ type liveNS struct {
 	// sorted is the last snapshot's routes in kernel order, and dirty
 	// the keys changed since: the next snapshot sorts only those and
 	// merges them in (nil sorted: sort all).
-	sorted []liveRoute
+	sorted []*liveRoute
 	dirty  map[liveKey]struct{}
 	merges int // snapshots that merged changes in (for tests)
 	seq    uint64
@@ -445,15 +445,18 @@ func (n *liveNS) applyRoute(add bool, flags uint16, r netview.Route) {
 	k := keyOfRoute(&r)
 	list := n.routes[k]
 	i := slices.IndexFunc(list, func(x liveRoute) bool { return sameRoute(&x.r, &r) })
+	// A list is copied, never changed in place: the last snapshot's
+	// order points into the lists (see ordered).
 	switch {
 	case !add:
 		if i >= 0 {
-			list = slices.Delete(list, i, i+1)
+			list = slices.Delete(slices.Clone(list), i, i+1)
 		}
 	case flags&unix.NLM_F_APPEND != 0 && i < 0:
 		n.seq++
-		list = append(list, liveRoute{r, n.seq})
+		list = append(slices.Clip(list), liveRoute{r, n.seq})
 	case flags&unix.NLM_F_APPEND != 0:
+		list = slices.Clone(list)
 		list[i].r = r
 	default:
 		// A plain add or a replace: this is the route for its key.
@@ -524,7 +527,7 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 // ordered is the routes in kernel order. After a few changes it merges
 // them into the last snapshot's order instead of sorting tens of
 // thousands of routes again. Called with n.mu held.
-func (n *liveNS) ordered() []liveRoute {
+func (n *liveNS) ordered() []*liveRoute {
 	if n.sorted != nil && len(n.dirty) == 0 {
 		return n.sorted // never changed in place
 	}
@@ -532,17 +535,24 @@ func (n *liveNS) ordered() []liveRoute {
 	for _, l := range n.routes {
 		total += len(l)
 	}
-	all := make([]liveRoute, 0, total)
+	// Pointers into the lists of n.routes, which are replaced, never
+	// changed in place (applyRoute).
+	all := make([]*liveRoute, 0, total)
 	if n.sorted == nil {
 		for _, l := range n.routes {
-			all = append(all, l...)
+			for i := range l {
+				all = append(all, &l[i])
+			}
 		}
 		slices.SortFunc(all, kernelOrder)
 	} else {
 		n.merges++
-		var fresh []liveRoute
+		var fresh []*liveRoute
 		for k := range n.dirty {
-			fresh = append(fresh, n.routes[k]...)
+			l := n.routes[k]
+			for i := range l {
+				fresh = append(fresh, &l[i])
+			}
 		}
 		slices.SortFunc(fresh, kernelOrder)
 		i := 0
@@ -567,7 +577,7 @@ func (n *liveNS) ordered() []liveRoute {
 // id modulo 256), each walked in address order, a longer prefix of the
 // same address first, then by metric; IPv6 as the last dump of them
 // listed them.
-func kernelOrder(a, b liveRoute) int {
+func kernelOrder(a, b *liveRoute) int {
 	x, y := &a.r, &b.r
 	if c := cmp.Compare(x.Family, y.Family); c != 0 {
 		return c

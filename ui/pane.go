@@ -135,17 +135,22 @@ func (p *netPane) setData(in paneInput) {
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
-	// The snapshot shown last is usually the one now compared with, and a
-	// new step shows the same snapshots: keep their lines (an analysis is
-	// a function of its snapshots, so the snapshot names the lines).
-	cache := make(map[renderKey][]netview.Line, 2*len(in.views))
+	// The snapshot shown now is the one the next refresh compares with,
+	// and a new step shows it again: keep its lines (an analysis is a
+	// function of its snapshots, so the snapshot names the lines). The
+	// previous snapshot's are let go: at tens of thousands of routes a
+	// set of lines is megabytes, and only a change of step needs them
+	// again.
+	cache := make(map[renderKey][]netview.Line, len(in.views))
 	render := func(s *netview.Snapshot, a *netview.Analysis, v netview.View) []netview.Line {
 		k := renderKey{s, v}
 		lines, ok := p.rendered[k]
 		if !ok {
 			lines = netview.Render(p.side, v, s, a)
 		}
-		cache[k] = lines
+		if s == in.cur {
+			cache[k] = lines
+		}
 		return lines
 	}
 	defer func() { p.rendered = cache }()
