@@ -1,15 +1,14 @@
 package ui
 
 import (
-	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
+
+	"podlab/prose"
 )
 
 // typedCommand is one command of a step, with where it is typed.
@@ -20,46 +19,6 @@ type lessonDoc struct {
 	commands []typedCommand
 	markdown string
 }
-
-// glamCache keeps one glamour renderer per style and width: making one
-// parses its style sheet, too slow to do at every key.
-type glamCache struct {
-	style string
-	width int
-	r     *glamour.TermRenderer
-}
-
-func (g *glamCache) render(md, style string, width int, noColor bool) string {
-	if g.r == nil || g.style != style || g.width != width {
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width))
-		if err != nil {
-			return md
-		}
-		g.r, g.style, g.width = r, style, width
-	}
-	out, err := g.r.Render(md)
-	if err != nil {
-		return md
-	}
-	if noColor {
-		// Keep bold and underline, drop the colours.
-		var b strings.Builder
-		w := colorprofile.Writer{Forward: &b, Profile: colorprofile.ASCII}
-		if _, err := w.WriteString(out); err == nil {
-			out = b.String()
-		}
-	}
-	// Glamour pads every line to the wrap width with styled spaces; drop
-	// them, the viewport pads anyway.
-	lines := strings.Split(strings.Trim(out, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = trailingBlank.ReplaceAllString(l, "")
-	}
-	return strings.Join(lines, "\n")
-}
-
-// trailingBlank is a line's run of trailing spaces, styled or not.
-var trailingBlank = regexp.MustCompile(`(?:(?:\x1b\[[0-9;]*m)*[ \x{a0}]*(?:\x1b\[[0-9;]*m)*)*$`)
 
 // maxProse is the widest the lesson's text is wrapped: longer lines are
 // hard to read.
@@ -114,14 +73,13 @@ type lessonPane struct {
 	height  int
 	focused bool
 	doc     lessonDoc
-	glam    *glamCache
 	rows    int // rendered rows of the current step
 }
 
 func newLessonPane(sh *shared) lessonPane {
 	vp := viewport.New()
 	vp.FillHeight = true
-	return lessonPane{sh: sh, vp: vp, glam: &glamCache{}}
+	return lessonPane{sh: sh, vp: vp}
 }
 
 func (l *lessonPane) setSize(w, h int) {
@@ -162,7 +120,7 @@ func (l *lessonPane) refresh(top bool) {
 			}
 		}
 	}
-	md := l.glam.render(unwrap(l.doc.markdown), t.Glamour, min(max(l.width-1, 10), maxProse), t.NoColor)
+	md := prose.Render(unwrap(l.doc.markdown), min(max(l.width-1, 10), maxProse), t.Prose)
 	if md != "" {
 		rows = append(rows, strings.Split(md, "\n")...)
 	}

@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"podlab/netview"
+	"podlab/prose"
 )
 
 // This file holds every colour the program uses; nothing else names one.
@@ -16,6 +17,8 @@ type palette struct {
 	veth, gateway, podIP, mac, muted, accent, bad, good color.Color
 	classes                                             map[netview.Class]color.Color
 	titleFg, titleBg, titleFocusBg, selBg               color.Color
+	// The lesson's text: headings, inline code, code blocks, links.
+	heading, h1Fg, h1Bg, code, codeBg, codeBlock, link, url color.Color
 }
 
 func newPalette(dark bool) palette {
@@ -45,6 +48,14 @@ func newPalette(dark bool) palette {
 		titleBg:      c("#D0D0D0", "#3A3A3A"),
 		titleFocusBg: c("#AFAFFF", "#5F5FAF"),
 		selBg:        c("#D7D7FF", "#303050"),
+		heading:      c("#005FFF", "#00AFFF"),
+		h1Fg:         c("#FFFF87", "#FFFF87"),
+		h1Bg:         c("#5F5FFF", "#5F5FFF"),
+		code:         c("#FF5F5F", "#FF5F5F"),
+		codeBg:       c("#E4E4E4", "#303030"),
+		codeBlock:    c("#6C6C6C", "#808080"),
+		link:         c("#00875F", "#00AF5F"),
+		url:          c("#00AF87", "#008787"),
 	}
 }
 
@@ -99,8 +110,8 @@ type Theme struct {
 	Good, Bad                                  lipgloss.Style
 	Prompt                                     lipgloss.Style
 	Help                                       help.Styles
-	// Glamour is the glamour standard style for the lesson markdown.
-	Glamour string
+	// Prose is the lesson's text.
+	Prose prose.Styles
 }
 
 // NewTheme builds the styles for a dark or light background; noColor keeps
@@ -136,9 +147,12 @@ func NewTheme(dark, noColor bool) Theme {
 			Ellipsis: s(), ShortKey: s().Bold(true), ShortDesc: s(), ShortSeparator: s(),
 			FullKey: s().Bold(true), FullDesc: s(), FullSeparator: s(),
 		}
-		// Glamour's plain styles print markdown markers; a coloured style
-		// with its colours stripped reads better (see glamCache).
-		t.Glamour = "dark"
+		t.Prose = prose.Styles{
+			H1: s().Bold(true).Underline(true), Heading: s().Bold(true),
+			Strong: s().Bold(true), Emph: s().Underline(true),
+			Code: s(), CodeBlock: s(), Link: s().Bold(true), URL: s().Underline(true),
+			Marker: s(), Rule: s(),
+		}
 		return t
 	}
 	t.Header = s().Bold(true).Foreground(p.accent)
@@ -164,10 +178,17 @@ func NewTheme(dark, noColor bool) Theme {
 	t.Bad = s().Bold(true).Foreground(p.bad)
 	t.Prompt = s().Bold(true).Foreground(p.accent)
 	t.Help = help.DefaultStyles(dark)
-	if dark {
-		t.Glamour = "dark"
-	} else {
-		t.Glamour = "light"
+	t.Prose = prose.Styles{
+		H1:        s().Bold(true).Foreground(p.h1Fg).Background(p.h1Bg),
+		Heading:   s().Bold(true).Foreground(p.heading),
+		Strong:    s().Bold(true),
+		Emph:      s().Italic(true),
+		Code:      s().Foreground(p.code).Background(p.codeBg),
+		CodeBlock: s().Foreground(p.codeBlock),
+		Link:      s().Bold(true).Foreground(p.link),
+		URL:       s().Underline(true).Foreground(p.url),
+		Marker:    s().Foreground(p.muted),
+		Rule:      s().Foreground(p.muted),
 	}
 	return t
 }

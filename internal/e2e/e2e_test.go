@@ -266,6 +266,17 @@ func TestRecordingInTerminal(t *testing.T) {
 					t.Errorf("the veth ends are not styled alike in colour: %q vs %q", pod, host)
 				}
 			}
+			// The lesson's text: inline code padded by a blank each side,
+			// on a background where there is colour.
+			if !strings.Contains(s, "Run the same  ip -c link show up  on the node") {
+				t.Errorf("the lesson's text is not shown as written:\n%s", s)
+			}
+			if !sz.plain {
+				e := tm.screen(true)
+				if code := sgrOn(e, "Run the same", " ip -c link show up "); !strings.Contains(code, "48;") {
+					t.Errorf("the lesson's inline code has no background: %q", code)
+				}
+			}
 
 			// Section 4: every class of route, each styled its own way.
 			tm.keys("4", "n", "n", "n", "n")
