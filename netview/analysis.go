@@ -93,6 +93,8 @@ type RouteClass struct {
 	// facts say; Peer is then its node.
 	Pod    string `json:"pod,omitempty"`
 	Reason string `json:"reason"`
-	// Route is the route itself.
-	Route Route `json:"-"`
+	// Route is the route itself, in the analysed snapshot (which the
+	// analysis so keeps alive: a copy here would double a large node's
+	// routes). Nil in an analysis read back from JSON.
+	Route *Route `json:"-"`
 }

@@ -249,7 +249,7 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 
 func newRouteClass(side Side, r *Route) RouteClass {
 	return RouteClass{Side: side, Dst: dstText(r), Dev: r.Dev, Gateway: addrText(r.Gw),
-		Proto: ProtoName(r.Protocol), Type: routeType(r), Route: *r}
+		Proto: ProtoName(r.Protocol), Type: routeType(r), Route: r}
 }
 
 func addrText(a netip.Addr) string {
@@ -397,6 +397,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			h, memoize = memo.hash(r), true
 			if rc, ok := memo.find(h, r); ok {
 				memo.next[h] = int32(len(out))
+				rc.Route = r // equal, but this snapshot's
 				out = append(out, rc)
 				continue
 			}

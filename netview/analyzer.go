@@ -82,7 +82,7 @@ func (m *routeMemo) find(h uint64, r *Route) (RouteClass, bool) {
 		return RouteClass{}, false
 	}
 	rc := m.prev[i]
-	if rc.Side != SideHost || !routeEqual(&rc.Route, r) {
+	if rc.Side != SideHost || rc.Route == nil || !routeEqual(rc.Route, r) {
 		return RouteClass{}, false
 	}
 	m.hits++

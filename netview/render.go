@@ -76,7 +76,9 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 		c.veth, c.vethTag = a.Veth.HostIndex, TagVethHost
 		for _, rc := range a.Routes {
 			if rc.Side == SideHost && rc.Class == ClassLocalPod && rc.Dev == a.Veth.HostIf && a.Veth.HostIf != "" {
-				c.podIPs = append(c.podIPs, routeDst(&rc.Route).Addr())
+				if rc.Route != nil {
+					c.podIPs = append(c.podIPs, routeDst(rc.Route).Addr())
+				}
 			}
 		}
 	}
@@ -99,7 +101,7 @@ func (c *renderCtx) routeClasses(rs []*Route) []routeClass {
 		if rc.Side != c.side {
 			continue
 		}
-		if j >= len(rs) || !routeEqual(&rc.Route, rs[j]) {
+		if j >= len(rs) || rc.Route == nil || !routeEqual(rc.Route, rs[j]) {
 			aligned = false
 			break
 		}
@@ -111,8 +113,8 @@ func (c *renderCtx) routeClasses(rs []*Route) []routeClass {
 	}
 	classes := make(map[routeKey]Class, len(c.a.Routes))
 	for i := range c.a.Routes {
-		if c.a.Routes[i].Side == c.side {
-			classes[keyOf(&c.a.Routes[i].Route)] = c.a.Routes[i].Class
+		if rc := &c.a.Routes[i]; rc.Side == c.side && rc.Route != nil {
+			classes[keyOf(rc.Route)] = rc.Class
 		}
 	}
 	for i, r := range rs {

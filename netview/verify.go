@@ -158,11 +158,11 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		switch {
 		case isOwn && (!ok || rc.Class != ClassLocalBlockBlackhole):
 			add(CheckBlackhole, "no blackhole for %s's block %s", own, b.CIDR)
-		case isOwn && bird && rc.Route.Protocol != ProtoBird:
+		case isOwn && bird && rc.Route != nil && rc.Route.Protocol != ProtoBird:
 			add(CheckBlackhole, "the blackhole for %s is proto %s, not bird: BIRD did not write it", b.CIDR, ProtoName(rc.Route.Protocol))
 		case !isOwn && (!ok || rc.Class != ClassRemoteBlock):
 			add(CheckRemoteBlock, "no route to %s's block %s", b.Node, b.CIDR)
-		case !isOwn && bird && rc.Route.Protocol != ProtoBird:
+		case !isOwn && bird && rc.Route != nil && rc.Route.Protocol != ProtoBird:
 			add(CheckRemoteBlock, "the route to %s's block %s is proto %s, not bird: BIRD did not learn it", b.Node, b.CIDR, ProtoName(rc.Route.Protocol))
 		}
 		if isOwn {

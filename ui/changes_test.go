@@ -9,9 +9,9 @@ import (
 )
 
 // changedRoutesBySets is what changedRoutes must answer, the plain way.
-func changedRoutesBySets(a, b []netview.RouteClass) (removed, added []netview.RouteClass) {
-	key := func(rc netview.RouteClass) string { return string(rc.Side) + " " + rc.Dst }
-	has := func(list []netview.RouteClass) map[string]bool {
+func changedRoutesBySets(a, b []routeID) (removed, added []routeID) {
+	key := func(rc routeID) string { return string(rc.side) + " " + rc.dst }
+	has := func(list []routeID) map[string]bool {
 		m := map[string]bool{}
 		for _, rc := range list {
 			m[key(rc)] = true
@@ -33,14 +33,14 @@ func changedRoutesBySets(a, b []netview.RouteClass) (removed, added []netview.Ro
 }
 
 func TestChangedRoutes(t *testing.T) {
-	rc := func(spec string) []netview.RouteClass {
-		var out []netview.RouteClass
+	rc := func(spec string) []routeID {
+		var out []routeID
 		for i := 0; i < len(spec); i++ {
 			side := netview.SideHost
 			if spec[i] >= 'a' {
 				side = netview.SidePod
 			}
-			out = append(out, netview.RouteClass{Side: side, Dst: string(spec[i] | 0x20)})
+			out = append(out, routeID{side: side, dst: string(spec[i] | 0x20)})
 		}
 		return out
 	}
@@ -106,10 +106,10 @@ func randomSpec(r *rand.Rand, n int) string {
 	return string(b)
 }
 
-func keys(list []netview.RouteClass) []string {
+func keys(list []routeID) []string {
 	out := make([]string, 0, len(list))
 	for _, rc := range list {
-		out = append(out, string(rc.Side)+" "+rc.Dst)
+		out = append(out, string(rc.side)+" "+rc.dst)
 	}
 	return out
 }

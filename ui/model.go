@@ -131,10 +131,12 @@ type Model struct {
 	// works out only the routes that changed.
 	analyzer *netview.Analyzer
 	prevPair *netview.Pair
-	prevAn   netview.Analysis
-	lastAt   time.Time
-	err      error
-	changes  string
+	// prevRoutes are prevPair's classed routes, all that is kept of its
+	// analysis: what came and went is told by them.
+	prevRoutes []routeID
+	lastAt     time.Time
+	err        error
+	changes    string
 	// resyncs is the last count of full reads forced by lost change
 	// notifications: a rise is said in the status line.
 	resyncs int
@@ -375,7 +377,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
 		if m.pair != nil && (!m.byWatch || m.prevPair == nil) {
-			m.prevPair, m.prevAn = m.pair, m.an
+			m.prevPair, m.prevRoutes = m.pair, routeIDs(&m.an)
 		}
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
@@ -383,7 +385,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.lastAt = msg.at
 		m.changes = ""
 		if m.prevPair != nil {
-			m.changes = changeSummary(m.prevAn, m.an, m.prevPair, m.pair)
+			m.changes = changeSummary(m.prevRoutes, routeIDs(&m.an), m.prevPair, m.pair)
 		}
 		if msg.resyncs > m.resyncs {
 			// The watch lost notifications (the kernel's buffer ran
@@ -656,14 +658,13 @@ func (m *Model) rebuild(keep bool) {
 		order = append(order, netview.Tag(h))
 	}
 	var cur, prev [2]*netview.Snapshot
-	var curA, prevA *netview.Analysis
+	var curA *netview.Analysis
 	if m.pair != nil {
 		cur = [2]*netview.Snapshot{&m.pair.Pod, &m.pair.Host}
 		curA = &m.an
 	}
 	if m.prevPair != nil {
 		prev = [2]*netview.Snapshot{&m.prevPair.Pod, &m.prevPair.Host}
-		prevA = &m.prevAn
 	}
 	hostViews := toViews(st.HostViews)
 	if m.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
@@ -677,9 +678,9 @@ func (m *Model) rebuild(keep bool) {
 		node = "node"
 	}
 	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), cur: cur[0], curA: curA,
-		prev: prev[0], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
+		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
-		prev: prev[1], prevA: prevA, hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
 	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(m.pair, curA, hi, order, keep)
 	}
@@ -711,12 +712,12 @@ func (m Model) goneAddr() string {
 			now[rc.Dst] = true
 		}
 	}
-	for _, rc := range m.prevAn.Routes {
-		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod && !now[rc.Dst] {
-			if m.look != nil && m.look.input == rc.Dst {
+	for _, rc := range m.prevRoutes {
+		if rc.side == netview.SideHost && rc.class == netview.ClassLocalPod && !now[rc.dst] {
+			if m.look != nil && m.look.input == rc.dst {
 				return ""
 			}
-			return rc.Dst
+			return rc.dst
 		}
 	}
 	return ""
@@ -724,14 +725,14 @@ func (m Model) goneAddr() string {
 
 // changeSummary says what changed between two refreshes, in the lesson's
 // terms: routes and links that came or went.
-func changeSummary(a, b netview.Analysis, pa, pb *netview.Pair) string {
+func changeSummary(a, b []routeID, pa, pb *netview.Pair) string {
 	var out []string
-	removed, added := changedRoutes(a.Routes, b.Routes)
+	removed, added := changedRoutes(a, b)
 	for _, rc := range removed {
-		out = append(out, "route "+rc.Dst+" removed")
+		out = append(out, "route "+rc.dst+" removed")
 	}
 	for _, rc := range added {
-		out = append(out, "route "+rc.Dst+" added")
+		out = append(out, "route "+rc.dst+" added")
 	}
 	links := func(s *netview.Snapshot) map[string]bool {
 		m := map[string]bool{}
@@ -757,16 +758,31 @@ func changeSummary(a, b netview.Analysis, pa, pb *netview.Pair) string {
 	return strings.Join(out, ", ")
 }
 
+// routeID is what a refresh's routes are compared by.
+type routeID struct {
+	side  netview.Side
+	dst   string
+	class netview.Class
+}
+
+func routeIDs(a *netview.Analysis) []routeID {
+	out := make([]routeID, len(a.Routes))
+	for i, rc := range a.Routes {
+		out[i] = routeID{rc.Side, rc.Dst, rc.Class}
+	}
+	return out
+}
+
 // changedRoutes are the routes of a whose side and destination b does not
 // have, and those of b that a does not. A refresh of a node with tens of
 // thousands of routes changes a few, in place: only what lies between the
 // lists' common head and tail is looked for in the other list.
-func changedRoutes(a, b []netview.RouteClass) (removed, added []netview.RouteClass) {
+func changedRoutes(a, b []routeID) (removed, added []routeID) {
 	type key struct {
 		side netview.Side
 		dst  string
 	}
-	same := func(x, y *netview.RouteClass) bool { return x.Side == y.Side && x.Dst == y.Dst }
+	same := func(x, y *routeID) bool { return x.side == y.side && x.dst == y.dst }
 	head := 0
 	for head < len(a) && head < len(b) && same(&a[head], &b[head]) {
 		head++
@@ -776,23 +792,23 @@ func changedRoutes(a, b []netview.RouteClass) (removed, added []netview.RouteCla
 		tail++
 	}
 	// missing are the routes of mid whose key all lacks.
-	missing := func(mid, all []netview.RouteClass) []netview.RouteClass {
+	missing := func(mid, all []routeID) []routeID {
 		if len(mid) == 0 {
 			return nil
 		}
 		found := make(map[key]bool, len(mid))
 		for _, rc := range mid {
-			found[key{rc.Side, rc.Dst}] = false
+			found[key{rc.side, rc.dst}] = false
 		}
 		for _, rc := range all {
-			k := key{rc.Side, rc.Dst}
+			k := key{rc.side, rc.dst}
 			if _, ok := found[k]; ok {
 				found[k] = true
 			}
 		}
-		var out []netview.RouteClass
+		var out []routeID
 		for _, rc := range mid {
-			if !found[key{rc.Side, rc.Dst}] {
+			if !found[key{rc.side, rc.dst}] {
 				out = append(out, rc)
 			}
 		}

@@ -60,7 +60,6 @@ type paneInput struct {
 	cur   *netview.Snapshot
 	curA  *netview.Analysis
 	prev  *netview.Snapshot
-	prevA *netview.Analysis
 	hi    map[netview.Tag]bool
 	// order is the step's highlights, main one first: the cursor starts
 	// on the first line with the first of them.
@@ -163,7 +162,9 @@ func (p *netPane) setData(in paneInput) {
 			var added []bool
 			var removed []string
 			if in.prev != nil {
-				added, removed = diffLines(render(in.prev, in.prevA, v), lines)
+				// A line's text does not hang on the analysis, only
+				// its tags: the old lines need none.
+				added, removed = diffLines(render(in.prev, nil, v), lines)
 			}
 			for i, l := range lines {
 				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: added != nil && added[i]})

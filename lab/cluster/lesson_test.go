@@ -448,9 +448,9 @@ func TestShowCLI(t *testing.T) {
 	for i := range got.Analysis.Routes {
 		rc := &got.Analysis.Routes[i]
 		if p, err := netip.ParsePrefix(rc.Dst); err == nil {
-			rc.Route.Dst = p
+			rc.Route = &netview.Route{Dst: p}
 		} else if a, err := netip.ParseAddr(rc.Dst); err == nil {
-			rc.Route.Dst = netip.PrefixFrom(a, 32)
+			rc.Route = &netview.Route{Dst: netip.PrefixFrom(a, 32)}
 		}
 	}
 	checkNamed(t, st, got.Analysis)
