@@ -143,7 +143,9 @@ type Model struct {
 
 	collectID int
 	inFlight  bool
-	tickGen   int
+	// watchFirst: the first collection waits for the watch to start.
+	watchFirst bool
+	tickGen    int
 	// watching: the lab's change stream is open, so nothing is polled:
 	// a quiet lab costs nothing. reread: the stream began during a
 	// collection, which may have missed what changed in between.
@@ -232,7 +234,11 @@ func New(opts Options) Model {
 		m.fol = &follow{ch: make(chan leadMsg, 64)}
 	}
 	if opts.Source != nil {
+		// In flight from the start: Init collects, or starts the watch
+		// the first collection waits for (watchFirst).
 		m.collectID, m.inFlight = 1, true
+		_, watcher := opts.Source.(Watcher)
+		m.watchFirst = watcher && opts.Refresh > 0
 	}
 	m.enterStep()
 	return m
@@ -241,11 +247,13 @@ func New(opts Options) Model {
 // Init asks for the terminal's background and the first snapshots.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor}
-	if m.opts.Source != nil {
-		cmds = append(cmds, collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now))
-	}
 	if w, ok := m.opts.Source.(Watcher); ok && m.opts.Refresh > 0 {
+		// The watch reads the lab once as it starts; the first
+		// collection follows it and takes what it read (a node of tens of
+		// thousands of routes is not read twice at start).
 		cmds = append(cmds, watchCmd(m.ctx, m.io, w))
+	} else if m.opts.Source != nil {
+		cmds = append(cmds, collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now))
 	}
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
@@ -298,9 +306,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.quit()
 	case watchingMsg:
-		// The watch began after the first collection: read once more so
-		// that nothing between the two is missed.
+		// Collect what the watch keeps (and, had a collection begun
+		// before the watch, read once more so that nothing between the
+		// two is missed).
 		m.watching = true
+		if m.watchFirst {
+			m.watchFirst, m.inFlight = false, false
+		}
 		if m.inFlight {
 			m.reread = true
 			return m, nextChangeCmd(msg.ch)
