@@ -48,16 +48,21 @@ type liveNS struct {
 	fd  int
 	buf []byte
 
-	mu     sync.Mutex
-	base   netview.Snapshot // all but the routes
-	routes map[liveKey][]liveRoute
-	// sorted is the last snapshot's routes in kernel order, and dirty
-	// the keys changed since: the next snapshot sorts only those and
-	// merges them in (nil sorted: sort all).
-	sorted []*liveRoute
-	dirty  map[liveKey]struct{}
+	mu   sync.Mutex
+	base netview.Snapshot // all but the routes
+	// routes are the namespace's routes in kernel order, its IPv4 ones
+	// (nv4 of them) first. The snapshots handed out share them, so they
+	// are replaced, never changed in place: a node's tens of thousands
+	// of routes are held once, not once here and again in each snapshot.
+	routes []netview.Route
+	nv4    int
+	// dirty holds, for each IPv4 key changed since routes was built, its
+	// routes now (none: gone); v6, when v6set, the IPv6 routes read
+	// again. The next snapshot merges them in.
+	dirty  map[liveKey][]netview.Route
+	v6     []netview.Route
+	v6set  bool
 	merges int // snapshots that merged changes in (for tests)
-	seq    uint64
 	err    error
 	// Resyncs counts full reads forced by lost notifications.
 	resyncs int
@@ -70,10 +75,6 @@ type liveKey struct {
 	dst                   netip.Prefix
 }
 
-type liveRoute struct {
-	r   netview.Route
-	seq uint64 // arrival order: for IPv6, the order of their last dump
-}
 
 // NewLive subscribes to the namespaces' changes and reads each once. The
 // channel of Changes gets a (coalesced) signal after each applied batch
@@ -211,17 +212,26 @@ func (n *liveNS) full(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	routes := make(map[liveKey][]liveRoute, len(snap.Routes))
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	// IPv4 in kernel order (a dump's order within a key kept), then
+	// IPv6 as the dump listed them.
+	routes := make([]netview.Route, 0, len(snap.Routes))
 	for _, r := range snap.Routes {
-		n.seq++
-		k := keyOfRoute(&r)
-		routes[k] = append(routes[k], liveRoute{r, n.seq})
+		if r.Family != 6 {
+			routes = append(routes, r)
+		}
+	}
+	nv4 := len(routes)
+	slices.SortStableFunc(routes, func(a, b netview.Route) int { return keyOrder(keyOfRoute(&a), keyOfRoute(&b)) })
+	for _, r := range snap.Routes {
+		if r.Family == 6 {
+			routes = append(routes, r)
+		}
 	}
 	snap.Routes = nil
-	n.base, n.routes = *snap, routes
-	n.sorted, n.dirty = nil, nil
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.base, n.routes, n.nv4 = *snap, routes, nv4
+	n.dirty, n.v6, n.v6set = nil, nil, false
 	return nil
 }
 
@@ -297,18 +307,7 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
 		n.base.Neighs = ns
 	}
 	if v6 {
-		for k := range n.routes {
-			if k.family == 6 {
-				delete(n.routes, k)
-				n.touch(k)
-			}
-		}
-		for _, r := range rs {
-			n.seq++
-			k := keyOfRoute(&r)
-			n.routes[k] = append(n.routes[k], liveRoute{r, n.seq})
-			n.touch(k)
-		}
+		n.v6, n.v6set = rs, true
 	}
 	return nil
 }
@@ -438,56 +437,98 @@ func (n *liveNS) apply(b []byte) (full, addrs, neighs, v6 bool) {
 	return full, addrs, neighs, v6
 }
 
-// applyRoute is one notification. Each is absolute (this route is there
-// now, or is not), so notifications queued during a dump, already seen
-// by it, can be applied again after it without harm.
+// applyRoute is one notification of an IPv4 route. Each is absolute
+// (this route is there now, or is not), so notifications queued during a
+// dump, already seen by it, can be applied again after it without harm.
 func (n *liveNS) applyRoute(add bool, flags uint16, r netview.Route) {
 	k := keyOfRoute(&r)
-	list := n.routes[k]
-	i := slices.IndexFunc(list, func(x liveRoute) bool { return sameRoute(&x.r, &r) })
-	// A list is copied, never changed in place: the last snapshot's
-	// order points into the lists (see ordered).
+	list, ok := n.dirty[k]
+	if !ok {
+		list = n.keyed(k)
+	}
+	i := slices.IndexFunc(list, func(x netview.Route) bool { return sameRoute(&x, &r) })
+	// list may be a part of n.routes, which the snapshots share: it is
+	// copied, never changed in place.
 	switch {
+	case !add && i < 0:
+		return
 	case !add:
-		if i >= 0 {
-			list = slices.Delete(slices.Clone(list), i, i+1)
-		}
+		list = slices.Delete(slices.Clone(list), i, i+1)
 	case flags&unix.NLM_F_APPEND != 0 && i < 0:
-		n.seq++
-		list = append(slices.Clip(list), liveRoute{r, n.seq})
+		list = append(slices.Clip(list), r)
 	case flags&unix.NLM_F_APPEND != 0:
 		list = slices.Clone(list)
-		list[i].r = r
+		list[i] = r
 	default:
 		// A plain add or a replace: this is the route for its key.
-		seq := n.seq + 1
-		if len(list) > 0 {
-			seq = list[0].seq // keep its place among IPv6 routes
-		} else {
-			n.seq++
-		}
-		list = []liveRoute{{r, seq}}
-	}
-	if len(list) == 0 {
-		delete(n.routes, k)
-	} else {
-		n.routes[k] = list
-	}
-	n.touch(k)
-}
-
-// touch notes that the routes of key k changed since the last snapshot.
-func (n *liveNS) touch(k liveKey) {
-	if n.sorted == nil {
-		return // the next snapshot sorts all anyway
+		list = []netview.Route{r}
 	}
 	if n.dirty == nil {
-		n.dirty = make(map[liveKey]struct{})
+		n.dirty = make(map[liveKey][]netview.Route)
 	}
-	n.dirty[k] = struct{}{}
-	if len(n.dirty) > len(n.sorted)/4 {
-		n.sorted, n.dirty = nil, nil // a burst: sorting all is cheaper
+	n.dirty[k] = list
+}
+
+// keyed is the part of the IPv4 routes with key k, found by bisection:
+// kernel order keeps a key's routes together.
+func (n *liveNS) keyed(k liveKey) []netview.Route {
+	v4 := n.routes[:n.nv4]
+	i, _ := slices.BinarySearchFunc(v4, k, func(r netview.Route, k liveKey) int { return keyOrder(keyOfRoute(&r), k) })
+	j := i
+	for j < len(v4) && keyOfRoute(&v4[j]) == k {
+		j++
 	}
+	return v4[i:j]
+}
+
+// rebuild merges the changed keys' routes and the IPv6 routes read again
+// into a new list in kernel order, sorting only what changed. Called with
+// n.mu held.
+func (n *liveNS) rebuild() {
+	n.merges++
+	names := make(map[int]string, len(n.base.Links))
+	for _, l := range n.base.Links {
+		names[l.Index] = l.Name
+	}
+	keys := make([]liveKey, 0, len(n.dirty))
+	grow := 0
+	for k, l := range n.dirty {
+		keys = append(keys, k)
+		grow += len(l)
+	}
+	slices.SortFunc(keys, keyOrder)
+	v4, v6 := n.routes[:n.nv4], n.routes[n.nv4:]
+	if n.v6set {
+		v6 = n.v6
+	}
+	out := make([]netview.Route, 0, len(v4)+grow+len(v6))
+	emit := func(k liveKey) {
+		for _, r := range n.dirty[k] {
+			r.Dev = names[r.DevIndex] // a notification names no device
+			out = append(out, r)
+		}
+	}
+	i := 0
+	for j := range v4 {
+		k := keyOfRoute(&v4[j])
+		for i < len(keys) && keyOrder(keys[i], k) <= 0 {
+			emit(keys[i])
+			i++
+		}
+		if _, changed := n.dirty[k]; !changed {
+			out = append(out, v4[j])
+		}
+	}
+	for ; i < len(keys); i++ {
+		emit(keys[i])
+	}
+	nv4 := len(out)
+	for _, r := range v6 {
+		r.Dev = names[r.DevIndex]
+		out = append(out, r)
+	}
+	n.routes, n.nv4 = out, nv4
+	n.dirty, n.v6, n.v6set = nil, nil, false
 }
 
 func keyOfRoute(r *netview.Route) liveKey {
@@ -506,101 +547,39 @@ func (n *liveNS) snapshot() (*netview.Snapshot, error) {
 	if n.err != nil {
 		return nil, n.err
 	}
+	if len(n.dirty) > 0 || n.v6set {
+		n.rebuild()
+	}
 	s := n.base
 	s.TakenAt = time.Now().UTC()
 	// Callers may edit the names (the sandbox forgets some); the slices
 	// they do not edit.
 	s.NS.NSIDs = maps.Clone(s.NS.NSIDs)
-	all := n.ordered()
-	names := make(map[int]string, len(s.Links))
-	for _, l := range s.Links {
-		names[l.Index] = l.Name
-	}
-	s.Routes = make([]netview.Route, len(all))
-	for i := range all {
-		s.Routes[i] = all[i].r
-		s.Routes[i].Dev = names[all[i].r.DevIndex]
-	}
+	s.Routes = n.routes
 	return &s, nil
 }
 
-// ordered is the routes in kernel order. After a few changes it merges
-// them into the last snapshot's order instead of sorting tens of
-// thousands of routes again. Called with n.mu held.
-func (n *liveNS) ordered() []*liveRoute {
-	if n.sorted != nil && len(n.dirty) == 0 {
-		return n.sorted // never changed in place
-	}
-	total := 0
-	for _, l := range n.routes {
-		total += len(l)
-	}
-	// Pointers into the lists of n.routes, which are replaced, never
-	// changed in place (applyRoute).
-	all := make([]*liveRoute, 0, total)
-	if n.sorted == nil {
-		for _, l := range n.routes {
-			for i := range l {
-				all = append(all, &l[i])
-			}
-		}
-		slices.SortFunc(all, kernelOrder)
-	} else {
-		n.merges++
-		var fresh []*liveRoute
-		for k := range n.dirty {
-			l := n.routes[k]
-			for i := range l {
-				fresh = append(fresh, &l[i])
-			}
-		}
-		slices.SortFunc(fresh, kernelOrder)
-		i := 0
-		for _, r := range n.sorted {
-			if _, ok := n.dirty[keyOfRoute(&r.r)]; ok {
-				continue
-			}
-			for i < len(fresh) && kernelOrder(fresh[i], r) < 0 {
-				all = append(all, fresh[i])
-				i++
-			}
-			all = append(all, r)
-		}
-		all = append(all, fresh[i:]...)
-	}
-	n.sorted, n.dirty = all, nil
-	return all
-}
-
-// kernelOrder sorts routes as a dump of every table lists them: IPv4
-// before IPv6; IPv4 tables in the order of the kernel's table hash (the
-// id modulo 256), each walked in address order, a longer prefix of the
-// same address first, then by metric; IPv6 as the last dump of them
-// listed them.
-func kernelOrder(a, b *liveRoute) int {
-	x, y := &a.r, &b.r
-	if c := cmp.Compare(x.Family, y.Family); c != 0 {
+// keyOrder is the order of IPv4 routes' keys in a dump of every table:
+// tables in the order of the kernel's table hash (the id modulo 256),
+// each walked in address order, a longer prefix of the same address
+// first, then by metric.
+func keyOrder(x, y liveKey) int {
+	if c := cmp.Compare(x.family, y.family); c != 0 {
 		return c
 	}
-	if x.Family == 6 {
-		return cmp.Compare(a.seq, b.seq)
-	}
-	if c := cmp.Compare(x.Table%256, y.Table%256); c != 0 {
+	if c := cmp.Compare(x.table%256, y.table%256); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(x.Table, y.Table); c != 0 {
+	if c := cmp.Compare(x.table, y.table); c != 0 {
 		return c
 	}
-	if c := x.Dst.Addr().Compare(y.Dst.Addr()); c != 0 {
+	if c := x.dst.Addr().Compare(y.dst.Addr()); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(y.Dst.Bits(), x.Dst.Bits()); c != 0 {
+	if c := cmp.Compare(y.dst.Bits(), x.dst.Bits()); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(x.Metric, y.Metric); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.seq, b.seq)
+	return cmp.Compare(x.metric, y.metric)
 }
 
 // Resyncs is how many times lost notifications forced a full read.
