@@ -75,7 +75,6 @@ type liveKey struct {
 	dst                   netip.Prefix
 }
 
-
 // NewLive subscribes to the namespaces' changes and reads each once. The
 // channel of Changes gets a (coalesced) signal after each applied batch
 // and is closed when ctx ends or a namespace fails or goes away;
