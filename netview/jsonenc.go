@@ -1,0 +1,610 @@
+package netview
+
+import (
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// A node's snapshot holds tens of thousands of routes, and encoding/json
+// spends most of `podlab show --json` on it: reflection per field, then a
+// second pass to indent the whole document. JSONWriter writes the model by
+// hand instead, indented as it goes, streaming to its writer.
+//
+// Its output is encoding/json's, byte for byte: what
+// json.MarshalIndent(v, "", "  ") makes of the same values, with the same
+// string escaping (HTML characters, U+2028 and U+2029, invalid UTF-8 as
+// U+FFFD), the same omitempty and omitzero rules and map keys sorted as
+// strings. The field lists below follow the json tags of the types; the
+// tests compare both encoders on values with every field set, so a field
+// added to a type and not here fails them.
+
+// jsonFlushAt is how much the writer buffers before it writes out.
+const jsonFlushAt = 64 << 10
+
+// JSONWriter writes one JSON document, indented by two spaces per level,
+// to an io.Writer. The first error (from the writer, or a value
+// encoding/json would refuse) stops it; End reports it.
+type JSONWriter struct {
+	w     io.Writer
+	b     []byte
+	depth int
+	// empty: the innermost object or array has no member yet.
+	empty bool
+	err   error
+	keys  []string // scratch for sorting map keys
+}
+
+// NewJSONWriter returns a writer of one document to w.
+func NewJSONWriter(w io.Writer) *JSONWriter {
+	return &JSONWriter{w: w, b: make([]byte, 0, jsonFlushAt+4096)}
+}
+
+// End ends the document with a newline, as json.Encoder does, and writes
+// out what is buffered.
+func (j *JSONWriter) End() error {
+	j.b = append(j.b, '\n')
+	j.flush()
+	return j.err
+}
+
+// spill writes out the buffer once it is full enough; the lists call it
+// between elements.
+func (j *JSONWriter) spill() {
+	if len(j.b) >= jsonFlushAt {
+		j.flush()
+	}
+}
+
+func (j *JSONWriter) flush() {
+	if j.err == nil && len(j.b) > 0 {
+		_, j.err = j.w.Write(j.b)
+	}
+	j.b = j.b[:0]
+}
+
+func (j *JSONWriter) fail(err error) {
+	if j.err == nil {
+		j.err = err
+	}
+}
+
+// spaces is the indent of the deepest level the model reaches, and more.
+const spaces = "                                                                "
+
+func (j *JSONWriter) newline() {
+	j.b = append(j.b, '\n')
+	n := 2 * j.depth
+	for n > len(spaces) {
+		j.b = append(j.b, spaces...)
+		n -= len(spaces)
+	}
+	j.b = append(j.b, spaces[:n]...)
+}
+
+// BeginObject starts an object where a value goes.
+func (j *JSONWriter) BeginObject() { j.open('{') }
+
+// EndObject ends the innermost object.
+func (j *JSONWriter) EndObject() { j.close('}') }
+
+func (j *JSONWriter) open(c byte) {
+	j.b = append(j.b, c)
+	j.depth++
+	j.empty = true
+}
+
+// close writes an empty object or array as {} or [], as
+// json.MarshalIndent does.
+func (j *JSONWriter) close(c byte) {
+	j.depth--
+	if !j.empty {
+		j.newline()
+	}
+	j.b = append(j.b, c)
+	j.empty = false
+}
+
+// Key starts a member of the innermost object; its value follows.
+func (j *JSONWriter) Key(name string) {
+	j.elem()
+	j.b = appendJSONString(j.b, name)
+	j.b = append(j.b, ':', ' ')
+}
+
+// elem starts an element of the innermost object or array.
+func (j *JSONWriter) elem() {
+	if !j.empty {
+		j.b = append(j.b, ',')
+	}
+	j.empty = false
+	j.newline()
+}
+
+// String writes s as a JSON string.
+func (j *JSONWriter) String(s string) { j.b = appendJSONString(j.b, s) }
+
+// Null writes null.
+func (j *JSONWriter) Null() { j.b = append(j.b, "null"...) }
+
+func (j *JSONWriter) int(v int)     { j.b = strconv.AppendInt(j.b, int64(v), 10) }
+func (j *JSONWriter) uint(v uint64) { j.b = strconv.AppendUint(j.b, v, 10) }
+
+func (j *JSONWriter) bool(v bool) { j.b = strconv.AppendBool(j.b, v) }
+
+// addr and prefix write their text form as a string, as encoding/json
+// does with their MarshalText (the zero value is ""); a zone is outside
+// text and is escaped like any other.
+func (j *JSONWriter) addr(a netip.Addr) {
+	j.b = append(j.b, '"')
+	n := len(j.b)
+	j.b = a.AppendTo(j.b)
+	j.endText(n)
+}
+
+func (j *JSONWriter) prefix(p netip.Prefix) {
+	j.b = append(j.b, '"')
+	n := len(j.b)
+	j.b = p.AppendTo(j.b)
+	j.endText(n)
+}
+
+// endText closes the string whose text was appended from j.b[n:],
+// escaping it if it needs to be.
+func (j *JSONWriter) endText(n int) {
+	if !jsonPlain(j.b[n:]) {
+		t := string(j.b[n:])
+		j.b = appendJSONString(j.b[:n-1], t)
+		return
+	}
+	j.b = append(j.b, '"')
+}
+
+func (j *JSONWriter) time(t time.Time) {
+	b, err := t.MarshalJSON()
+	if err != nil {
+		j.fail(err)
+	}
+	j.b = append(j.b, b...)
+}
+
+// Lists and maps.
+
+func (j *JSONWriter) strings(list []string) {
+	if list == nil {
+		j.Null()
+		return
+	}
+	j.open('[')
+	for _, s := range list {
+		j.elem()
+		j.String(s)
+	}
+	j.close(']')
+}
+
+// list writes a slice as encoding/json does (nil is null), spilling the
+// buffer between elements.
+func list[T any](j *JSONWriter, l []T, write func(*JSONWriter, *T)) {
+	if l == nil {
+		j.Null()
+		return
+	}
+	j.open('[')
+	for i := range l {
+		j.elem()
+		write(j, &l[i])
+		j.spill()
+	}
+	j.close(']')
+}
+
+func (j *JSONWriter) intMap(m map[string]int) {
+	if m == nil {
+		j.Null()
+		return
+	}
+	j.keys = j.keys[:0]
+	for k := range m {
+		j.keys = append(j.keys, k)
+	}
+	slices.Sort(j.keys)
+	j.open('{')
+	for _, k := range j.keys {
+		j.Key(k)
+		j.int(m[k])
+	}
+	j.close('}')
+}
+
+// nsidMap sorts its keys as encoding/json sorts integer keys: by their
+// decimal text, so "10" comes before "2".
+func (j *JSONWriter) nsidMap(m map[int]string) {
+	if m == nil {
+		j.Null()
+		return
+	}
+	j.keys = j.keys[:0]
+	for k := range m {
+		j.keys = append(j.keys, strconv.Itoa(k))
+	}
+	slices.Sort(j.keys)
+	j.open('{')
+	for _, k := range j.keys {
+		n, _ := strconv.Atoi(k)
+		j.Key(k)
+		j.String(m[n])
+	}
+	j.close('}')
+}
+
+// Members, by the rule of their json tag.
+
+func (j *JSONWriter) stringKey(k, v string) {
+	j.Key(k)
+	j.String(v)
+}
+
+func (j *JSONWriter) stringKeyOmitEmpty(k, v string) {
+	if v != "" {
+		j.stringKey(k, v)
+	}
+}
+
+func (j *JSONWriter) intKey(k string, v int) {
+	j.Key(k)
+	j.int(v)
+}
+
+func (j *JSONWriter) intKeyOmitEmpty(k string, v int) {
+	if v != 0 {
+		j.intKey(k, v)
+	}
+}
+
+func (j *JSONWriter) boolKey(k string, v bool) {
+	j.Key(k)
+	j.bool(v)
+}
+
+func (j *JSONWriter) addrKey(k string, a netip.Addr) {
+	j.Key(k)
+	j.addr(a)
+}
+
+func (j *JSONWriter) addrKeyOmitZero(k string, a netip.Addr) {
+	if a != (netip.Addr{}) {
+		j.addrKey(k, a)
+	}
+}
+
+func (j *JSONWriter) prefixKey(k string, p netip.Prefix) {
+	j.Key(k)
+	j.prefix(p)
+}
+
+func (j *JSONWriter) prefixKeyOmitZero(k string, p netip.Prefix) {
+	if p != (netip.Prefix{}) {
+		j.prefixKey(k, p)
+	}
+}
+
+func (j *JSONWriter) stringsKeyOmitEmpty(k string, l []string) {
+	if len(l) > 0 {
+		j.Key(k)
+		j.strings(l)
+	}
+}
+
+func (j *JSONWriter) intMapKeyOmitEmpty(k string, m map[string]int) {
+	if len(m) > 0 {
+		j.Key(k)
+		j.intMap(m)
+	}
+}
+
+// The model's types.
+
+// Snapshot writes s as its json tags say.
+func (j *JSONWriter) Snapshot(s *Snapshot) {
+	j.BeginObject()
+	j.Key("ns")
+	j.namespace(&s.NS)
+	j.Key("taken_at")
+	j.time(s.TakenAt)
+	j.Key("links")
+	list(j, s.Links, (*JSONWriter).link)
+	j.Key("addrs")
+	list(j, s.Addrs, (*JSONWriter).addrEntry)
+	j.Key("routes")
+	list(j, s.Routes, (*JSONWriter).Route)
+	j.Key("neighs")
+	list(j, s.Neighs, (*JSONWriter).neigh)
+	j.intMapKeyOmitEmpty("sysctls", s.Sysctls)
+	j.EndObject()
+}
+
+func (j *JSONWriter) namespace(n *Namespace) {
+	j.BeginObject()
+	j.stringKey("name", n.Name)
+	j.stringKeyOmitEmpty("path", n.Path)
+	j.intKeyOmitEmpty("pid", n.Pid)
+	if n.Inode != 0 {
+		j.Key("inode")
+		j.uint(n.Inode)
+	}
+	if len(n.NSIDs) > 0 {
+		j.Key("nsids")
+		j.nsidMap(n.NSIDs)
+	}
+	j.EndObject()
+}
+
+func (j *JSONWriter) link(l *Link) {
+	j.BeginObject()
+	j.intKey("index", l.Index)
+	j.stringKey("name", l.Name)
+	j.stringKeyOmitEmpty("kind", l.Kind)
+	j.Key("flags")
+	j.strings(l.Flags)
+	j.intKey("mtu", l.MTU)
+	j.stringKeyOmitEmpty("qdisc", l.Qdisc)
+	j.stringKeyOmitEmpty("operstate", l.OperState)
+	j.stringKeyOmitEmpty("group", l.Group)
+	j.intKeyOmitEmpty("txqlen", l.TxQLen)
+	j.stringKeyOmitEmpty("link_type", l.LinkType)
+	j.stringKeyOmitEmpty("mac", l.MAC)
+	j.stringKeyOmitEmpty("broadcast", l.Broadcast)
+	j.intKeyOmitEmpty("parent_index", l.ParentIndex)
+	j.intKey("link_netnsid", l.LinkNetNSID)
+	j.intKeyOmitEmpty("master_index", l.MasterIndex)
+	j.intMapKeyOmitEmpty("sysctls", l.Sysctls)
+	j.EndObject()
+}
+
+func (j *JSONWriter) addrEntry(a *Addr) {
+	j.BeginObject()
+	j.intKey("index", a.Index)
+	j.stringKey("dev", a.Dev)
+	j.prefixKey("prefix", a.Prefix)
+	j.prefixKeyOmitZero("peer", a.Peer)
+	j.addrKeyOmitZero("broadcast", a.Broadcast)
+	j.stringKey("scope", a.Scope)
+	j.stringKeyOmitEmpty("label", a.Label)
+	j.stringsKeyOmitEmpty("flags", a.Flags)
+	j.Key("valid_lft")
+	j.uint(uint64(a.ValidLft))
+	j.Key("preferred_lft")
+	j.uint(uint64(a.PreferredLft))
+	j.EndObject()
+}
+
+// Route writes r as its json tags say.
+func (j *JSONWriter) Route(r *Route) {
+	j.BeginObject()
+	j.intKey("family", r.Family)
+	j.intKey("table", r.Table)
+	j.stringKey("type", r.Type)
+	j.prefixKey("dst", r.Dst)
+	j.addrKeyOmitZero("gateway", r.Gw)
+	j.stringKeyOmitEmpty("dev", r.Dev)
+	j.intKeyOmitEmpty("dev_index", r.DevIndex)
+	j.stringKey("scope", r.Scope)
+	j.intKey("protocol", r.Protocol)
+	j.addrKeyOmitZero("prefsrc", r.Src)
+	j.intKeyOmitEmpty("metric", r.Metric)
+	j.stringsKeyOmitEmpty("flags", r.Flags)
+	j.EndObject()
+}
+
+func (j *JSONWriter) neigh(n *Neigh) {
+	j.BeginObject()
+	j.intKey("index", n.Index)
+	j.stringKey("dev", n.Dev)
+	j.addrKey("ip", n.IP)
+	j.stringKeyOmitEmpty("mac", n.MAC)
+	j.stringsKeyOmitEmpty("state", n.State)
+	j.stringsKeyOmitEmpty("flags", n.Flags)
+	j.EndObject()
+}
+
+// Facts writes f as its json tags say.
+func (j *JSONWriter) Facts(f *Facts) {
+	j.BeginObject()
+	j.Key("pod")
+	j.podFact(&f.Pod)
+	j.stringKey("node", f.Node)
+	j.stringKeyOmitEmpty("mode", f.Mode)
+	j.stringKeyOmitEmpty("interface_prefix", f.InterfacePrefix)
+	if len(f.Pods) > 0 {
+		j.Key("pods")
+		list(j, f.Pods, (*JSONWriter).podFact)
+	}
+	if len(f.Nodes) > 0 {
+		j.Key("nodes")
+		list(j, f.Nodes, (*JSONWriter).nodeFact)
+	}
+	if len(f.Blocks) > 0 {
+		j.Key("blocks")
+		list(j, f.Blocks, (*JSONWriter).block)
+	}
+	j.intKeyOmitEmpty("block_size", f.BlockSize)
+	j.prefixKeyOmitZero("cluster_cidr", f.ClusterCIDR)
+	j.EndObject()
+}
+
+func (j *JSONWriter) podFact(p *PodFact) {
+	j.BeginObject()
+	j.stringKey("namespace", p.Namespace)
+	j.stringKey("name", p.Name)
+	j.addrKeyOmitZero("ip", p.IP)
+	j.stringKeyOmitEmpty("node", p.Node)
+	j.stringKeyOmitEmpty("phase", p.Phase)
+	j.EndObject()
+}
+
+func (j *JSONWriter) nodeFact(n *NodeFact) {
+	j.BeginObject()
+	j.stringKey("name", n.Name)
+	j.addrKeyOmitZero("internal_ip", n.InternalIP)
+	j.EndObject()
+}
+
+func (j *JSONWriter) block(b *Block) {
+	j.BeginObject()
+	j.prefixKey("cidr", b.CIDR)
+	j.stringKey("node", b.Node)
+	j.EndObject()
+}
+
+// Analysis writes a as its json tags say; nil is null.
+func (j *JSONWriter) Analysis(a *Analysis) {
+	if a == nil {
+		j.Null()
+		return
+	}
+	j.BeginObject()
+	j.Key("veth")
+	j.vethPair(&a.Veth)
+	j.Key("gateway")
+	j.gateway(&a.Gateway)
+	j.Key("routes")
+	list(j, a.Routes, (*JSONWriter).RouteClass)
+	j.stringKeyOmitEmpty("expected_host_if", a.ExpectedHostIf)
+	j.stringsKeyOmitEmpty("problems", a.Problems)
+	j.EndObject()
+}
+
+func (j *JSONWriter) vethPair(v *VethPair) {
+	j.BeginObject()
+	j.stringKey("pod_if", v.PodIf)
+	j.intKey("pod_index", v.PodIndex)
+	j.intKey("pod_peer_index", v.PodPeerIndex)
+	j.intKey("pod_link_netnsid", v.PodNetNSID)
+	j.stringKey("host_if", v.HostIf)
+	j.intKey("host_index", v.HostIndex)
+	j.intKey("host_peer_index", v.HostPeerIndex)
+	j.intKey("host_link_netnsid", v.HostNetNSID)
+	j.stringKeyOmitEmpty("host_link_netns", v.HostLinkNetns)
+	j.boolKey("agree", v.Agree)
+	j.stringKey("reason", v.Reason)
+	j.EndObject()
+}
+
+func (j *JSONWriter) gateway(g *Gateway) {
+	j.BeginObject()
+	j.addrKey("address", g.Address)
+	j.boolKey("default_route", g.DefaultRoute)
+	j.boolKey("link_route", g.LinkRoute)
+	j.stringKeyOmitEmpty("neigh_mac", g.NeighMAC)
+	j.stringKeyOmitEmpty("neigh_state", g.NeighState)
+	j.boolKey("host_proxy_arp", g.HostProxyARP)
+	j.stringKeyOmitEmpty("host_mac", g.HostMAC)
+	j.Key("confirmed")
+	j.strings(g.Confirmed)
+	j.EndObject()
+}
+
+// RouteClass writes c as its json tags say (its Route is not written).
+func (j *JSONWriter) RouteClass(c *RouteClass) {
+	j.BeginObject()
+	j.stringKey("side", string(c.Side))
+	j.stringKey("dst", c.Dst)
+	j.stringKey("class", string(c.Class))
+	j.stringKeyOmitEmpty("dev", c.Dev)
+	j.stringKeyOmitEmpty("gateway", c.Gateway)
+	j.stringKeyOmitEmpty("proto", c.Proto)
+	j.stringKeyOmitEmpty("type", c.Type)
+	j.stringKeyOmitEmpty("peer", c.Peer)
+	j.stringKeyOmitEmpty("pod", c.Pod)
+	j.stringKey("reason", c.Reason)
+	j.EndObject()
+}
+
+// Strings, escaped as encoding/json escapes them.
+
+// jsonSafe marks the bytes a JSON string holds as they are: printable
+// ASCII but for the quote, the backslash and the three characters
+// encoding/json escapes for HTML. DEL is among them; bytes of UTF-8
+// sequences are not (they are checked a rune at a time).
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
+func jsonPlain[S string | []byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		if !jsonSafe[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted and escaped as encoding/json does by
+// default: \" \\ \b \f \n \r \t, other control characters and < > & as
+// \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and each byte that is
+// not UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	if jsonPlain(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	done := 0 // s[:done] is written
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[done:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			done = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[done:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[done:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		done = i
+	}
+	b = append(b, s[done:]...)
+	return append(b, '"')
+}
