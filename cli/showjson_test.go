@@ -6,13 +6,17 @@ import (
 	"net/netip"
 	"testing"
 
+	"podlab/internal/fill"
+	"podlab/internal/hostile"
 	"podlab/lab"
 	"podlab/netview"
 )
 
-// TestEncodeShowJSONMatchesEncoder: the streaming encoder writes what
+// TestEncodeShowJSONMatchesEncoder: the hand-written encoder writes what
 // json.Encoder with a two-space indent writes, for the lesson, a node at
-// scale, no analysis, and empty route lists.
+// scale, no analysis, empty route lists, a tainted lab, and a document
+// with every field set (a field added to showJSON and not to
+// encodeShowJSON fails here; netview's tests hold the rest).
 func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 	src, err := lab.Builtin()
 	if err != nil {
@@ -32,24 +36,42 @@ func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 	}
 	empty := *lesson
 	empty.Pod.Routes, empty.Host.Routes = []netview.Route{}, nil
+	src, err = lab.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tainted, err := src.Collect(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile.Taint(tainted)
+	doc := func(p *netview.Pair, analyse bool) showJSON {
+		v := showJSON{Schema: netview.Schema, Lab: "recording", Describe: `a "quoted" <lab>`,
+			Pod: p.Pod, Host: p.Host, Facts: p.Facts}
+		if analyse {
+			a := netview.Analyze(p)
+			v.Analysis = &a
+		}
+		return v
+	}
+	var every showJSON
+	fill.Every(&every, "\u2028<&>\x1b\"\\\xff")
+	taintedDoc := doc(tainted, true)
+	taintedDoc.Describe += hostile.Text
 	tests := []struct {
-		name    string
-		pair    *netview.Pair
-		analyse bool
+		name string
+		v    showJSON
 	}{
-		{"lesson", lesson, true},
-		{"scale", &big, true},
-		{"no analysis", lesson, false},
-		{"empty routes", &empty, true},
+		{"lesson", doc(lesson, true)},
+		{"scale", doc(&big, true)},
+		{"no analysis", doc(lesson, false)},
+		{"empty routes", doc(&empty, true)},
+		{"tainted", taintedDoc},
+		{"every field", every},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := showJSON{Schema: netview.Schema, Lab: "recording", Describe: `a "quoted" <lab>`,
-				Pod: tt.pair.Pod, Host: tt.pair.Host, Facts: tt.pair.Facts}
-			if tt.analyse {
-				a := netview.Analyze(tt.pair)
-				v.Analysis = &a
-			}
+			v := tt.v
 			var want, got bytes.Buffer
 			enc := json.NewEncoder(&want)
 			enc.SetIndent("", "  ")
