@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -189,7 +190,11 @@ func (c *rtConn) dumpRoutes(names map[int]string, out []netview.Route) ([]netvie
 func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.Route) ([]netview.Route, error) {
 	body := make([]byte, unix.SizeofRtMsg)
 	body[0] = family
-	start := len(out)
+	// The routes are gathered in chunks and copied once into out: grown
+	// one append at a time, a slice of 20,000 routes is copied over and
+	// over as it grows, several times its size in garbage.
+	var full [][]netview.Route
+	chunk := make([]netview.Route, 0, 32)
 	err := c.dump(unix.RTM_GETROUTE, body, func(typ uint16, m []byte) error {
 		if typ != unix.RTM_NEWROUTE {
 			return nil
@@ -199,16 +204,31 @@ func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.
 			return err
 		}
 		if keep {
+			if len(chunk) == cap(chunk) {
+				full = append(full, chunk)
+				chunk = make([]netview.Route, 0, min(2*cap(chunk), maxRouteChunk))
+			}
 			r.Dev = names[r.DevIndex]
-			out = append(out, r)
+			chunk = append(chunk, r)
 		}
 		return nil
 	})
 	if err != nil {
-		return out[:start], err
+		return out, err
 	}
-	return out, nil
+	n := len(chunk)
+	for _, c := range full {
+		n += len(c)
+	}
+	out = slices.Grow(out, n)
+	for _, c := range full {
+		out = append(out, c...)
+	}
+	return append(out, chunk...), nil
 }
+
+// maxRouteChunk is the most routes a chunk of dumpRoutesOf holds.
+const maxRouteChunk = 4096
 
 // parseRoute reads one RTM_NEWROUTE body as convRoute reads the netlink
 // package's Route. keep is false for what the listing leaves out.
