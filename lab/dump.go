@@ -190,45 +190,49 @@ func (c *rtConn) dumpRoutes(names map[int]string, out []netview.Route) ([]netvie
 func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.Route) ([]netview.Route, error) {
 	body := make([]byte, unix.SizeofRtMsg)
 	body[0] = family
-	// The routes are gathered in chunks and copied once into out: grown
-	// one append at a time, a slice of 20,000 routes is copied over and
-	// over as it grows, several times its size in garbage.
-	var full [][]netview.Route
-	chunk := make([]netview.Route, 0, 32)
+	// The messages are kept as they come and parsed once the dump is
+	// complete, straight into a slice of the size it needs: a slice of
+	// 20,000 routes grown one append at a time is copied over and over,
+	// several times its size in garbage the collector must scan. The
+	// messages hold no pointers and are a third of the routes' size.
+	var kept [][]byte // blocks of messages, each after its length
+	block := make([]byte, 0, 16<<10)
+	n := 0
 	err := c.dump(unix.RTM_GETROUTE, body, func(typ uint16, m []byte) error {
 		if typ != unix.RTM_NEWROUTE {
 			return nil
 		}
-		r, keep, err := parseRoute(m)
-		if err != nil {
-			return err
+		if cap(block)-len(block) < 4+len(m) {
+			kept = append(kept, block)
+			block = make([]byte, 0, max(256<<10, 4+len(m)))
 		}
-		if keep {
-			if len(chunk) == cap(chunk) {
-				full = append(full, chunk)
-				chunk = make([]netview.Route, 0, min(2*cap(chunk), maxRouteChunk))
-			}
-			r.Dev = names[r.DevIndex]
-			chunk = append(chunk, r)
-		}
+		block = native.AppendUint32(block, uint32(len(m)))
+		block = append(block, m...)
+		n++
 		return nil
 	})
 	if err != nil {
 		return out, err
 	}
-	n := len(chunk)
-	for _, c := range full {
-		n += len(c)
-	}
+	start := len(out)
 	out = slices.Grow(out, n)
-	for _, c := range full {
-		out = append(out, c...)
+	for _, b := range append(kept, block) {
+		for len(b) > 0 {
+			l := int(native.Uint32(b))
+			m := b[4 : 4+l]
+			b = b[4+l:]
+			r, keep, err := parseRoute(m)
+			if err != nil {
+				return out[:start], err
+			}
+			if keep {
+				r.Dev = names[r.DevIndex]
+				out = append(out, r)
+			}
+		}
 	}
-	return append(out, chunk...), nil
+	return out, nil
 }
-
-// maxRouteChunk is the most routes a chunk of dumpRoutesOf holds.
-const maxRouteChunk = 4096
 
 // parseRoute reads one RTM_NEWROUTE body as convRoute reads the netlink
 // package's Route. keep is false for what the listing leaves out.
