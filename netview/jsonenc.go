@@ -72,17 +72,19 @@ func (j *JSONWriter) fail(err error) {
 	}
 }
 
-// spaces is the indent of the deepest level the model reaches, and more.
-const spaces = "                                                                "
+// indent is a newline and the indent of the deepest level the model
+// reaches, and more.
+const indent = "\n                                "
 
 func (j *JSONWriter) newline() {
-	j.b = append(j.b, '\n')
-	n := 2 * j.depth
-	for n > len(spaces) {
-		j.b = append(j.b, spaces...)
-		n -= len(spaces)
+	if n := 1 + 2*j.depth; n <= len(indent) {
+		j.b = append(j.b, indent[:n]...)
+		return
 	}
-	j.b = append(j.b, spaces[:n]...)
+	j.b = append(j.b, '\n')
+	for range j.depth {
+		j.b = append(j.b, ' ', ' ')
+	}
 }
 
 // BeginObject starts an object where a value goes.
@@ -113,6 +115,14 @@ func (j *JSONWriter) Key(name string) {
 	j.elem()
 	j.b = appendJSONString(j.b, name)
 	j.b = append(j.b, ':', ' ')
+}
+
+// key is Key for the names written here, which need no escaping.
+func (j *JSONWriter) key(name string) {
+	j.elem()
+	j.b = append(j.b, '"')
+	j.b = append(j.b, name...)
+	j.b = append(j.b, '"', ':', ' ')
 }
 
 // elem starts an element of the innermost object or array.
@@ -214,7 +224,7 @@ func (j *JSONWriter) intMap(m map[string]int) {
 	slices.Sort(j.keys)
 	j.open('{')
 	for _, k := range j.keys {
-		j.Key(k)
+		j.Key(k) // outside text
 		j.int(m[k])
 	}
 	j.close('}')
@@ -235,7 +245,7 @@ func (j *JSONWriter) nsidMap(m map[int]string) {
 	j.open('{')
 	for _, k := range j.keys {
 		n, _ := strconv.Atoi(k)
-		j.Key(k)
+		j.key(k) // digits
 		j.String(m[n])
 	}
 	j.close('}')
@@ -244,7 +254,7 @@ func (j *JSONWriter) nsidMap(m map[int]string) {
 // Members, by the rule of their json tag.
 
 func (j *JSONWriter) stringKey(k, v string) {
-	j.Key(k)
+	j.key(k)
 	j.String(v)
 }
 
@@ -255,7 +265,7 @@ func (j *JSONWriter) stringKeyOmitEmpty(k, v string) {
 }
 
 func (j *JSONWriter) intKey(k string, v int) {
-	j.Key(k)
+	j.key(k)
 	j.int(v)
 }
 
@@ -266,12 +276,12 @@ func (j *JSONWriter) intKeyOmitEmpty(k string, v int) {
 }
 
 func (j *JSONWriter) boolKey(k string, v bool) {
-	j.Key(k)
+	j.key(k)
 	j.bool(v)
 }
 
 func (j *JSONWriter) addrKey(k string, a netip.Addr) {
-	j.Key(k)
+	j.key(k)
 	j.addr(a)
 }
 
@@ -282,7 +292,7 @@ func (j *JSONWriter) addrKeyOmitZero(k string, a netip.Addr) {
 }
 
 func (j *JSONWriter) prefixKey(k string, p netip.Prefix) {
-	j.Key(k)
+	j.key(k)
 	j.prefix(p)
 }
 
@@ -294,14 +304,14 @@ func (j *JSONWriter) prefixKeyOmitZero(k string, p netip.Prefix) {
 
 func (j *JSONWriter) stringsKeyOmitEmpty(k string, l []string) {
 	if len(l) > 0 {
-		j.Key(k)
+		j.key(k)
 		j.strings(l)
 	}
 }
 
 func (j *JSONWriter) intMapKeyOmitEmpty(k string, m map[string]int) {
 	if len(m) > 0 {
-		j.Key(k)
+		j.key(k)
 		j.intMap(m)
 	}
 }
@@ -311,17 +321,17 @@ func (j *JSONWriter) intMapKeyOmitEmpty(k string, m map[string]int) {
 // Snapshot writes s as its json tags say.
 func (j *JSONWriter) Snapshot(s *Snapshot) {
 	j.BeginObject()
-	j.Key("ns")
+	j.key("ns")
 	j.namespace(&s.NS)
-	j.Key("taken_at")
+	j.key("taken_at")
 	j.time(s.TakenAt)
-	j.Key("links")
+	j.key("links")
 	list(j, s.Links, (*JSONWriter).link)
-	j.Key("addrs")
+	j.key("addrs")
 	list(j, s.Addrs, (*JSONWriter).addrEntry)
-	j.Key("routes")
+	j.key("routes")
 	list(j, s.Routes, (*JSONWriter).Route)
-	j.Key("neighs")
+	j.key("neighs")
 	list(j, s.Neighs, (*JSONWriter).neigh)
 	j.intMapKeyOmitEmpty("sysctls", s.Sysctls)
 	j.EndObject()
@@ -333,11 +343,11 @@ func (j *JSONWriter) namespace(n *Namespace) {
 	j.stringKeyOmitEmpty("path", n.Path)
 	j.intKeyOmitEmpty("pid", n.Pid)
 	if n.Inode != 0 {
-		j.Key("inode")
+		j.key("inode")
 		j.uint(n.Inode)
 	}
 	if len(n.NSIDs) > 0 {
-		j.Key("nsids")
+		j.key("nsids")
 		j.nsidMap(n.NSIDs)
 	}
 	j.EndObject()
@@ -348,7 +358,7 @@ func (j *JSONWriter) link(l *Link) {
 	j.intKey("index", l.Index)
 	j.stringKey("name", l.Name)
 	j.stringKeyOmitEmpty("kind", l.Kind)
-	j.Key("flags")
+	j.key("flags")
 	j.strings(l.Flags)
 	j.intKey("mtu", l.MTU)
 	j.stringKeyOmitEmpty("qdisc", l.Qdisc)
@@ -375,9 +385,9 @@ func (j *JSONWriter) addrEntry(a *Addr) {
 	j.stringKey("scope", a.Scope)
 	j.stringKeyOmitEmpty("label", a.Label)
 	j.stringsKeyOmitEmpty("flags", a.Flags)
-	j.Key("valid_lft")
+	j.key("valid_lft")
 	j.uint(uint64(a.ValidLft))
-	j.Key("preferred_lft")
+	j.key("preferred_lft")
 	j.uint(uint64(a.PreferredLft))
 	j.EndObject()
 }
@@ -414,21 +424,21 @@ func (j *JSONWriter) neigh(n *Neigh) {
 // Facts writes f as its json tags say.
 func (j *JSONWriter) Facts(f *Facts) {
 	j.BeginObject()
-	j.Key("pod")
+	j.key("pod")
 	j.podFact(&f.Pod)
 	j.stringKey("node", f.Node)
 	j.stringKeyOmitEmpty("mode", f.Mode)
 	j.stringKeyOmitEmpty("interface_prefix", f.InterfacePrefix)
 	if len(f.Pods) > 0 {
-		j.Key("pods")
+		j.key("pods")
 		list(j, f.Pods, (*JSONWriter).podFact)
 	}
 	if len(f.Nodes) > 0 {
-		j.Key("nodes")
+		j.key("nodes")
 		list(j, f.Nodes, (*JSONWriter).nodeFact)
 	}
 	if len(f.Blocks) > 0 {
-		j.Key("blocks")
+		j.key("blocks")
 		list(j, f.Blocks, (*JSONWriter).block)
 	}
 	j.intKeyOmitEmpty("block_size", f.BlockSize)
@@ -467,11 +477,11 @@ func (j *JSONWriter) Analysis(a *Analysis) {
 		return
 	}
 	j.BeginObject()
-	j.Key("veth")
+	j.key("veth")
 	j.vethPair(&a.Veth)
-	j.Key("gateway")
+	j.key("gateway")
 	j.gateway(&a.Gateway)
-	j.Key("routes")
+	j.key("routes")
 	list(j, a.Routes, (*JSONWriter).RouteClass)
 	j.stringKeyOmitEmpty("expected_host_if", a.ExpectedHostIf)
 	j.stringsKeyOmitEmpty("problems", a.Problems)
@@ -503,7 +513,7 @@ func (j *JSONWriter) gateway(g *Gateway) {
 	j.stringKeyOmitEmpty("neigh_state", g.NeighState)
 	j.boolKey("host_proxy_arp", g.HostProxyARP)
 	j.stringKeyOmitEmpty("host_mac", g.HostMAC)
-	j.Key("confirmed")
+	j.key("confirmed")
 	j.strings(g.Confirmed)
 	j.EndObject()
 }

@@ -238,3 +238,33 @@ func BenchmarkShowJSON(b *testing.B) {
 		})
 	}
 }
+
+// TestJSONWriterDeep: objects nested deeper than the model goes are
+// indented as encoding/json indents them, and keys given to Key are
+// escaped.
+func TestJSONWriterDeep(t *testing.T) {
+	var v any = "leaf"
+	for i := range 40 {
+		v = map[string]any{fmt.Sprintf("k%d<&>\u2028", i): v}
+	}
+	want, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	j := NewJSONWriter(&buf)
+	for i := 39; i >= 0; i-- {
+		j.BeginObject()
+		j.Key(fmt.Sprintf("k%d<&>\u2028", i))
+	}
+	j.String("leaf")
+	for range 40 {
+		j.EndObject()
+	}
+	if err := j.End(); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != string(want)+"\n" {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
