@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"runtime/debug"
 	"testing"
 
 	"podlab/internal/fill"
@@ -90,5 +91,19 @@ func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 					got.Bytes()[max(0, i-80):min(got.Len(), i+80)], want.Bytes()[max(0, i-80):min(want.Len(), i+80)])
 			}
 		})
+	}
+}
+
+// TestShowJSONRestoresGC: show --json tunes the collector for itself
+// alone; the process (a test binary, here) gets its setting back.
+func TestShowJSONRestoresGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	before := debug.SetGCPercent(123)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	if code, _, stderr := podlab(t, "show", "--lab", "recording", "--json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := debug.SetGCPercent(123); got != 123 {
+		t.Fatalf("GOGC after show --json is %d, want 123", got)
 	}
 }
