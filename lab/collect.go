@@ -371,12 +371,27 @@ func linkSysctls(dev string) map[string]int {
 	return out
 }
 
+// readSysctl reads one number under /proc/sys/net: open, one read,
+// close, without os.ReadFile's stat and second read (a node's links make
+// a hundred of these per snapshot).
 func readSysctl(rel string) (int, bool) {
-	b, err := os.ReadFile("/proc/sys/net/" + rel)
+	fd, err := unix.Open("/proc/sys/net/"+rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open("/proc/sys/net/"+rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return 0, false
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	defer unix.Close(fd)
+	var buf [64]byte
+	n, err := unix.Read(fd, buf[:])
+	for err == unix.EINTR {
+		n, err = unix.Read(fd, buf[:])
+	}
+	if err != nil || n <= 0 || n == len(buf) {
+		return 0, false
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
 	if err != nil {
 		return 0, false
 	}
