@@ -2,6 +2,7 @@ package netview
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,7 +56,7 @@ func IsClean(s string) bool {
 }
 
 // Sanitize cleans every string in the pair (names, kinds, flags, facts,
-// map keys): every lab calls it on what it produces, before anything is
+// map keys, the zones of IPv6 addresses): every lab calls it on what it produces, before anything is
 // rendered. The fields are listed by hand, type by type below: a node's
 // tens of thousands of routes made a walk by reflection cost more than
 // reading them. TestSanitizeReachesEveryString sets every string of
@@ -90,6 +91,7 @@ func (s *Snapshot) Sanitize() {
 	for i := range s.Addrs {
 		a := &s.Addrs[i]
 		clean(&a.Dev)
+		cleanZone(&a.Broadcast)
 		clean(&a.Scope)
 		clean(&a.Label)
 		cleanAll(a.Flags)
@@ -100,6 +102,7 @@ func (s *Snapshot) Sanitize() {
 	for i := range s.Neighs {
 		n := &s.Neighs[i]
 		clean(&n.Dev)
+		cleanZone(&n.IP)
 		clean(&n.MAC)
 		cleanAll(n.State)
 		cleanAll(n.Flags)
@@ -123,8 +126,10 @@ func (l *Link) sanitize() {
 // Sanitize cleans every string in the route.
 func (r *Route) Sanitize() {
 	clean(&r.Type)
+	cleanZone(&r.Gw)
 	clean(&r.Dev)
 	clean(&r.Scope)
+	cleanZone(&r.Src)
 	cleanAll(r.Flags)
 }
 
@@ -139,6 +144,7 @@ func (f *Facts) Sanitize() {
 	}
 	for i := range f.Nodes {
 		clean(&f.Nodes[i].Name)
+		cleanZone(&f.Nodes[i].InternalIP)
 	}
 	for i := range f.Blocks {
 		clean(&f.Blocks[i].Node)
@@ -148,6 +154,7 @@ func (f *Facts) Sanitize() {
 func (p *PodFact) sanitize() {
 	clean(&p.Namespace)
 	clean(&p.Name)
+	cleanZone(&p.IP)
 	clean(&p.Node)
 	clean(&p.Phase)
 }
@@ -156,6 +163,15 @@ func (p *PodFact) sanitize() {
 func clean(s *string) {
 	if !IsClean(*s) {
 		*s = Clean(*s)
+	}
+}
+
+// cleanZone cleans the zone of an IPv6 address (fe80::1%eth0): text
+// from outside too, which a recording or `ip -j` output can carry, and
+// which rendering prints with the address. (A prefix holds no zone.)
+func cleanZone(a *netip.Addr) {
+	if z := a.Zone(); z != "" && !IsClean(z) {
+		*a = a.WithZone(Clean(z))
 	}
 }
 

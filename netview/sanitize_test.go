@@ -3,6 +3,7 @@ package netview
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -48,9 +49,16 @@ func TestClean(t *testing.T) {
 // hostileText carries the sequences a name must not pass to a terminal.
 const hostileText = "x\x1b]52;c;aGk=\x07\x1b]0;t\x1b\\\x1b[31m\x1bP1$r\x1b\\\x1b_a\x1b\\\x1b^p\x1b\\\x1bXs\x1b\\\u009b1m\xff"
 
-// fillStrings sets every string the value can hold, map keys included, to
-// hostileText text, making slices, maps and pointers so that there are some.
+var addrType = reflect.TypeFor[netip.Addr]()
+
+// fillStrings sets every string the value can hold, map keys and the
+// zones of addresses included, to hostileText text, making slices, maps
+// and pointers so that there are some.
 func fillStrings(v reflect.Value) {
+	if v.Type() == addrType {
+		v.Set(reflect.ValueOf(netip.MustParseAddr("fe80::1").WithZone(hostileText)))
+		return
+	}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(hostileText)
@@ -82,9 +90,16 @@ func fillStrings(v reflect.Value) {
 	}
 }
 
-// dirtyStrings lists the paths of the strings in v that are not clean.
+// dirtyStrings lists the paths of the strings in v (addresses' zones
+// included) that are not clean.
 func dirtyStrings(v reflect.Value, path string, out *[]string) int {
 	n := 0
+	if v.Type() == addrType {
+		if !IsClean(v.Interface().(netip.Addr).Zone()) {
+			*out = append(*out, path+"%zone")
+		}
+		return 1
+	}
 	switch v.Kind() {
 	case reflect.String:
 		n++
@@ -154,9 +169,16 @@ func TestSanitizeKeepsCleanPair(t *testing.T) {
 }
 
 // sanitizeByReflection is the oracle of the hand-written Sanitize: it
-// cleans every exported string v holds, map keys included, whatever the
-// type, as podlab's sanitiser did before its fields were listed.
+// cleans every exported string v holds, map keys and addresses' zones
+// included, whatever the type, as podlab's sanitiser did before its
+// fields were listed (zones apart).
 func sanitizeByReflection(v reflect.Value) {
+	if v.Type() == addrType {
+		if a := v.Interface().(netip.Addr); !IsClean(a.Zone()) && v.CanSet() {
+			v.Set(reflect.ValueOf(a.WithZone(Clean(a.Zone()))))
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() && !IsClean(v.String()) {
