@@ -25,7 +25,8 @@ const jsonFlushAt = 64 << 10
 
 // JSONWriter writes one JSON document, indented by two spaces per level,
 // to an io.Writer. The first error (from the writer, or a value
-// encoding/json would refuse) stops it; End reports it.
+// encoding/json would refuse) stops its output, though what it streamed
+// before stays written; End reports it.
 type JSONWriter struct {
 	w     io.Writer
 	b     []byte
