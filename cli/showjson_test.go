@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"runtime/debug"
 	"testing"
 
+	"podlab/internal/fill"
+	"podlab/internal/hostile"
 	"podlab/lab"
 	"podlab/netview"
 )
 
-// TestEncodeShowJSONMatchesEncoder: the streaming encoder writes what
+// TestEncodeShowJSONMatchesEncoder: the hand-written encoder writes what
 // json.Encoder with a two-space indent writes, for the lesson, a node at
-// scale, no analysis, and empty route lists.
+// scale, no analysis, empty route lists, a tainted lab, and a document
+// with every field set (a field added to showJSON and not to
+// encodeShowJSON fails here; netview's tests hold the rest).
 func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 	src, err := lab.Builtin()
 	if err != nil {
@@ -32,24 +37,42 @@ func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 	}
 	empty := *lesson
 	empty.Pod.Routes, empty.Host.Routes = []netview.Route{}, nil
+	src, err = lab.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tainted, err := src.Collect(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile.Taint(tainted)
+	doc := func(p *netview.Pair, analyse bool) showJSON {
+		v := showJSON{Schema: netview.Schema, Lab: "recording", Describe: `a "quoted" <lab>`,
+			Pod: p.Pod, Host: p.Host, Facts: p.Facts}
+		if analyse {
+			a := netview.Analyze(p)
+			v.Analysis = &a
+		}
+		return v
+	}
+	var every showJSON
+	fill.Every(&every, "\u2028<&>\x1b\"\\\xff")
+	taintedDoc := doc(tainted, true)
+	taintedDoc.Describe += hostile.Text
 	tests := []struct {
-		name    string
-		pair    *netview.Pair
-		analyse bool
+		name string
+		v    showJSON
 	}{
-		{"lesson", lesson, true},
-		{"scale", &big, true},
-		{"no analysis", lesson, false},
-		{"empty routes", &empty, true},
+		{"lesson", doc(lesson, true)},
+		{"scale", doc(&big, true)},
+		{"no analysis", doc(lesson, false)},
+		{"empty routes", doc(&empty, true)},
+		{"tainted", taintedDoc},
+		{"every field", every},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := showJSON{Schema: netview.Schema, Lab: "recording", Describe: `a "quoted" <lab>`,
-				Pod: tt.pair.Pod, Host: tt.pair.Host, Facts: tt.pair.Facts}
-			if tt.analyse {
-				a := netview.Analyze(tt.pair)
-				v.Analysis = &a
-			}
+			v := tt.v
 			var want, got bytes.Buffer
 			enc := json.NewEncoder(&want)
 			enc.SetIndent("", "  ")
@@ -68,5 +91,19 @@ func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 					got.Bytes()[max(0, i-80):min(got.Len(), i+80)], want.Bytes()[max(0, i-80):min(want.Len(), i+80)])
 			}
 		})
+	}
+}
+
+// TestShowJSONRestoresGC: show --json tunes the collector for itself
+// alone; the process (a test binary, here) gets its setting back.
+func TestShowJSONRestoresGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	before := debug.SetGCPercent(123)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	if code, _, stderr := podlab(t, "show", "--lab", "recording", "--json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := debug.SetGCPercent(123); got != 123 {
+		t.Fatalf("GOGC after show --json is %d, want 123", got)
 	}
 }

@@ -57,7 +57,12 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 	snap := &netview.Snapshot{TakenAt: time.Now().UTC()}
 	snap.NS = netview.Namespace{Name: ns.ref.Name, Path: ns.ref.Path, Pid: ns.ref.Pid, Inode: ns.inode}
 
-	links, err := retry(ctx, dumpLinks)
+	rt, err := openRT()
+	if err != nil {
+		return nil, wrapNS(ns, "opening netlink", err)
+	}
+	defer rt.Close()
+	links, err := retry(ctx, rt.dumpLinks)
 	if err != nil {
 		return nil, wrapNS(ns, "listing links", err)
 	}
@@ -79,11 +84,6 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		snap.Addrs = append(snap.Addrs, x)
 	}
 
-	rt, err := openRT()
-	if err != nil {
-		return nil, wrapNS(ns, "opening netlink", err)
-	}
-	defer rt.Close()
 	snap.Routes, err = retry(ctx, func() ([]netview.Route, error) { return rt.dumpRoutes(names, snap.Routes) })
 	if err != nil {
 		return nil, wrapNS(ns, "listing routes", err)
@@ -158,31 +158,29 @@ func retry[T any](ctx context.Context, dump func() ([]T, error)) ([]T, error) {
 
 // dumpLinks lists links with a raw RTM_GETLINK dump: the netlink
 // package's Link leaves out the qdisc, broadcast address and ARPHRD type
-// that `ip link` shows. The socket is created on the calling thread, so
-// in the thread's namespace.
-func dumpLinks() ([]netview.Link, error) {
-	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
-	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
-	msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
-	if err != nil {
-		return nil, err
-	}
-	links := make([]netview.Link, 0, len(msgs))
+// that `ip link` shows.
+func (c *rtConn) dumpLinks() ([]netview.Link, error) {
+	body := make([]byte, unix.SizeofIfInfomsg) // AF_UNSPEC
+	var links []netview.Link
 	upByIndex := map[int]bool{}
-	for _, m := range msgs {
-		if len(m) < unix.SizeofIfInfomsg {
-			continue
+	err := c.dump(unix.RTM_GETLINK, body, func(typ uint16, m []byte) error {
+		if typ != unix.RTM_NEWLINK || len(m) < unix.SizeofIfInfomsg {
+			return nil
 		}
-		ifi := nl.DeserializeIfInfomsg(m)
-		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
-		if err != nil {
-			return nil, fmt.Errorf("parsing link %d: %w", ifi.Index, err)
-		}
-		l := netview.Link{Index: int(ifi.Index), LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifi.Type)}
+		// struct ifinfomsg: family, pad, type, index, flags, change.
+		ifType := native.Uint16(m[2:])
+		index := int(int32(native.Uint32(m[4:])))
+		flags := native.Uint32(m[8:])
+		l := netview.Link{Index: index, LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifType)}
 		var addr, brd []byte
-		for _, a := range attrs {
-			v := a.Value
-			switch a.Attr.Type {
+		b := m[unix.SizeofIfInfomsg:]
+		for {
+			t, v, rest, ok := nextAttr(b)
+			if !ok {
+				break
+			}
+			b = rest
+			switch t {
 			case unix.IFLA_IFNAME:
 				l.Name = cString(v)
 			case unix.IFLA_MTU:
@@ -213,15 +211,22 @@ func dumpLinks() ([]netview.Link, error) {
 				l.Sysctls = afSysctls(v)
 			}
 		}
+		if len(b) >= unix.SizeofRtAttr {
+			return fmt.Errorf("parsing link %d: a malformed attribute", index)
+		}
 		// ip prints @ifN only for a parent other than the link itself.
 		if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
 			l.ParentIndex = 0
 		}
-		l.MAC = hwAddr(addr, ifi.Type)
-		l.Broadcast = hwAddr(brd, ifi.Type)
-		l.Flags = linkFlagNames(ifi.Flags, false)
-		upByIndex[l.Index] = ifi.Flags&unix.IFF_UP != 0
+		l.MAC = hwAddr(addr, ifType)
+		l.Broadcast = hwAddr(brd, ifType)
+		l.Flags = linkFlagNames(flags, false)
+		upByIndex[l.Index] = flags&unix.IFF_UP != 0
 		links = append(links, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range links {
 		if m := links[i].MasterIndex; m != 0 {
@@ -242,16 +247,16 @@ func native32(b []byte) uint32 {
 }
 
 func linkKind(info []byte) string {
-	attrs, err := nl.ParseRouteAttr(info)
-	if err != nil {
-		return ""
-	}
-	for _, a := range attrs {
-		if a.Attr.Type == unix.IFLA_INFO_KIND {
-			return cString(a.Value)
+	for b := info; ; {
+		t, v, rest, ok := nextAttr(b)
+		if !ok {
+			return ""
 		}
+		if t == unix.IFLA_INFO_KIND {
+			return cString(v)
+		}
+		b = rest
 	}
-	return ""
 }
 
 func convAddr(a netlink.Addr, names map[int]string) (netview.Addr, error) {
@@ -366,12 +371,27 @@ func linkSysctls(dev string) map[string]int {
 	return out
 }
 
+// readSysctl reads one number under /proc/sys/net: open, one read,
+// close, without os.ReadFile's stat and second read (a node's links make
+// a hundred of these per snapshot).
 func readSysctl(rel string) (int, bool) {
-	b, err := os.ReadFile("/proc/sys/net/" + rel)
+	fd, err := unix.Open("/proc/sys/net/"+rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open("/proc/sys/net/"+rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return 0, false
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	defer unix.Close(fd)
+	var buf [64]byte
+	n, err := unix.Read(fd, buf[:])
+	for err == unix.EINTR {
+		n, err = unix.Read(fd, buf[:])
+	}
+	if err != nil || n <= 0 || n == len(buf) {
+		return 0, false
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
 	if err != nil {
 		return 0, false
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -337,5 +338,32 @@ func TestCollectNamespaceDeletedMidway(t *testing.T) {
 	<-deleted
 	if !errors.Is(err, ErrNamespaceGone) || !strings.Contains(err.Error(), `network namespace "`+name+`" is gone`) {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestReadSysctl holds readSysctl against os.ReadFile on the settings a
+// snapshot reads, in this process's namespace (no root needed).
+func TestReadSysctl(t *testing.T) {
+	for _, rel := range []string{
+		"ipv4/ip_forward",
+		"ipv4/conf/lo/forwarding",
+		"ipv4/conf/lo/rp_filter",
+		"ipv4/neigh/lo/proxy_delay",
+		"ipv6/conf/lo/accept_ra",
+		"ipv4/conf/no-such-link/proxy_arp",
+		"ipv4/neigh/default/gc_thresh1",
+		"ipv4/tcp_rmem", // three numbers: not one
+	} {
+		t.Run(rel, func(t *testing.T) {
+			want, wantOK := 0, false
+			if b, err := os.ReadFile("/proc/sys/net/" + rel); err == nil {
+				if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+					want, wantOK = v, true
+				}
+			}
+			if got, ok := readSysctl(rel); got != want || ok != wantOK {
+				t.Fatalf("readSysctl = %d, %v; os.ReadFile says %d, %v", got, ok, want, wantOK)
+			}
+		})
 	}
 }

@@ -2,19 +2,22 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
 	"podlab/netview"
 )
 
-// TestRawDumpMatchesNetlink holds the collector's own route and sysctl
-// reading against the netlink package and /proc/sys on a node with routes
-// of every shape the views show: multipath, IPv6, blackhole, other
+// TestRawDumpMatchesNetlink holds the collector's own link, route and
+// sysctl reading against the netlink package and /proc/sys on a node with
+// routes of every shape the views show: multipath, IPv6, blackhole, other
 // tables, onlink, a preferred source.
 func TestRawDumpMatchesNetlink(t *testing.T) {
 	c := buildScale(t, 20, 2000)
@@ -45,17 +48,26 @@ func TestRawDumpMatchesNetlink(t *testing.T) {
 					t.Errorf("route %d:\n got %+v\nwant %+v", i, got.Routes[i], want.Routes[i])
 				}
 			}
+			if len(got.Links) != len(want.Links) {
+				t.Fatalf("%d links, the reference lists %d", len(got.Links), len(want.Links))
+			}
 			for i, l := range got.Links {
 				if w := want.Links[i].Sysctls; !reflect.DeepEqual(l.Sysctls, w) {
 					t.Errorf("link %s sysctls: got %v, /proc/sys has %v", l.Name, l.Sysctls, w)
+				}
+				w := want.Links[i]
+				l.Sysctls, w.Sysctls = nil, nil
+				if !reflect.DeepEqual(l, w) {
+					t.Errorf("link %d:\n got %+v\nwant %+v", i, l, w)
 				}
 			}
 		})
 	}
 }
 
-// referenceSnapshot is the collector as it was: routes through the
-// netlink package and convRoute, sysctls from /proc/sys.
+// referenceSnapshot is the collector as it was: links through the
+// netlink package's parser, routes through the netlink package and
+// convRoute, sysctls from /proc/sys.
 func referenceSnapshot(t *testing.T, name string) *netview.Snapshot {
 	t.Helper()
 	ns, err := openNS(NSRef{Name: name})
@@ -65,7 +77,7 @@ func referenceSnapshot(t *testing.T, name string) *netview.Snapshot {
 	defer ns.Close()
 	s := &netview.Snapshot{}
 	err = inNS(ns, func() error {
-		links, err := dumpLinks()
+		links, err := referenceLinks()
 		if err != nil {
 			return err
 		}
@@ -92,4 +104,80 @@ func referenceSnapshot(t *testing.T, name string) *netview.Snapshot {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// referenceLinks is the collector's link dump as it was: through the
+// netlink package's request and attribute parser.
+func referenceLinks() ([]netview.Link, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]netview.Link, 0, len(msgs))
+	upByIndex := map[int]bool{}
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfInfomsg {
+			continue
+		}
+		ifi := nl.DeserializeIfInfomsg(m)
+		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
+		if err != nil {
+			return nil, fmt.Errorf("parsing link %d: %w", ifi.Index, err)
+		}
+		l := netview.Link{Index: int(ifi.Index), LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifi.Type)}
+		var addr, brd []byte
+		for _, a := range attrs {
+			v := a.Value
+			switch a.Attr.Type {
+			case unix.IFLA_IFNAME:
+				l.Name = cString(v)
+			case unix.IFLA_MTU:
+				l.MTU = int(native32(v))
+			case unix.IFLA_TXQLEN:
+				l.TxQLen = int(native32(v))
+			case unix.IFLA_QDISC:
+				l.Qdisc = cString(v)
+			case unix.IFLA_OPERSTATE:
+				if len(v) > 0 {
+					l.OperState = operStateName(v[0])
+				}
+			case unix.IFLA_GROUP:
+				l.Group = groupName(native32(v))
+			case unix.IFLA_ADDRESS:
+				addr = v
+			case unix.IFLA_BROADCAST:
+				brd = v
+			case unix.IFLA_LINK:
+				l.ParentIndex = int(native32(v))
+			case unix.IFLA_LINK_NETNSID:
+				l.LinkNetNSID = int(int32(native32(v)))
+			case unix.IFLA_MASTER:
+				l.MasterIndex = int(native32(v))
+			case unix.IFLA_LINKINFO:
+				l.Kind = linkKind(v)
+			case unix.IFLA_AF_SPEC:
+				l.Sysctls = afSysctls(v)
+			}
+		}
+		// ip prints @ifN only for a parent other than the link itself.
+		if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
+			l.ParentIndex = 0
+		}
+		l.MAC = hwAddr(addr, ifi.Type)
+		l.Broadcast = hwAddr(brd, ifi.Type)
+		l.Flags = linkFlagNames(ifi.Flags, false)
+		upByIndex[l.Index] = ifi.Flags&unix.IFF_UP != 0
+		links = append(links, l)
+	}
+	for i := range links {
+		if m := links[i].MasterIndex; m != 0 {
+			if up, ok := upByIndex[m]; ok && !up {
+				links[i].Flags = append(links[i].Flags, "M-DOWN")
+			}
+		}
+	}
+	slices.SortFunc(links, func(a, b netview.Link) int { return a.Index - b.Index })
+	return links, nil
 }

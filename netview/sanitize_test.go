@@ -1,9 +1,14 @@
 package netview
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
+
+	"podlab/internal/fill"
 )
 
 func TestClean(t *testing.T) {
@@ -44,9 +49,16 @@ func TestClean(t *testing.T) {
 // hostileText carries the sequences a name must not pass to a terminal.
 const hostileText = "x\x1b]52;c;aGk=\x07\x1b]0;t\x1b\\\x1b[31m\x1bP1$r\x1b\\\x1b_a\x1b\\\x1b^p\x1b\\\x1bXs\x1b\\\u009b1m\xff"
 
-// fillStrings sets every string the value can hold, map keys included, to
-// hostileText text, making slices, maps and pointers so that there are some.
+var addrType = reflect.TypeFor[netip.Addr]()
+
+// fillStrings sets every string the value can hold, map keys and the
+// zones of addresses included, to hostileText text, making slices, maps
+// and pointers so that there are some.
 func fillStrings(v reflect.Value) {
+	if v.Type() == addrType {
+		v.Set(reflect.ValueOf(netip.MustParseAddr("fe80::1").WithZone(hostileText)))
+		return
+	}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(hostileText)
@@ -78,9 +90,16 @@ func fillStrings(v reflect.Value) {
 	}
 }
 
-// dirtyStrings lists the paths of the strings in v that are not clean.
+// dirtyStrings lists the paths of the strings in v (addresses' zones
+// included) that are not clean.
 func dirtyStrings(v reflect.Value, path string, out *[]string) int {
 	n := 0
+	if v.Type() == addrType {
+		if !IsClean(v.Interface().(netip.Addr).Zone()) {
+			*out = append(*out, path+"%zone")
+		}
+		return 1
+	}
 	switch v.Kind() {
 	case reflect.String:
 		n++
@@ -146,5 +165,93 @@ func TestSanitizeKeepsCleanPair(t *testing.T) {
 	rec.Sanitize()
 	if !reflect.DeepEqual(rec, want) {
 		t.Fatal("Sanitize changed a recording that had nothing to escape")
+	}
+}
+
+// sanitizeByReflection is the oracle of the hand-written Sanitize: it
+// cleans every exported string v holds, map keys and addresses' zones
+// included, whatever the type, as podlab's sanitiser did before its
+// fields were listed (zones apart).
+func sanitizeByReflection(v reflect.Value) {
+	if v.Type() == addrType {
+		if a := v.Interface().(netip.Addr); !IsClean(a.Zone()) && v.CanSet() {
+			v.Set(reflect.ValueOf(a.WithZone(Clean(a.Zone()))))
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() && !IsClean(v.String()) {
+			v.SetString(Clean(v.String()))
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			sanitizeByReflection(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			// Unexported fields are netip's and time's own: no text.
+			if v.Type().Field(i).IsExported() {
+				sanitizeByReflection(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			sanitizeByReflection(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			val := v.MapIndex(k)
+			nv := reflect.New(val.Type()).Elem()
+			nv.Set(val)
+			sanitizeByReflection(nv)
+			nk := k
+			if k.Kind() == reflect.String && !IsClean(k.String()) {
+				nk = reflect.ValueOf(Clean(k.String())).Convert(k.Type())
+				v.SetMapIndex(k, reflect.Value{})
+			}
+			v.SetMapIndex(nk, nv)
+		}
+	}
+}
+
+// TestSanitizeAsReflection: on recordings filled at random with clean and
+// hostile text, Sanitize does what the walk by reflection does.
+func TestSanitizeAsReflection(t *testing.T) {
+	texts := []string{"", "cali0", "eth0", "UP", hostileText, "a\x1b", "\xffb\u009b"}
+	for seed := range uint64(200) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			var got, want Recording
+			fill.Random(&got, rand.New(rand.NewPCG(seed, 1)), texts)
+			fill.Random(&want, rand.New(rand.NewPCG(seed, 1)), texts)
+			got.Sanitize()
+			sanitizeByReflection(reflect.ValueOf(&want).Elem())
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("Sanitize and the reflection walk differ:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// BenchmarkSanitizeScale holds Sanitize against the reflection walk on a
+// node's pair (clean, as a lab's output nearly always is).
+func BenchmarkSanitizeScale(b *testing.B) {
+	for _, n := range scales {
+		p := scalePair(b, n)
+		b.Run(fmt.Sprintf("fields/routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Sanitize()
+			}
+		})
+		b.Run(fmt.Sprintf("reflection/routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sanitizeByReflection(reflect.ValueOf(p).Elem())
+			}
+		})
 	}
 }

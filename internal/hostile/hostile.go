@@ -4,6 +4,7 @@ package hostile
 
 import (
 	"fmt"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"strings"
@@ -59,6 +60,8 @@ func taint(v reflect.Value) {
 	}
 }
 
+var addrType = reflect.TypeFor[netip.Addr]()
+
 // sgr is the one escape sequence a styled view may carry: colours and
 // attributes, which lipgloss writes itself.
 var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
@@ -88,8 +91,8 @@ func around(s string, i int) string {
 	return s[max(0, i-20):min(len(s), i+40)]
 }
 
-// Unclean lists the paths of the exported strings in v (map keys
-// included) that carry a control character.
+// Unclean lists the paths of the exported strings in v (map keys and the
+// zones of IPv6 addresses included) that carry a control character.
 func Unclean(v any) []string {
 	var out []string
 	unclean(reflect.ValueOf(v), "", &out)
@@ -97,6 +100,12 @@ func Unclean(v any) []string {
 }
 
 func unclean(v reflect.Value, path string, out *[]string) {
+	if v.Type() == addrType {
+		if z := v.Interface().(netip.Addr).Zone(); Check(z, false) != nil || strings.ContainsAny(z, "\n\t") {
+			*out = append(*out, path+"%zone")
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.String:
 		if Check(v.String(), false) != nil || strings.ContainsAny(v.String(), "\n\t") {
