@@ -353,18 +353,33 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		}
 		return byBlock
 	}
+	// A node's thousands of routes lead through a handful of next hops:
+	// their words are made once per next hop, device and peer.
+	type viaKey struct {
+		gw        netip.Addr
+		dev, peer string
+	}
+	vias := map[viaKey]string{}
 	via := func(r *Route, peer string) string {
+		k := viaKey{r.Gw, r.Dev, peer}
+		if w, ok := vias[k]; ok {
+			return w
+		}
 		who := r.Gw.String()
 		if peer != "" {
 			who = peer + " (" + r.Gw.String() + ")"
 		}
+		var w string
 		switch r.Dev {
 		case "tunl0":
-			return fmt.Sprintf("encapsulated IP-in-IP to %s through tunl0 (onlink: the next hop is not on tunl0's subnet)", who)
+			w = fmt.Sprintf("encapsulated IP-in-IP to %s through tunl0 (onlink: the next hop is not on tunl0's subnet)", who)
 		case "vxlan.calico":
-			return fmt.Sprintf("encapsulated in VXLAN to %s's tunnel address through vxlan.calico (onlink: the next hop is not on its subnet)", who)
+			w = fmt.Sprintf("encapsulated in VXLAN to %s's tunnel address through vxlan.calico (onlink: the next hop is not on its subnet)", who)
+		default:
+			w = fmt.Sprintf("via %s on %s", who, r.Dev)
 		}
-		return fmt.Sprintf("via %s on %s", who, r.Dev)
+		vias[k] = w
+		return w
 	}
 	learned := func(r *Route) string {
 		switch r.Protocol {
@@ -376,6 +391,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		return "proto " + ProtoName(r.Protocol)
 	}
 
+	gwTexts := map[netip.Addr]string{}
 	def := defaultRoute(s)
 	var memo *routeMemo
 	if z != nil {
@@ -405,7 +421,13 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		if memoize {
 			memo.next[h] = int32(len(out))
 		}
-		rc := newRouteClass(SideHost, r)
+		gw, ok := gwTexts[r.Gw]
+		if !ok {
+			gw = addrText(r.Gw)
+			gwTexts[r.Gw] = gw
+		}
+		rc := RouteClass{Side: SideHost, Dst: dstText(r), Dev: r.Dev, Gateway: gw,
+			Proto: ProtoName(r.Protocol), Type: routeType(r), Route: r}
 		dst := routeDst(r)
 		switch {
 		case r.Type == "blackhole":
@@ -453,7 +475,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			} else {
 				rc.Class = ClassRemoteBlock
 				rc.Peer = nodeFor(r, dst, false)
-				rc.Reason = fmt.Sprintf("%s's block %s, %s, %s", nodeOr(rc.Peer, "another node"), dst, learned(r), via(r, rc.Peer))
+				// The commonest route on a large node: words by concatenation.
+				rc.Reason = nodeOr(rc.Peer, "another node") + "'s block " + rc.Dst + ", " + learned(r) + ", " + via(r, rc.Peer)
 			}
 		case r.Protocol == ProtoKernel && r.Scope == "link":
 			rc.Class = ClassConnected
