@@ -70,10 +70,17 @@ func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	a := netview.Analyze(pair)
 	if f.json {
-		return writeShowJSON(stdout, src, pair, &a)
+		// The analysis is written last: work it out on another core while
+		// the snapshots are written.
+		an := make(chan *netview.Analysis, 1)
+		go func() {
+			a := netview.Analyze(pair)
+			an <- &a
+		}()
+		return writeShowJSONLate(stdout, src, pair, func() *netview.Analysis { return <-an })
 	}
+	a := netview.Analyze(pair)
 	pal, out := showPalette(stdout, f.plain)
 	if f.map_ {
 		return writeMap(out, src, pair, &a, pal, mapWidth(stdout))
@@ -122,15 +129,20 @@ type showJSON struct {
 }
 
 func writeShowJSON(w io.Writer, src source, p *netview.Pair, a *netview.Analysis) error {
-	return encodeShowJSON(w, showJSON{
+	return writeShowJSONLate(w, src, p, func() *netview.Analysis { return a })
+}
+
+// writeShowJSONLate is writeShowJSON with the analysis asked for only
+// once the snapshots are written.
+func writeShowJSONLate(w io.Writer, src source, p *netview.Pair, analysis func() *netview.Analysis) error {
+	return encodeShowJSONLate(w, showJSON{
 		Schema:   netview.Schema,
 		Lab:      src.Kind(),
 		Describe: netview.Clean(src.Describe()),
 		Pod:      p.Pod,
 		Host:     p.Host,
 		Facts:    p.Facts,
-		Analysis: a,
-	})
+	}, analysis)
 }
 
 func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette) error {
