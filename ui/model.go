@@ -130,6 +130,9 @@ type Model struct {
 	// analyzer remembers the last analysis: a refresh of a large node
 	// works out only the routes that changed.
 	analyzer *netview.Analyzer
+	// lvars are the lesson's placeholders filled from pair and an, made
+	// once per refresh: every frame's status line asks for them.
+	lvars    content.Vars
 	prevPair *netview.Pair
 	// prevRoutes are prevPair's classed routes, all that is kept of its
 	// analysis: what came and went is told by them.
@@ -393,6 +396,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		}
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
+		m.lvars = lessonVars(m.pair, &m.an)
 		m.err = nil
 		m.lastAt = msg.at
 		m.changes = ""

@@ -114,3 +114,24 @@ func BenchmarkCollectedScale(b *testing.B) {
 		m, _ = mm.Update(collectedMsg{id: mm.collectID, pair: &fresh})
 	}
 }
+
+// The lesson's text names a few of a large node's remote blocks and
+// counts the rest: it does not list twenty thousand.
+func TestLessonVarsCountRemoteBlocks(t *testing.T) {
+	_, p := bigPane(t, 20000)
+	a := netview.Analyze(p)
+	remote := 0
+	for _, rc := range a.Routes {
+		if rc.Side == netview.SideHost && rc.Class == netview.ClassRemoteBlock {
+			remote++
+		}
+	}
+	v := lessonVars(p, &a)
+	listed := strings.Count(v.RemoteBlocks, " via ")
+	if listed != maxRemoteBlocks {
+		t.Errorf("%d remote blocks listed, want %d: %.200s", listed, maxRemoteBlocks, v.RemoteBlocks)
+	}
+	if want := fmt.Sprintf(" and %d more", remote-maxRemoteBlocks); !strings.HasSuffix(v.RemoteBlocks, want) {
+		t.Errorf("remote blocks end %q, want %q", v.RemoteBlocks[max(len(v.RemoteBlocks)-40, 0):], want)
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -24,11 +25,11 @@ func whereName(w string, v content.Vars) string {
 
 // vars are the live values the lesson text is written with.
 func (m Model) vars() content.Vars {
-	if m.pair == nil {
-		return content.Vars{}
-	}
-	return lessonVars(m.pair, &m.an)
+	return m.lvars
 }
+
+// maxRemoteBlocks is how many remote blocks the lesson's text lists.
+const maxRemoteBlocks = 8
 
 // lessonVars fills the lesson's placeholders from a pair and its analysis.
 func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
@@ -66,6 +67,7 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 		}
 	}
 	var remotes []string
+	more := 0
 	for _, rc := range a.Routes {
 		if rc.Side != netview.SideHost {
 			continue
@@ -79,6 +81,10 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
 				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
 			}
+			if len(remotes) == maxRemoteBlocks {
+				more++ // a large node's thousands are counted, not listed
+				continue
+			}
 			r := rc.Dst + " via " + rc.Gateway
 			if rc.Peer != "" {
 				r += " (" + rc.Peer + ")"
@@ -87,6 +93,9 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 		}
 	}
 	v.RemoteBlocks = strings.Join(remotes, ", ")
+	if more > 0 {
+		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
+	}
 	if own.IsValid() {
 		v.OwnBlock = own.String()
 		v.BlockSize = "/" + strconv.Itoa(own.Bits())
