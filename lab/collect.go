@@ -180,47 +180,12 @@ func (c *rtConn) dumpLinks() ([]netview.Link, error) {
 				break
 			}
 			b = rest
-			switch t {
-			case unix.IFLA_IFNAME:
-				l.Name = cString(v)
-			case unix.IFLA_MTU:
-				l.MTU = int(native32(v))
-			case unix.IFLA_TXQLEN:
-				l.TxQLen = int(native32(v))
-			case unix.IFLA_QDISC:
-				l.Qdisc = cString(v)
-			case unix.IFLA_OPERSTATE:
-				if len(v) > 0 {
-					l.OperState = operStateName(v[0])
-				}
-			case unix.IFLA_GROUP:
-				l.Group = groupName(native32(v))
-			case unix.IFLA_ADDRESS:
-				addr = v
-			case unix.IFLA_BROADCAST:
-				brd = v
-			case unix.IFLA_LINK:
-				l.ParentIndex = int(native32(v))
-			case unix.IFLA_LINK_NETNSID:
-				l.LinkNetNSID = int(int32(native32(v)))
-			case unix.IFLA_MASTER:
-				l.MasterIndex = int(native32(v))
-			case unix.IFLA_LINKINFO:
-				l.Kind = linkKind(v)
-			case unix.IFLA_AF_SPEC:
-				l.Sysctls = afSysctls(v)
-			}
+			linkAttr(&l, t, v, &addr, &brd)
 		}
 		if len(b) >= unix.SizeofRtAttr {
 			return fmt.Errorf("parsing link %d: a malformed attribute", index)
 		}
-		// ip prints @ifN only for a parent other than the link itself.
-		if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
-			l.ParentIndex = 0
-		}
-		l.MAC = hwAddr(addr, ifType)
-		l.Broadcast = hwAddr(brd, ifType)
-		l.Flags = linkFlagNames(flags, false)
+		finishLink(&l, ifType, flags, addr, brd)
 		upByIndex[l.Index] = flags&unix.IFF_UP != 0
 		links = append(links, l)
 		return nil
@@ -440,4 +405,51 @@ func nsidMap(h *netlink.Handle, ns *nsFile) (map[int]string, string) {
 		ids = nil
 	}
 	return ids, self
+}
+
+// linkAttr sets what one IFLA attribute says on l; the hardware and
+// broadcast addresses wait in hw and brd for the link's type (finishLink).
+func linkAttr(l *netview.Link, t uint16, v []byte, hw, brd *[]byte) {
+	switch t {
+	case unix.IFLA_IFNAME:
+		l.Name = cString(v)
+	case unix.IFLA_MTU:
+		l.MTU = int(native32(v))
+	case unix.IFLA_TXQLEN:
+		l.TxQLen = int(native32(v))
+	case unix.IFLA_QDISC:
+		l.Qdisc = cString(v)
+	case unix.IFLA_OPERSTATE:
+		if len(v) > 0 {
+			l.OperState = operStateName(v[0])
+		}
+	case unix.IFLA_GROUP:
+		l.Group = groupName(native32(v))
+	case unix.IFLA_ADDRESS:
+		*hw = v
+	case unix.IFLA_BROADCAST:
+		*brd = v
+	case unix.IFLA_LINK:
+		l.ParentIndex = int(native32(v))
+	case unix.IFLA_LINK_NETNSID:
+		l.LinkNetNSID = int(int32(native32(v)))
+	case unix.IFLA_MASTER:
+		l.MasterIndex = int(native32(v))
+	case unix.IFLA_LINKINFO:
+		l.Kind = linkKind(v)
+	case unix.IFLA_AF_SPEC:
+		l.Sysctls = afSysctls(v)
+	}
+}
+
+// finishLink sets what needs all of a link's attributes: its addresses as
+// text, its flags, and its parent as ip shows it.
+func finishLink(l *netview.Link, ifType uint16, flags uint32, hw, brd []byte) {
+	// ip prints @ifN only for a parent other than the link itself.
+	if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
+		l.ParentIndex = 0
+	}
+	l.MAC = hwAddr(hw, ifType)
+	l.Broadcast = hwAddr(brd, ifType)
+	l.Flags = linkFlagNames(flags, false)
 }

@@ -107,7 +107,9 @@ func referenceSnapshot(t *testing.T, name string) *netview.Snapshot {
 }
 
 // referenceLinks is the collector's link dump as it was: through the
-// netlink package's request and attribute parser.
+// netlink package's request and attribute parser, which frame the
+// messages and attributes the collector's own reader walks (what each
+// attribute means, linkAttr, is shared).
 func referenceLinks() ([]netview.Link, error) {
 	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
 	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
@@ -129,45 +131,9 @@ func referenceLinks() ([]netview.Link, error) {
 		l := netview.Link{Index: int(ifi.Index), LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifi.Type)}
 		var addr, brd []byte
 		for _, a := range attrs {
-			v := a.Value
-			switch a.Attr.Type {
-			case unix.IFLA_IFNAME:
-				l.Name = cString(v)
-			case unix.IFLA_MTU:
-				l.MTU = int(native32(v))
-			case unix.IFLA_TXQLEN:
-				l.TxQLen = int(native32(v))
-			case unix.IFLA_QDISC:
-				l.Qdisc = cString(v)
-			case unix.IFLA_OPERSTATE:
-				if len(v) > 0 {
-					l.OperState = operStateName(v[0])
-				}
-			case unix.IFLA_GROUP:
-				l.Group = groupName(native32(v))
-			case unix.IFLA_ADDRESS:
-				addr = v
-			case unix.IFLA_BROADCAST:
-				brd = v
-			case unix.IFLA_LINK:
-				l.ParentIndex = int(native32(v))
-			case unix.IFLA_LINK_NETNSID:
-				l.LinkNetNSID = int(int32(native32(v)))
-			case unix.IFLA_MASTER:
-				l.MasterIndex = int(native32(v))
-			case unix.IFLA_LINKINFO:
-				l.Kind = linkKind(v)
-			case unix.IFLA_AF_SPEC:
-				l.Sysctls = afSysctls(v)
-			}
+			linkAttr(&l, a.Attr.Type, a.Value, &addr, &brd)
 		}
-		// ip prints @ifN only for a parent other than the link itself.
-		if l.ParentIndex == l.Index && l.LinkNetNSID < 0 {
-			l.ParentIndex = 0
-		}
-		l.MAC = hwAddr(addr, ifi.Type)
-		l.Broadcast = hwAddr(brd, ifi.Type)
-		l.Flags = linkFlagNames(ifi.Flags, false)
+		finishLink(&l, ifi.Type, ifi.Flags, addr, brd)
 		upByIndex[l.Index] = ifi.Flags&unix.IFF_UP != 0
 		links = append(links, l)
 	}
