@@ -7,8 +7,6 @@ import (
 
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
-
-	"podlab/netview"
 )
 
 // watchGroups are the rtnetlink multicast groups whose messages change
@@ -99,63 +97,12 @@ func Watch(ctx context.Context, refs ...NSRef) (<-chan struct{}, error) {
 // they cannot be watched the channel is closed at once, and the caller
 // should poll.
 func (n *Netns) Changes(ctx context.Context) <-chan struct{} {
-	l, err := NewLive(ctx, n.cfg.Host, n.cfg.Pod)
-	if err != nil {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	n.mu.Lock()
-	if n.live != nil {
-		n.live.Close()
-	}
-	n.live = l
-	n.mu.Unlock()
-	return l.Changes()
+	return n.kept.Watch(ctx, n.cfg.Host, n.cfg.Pod)
 }
 
 // Resyncs is how many times the watch read the namespaces again whole
 // because notifications were lost.
-func (n *Netns) Resyncs() int {
-	n.mu.Lock()
-	l := n.live
-	n.mu.Unlock()
-	if l == nil {
-		return 0
-	}
-	return l.Resyncs()
-}
+func (n *Netns) Resyncs() int { return n.kept.Resyncs() }
 
 // Resync reads the watched namespaces again whole (the UI's r).
-func (n *Netns) Resync(ctx context.Context) error {
-	n.mu.Lock()
-	l := n.live
-	n.mu.Unlock()
-	if l == nil {
-		return nil
-	}
-	return l.Resync(ctx)
-}
-
-// liveSnapshots are the kept snapshots, while the watch is healthy. Once
-// it has failed (a namespace gone), Collect reads afresh and says why.
-func (n *Netns) liveSnapshots() (pod, host *netview.Snapshot, ok bool) {
-	n.mu.Lock()
-	l := n.live
-	n.mu.Unlock()
-	if l == nil {
-		return nil, nil, false
-	}
-	host, herr := l.Snapshot(0)
-	pod, perr := l.Snapshot(1)
-	if herr != nil || perr != nil {
-		n.mu.Lock()
-		if n.live == l {
-			n.live = nil
-		}
-		n.mu.Unlock()
-		l.Close()
-		return nil, nil, false
-	}
-	return pod, host, true
-}
+func (n *Netns) Resync(ctx context.Context) error { return n.kept.Resync(ctx) }

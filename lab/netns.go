@@ -36,7 +36,7 @@ type Netns struct {
 
 	mu   sync.Mutex
 	host *netlink.Handle // in the host namespace, for Route
-	live *Live           // while Changes watches: the snapshots kept current
+	kept Kept            // while Changes watches: the snapshots kept current
 }
 
 // NewNetns checks the namespaces exist (finding the pod's if need be).
@@ -79,8 +79,8 @@ func (n *Netns) Pod() NSRef { return n.cfg.Pod }
 
 // Collect snapshots both namespaces at (nearly) the same moment.
 func (n *Netns) Collect(ctx context.Context) (*netview.Pair, error) {
-	if pod, host, ok := n.liveSnapshots(); ok {
-		return n.pair(pod, host), nil
+	if s, ok := n.kept.Snapshots(n.cfg.Host, n.cfg.Pod); ok {
+		return n.pair(s[1], s[0]), nil
 	}
 	var wg sync.WaitGroup
 	var host *netview.Snapshot
@@ -189,10 +189,7 @@ func (n *Netns) hostHandle() (*netlink.Handle, error) {
 func (n *Netns) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.live != nil {
-		n.live.Close()
-		n.live = nil
-	}
+	n.kept.Close()
 	if n.host != nil {
 		n.host.Close()
 		n.host = nil

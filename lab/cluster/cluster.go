@@ -113,11 +113,9 @@ type Lab struct {
 	how string
 	// podRef is the pod's namespace, once found on the node.
 	podRef lab.NSRef
-	// live keeps the node's and the pod's snapshots current from their
-	// notifications while Changes watches on the node (liveFor is the
-	// pod namespace it watches).
-	live    *lab.Live
-	liveFor lab.NSRef
+	// kept keeps the node's and the pod's snapshots current from their
+	// notifications while Changes watches on the node.
+	kept lab.Kept
 	// borrowMu guards what nameBorrowed learned about remote /32s.
 	borrowMu     sync.Mutex
 	borrowed     map[netip.Addr]borrowedPod
@@ -405,11 +403,6 @@ func modeOf(host *netview.Snapshot) string {
 // Close releases nothing today: every request and ssh session ends with
 // its call.
 func (l *Lab) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.live != nil {
-		l.live.Close()
-		l.live = nil
-	}
+	l.kept.Close()
 	return nil
 }

@@ -226,10 +226,7 @@ func TestLessonOnNode(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		l.mu.Lock()
-		watching := l.live != nil
-		l.mu.Unlock()
-		if !watching {
+		if _, watching := l.kept.Snapshots(lab.NSRef{Name: st.NodeNS("node1")}, l.podRef); !watching {
 			t.Error("Collect on the node read afresh: the watch's snapshots were dropped")
 		}
 		if err := l.Resync(ctx); err != nil {

@@ -30,7 +30,7 @@ func (l *Lab) collectNode(ctx context.Context) (*netview.Pair, string, error) {
 	l.mu.Lock()
 	cached := l.podRef
 	l.mu.Unlock()
-	host, pod, ok := l.liveSnapshots(cached)
+	host, pod, ok := l.liveSnapshots(hostRef, cached)
 	podRef := cached
 	if !ok {
 		host, pod, podRef, err = collectHere(ctx, hostRef, l.facts.Pod.IP, cached)
@@ -136,63 +136,27 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 			return closed()
 		}
 	}
-	lv, err := lab.NewLive(ctx, hostRef, podRef)
-	if err != nil {
-		return closed()
-	}
-	l.mu.Lock()
-	if l.live != nil {
-		l.live.Close()
-	}
-	l.live, l.liveFor = lv, podRef
-	l.mu.Unlock()
-	return lv.Changes()
+	return l.kept.Watch(ctx, hostRef, podRef)
 }
 
 // Resyncs is how many times the watch read the namespaces again whole
 // because notifications were lost.
-func (l *Lab) Resyncs() int {
-	l.mu.Lock()
-	lv := l.live
-	l.mu.Unlock()
-	if lv == nil {
-		return 0
-	}
-	return lv.Resyncs()
-}
+func (l *Lab) Resyncs() int { return l.kept.Resyncs() }
 
 // Resync reads the watched namespaces again whole (the UI's r).
-func (l *Lab) Resync(ctx context.Context) error {
-	l.mu.Lock()
-	lv := l.live
-	l.mu.Unlock()
-	if lv == nil {
-		return nil
-	}
-	return lv.Resync(ctx)
-}
+func (l *Lab) Resync(ctx context.Context) error { return l.kept.Resync(ctx) }
 
-// liveSnapshots are the kept snapshots while the watch of the pod
-// namespace podRef is healthy and still holds the pod's address; once it
-// has failed (the pod gone), or watches another namespace, Collect reads
-// afresh and finds the pod again.
-func (l *Lab) liveSnapshots(podRef lab.NSRef) (host, pod *netview.Snapshot, ok bool) {
-	l.mu.Lock()
-	lv, watched := l.live, l.liveFor
-	l.mu.Unlock()
-	if lv == nil || watched != podRef {
+// liveSnapshots are the kept snapshots while the watch of these
+// namespaces is healthy and the pod's still holds the pod's address;
+// otherwise Collect reads afresh and finds the pod again.
+func (l *Lab) liveSnapshots(hostRef, podRef lab.NSRef) (host, pod *netview.Snapshot, ok bool) {
+	kept, ok := l.kept.Snapshots(hostRef, podRef)
+	if !ok {
 		return nil, nil, false
 	}
-	host, herr := lv.Snapshot(0)
-	pod, perr := lv.Snapshot(1)
-	if herr != nil || perr != nil || !holds(pod, l.facts.Pod.IP) {
-		l.mu.Lock()
-		if l.live == lv {
-			l.live = nil
-		}
-		l.mu.Unlock()
-		lv.Close()
+	if !holds(kept[1], l.facts.Pod.IP) {
+		l.kept.Drop() // the pod's namespace was reused by another
 		return nil, nil, false
 	}
-	return host, pod, true
+	return kept[0], kept[1], true
 }

@@ -25,10 +25,9 @@ type Lab struct {
 	// deleted and its replacement comes up, and the watch.
 	mu       sync.Mutex
 	replaced string // the replacement's name, once followed
-	// live keeps the snapshots of the pod namespace liveFor and its node
+	// kept keeps the snapshots of the pod's namespace and its node's
 	// current while Changes watches them.
-	live    *lab.Live
-	liveFor string
+	kept lab.Kept
 }
 
 // current is the state and the pod shown now.
@@ -179,13 +178,16 @@ func (l *Lab) replacement(ns, name string) (*State, *PodInfo) {
 // collectPod gives the pod's and its node's snapshots: the ones the watch
 // keeps current when it watches this pod, else read afresh.
 func (l *Lab) collectPod(ctx context.Context, st *State, p *PodInfo) (*netview.Pair, error) {
-	pod, host, ok := l.liveSnapshots(p.NS)
-	if !ok {
+	podRef, hostRef := lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)}
+	var pod, host *netview.Snapshot
+	if kept, ok := l.kept.Snapshots(podRef, hostRef); ok {
+		pod, host = kept[0], kept[1]
+	} else {
 		var err error
-		if pod, err = lab.Collect(ctx, lab.NSRef{Name: p.NS}); err != nil {
+		if pod, err = lab.Collect(ctx, podRef); err != nil {
 			return nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
 		}
-		if host, err = lab.Collect(ctx, lab.NSRef{Name: st.NodeNS(p.Node)}); err != nil {
+		if host, err = lab.Collect(ctx, hostRef); err != nil {
 			return nil, fmt.Errorf("node %s: %w", p.Node, err)
 		}
 	}
@@ -223,12 +225,7 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 // Close ends a watch, and removes the sandbox if this Lab built it and
 // Keep is false.
 func (l *Lab) Close() error {
-	l.mu.Lock()
-	if l.live != nil {
-		l.live.Close()
-		l.live = nil
-	}
-	l.mu.Unlock()
+	l.kept.Close()
 	if !l.built || l.Keep {
 		return nil
 	}
@@ -247,62 +244,12 @@ func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	if err != nil {
 		return closed
 	}
-	lv, err := lab.NewLive(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)})
-	if err != nil {
-		return closed
-	}
-	l.mu.Lock()
-	if l.live != nil {
-		l.live.Close()
-	}
-	l.live, l.liveFor = lv, p.NS
-	l.mu.Unlock()
-	return lv.Changes()
+	return l.kept.Watch(ctx, lab.NSRef{Name: p.NS}, lab.NSRef{Name: st.NodeNS(p.Node)})
 }
 
 // Resyncs is how many times the watch read the namespaces again whole
 // because notifications were lost.
-func (l *Lab) Resyncs() int {
-	l.mu.Lock()
-	lv := l.live
-	l.mu.Unlock()
-	if lv == nil {
-		return 0
-	}
-	return lv.Resyncs()
-}
+func (l *Lab) Resyncs() int { return l.kept.Resyncs() }
 
 // Resync reads the watched namespaces again whole (the UI's r).
-func (l *Lab) Resync(ctx context.Context) error {
-	l.mu.Lock()
-	lv := l.live
-	l.mu.Unlock()
-	if lv == nil {
-		return nil
-	}
-	return lv.Resync(ctx)
-}
-
-// liveSnapshots are the kept snapshots while the watch of the pod
-// namespace podNS is healthy; once it has failed (the pod deleted), or
-// when it watches another pod's, Collect reads afresh.
-func (l *Lab) liveSnapshots(podNS string) (pod, host *netview.Snapshot, ok bool) {
-	l.mu.Lock()
-	lv, watched := l.live, l.liveFor
-	l.mu.Unlock()
-	if lv == nil || watched != podNS {
-		return nil, nil, false
-	}
-	pod, perr := lv.Snapshot(0)
-	host, herr := lv.Snapshot(1)
-	if perr != nil || herr != nil {
-		l.mu.Lock()
-		if l.live == lv {
-			l.live = nil
-		}
-		l.mu.Unlock()
-		lv.Close()
-		return nil, nil, false
-	}
-	return pod, host, true
-}
+func (l *Lab) Resync(ctx context.Context) error { return l.kept.Resync(ctx) }
