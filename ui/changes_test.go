@@ -73,21 +73,7 @@ func TestChangedRoutes(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for range 2000 {
 			a := rc(randomSpec(r, r.IntN(12)))
-			b := slices.Clone(a)
-			for range r.IntN(4) {
-				switch i := r.IntN(len(b) + 1); r.IntN(3) {
-				case 0:
-					b = slices.Insert(b, i, rc(randomSpec(r, 1))...)
-				case 1:
-					if i < len(b) {
-						b = slices.Delete(b, i, i+1)
-					}
-				case 2:
-					if i < len(b) {
-						b[i] = rc(randomSpec(r, 1))[0]
-					}
-				}
-			}
+			b := randomEdits(r, a, func() routeID { return rc(randomSpec(r, 1))[0] })
 			gr, ga := changedRoutes(a, b)
 			wr, wa := changedRoutesBySets(a, b)
 			if !slices.Equal(keys(gr), keys(wr)) || !slices.Equal(keys(ga), keys(wa)) {
@@ -95,6 +81,27 @@ func TestChangedRoutes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// randomEdits is a copy of list with up to three things inserted,
+// deleted or replaced (one makes a new element) at random places.
+func randomEdits[T any](r *rand.Rand, list []T, one func() T) []T {
+	out := slices.Clone(list)
+	for range r.IntN(4) {
+		switch i := r.IntN(len(out) + 1); r.IntN(3) {
+		case 0:
+			out = slices.Insert(out, i, one())
+		case 1:
+			if i < len(out) {
+				out = slices.Delete(out, i, i+1)
+			}
+		case 2:
+			if i < len(out) {
+				out[i] = one()
+			}
+		}
+	}
+	return out
 }
 
 func randomSpec(r *rand.Rand, n int) string {
@@ -181,21 +188,7 @@ func TestDiffLines(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for range 2000 {
 			old := lines(randomSpec(r, r.IntN(12)))
-			cur := slices.Clone(old)
-			for range r.IntN(4) {
-				switch i := r.IntN(len(cur) + 1); r.IntN(3) {
-				case 0:
-					cur = slices.Insert(cur, i, lines(randomSpec(r, 1))...)
-				case 1:
-					if i < len(cur) {
-						cur = slices.Delete(cur, i, i+1)
-					}
-				case 2:
-					if i < len(cur) {
-						cur[i] = lines(randomSpec(r, 1))[0]
-					}
-				}
-			}
+			cur := randomEdits(r, old, func() netview.Line { return lines(randomSpec(r, 1))[0] })
 			check(t, old, cur)
 		}
 	})
