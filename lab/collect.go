@@ -193,14 +193,7 @@ func (c *rtConn) dumpLinks() ([]netview.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range links {
-		if m := links[i].MasterIndex; m != 0 {
-			if up, ok := upByIndex[m]; ok && !up {
-				links[i].Flags = append(links[i].Flags, "M-DOWN")
-			}
-		}
-	}
-	slices.SortFunc(links, func(a, b netview.Link) int { return a.Index - b.Index })
+	finishLinks(links, upByIndex)
 	return links, nil
 }
 
@@ -452,4 +445,17 @@ func finishLink(l *netview.Link, ifType uint16, flags uint32, hw, brd []byte) {
 	l.MAC = hwAddr(hw, ifType)
 	l.Broadcast = hwAddr(brd, ifType)
 	l.Flags = linkFlagNames(flags, false)
+}
+
+// finishLinks marks the links whose master is down, as ip does, and puts
+// them in index order.
+func finishLinks(links []netview.Link, upByIndex map[int]bool) {
+	for i := range links {
+		if m := links[i].MasterIndex; m != 0 {
+			if up, ok := upByIndex[m]; ok && !up {
+				links[i].Flags = append(links[i].Flags, "M-DOWN")
+			}
+		}
+	}
+	slices.SortFunc(links, func(a, b netview.Link) int { return a.Index - b.Index })
 }

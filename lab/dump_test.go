@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -137,13 +136,6 @@ func referenceLinks() ([]netview.Link, error) {
 		upByIndex[l.Index] = ifi.Flags&unix.IFF_UP != 0
 		links = append(links, l)
 	}
-	for i := range links {
-		if m := links[i].MasterIndex; m != 0 {
-			if up, ok := upByIndex[m]; ok && !up {
-				links[i].Flags = append(links[i].Flags, "M-DOWN")
-			}
-		}
-	}
-	slices.SortFunc(links, func(a, b netview.Link) int { return a.Index - b.Index })
+	finishLinks(links, upByIndex)
 	return links, nil
 }
