@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -154,9 +155,11 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	if node == "" {
 		node = "node"
 	}
-	var b strings.Builder
+	// Written as it is made: a node's route view may be tens of thousands
+	// of lines.
+	b := bufio.NewWriterSize(w, 64<<10)
 	// A lab's description names pods, contexts and files: outside text.
-	fmt.Fprintf(&b, "%s\n\n", pal.heading("lab: "+netview.Clean(src.Describe())))
+	fmt.Fprintf(b, "%s\n\n", pal.heading("lab: "+netview.Clean(src.Describe())))
 	views := []struct {
 		side   netview.Side
 		prompt string
@@ -172,20 +175,19 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 		{netview.SideHost, node, "ip route", netview.ViewRoute, &p.Host},
 	}
 	for _, v := range views {
-		fmt.Fprintf(&b, "%s\n", pal.heading(v.prompt+" $ "+v.cmd))
+		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.cmd))
 		for _, l := range netview.Render(v.side, v.view, v.snap, a) {
 			b.WriteString(pal.line(l))
 			b.WriteByte('\n')
 		}
 		b.WriteByte('\n')
 	}
-	writeAnalysis(&b, pal, p, a)
-	_, err := io.WriteString(w, b.String())
-	return err
+	writeAnalysis(b, pal, p, a)
+	return b.Flush()
 }
 
 // writeAnalysis says in words what the highlights mean.
-func writeAnalysis(b *strings.Builder, pal palette, p *netview.Pair, a *netview.Analysis) {
+func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Analysis) {
 	fmt.Fprintf(b, "%s\n", pal.heading("What this shows"))
 	v := a.Veth
 	mark := "ok"
