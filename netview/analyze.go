@@ -396,7 +396,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	var memo *routeMemo
 	if z != nil {
 		memo = &z.memo
-		memo.begin(len(s.Routes), z.reuse(f, hostIf, def))
+		memo.begin(z.reuse(f, hostIf, def))
 		defer func() { memo.end(out) }()
 	}
 	for i := range s.Routes {
@@ -404,22 +404,13 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		if !isClassed(r) {
 			continue
 		}
-		var h uint64
-		memoize := false
 		// A blackhole's class hangs on the node's other routes, the
 		// default route's words on the routes that cover 169.254.1.1:
 		// those are worked out each time.
-		if memo != nil && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
-			h, memoize = memo.hash(r), true
-			if rc, ok := memo.find(h, r); ok {
-				memo.next[h] = int32(len(out))
-				rc.Route = r // equal, but this snapshot's
-				out = append(out, rc)
-				continue
-			}
-		}
-		if memoize {
-			memo.next[h] = int32(len(out))
+		if rc, ok := memo.find(r); ok && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
+			rc.Route = r // equal, but this snapshot's
+			out = append(out, rc)
+			continue
 		}
 		gw, ok := gwTexts[r.Gw]
 		if !ok {

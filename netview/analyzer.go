@@ -1,7 +1,6 @@
 package netview
 
 import (
-	"hash/maphash"
 	"net/netip"
 	"slices"
 )
@@ -51,83 +50,53 @@ func factsEqual(a, b *Facts) bool {
 		slices.Equal(a.Pods, b.Pods) && slices.Equal(a.Nodes, b.Nodes) && slices.Equal(a.Blocks, b.Blocks)
 }
 
-// routeMemo finds a route's class in the last analysis by a hash of the
-// route, checked against the route itself (a collision only costs a
-// recomputation).
+// routeMemo finds a route's class in the last analysis. Both list a
+// node's routes in the snapshot's order and a refresh changes a few, so
+// the memo walks the last analysis beside the new one: a route equal to
+// the next one there takes its class; a few routes gone are stepped over;
+// a route not found is worked out afresh (and costs nothing more).
 type routeMemo struct {
-	seed  maphash.Seed
-	prev  []RouteClass
-	index map[uint64]int32
-	next  map[uint64]int32
+	prev []RouteClass
+	pos  int // in prev: where the next route is looked for
 	// hits counts the routes whose class came from the memo (for tests).
 	hits int
 }
 
-// begin readies the memo for an analysis of n routes; keep false forgets
-// the last one.
-func (m *routeMemo) begin(n int, keep bool) {
-	if m.index == nil && m.next == nil {
-		m.seed = maphash.MakeSeed()
-	}
+// memoLookahead is how many routes of the last analysis may be gone
+// between two that remain, for the walk to keep its place.
+const memoLookahead = 8
+
+// begin readies the memo for an analysis; keep false forgets the last.
+func (m *routeMemo) begin(keep bool) {
 	if !keep {
-		m.prev, m.index = nil, nil
+		m.prev = nil
 	}
-	m.next = make(map[uint64]int32, n)
+	// The pod's few routes come first.
+	m.pos = 0
+	for m.pos < len(m.prev) && m.prev[m.pos].Side != SideHost {
+		m.pos++
+	}
 }
 
-// find is the class the last analysis gave a node route equal to r.
-func (m *routeMemo) find(h uint64, r *Route) (RouteClass, bool) {
-	i, ok := m.index[h]
-	if !ok {
+// find is the class the last analysis gave a node route equal to r. A
+// nil memo finds nothing.
+func (m *routeMemo) find(r *Route) (RouteClass, bool) {
+	if m == nil {
 		return RouteClass{}, false
 	}
-	rc := m.prev[i]
-	if rc.Side != SideHost || rc.Route == nil || !routeEqual(rc.Route, r) {
-		return RouteClass{}, false
+	for i := m.pos; i < len(m.prev) && i <= m.pos+memoLookahead; i++ {
+		rc := &m.prev[i]
+		if rc.Side == SideHost && rc.Route != nil && routeEqual(rc.Route, r) {
+			m.pos = i + 1
+			m.hits++
+			return *rc, true
+		}
 	}
-	m.hits++
-	return rc, true
+	return RouteClass{}, false
 }
 
 // end makes the routes just classed the ones the next analysis looks in.
-func (m *routeMemo) end(routes []RouteClass) {
-	m.prev, m.index, m.next = routes, m.next, nil
-}
-
-func (m *routeMemo) hash(r *Route) uint64 {
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	var b [8]byte
-	put := func(v int) {
-		for i := range b {
-			b[i] = byte(v >> (8 * i))
-		}
-		h.Write(b[:])
-	}
-	put(r.Family)
-	put(r.Table)
-	put(r.DevIndex)
-	put(r.Protocol)
-	put(r.Metric)
-	h.WriteString(r.Type)
-	h.WriteByte(0)
-	h.WriteString(r.Dev)
-	h.WriteByte(0)
-	h.WriteString(r.Scope)
-	h.WriteByte(0)
-	for _, a := range [...]netip.Addr{r.Dst.Addr(), r.Gw, r.Src} {
-		x := a.As16()
-		h.Write(x[:])
-		h.WriteByte(byte(a.BitLen()))
-		h.WriteString(a.Zone())
-	}
-	put(r.Dst.Bits())
-	for _, f := range r.Flags {
-		h.WriteString(f)
-		h.WriteByte(0)
-	}
-	return h.Sum64()
-}
+func (m *routeMemo) end(routes []RouteClass) { m.prev = routes }
 
 // routeEqual is whether two routes are the same in every field.
 func routeEqual(a, b *Route) bool {
