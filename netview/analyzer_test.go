@@ -195,3 +195,56 @@ func TestAnalyzerRandomEdits(t *testing.T) {
 		p = q
 	}
 }
+
+// A Renderer draws what Render draws, whatever changed since its last
+// render, and draws again only what changed.
+func TestRendererRandomEdits(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	p := scalePair(t, 300)
+	own := len(loadLesson(t).Pair.Host.Routes)
+	var z Analyzer
+	var rd Renderer
+	a := z.Analyze(p)
+	rd.Render(SideHost, ViewRoute, &p.Host, &a)
+	for round := range 200 {
+		q := clonePair(p)
+		rs := q.Host.Routes
+		for range r.IntN(21) {
+			i := own + r.IntN(len(rs)-own+1)
+			switch r.IntN(4) {
+			case 0:
+				if i < len(rs) {
+					rs = slices.Delete(rs, i, i+1)
+				}
+			case 1:
+				rs = slices.Insert(rs, i, Route{Family: 4, Table: TableMain, Type: "unicast",
+					Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(r.IntN(256)), 0}), 24),
+					Gw:  netip.MustParseAddr("198.19.0.3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird})
+			case 2:
+				if i < len(rs) {
+					rs[i].Metric++
+				}
+			case 3: // the class changes: a next hop that is the gateway's
+				if i < len(rs) {
+					rs[i].Gw = netip.MustParseAddr("169.254.1.1")
+				}
+			}
+		}
+		q.Host.Routes = rs
+		a := z.Analyze(q)
+		before := rd.reused
+		got, want := rd.Render(SideHost, ViewRoute, &q.Host, &a), Render(SideHost, ViewRoute, &q.Host, &a)
+		if !reflect.DeepEqual(got, want) {
+			for i := range min(len(got), len(want)) {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("round %d, line %d:\n got  %#v\n want %#v", round, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("round %d: %d lines, want %d", round, len(got), len(want))
+		}
+		if rd.reused-before < len(want)/2 {
+			t.Fatalf("round %d: %d of %d lines used again: the renderer lost its place", round, rd.reused-before, len(want))
+		}
+		p = q
+	}
+}

@@ -23,10 +23,46 @@ const (
 // included, so it can be held against a terminal. With an analysis the
 // spans are tagged with what they mean; without one only with structure.
 func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
+	return render(side, v, s, a, nil)
+}
+
+// Renderer is Render with a memory of the route lines it drew last time:
+// a refresh of a node of tens of thousands of routes changes a few, and
+// the others' lines, equal, are used again. The zero value is ready; a
+// Renderer is not safe for concurrent use, and the snapshots it is given
+// must not change after.
+type Renderer struct {
+	ctx   lineCtx
+	lines []memoLine
+	// reused counts the lines taken from the last render (for tests).
+	reused int
+}
+
+// lineCtx is what a route's line hangs on besides the route and its tag.
+type lineCtx struct {
+	side           Side
+	analysed       bool
+	gwText, vethIf string
+	vethTag        Tag
+}
+
+type memoLine struct {
+	r    *Route
+	tag  Tag
+	line Line
+}
+
+// Render is Render, drawing again only the route lines that changed.
+func (rd *Renderer) Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
+	return render(side, v, s, a, rd)
+}
+
+func render(side Side, v View, s *Snapshot, a *Analysis, rd *Renderer) []Line {
 	if s == nil {
 		return nil
 	}
 	c := newRenderCtx(side, s, a)
+	c.memo = rd
 	switch v {
 	case ViewAddr:
 		return c.links(false)
@@ -53,6 +89,8 @@ type renderCtx struct {
 	toks     []routeToken
 	podIPs   []netip.Addr
 	neighMAC string
+	// memo, when set, holds the route lines of the last render.
+	memo *Renderer
 }
 
 func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
@@ -390,14 +428,54 @@ func (c *renderCtx) routes() []Line {
 		slices.SortStableFunc(cls, order)
 	}
 	out := make([]Line, 0, len(rs))
+	var last []memoLine
+	var next []memoLine
+	if rd := c.memo; rd != nil {
+		ctx := c.lineCtx()
+		if rd.ctx == ctx {
+			last = rd.lines
+		}
+		next = make([]memoLine, 0, len(cls))
+		defer func() { rd.ctx, rd.lines = ctx, next }()
+	}
+	pos := 0
 	for _, rc := range cls {
 		tag := TagNone
 		if rc.ok {
 			tag = RouteTag(rc.class)
 		}
-		out = append(out, c.routeLine(rc.r, tag))
+		var l Line
+		found := false
+		// Walk the last lines beside these, stepping over a few gone. A
+		// route without a device name takes it from the links: drawn
+		// afresh.
+		for i := pos; i < len(last) && i <= pos+8 && rc.r.Dev != ""; i++ {
+			if last[i].tag == tag && routeEqual(last[i].r, rc.r) {
+				l, found, pos = last[i].line, true, i+1
+				c.memo.reused++
+				break
+			}
+		}
+		if !found {
+			l = c.routeLine(rc.r, tag)
+		}
+		out = append(out, l)
+		if c.memo != nil {
+			next = append(next, memoLine{rc.r, tag, l})
+		}
 	}
 	return out
+}
+
+func (c *renderCtx) lineCtx() lineCtx {
+	x := lineCtx{side: c.side, analysed: c.a != nil, gwText: c.gwText, vethTag: c.vethTag}
+	if c.a != nil {
+		x.vethIf = c.a.Veth.HostIf
+		if c.side == SidePod {
+			x.vethIf = c.a.Veth.PodIf
+		}
+	}
+	return x
 }
 
 func (c *renderCtx) routeLine(r *Route, tag Tag) Line {

@@ -93,6 +93,9 @@ type netPane struct {
 	// rendered are the lines of the last setData's snapshots; replaced,
 	// never changed.
 	rendered map[renderKey][]netview.Line
+	// routes draws the route view of the snapshots shown, one after
+	// another, remembering the lines of the last.
+	routes *netview.Renderer
 }
 
 type renderKey struct {
@@ -103,7 +106,7 @@ type renderKey struct {
 func newNetPane(sh *shared, side netview.Side) netPane {
 	vp := viewport.New()
 	vp.FillHeight = true
-	return netPane{sh: sh, side: side, vp: vp}
+	return netPane{sh: sh, side: side, vp: vp, routes: &netview.Renderer{}}
 }
 
 func (p *netPane) setSize(w, h int) {
@@ -144,7 +147,11 @@ func (p *netPane) setData(in paneInput) {
 	render := func(s *netview.Snapshot, a *netview.Analysis, v netview.View) []netview.Line {
 		k := renderKey{s, v}
 		lines, ok := p.rendered[k]
-		if !ok {
+		switch {
+		case ok:
+		case s == in.cur && v == netview.ViewRoute && p.routes != nil:
+			lines = p.routes.Render(p.side, v, s, a) // unchanged routes' lines again
+		default:
 			lines = netview.Render(p.side, v, s, a)
 		}
 		if s == in.cur {
