@@ -154,35 +154,11 @@ func BenchmarkAnalyzerScale(b *testing.B) {
 func TestAnalyzerRandomEdits(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	p := scalePair(t, 300)
-	extra := func() Route {
-		return Route{Family: 4, Table: TableMain, Type: "unicast",
-			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(r.IntN(256)), 0}), 24),
-			Gw:  netip.MustParseAddr("198.19.0.3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird}
-	}
-	// The lesson's own routes stay: with the default route gone, say, the
-	// memo rightly starts over.
-	own := len(loadLesson(t).Pair.Host.Routes)
 	var z Analyzer
 	z.Analyze(p)
 	for round := range 200 {
 		q := clonePair(p)
-		rs := q.Host.Routes
-		// Up to 20 edits: a route gone, one more, one changed.
-		for range r.IntN(21) {
-			i := own + r.IntN(len(rs)-own+1)
-			switch r.IntN(3) {
-			case 0:
-				if i < len(rs) {
-					rs = slices.Delete(rs, i, i+1)
-				}
-			case 1:
-				rs = slices.Insert(rs, i, extra())
-			case 2:
-				if i < len(rs) {
-					rs[i].Metric++
-				}
-			}
-		}
+		rs := editScaleRoutes(t, r, q.Host.Routes, false)
 		q.Host.Routes = rs
 		hits := z.memo.hits
 		got, want := z.Analyze(q), Analyze(q)
@@ -201,35 +177,13 @@ func TestAnalyzerRandomEdits(t *testing.T) {
 func TestRendererRandomEdits(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	p := scalePair(t, 300)
-	own := len(loadLesson(t).Pair.Host.Routes)
 	var z Analyzer
 	var rd Renderer
 	a := z.Analyze(p)
 	rd.Render(SideHost, ViewRoute, &p.Host, &a)
 	for round := range 200 {
 		q := clonePair(p)
-		rs := q.Host.Routes
-		for range r.IntN(21) {
-			i := own + r.IntN(len(rs)-own+1)
-			switch r.IntN(4) {
-			case 0:
-				if i < len(rs) {
-					rs = slices.Delete(rs, i, i+1)
-				}
-			case 1:
-				rs = slices.Insert(rs, i, Route{Family: 4, Table: TableMain, Type: "unicast",
-					Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(r.IntN(256)), 0}), 24),
-					Gw:  netip.MustParseAddr("198.19.0.3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird})
-			case 2:
-				if i < len(rs) {
-					rs[i].Metric++
-				}
-			case 3: // the class changes: a next hop that is the gateway's
-				if i < len(rs) {
-					rs[i].Gw = netip.MustParseAddr("169.254.1.1")
-				}
-			}
-		}
+		rs := editScaleRoutes(t, r, q.Host.Routes, true)
 		q.Host.Routes = rs
 		a := z.Analyze(q)
 		before := rd.reused
@@ -247,4 +201,39 @@ func TestRendererRandomEdits(t *testing.T) {
 		}
 		p = q
 	}
+}
+
+// editScaleRoutes makes up to 20 edits to a scale pair's routes past the
+// lesson's own (which stay: with the default route gone, say, a memo
+// rightly starts over): a route gone, one more, one's metric changed, and
+// with gws one's next hop made the pod gateway's.
+func editScaleRoutes(t *testing.T, r *rand.Rand, rs []Route, gws bool) []Route {
+	t.Helper()
+	own := len(loadLesson(t).Pair.Host.Routes)
+	kinds := 3
+	if gws {
+		kinds = 4
+	}
+	for range r.IntN(21) {
+		i := own + r.IntN(len(rs)-own+1)
+		switch r.IntN(kinds) {
+		case 0:
+			if i < len(rs) {
+				rs = slices.Delete(rs, i, i+1)
+			}
+		case 1:
+			rs = slices.Insert(rs, i, Route{Family: 4, Table: TableMain, Type: "unicast",
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(r.IntN(256)), 0}), 24),
+				Gw:  netip.MustParseAddr("198.19.0.3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird})
+		case 2:
+			if i < len(rs) {
+				rs[i].Metric++
+			}
+		case 3:
+			if i < len(rs) {
+				rs[i].Gw = netip.MustParseAddr("169.254.1.1")
+			}
+		}
+	}
+	return rs
 }
