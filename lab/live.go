@@ -126,8 +126,8 @@ func (l *Live) Close() {
 }
 
 // Snapshot is namespace i (in NewLive's order) as it is now. It shares
-// the links, addresses and neighbours with later snapshots: those slices
-// are replaced, never changed.
+// the links, addresses, routes and neighbours with later snapshots: those
+// slices are replaced, never changed, and callers must not change them.
 func (l *Live) Snapshot(i int) (*netview.Snapshot, error) {
 	return l.nss[i].snapshot()
 }
