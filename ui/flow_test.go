@@ -551,3 +551,18 @@ func TestUnwatchableLabLoadsAtOnce(t *testing.T) {
 		t.Error("a closed watch is taken for a watch")
 	}
 }
+
+// Where the step points at the customer pod's own /32 ("Find
+// 198.19.22.132 dev caliea2aa288365"), the cursor starts there, not on the
+// first local pod's route: that line carries the host end's highlight too.
+func TestCursorStartsOnTheStepsLine(t *testing.T) {
+	h := startProgram(t, Options{Source: recordingSource(t)}, 160, 48)
+	h.waitFor("the recording", loaded)
+	gotoSection(t, h, 4)
+	h.press("n")
+	m := h.waitFor("step 4.2", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
+	it, ok := m.host.selected()
+	if !ok || !strings.HasPrefix(it.line.String(), "198.19.22.132 dev caliea2aa288365") {
+		t.Errorf("the node's cursor is on %q, want the customer pod's /32", it.line.String())
+	}
+}

@@ -205,12 +205,29 @@ func (p *netPane) setData(in paneInput) {
 	p.refresh()
 }
 
+// firstHighlighted is where the cursor starts: on the first line with
+// the step's main highlight, preferring one that carries another of its
+// highlights too (the customer pod's own /32, which also names its veth
+// end, over another pod's); failing the main one, the next.
 func (p *netPane) firstHighlighted(order []netview.Tag) int {
-	for _, tag := range order {
+	for n, tag := range order {
+		first := -1
 		for k, i := range p.sel {
-			if p.items[i].line.HasTag(tag) {
-				return k
+			l := p.items[i].line
+			if !l.HasTag(tag) {
+				continue
 			}
+			if first < 0 {
+				first = k
+			}
+			for _, other := range order[n+1:] {
+				if l.HasTag(other) {
+					return k
+				}
+			}
+		}
+		if first >= 0 {
+			return first
 		}
 	}
 	return 0
