@@ -36,7 +36,8 @@ cleanup() {
 	rm -rf "$bin"
 }
 trap cleanup EXIT
-go build -o "$bin/podlab" .
+# Built as scripts/release.sh builds what students run: static, stripped.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/podlab" .
 
 now() { date +%s%N; }
 screen() { tm capture-pane -p -t bench; }

@@ -22,7 +22,8 @@ export PODLAB_SCALE_PREFIX=${PODLAB_SCALE_PREFIX:-plbench$$}
 bin=$(mktemp -d)
 cleanup() { scripts/scale-lab.sh down; rm -rf "$bin"; }
 trap cleanup EXIT
-go build -o "$bin/podlab" . && go build -o "$bin/nldump" ./scripts/nldump
+# Built as scripts/release.sh builds what students run: static, stripped.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/podlab" . && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/nldump" ./scripts/nldump
 read -r host pod < <(scripts/scale-lab.sh names)
 
 # Wall times are taken bare; peak RSS in a separate untimed run, so that
