@@ -173,6 +173,8 @@ func (p *netPane) setData(in paneInput) {
 				// its tags: the old lines need none.
 				added, removed = diffLines(render(in.prev, nil, v), lines)
 			}
+			// Grown once: a node's route view is tens of thousands.
+			p.items = slices.Grow(p.items, len(lines)+len(removed)+len(in.views))
 			for i, l := range lines {
 				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: added != nil && added[i]})
 			}
@@ -181,7 +183,7 @@ func (p *netPane) setData(in paneInput) {
 			}
 		}
 	}
-	p.sel = nil
+	p.sel = make([]int, 0, len(p.items))
 	for i, it := range p.items {
 		if it.kind == itemLine {
 			p.sel = append(p.sel, i)
