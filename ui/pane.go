@@ -380,6 +380,9 @@ func (p *netPane) rowCount(it *paneItem, textW int) int {
 	case itemRemoved:
 		return strings.Count(ansi.Hardwrap(it.text, textW, true), "\n") + 1
 	case itemLine:
+		if n, ok := asciiWidth(it.line.Spans); ok && n <= textW {
+			return 1 // most lines, measured without cutting them up
+		}
 		return len(wrapSpans(it.line.Spans, textW))
 	}
 	return 0
