@@ -408,6 +408,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		// default route's words on the routes that cover 169.254.1.1:
 		// those are worked out each time.
 		if rc, ok := memo.find(r); ok && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
+			memo.hits++
 			rc.Route = r // equal, but this snapshot's
 			out = append(out, rc)
 			continue

@@ -50,21 +50,37 @@ func factsEqual(a, b *Facts) bool {
 		slices.Equal(a.Pods, b.Pods) && slices.Equal(a.Nodes, b.Nodes) && slices.Equal(a.Blocks, b.Blocks)
 }
 
-// routeMemo finds a route's class in the last analysis. Both list a
-// node's routes in the snapshot's order and a refresh changes a few, so
-// the memo walks the last analysis beside the new one: a route equal to
-// the next one there takes its class; a few routes gone are stepped over;
-// a route not found is worked out afresh (and costs nothing more).
+// follower walks what was made last time beside what is being made now,
+// both in the snapshot's order: a refresh of a large node changes a few
+// routes, so the next entry is usually the one wanted. Up to
+// followLookahead entries gone are stepped over; an entry not found is
+// made afresh, and the walk keeps its place.
+type follower[T any] struct {
+	prev []T
+	pos  int // in prev: where the next entry is looked for
+}
+
+// followLookahead is how many entries may be gone between two that
+// remain, for the walk to keep its place.
+const followLookahead = 8
+
+// find is the next entry of prev that match accepts, within reach.
+func (f *follower[T]) find(match func(*T) bool) (*T, bool) {
+	for i := f.pos; i < len(f.prev) && i <= f.pos+followLookahead; i++ {
+		if match(&f.prev[i]) {
+			f.pos = i + 1
+			return &f.prev[i], true
+		}
+	}
+	return nil, false
+}
+
+// routeMemo finds a node route's class in the last analysis.
 type routeMemo struct {
-	prev []RouteClass
-	pos  int // in prev: where the next route is looked for
+	follower[RouteClass]
 	// hits counts the routes whose class came from the memo (for tests).
 	hits int
 }
-
-// memoLookahead is how many routes of the last analysis may be gone
-// between two that remain, for the walk to keep its place.
-const memoLookahead = 8
 
 // begin readies the memo for an analysis; keep false forgets the last.
 func (m *routeMemo) begin(keep bool) {
@@ -84,15 +100,13 @@ func (m *routeMemo) find(r *Route) (RouteClass, bool) {
 	if m == nil {
 		return RouteClass{}, false
 	}
-	for i := m.pos; i < len(m.prev) && i <= m.pos+memoLookahead; i++ {
-		rc := &m.prev[i]
-		if rc.Side == SideHost && rc.Route != nil && routeEqual(rc.Route, r) {
-			m.pos = i + 1
-			m.hits++
-			return *rc, true
-		}
+	rc, ok := m.follower.find(func(rc *RouteClass) bool {
+		return rc.Side == SideHost && rc.Route != nil && routeEqual(rc.Route, r)
+	})
+	if !ok {
+		return RouteClass{}, false
 	}
-	return RouteClass{}, false
+	return *rc, true
 }
 
 // end makes the routes just classed the ones the next analysis looks in.

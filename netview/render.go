@@ -84,6 +84,7 @@ type renderCtx struct {
 	vethTag Tag
 	gateway netip.Addr
 	gwText  string // gateway as text, "" when unknown
+	vethIf  string // this side's veth end's name, "" if unknown
 	// scratch and toks are reused from line to line.
 	scratch  []byte
 	toks     []routeToken
@@ -103,7 +104,7 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 		c.gwText = c.gateway.String()
 	}
 	if side == SidePod {
-		c.veth, c.vethTag = a.Veth.PodIndex, TagVethPod
+		c.veth, c.vethTag, c.vethIf = a.Veth.PodIndex, TagVethPod, a.Veth.PodIf
 		for _, ad := range s.AddrsOf(c.veth) {
 			if ad.Scope == "global" || ad.Scope == "" {
 				c.podIPs = append(c.podIPs, ad.Prefix.Addr())
@@ -111,7 +112,7 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 		}
 		c.neighMAC = a.Gateway.NeighMAC
 	} else {
-		c.veth, c.vethTag = a.Veth.HostIndex, TagVethHost
+		c.veth, c.vethTag, c.vethIf = a.Veth.HostIndex, TagVethHost, a.Veth.HostIf
 		for _, rc := range a.Routes {
 			if rc.Side == SideHost && rc.Class == ClassLocalPod && rc.Dev == a.Veth.HostIf && a.Veth.HostIf != "" {
 				if rc.Route != nil {
@@ -428,35 +429,28 @@ func (c *renderCtx) routes() []Line {
 		slices.SortStableFunc(cls, order)
 	}
 	out := make([]Line, 0, len(rs))
-	var last []memoLine
+	var last follower[memoLine]
 	var next []memoLine
 	if rd := c.memo; rd != nil {
 		ctx := c.lineCtx()
 		if rd.ctx == ctx {
-			last = rd.lines
+			last.prev = rd.lines
 		}
 		next = make([]memoLine, 0, len(cls))
 		defer func() { rd.ctx, rd.lines = ctx, next }()
 	}
-	pos := 0
 	for _, rc := range cls {
 		tag := TagNone
 		if rc.ok {
 			tag = RouteTag(rc.class)
 		}
 		var l Line
-		found := false
-		// Walk the last lines beside these, stepping over a few gone. A
-		// route without a device name takes it from the links: drawn
-		// afresh.
-		for i := pos; i < len(last) && i <= pos+8 && rc.r.Dev != ""; i++ {
-			if last[i].tag == tag && routeEqual(last[i].r, rc.r) {
-				l, found, pos = last[i].line, true, i+1
-				c.memo.reused++
-				break
-			}
-		}
-		if !found {
+		// A route without a device name takes it from the links: it is
+		// drawn afresh.
+		if m, ok := last.find(func(m *memoLine) bool { return m.tag == tag && routeEqual(m.r, rc.r) }); ok && rc.r.Dev != "" {
+			l = m.line
+			c.memo.reused++
+		} else {
 			l = c.routeLine(rc.r, tag)
 		}
 		out = append(out, l)
@@ -468,14 +462,7 @@ func (c *renderCtx) routes() []Line {
 }
 
 func (c *renderCtx) lineCtx() lineCtx {
-	x := lineCtx{side: c.side, analysed: c.a != nil, gwText: c.gwText, vethTag: c.vethTag}
-	if c.a != nil {
-		x.vethIf = c.a.Veth.HostIf
-		if c.side == SidePod {
-			x.vethIf = c.a.Veth.PodIf
-		}
-	}
-	return x
+	return lineCtx{side: c.side, analysed: c.a != nil, gwText: c.gwText, vethIf: c.vethIf, vethTag: c.vethTag}
 }
 
 func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
@@ -486,14 +473,6 @@ func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
 	}
 	b := lineBuilder{key: "route:" + dst, buf: c.scratch[:0]}
 	defer func() { c.scratch = b.buf[:0] }()
-	var vethName string
-	if c.a != nil {
-		if c.side == SidePod {
-			vethName = c.a.Veth.PodIf
-		} else {
-			vethName = c.a.Veth.HostIf
-		}
-	}
 	for _, t := range c.toks {
 		tt := tag
 		switch t.kind {
@@ -502,7 +481,7 @@ func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
 				tt = TagGateway
 			}
 		case "dev":
-			if vethName != "" && t.text == vethName {
+			if c.vethIf != "" && t.text == c.vethIf {
 				tt = c.vethTag
 			}
 		}
