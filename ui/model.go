@@ -134,12 +134,13 @@ type Model struct {
 	// once per refresh: every frame's status line asks for them.
 	lvars    content.Vars
 	prevPair *netview.Pair
-	// prevRoutes are prevPair's classed routes, all that is kept of its
+	// routes are an's classed routes as a refresh compares them, made
+	// once per refresh; prevRoutes are prevPair's, all that is kept of its
 	// analysis: what came and went is told by them.
-	prevRoutes []routeID
-	lastAt     time.Time
-	err        error
-	changes    string
+	routes, prevRoutes []routeID
+	lastAt             time.Time
+	err                error
+	changes            string
 	// resyncs is the last count of full reads forced by lost change
 	// notifications: a rise is said in the status line.
 	resyncs int
@@ -392,16 +393,17 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
 		if m.pair != nil && (!m.byWatch || m.prevPair == nil) {
-			m.prevPair, m.prevRoutes = m.pair, routeIDs(&m.an)
+			m.prevPair, m.prevRoutes = m.pair, m.routes
 		}
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
 		m.lvars = lessonVars(m.pair, &m.an)
+		m.routes = routeIDs(&m.an)
 		m.err = nil
 		m.lastAt = msg.at
 		m.changes = ""
 		if m.prevPair != nil {
-			m.changes = changeSummary(m.prevRoutes, routeIDs(&m.an), m.prevPair, m.pair)
+			m.changes = changeSummary(m.prevRoutes, m.routes, m.prevPair, m.pair)
 		}
 		if msg.resyncs > m.resyncs {
 			// The watch lost notifications (the kernel's buffer ran
