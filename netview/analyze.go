@@ -497,6 +497,23 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	return out
 }
 
+// MayHaveRemotePods says whether the node has a route the analysis could
+// class as another node's pod whose pod the facts do not name: a main
+// /32 through a next hop or a tunnel. It is cheap; false spares a caller
+// the analysis of a large node.
+func MayHaveRemotePods(p *Pair) bool {
+	for i := range p.Host.Routes {
+		r := &p.Host.Routes[i]
+		if !isClassed(r) || !hostLen(routeDst(r)) {
+			continue
+		}
+		if (r.Gw.IsValid() || isTunnel(r.Dev)) && p.Facts.PodByIP(routeDst(r).Addr()) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func nodeOr(n, or string) string {
 	if n == "" {
 		return or

@@ -237,3 +237,49 @@ func editScaleRoutes(t *testing.T, r *rand.Rand, rs []Route, gws bool) []Route {
 	}
 	return rs
 }
+
+// MayHaveRemotePods is false only where the analysis finds no other
+// node's pod that the facts leave unnamed.
+func TestMayHaveRemotePods(t *testing.T) {
+	base := loadLesson(t).Pair
+	borrowed := Route{Family: 4, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("198.19.21.200/32"),
+		Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird}
+	cases := []struct {
+		name string
+		edit func(p *Pair)
+		want bool
+	}{
+		{"the lesson's node", func(p *Pair) {}, false},
+		{"another node's /32, its pod unnamed", func(p *Pair) { p.Host.Routes = append(p.Host.Routes, borrowed) }, true},
+		{"the same, its pod named", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, borrowed)
+			p.Facts.Pods = append(p.Facts.Pods, PodFact{Namespace: "default", Name: "b", IP: borrowed.Dst.Addr()})
+		}, false},
+		{"through tunl0", func(p *Pair) {
+			r := borrowed
+			r.Gw, r.Dev = netip.Addr{}, "tunl0"
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, true},
+		{"in another table", func(p *Pair) {
+			r := borrowed
+			r.Table = 100
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := clonePair(&base)
+			c.edit(p)
+			if got := MayHaveRemotePods(p); got != c.want {
+				t.Errorf("MayHaveRemotePods = %v, want %v", got, c.want)
+			}
+			// Wherever the analysis finds an unnamed remote pod, it must
+			// say true.
+			for _, rc := range Analyze(p).Routes {
+				if rc.Class == ClassRemotePod && rc.Pod == "" && !MayHaveRemotePods(p) {
+					t.Errorf("the analysis finds %s, an unnamed remote pod, but MayHaveRemotePods is false", rc.Dst)
+				}
+			}
+		})
+	}
+}

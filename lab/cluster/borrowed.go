@@ -31,7 +31,7 @@ type borrowedPod struct {
 // host (a borrowed IP), looked up cluster-wide by status.podIP, so that the
 // route names its pod and not only its node.
 func (l *Lab) nameBorrowed(ctx context.Context, p *netview.Pair) {
-	if !mayBorrow(p) {
+	if !netview.MayHaveRemotePods(p) {
 		return // most refreshes: no analysis of a large node's routes needed
 	}
 	a := netview.Analyze(p)
@@ -106,20 +106,4 @@ func (l *Lab) podByIP(ctx context.Context, ip netip.Addr) (*netview.PodFact, err
 func (l *Lab) gapOf(err error) string {
 	d := &discovery{server: l.server}
 	return d.gap(err, request{"list", "pods", ""})
-}
-
-// mayBorrow says whether the node has a /32 through a next hop or a
-// tunnel whose pod the facts do not name: the routes the analysis may
-// class as another node's borrowed pod address.
-func mayBorrow(p *netview.Pair) bool {
-	for i := range p.Host.Routes {
-		r := &p.Host.Routes[i]
-		if !r.Dst.IsValid() || !r.Dst.Addr().Is4() || r.Dst.Bits() != 32 {
-			continue
-		}
-		if (r.Gw.IsValid() || r.Dev == "tunl0" || r.Dev == "vxlan.calico") && p.Facts.PodByIP(r.Dst.Addr()) == nil {
-			return true
-		}
-	}
-	return false
 }
