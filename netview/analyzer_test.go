@@ -172,34 +172,68 @@ func TestAnalyzerRandomEdits(t *testing.T) {
 	}
 }
 
-// A Renderer draws what Render draws, whatever changed since its last
-// render, and draws again only what changed.
-func TestRendererRandomEdits(t *testing.T) {
+// A RouteView answers what its drawn lines would, without drawing them:
+// their text, their tags, and whether two lines read the same, on both
+// sides, through random edits that bring the gateway into routes.
+func TestRouteViewAnswersAsItsLines(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	p := scalePair(t, 300)
+	tags := []Tag{TagNone, TagVethPod, TagVethHost, TagGateway, TagPodIP, TagIfName}
+	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
+		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+		tags = append(tags, RouteTag(c))
+	}
 	var z Analyzer
-	var rd Renderer
-	a := z.Analyze(p)
-	rd.Render(SideHost, ViewRoute, &p.Host, &a)
-	for round := range 200 {
+	prev := NewRouteView(SideHost, &p.Host, nil)
+	for round := range 60 {
 		q := clonePair(p)
-		rs := editScaleRoutes(t, r, q.Host.Routes, true)
-		q.Host.Routes = rs
+		q.Host.Routes = editScaleRoutes(t, r, q.Host.Routes, true)
 		a := z.Analyze(q)
-		before := rd.reused
-		got, want := rd.Render(SideHost, ViewRoute, &q.Host, &a), Render(SideHost, ViewRoute, &q.Host, &a)
-		if !reflect.DeepEqual(got, want) {
-			for i := range min(len(got), len(want)) {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Fatalf("round %d, line %d:\n got  %#v\n want %#v", round, i, got[i], want[i])
+		for _, side := range []Side{SidePod, SideHost} {
+			s := &q.Host
+			if side == SidePod {
+				s = &q.Pod
+			}
+			rv := NewRouteView(side, s, &a)
+			lines := Render(side, ViewRoute, s, &a)
+			if rv.Len() != len(lines) {
+				t.Fatalf("round %d, %s: %d lines, Render draws %d", round, side, rv.Len(), len(lines))
+			}
+			for i, l := range lines {
+				if !reflect.DeepEqual(rv.Line(i), l) {
+					t.Fatalf("round %d, %s, line %d: %#v, Render draws %#v", round, side, i, rv.Line(i), l)
+				}
+				if got := string(rv.AppendText(nil, i)); got != l.String() {
+					t.Fatalf("round %d, %s, line %d: text %q, want %q", round, side, i, got, l.String())
+				}
+				for _, tag := range tags {
+					if rv.HasTag(i, tag) != l.HasTag(tag) {
+						t.Fatalf("round %d, %s, line %d %q: HasTag(%q) = %v", round, side, i, l.String(), tag, !l.HasTag(tag))
+					}
 				}
 			}
-			t.Fatalf("round %d: %d lines, want %d", round, len(got), len(want))
 		}
-		if rd.reused-before < len(want)/2 {
-			t.Fatalf("round %d: %d of %d lines used again: the renderer lost its place", round, rd.reused-before, len(want))
+		cur := NewRouteView(SideHost, &q.Host, nil)
+		texts := map[string]bool{}
+		for i := range cur.Len() {
+			texts[string(cur.AppendText(nil, i))] = true
 		}
-		p = q
+		for i := range prev.Len() {
+			if want := texts[string(prev.AppendText(nil, i))]; cur.Has(prev, i) != want {
+				t.Fatalf("round %d: Has(line %d %q) = %v, the texts say %v", round, i, prev.AppendText(nil, i), !want, want)
+			}
+		}
+		for range 200 {
+			i, j := r.IntN(prev.Len()), r.IntN(cur.Len())
+			if r.IntN(2) == 0 && j < prev.Len() {
+				i = j // mostly equal routes
+			}
+			want := string(prev.AppendText(nil, i)) == string(cur.AppendText(nil, j))
+			if prev.SameLine(i, cur, j) != want {
+				t.Fatalf("round %d: SameLine(%d, %d) = %v, the texts say %v", round, i, j, !want, want)
+			}
+		}
+		p, prev = q, cur
 	}
 }
 

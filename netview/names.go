@@ -3,7 +3,6 @@ package netview
 import (
 	"net/netip"
 	"strconv"
-	"strings"
 )
 
 // protoNames is iproute2's rt_protos table.
@@ -41,28 +40,73 @@ func dstText(r *Route) string {
 // ipRouteText is the route as one line of `ip route`, without the
 // trailing space ip leaves.
 func ipRouteText(r *Route) string {
-	var b strings.Builder
-	for _, t := range routeTokens(nil, r, nil) {
-		b.WriteString(t.text)
-		b.WriteByte(' ')
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	var tk routeTokens
+	tk.of(r, nil)
+	return string(tk.appendText(nil, false))
+}
+
+// routeTokens are a route's words as ip prints them, cut from one buffer
+// that is used again from route to route: drawing a node's tens of
+// thousands of route lines makes no string per word.
+type routeTokens struct {
+	buf  []byte
+	toks []routeToken
 }
 
 type routeToken struct {
-	text string
-	kind string // "dst", "gw", "dev" or ""
+	from, to int
+	kind     string // "dst", "gw", "dev" or ""
 }
 
-// routeTokens follows iproute2's print_route: type, dst, via, dev, table,
-// proto (not boot), scope (not universe), src, metric, flags.
-func routeTokens(out []routeToken, r *Route, s *Snapshot) []routeToken {
-	if t := routeType(r); t != "unicast" {
-		out = append(out, routeToken{text: t})
+func (t *routeTokens) text(i int) []byte { return t.buf[t.toks[i].from:t.toks[i].to] }
+
+func (t *routeTokens) word(kind string, s string) {
+	from := len(t.buf)
+	t.buf = append(t.buf, s...)
+	t.toks = append(t.toks, routeToken{from, len(t.buf), kind})
+}
+
+func (t *routeTokens) end(kind string, from int) {
+	t.toks = append(t.toks, routeToken{from, len(t.buf), kind})
+}
+
+// appendText appends the words, each followed by a space as ip leaves
+// it (trailing, without the last).
+func (t *routeTokens) appendText(b []byte, trailing bool) []byte {
+	for i := range t.toks {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, t.text(i)...)
 	}
-	out = append(out, routeToken{text: dstText(r), kind: "dst"})
+	if trailing && len(t.toks) > 0 {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// of follows iproute2's print_route: type, dst, via, dev, table, proto
+// (not boot), scope (not universe), src, metric, flags.
+func (t *routeTokens) of(r *Route, s *Snapshot) {
+	t.buf, t.toks = t.buf[:0], t.toks[:0]
+	if typ := routeType(r); typ != "unicast" {
+		t.word("", typ)
+	}
+	from := len(t.buf)
+	switch d := routeDst(r); {
+	case !d.IsValid() || d.Bits() == 0:
+		t.buf = append(t.buf, "default"...)
+	case hostLen(d):
+		t.buf = d.Addr().AppendTo(t.buf)
+	default:
+		t.buf = d.AppendTo(t.buf)
+	}
+	t.end("dst", from)
 	if r.Gw.IsValid() {
-		out = append(out, routeToken{text: "via"}, routeToken{text: r.Gw.String(), kind: "gw"})
+		t.word("", "via")
+		from := len(t.buf)
+		t.buf = r.Gw.AppendTo(t.buf)
+		t.end("gw", from)
 	}
 	dev := r.Dev
 	if dev == "" && r.DevIndex != 0 && s != nil {
@@ -71,31 +115,48 @@ func routeTokens(out []routeToken, r *Route, s *Snapshot) []routeToken {
 		}
 	}
 	if dev != "" {
-		out = append(out, routeToken{text: "dev"}, routeToken{text: dev, kind: "dev"})
+		t.word("", "dev")
+		t.word("dev", dev)
 	}
 	if !isMain(r) {
-		t := strconv.Itoa(r.Table)
+		t.word("", "table")
 		if r.Table == TableLocal {
-			t = "local"
+			t.word("", "local")
+		} else {
+			from := len(t.buf)
+			t.buf = strconv.AppendInt(t.buf, int64(r.Table), 10)
+			t.end("", from)
 		}
-		out = append(out, routeToken{text: "table"}, routeToken{text: t})
 	}
 	if r.Protocol != ProtoBoot {
-		out = append(out, routeToken{text: "proto"}, routeToken{text: ProtoName(r.Protocol)})
+		t.word("", "proto")
+		if n, ok := protoNames[r.Protocol]; ok {
+			t.word("", n)
+		} else {
+			from := len(t.buf)
+			t.buf = strconv.AppendInt(t.buf, int64(r.Protocol), 10)
+			t.end("", from)
+		}
 	}
 	if !isUniverse(r.Scope) {
-		out = append(out, routeToken{text: "scope"}, routeToken{text: r.Scope})
+		t.word("", "scope")
+		t.word("", r.Scope)
 	}
 	if r.Src.IsValid() {
-		out = append(out, routeToken{text: "src"}, routeToken{text: r.Src.String()})
+		t.word("", "src")
+		from := len(t.buf)
+		t.buf = r.Src.AppendTo(t.buf)
+		t.end("", from)
 	}
 	if r.Metric != 0 {
-		out = append(out, routeToken{text: "metric"}, routeToken{text: strconv.Itoa(r.Metric)})
+		t.word("", "metric")
+		from := len(t.buf)
+		t.buf = strconv.AppendInt(t.buf, int64(r.Metric), 10)
+		t.end("", from)
 	}
 	for _, f := range r.Flags {
-		out = append(out, routeToken{text: f})
+		t.word("", f)
 	}
-	return out
 }
 
 func lifetime(v uint32) string {

@@ -23,53 +23,22 @@ const (
 // included, so it can be held against a terminal. With an analysis the
 // spans are tagged with what they mean; without one only with structure.
 func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
-	return render(side, v, s, a, nil)
-}
-
-// Renderer is Render with a memory of the route lines it drew last time:
-// a refresh of a node of tens of thousands of routes changes a few, and
-// the others' lines, equal, are used again. The zero value is ready; a
-// Renderer is not safe for concurrent use, and the snapshots it is given
-// must not change after.
-type Renderer struct {
-	ctx   lineCtx
-	lines []memoLine
-	// reused counts the lines taken from the last render (for tests).
-	reused int
-}
-
-// lineCtx is what a route's line hangs on besides the route and its tag.
-type lineCtx struct {
-	side           Side
-	analysed       bool
-	gwText, vethIf string
-	vethTag        Tag
-}
-
-type memoLine struct {
-	r    *Route
-	tag  Tag
-	line Line
-}
-
-// Render is Render, drawing again only the route lines that changed.
-func (rd *Renderer) Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
-	return render(side, v, s, a, rd)
-}
-
-func render(side Side, v View, s *Snapshot, a *Analysis, rd *Renderer) []Line {
 	if s == nil {
 		return nil
 	}
 	c := newRenderCtx(side, s, a)
-	c.memo = rd
 	switch v {
 	case ViewAddr:
 		return c.links(false)
 	case ViewLink:
 		return c.links(true)
 	case ViewRoute:
-		return c.routes()
+		rv := &RouteView{c: c, cls: c.routeOrder()}
+		out := make([]Line, rv.Len())
+		for i := range out {
+			out[i] = rv.Line(i)
+		}
+		return out
 	case ViewNeigh:
 		return c.neighs()
 	}
@@ -84,18 +53,18 @@ type renderCtx struct {
 	vethTag Tag
 	gateway netip.Addr
 	gwText  string // gateway as text, "" when unknown
-	vethIf  string // this side's veth end's name, "" if unknown
-	// scratch and toks are reused from line to line.
+	// analysed says the lines are tagged by an analysis.
+	analysed bool
+	vethIf   string // this side's veth end's name, "" if unknown
+	// toks and scratch are reused from line to line.
+	toks     routeTokens
 	scratch  []byte
-	toks     []routeToken
 	podIPs   []netip.Addr
 	neighMAC string
-	// memo, when set, holds the route lines of the last render.
-	memo *Renderer
 }
 
 func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
-	c := &renderCtx{side: side, s: s, a: a}
+	c := &renderCtx{side: side, s: s, a: a, analysed: a != nil}
 	if a == nil {
 		return c
 	}
@@ -124,48 +93,43 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 	return c
 }
 
-// routeClasses are the classes of rs, the snapshot's routes that the
-// analysis classes, in the snapshot's order; ok false for a route it has
-// none for. An analysis of this very snapshot lists them in the same
-// order, so they pair up one by one; only an analysis of another (a
+// routeClasses pairs rs, the snapshot's routes that the analysis
+// classes, in the snapshot's order, with their classes (nil for a route
+// it has none for). An analysis of this very snapshot lists them in the
+// same order, so they pair up one by one; only an analysis of another (a
 // caller's mix) needs them looked up.
-func (c *renderCtx) routeClasses(rs []*Route) []routeClass {
-	out := make([]routeClass, len(rs))
-	for i, r := range rs {
-		out[i].r = r
-	}
+func (c *renderCtx) routeClasses(rs []routeClass) {
 	j, aligned := 0, true
 	for i := range c.a.Routes {
 		rc := &c.a.Routes[i]
 		if rc.Side != c.side {
 			continue
 		}
-		if j >= len(rs) || rc.Route == nil || !routeEqual(rc.Route, rs[j]) {
+		if j >= len(rs) || rc.Route == nil || !routeEqual(rc.Route, rs[j].r) {
 			aligned = false
 			break
 		}
-		out[j].class, out[j].ok = rc.Class, true
+		rs[j].rc = rc
 		j++
 	}
 	if aligned && j == len(rs) {
-		return out
+		return
 	}
-	classes := make(map[routeKey]Class, len(c.a.Routes))
+	classes := make(map[routeKey]*RouteClass, len(c.a.Routes))
 	for i := range c.a.Routes {
 		if rc := &c.a.Routes[i]; rc.Side == c.side && rc.Route != nil {
-			classes[keyOf(rc.Route)] = rc.Class
+			classes[keyOf(rc.Route)] = rc
 		}
 	}
-	for i, r := range rs {
-		out[i].class, out[i].ok = classes[keyOf(r)]
+	for i := range rs {
+		rs[i].rc = classes[keyOf(rs[i].r)]
 	}
-	return out
 }
 
+// routeClass is a route and its class, nil when it has none.
 type routeClass struct {
-	r     *Route
-	class Class
-	ok    bool
+	r  *Route
+	rc *RouteClass
 }
 
 // routeKey identifies a route within a snapshot, to find its class.
@@ -198,6 +162,17 @@ type lineBuilder struct {
 
 func (b *lineBuilder) add(text string, tag Tag) {
 	if text == "" {
+		return
+	}
+	if tag != b.tag && len(b.buf) > b.start {
+		b.flush()
+	}
+	b.tag = tag
+	b.buf = append(b.buf, text...)
+}
+
+func (b *lineBuilder) addBytes(text []byte, tag Tag) {
+	if len(text) == 0 {
 		return
 	}
 	if tag != b.tag && len(b.buf) > b.start {
@@ -394,32 +369,27 @@ func (c *renderCtx) addrLines(l *Link, a *Addr) []Line {
 	return []Line{b.line(), lft.line()}
 }
 
-// routes renders `ip route`: the main table's IPv4 routes in the
-// kernel's order: by address, the longer prefix first, then the lower
-// metric.
-func (c *renderCtx) routes() []Line {
-	rs := make([]*Route, 0, len(c.s.Routes))
+// routeOrder is what `ip route` prints: the main table's IPv4 routes in
+// the kernel's order (by address, the longer prefix first, then the lower
+// metric), with their classes.
+func (c *renderCtx) routeOrder() []routeClass {
+	n := 0
 	for i := range c.s.Routes {
-		r := &c.s.Routes[i]
-		if isMain(r) && routeDst(r).Addr().Is4() {
-			rs = append(rs, r)
+		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
+			n++
 		}
 	}
-	var cls []routeClass
-	if c.a != nil {
-		cls = c.routeClasses(rs)
-	} else {
-		cls = make([]routeClass, len(rs))
-		for i, r := range rs {
-			cls[i].r = r
+	cls := make([]routeClass, 0, n)
+	for i := range c.s.Routes {
+		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
+			cls = append(cls, routeClass{r: r})
 		}
+	}
+	if c.a != nil {
+		c.routeClasses(cls)
 	}
 	order := func(x, y routeClass) int {
-		dx, dy := routeDst(x.r), routeDst(y.r)
-		if n := dx.Addr().Compare(dy.Addr()); n != 0 {
-			return n
-		}
-		if n := dy.Bits() - dx.Bits(); n != 0 {
+		if n := cmpDst(routeDst(x.r), routeDst(y.r)); n != 0 {
 			return n
 		}
 		return x.r.Metric - y.r.Metric
@@ -428,64 +398,129 @@ func (c *renderCtx) routes() []Line {
 	if !slices.IsSortedFunc(cls, order) {
 		slices.SortStableFunc(cls, order)
 	}
-	out := make([]Line, 0, len(rs))
-	var last follower[memoLine]
-	var next []memoLine
-	if rd := c.memo; rd != nil {
-		ctx := c.lineCtx()
-		if rd.ctx == ctx {
-			last.prev = rd.lines
-		}
-		next = make([]memoLine, 0, len(cls))
-		defer func() { rd.ctx, rd.lines = ctx, next }()
-	}
-	for _, rc := range cls {
-		tag := TagNone
-		if rc.ok {
-			tag = RouteTag(rc.class)
-		}
-		var l Line
-		// A route without a device name takes it from the links: it is
-		// drawn afresh.
-		if m, ok := last.find(func(m *memoLine) bool { return m.tag == tag && routeEqual(m.r, rc.r) }); ok && rc.r.Dev != "" {
-			l = m.line
-			c.memo.reused++
-		} else {
-			l = c.routeLine(rc.r, tag)
-		}
-		out = append(out, l)
-		if c.memo != nil {
-			next = append(next, memoLine{rc.r, tag, l})
-		}
-	}
-	return out
+	return cls
 }
 
-func (c *renderCtx) lineCtx() lineCtx {
-	return lineCtx{side: c.side, analysed: c.a != nil, gwText: c.gwText, vethIf: c.vethIf, vethTag: c.vethTag}
+// RouteView is `ip route` as Render draws it, one line at a time, drawn
+// when asked for: a node's route view has tens of thousands of lines and
+// a pane shows a few dozen. Not safe for concurrent use; its snapshot
+// and analysis must not change after.
+type RouteView struct {
+	c   *renderCtx
+	cls []routeClass
+}
+
+// NewRouteView lays out the route view of a snapshot, tagged by the
+// analysis when there is one.
+func NewRouteView(side Side, s *Snapshot, a *Analysis) *RouteView {
+	if s == nil {
+		return &RouteView{}
+	}
+	c := newRenderCtx(side, s, a)
+	v := &RouteView{c: c, cls: c.routeOrder()}
+	// What the lines need of the analysis is in c now and in the classes:
+	// the view holds no pointer to the analysis itself, which may be a
+	// field of a value its holder would otherwise keep alive.
+	c.analysed, c.a = a != nil, nil
+	return v
+}
+
+// Len is the number of lines.
+func (v *RouteView) Len() int { return len(v.cls) }
+
+// Route is the route on line i.
+func (v *RouteView) Route(i int) *Route { return v.cls[i].r }
+
+// Class is the analysis of line i's route; nil when it has none.
+func (v *RouteView) Class(i int) *RouteClass { return v.cls[i].rc }
+
+// Line draws line i, as Render does.
+func (v *RouteView) Line(i int) Line {
+	rc := v.cls[i]
+	tag := TagNone
+	if rc.rc != nil {
+		tag = RouteTag(rc.rc.Class)
+	}
+	return v.c.routeLine(rc.r, tag)
+}
+
+// AppendText appends line i's text, as Line(i).String() has it.
+func (v *RouteView) AppendText(b []byte, i int) []byte {
+	t := &v.c.toks
+	t.of(v.cls[i].r, v.c.s)
+	return t.appendText(b, true)
+}
+
+// HasTag is Line(i).HasTag(t), drawing the line only when it must.
+func (v *RouteView) HasTag(i int, t Tag) bool {
+	rc := v.cls[i].rc
+	switch {
+	case rc != nil && t == RouteTag(rc.Class):
+		return true // every space between words carries it
+	case t == TagGateway || (t == v.c.vethTag && t != TagNone):
+		return v.Line(i).HasTag(t)
+	}
+	return t == TagNone && rc == nil
+}
+
+// Has says whether a line here reads as line j of w does. The lines are
+// in order of destination and a line's text names its destination: only
+// the lines with j's destination are looked at.
+func (v *RouteView) Has(w *RouteView, j int) bool {
+	d := routeDst(w.cls[j].r)
+	i, _ := slices.BinarySearchFunc(v.cls, d, func(x routeClass, d netip.Prefix) int {
+		return cmpDst(routeDst(x.r), d)
+	})
+	for ; i < len(v.cls) && routeDst(v.cls[i].r) == d; i++ {
+		if v.SameLine(i, w, j) {
+			return true
+		}
+	}
+	return false
+}
+
+// cmpDst is the kernel's order of destinations: by address, the longer
+// prefix first.
+func cmpDst(x, y netip.Prefix) int {
+	if n := x.Addr().Compare(y.Addr()); n != 0 {
+		return n
+	}
+	return y.Bits() - x.Bits()
+}
+
+// SameLine says whether line i here and line j of w read the same,
+// without drawing them when their routes are equal.
+func (v *RouteView) SameLine(i int, w *RouteView, j int) bool {
+	a, b := v.cls[i].r, w.cls[j].r
+	if a.Dev != "" && b.Dev != "" && routeEqual(a, b) {
+		return true
+	}
+	x := v.AppendText(nil, i)
+	return string(x) == string(w.AppendText(nil, j))
 }
 
 func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
-	c.toks = routeTokens(c.toks[:0], r, c.s)
-	dst := c.toks[0].text
-	if c.toks[0].kind != "dst" {
-		dst = c.toks[1].text // after the type
+	t := &c.toks
+	t.of(r, c.s)
+	dst := 0
+	if t.toks[0].kind != "dst" {
+		dst = 1 // after the type
 	}
-	b := lineBuilder{key: "route:" + dst, buf: c.scratch[:0]}
+	b := lineBuilder{key: "route:" + string(t.text(dst)), buf: c.scratch[:0]}
 	defer func() { c.scratch = b.buf[:0] }()
-	for _, t := range c.toks {
+	for i, tok := range t.toks {
 		tt := tag
-		switch t.kind {
+		switch tok.kind {
 		case "dst", "gw":
-			if c.a != nil && t.text == c.gwText && c.gwText != "" {
+			if c.analysed && c.gwText != "" && string(t.text(i)) == c.gwText {
 				tt = TagGateway
 			}
 		case "dev":
-			if c.vethIf != "" && t.text == c.vethIf {
+			if c.vethIf != "" && string(t.text(i)) == c.vethIf {
 				tt = c.vethTag
 			}
 		}
-		b.add(t.text, tt)
+		b.addBytes(t.text(i), tt)
 		b.add(" ", tag)
 	}
 	return b.line()

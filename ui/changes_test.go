@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -192,4 +193,43 @@ func TestDiffLines(t *testing.T) {
 			check(t, old, cur)
 		}
 	})
+}
+
+// diffRoutes answers as diffLines does on the views' drawn lines, whether
+// a line's route is the same or only reads the same.
+func TestDiffRoutes(t *testing.T) {
+	// Each letter is a route; an upper-case one names its device, a
+	// lower-case one only its index, which the snapshot's links name.
+	snap := func(spec string) *netview.Snapshot {
+		s := &netview.Snapshot{Links: []netview.Link{{Index: 2, Name: "eth0"}}}
+		for i := 0; i < len(spec); i++ {
+			r := netview.Route{Family: 4, Table: netview.TableMain, Type: "unicast", Scope: "universe", Protocol: netview.ProtoBird,
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, spec[i] | 0x20, 0}), 24), DevIndex: 2}
+			if spec[i] < 'a' {
+				r.Dev = "eth0"
+			}
+			s.Routes = append(s.Routes, r)
+		}
+		return s
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 2000 {
+		old := netview.NewRouteView(netview.SideHost, snap(randomSpec(r, r.IntN(12))), nil)
+		cur := netview.NewRouteView(netview.SideHost, snap(randomSpec(r, r.IntN(12))), nil)
+		lines := func(v *netview.RouteView) []netview.Line {
+			out := make([]netview.Line, v.Len())
+			for i := range out {
+				out[i] = v.Line(i)
+			}
+			return out
+		}
+		ga, gr := diffRoutes(old, cur)
+		wa, wr := diffLinesBySets(lines(old), lines(cur))
+		if ga == nil {
+			ga = make([]bool, cur.Len())
+		}
+		if !slices.Equal(ga, wa) || !slices.Equal(gr, wr) {
+			t.Fatalf("round %d: %v -> %v: added %v removed %q; want added %v removed %q", round, lines(old), lines(cur), ga, gr, wa, wr)
+		}
+	}
 }

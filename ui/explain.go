@@ -72,28 +72,16 @@ func routeLineMatches(l netview.Line, dst string) bool {
 	return len(f) > 0 && f[0] == dst
 }
 
-// routeClassOf finds the analysis of a rendered route line.
-func routeClassOf(a *netview.Analysis, side netview.Side, l netview.Line) *netview.RouteClass {
-	for i := range a.Routes {
-		rc := &a.Routes[i]
-		if rc.Side == side && routeLineMatches(l, rc.Dst) {
-			return rc
-		}
-	}
-	return nil
-}
-
 // explanation says what the selected line means and why.
 func (m Model) explanation() (string, string) {
 	p := m.shown()
-	it, ok := p.selected()
+	l, ok := p.selected()
 	if !ok || m.pair == nil {
 		return "", ""
 	}
-	l := it.line
 	a := &m.an
 	if _, isRoute := lineClass(l); isRoute {
-		if rc := routeClassOf(a, p.side, l); rc != nil {
+		if rc := p.selectedClass(); rc != nil {
 			label := string(rc.Class)
 			if rc.Peer != "" {
 				label += " → " + rc.Peer
@@ -160,10 +148,8 @@ func (m Model) legend() string {
 		if !p.hasRouteView() {
 			continue
 		}
-		for _, i := range p.sel {
-			if c, ok := lineClass(p.items[i].line); ok {
-				present[c] = true
-			}
+		for c := range p.classes {
+			present[c] = true
 		}
 	}
 	for _, c := range classOrder {

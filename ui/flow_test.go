@@ -114,7 +114,7 @@ func visibleLines(m Model) []netview.Line {
 	var out []netview.Line
 	for _, p := range []netPane{m.pod, m.host} {
 		for _, i := range p.sel {
-			out = append(out, p.items[i].line)
+			out = append(out, p.line(i))
 		}
 	}
 	return out
@@ -238,9 +238,9 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			if !strings.Contains(sc, string(netview.ClassLocalBlockBlackhole)) {
 				t.Errorf("the lookup does not name the class:\n%s", sc)
 			}
-			it, ok := m.host.selected()
-			if !ok || !strings.HasPrefix(it.line.String(), "blackhole 198.19.22.128/26") || m.focus != focusHost {
-				t.Errorf("the host pane does not select the blackhole: %q (focus %d)", it.line.String(), m.focus)
+			l, ok := m.host.selected()
+			if !ok || !strings.HasPrefix(l.String(), "blackhole 198.19.22.128/26") || m.focus != focusHost {
+				t.Errorf("the host pane does not select the blackhole: %q (focus %d)", l.String(), m.focus)
 			}
 			if kernel && !strings.Contains(sc, "the kernel agrees") {
 				t.Errorf("the kernel's answer is missing:\n%s", sc)
@@ -560,8 +560,8 @@ func TestCursorStartsOnTheStepsLine(t *testing.T) {
 	gotoSection(t, h, 4)
 	h.press("n")
 	m := h.waitFor("step 4.2", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
-	it, ok := m.host.selected()
-	if !ok || !strings.HasPrefix(it.line.String(), "198.19.22.132 dev caliea2aa288365") {
-		t.Errorf("the node's cursor is on %q, want the customer pod's /32", it.line.String())
+	l, ok := m.host.selected()
+	if !ok || !strings.HasPrefix(l.String(), "198.19.22.132 dev caliea2aa288365") {
+		t.Errorf("the node's cursor is on %q, want the customer pod's /32", l.String())
 	}
 }

@@ -36,21 +36,30 @@ func commandOf(v netview.View) string {
 	return "ip " + string(v)
 }
 
-type itemKind int
+type itemKind uint8
 
 const (
-	itemLine    itemKind = iota // a rendered line; the cursor stops here
+	itemLine    itemKind = iota // a drawn line; the cursor stops here
+	itemRoute                   // a line of the route view, drawn when shown; the cursor stops here
 	itemHeader                  // "$ ip route" between two views
 	itemRemoved                 // a line gone since the last refresh
 	itemNote                    // a message in place of a view
 )
 
+// paneItem is one line of a pane. A node's route view has tens of
+// thousands: an item is small, and a route line is drawn only when it is
+// shown or looked at.
 type paneItem struct {
 	kind  itemKind
-	text  string
-	line  netview.Line
 	added bool
+	// n is, for itemLine, the line's index in the pane's lines; for
+	// itemRoute, in its route view.
+	n    int32
+	text string
 }
+
+// isLine says whether the cursor stops on the item.
+func (it paneItem) isLine() bool { return it.kind == itemLine || it.kind == itemRoute }
 
 // paneInput is what a pane shows: views of one side of the current pair,
 // and the previous pair to mark what changed.
@@ -89,24 +98,60 @@ type netPane struct {
 	vp     viewport.Model
 	// counts are the rows each item takes at width countsW.
 	counts  []int
+	scratch []byte
 	countsW int
-	// rendered are the lines of the last setData's snapshots; replaced,
-	// never changed.
-	rendered map[renderKey][]netview.Line
-	// routes draws the route view of the snapshots shown, one after
-	// another, remembering the lines of the last.
-	routes *netview.Renderer
-}
-
-type renderKey struct {
-	snap *netview.Snapshot
-	view netview.View
+	// lines are the drawn lines of the views other than the route view,
+	// and routes the route view, whose lines are drawn when shown (drawn
+	// keeps those); all replaced by setData, never changed.
+	lines    []netview.Line
+	routes   *netview.RouteView
+	routesOf *netview.Snapshot
+	drawn    map[int32]netview.Line
+	// classes are the route classes the route view shows.
+	classes map[netview.Class]bool
 }
 
 func newNetPane(sh *shared, side netview.Side) netPane {
 	vp := viewport.New()
 	vp.FillHeight = true
-	return netPane{sh: sh, side: side, vp: vp, routes: &netview.Renderer{}}
+	return netPane{sh: sh, side: side, vp: vp}
+}
+
+// line is item i's line, drawn if it is a route's.
+func (p *netPane) line(i int) netview.Line {
+	it := p.items[i]
+	switch it.kind {
+	case itemLine:
+		return p.lines[it.n]
+	case itemRoute:
+		if l, ok := p.drawn[it.n]; ok {
+			return l
+		}
+		l := p.routes.Line(int(it.n))
+		if len(p.drawn) >= 4096 { // a few screens; scrolling far draws again
+			clear(p.drawn)
+		}
+		p.drawn[it.n] = l
+		return l
+	}
+	return netview.Line{}
+}
+
+// hasTag is line(i).HasTag(t), without drawing a route's line where it
+// need not.
+func (p *netPane) hasTag(i int, t netview.Tag) bool {
+	if it := p.items[i]; it.kind == itemRoute {
+		return p.routes.HasTag(int(it.n), t)
+	}
+	return p.line(i).HasTag(t)
+}
+
+// appendText appends item i's line's text.
+func (p *netPane) appendText(b []byte, i int) []byte {
+	if it := p.items[i]; it.kind == itemRoute {
+		return p.routes.AppendText(b, int(it.n))
+	}
+	return appendText(b, p.line(i))
 }
 
 func (p *netPane) setSize(w, h int) {
@@ -123,13 +168,17 @@ func (p *netPane) setFocus(f bool) {
 
 // setData rebuilds the pane's lines.
 func (p *netPane) setData(in paneInput) {
-	var keep string
-	if it, ok := p.selected(); ok && in.keepCursor {
-		keep = it.line.String()
+	var keep []byte
+	keepAt := -1
+	if _, ok := p.selected(); ok && in.keepCursor {
+		keep, keepAt = p.appendText(nil, p.sel[p.cursor]), p.cursor
 	}
 	p.who, p.views, p.hi = in.who, in.views, in.hi
-	p.items = nil // fresh: an older model may still hold the old slice
-	p.counts = nil
+	// The route view shown is the previous one of the next refresh.
+	last, lastSnap := p.routes, p.routesOf
+	// Fresh: an older model may still hold the old ones.
+	p.items, p.counts, p.lines, p.routes, p.routesOf = nil, nil, nil, nil, nil
+	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
 	if in.cur == nil || len(in.views) == 0 {
 		msg := in.empty
 		if in.cur == nil {
@@ -137,67 +186,40 @@ func (p *netPane) setData(in paneInput) {
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
-	// The snapshot shown now is the one the next refresh compares with,
-	// and a new step shows it again: keep its lines (an analysis is a
-	// function of its snapshots, so the snapshot names the lines). The
-	// previous snapshot's are let go: at tens of thousands of routes a
-	// set of lines is megabytes, and only a change of step needs them
-	// again.
-	cache := make(map[renderKey][]netview.Line, len(in.views))
-	render := func(s *netview.Snapshot, a *netview.Analysis, v netview.View) []netview.Line {
-		k := renderKey{s, v}
-		lines, ok := p.rendered[k]
-		switch {
-		case ok:
-		case s == in.cur && v == netview.ViewRoute && p.routes != nil:
-			lines = p.routes.Render(p.side, v, s, a) // unchanged routes' lines again
-		default:
-			lines = netview.Render(p.side, v, s, a)
-		}
-		if s == in.cur {
-			cache[k] = lines
-		}
-		return lines
-	}
-	defer func() { p.rendered = cache }()
 	if in.cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
-			lines := render(in.cur, in.curA, v)
+			if v == netview.ViewRoute {
+				p.addRoutes(in, last, lastSnap)
+				continue
+			}
+			// A line's text does not hang on the analysis, only its
+			// tags: the old lines need none.
+			lines := netview.Render(p.side, v, in.cur, in.curA)
 			var added []bool
 			var removed []string
 			if in.prev != nil {
-				// A line's text does not hang on the analysis, only
-				// its tags: the old lines need none.
-				added, removed = diffLines(render(in.prev, nil, v), lines)
+				added, removed = diffLines(netview.Render(p.side, v, in.prev, nil), lines)
 			}
-			// Grown once: a node's route view is tens of thousands.
-			p.items = slices.Grow(p.items, len(lines)+len(removed)+len(in.views))
 			for i, l := range lines {
-				p.items = append(p.items, paneItem{kind: itemLine, line: l, added: added != nil && added[i]})
+				p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
+				p.lines = append(p.lines, l)
 			}
-			for _, r := range removed {
-				p.items = append(p.items, paneItem{kind: itemRemoved, text: "- " + strings.TrimSpace(r)})
-			}
+			p.addRemoved(removed)
 		}
 	}
 	p.sel = make([]int, 0, len(p.items))
 	for i, it := range p.items {
-		if it.kind == itemLine {
+		if it.isLine() {
 			p.sel = append(p.sel, i)
 		}
 	}
 	p.cursor = 0
 	found := false
-	if keep != "" {
-		for k, i := range p.sel {
-			if p.items[i].line.String() == keep {
-				p.cursor, found = k, true
-				break
-			}
-		}
+	if keep != nil {
+		p.cursor, found = p.find(keep, keepAt)
 	}
 	if !found {
 		p.cursor = p.firstHighlighted(in.order)
@@ -205,6 +227,62 @@ func (p *netPane) setData(in paneInput) {
 		p.settle = true
 	}
 	p.refresh()
+}
+
+// addRoutes adds the route view's items, marking what changed since the
+// previous snapshot. Its lines are drawn when shown.
+func (p *netPane) addRoutes(in paneInput, last *netview.RouteView, lastSnap *netview.Snapshot) {
+	rv := netview.NewRouteView(p.side, in.cur, in.curA)
+	p.routes, p.routesOf = rv, in.cur
+	for i := range rv.Len() {
+		if rc := rv.Class(i); rc != nil {
+			p.classes[rc.Class] = true
+		}
+	}
+	var added []bool
+	var removed []string
+	if in.prev != nil {
+		old := last
+		if lastSnap != in.prev || old == nil {
+			old = netview.NewRouteView(p.side, in.prev, nil)
+		}
+		added, removed = diffRoutes(old, rv)
+	}
+	// Grown once: a node's route view is tens of thousands.
+	p.items = slices.Grow(p.items, rv.Len()+len(removed)+len(in.views))
+	for i := range rv.Len() {
+		p.items = append(p.items, paneItem{kind: itemRoute, n: int32(i), added: added != nil && added[i]})
+	}
+	p.addRemoved(removed)
+}
+
+func (p *netPane) addRemoved(removed []string) {
+	for _, r := range removed {
+		p.items = append(p.items, paneItem{kind: itemRemoved, text: "- " + strings.TrimSpace(r)})
+	}
+}
+
+// find is the cursor on the line reading text, looked for near where
+// it was first: a refresh of tens of thousands of lines moves a few.
+func (p *netPane) find(text []byte, near int) (int, bool) {
+	var b []byte
+	is := func(k int) bool {
+		b = p.appendText(b[:0], p.sel[k])
+		return string(b) == string(text)
+	}
+	for d := 0; d < 64; d++ {
+		for _, k := range []int{near - d, near + d} {
+			if k >= 0 && k < len(p.sel) && is(k) {
+				return k, true
+			}
+		}
+	}
+	for k := range p.sel {
+		if is(k) {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // firstHighlighted is where the cursor starts: on the first line with
@@ -215,15 +293,14 @@ func (p *netPane) firstHighlighted(order []netview.Tag) int {
 	for n, tag := range order {
 		first := -1
 		for k, i := range p.sel {
-			l := p.items[i].line
-			if !l.HasTag(tag) {
+			if !p.hasTag(i, tag) {
 				continue
 			}
 			if first < 0 {
 				first = k
 			}
 			for _, other := range order[n+1:] {
-				if l.HasTag(other) {
+				if p.hasTag(i, other) {
 					return k
 				}
 			}
@@ -236,17 +313,29 @@ func (p *netPane) firstHighlighted(order []netview.Tag) int {
 }
 
 // selected is the line under the cursor.
-func (p netPane) selected() (paneItem, bool) {
+func (p netPane) selected() (netview.Line, bool) {
 	if p.cursor < 0 || p.cursor >= len(p.sel) {
-		return paneItem{}, false
+		return netview.Line{}, false
 	}
-	return p.items[p.sel[p.cursor]], true
+	return p.line(p.sel[p.cursor]), true
+}
+
+// selectedClass is the analysis of the route under the cursor, nil when
+// the cursor is not on a classed route.
+func (p netPane) selectedClass() *netview.RouteClass {
+	if p.cursor < 0 || p.cursor >= len(p.sel) {
+		return nil
+	}
+	if it := p.items[p.sel[p.cursor]]; it.kind == itemRoute {
+		return p.routes.Class(int(it.n))
+	}
+	return nil
 }
 
 // selectWhere moves the cursor to the first line match accepts.
 func (p *netPane) selectWhere(match func(netview.Line) bool) bool {
 	for k, i := range p.sel {
-		if match(p.items[i].line) {
+		if match(p.line(i)) {
 			p.cursor = k
 			p.refresh()
 			return true
@@ -324,7 +413,7 @@ func (p *netPane) refresh() {
 		// Fresh slices: an older model may still hold the old ones.
 		p.counts, p.countsW = make([]int, len(p.items)), textW
 		for i := range p.items {
-			p.counts[i] = p.rowCount(&p.items[i], textW)
+			p.counts[i] = p.rowCount(i, textW)
 		}
 	}
 	total := 0
@@ -370,8 +459,9 @@ func (p *netPane) refresh() {
 	p.vp.SetContentLines(rows)
 }
 
-// rowCount is how many rows an item takes at width textW.
-func (p *netPane) rowCount(it *paneItem, textW int) int {
+// rowCount is how many rows item i takes at width textW.
+func (p *netPane) rowCount(i int, textW int) int {
+	it := &p.items[i]
 	switch it.kind {
 	case itemNote:
 		return strings.Count(ansi.Wrap(it.text, textW, ""), "\n") + 1
@@ -379,13 +469,30 @@ func (p *netPane) rowCount(it *paneItem, textW int) int {
 		return 1
 	case itemRemoved:
 		return strings.Count(ansi.Hardwrap(it.text, textW, true), "\n") + 1
+	case itemRoute:
+		if p.scratch = p.routes.AppendText(p.scratch[:0], int(it.n)); asciiLen(p.scratch) <= textW {
+			return 1 // most lines, measured without drawing them
+		}
+		return len(wrapSpans(p.line(i).Spans, textW))
 	case itemLine:
-		if n, ok := asciiWidth(it.line.Spans); ok && n <= textW {
+		l := p.lines[it.n]
+		if n, ok := asciiWidth(l.Spans); ok && n <= textW {
 			return 1 // most lines, measured without cutting them up
 		}
-		return len(wrapSpans(it.line.Spans, textW))
+		return len(wrapSpans(l.Spans, textW))
 	}
 	return 0
+}
+
+// asciiLen is the cells b takes when it is printable ASCII, one a byte;
+// past any width otherwise.
+func asciiLen(b []byte) int {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return 1 << 30
+		}
+	}
+	return len(b)
 }
 
 // itemRows are the styled rows of item i; as many as rowCount says.
@@ -406,7 +513,8 @@ func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
 		for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
 			rows = append(rows, pad+t.Removed.Render(r))
 		}
-	case itemLine:
+	case itemLine, itemRoute:
+		line := p.line(i)
 		isSel := i == selItem
 		mark := " "
 		if isSel {
@@ -422,11 +530,11 @@ func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
 		code := ""
 		if codeW > 0 {
 			code = "   "
-			if c, ok := lineClass(it.line); ok {
+			if c, ok := lineClass(line); ok {
 				code = classCode[c] + " "
 			}
 		}
-		for r, spans := range wrapSpans(it.line.Spans, textW) {
+		for r, spans := range wrapSpans(line.Spans, textW) {
 			var b strings.Builder
 			if r == 0 {
 				b.WriteString(mark + chg + code)
@@ -541,52 +649,67 @@ func padRight(s string, w int) string {
 
 // diffLines compares the lines of a view before and after, by their text:
 // added[i] says cur[i] is new (nil when none is), and removed are the old
-// lines cur no longer has. A refresh of a route view of tens of thousands
-// of lines changes a few of them, in place: only what lies between the
-// common head and tail is looked for on the other side, and no line's
-// text is built as a string to do it.
+// lines cur no longer has.
 func diffLines(old, cur []netview.Line) (added []bool, removed []string) {
 	var a, b []byte
-	same := func(x, y netview.Line) bool {
-		a, b = appendText(a[:0], x), appendText(b[:0], y)
-		return string(a) == string(b)
+	texts := func(lines []netview.Line) map[string]bool {
+		m := make(map[string]bool, len(lines))
+		for _, l := range lines {
+			m[l.String()] = true
+		}
+		return m
 	}
+	var inOld, inCur map[string]bool
+	return diffTexts(len(old), len(cur), func(i, j int) bool {
+		a, b = appendText(a[:0], old[i]), appendText(b[:0], cur[j])
+		return string(a) == string(b)
+	}, func(i int) bool {
+		if inCur == nil {
+			inCur = texts(cur)
+		}
+		return inCur[old[i].String()]
+	}, func(j int) bool {
+		if inOld == nil {
+			inOld = texts(old)
+		}
+		return inOld[cur[j].String()]
+	}, func(i int) string { return old[i].String() })
+}
+
+// diffRoutes is diffLines for two route views, drawing no line whose
+// route is unchanged.
+func diffRoutes(old, cur *netview.RouteView) (added []bool, removed []string) {
+	return diffTexts(old.Len(), cur.Len(), func(i, j int) bool { return old.SameLine(i, cur, j) },
+		func(i int) bool { return cur.Has(old, i) }, func(j int) bool { return old.Has(cur, j) },
+		func(i int) string { return string(old.AppendText(nil, i)) })
+}
+
+// diffTexts compares n old lines with m current ones: same says whether
+// old line i reads as current line j; inCur whether old line i reads as
+// some current line, inOld the other way round; oldText is old line i's
+// text. A refresh of a route view of tens of thousands of lines changes
+// a few of them, in place: only what lies between the common head and
+// tail is looked for on the other side.
+func diffTexts(n, m int, same func(i, j int) bool, inCur, inOld func(int) bool, oldText func(int) string) (added []bool, removed []string) {
 	head := 0
-	for head < len(old) && head < len(cur) && same(old[head], cur[head]) {
+	for head < n && head < m && same(head, head) {
 		head++
 	}
 	tail := 0
-	for tail < len(old)-head && tail < len(cur)-head && same(old[len(old)-1-tail], cur[len(cur)-1-tail]) {
+	for tail < n-head && tail < m-head && same(n-1-tail, m-1-tail) {
 		tail++
 	}
-	// absent says which lines of mid the lines of all lack.
-	absent := func(mid, all []netview.Line) []bool {
-		idx := make(map[string]int, len(mid))
-		for i, l := range mid {
-			idx[l.String()] = i
-		}
-		seen := make([]bool, len(mid))
-		for _, l := range all {
-			a = appendText(a[:0], l)
-			if i, ok := idx[string(a)]; ok {
-				seen[i] = true
+	for j := head; j < m-tail; j++ {
+		if !inOld(j) {
+			if added == nil {
+				added = make([]bool, m)
 			}
+			added[j] = true
 		}
-		out := make([]bool, len(mid))
-		for i, l := range mid {
-			out[i] = !seen[idx[l.String()]]
-		}
-		return out
 	}
-	if mid := cur[head : len(cur)-tail]; len(mid) > 0 {
-		added = make([]bool, len(cur))
-		copy(added[head:], absent(mid, old))
-	}
-	if mid := old[head : len(old)-tail]; len(mid) > 0 {
-		for i, gone := range absent(mid, cur) {
-			if gone {
-				removed = append(removed, mid[i].String())
-			}
+	for i := head; i < n-tail; i++ {
+		if !inCur(i) {
+			removed = append(removed, oldText(i))
 		}
 	}
 	return added, removed
