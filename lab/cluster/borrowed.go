@@ -87,7 +87,7 @@ func (l *Lab) podByIP(ctx context.Context, ip netip.Addr) (*netview.PodFact, err
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
 	sel := fields.OneTermEqualSelector("status.podIP", ip.String()).String()
-	list, err := l.client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	list, err := l.client.pods(ctx, metav1.NamespaceAll, metav1.ListOptions{FieldSelector: sel})
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -99,7 +97,7 @@ const (
 type Lab struct {
 	opts    Options
 	config  *rest.Config
-	client  kubernetes.Interface
+	client  *coreClient
 	context string
 	server  string
 	facts   netview.Facts
@@ -133,15 +131,11 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	}
 	config.Timeout = opts.Timeout
 	config.WarningHandler = rest.NoWarnings{}
-	client, err := kubernetes.NewForConfig(config)
+	client, err := newCoreClient(config)
 	if err != nil {
 		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
 	}
-	dyn, err := dynamic.NewForConfig(config)
-	if err != nil {
-		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
-	}
-	d := &discovery{client: client, dynamic: dyn, server: config.Host, opts: opts}
+	d := &discovery{client: client, server: config.Host, opts: opts}
 	facts, err := d.facts(ctx)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -120,7 +119,7 @@ func flood(ch byte) func(c *websocket.Conn) {
 // pod, collecting its host side here (our own namespace needs no root).
 func execLab(t *testing.T, config *rest.Config, timeout time.Duration) *Lab {
 	t.Helper()
-	client, err := kubernetes.NewForConfig(config)
+	client, err := newCoreClient(config)
 	if err != nil {
 		t.Fatal(err)
 	}

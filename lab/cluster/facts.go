@@ -10,31 +10,20 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"podlab/netview"
 )
-
-// blockAffinityGVR is Calico's record of which IPAM block is affine to
-// which node.
-var blockAffinityGVR = schema.GroupVersionResource{
-	Group: "crd.projectcalico.org", Version: "v1", Resource: "blockaffinities",
-}
 
 // discovery reads what the API server knows about the pod and its
 // neighbours. Only failing to read the pod itself is fatal; every other
 // gap becomes a note.
 type discovery struct {
-	client  kubernetes.Interface
-	dynamic dynamic.Interface
-	server  string
-	opts    Options
-	notes   []string
+	client *coreClient
+	server string
+	opts   Options
+	notes  []string
 	// container is the one exec runs in: the default-container
 	// annotation's, or the first.
 	container string
@@ -72,10 +61,9 @@ func (d *discovery) facts(ctx context.Context) (netview.Facts, error) {
 // selector matches.
 func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 	ns := d.opts.Namespace
-	pods := d.client.CoreV1().Pods(ns)
 	var pod *corev1.Pod
 	if d.opts.Pod != "" {
-		p, err := pods.Get(ctx, d.opts.Pod, metav1.GetOptions{})
+		p, err := d.client.pod(ctx, ns, d.opts.Pod)
 		if apierrors.IsNotFound(err) {
 			if nsErr := d.namespaceMissing(ctx); nsErr != nil {
 				return nil, nsErr
@@ -87,7 +75,7 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 		}
 		pod = p
 	} else {
-		list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: d.opts.Selector})
+		list, err := d.client.pods(ctx, ns, metav1.ListOptions{LabelSelector: d.opts.Selector})
 		if err != nil {
 			return nil, apiError(err, request{"list", "pods", ns}, d.server)
 		}
@@ -140,7 +128,7 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 // namespaceMissing says so when the namespace does not exist; nil when it
 // exists or cannot be read.
 func (d *discovery) namespaceMissing(ctx context.Context) error {
-	_, err := d.client.CoreV1().Namespaces().Get(ctx, d.opts.Namespace, metav1.GetOptions{})
+	_, err := d.client.namespace(ctx, d.opts.Namespace)
 	if apierrors.IsNotFound(err) {
 		return oneLine(err, "namespace %s not found: check the namespace (-n; kubectl get namespaces), or use --lab sandbox", d.opts.Namespace)
 	}
@@ -150,13 +138,13 @@ func (d *discovery) namespaceMissing(ctx context.Context) error {
 // nodePods lists the pods on the pod's node, to name each local /32.
 func (d *discovery) nodePods(ctx context.Context, pod *corev1.Pod) []netview.PodFact {
 	sel := fields.OneTermEqualSelector("spec.nodeName", pod.Spec.NodeName).String()
-	list, err := d.client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	list, err := d.client.pods(ctx, metav1.NamespaceAll, metav1.ListOptions{FieldSelector: sel})
 	if err != nil {
 		// Without the cluster-wide list, the pod's own namespace still
 		// names its neighbours there.
 		d.note("%s (only pods in namespace %s will be named): ask for \"list pods\" in all namespaces or ignore",
 			d.gap(err, request{"list", "pods", ""}), pod.Namespace)
-		list, err = d.client.CoreV1().Pods(pod.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+		list, err = d.client.pods(ctx, pod.Namespace, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			return []netview.PodFact{podFact(pod)}
 		}
@@ -185,7 +173,7 @@ func (d *discovery) nodePods(ctx context.Context, pod *corev1.Pod) []netview.Pod
 
 // nodes lists every node's InternalIP, to name remote blocks.
 func (d *discovery) nodes(ctx context.Context) []netview.NodeFact {
-	list, err := d.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	list, err := d.client.nodes(ctx)
 	if err != nil {
 		d.note("%s (remote blocks will not be named): ask for \"list nodes\" or ignore", d.gap(err, request{"list", "nodes", ""}))
 		return nil
@@ -210,10 +198,10 @@ func (d *discovery) nodes(ctx context.Context) []netview.NodeFact {
 // blocks reads Calico's block affinities; a cluster without Calico's CRDs
 // (or with them hidden from us) simply has no named blocks.
 func (d *discovery) blocks(ctx context.Context) []netview.Block {
-	list, err := d.dynamic.Resource(blockAffinityGVR).List(ctx, metav1.ListOptions{})
+	affinities, err := d.client.blockAffinities(ctx)
 	switch {
 	case err == nil:
-	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+	case apierrors.IsNotFound(err):
 		d.note("no Calico block affinities (blockaffinities.crd.projectcalico.org is not installed): blocks are named from routes only")
 		return nil
 	default:
@@ -222,22 +210,17 @@ func (d *discovery) blocks(ctx context.Context) []netview.Block {
 		return nil
 	}
 	var out []netview.Block
-	for _, item := range list.Items {
-		spec, _ := item.Object["spec"].(map[string]any)
-		node, _ := spec["node"].(string)
-		cidr, _ := spec["cidr"].(string)
-		state, _ := spec["state"].(string)
-		deleted, _ := spec["deleted"].(string)
-		p, err := netip.ParsePrefix(cidr)
-		if err != nil || node == "" || deleted == "true" {
+	for _, a := range affinities {
+		p, err := netip.ParsePrefix(a.CIDR)
+		if err != nil || a.Node == "" || a.Deleted == "true" {
 			continue
 		}
 		// Only confirmed affinities say a block is really the node's;
 		// pending ones may still go to another node.
-		if state != "" && state != "confirmed" {
+		if a.State != "" && a.State != "confirmed" {
 			continue
 		}
-		out = append(out, netview.Block{CIDR: p.Masked(), Node: node})
+		out = append(out, netview.Block{CIDR: p.Masked(), Node: a.Node})
 	}
 	slices.SortFunc(out, func(a, b netview.Block) int { return a.CIDR.Addr().Compare(b.CIDR.Addr()) })
 	return out

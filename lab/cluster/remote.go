@@ -17,7 +17,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/streaming/pkg/httpstream"
 
@@ -311,19 +310,17 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 	p := l.facts.Pod
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
-	req := l.client.CoreV1().RESTClient().Post().
-		Resource("pods").Namespace(p.Namespace).Name(p.Name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: l.container,
-			Command:   command,
-			Stdout:    true,
-			Stderr:    true,
-		}, scheme.ParameterCodec)
-	ws, err := remotecommand.NewWebSocketExecutor(l.config, "GET", req.URL().String())
+	u := l.client.execURL(p.Namespace, p.Name, &corev1.PodExecOptions{
+		Container: l.container,
+		Command:   command,
+		Stdout:    true,
+		Stderr:    true,
+	})
+	ws, err := remotecommand.NewWebSocketExecutor(l.config, "GET", u.String())
 	if err != nil {
 		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
-	spdy, err := remotecommand.NewSPDYExecutor(l.config, "POST", req.URL())
+	spdy, err := remotecommand.NewSPDYExecutor(l.config, "POST", u)
 	if err != nil {
 		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
