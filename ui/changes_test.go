@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -11,7 +12,7 @@ import (
 
 // changedRoutesBySets is what changedRoutes must answer, the plain way.
 func changedRoutesBySets(a, b []routeID) (removed, added []routeID) {
-	key := func(rc routeID) string { return string(rc.side) + " " + rc.dst }
+	key := func(rc routeID) string { return fmt.Sprint(rc.host, " ", rc.dst) }
 	has := func(list []routeID) map[string]bool {
 		m := map[string]bool{}
 		for _, rc := range list {
@@ -37,11 +38,7 @@ func TestChangedRoutes(t *testing.T) {
 	rc := func(spec string) []routeID {
 		var out []routeID
 		for i := 0; i < len(spec); i++ {
-			side := netview.SideHost
-			if spec[i] >= 'a' {
-				side = netview.SidePod
-			}
-			out = append(out, routeID{side: side, dst: string(spec[i] | 0x20)})
+			out = append(out, routeID{host: spec[i] < 'a', dst: string(spec[i] | 0x20)})
 		}
 		return out
 	}
@@ -117,7 +114,7 @@ func randomSpec(r *rand.Rand, n int) string {
 func keys(list []routeID) []string {
 	out := make([]string, 0, len(list))
 	for _, rc := range list {
-		out = append(out, string(rc.side)+" "+rc.dst)
+		out = append(out, fmt.Sprint(rc.host, " ", rc.dst))
 	}
 	return out
 }

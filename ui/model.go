@@ -731,7 +731,7 @@ func (m Model) goneAddr() string {
 		}
 	}
 	for _, rc := range m.prevRoutes {
-		if rc.side == netview.SideHost && rc.class == netview.ClassLocalPod && !now[rc.dst] {
+		if rc.host && rc.localPod && !now[rc.dst] {
 			if m.look != nil && m.look.input == rc.dst {
 				return ""
 			}
@@ -776,17 +776,18 @@ func changeSummary(a, b []routeID, pa, pb *netview.Pair) string {
 	return strings.Join(out, ", ")
 }
 
-// routeID is what a refresh's routes are compared by.
+// routeID is what a refresh's routes are compared by: two lists of them
+// are kept, so they are small (a node may have tens of thousands).
 type routeID struct {
-	side  netview.Side
-	dst   string
-	class netview.Class
+	dst      string
+	host     bool // the node's route, not the pod's
+	localPod bool // of class local-pod
 }
 
 func routeIDs(a *netview.Analysis) []routeID {
 	out := make([]routeID, len(a.Routes))
 	for i, rc := range a.Routes {
-		out[i] = routeID{rc.Side, rc.Dst, rc.Class}
+		out[i] = routeID{rc.Dst, rc.Side == netview.SideHost, rc.Class == netview.ClassLocalPod}
 	}
 	return out
 }
@@ -797,10 +798,10 @@ func routeIDs(a *netview.Analysis) []routeID {
 // lists' common head and tail is looked for in the other list.
 func changedRoutes(a, b []routeID) (removed, added []routeID) {
 	type key struct {
-		side netview.Side
+		host bool
 		dst  string
 	}
-	same := func(x, y *routeID) bool { return x.side == y.side && x.dst == y.dst }
+	same := func(x, y *routeID) bool { return x.host == y.host && x.dst == y.dst }
 	head := 0
 	for head < len(a) && head < len(b) && same(&a[head], &b[head]) {
 		head++
@@ -816,17 +817,17 @@ func changedRoutes(a, b []routeID) (removed, added []routeID) {
 		}
 		found := make(map[key]bool, len(mid))
 		for _, rc := range mid {
-			found[key{rc.side, rc.dst}] = false
+			found[key{rc.host, rc.dst}] = false
 		}
 		for _, rc := range all {
-			k := key{rc.side, rc.dst}
+			k := key{rc.host, rc.dst}
 			if _, ok := found[k]; ok {
 				found[k] = true
 			}
 		}
 		var out []routeID
 		for _, rc := range mid {
-			if !found[key{rc.side, rc.dst}] {
+			if !found[key{rc.host, rc.dst}] {
 				out = append(out, rc)
 			}
 		}
