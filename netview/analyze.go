@@ -391,6 +391,12 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		return "proto " + ProtoName(r.Protocol)
 	}
 
+	type blockWordsKey struct {
+		peer  string
+		proto int
+		via   string
+	}
+	blockWords := map[blockWordsKey]string{}
 	gwTexts := map[netip.Addr]string{}
 	def := defaultRoute(s)
 	var memo *routeMemo
@@ -467,8 +473,16 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			} else {
 				rc.Class = ClassRemoteBlock
 				rc.Peer = nodeFor(r, dst, false)
-				// The commonest route on a large node: words by concatenation.
-				rc.Reason = nodeOr(rc.Peer, "another node") + "'s block " + rc.Dst + ", " + learned(r) + ", " + via(r, rc.Peer)
+				// The commonest route on a large node: its words name
+				// the node and the next hop, not the block (its line
+				// shows it), and are made once for each.
+				k := blockWordsKey{rc.Peer, r.Protocol, via(r, rc.Peer)}
+				w, ok := blockWords[k]
+				if !ok {
+					w = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
+					blockWords[k] = w
+				}
+				rc.Reason = w
 			}
 		case r.Protocol == ProtoKernel && r.Scope == "link":
 			rc.Class = ClassConnected

@@ -2,8 +2,11 @@ package netview
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"testing"
+	"unsafe"
 )
 
 // scalePair is the lesson's pair with the node grown to routes routes in
@@ -52,5 +55,22 @@ func BenchmarkRenderScale(b *testing.B) {
 				Render(SideHost, ViewRoute, &p.Host, &a)
 			}
 		})
+	}
+}
+
+// A node's thousands of remote blocks behind one next hop share their
+// words: an analysis holds one reason for them, not one each.
+func TestRemoteBlockWordsShared(t *testing.T) {
+	a := Analyze(scalePair(t, 2000))
+	reasons := map[*byte]string{}
+	blocks := 0
+	for _, rc := range a.Routes {
+		if rc.Class == ClassRemoteBlock {
+			blocks++
+			reasons[unsafe.StringData(rc.Reason)] = rc.Reason
+		}
+	}
+	if blocks < 1900 || len(reasons) > 4 {
+		t.Fatalf("%d remote blocks hold %d reasons, want at most 4: %v", blocks, len(reasons), slices.Collect(maps.Values(reasons)))
 	}
 }
