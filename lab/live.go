@@ -212,20 +212,21 @@ func (n *liveNS) full(ctx context.Context) error {
 		return err
 	}
 	// IPv4 in kernel order (a dump's order within a key kept), then
-	// IPv6 as the dump listed them.
-	routes := make([]netview.Route, 0, len(snap.Routes))
-	for _, r := range snap.Routes {
-		if r.Family != 6 {
-			routes = append(routes, r)
-		}
-	}
-	nv4 := len(routes)
-	slices.SortStableFunc(routes, func(a, b netview.Route) int { return keyOrder(keyOfRoute(&a), keyOfRoute(&b)) })
-	for _, r := range snap.Routes {
+	// IPv6 as the dump listed them; in the dump's own list, not a copy
+	// of it (a node's tens of thousands of routes are megabytes).
+	routes := snap.Routes
+	var v6 []netview.Route
+	nv4 := 0
+	for _, r := range routes {
 		if r.Family == 6 {
-			routes = append(routes, r)
+			v6 = append(v6, r)
+		} else {
+			routes[nv4] = r
+			nv4++
 		}
 	}
+	slices.SortStableFunc(routes[:nv4], func(a, b netview.Route) int { return keyOrder(keyOfRoute(&a), keyOfRoute(&b)) })
+	routes = append(routes[:nv4], v6...)
 	snap.Routes = nil
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -337,6 +337,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nextChangeCmd(msg.ch)
 		}
 		return m, tea.Batch(m.startCollect(true), nextChangeCmd(msg.ch))
+	case burstMsg:
+		if msg.id != m.collectID || !m.inFlight {
+			return m, nil // r, or a resync, read the lab meanwhile
+		}
+		m.dirty = false // this read sees what changed while it waited
+		return m, m.startCollect(true)
 	case tickMsg:
 		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
 			return m, nil
@@ -429,9 +435,17 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case m.dirty:
-		// The lab changed under this collection: read it again now.
+		// The lab changed under this collection: read it again, after
+		// a pause. A burst of changes (a new node's links settling, a
+		// pod going) would otherwise be read back to back, each read
+		// and redrawn whole: on a node of 20,000 routes that is forty
+		// a second, the collector behind. A single change still shows
+		// at once.
 		m.dirty, m.reread = false, false
-		cmds = append(cmds, m.startCollect(true))
+		m.collectID++
+		m.inFlight, m.byWatch = true, true
+		id := m.collectID
+		cmds = append(cmds, tea.Tick(burstGap, func(time.Time) tea.Msg { return burstMsg{id: id} }))
 	case m.reread:
 		m.reread = false
 		cmds = append(cmds, m.startCollect(false))

@@ -58,6 +58,14 @@ type collectedMsg struct {
 // tickMsg asks for an automatic refresh; gen drops ticks of an older chain.
 type tickMsg struct{ gen int }
 
+// burstMsg ends the pause before reading a lab that changed while it was
+// being read; id is the collection it starts.
+type burstMsg struct{ id int }
+
+// burstGap is the least time between the reads of a lab that keeps
+// changing.
+const burstGap = 100 * time.Millisecond
+
 // kernelRouteMsg is the kernel's answer to a route lookup.
 type kernelRouteMsg struct {
 	id    int

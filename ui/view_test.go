@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -287,4 +288,69 @@ func TestTooSmallFits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A lab that changed while it was being read is read again after a
+// pause, not at once: a burst of changes is read a few times, not once
+// per change. r during the pause reads it at once, and the pause then
+// starts nothing.
+func TestBurstIsReadAfterAPause(t *testing.T) {
+	var m tea.Model = New(Options{Source: recordingSource(t), Refresh: time.Hour, Now: fixedNow})
+	mm := m.(Model)
+	mm.watching, mm.watchFirst = true, false
+	m, _ = mm.Update(changedMsg{ch: make(chan struct{})})
+	if !m.(Model).inFlight {
+		t.Fatal("a change did not start a read")
+	}
+	m, _ = m.Update(changedMsg{ch: make(chan struct{})}) // during the read
+	m, cmd := m.Update(collectedMsg{id: m.(Model).collectID, pair: lessonRecording(t)})
+	if !m.(Model).inFlight || m.(Model).dirty {
+		t.Fatalf("after a read the lab changed under: in flight %v, dirty %v; want a read pending", m.(Model).inFlight, m.(Model).dirty)
+	}
+	var burst *burstMsg
+	for _, msg := range runCmds(cmd) {
+		switch msg := msg.(type) {
+		case burstMsg:
+			burst = &msg
+		case collectedMsg:
+			t.Fatal("the lab was read again at once")
+		}
+	}
+	if burst == nil || burst.id != m.(Model).collectID {
+		t.Fatalf("no pause before the next read: %+v", burst)
+	}
+	m, _ = m.Update(changedMsg{ch: make(chan struct{})}) // during the pause
+	m2, c := m.Update(*burst)
+	if c == nil || !m2.(Model).inFlight || m2.(Model).dirty {
+		t.Fatal("the pause's end did not read the lab, or left it to be read again")
+	}
+	m3, _ := m.Update(tea.KeyPressMsg{Code: 'r', Text: "r"})
+	if _, c := m3.Update(*burst); c != nil {
+		t.Error("the pause started a read after r had read the lab")
+	}
+}
+
+// runCmds runs cmd and the commands of the batches it returns, each on
+// its own goroutine, and gives the messages that come within two
+// seconds: commands that wait on a channel or a long tick give none.
+func runCmds(cmd tea.Cmd) []tea.Msg {
+	var out []tea.Msg
+	for queue := []tea.Cmd{cmd}; len(queue) > 0; queue = queue[1:] {
+		c := queue[0]
+		if c == nil {
+			continue
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		select {
+		case msg := <-done:
+			if b, ok := msg.(tea.BatchMsg); ok {
+				queue = append(queue, b...)
+			} else if msg != nil {
+				out = append(out, msg)
+			}
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return out
 }
