@@ -79,9 +79,21 @@ const (
 
 // RouteClass is one route with its class and the reason for it.
 type RouteClass struct {
-	Side    Side   `json:"side"`
-	Dst     string `json:"dst"` // as ip prints it: "default", "198.19.22.132", "198.19.21.0/26"
-	Class   Class  `json:"class"`
+	Side  Side   `json:"side"`
+	Dst   string `json:"dst"` // as ip prints it: "default", "198.19.22.132", "198.19.21.0/26"
+	Class Class  `json:"class"`
+	// RouteWords are shared by the routes of an analysis that have them
+	// all alike: a node's thousands of remote blocks behind one next hop
+	// hold one. Never nil in an analysis; never changed once made.
+	*RouteWords
+	// Route is the route itself, in the analysed snapshot (which the
+	// analysis so keeps alive: a copy here would double a large node's
+	// routes). Nil in an analysis read back from JSON.
+	Route *Route `json:"-"`
+}
+
+// RouteWords is what an analysis says of a route besides where it goes.
+type RouteWords struct {
 	Dev     string `json:"dev,omitempty"`
 	Gateway string `json:"gateway,omitempty"`
 	Proto   string `json:"proto,omitempty"` // as ip names it: bird, kernel, 80, ...
@@ -93,8 +105,15 @@ type RouteClass struct {
 	// facts say; Peer is then its node.
 	Pod    string `json:"pod,omitempty"`
 	Reason string `json:"reason"`
-	// Route is the route itself, in the analysed snapshot (which the
-	// analysis so keeps alive: a copy here would double a large node's
-	// routes). Nil in an analysis read back from JSON.
-	Route *Route `json:"-"`
+}
+
+// wordsOf hands out one RouteWords for all that read alike.
+type wordsOf map[RouteWords]*RouteWords
+
+func (m wordsOf) intern(w *RouteWords) *RouteWords {
+	if have, ok := m[*w]; ok {
+		return have
+	}
+	m[*w] = w
+	return w
 }

@@ -248,8 +248,8 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 }
 
 func newRouteClass(side Side, r *Route) RouteClass {
-	return RouteClass{Side: side, Dst: dstText(r), Dev: r.Dev, Gateway: addrText(r.Gw),
-		Proto: ProtoName(r.Protocol), Type: routeType(r), Route: r}
+	return RouteClass{Side: side, Dst: dstText(r), Route: r, RouteWords: &RouteWords{Dev: r.Dev, Gateway: addrText(r.Gw),
+		Proto: ProtoName(r.Protocol), Type: routeType(r)}}
 }
 
 func addrText(a netip.Addr) string {
@@ -398,6 +398,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	}
 	blockWords := map[blockWordsKey]string{}
 	gwTexts := map[netip.Addr]string{}
+	words := wordsOf{}
 	def := defaultRoute(s)
 	var memo *routeMemo
 	if z != nil {
@@ -424,8 +425,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			gw = addrText(r.Gw)
 			gwTexts[r.Gw] = gw
 		}
-		rc := RouteClass{Side: SideHost, Dst: dstText(r), Dev: r.Dev, Gateway: gw,
-			Proto: ProtoName(r.Protocol), Type: routeType(r), Route: r}
+		rc := RouteClass{Side: SideHost, Dst: dstText(r), Route: r, RouteWords: &RouteWords{Dev: r.Dev, Gateway: gw,
+			Proto: ProtoName(r.Protocol), Type: routeType(r)}}
 		dst := routeDst(r)
 		switch {
 		case r.Type == "blackhole":
@@ -506,6 +507,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				}
 			}
 		}
+		rc.RouteWords = words.intern(rc.RouteWords)
 		out = append(out, rc)
 	}
 	return out

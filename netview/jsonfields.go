@@ -211,12 +211,15 @@ func (j *JSONWriter) routeClass(c *RouteClass) {
 	j.stringKey("side", string(c.Side))
 	j.stringKey("dst", c.Dst)
 	j.stringKey("class", string(c.Class))
-	j.stringKeyOmitEmpty("dev", c.Dev)
-	j.stringKeyOmitEmpty("gateway", c.Gateway)
-	j.stringKeyOmitEmpty("proto", c.Proto)
-	j.stringKeyOmitEmpty("type", c.Type)
-	j.stringKeyOmitEmpty("peer", c.Peer)
-	j.stringKeyOmitEmpty("pod", c.Pod)
-	j.stringKey("reason", c.Reason)
+	// encoding/json writes none of an embedded nil pointer's fields.
+	if w := c.RouteWords; w != nil {
+		j.stringKeyOmitEmpty("dev", w.Dev)
+		j.stringKeyOmitEmpty("gateway", w.Gateway)
+		j.stringKeyOmitEmpty("proto", w.Proto)
+		j.stringKeyOmitEmpty("type", w.Type)
+		j.stringKeyOmitEmpty("peer", w.Peer)
+		j.stringKeyOmitEmpty("pod", w.Pod)
+		j.stringKey("reason", w.Reason)
+	}
 	j.EndObject()
 }

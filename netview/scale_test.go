@@ -59,18 +59,27 @@ func BenchmarkRenderScale(b *testing.B) {
 }
 
 // A node's thousands of remote blocks behind one next hop share their
-// words: an analysis holds one reason for them, not one each.
+// words: an analysis holds one set of them (and one reason), not one
+// each, whether it was worked out whole or by an Analyzer.
 func TestRemoteBlockWordsShared(t *testing.T) {
-	a := Analyze(scalePair(t, 2000))
-	reasons := map[*byte]string{}
-	blocks := 0
-	for _, rc := range a.Routes {
-		if rc.Class == ClassRemoteBlock {
-			blocks++
-			reasons[unsafe.StringData(rc.Reason)] = rc.Reason
+	p := scalePair(t, 2000)
+	var z Analyzer
+	z.Analyze(p)
+	q := clonePair(p)
+	q.Host.Routes = q.Host.Routes[:len(q.Host.Routes)-1]
+	for _, a := range []Analysis{Analyze(p), z.Analyze(q)} {
+		reasons := map[*byte]string{}
+		words := map[*RouteWords]bool{}
+		blocks := 0
+		for _, rc := range a.Routes {
+			if rc.Class == ClassRemoteBlock {
+				blocks++
+				reasons[unsafe.StringData(rc.Reason)] = rc.Reason
+				words[rc.RouteWords] = true
+			}
 		}
-	}
-	if blocks < 1900 || len(reasons) > 4 {
-		t.Fatalf("%d remote blocks hold %d reasons, want at most 4: %v", blocks, len(reasons), slices.Collect(maps.Values(reasons)))
+		if blocks < 1900 || len(reasons) > 4 || len(words) > 4 {
+			t.Fatalf("%d remote blocks hold %d reasons and %d sets of words, want at most 4: %v", blocks, len(reasons), len(words), slices.Collect(maps.Values(reasons)))
+		}
 	}
 }
