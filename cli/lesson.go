@@ -71,7 +71,6 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(lessonGCPercent))
 	}
-	defer limitMemory(lessonMemoryFloor)()
 	if f.refresh < 0 {
 		return usageErr("--refresh must not be negative")
 	}
