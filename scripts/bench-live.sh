@@ -7,6 +7,8 @@
 #            (median and max of ROUNDS)
 #   idle     the CPU podlab uses over 10 s with nothing changing (% of a core)
 #   rss      podlab's peak RSS (VmHWM) at the end
+# and, for comparison, the idle CPU of a bubbletea program that does
+# nothing at all (scripts/idlefloor): the floor its frame clock sets.
 # Labs: "scale" is scripts/scale-lab.sh's node (110 pod veths, ROUTES
 # routes); "sandbox" is `podlab sandbox up` (skipped with --no-sandbox or
 # without bird2).
@@ -38,6 +40,7 @@ cleanup() {
 trap cleanup EXIT
 # Built as scripts/release.sh builds what students run: static, stripped.
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/podlab" .
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/idlefloor" ./scripts/idlefloor
 
 now() { date +%s%N; }
 screen() { tm capture-pane -p -t bench; }
@@ -97,3 +100,16 @@ if ((sandbox)) && command -v bird >/dev/null; then
 	echo "== sandbox, $rounds rounds, tmux 160x48"
 	run "sandbox" "$sbprefix-node1" "$bin/podlab" --plain --section 4 --lab sandbox "${sb[@]}"
 fi
+
+# The floor: an empty bubbletea program, idle in the same terminal.
+tm kill-server 2>/dev/null || true
+tm new-session -d -s bench -x 160 -y 48 "$bin/idlefloor; sleep 600"
+waitfor "nothing changes here"
+pid=$(pgrep -f -n "^$bin/idlefloor")
+sleep 1
+hz=$(getconf CLK_TCK)
+c0=$(cputicks "$pid")
+sleep 10
+c1=$(cputicks "$pid")
+printf '%-8s an empty bubbletea program                          idle CPU %4.1f%%\n' "floor" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3/10*100}')"
+tm kill-server 2>/dev/null || true
