@@ -98,8 +98,9 @@ type netPane struct {
 	vp     viewport.Model
 	// counts are the rows each item takes at width countsW.
 	counts  []int
-	scratch []byte
 	countsW int
+	// scratch holds a route line's text while it is measured.
+	scratch []byte
 	// lines are the drawn lines of the views other than the route view,
 	// and routes the route view, whose lines are drawn when shown (drawn
 	// keeps those); all replaced by setData, never changed.
