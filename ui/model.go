@@ -156,6 +156,9 @@ type Model struct {
 	watching, reread bool
 	// dirty: the lab changed while a collection was under way.
 	dirty bool
+	// startedAt is when the last collection began (the clock's, not
+	// opts.Now's: it paces reads, it is not shown).
+	startedAt time.Time
 	// byWatch: the collection under way was started by the lab's own
 	// change stream. One change (a pod deleted) arrives as a burst of
 	// netlink events; their refreshes keep comparing with the state from
@@ -336,6 +339,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.dirty = true
 			return m, nextChangeCmd(msg.ch)
 		}
+		if wait := burstGap - time.Since(m.startedAt); wait > 0 {
+			return m, tea.Batch(m.pauseCollect(wait), nextChangeCmd(msg.ch))
+		}
 		return m, tea.Batch(m.startCollect(true), nextChangeCmd(msg.ch))
 	case burstMsg:
 		if msg.id != m.collectID || !m.inFlight {
@@ -380,7 +386,21 @@ func (m *Model) share(sh *shared) {
 	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh = sh, sh, sh, sh
 }
 
+// pauseCollect reads the lab once wait has passed; until then it counts
+// as being read, so that the changes that come meanwhile wait for that
+// read. A lab that keeps changing (a new node's links settling, a pod
+// going) would otherwise be read back to back, each read analysed and
+// laid out whole: on a node of 20,000 routes forty times a second, the
+// collector behind. A change to a quiet lab is read at once.
+func (m *Model) pauseCollect(wait time.Duration) tea.Cmd {
+	m.collectID++
+	m.inFlight, m.byWatch = true, true
+	id := m.collectID
+	return tea.Tick(max(wait, 0), func(time.Time) tea.Msg { return burstMsg{id: id} })
+}
+
 func (m *Model) startCollect(byWatch bool) tea.Cmd {
+	m.startedAt = time.Now()
 	m.collectID++
 	m.inFlight = true
 	m.byWatch = byWatch
@@ -436,16 +456,9 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.dirty:
 		// The lab changed under this collection: read it again, after
-		// a pause. A burst of changes (a new node's links settling, a
-		// pod going) would otherwise be read back to back, each read
-		// and redrawn whole: on a node of 20,000 routes that is forty
-		// a second, the collector behind. A single change still shows
-		// at once.
+		// a pause (see pauseCollect).
 		m.dirty, m.reread = false, false
-		m.collectID++
-		m.inFlight, m.byWatch = true, true
-		id := m.collectID
-		cmds = append(cmds, tea.Tick(burstGap, func(time.Time) tea.Msg { return burstMsg{id: id} }))
+		cmds = append(cmds, m.pauseCollect(burstGap-time.Since(m.startedAt)))
 	case m.reread:
 		m.reread = false
 		cmds = append(cmds, m.startCollect(false))

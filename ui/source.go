@@ -62,9 +62,9 @@ type tickMsg struct{ gen int }
 // being read; id is the collection it starts.
 type burstMsg struct{ id int }
 
-// burstGap is the least time between the reads of a lab that keeps
-// changing.
-const burstGap = 100 * time.Millisecond
+// burstGap is the least time between the starts of two reads of a lab
+// that keeps changing.
+const burstGap = 50 * time.Millisecond
 
 // kernelRouteMsg is the kernel's answer to a route lookup.
 type kernelRouteMsg struct {

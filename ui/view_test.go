@@ -290,10 +290,10 @@ func TestTooSmallFits(t *testing.T) {
 	}
 }
 
-// A lab that changed while it was being read is read again after a
-// pause, not at once: a burst of changes is read a few times, not once
-// per change. r during the pause reads it at once, and the pause then
-// starts nothing.
+// A lab that changed while it was being read, or just after, is read
+// again after a pause, not at once: a burst of changes is read a few
+// times, not once per change. r during the pause reads it at once, and
+// the pause then starts nothing.
 func TestBurstIsReadAfterAPause(t *testing.T) {
 	var m tea.Model = New(Options{Source: recordingSource(t), Refresh: time.Hour, Now: fixedNow})
 	mm := m.(Model)
@@ -327,6 +327,20 @@ func TestBurstIsReadAfterAPause(t *testing.T) {
 	m3, _ := m.Update(tea.KeyPressMsg{Code: 'r', Text: "r"})
 	if _, c := m3.Update(*burst); c != nil {
 		t.Error("the pause started a read after r had read the lab")
+	}
+	// A change just after a read is also read after a pause: a lab that
+	// keeps changing changes between reads too.
+	m2, _ = m2.Update(collectedMsg{id: m2.(Model).collectID, pair: lessonRecording(t)})
+	just := m2.(Model)
+	just.startedAt = time.Now().Add(time.Hour) // "just": however slow this machine
+	m2, cmd = just.Update(changedMsg{ch: make(chan struct{})})
+	if !m2.(Model).inFlight {
+		t.Fatal("a change just after a read neither started nor awaited a read")
+	}
+	for _, msg := range runCmds(cmd) {
+		if _, ok := msg.(collectedMsg); ok {
+			t.Fatal("a change just after a read was read at once")
+		}
 	}
 }
 
