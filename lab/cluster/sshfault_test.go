@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
 	"podlab/netview"
@@ -32,20 +34,39 @@ func faultBin(t *testing.T, script string) string {
 	return dir
 }
 
+// faultSleep is a fault script's endless command: a sleep no other
+// process runs, so that killPidFile can tell it from whatever has its pid
+// later.
+func faultSleep() string { return fmt.Sprintf("sleep 300.%06d", rand.IntN(1000000)) }
+
 // killPidFile ends, at cleanup, the processes whose pids fault scripts
-// appended to path: sshd leaves a session's command running when the
-// client goes away.
-func killPidFile(t *testing.T, path string) {
+// appended to path (sshd leaves a session's command running when the
+// client goes away), those only that still run sleep, the script's
+// faultSleep. One that ended may have left its pid to another process,
+// of another test even: pids are few (32,768 here) and soon used again.
+func killPidFile(t *testing.T, path, sleep string) {
 	t.Helper()
+	want := strings.ReplaceAll(sleep, " ", "\x00") + "\x00"
 	t.Cleanup(func() {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return
 		}
 		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
-				syscall.Kill(pid, syscall.SIGKILL)
+			pid, err := strconv.Atoi(f)
+			if err != nil || pid <= 1 {
+				continue
 			}
+			// The pidfd is opened before the command line is read: the
+			// signal cannot reach a process that took the pid after.
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				continue
+			}
+			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && string(cmd) == want {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			}
+			unix.Close(fd)
 		}
 	})
 }
@@ -112,9 +133,9 @@ func TestSSHFaults(t *testing.T) {
 	defer cancel()
 
 	t.Run("hang", func(t *testing.T) {
-		pids := filepath.Join(t.TempDir(), "pid")
-		killPidFile(t, pids)
-		node := startSSHNode(t, "node1", ns, faultBin(t, "echo $$ >> "+pids+"; exec sleep 300"))
+		pids, sleep := filepath.Join(t.TempDir(), "pid"), faultSleep()
+		killPidFile(t, pids, sleep)
+		node := startSSHNode(t, "node1", ns, faultBin(t, "echo $$ >> "+pids+"; exec "+sleep))
 		l := remoteLab(node.config, "node1", Options{RemotePodlab: "podlab-not-installed", Timeout: time.Second})
 		returnsWithin(t, bound, func() {
 			_, err := l.Collect(ctx)
@@ -199,10 +220,10 @@ func TestSSHNodeNameOption(t *testing.T) {
 func TestSSHProxyHang(t *testing.T) {
 	netnstest.RequireCommand(t, "ssh", "apt-get install openssh-client")
 	dir := t.TempDir()
-	pids := filepath.Join(dir, "pid")
-	killPidFile(t, pids)
+	pids, sleep := filepath.Join(dir, "pid"), faultSleep()
+	killPidFile(t, pids, sleep)
 	config := filepath.Join(dir, "ssh_config")
-	write(t, config, fmt.Sprintf("Host node1\n  ProxyCommand sh -c 'echo $$ >> %s; exec sleep 300'\n", pids))
+	write(t, config, fmt.Sprintf("Host node1\n  ProxyCommand sh -c 'echo $$ >> %s; exec %s'\n", pids, sleep))
 	l := remoteLab(config, "node1", Options{Timeout: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

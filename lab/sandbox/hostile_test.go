@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -369,7 +370,10 @@ func TestStopProcessChecksCommandLine(t *testing.T) {
 	if err != nil {
 		t.Skip("no sleep")
 	}
-	cmd := exec.Command(sleep, "300")
+	// A sleep no other process runs: other tests' clean-ups look for
+	// their own sleeps by command line.
+	secs := fmt.Sprintf("300.%06d", rand.IntN(1000000))
+	cmd := exec.Command(sleep, secs)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -379,12 +383,12 @@ func TestStopProcessChecksCommandLine(t *testing.T) {
 	if err := stopProcess(other); err != nil {
 		t.Fatal(err)
 	}
-	if !cmdlineMatches(pid, []string{sleep, "300"}) {
+	if !cmdlineMatches(pid, []string{sleep, secs}) {
 		t.Fatal("stopProcess killed a process whose command line is not the recorded one")
 	}
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
-	if err := stopProcess(Process{Node: "node1", Pid: pid, Cmdline: []string{sleep, "300"}}); err != nil {
+	if err := stopProcess(Process{Node: "node1", Pid: pid, Cmdline: []string{sleep, secs}}); err != nil {
 		t.Fatal(err)
 	}
 	select {
