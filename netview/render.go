@@ -428,6 +428,14 @@ func NewRouteView(side Side, s *Snapshot, a *Analysis) *RouteView {
 // Len is the number of lines.
 func (v *RouteView) Len() int { return len(v.cls) }
 
+// Snapshot is the snapshot the view lays out; nil for a view of none.
+func (v *RouteView) Snapshot() *Snapshot {
+	if v.c == nil {
+		return nil
+	}
+	return v.c.s
+}
+
 // Route is the route on line i.
 func (v *RouteView) Route(i int) *Route { return v.cls[i].r }
 

@@ -104,10 +104,9 @@ type netPane struct {
 	// lines are the drawn lines of the views other than the route view,
 	// and routes the route view, whose lines are drawn when shown (drawn
 	// keeps those); all replaced by setData, never changed.
-	lines    []netview.Line
-	routes   *netview.RouteView
-	routesOf *netview.Snapshot
-	drawn    map[int32]netview.Line
+	lines  []netview.Line
+	routes *netview.RouteView
+	drawn  map[int32]netview.Line
 	// classes are the route classes the route view shows.
 	classes map[netview.Class]bool
 }
@@ -176,9 +175,9 @@ func (p *netPane) setData(in paneInput) {
 	}
 	p.who, p.views, p.hi = in.who, in.views, in.hi
 	// The route view shown is the previous one of the next refresh.
-	last, lastSnap := p.routes, p.routesOf
+	last := p.routes
 	// Fresh: an older model may still hold the old ones.
-	p.items, p.counts, p.lines, p.routes, p.routesOf = nil, nil, nil, nil, nil
+	p.items, p.counts, p.lines, p.routes = nil, nil, nil, nil
 	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
 	if in.cur == nil || len(in.views) == 0 {
 		msg := in.empty
@@ -193,7 +192,7 @@ func (p *netPane) setData(in paneInput) {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
 			if v == netview.ViewRoute {
-				p.addRoutes(in, last, lastSnap)
+				p.addRoutes(in, last)
 				continue
 			}
 			// A line's text does not hang on the analysis, only its
@@ -232,9 +231,9 @@ func (p *netPane) setData(in paneInput) {
 
 // addRoutes adds the route view's items, marking what changed since the
 // previous snapshot. Its lines are drawn when shown.
-func (p *netPane) addRoutes(in paneInput, last *netview.RouteView, lastSnap *netview.Snapshot) {
+func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
 	rv := netview.NewRouteView(p.side, in.cur, in.curA)
-	p.routes, p.routesOf = rv, in.cur
+	p.routes = rv
 	for i := range rv.Len() {
 		if rc := rv.Class(i); rc != nil {
 			p.classes[rc.Class] = true
@@ -244,7 +243,7 @@ func (p *netPane) addRoutes(in paneInput, last *netview.RouteView, lastSnap *net
 	var removed []string
 	if in.prev != nil {
 		old := last
-		if lastSnap != in.prev || old == nil {
+		if old == nil || old.Snapshot() != in.prev {
 			old = netview.NewRouteView(p.side, in.prev, nil)
 		}
 		added, removed = diffRoutes(old, rv)
