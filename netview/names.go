@@ -24,17 +24,18 @@ func ProtoName(p int) string {
 
 // dstText is the destination as ip prints it: "default", a bare address
 // for a host route, else the prefix.
-func dstText(r *Route) string {
-	d := routeDst(r)
-	switch {
-	case !d.IsValid():
-		return "default"
-	case d.Bits() == 0:
-		return "default"
+func dstText(r *Route) string { return string(appendDst(nil, r)) }
+
+// appendDst appends dstText(r) to b.
+func appendDst(b []byte, r *Route) []byte {
+	switch d := routeDst(r); {
+	case !d.IsValid() || d.Bits() == 0:
+		return append(b, "default"...)
 	case hostLen(d):
-		return d.Addr().String()
+		return d.Addr().AppendTo(b)
+	default:
+		return d.AppendTo(b)
 	}
-	return d.String()
 }
 
 // ipRouteText is the route as one line of `ip route`, without the
@@ -93,14 +94,7 @@ func (t *routeTokens) of(r *Route, s *Snapshot) {
 		t.word("", typ)
 	}
 	from := len(t.buf)
-	switch d := routeDst(r); {
-	case !d.IsValid() || d.Bits() == 0:
-		t.buf = append(t.buf, "default"...)
-	case hostLen(d):
-		t.buf = d.Addr().AppendTo(t.buf)
-	default:
-		t.buf = d.AppendTo(t.buf)
-	}
+	t.buf = appendDst(t.buf, r)
 	t.end("dst", from)
 	if r.Gw.IsValid() {
 		t.word("", "via")

@@ -53,11 +53,20 @@ waitfor() {
 	done
 }
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# idlecpu PID: the CPU PID uses over the next 10 s, in % of a core.
+idlecpu() {
+	local c0 c1 hz
+	hz=$(getconf CLK_TCK)
+	c0=$(cputicks "$1")
+	sleep 10
+	c1=$(cputicks "$1")
+	echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3/10*100}'
+}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # run LABEL NS CMD...: podlab CMD in tmux, routes added in namespace NS.
 run() {
-	local label=$1 ns=$2 pid t0 t1 i c0 c1 hz
+	local label=$1 ns=$2 pid t0 t1 i idle
 	shift 2
 	tm kill-server 2>/dev/null || true
 	tm new-session -d -s bench -x 160 -y 48 "$*; sleep 600"
@@ -75,13 +84,10 @@ run() {
 	done
 	for ((i = 1; i <= rounds; i++)); do ip -n "$ns" route del blackhole "10.250.$i.0/24"; done
 	sleep 3 # the refresh that follows a change, then quiet
-	hz=$(getconf CLK_TCK)
-	c0=$(cputicks "$pid")
-	sleep 10
-	c1=$(cputicks "$pid")
+	idle=$(idlecpu "$pid")
 	printf '%-8s change→screen median %6.1f ms  max %6.1f ms   idle CPU %4.1f%%   peak RSS %5.1f MiB\n' "$label" \
 		"$(median <"$bin/lag" | awk '{print $1/1000}')" "$(sort -n "$bin/lag" | tail -n1 | awk '{print $1/1000}')" \
-		"$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3/10*100}')" \
+		"$idle" \
 		"$(awk '/VmHWM/ {print $2/1024}' "/proc/$pid/status")"
 	tm kill-server 2>/dev/null || true
 }
@@ -107,9 +113,5 @@ tm new-session -d -s bench -x 160 -y 48 "$bin/idlefloor; sleep 600"
 waitfor "nothing changes here"
 pid=$(pgrep -f -n "^$bin/idlefloor")
 sleep 1
-hz=$(getconf CLK_TCK)
-c0=$(cputicks "$pid")
-sleep 10
-c1=$(cputicks "$pid")
-printf '%-8s an empty bubbletea program                          idle CPU %4.1f%%\n' "floor" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3/10*100}')"
+printf '%-8s an empty bubbletea program                          idle CPU %4.1f%%\n' "floor" "$(idlecpu "$pid")"
 tm kill-server 2>/dev/null || true

@@ -80,14 +80,12 @@ func (m Model) explanation() (string, string) {
 		return "", ""
 	}
 	a := &m.an
-	if _, isRoute := lineClass(l); isRoute {
-		if rc := p.selectedClass(); rc != nil {
-			label := string(rc.Class)
-			if rc.Peer != "" {
-				label += " → " + rc.Peer
-			}
-			return label, rc.Reason
+	if rc := p.selectedClass(); rc != nil {
+		label := string(rc.Class)
+		if rc.Peer != "" {
+			label += " → " + rc.Peer
 		}
+		return label, rc.Reason
 	}
 	switch {
 	case l.HasTag(netview.TagVethPod) || l.HasTag(netview.TagVethHost):
