@@ -26,19 +26,20 @@ func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
 	if s == nil {
 		return nil
 	}
+	if v == ViewRoute {
+		rv := NewRouteView(side, s, a)
+		out := make([]Line, rv.Len())
+		for i := range out {
+			out[i] = rv.Line(i)
+		}
+		return out
+	}
 	c := newRenderCtx(side, s, a)
 	switch v {
 	case ViewAddr:
 		return c.links(false)
 	case ViewLink:
 		return c.links(true)
-	case ViewRoute:
-		rv := &RouteView{c: c, cls: c.routeOrder()}
-		out := make([]Line, rv.Len())
-		for i := range out {
-			out[i] = rv.Line(i)
-		}
-		return out
 	case ViewNeigh:
 		return c.neighs()
 	}
