@@ -379,6 +379,13 @@ func TestStopProcessChecksCommandLine(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	pid := cmd.Process.Pid
+	// The kernel lets Start return before it fills in the new program's
+	// arguments, so /proc/PID/cmdline can read empty for a moment.
+	for deadline := time.Now().Add(10 * time.Second); !cmdlineMatches(pid, []string{sleep, secs}); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sleep's command line never became readable")
+		}
+	}
 	other := Process{Node: "node1", Pid: pid, Cmdline: []string{"/usr/sbin/bird", "-c", "x"}}
 	if err := stopProcess(other); err != nil {
 		t.Fatal(err)
