@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -95,7 +94,12 @@ type netPane struct {
 	settle bool
 	width  int
 	height int // rows for the lines, without the title
-	vp     viewport.Model
+	// top is the first row on screen and shown the rows from there, at
+	// most height of them: a pane scrolls itself, so that a key at the
+	// end of twenty thousand lines builds a screenful, not a row for
+	// each. shown is replaced by each refresh, never changed in place.
+	top   int
+	shown []string
 	// counts are the rows each item takes at width countsW.
 	counts  []int
 	countsW int
@@ -112,9 +116,7 @@ type netPane struct {
 }
 
 func newNetPane(sh *shared, side netview.Side) netPane {
-	vp := viewport.New()
-	vp.FillHeight = true
-	return netPane{sh: sh, side: side, vp: vp}
+	return netPane{sh: sh, side: side}
 }
 
 // line is item i's line, drawn if it is a route's.
@@ -156,8 +158,6 @@ func (p *netPane) appendText(b []byte, i int) []byte {
 
 func (p *netPane) setSize(w, h int) {
 	p.width, p.height = max(w, 1), max(h, 1)
-	p.vp.SetWidth(p.width)
-	p.vp.SetHeight(p.height)
 	p.refresh()
 }
 
@@ -223,7 +223,7 @@ func (p *netPane) setData(in paneInput) {
 	}
 	if !found {
 		p.cursor = p.firstHighlighted(in.order)
-		p.vp.SetYOffset(0)
+		p.top = 0
 		p.settle = true
 	}
 	p.refresh()
@@ -387,17 +387,28 @@ func (p netPane) View() string {
 	return title + "\n" + p.body()
 }
 
-// body is the pane without its title.
-func (p netPane) body() string { return p.vp.View() }
+// body is the pane without its title: the rows on screen, each padded to
+// the pane's width and cut to it, and blank rows below to its height.
+func (p netPane) body() string {
+	if p.width <= 0 || p.height <= 0 {
+		return ""
+	}
+	rows := make([]string, p.height)
+	copy(rows, p.shown)
+	for i, r := range rows {
+		if ansi.StringWidth(r) > p.width {
+			rows[i] = ansi.Truncate(r, p.width, "")
+		}
+	}
+	return lipgloss.NewStyle().Width(p.width).Height(p.height).Render(strings.Join(rows, "\n"))
+}
 
 // hasRouteView says whether a class code column is needed.
 func (p netPane) hasRouteView() bool { return slices.Contains(p.views, netview.ViewRoute) }
 
-// refresh lays the rows out in the viewport and keeps the cursor in
-// view. Only the rows on screen are styled: a node's route view has tens
-// of thousands of lines, and styling them all on each key is what made a
-// large lab slow. The others are blank stand-ins that only keep the
-// viewport's scrolling right (nothing else scrolls it).
+// refresh keeps the cursor in view and styles the rows on screen. Only
+// those are styled: a node's route view has tens of thousands of lines,
+// and styling them all on each key is what made a large lab slow.
 func (p *netPane) refresh() {
 	if p.width <= 0 {
 		return
@@ -428,35 +439,43 @@ func (p *netPane) refresh() {
 		}
 		total += n
 	}
-	rows := make([]string, total)
-	p.vp.SetContentLines(rows)
+	// The last screenful is as far down as the pane scrolls.
+	scrollTo := func(y int) { p.top = min(max(y, 0), max(total-p.height, 0)) }
+	scrollTo(p.top)
 	if p.settle && curStart >= 0 && p.height > 1 {
 		p.settle = false
 		if curStart >= p.height*2/3 {
-			p.vp.SetYOffset(curStart - p.height/3)
+			scrollTo(curStart - p.height/3)
 		}
 	}
 	if curStart >= 0 {
-		y := p.vp.YOffset()
-		if curStart < y {
-			p.vp.SetYOffset(curStart)
-		} else if curEnd >= y+p.height {
-			p.vp.SetYOffset(curEnd - p.height + 1)
+		if curStart < p.top {
+			scrollTo(curStart)
+		} else if curEnd >= p.top+p.height {
+			scrollTo(curEnd - p.height + 1)
 		}
 	}
-	top, bottom := p.vp.YOffset(), p.vp.YOffset()+p.height
+	top, bottom := p.top, p.top+p.height
+	shown := make([]string, 0, p.height)
 	row := 0
 	for i := range p.items {
 		n := p.counts[i]
 		if row+n > top && row < bottom {
-			copy(rows[row:row+n], p.itemRows(i, selItem, codeW, textW))
+			rs := p.itemRows(i, selItem, codeW, textW)
+			for k := max(top-row, 0); k < min(n, bottom-row); k++ {
+				r := ""
+				if k < len(rs) {
+					r = rs[k]
+				}
+				shown = append(shown, r)
+			}
 		}
 		row += n
 		if row >= bottom {
 			break
 		}
 	}
-	p.vp.SetContentLines(rows)
+	p.shown = shown
 }
 
 // rowCount is how many rows item i takes at width textW.

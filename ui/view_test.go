@@ -290,6 +290,46 @@ func TestTooSmallFits(t *testing.T) {
 	}
 }
 
+// A pane's body is exactly its size, whatever its rows: fewer rows are
+// filled with blanks, and a row wider than the pane is cut, not wrapped
+// onto the next (which would push the rows below it down).
+func TestPaneBodyKeepsItsSize(t *testing.T) {
+	tests := []struct {
+		name  string
+		w, h  int
+		shown []string
+		want  []string
+	}{
+		{"fewer rows", 6, 3, []string{"ab"}, []string{"ab    ", "      ", "      "}},
+		{"too wide", 4, 2, []string{"abcdefgh", "xy"}, []string{"abcd", "xy  "}},
+		{"wide runes", 5, 1, []string{"路由表路由"}, []string{"路由 "}},
+		{"styled", 3, 1, []string{"\x1b[1mbold\x1b[m"}, []string{"bol"}},
+		{"no size", 0, 0, []string{"ab"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := netPane{width: tt.w, height: tt.h, shown: tt.shown}
+			body := p.body()
+			if tt.want == nil {
+				if body != "" {
+					t.Fatalf("body = %q, want nothing", body)
+				}
+				return
+			}
+			got := strings.Split(body, "\n")
+			for i := range got {
+				if w := ansi.StringWidth(got[i]); w != tt.w {
+					t.Errorf("row %d %q is %d wide, want %d", i, got[i], w, tt.w)
+				}
+				got[i] = ansi.Strip(got[i])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("body = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // A lab that changed while it was being read, or just after, is read
 // again after a pause, not at once: a burst of changes is read a few
 // times, not once per change. r during the pause reads it at once, and
