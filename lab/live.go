@@ -48,6 +48,13 @@ type liveNS struct {
 	fd  int
 	buf []byte
 
+	// reading is held by a full read (Resync's), and by a batch of
+	// notifications with the reads it asks for. A notification received
+	// while a full read is under way is applied after that read is in
+	// place: applied before, the read would overwrite it with a dump
+	// taken before the change.
+	reading sync.Mutex
+
 	mu   sync.Mutex
 	base netview.Snapshot // all but the routes
 	// routes are the namespace's routes in kernel order, its IPv4 ones
@@ -137,7 +144,9 @@ func (l *Live) Snapshot(i int) (*netview.Snapshot, error) {
 func (l *Live) Resync(ctx context.Context) error {
 	var errs []error
 	for _, n := range l.nss {
+		n.reading.Lock()
 		errs = append(errs, n.full(ctx))
+		n.reading.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -314,68 +323,78 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
 
 // run applies notifications until ctx ends or the namespace fails.
 func (n *liveNS) run(ctx context.Context, signal func()) {
-	fail := func(err error) {
-		n.mu.Lock()
-		n.err = err
-		n.mu.Unlock()
-	}
 	for {
-		var need struct{ full, addrs, neighs, v6 bool }
-		changed := false
-		wait := 0 // block (with its timeout) for the first read only
-		for {
-			m, _, err := unix.Recvfrom(n.fd, n.buf, wait)
-			if ctx.Err() != nil {
-				return
-			}
-			wait = unix.MSG_DONTWAIT
-			if err != nil {
-				if errors.Is(err, unix.ENOBUFS) {
-					// Notifications were lost: only a full read is sure.
-					need.full, changed = true, true
-					n.mu.Lock()
-					n.resyncs++
-					n.mu.Unlock()
-					continue
-				}
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-					break
-				}
-				fail(wrapNS(n.ns, "reading changes", err))
-				return
-			}
-			changed = true
-			full, addrs, neighs, v6 := n.apply(n.buf[:m])
-			need.full = need.full || full
-			need.addrs = need.addrs || addrs
-			need.neighs = need.neighs || neighs
-			need.v6 = need.v6 || v6
-		}
-		// After a quiet second, and before showing a change (a deleted
-		// namespace's links go first): is the namespace still there?
-		if err := n.stillThere(); err != nil {
-			fail(err)
-			signal()
+		// Block, up to livePoll, for a batch's first notification.
+		m, _, err := unix.Recvfrom(n.fd, n.buf, 0)
+		if ctx.Err() != nil {
 			return
 		}
-		if !changed {
-			continue
-		}
-		var err error
-		switch {
-		case need.full:
-			err = n.full(ctx)
-		case need.addrs || need.neighs || need.v6:
-			err = n.parts(ctx, need.addrs, need.neighs, need.v6)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			// A quiet second: is the namespace still there?
+			err = n.stillThere()
+		} else {
+			// A batch waits for a full read under way to be in place.
+			n.reading.Lock()
+			err = n.batch(ctx, m, err)
+			n.reading.Unlock()
+			if err == nil {
+				signal()
+				continue
+			}
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				fail(err)
+				n.mu.Lock()
+				n.err = err
+				n.mu.Unlock()
 			}
+			signal()
 			return
 		}
-		signal()
 	}
+}
+
+// batch applies the notification just read (m bytes of n.buf, or the
+// loss err reports) and those queued behind it, then reads again what
+// they ask for.
+func (n *liveNS) batch(ctx context.Context, m int, err error) error {
+	var full, addrs, neighs, v6 bool
+	for {
+		switch {
+		case errors.Is(err, unix.ENOBUFS):
+			// Notifications were lost: only a full read is sure.
+			full = true
+			n.mu.Lock()
+			n.resyncs++
+			n.mu.Unlock()
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+			return n.reread(ctx, full, addrs, neighs, v6)
+		case err != nil:
+			return wrapNS(n.ns, "reading changes", err)
+		default:
+			f, a, ne, v := n.apply(n.buf[:m])
+			full, addrs, neighs, v6 = full || f, addrs || a, neighs || ne, v6 || v
+		}
+		m, _, err = unix.Recvfrom(n.fd, n.buf, unix.MSG_DONTWAIT)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// reread reads again what a batch asked for, once it has checked that
+// the namespace is still there (a deleted namespace's links go first).
+func (n *liveNS) reread(ctx context.Context, full, addrs, neighs, v6 bool) error {
+	if err := n.stillThere(); err != nil {
+		return err
+	}
+	switch {
+	case full:
+		return n.full(ctx)
+	case addrs || neighs || v6:
+		return n.parts(ctx, addrs, neighs, v6)
+	}
+	return nil
 }
 
 // stillThere reports an error once the ref no longer names the namespace

@@ -163,6 +163,39 @@ func TestLiveEqualsFreshDump(t *testing.T) {
 		}
 		check(t)
 	})
+	// A change read from the subscription while a full read is under way
+	// is applied after that read is in place, not overwritten by it.
+	t.Run("resync while routes change", func(t *testing.T) {
+		done := make(chan error, 1)
+		go func() {
+			for i := range 500 {
+				for _, a := range [][]string{
+					{"route", "add", fmt.Sprintf("10.252.%d.%d/26", i/4, i%4*64), "via", c.FabricIP.String()},
+					{"route", "add", fmt.Sprintf("2001:db8:9:%x::/64", i), "dev", "eth0"},
+				} {
+					if out, err := exec.Command("ip", append([]string{"-n", c.Host}, a...)...).CombinedOutput(); err != nil {
+						done <- fmt.Errorf("%v: %v: %s", a, err, out)
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+		for resyncing := true; resyncing; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				resyncing = false
+			default:
+				if err := l.Resync(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		check(t)
+	})
 }
 
 // snapshotDiff compares all but the time a snapshot was taken: "" when
