@@ -89,12 +89,18 @@ func newTermRun(t *testing.T, bin, termType string, w, h int, args ...string) *t
 	if termType != "" {
 		cmdline = append([]string{"TERM=" + quoteAll([]string{termType})[0]}, cmdline...)
 	}
+	// Keep the window when podlab exits, to read what it said. Set in
+	// the server's config, which tmux reads before it runs new-session:
+	// set after it, a podlab that exits at once (TERM=dumb) could take
+	// the window, and the server, with it first.
+	conf := filepath.Join(t.TempDir(), "tmux.conf")
+	if err := os.WriteFile(conf, []byte("set-option -g remain-on-exit on\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// The shell says how podlab ended: tmux 3.3 at times leaves an
 	// exited pane unreaped, dead with no status to read.
-	tm.run("-f", "/dev/null", "new-session", "-d", "-s", "lab", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+	tm.run("-f", conf, "new-session", "-d", "-s", "lab", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
 		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", strings.Join(cmdline, " ")+`; s=$?; echo "[podlab exited $s]"; exit $s`)
-	// Keep the window when podlab exits, to read what it said.
-	tm.run("set-option", "-t", "lab", "remain-on-exit", "on")
 	t.Cleanup(func() {
 		// Only our own server, by its socket.
 		exec.Command("tmux", "-L", tm.sock, "kill-server").Run()
