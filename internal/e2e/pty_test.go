@@ -23,7 +23,7 @@ type ptyRun struct {
 	t      *testing.T
 	master *os.File
 	cmd    *exec.Cmd
-	out    func() []byte
+	out    *ptytest.Output
 	exited chan struct{}
 }
 
@@ -61,7 +61,7 @@ func (r *ptyRun) waitOutput(d time.Duration, want ...string) {
 	r.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		s := ansiRE.ReplaceAllString(string(r.out()), "")
+		s := ansiRE.ReplaceAllString(string(r.out.Bytes()), "")
 		ok := true
 		for _, w := range want {
 			ok = ok && strings.Contains(s, w)
@@ -203,7 +203,14 @@ func TestSignalEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.waitGone(pid, 2*time.Second)
-			out := string(r.out())
+			// podlab has exited; what it wrote last may still be on its
+			// way to the reader.
+			select {
+			case <-r.out.Done():
+			case <-time.After(wait):
+				t.Fatal("the terminal still reads something after podlab ended")
+			}
+			out := string(r.out.Bytes())
 			if !strings.Contains(out, "\x1b[?1049l") {
 				t.Errorf("podlab did not leave the alternate screen on %v", sig)
 			}

@@ -48,28 +48,44 @@ func Open(t testing.TB, w, h int) (master, slave *os.File) {
 	return master, slave
 }
 
+// Output is what Drain has read from a master.
+type Output struct {
+	mu   sync.Mutex
+	b    []byte
+	done chan struct{}
+}
+
+// Bytes is what was read so far.
+func (o *Output) Bytes() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]byte(nil), o.b...)
+}
+
+// Done is closed once the master reads no more: every holder of the
+// slave has closed it (the last read then fails with EIO, after what
+// was written before), or the master was closed. A program's last
+// bytes may still be unread when it has exited; after Done, they are in.
+func (o *Output) Done() <-chan struct{} { return o.done }
+
 // Drain reads the master until it is closed, so that the program on the
-// slave never blocks on a full terminal; it returns what was read so far.
-func Drain(master *os.File) func() []byte {
-	var mu sync.Mutex
-	var out []byte
+// slave never blocks on a full terminal.
+func Drain(master *os.File) *Output {
+	o := &Output{done: make(chan struct{})}
 	go func() {
+		defer close(o.done)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
-			mu.Lock()
-			out = append(out, buf[:n]...)
-			mu.Unlock()
+			o.mu.Lock()
+			o.b = append(o.b, buf[:n]...)
+			o.mu.Unlock()
 			if err != nil {
 				return
 			}
 		}
 	}()
-	return func() []byte {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]byte(nil), out...)
-	}
+	return o
 }
 
 // Session lists the live processes of session sid (zombies aside) with

@@ -57,11 +57,11 @@ func TestLessonOverSSHEndsWithItsTerminal(t *testing.T) {
 				for _, comm := range ptytest.Session(pid) {
 					ssh = ssh || comm == "ssh"
 				}
-				if ssh && strings.Contains(string(out()), "refreshed") {
+				if ssh && strings.Contains(string(out.Bytes()), "refreshed") {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("no lesson with an ssh running; podlab wrote:\n%s", out())
+					t.Fatalf("no lesson with an ssh running; podlab wrote:\n%s", out.Bytes())
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
