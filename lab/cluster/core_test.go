@@ -2,10 +2,14 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +20,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"podlab/internal/kubetest"
 )
 
 // TestExecURL: the exec URL is the one client-go's clientset makes, with
@@ -121,5 +128,181 @@ func TestBlockAffinities(t *testing.T) {
 	}
 	if _, err := read("/none"); !apierrors.IsNotFound(err) {
 		t.Errorf("no CRD: %v, want NotFound", err)
+	}
+}
+
+// podListPages serves /api/v1/pods as pages of names, following the
+// continue token it hands out, and counts the pages asked for. pad
+// lengthens each pod's label value, to reach a byte bound.
+func podListPages(t *testing.T, pages [][]string, pad int) (*httptest.Server, *int) {
+	t.Helper()
+	asked := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		isList := strings.HasSuffix(r.URL.Path, "/pods")
+		if !isList && r.URL.Path != "/api/v1/namespaces/yaobank/pods/"+customer {
+			http.NotFound(w, r)
+			return
+		}
+		asked++
+		w.Header().Set("Content-Type", "application/json")
+		label := map[string]string{"pad": strings.Repeat("x", pad)}
+		if !isList {
+			json.NewEncoder(w).Encode(corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: customer, Labels: label}})
+			return
+		}
+		if got := r.URL.Query().Get("limit"); got != "2" {
+			t.Errorf("limit=%q, want 2", got)
+		}
+		i, _ := strconv.Atoi(r.URL.Query().Get("continue"))
+		if i >= len(pages) {
+			t.Errorf("continue=%d past the last page", i)
+			i = len(pages) - 1
+		}
+		list := corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}}
+		for _, name := range pages[i] {
+			list.Items = append(list.Items, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: label}})
+		}
+		if i+1 < len(pages) {
+			list.Continue = strconv.Itoa(i + 1)
+		}
+		json.NewEncoder(w).Encode(list)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &asked
+}
+
+// TestListPagesAndBudget: a list follows every continue token, and one
+// read, all of its pages together, stops at the client's budget with an
+// error that names it.
+func TestListPagesAndBudget(t *testing.T) {
+	pages := [][]string{{"a", "b"}, {"c", "d"}, {"e"}}
+	tests := []struct {
+		name    string
+		pad     int
+		budget  int
+		want    []string
+		wantErr string
+	}{
+		{name: "three pages", budget: maxAnswer, want: []string{"a", "b", "c", "d", "e"}},
+		{name: "pages over the budget together", pad: 4000, budget: 16 << 10, wantErr: "the answer is longer than 16 KiB"},
+		{name: "one page over the budget", pad: 20000, budget: 16 << 10, wantErr: "the answer is longer than 16 KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, asked := podListPages(t, pages, tt.pad)
+			c, err := newCoreClient(&rest.Config{Host: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.page, c.budget = 2, tt.budget
+			list, err := c.pods(context.Background(), "", metav1.ListOptions{})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				if _, ok := errors.AsType[*AnswerTooLongError](err); !ok {
+					t.Errorf("error %T is not an *AnswerTooLongError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range list.Items {
+				got = append(got, p.Name)
+			}
+			if !slices.Equal(got, tt.want) || *asked != len(pages) {
+				t.Errorf("pods %v in %d pages, want %v in %d", got, *asked, tt.want, len(pages))
+			}
+		})
+	}
+	t.Run("a single object over the budget", func(t *testing.T) {
+		srv, _ := podListPages(t, pages, 20000)
+		c, err := newCoreClient(&rest.Config{Host: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.budget = 16 << 10
+		if _, err := c.pod(context.Background(), "yaobank", customer); err == nil || err.Error() != "the answer is longer than 16 KiB" {
+			t.Errorf("error %v, want the bound", err)
+		}
+		c.budget = 64 << 10
+		if p, err := c.pod(context.Background(), "yaobank", customer); err != nil || p.Name != customer {
+			t.Errorf("under the bound: pod %q, %v", p.Name, err)
+		}
+	})
+	t.Run("a selector that matches too many", func(t *testing.T) {
+		srv, _ := podListPages(t, pages, 20000)
+		c, err := newCoreClient(&rest.Config{Host: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.page, c.budget = 2, 16<<10
+		d := &discovery{client: c, server: srv.URL, opts: Options{Namespace: "yaobank", Selector: "app=customer"}}
+		_, err = d.pod(context.Background())
+		want := "the pods matching -l app=customer in namespace yaobank are more than podlab reads (16 KiB): name one with --pod"
+		if err == nil || err.Error() != want {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	})
+}
+
+// TestListPagesOnAPIServer: the API server's own continue tokens are
+// followed to the end of a list.
+func TestListPagesOnAPIServer(t *testing.T) {
+	s := kubetest.Start(t)
+	addNodes(t, s)
+	addYaobank(t, s)
+	config, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newCoreClient(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	whole, err := c.pods(ctx, "", metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wholeNodes, err := c.nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.page = 1
+	paged, err := c.pods(ctx, "", metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pagedNodes, err := c.nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(l []metav1.Object) []string {
+		var out []string
+		for _, o := range l {
+			out = append(out, o.GetNamespace()+"/"+o.GetName())
+		}
+		return out
+	}
+	podObjs := func(l *corev1.PodList) (out []metav1.Object) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+		return out
+	}
+	nodeObjs := func(l *corev1.NodeList) (out []metav1.Object) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+		return out
+	}
+	if got, want := names(podObjs(paged)), names(podObjs(whole)); len(want) < 4 || !slices.Equal(got, want) {
+		t.Errorf("pods a page at a time %v, in one page %v", got, want)
+	}
+	if got, want := names(nodeObjs(pagedNodes)), names(nodeObjs(wholeNodes)); len(want) < 3 || !slices.Equal(got, want) {
+		t.Errorf("nodes a page at a time %v, in one page %v", got, want)
 	}
 }

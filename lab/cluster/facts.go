@@ -76,6 +76,9 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 		pod = p
 	} else {
 		list, err := d.client.pods(ctx, ns, metav1.ListOptions{LabelSelector: d.opts.Selector})
+		if long, ok := errors.AsType[*AnswerTooLongError](err); ok {
+			return nil, oneLine(err, "the pods matching -l %s in namespace %s are more than podlab reads (%s): name one with --pod", d.opts.Selector, ns, sizeName(long.Limit))
+		}
 		if err != nil {
 			return nil, apiError(err, request{"list", "pods", ns}, d.server)
 		}
