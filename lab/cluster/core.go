@@ -157,12 +157,18 @@ func (c *coreClient) blockAffinities(ctx context.Context) ([]blockAffinity, erro
 		return nil, answerError(err)
 	}
 	var list struct {
+		Kind  string `json:"kind"`
 		Items []struct {
 			Spec any `json:"spec"`
 		} `json:"items"`
 	}
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("the answer is not a list of block affinities: %w", err)
+	}
+	// Anything else that parses, such as a proxy's own page, would
+	// otherwise read as a cluster without blocks.
+	if list.Kind != "BlockAffinityList" {
+		return nil, errors.New("the answer is not a list of block affinities")
 	}
 	out := make([]blockAffinity, len(list.Items))
 	for i, item := range list.Items {

@@ -80,8 +80,9 @@ func TestListParams(t *testing.T) {
 }
 
 // TestBlockAffinities: a field of another type reads as empty, as it did
-// in client-go's unstructured objects; an answer over the bound and a
-// missing CRD are errors the caller can tell apart.
+// in client-go's unstructured objects; an answer over the bound, one that
+// is not such a list and a missing CRD are errors the caller can tell
+// apart.
 func TestBlockAffinities(t *testing.T) {
 	const list = `{"kind":"BlockAffinityList","apiVersion":"crd.projectcalico.org/v1","items":[
 		{"spec":{"node":"node1","cidr":"198.19.22.128/26","state":"confirmed","deleted":"false"}},
@@ -94,6 +95,10 @@ func TestBlockAffinities(t *testing.T) {
 		switch r.URL.Path {
 		case blockAffinitiesPath:
 			io.WriteString(w, list)
+		case "/odd" + blockAffinitiesPath:
+			io.WriteString(w, `{"kind":"Pod","items":[]}`)
+		case "/empty" + blockAffinitiesPath:
+			io.WriteString(w, `{}`)
 		case "/big" + blockAffinitiesPath:
 			io.WriteString(w, `{"items":[`+strings.Repeat(" ", maxBlockAffinities))
 		default:
@@ -125,6 +130,11 @@ func TestBlockAffinities(t *testing.T) {
 	}
 	if _, err := read("/big"); err == nil || err.Error() != "the answer is longer than 32 MiB" {
 		t.Errorf("over the bound: %v", err)
+	}
+	for _, base := range []string{"/odd", "/empty"} {
+		if got, err := read(base); err == nil || err.Error() != "the answer is not a list of block affinities" {
+			t.Errorf("%s: affinities %v, error %v; want not a list", base, got, err)
+		}
 	}
 	if _, err := read("/none"); !apierrors.IsNotFound(err) {
 		t.Errorf("no CRD: %v, want NotFound", err)
