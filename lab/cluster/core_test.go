@@ -290,29 +290,23 @@ func TestListPagesOnAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := func(l []metav1.Object) []string {
-		var out []string
-		for _, o := range l {
-			out = append(out, o.GetNamespace()+"/"+o.GetName())
-		}
-		return out
-	}
-	podObjs := func(l *corev1.PodList) (out []metav1.Object) {
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-		return out
-	}
-	nodeObjs := func(l *corev1.NodeList) (out []metav1.Object) {
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-		return out
-	}
-	if got, want := names(podObjs(paged)), names(podObjs(whole)); len(want) < 4 || !slices.Equal(got, want) {
+	if got, want := listNames(paged.Items), listNames(whole.Items); len(want) < 4 || !slices.Equal(got, want) {
 		t.Errorf("pods a page at a time %v, in one page %v", got, want)
 	}
-	if got, want := names(nodeObjs(pagedNodes)), names(nodeObjs(wholeNodes)); len(want) < 3 || !slices.Equal(got, want) {
+	if got, want := listNames(pagedNodes.Items), listNames(wholeNodes.Items); len(want) < 3 || !slices.Equal(got, want) {
 		t.Errorf("nodes a page at a time %v, in one page %v", got, want)
 	}
+}
+
+// listNames names a list's items as namespace/name, in order.
+func listNames[T any, P interface {
+	*T
+	metav1.Object
+}](items []T) []string {
+	var out []string
+	for i := range items {
+		o := P(&items[i])
+		out = append(out, o.GetNamespace()+"/"+o.GetName())
+	}
+	return out
 }
