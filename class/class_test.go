@@ -425,3 +425,15 @@ func TestSlowReportCut(t *testing.T) {
 		t.Errorf("a cut report reached the roster")
 	}
 }
+
+// freeLoopback is a loopback address with a port free now, so a
+// presenter can be restarted on the same one.
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}

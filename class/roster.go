@@ -168,4 +168,3 @@ func (s *Server) take(key [32]byte, addr string, rep Report, now time.Time) (int
 	st.answered = rep.Answered
 	return 0, "", ""
 }
-
