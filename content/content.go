@@ -65,6 +65,32 @@ type Command struct {
 // ID names the step as "section.index", e.g. "2.3".
 func (s Step) ID() string { return fmt.Sprintf("%d.%d", s.Section, s.Index) }
 
+// noteAnswer begins a notes paragraph that answers the notes' question.
+const noteAnswer = "Answer:"
+
+// SpokenNotes are the speaker notes without their answers: what a
+// projector may show while the class thinks.
+func (s Step) SpokenNotes() []string {
+	var out []string
+	for _, n := range s.Notes {
+		if !strings.HasPrefix(n, noteAnswer) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NoteAnswers are the notes paragraphs that begin "Answer:", without it.
+func (s Step) NoteAnswers() []string {
+	var out []string
+	for _, n := range s.Notes {
+		if a, ok := strings.CutPrefix(n, noteAnswer); ok {
+			out = append(out, strings.TrimSpace(a))
+		}
+	}
+	return out
+}
+
 // Places, views and extras a step may name.
 var (
 	places = []string{"local", "host1", "pod", "node"}

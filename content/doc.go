@@ -47,8 +47,9 @@
 //	           with "extra: lookup"
 //	notes:     a paragraph of the presenter's speaker notes (plain text,
 //	           repeatable): what to ask the class, what usually
-//	           confuses, the answer; the question's own answer is shown
-//	           by podlab --present on a key
+//	           confuses; a paragraph that begins "Answer:" is the
+//	           answer, which podlab --present shows only on a key, with
+//	           the question's own answer
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
 // the body says when a live lab needs something else.

@@ -92,6 +92,9 @@ type fakePresenter struct {
 	shown []string
 	names []string
 	since time.Time
+	// at is the class's step; refused how many were refused.
+	at      [2]int
+	refused int
 }
 
 func (p *fakePresenter) Show(section, step int) {
@@ -99,7 +102,13 @@ func (p *fakePresenter) Show(section, step int) {
 	defer p.mu.Unlock()
 	p.shown = append(p.shown, itoa(section)+"."+itoa(step))
 }
-func (p *fakePresenter) Following() int    { return 7 }
+func (p *fakePresenter) Following() int { return 7 }
+func (p *fakePresenter) At() (int, int) { return p.at[0], p.at[1] }
+func (p *fakePresenter) Refused(fn func(string, int)) {
+	if p.refused > 0 {
+		fn("wrong token", p.refused)
+	}
+}
 func (p *fakePresenter) FollowURL() string { return "http://127.0.0.1:1/?token=t" }
 func (p *fakePresenter) RosterEach(fn func(string, int, int, []string, time.Time, time.Time)) {
 	for i, n := range p.names {

@@ -47,6 +47,9 @@ type Options struct {
 	// Present is the presenter view for a projector (--present): a
 	// banner title, a larger lesson, speaker notes (N) and answers (A).
 	Present bool
+	// Notices are what podlab decided at the start (which lab and why,
+	// the URL students follow): shown on the first screen until a key.
+	Notices []string
 
 	// Presenter, with --serve, is told each step shown; w opens the roster.
 	Presenter Presenter
@@ -184,10 +187,14 @@ type Model struct {
 	showRoster bool
 	rosterOff  int
 
-	// Presenter view: notesKey flips the notes (hidden on a wide
-	// terminal, shown on a small one); showAnswer reveals the answer.
-	notesKey   bool
-	showAnswer bool
+	// Presenter view: notesKey flips the notes (shown beside the lesson
+	// on a wide terminal, in its place on a small one).
+	notesKey bool
+	// answerAt is the step (its index + 1) whose answers A revealed; 0
+	// none: a revealed answer stays with its step.
+	answerAt int
+	// notices are opts.Notices until the first key.
+	notices []string
 }
 
 // New builds the program's model; Run runs it.
@@ -240,6 +247,8 @@ func New(opts Options) Model {
 	if opts.Leader != nil {
 		m.fol = &follow{ch: make(chan leadMsg, 64)}
 	}
+	m.notices = opts.Notices
+	m.resumeClass()
 	if opts.Source != nil {
 		// In flight from the start: Init collects, or starts the watch
 		// the first collection waits for (watchFirst).
@@ -368,6 +377,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.notices != nil {
+			m.notices = nil
+			m.layout()
+		}
 		return m.key(msg)
 	}
 	if m.promptOpen {

@@ -111,9 +111,7 @@ func (m Model) content() string {
 		}
 		return strings.Join(rows[:min(len(rows), h)], "\n")
 	}
-	if m.opts.Present {
-		rows = append(rows, m.banner(w)...)
-	}
+	rows = append(rows, m.banner(w)...)
 	lesson := strings.Split(m.lesson.View(), "\n")
 	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
 		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
