@@ -30,3 +30,25 @@ func TestClassFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestURLPasswordRedacted: a URL with user:password@ is printed with the
+// password hidden, whichever URL it is.
+func TestURLPasswordRedacted(t *testing.T) {
+	t.Setenv("PODLAB_CLASS_TOKEN", "")
+	t.Setenv("KUBECONFIG", "")
+	tests := [][]string{
+		{"show", "--lab", "cluster", "--server", "https://ana:s3cret@127.0.0.1:1"},
+		{"show", "--lab", "cluster", "--server", "ana:s3cret@127.0.0.1:1"},
+		{"show", "--lab", "cluster", "--server", "https://ana:s3cret@127.0.0.1:99999"},
+		{"show", "--lab", "auto", "--server", "https://ana:s3cret@127.0.0.1:1"},
+		{"--lab", "recording", "--follow", "ftp://ana:s3cret@127.0.0.1:1", "--class-token", "t"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, stdout, stderr := podlab(t, args...)
+			if strings.Contains(stdout+stderr, "s3cret") {
+				t.Errorf("the password is printed: %q", stdout+stderr)
+			}
+		})
+	}
+}

@@ -131,18 +131,21 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	}
 	config.Timeout = opts.Timeout
 	config.WarningHandler = rest.NoWarnings{}
+	// The server's URL is printed in errors: never with a password in it
+	// (a --server of https://user:password@host).
+	server := netview.RedactURL(config.Host)
 	client, err := newCoreClient(config)
 	if err != nil {
-		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
+		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", server, firstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
 	}
-	d := &discovery{client: client, server: config.Host, opts: opts}
+	d := &discovery{client: client, server: server, opts: opts}
 	facts, err := d.facts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	l := &Lab{
 		opts: opts, config: config, client: client,
-		context: contextName, server: config.Host,
+		context: contextName, server: server,
 		facts: facts, notes: d.notes, container: d.container,
 	}
 	l.where = l.decideWhere()
