@@ -25,6 +25,9 @@ type Config struct {
 	Name     string // --name; default user@host
 	NoReport bool   // --no-report
 	NewClass bool   // --new-class: do not resume the class kept
+	// PerAddress is --class-per-address: streams and roster names from
+	// one source address; 0 is DefaultPerAddress.
+	PerAddress int
 	// Steps are the lesson's step ids, the only ones a report may name.
 	Steps []string
 	// Store keeps the presenter's class across restarts; nil keeps
@@ -45,8 +48,10 @@ func (c Config) Start(note io.Writer) (*Server, *Follower, error) {
 		return nil, nil, errors.New("--serve and --follow do not go together: the presenter serves, students follow")
 	case c.Follow == "" && (c.Name != "" || c.NoReport):
 		return nil, nil, errors.New("--name and --no-report go with --follow")
-	case c.Serve == "" && c.NewClass:
-		return nil, nil, errors.New("--new-class goes with --serve")
+	case c.Serve == "" && (c.NewClass || c.PerAddress != 0):
+		return nil, nil, errors.New("--new-class and --class-per-address go with --serve")
+	case c.PerAddress < 0 || c.PerAddress > MaxFollowers:
+		return nil, nil, fmt.Errorf("--class-per-address must be 1 to %d, not %d", MaxFollowers, c.PerAddress)
 	case c.Serve != "":
 		return c.serve(note)
 	case c.Follow != "":
@@ -76,7 +81,7 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 		}
 	}
 	generated := false
-	opts := ServerOptions{Token: c.Token, Steps: c.Steps}
+	opts := ServerOptions{Token: c.Token, Steps: c.Steps, PerAddress: c.PerAddress}
 	switch {
 	case kept != nil:
 		opts.Token, opts.Start, opts.Names = kept.Token, kept.Pos, kept.Names

@@ -9,6 +9,7 @@ import (
 // anything is served or opened.
 func TestClassFlagErrors(t *testing.T) {
 	t.Setenv("PODLAB_CLASS_TOKEN", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	tests := []struct {
 		args []string
 		want string
@@ -20,6 +21,8 @@ func TestClassFlagErrors(t *testing.T) {
 		{[]string{"--follow", "127.0.0.1:7777", "--class-token", "t"}, "want the presenter's URL"},
 		{[]string{"--follow", "http://127.0.0.1:7777"}, "--follow needs the class token"},
 		{[]string{"--serve", "192.0.2.1:7777"}, "serve the class on 192.0.2.1:7777"},
+		{[]string{"--new-class"}, "--new-class and --class-per-address go with --serve"},
+		{[]string{"--serve", "127.0.0.1:0", "--class-per-address", "-1"}, "--class-per-address must be 1 to 512"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

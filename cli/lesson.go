@@ -50,6 +50,7 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.StringVar(&f.class.Token, "class-token", "", "the class token (default $"+class.TokenEnv+"; with --serve, generated if neither is set)")
 	fs.StringVar(&f.class.Name, "name", "", "with --follow: your name on the presenter's roster (default user@host)")
 	fs.BoolVar(&f.class.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
+	fs.IntVar(&f.class.PerAddress, "class-per-address", 0, fmt.Sprintf("with --serve: the most streams, and names on the roster, from one address (default %d; raise it for a class behind one NAT)", class.DefaultPerAddress))
 	fs.BoolVar(&f.class.NewClass, "new-class", false, "with --serve: start a new class (a new token, the first step) instead of resuming the one kept from the last run")
 	f.lab.register(root)
 	root.RunE = func(c *cobra.Command, _ []string) error {
