@@ -246,12 +246,19 @@ func TestReportBounds(t *testing.T) {
 	}
 	// The roster stops growing at MaxStudents. (An hour on, "a" has
 	// expired: all MaxStudents+5 take their turn.)
-	s.now = func() time.Time { return time.Now().Add(time.Hour) } // a fresh rate window
+	setNow := func(now func() time.Time) {
+		s.mu.Lock()
+		s.now = now
+		s.mu.Unlock()
+	}
+	base := time.Now().Add(time.Hour)
+	setNow(func() time.Time { return base }) // a fresh rate window
 	full := 0
 	for i := 0; i < MaxStudents+5; i++ {
 		if i%addrReportsPerSecond == addrReportsPerSecond-1 {
-			base := s.now()
-			s.now = func() time.Time { return base.Add(time.Second) }
+			next := base.Add(time.Second)
+			base = next
+			setNow(func() time.Time { return next })
 		}
 		sec, _, done := stream(t, s, "tok", "")
 		switch code := post(t, s, "tok", sec, fmt.Sprintf(`{"name":"s%d","section":1,"step":1}`, i)); code {

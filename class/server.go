@@ -137,7 +137,6 @@ type Server struct {
 	perAddr int
 	ln      net.Listener
 	srv     *http.Server
-	now     func() time.Time
 	ping    time.Duration
 
 	keep     func(Kept)
@@ -147,6 +146,7 @@ type Server struct {
 	closed   sync.Once
 
 	mu       sync.Mutex
+	now      func() time.Time // tests move it
 	pos      Position
 	subs     map[chan Position]struct{}
 	byAddr   map[string]int // open streams by source address
@@ -226,7 +226,7 @@ func Listen(addr string, o ServerOptions) (*Server, error) {
 	if p := o.Start; p.Section > 0 && s.stepKnown(p.Section, p.Step) {
 		s.pos = Position{Seq: max(p.Seq, 1), Section: p.Section, Step: p.Step}
 	}
-	now := s.now()
+	now := time.Now()
 	for _, b := range o.Names {
 		key, ok := parseKey(b.Key)
 		if !ok || CleanName(b.Name) != b.Name || b.Name == "" || len(s.names) >= MaxStudents {
@@ -490,9 +490,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, perr.code, perr.msg, "")
 		return
 	}
-	now := s.now()
 	s.mu.Lock()
-	code, msg, reason := s.take(key, addr, rep, now)
+	code, msg, reason := s.take(key, addr, rep, s.now())
 	s.mu.Unlock()
 	if code != 0 {
 		s.refuse(w, r, code, msg, reason)
