@@ -244,7 +244,7 @@ func (f *Follower) once(ctx context.Context) (opened bool, err error) {
 		return false, errRefused
 	case resp.StatusCode != http.StatusOK:
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return false, fmt.Errorf("the presenter answered %s: %s", resp.Status, CleanName(string(msg)))
+		return false, fmt.Errorf("the presenter answered %s: %s", CleanName(resp.Status), oneLine(msg))
 	}
 	if sec := resp.Header.Get(FollowerHeader); sec != "" {
 		if _, ok := secretKey(sec); ok {
@@ -394,9 +394,16 @@ func (f *Follower) send(ctx context.Context, r Report, secret string) (again boo
 	case http.StatusConflict, http.StatusBadRequest, http.StatusServiceUnavailable:
 		// What the student must act on (a name taken, a full roster);
 		// a rate or a stale secret passes by itself.
-		f.setProblem(strings.ToValidUTF8(netview.Clean(strings.TrimSpace(string(msg))), ""))
+		f.setProblem(oneLine(msg))
 	case http.StatusTooManyRequests:
 		return true
 	}
 	return false
+}
+
+// oneLine is what the presenter said, safe for a status line: its first
+// line, cleaned.
+func oneLine(msg []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(strings.ToValidUTF8(string(msg), "")), "\n")
+	return netview.Clean(s)
 }

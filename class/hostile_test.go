@@ -477,3 +477,29 @@ func TestHostileClassmate(t *testing.T) {
 		t.Errorf("refusals counted: %v", refused)
 	}
 }
+
+// TestFollowerToldNameTaken: a follower whose name another follower
+// holds keeps following, and its status says the roster refused it.
+func TestFollowerToldNameTaken(t *testing.T) {
+	s := listen(t, "127.0.0.1:0", "tok")
+	var ups [2]<-chan update
+	for i := range ups {
+		f, err := NewFollower("http://"+s.Addr(), "tok", "ana", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ups[i] = follow(t, f)
+		waitUpdate(t, ups[i], "following", func(u update) bool { return u.live })
+		f.Report(1, 1, nil)
+		if i == 0 {
+			deadline := time.Now().Add(10 * time.Second)
+			for len(roster(s)) == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	u := waitUpdate(t, ups[1], "the refusal", func(u update) bool { return strings.Contains(u.status, "refused") })
+	if !u.live || !strings.Contains(u.status, "the name ana is taken: choose another with --name") {
+		t.Errorf("status %+v", u)
+	}
+}

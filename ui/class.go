@@ -270,8 +270,11 @@ func (m Model) rosterRows(w, h int) []string {
 	if r := m.refused(); r != "" {
 		head += t.StatusErr.Render("; " + r)
 	}
+	if hint := t.Muted.Render("  (w closes, ↑/↓ scroll)"); ansi.StringWidth(head+hint) <= w {
+		head += hint // the counts first: the hint goes when both do not fit
+	}
 	out := []string{
-		head + t.Muted.Render("  (w closes, ↑/↓ scroll)"),
+		ansi.Truncate(head, w, "…"),
 		t.Muted.Render(fmt.Sprintf(" %s  %-5s  %-8s", padRight("NAME", nameW), "STEP", "ANSWERED")),
 	}
 	// The follow URL is always shown, whole (wrapped, never cut: a cut
