@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// RedactURL is a URL with its password, if any, hidden: for every URL podlab
-// prints. Text that is not a URL comes back as it is, but for anything
-// before an @ in what looks like its host part.
+// RedactURL is a URL with its password, if any, hidden (url.URL's
+// Redacted): for every URL podlab prints. What Go does not parse as a URL
+// (no scheme, a bad port) has the password of a user:password@ in its
+// host part hidden the same way.
 func RedactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		return u.Redacted()
