@@ -19,7 +19,7 @@ as one podlab/v1 JSON document. podlab runs it on the pod's node over ssh
 (ssh node1 sudo -n podlab collect ...) when it shows a cluster from elsewhere.`,
 		Example: examples(name,
 			"the customer pod, on its node", "collect --pod-ip 198.19.22.132",
-			"from host1, as podlab does", "ssh node1 sudo -n podlab collect --pod-ip 198.19.22.132"),
+			"from host1, as podlab does", "$ ssh node1 sudo -n podlab collect --pod-ip 198.19.22.132"),
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if podIP == "" {

@@ -175,13 +175,19 @@ func rootArgs(c *cobra.Command, args []string) error {
 }
 
 // examples formats pairs of (what, arguments) as a command's examples.
+// Arguments starting with "$ " are a whole command line of their own (one
+// that runs podlab elsewhere, say), printed without podlab's name.
 func examples(name string, pairs ...string) string {
 	var b strings.Builder
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  # %s\n  %s", pairs[i], strings.TrimSpace(name+" "+pairs[i+1]))
+		line, whole := strings.CutPrefix(pairs[i+1], "$ ")
+		if !whole {
+			line = strings.TrimSpace(name + " " + line)
+		}
+		fmt.Fprintf(&b, "  # %s\n  %s", pairs[i], line)
 	}
 	return b.String()
 }
