@@ -23,6 +23,12 @@ import (
 func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Writer) int {
 	name := displayName(argv0)
 	root := newRoot(name, stdout, stderr)
+	if c, _, err := root.Find(args); err == nil && c.Name() == "collect" && c.Parent() == root && underSudo() {
+		if err := checkSudoCollect(args); err != nil {
+			fmt.Fprintln(stderr, errorLine(c.CommandPath(), err))
+			return 2
+		}
+	}
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
 	// The node-side tools name themselves in their errors, as they did

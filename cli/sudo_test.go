@@ -88,3 +88,42 @@ func TestReplayUnderSudo(t *testing.T) {
 		t.Errorf("their own recording: exit %d: %s", code, stderr)
 	}
 }
+
+// Under sudo, collect takes --pod-ip ADDRESS and nothing else, whatever
+// the sudoers rule let through: podlab's own lock behind the rule's.
+func TestCollectUnderSudo(t *testing.T) {
+	netnstest.RequireRoot(t)
+	t.Setenv("SUDO_USER", "nobody")
+	t.Setenv("SUDO_UID", "65534")
+	t.Setenv("SUDO_GID", "65534")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	for _, args := range [][]string{
+		{"collect", "--pod-ip", "198.51.100.7", "--host-netns", fifo},
+		{"collect", "--host-netns", "pid:1", "--pod-ip", "198.51.100.7"},
+		{"collect", "--pod-ip=198.51.100.7", "--host-netns=/proc/1/ns/net"},
+		{"--host-netns", "/proc/1/ns/net", "collect", "--pod-ip", "198.51.100.7"},
+		{"collect", "--pod-ip", "198.51.100.7", "extra"},
+		{"collect", "--pod-ip", "198.51.100.7", "--pod-ip", "198.51.100.8"},
+		{"collect", "--pod-ip", "198.51.100.7 --host-netns /proc/1/ns/net"},
+		{"collect", "--pod-ip", "not-an-address"},
+		{"collect", "--help"},
+		{"collect"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := podlab(t, args...)
+			if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+				!strings.Contains(stderr, "podlab collect: under sudo, collect takes --pod-ip ADDRESS and nothing else") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and the one-line refusal", code, stdout, stderr)
+			}
+		})
+	}
+	// The lesson's own call gets past the check (to look for the pod).
+	for _, args := range [][]string{{"collect", "--pod-ip", "198.51.100.7"}, {"collect", "--pod-ip", "2001:db8::7"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := podlab(t, args...)
+			if code == 2 || strings.Contains(stderr, "under sudo") {
+				t.Errorf("exit %d, %q: the lesson's call was refused", code, stderr)
+			}
+		})
+	}
+}
