@@ -2,6 +2,7 @@ package host1_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -124,4 +125,36 @@ func TestSudoersRule(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestFromHost1UnderSudo: podlab run with sudo on host1 reaches the node
+// with the student's ssh (their key, their known hosts), never root's.
+func TestFromHost1UnderSudo(t *testing.T) {
+	l := classroom(t)
+	kc, err := os.ReadFile(l.Kubeconfig(t, l.User.Name, host1.StudentRules...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := l.User.WriteFile(t, ".kube/config", string(kc))
+	sshd := l.StartSSHD(t, "node1", host1.SSHOptions{})
+	l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
+	cmd := exec.Command(filepath.Join(podlab(t), "podlab"), "show", "--lab", "cluster", "--json", "--kubeconfig", kubeconfig)
+	cmd.Env = []string{
+		"HOME=/root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+		"SUDO_USER=" + l.User.Name, fmt.Sprintf("SUDO_UID=%d", l.User.UID), fmt.Sprintf("SUDO_GID=%d", l.User.GID),
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := runBounded(t, cmd, 2*time.Minute); err != nil {
+		t.Fatalf("sudo podlab show: %v: %s", err, stderr.String())
+	}
+	var got struct {
+		Describe string `json:"describe"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.Describe, "host over ssh node1 with ip -j") {
+		t.Errorf("describe: %s", got.Describe)
+	}
 }
