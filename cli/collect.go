@@ -18,14 +18,17 @@ func newCollect(name string) *cobra.Command {
 		Short: "node-side collector: the host and pod snapshots as JSON (root)",
 		Long: `Print this node's host namespace and the namespace of the pod with --pod-ip
 as one podlab/v1 JSON document. podlab runs it on the pod's node over ssh
-(ssh node1 sudo -n podlab collect ...) when it shows a cluster from elsewhere.`,
+(ssh node1 sudo -n podlab collect ...) when it shows a cluster from elsewhere.
+Under sudo it takes --pod-ip ADDRESS and nothing else, as the sudoers rule
+in podlab's README does.`,
 		Example: examples(name,
 			"the customer pod, on its node", "collect --pod-ip 198.19.22.132",
 			"from host1, as podlab does", "$ ssh node1 sudo -n podlab collect --pod-ip 198.19.22.132"),
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if underSudo() && hostNetns != "" {
-				return usageErr("%s", sudoCollectRule) // Run checks first; this is the second lock
+				// Run has refused it already; this holds should another way in appear.
+				return usageErr("%s", sudoCollectRule)
 			}
 			if podIP == "" {
 				return usageErr("--pod-ip is required (kubectl get pods -o wide shows it)")
@@ -43,7 +46,7 @@ as one podlab/v1 JSON document. podlab runs it on the pod's node over ssh
 	}
 	fs := c.Flags()
 	fs.StringVar(&podIP, "pod-ip", "", "the pod's IP address (required)")
-	fs.StringVar(&hostNetns, "host-netns", "", "the node's host namespace: a name under /run/netns, a path, or pid:N (default: podlab's own)")
+	fs.StringVar(&hostNetns, "host-netns", "", "the node's host namespace: a name under /run/netns, a path, or pid:N (default: podlab's own; not under sudo)")
 	return c
 }
 
