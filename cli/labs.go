@@ -157,7 +157,12 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 	if err != nil {
 		return nil, err
 	}
+	as, err := sudo.Invoker()
+	if err != nil {
+		return nil, err
+	}
 	return cluster.Open(ctx, cluster.Options{
+		Invoker:      as,
 		ClientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(f.rules, f.overrides),
 		Kubeconfig:   f.rules.ExplicitPath,
 		Context:      f.overrides.CurrentContext,
