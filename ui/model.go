@@ -365,6 +365,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				l.kernel = msg.route
 			}
 			m.look = &l
+			m.layout() // the answer may take another row
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -572,16 +573,17 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// navInPrompt says whether a key pressed at the lookup prompt means
-// navigation: no address has n, p, h, l, q or ? in it, and ←/→ move
-// through steps while the prompt is still empty. An answer may hold any
-// letter: only esc leaves its prompt.
+// navInPrompt says whether a key pressed at the lookup prompt leaves it
+// to navigate: tab and shift+tab, and ←/→ while the box is empty. Every
+// printable key is the box's: a student who types "hello" there must
+// not move the lesson. An answer's prompt keeps even those: only esc
+// leaves it.
 func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
 	if m.promptFor == promptAnswer {
 		return false
 	}
 	switch k.String() {
-	case "tab", "shift+tab", "space", "n", "p", "h", "l", "q", "?":
+	case "tab", "shift+tab":
 		return true
 	case "left", "right":
 		return m.prompt.Value() == ""

@@ -106,7 +106,7 @@ func TestDeletePodInTerminal(t *testing.T) {
 	tm.waitText(30*time.Second, "sandbox", "refreshed")
 	tm.keys("4", "n", "n", "n", "n", "n", "n")
 	tm.waitText(wait, "step 7/9", "route lookup ›")
-	tm.keys("n") // n moves on from the lookup prompt
+	tm.keys("Right") // the lookup step opens its box, which takes letters: → leaves it while empty
 	tm.waitText(wait, "step 8/9 Delete a pod", ip+" dev "+old.HostIf)
 
 	del := exec.Command(podlab(t), "sandbox", "delete-pod", victim, "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir)
