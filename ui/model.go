@@ -425,6 +425,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
 		m.lvars = lessonVars(m.pair, &m.an)
+		m.lvars.Recorded = m.opts.Source != nil && m.opts.Source.Kind() == "recording"
 		m.routes = routeIDs(&m.an)
 		m.err = nil
 		m.lastAt = msg.at
@@ -688,7 +689,7 @@ func (m *Model) rebuild(keep bool) {
 	}
 	vars := m.vars()
 	var doc lessonDoc
-	for _, c := range st.Commands {
+	for _, c := range st.RenderCommands(vars) {
 		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
 	}
 	if m.unanswered() {
@@ -728,6 +729,11 @@ func (m *Model) rebuild(keep bool) {
 		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
 		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
+		// Start on the /32 of the pod the step's command deletes, not on
+		// the first pod's.
+		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
+	}
 	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(m.pair, curA, hi, order, keep)
 	}

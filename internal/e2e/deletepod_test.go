@@ -107,7 +107,10 @@ func TestDeletePodInTerminal(t *testing.T) {
 	tm.keys("4", "n", "n", "n", "n", "n", "n")
 	tm.waitText(wait, "step 7/9", "route lookup ›")
 	tm.keys("Right") // the lookup step opens its box, which takes letters: → leaves it while empty
-	tm.waitText(wait, "step 8/9 Delete a pod", ip+" dev "+old.HostIf)
+	s := tm.waitText(wait, "step 8/9 Delete a pod", ip+" dev "+old.HostIf, "sandbox delete-pod "+victim)
+	if l := line(s, ip+" dev "+old.HostIf); !strings.Contains(l, "▸") {
+		t.Errorf("the node's table does not start on the /32 of the pod the command deletes: %q", l)
+	}
 
 	del := exec.Command(podlab(t), "sandbox", "delete-pod", victim, "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir)
 	var out strings.Builder
@@ -143,9 +146,10 @@ func TestDeletePodInTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var repl netip.Addr
+	var replName string
 	for _, p := range st.Pods {
 		if strings.HasPrefix(p.Name, "summary-85c56b76d7-") && p.Node == "node1" {
-			repl = p.IP
+			repl, replName = p.IP, p.Name
 		}
 	}
 	if !repl.IsValid() || repl == old.IP {
@@ -154,6 +158,8 @@ func TestDeletePodInTerminal(t *testing.T) {
 	arrived := seenAt("the replacement's /32", func(s string) bool {
 		return strings.Contains(s, "route "+repl.String()+" added")
 	})
+	// The step's command now names a pod that exists: the replacement.
+	tm.waitText(wait, "sandbox delete-pod yaobank/"+replName)
 
 	for _, c := range []struct {
 		what, event string

@@ -196,22 +196,39 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 }
 
 // Collect snapshots the pod's namespace and its node's, with the facts.
-// When the pod has been deleted and replaced (podlab sandbox delete-pod),
-// it follows the replacement, as a Deployment's pods are followed.
+// The state file is read again each time, so the facts follow pods that
+// other podlab commands deleted or brought up; and when the pod shown has
+// been deleted and replaced (podlab sandbox delete-pod), it follows the
+// replacement, as a Deployment's pods are followed.
 func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
-	st, ns, name, err := l.current()
+	prev, ns, name, err := l.current()
 	if err != nil {
 		return nil, err
 	}
-	p, err := st.findPod(ns, name)
+	now := prev
+	if st, rerr := readState(l.opts); rerr == nil && st != nil {
+		now = st
+	}
+	p, err := now.findPod(ns, name)
 	if err == nil {
 		var pair *netview.Pair
-		if pair, err = l.collectPod(ctx, st, p); err == nil {
+		if pair, err = l.collectPod(ctx, now, p); err == nil {
+			l.mu.Lock()
+			l.st = now
+			l.mu.Unlock()
 			return pair, nil
 		}
+	} else if gone := prev.Pod(ns, name); gone != nil {
+		// Deleted since: reading where it was says so (its namespace
+		// is gone), which is what a watcher of the lab wants to hear.
+		if _, cerr := l.collectPod(ctx, prev, gone); cerr != nil {
+			err = cerr
+		}
 	}
-	now, np := l.replacement(ns, name)
+	np := replacement(prev, now, ns, name)
 	if np == nil {
+		// Gone, and no replacement yet: the state kept is the one that
+		// still has the pod, to find its replacement by once it comes.
 		return nil, err
 	}
 	l.mu.Lock()
@@ -220,22 +237,20 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	return l.collectPod(ctx, now, np)
 }
 
-// replacement is the pod that replaced a deleted one: same namespace,
-// same base name, on the same node, per the state file now.
-func (l *Lab) replacement(ns, name string) (*State, *PodInfo) {
-	st := l.State()
-	old := st.Pod(ns, name)
-	now, err := Status(l.opts)
-	if err != nil || old == nil || now.Pod(ns, name) != nil {
-		return nil, nil
+// replacement is the pod of now that replaced prev's pod ns/name, deleted
+// since: same namespace, same base name, on the same node, and new.
+func replacement(prev, now *State, ns, name string) *PodInfo {
+	old := prev.Pod(ns, name)
+	if old == nil || now.Pod(ns, name) != nil {
+		return nil
 	}
 	var found *PodInfo
 	for i, p := range now.Pods {
-		if p.Namespace == ns && baseName(p.Name) == baseName(name) && p.Node == old.Node && st.Pod(ns, p.Name) == nil {
+		if p.Namespace == ns && baseName(p.Name) == baseName(name) && p.Node == old.Node && prev.Pod(ns, p.Name) == nil {
 			found = &now.Pods[i]
 		}
 	}
-	return now, found
+	return found
 }
 
 // collectPod gives the pod's and its node's snapshots: the ones the watch
