@@ -52,7 +52,10 @@
 //	           the question's own answer
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
-// the body says when a live lab needs something else.
+// the body says when a live lab needs something else. A command that must
+// name what is in the lab now may hold placeholders as a body does (step
+// 4.8's `delete-pod {{.DeletePod}}`, a pod on the node that exists now);
+// Step.RenderCommands fills them.
 //
 // # Bodies
 //

@@ -374,6 +374,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				l.kernel = msg.route
 			}
 			m.look = &l
+			m.layout() // the answer may take another row
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -437,6 +438,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
 		m.lvars = lessonVars(m.pair, &m.an)
+		m.lvars.Recorded = m.opts.Source != nil && m.opts.Source.Kind() == "recording"
 		m.routes = routeIDs(&m.an)
 		m.err = nil
 		m.lastAt = msg.at
@@ -585,16 +587,17 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// navInPrompt says whether a key pressed at the lookup prompt means
-// navigation: no address has n, p, h, l, q or ? in it, and ←/→ move
-// through steps while the prompt is still empty. An answer may hold any
-// letter: only esc leaves its prompt.
+// navInPrompt says whether a key pressed at the lookup prompt leaves it
+// to navigate: tab and shift+tab, and ←/→ while the box is empty. Every
+// printable key is the box's: a student who types "hello" there must
+// not move the lesson. An answer's prompt keeps even those: only esc
+// leaves it.
 func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
 	if m.promptFor == promptAnswer {
 		return false
 	}
 	switch k.String() {
-	case "tab", "shift+tab", "space", "n", "p", "h", "l", "q", "?":
+	case "tab", "shift+tab":
 		return true
 	case "left", "right":
 		return m.prompt.Value() == ""
@@ -699,7 +702,7 @@ func (m *Model) rebuild(keep bool) {
 	}
 	vars := m.vars()
 	var doc lessonDoc
-	for _, c := range st.Commands {
+	for _, c := range st.RenderCommands(vars) {
 		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
 	}
 	if m.unanswered() {
@@ -739,6 +742,11 @@ func (m *Model) rebuild(keep bool) {
 		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
 		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
+		// Start on the /32 of the pod the step's command deletes, not on
+		// the first pod's.
+		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
+	}
 	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(m.pair, curA, hi, order, keep)
 	}
