@@ -218,4 +218,7 @@ func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Ana
 	for _, pr := range a.Problems {
 		fmt.Fprintf(b, "- problem: %s\n", pr)
 	}
+	if cuts := p.Cuts(); len(cuts) > 0 {
+		fmt.Fprintf(b, "- %s\n", netmap.CutNote(cuts))
+	}
 }

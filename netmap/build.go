@@ -91,6 +91,9 @@ func Build(p *netview.Pair, a *netview.Analysis) Map {
 	}
 	m.Node = nodeBox(p, a, hostRoutes, &m.Notes)
 	m.remotes(p, a, hostRoutes)
+	if cuts := p.Cuts(); len(cuts) > 0 {
+		m.Notes = append(m.Notes, CutNote(cuts))
+	}
 	return m
 }
 
@@ -287,6 +290,11 @@ func nodeBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]
 		}
 	}
 	return b
+}
+
+// CutNote says that names ending in … are not whole, and why.
+func CutNote(cuts []string) string {
+	return "names ending in " + netview.CutMark + " were cut where podlab read them, longer than they can be: " + strings.Join(cuts, "; ")
 }
 
 func qualified(ns, name string) string {

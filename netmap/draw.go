@@ -129,7 +129,7 @@ func pad(l []netview.Span, w int) []netview.Span {
 func width(sp []netview.Span) int {
 	n := 0
 	for _, s := range sp {
-		n += ansi.StringWidth(s.Text)
+		n += stringWidth(s.Text)
 	}
 	return n
 }
@@ -264,42 +264,52 @@ func jointOf(heavy bool, h, l string) string {
 }
 
 // wrap breaks spans into rows of at most w cells, at spaces where it can;
-// continued rows are indented by two.
+// continued rows are indented by two. It reads the text once: a word
+// longer than a row is cut cluster by cluster as it goes (measuring the
+// rest of the word again for each row made a long name cost minutes).
 func wrap(sp []netview.Span, w int) [][]netview.Span {
-	if width(sp) <= w || w < 8 {
-		if width(sp) > w {
-			return hardWrap(sp, w)
-		}
+	if width(sp) <= w {
 		return [][]netview.Span{sp}
+	}
+	if w < 8 {
+		return hardWrap(sp, w)
 	}
 	const indent = "  "
 	var rows [][]netview.Span
 	var cur []netview.Span
 	curW := 0
-	limit := w
 	flush := func() {
 		rows = append(rows, cur)
-		cur, curW, limit = []netview.Span{span(indent, netview.TagNone)}, len(indent), w
+		cur, curW = []netview.Span{span(indent, netview.TagNone)}, len(indent)
 	}
 	for _, s := range sp {
 		for _, word := range splitKeep(s.Text) {
-			ww := ansi.StringWidth(word)
-			if curW+ww > limit && curW > len(indent) {
+			ww := stringWidth(word)
+			if curW+ww > w && curW > len(indent) {
 				flush()
 				if strings.TrimSpace(word) == "" {
 					continue
 				}
 			}
-			for ww > limit-curW { // a word longer than a row
-				room := limit - curW
-				head := ansi.Truncate(word, room, "")
-				cur = append(cur, span(head, s.Tag))
-				word = strings.TrimPrefix(word, head)
-				ww = ansi.StringWidth(word)
+			for word != "" && curW+ww > w { // a word longer than a row
+				n, nw := 0, 0
+				for n < len(word) {
+					c, cw := firstCluster(word[n:])
+					if curW+nw+cw > w && (n > 0 || curW > len(indent)) {
+						break
+					}
+					n, nw = n+len(c), nw+cw
+				}
+				if n > 0 {
+					cur = append(cur, span(word[:n], s.Tag))
+				}
+				word, ww = word[n:], ww-nw
 				flush()
 			}
-			cur = append(cur, span(word, s.Tag))
-			curW += ww
+			if word != "" {
+				cur = append(cur, span(word, s.Tag))
+				curW += ww
+			}
 		}
 	}
 	if curW > 0 {
@@ -307,6 +317,13 @@ func wrap(sp []netview.Span, w int) [][]netview.Span {
 	}
 	return rows
 }
+
+// stringWidth and firstCluster measure text; variables so that a test
+// can count the work wrapping does.
+var (
+	stringWidth  = ansi.StringWidth
+	firstCluster = func(s string) (string, int) { return ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth) }
+)
 
 // hardWrap cuts a line into rows of w cells, for boxes too narrow to
 // wrap at spaces.
