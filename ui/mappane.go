@@ -79,8 +79,15 @@ func (p mapPane) rowsAt(w int) int {
 	return len(netmap.Render(p.pair, p.an, w)) + 1
 }
 
+// stallMap, when set (only in a binary built for the tests of how
+// podlab ends), makes drawing the map never end.
+var stallMap func()
+
 func (p *mapPane) draw() {
 	p.lines = nil
+	if p.pair != nil && p.width > 0 && stallMap != nil {
+		stallMap()
+	}
 	if p.pair != nil && p.width > 0 {
 		p.lines = netmap.Render(p.pair, p.an, p.width)
 	}
