@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func Run(ctx context.Context, opts Options) error {
 	g := &ioGroup{idle: make(chan struct{})}
 	m := New(opts)
 	m.ctx, m.io = labCtx, g
-	in := &ttyInput{File: os.Stdin, gone: make(chan struct{})}
+	in := &ttyInput{File: os.Stdin, gone: make(chan struct{}), interrupt: make(chan os.Signal, 4)}
 	popts := []tea.ProgramOption{
 		tea.WithInput(in),
 		// Signals arrive through ctx (main), so that they too take the
@@ -78,7 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	tty, _ := term.GetState(os.Stdin.Fd())
-	go watchEnd(ctx, p, ended, sigs, in.gone, func(code int, restored bool) {
+	go watchEnd(ctx, p, ended, merge(ended, sigs, in.interrupt), in.gone, func(code int, restored bool) {
 		if !restored {
 			restoreTTY(tty)
 		}
@@ -178,6 +179,28 @@ func watchEnd(ctx context.Context, p *tea.Program, ended <-chan struct{}, sigs <
 	}
 }
 
+// merge is the signals and the ctrl+c the terminal sends, on one channel.
+func merge(ended <-chan struct{}, sigs, keys <-chan os.Signal) <-chan os.Signal {
+	out := make(chan os.Signal, 4)
+	go func() {
+		for {
+			var s os.Signal
+			select {
+			case <-ended:
+				return
+			case s = <-sigs:
+			case s = <-keys:
+			}
+			select {
+			case out <- s:
+			case <-ended:
+				return
+			}
+		}
+	}()
+	return out
+}
+
 // exitCode is a shell's status for a process a signal ended.
 func exitCode(sig os.Signal) int {
 	if s, ok := sig.(syscall.Signal); ok {
@@ -231,10 +254,29 @@ type ttyInput struct {
 	*os.File
 	once sync.Once
 	gone chan struct{}
+	// interrupt hears ctrl+c as it is read, before bubbletea does: the
+	// terminal is raw, so ctrl+c is a key, not SIGINT, and a key waits
+	// for an Update that may not return.
+	interrupt chan os.Signal
 }
+
+// ctrlC is ctrl+c as a terminal sends it: plain, with modifyOtherKeys,
+// and with the kitty keyboard protocol.
+var ctrlC = [][]byte{{0x03}, []byte("\x1b[27;5;99~"), []byte("\x1b[99;5u"), []byte("\x1b[99;5:1u")}
 
 func (t *ttyInput) Read(p []byte) (int, error) {
 	n, err := t.File.Read(p)
+	if t.interrupt != nil {
+		for _, c := range ctrlC {
+			if bytes.Contains(p[:n], c) {
+				select {
+				case t.interrupt <- os.Interrupt:
+				default:
+				}
+				break
+			}
+		}
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
 		t.once.Do(func() { close(t.gone) })
 		// EOF ends bubbletea's reader without an error that would

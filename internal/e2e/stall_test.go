@@ -39,8 +39,8 @@ func stalledPodlab(t *testing.T) string {
 
 // While a render holds bubbletea's event loop (no Update returns, no
 // message is read), podlab still ends on SIGTERM, on SIGINT (at once on
-// the second), and when its terminal goes away; with the terminal still
-// there, it leaves it as it found it.
+// the second), on ctrl+c twice, and when its terminal goes away; with
+// the terminal still there, it leaves it as it found it.
 func TestStalledRenderEnds(t *testing.T) {
 	signal := func(sigs ...syscall.Signal) func(*ptyRun, int) {
 		return func(r *ptyRun, pid int) {
@@ -62,6 +62,15 @@ func TestStalledRenderEnds(t *testing.T) {
 		{"SIGINT twice", signal(syscall.SIGINT, syscall.SIGINT), false},
 		{"SIGTERM then SIGINT", signal(syscall.SIGTERM, syscall.SIGINT), false},
 		{"SIGHUP", signal(syscall.SIGHUP), false},
+		// The terminal is raw: ctrl+c is a key, read while no Update runs.
+		{"ctrl+c twice", func(r *ptyRun, _ int) {
+			for range 2 {
+				if _, err := r.master.Write([]byte{0x03}); err != nil {
+					r.t.Fatal(err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}, false},
 		{"terminal closed", func(r *ptyRun, _ int) { r.master.Close() }, true},
 	}
 	for _, tt := range tests {
