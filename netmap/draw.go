@@ -623,9 +623,9 @@ func (m Map) column(room int) (block, bool) {
 	for _, r := range m.Remotes {
 		remW = max(remW, r.natural())
 	}
-	head := []netview.Span{span("other nodes, by "+m.Link, netview.TagMuted)}
+	head := []netview.Span{span(m.Link+": the other nodes", netview.TagMuted)}
 	if width(head) > room {
-		head = []netview.Span{span(m.Link, netview.TagMuted)}
+		head = []netview.Span{span(m.Link+":", netview.TagMuted)}
 	}
 	more := m.moreRemotes()
 	if remW > room || width(head) > room || width(more) > room {
