@@ -73,3 +73,22 @@ func TestShowLongInterfaceName(t *testing.T) {
 		})
 	}
 }
+
+// The built-in recording is of the sandbox: show says that node1's eth0,
+// shaped like a pod's cable, is its uplink, a veth into the fabric.
+func TestShowSaysTheUplinkIsAVeth(t *testing.T) {
+	t.Setenv("COLUMNS", "160")
+	for _, args := range [][]string{{"show", "--plain", "--lab", "recording"}, {"show", "--map", "--plain", "--lab", "recording"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, stderr := podlab(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, want := range []string{"a veth into the fabric", "NIC"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("show does not say %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}

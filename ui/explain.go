@@ -87,6 +87,11 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
+	if up, ok := netview.HostUplink(m.pair); ok && up.Veth && m.tab == netview.SideHost {
+		if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
+			return "node uplink " + up.Name(), up.Why()
+		}
+	}
 	switch {
 	case l.HasTag(netview.TagVethPod) || l.HasTag(netview.TagVethHost):
 		label := "veth pair"
