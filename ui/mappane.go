@@ -39,7 +39,7 @@ type mapPane struct {
 	// height (netmap's compact layout when that is shorter).
 	fit     bool
 	focused bool
-	vp            viewport.Model
+	vp      viewport.Model
 }
 
 func newMapPane(sh *shared) mapPane {
