@@ -51,3 +51,25 @@ func TestUplinkExplained(t *testing.T) {
 		})
 	}
 }
+
+// A name cut where it entered (a 1 MB interface name) is said in the
+// status line, and the map says which kind and why.
+func TestCutNamesSaid(t *testing.T) {
+	p := lessonRecording(t)
+	for i := range p.Host.Links {
+		if p.Host.Links[i].Name == "caliea2aa288365" {
+			p.Host.Links[i].Name += strings.Repeat("x", 1<<20)
+		}
+	}
+	p.Sanitize()
+	h := startProgram(t, Options{Source: &scriptSource{answers: []answer{{pair: p}}}}, 160, 48)
+	h.waitFor("the recording", loaded)
+	h.press("m")
+	m := h.waitFor("the map", func(m Model) bool { return m.mapAt != mapOff })
+	sc := screen(m)
+	for _, want := range []string{"names ending in … were cut, too long", "caliea2aa288365…", "interface names to 15 bytes"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("the screen does not say %q:\n%s", want, sc)
+		}
+	}
+}

@@ -291,6 +291,9 @@ func (m Model) statusLine() string {
 	if m.changes != "" {
 		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
 	}
+	if m.cut {
+		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
+	}
 	if m.pair != nil {
 		v := m.vars()
 		who := v.PodName
