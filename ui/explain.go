@@ -87,9 +87,11 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
-	if up, ok := netview.HostUplink(m.pair); ok && up.Veth && m.tab == netview.SideHost {
-		if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
-			return "node uplink " + up.Name(), up.Why()
+	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
+		if up, ok := netview.HostUplink(m.pair); ok && up.Veth {
+			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
+				return "node uplink " + up.Name(), up.Why()
+			}
 		}
 	}
 	switch {
