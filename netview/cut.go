@@ -116,10 +116,11 @@ func isCut(s string, k textKind) bool {
 // in CutMark is not taken for the whole name.
 func (p *Pair) Cuts() []string {
 	var seen [numKinds]bool
-	p.each(func(s *string, k textKind) {
-		if !seen[k] && isCut(*s, k) {
+	p.each(func(s string, k textKind) (string, bool) {
+		if !seen[k] && isCut(s, k) {
 			seen[k] = true
 		}
+		return s, false
 	})
 	var out []string
 	for k, ok := range seen {

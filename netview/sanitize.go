@@ -67,9 +67,10 @@ func (p *Pair) Sanitize() { p.each(sanitize) }
 
 // Sanitize cleans and cuts every string in the recording, its note included.
 func (r *Recording) Sanitize() {
-	sanitize(&r.Schema, kindWord)
-	sanitize(&r.Lab, kindWord)
-	sanitize(&r.Note, kindText)
+	f := visit(sanitize)
+	f.at(&r.Schema, kindWord)
+	f.at(&r.Lab, kindWord)
+	f.at(&r.Note, kindText)
 	r.Pair.Sanitize()
 }
 
@@ -82,8 +83,18 @@ func (r *Route) Sanitize() { r.each(sanitize) }
 // Sanitize cleans and cuts every string in the facts.
 func (f *Facts) Sanitize() { f.each(sanitize) }
 
-// visit is handed each string of a value with its kind.
-type visit func(s *string, k textKind)
+// visit is handed each string of a value with its kind, and says what
+// it becomes (changed: whether that differs). Strings go in and out by
+// value: a pointer to a local handed to a func value would escape, an
+// allocation per route.
+type visit func(s string, k textKind) (out string, changed bool)
+
+// at visits *s and stores what it becomes.
+func (f visit) at(s *string, k textKind) {
+	if v, ok := f(*s, k); ok {
+		*s = v
+	}
+}
 
 func (p *Pair) each(f visit) {
 	p.Pod.each(f)
@@ -92,10 +103,10 @@ func (p *Pair) each(f visit) {
 }
 
 func (s *Snapshot) each(f visit) {
-	f(&s.NS.Name, kindNetNS)
-	f(&s.NS.Path, kindPath)
+	f.at(&s.NS.Name, kindNetNS)
+	f.at(&s.NS.Path, kindPath)
 	for id, name := range s.NS.NSIDs {
-		if n := name; visitCopy(f, &n, kindNetNS) {
+		if n, ok := f(name, kindNetNS); ok {
 			s.NS.NSIDs[id] = n
 		}
 	}
@@ -104,10 +115,10 @@ func (s *Snapshot) each(f visit) {
 	}
 	for i := range s.Addrs {
 		a := &s.Addrs[i]
-		f(&a.Dev, kindIfName)
+		f.at(&a.Dev, kindIfName)
 		zone(f, &a.Broadcast)
-		f(&a.Scope, kindWord)
-		f(&a.Label, kindIfName)
+		f.at(&a.Scope, kindWord)
+		f.at(&a.Label, kindIfName)
 		all(f, a.Flags, kindWord)
 	}
 	for i := range s.Routes {
@@ -115,9 +126,9 @@ func (s *Snapshot) each(f visit) {
 	}
 	for i := range s.Neighs {
 		n := &s.Neighs[i]
-		f(&n.Dev, kindIfName)
+		f.at(&n.Dev, kindIfName)
 		zone(f, &n.IP)
-		f(&n.MAC, kindHWAddr)
+		f.at(&n.MAC, kindHWAddr)
 		all(f, n.State, kindWord)
 		all(f, n.Flags, kindWord)
 	}
@@ -125,71 +136,66 @@ func (s *Snapshot) each(f visit) {
 }
 
 func (l *Link) each(f visit) {
-	f(&l.Name, kindIfName)
-	f(&l.Kind, kindWord)
+	f.at(&l.Name, kindIfName)
+	f.at(&l.Kind, kindWord)
 	all(f, l.Flags, kindWord)
-	f(&l.Qdisc, kindWord)
-	f(&l.OperState, kindWord)
-	f(&l.Group, kindWord)
-	f(&l.LinkType, kindWord)
-	f(&l.MAC, kindHWAddr)
-	f(&l.Broadcast, kindHWAddr)
+	f.at(&l.Qdisc, kindWord)
+	f.at(&l.OperState, kindWord)
+	f.at(&l.Group, kindWord)
+	f.at(&l.LinkType, kindWord)
+	f.at(&l.MAC, kindHWAddr)
+	f.at(&l.Broadcast, kindHWAddr)
 	keys(f, l.Sysctls)
 }
 
 func (r *Route) each(f visit) {
-	f(&r.Type, kindWord)
+	f.at(&r.Type, kindWord)
 	zone(f, &r.Gw)
-	f(&r.Dev, kindIfName)
-	f(&r.Scope, kindWord)
+	f.at(&r.Dev, kindIfName)
+	f.at(&r.Scope, kindWord)
 	zone(f, &r.Src)
 	all(f, r.Flags, kindWord)
 }
 
 func (f *Facts) each(v visit) {
 	f.Pod.each(v)
-	v(&f.Node, kindK8sName)
-	v(&f.Mode, kindWord)
-	v(&f.InterfacePrefix, kindIfName)
+	v.at(&f.Node, kindK8sName)
+	v.at(&f.Mode, kindWord)
+	v.at(&f.InterfacePrefix, kindIfName)
 	for i := range f.Pods {
 		f.Pods[i].each(v)
 	}
 	for i := range f.Nodes {
-		v(&f.Nodes[i].Name, kindK8sName)
+		v.at(&f.Nodes[i].Name, kindK8sName)
 		zone(v, &f.Nodes[i].InternalIP)
 	}
 	for i := range f.Blocks {
-		v(&f.Blocks[i].Node, kindK8sName)
+		v.at(&f.Blocks[i].Node, kindK8sName)
 	}
 }
 
 func (p *PodFact) each(f visit) {
-	f(&p.Namespace, kindK8sLabel)
-	f(&p.Name, kindK8sName)
+	f.at(&p.Namespace, kindK8sLabel)
+	f.at(&p.Name, kindK8sName)
 	zone(f, &p.IP)
-	f(&p.Node, kindK8sName)
-	f(&p.Phase, kindWord)
-}
-
-// visitCopy visits a copy of *s and reports whether the visit changed it.
-func visitCopy(f visit, s *string, k textKind) bool {
-	was := *s
-	f(s, k)
-	return *s != was
+	f.at(&p.Node, kindK8sName)
+	f.at(&p.Phase, kindWord)
 }
 
 // zone visits the zone of an IPv6 address (fe80::1%eth0): text from
 // outside too, which a recording or `ip -j` output can carry, and which
 // rendering prints with the address. (A prefix holds no zone.)
 func zone(f visit, a *netip.Addr) {
-	if z := a.Zone(); z != "" && visitCopy(f, &z, kindIfName) {
-		*a = a.WithZone(z)
+	if z := a.Zone(); z != "" {
+		if v, ok := f(z, kindIfName); ok {
+			*a = a.WithZone(v)
+		}
 	}
 }
 
 func all(f visit, l []string, k textKind) {
 	for i := range l {
-		f(&l[i], k)
+		f.at(&l[i], k)
 	}
 }
 
@@ -198,7 +204,7 @@ func all(f visit, l []string, k textKind) {
 func keys[V any](f visit, m map[string]V) {
 	var changed [][2]string
 	for k := range m {
-		if n := k; visitCopy(f, &n, kindWord) {
+		if n, ok := f(k, kindWord); ok {
 			changed = append(changed, [2]string{k, n})
 		}
 	}
@@ -209,11 +215,11 @@ func keys[V any](f visit, m map[string]V) {
 	}
 }
 
-// sanitize cleans *s and cuts it to its kind's cap; a clean string
+// sanitize cleans s and cuts it to its kind's cap; a clean string
 // within it (nearly all) is left as it is.
-func sanitize(s *string, k textKind) {
-	if len(*s) <= textCaps[k].max && IsClean(*s) {
-		return
+func sanitize(s string, k textKind) (string, bool) {
+	if len(s) <= textCaps[k].max && IsClean(s) {
+		return s, false
 	}
-	*s = Cut(*s, textCaps[k].max)
+	return Cut(s, textCaps[k].max), true
 }
