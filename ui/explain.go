@@ -87,6 +87,13 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
+	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
+		if up, ok := netview.HostUplink(m.pair); ok && up.Veth {
+			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
+				return "node uplink " + up.Name(), up.Why()
+			}
+		}
+	}
 	switch {
 	case l.HasTag(netview.TagVethPod) || l.HasTag(netview.TagVethHost):
 		label := "veth pair"

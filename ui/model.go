@@ -144,6 +144,10 @@ type Model struct {
 	lastAt             time.Time
 	err                error
 	changes            string
+	// cut: some names were cut where they entered, too long to be real
+	// (netview.Pair.Cuts; the map and show say which), made once per
+	// refresh.
+	cut bool
 	// resyncs is the last count of full reads forced by lost change
 	// notifications: a rise is said in the status line.
 	resyncs int
@@ -442,6 +446,7 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.routes = routeIDs(&m.an)
 		m.err = nil
 		m.lastAt = msg.at
+		m.cut = len(m.pair.Cuts()) > 0
 		m.changes = ""
 		if m.prevPair != nil {
 			m.changes = changeSummary(m.prevRoutes, m.routes, m.prevPair, m.pair)

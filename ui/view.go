@@ -44,8 +44,12 @@ func (m *Model) layout() {
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
 		if m.showMap {
+			// The whole lab on one screen: the lesson folds to its first
+			// row, and the map, drawn to fit, takes the tab bar's row and
+			// the explanation's (of a line in a pane not shown).
 			m.mapAt = mapFull
-			m.mapv.setSize(w, ph) // its title takes the tab bar's row
+			m.lesson.setSize(lw, 1)
+			m.mapv.setSize(w, body-1+explainRows, true)
 		}
 		m.setFocus(m.focus)
 		return
@@ -57,9 +61,9 @@ func (m *Model) layout() {
 		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
 			m.mapAt = mapBelow
 			ph -= mh
-			m.mapv.setSize(w, mh)
+			m.mapv.setSize(w, mh, false)
 		} else {
-			m.mapv.setSize(w, ph)
+			m.mapv.setSize(w, ph, false)
 		}
 	}
 	pw := (w - 1) / 2
@@ -67,6 +71,10 @@ func (m *Model) layout() {
 	m.host.setSize(w-1-pw, ph)
 	m.setFocus(m.focus)
 }
+
+// mapFolds: the map is open on a small terminal, the lesson folded to
+// one row and no line explained, so that the whole lab shows at once.
+func (m Model) mapFolds() bool { return m.narrow && m.mapAt == mapFull }
 
 // lessonHeight sizes the lesson to its text, between lo and hi rows, so
 // the panes get what the lesson does not need. With hintRow, a text
@@ -156,7 +164,9 @@ func (m Model) content() string {
 			rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
 		}
 	}
-	rows = append(rows, m.explainLines(explainRows)...)
+	if !m.mapFolds() {
+		rows = append(rows, m.explainLines(explainRows)...)
+	}
 	rows = append(rows, m.legend())
 	if m.promptOpen && m.promptFor == promptLookup {
 		rows = append(rows, m.prompt.View())
@@ -320,6 +330,9 @@ func (m Model) statusLine() string {
 	}
 	if m.changes != "" {
 		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	}
+	if m.cut {
+		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
 	}
 	if m.pair != nil {
 		v := m.vars()
