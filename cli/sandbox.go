@@ -5,6 +5,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"podlab/lab/sandbox"
+	"podlab/netview"
 )
 
 func newSandbox(name string) *cobra.Command {
@@ -72,10 +73,10 @@ mesh. It needs root.`,
 			return pflag.NormalizedName(n)
 		})
 		if s.name == "up" {
-			fs.StringVar(&o.Mode, "mode", sandbox.DefaultMode, "dataplane: bgp (the lesson's), vxlan, or ipip")
+			fs.StringVar((*string)(&o.Mode), "mode", string(sandbox.DefaultMode), "dataplane: bgp (the lesson's), vxlan, or ipip")
 			fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
 			fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
-			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"bgp", "vxlan", "ipip"}, cobra.ShellCompDirectiveNoFileComp))
+			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 		}
 		c.AddCommand(sc)
 	}

@@ -130,7 +130,7 @@ func (n *Netns) facts(pod, host *netview.Snapshot) netview.Facts {
 		}
 	}
 	pf := netview.PodFact{IP: ip, Node: node}
-	f := netview.Facts{Pod: pf, Node: node, InterfacePrefix: "cali"}
+	f := netview.Facts{Pod: pf, Node: node, InterfacePrefix: netview.DefaultInterfacePrefix}
 	if ip.IsValid() {
 		f.Pods = []netview.PodFact{pf}
 	}

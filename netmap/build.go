@@ -173,8 +173,8 @@ func podBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]s
 		class   netview.Class
 		missing string
 	}{
-		{netview.ClassPodDefault, "no default route via 169.254.1.1"},
-		{netview.ClassPodGateway, "no scope-link route to 169.254.1.1"},
+		{netview.ClassPodDefault, "no default route via " + netview.CalicoGateway.String()},
+		{netview.ClassPodGateway, "no scope-link route to " + netview.CalicoGateway.String()},
 	}
 	for _, w := range want {
 		found := false
@@ -225,7 +225,7 @@ func nodeBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]
 		g := a.Gateway
 		gw := g.Address.String()
 		if !g.Address.IsValid() {
-			gw = "169.254.1.1"
+			gw = netview.CalicoGateway.String()
 		}
 		if g.HostProxyARP {
 			var sp []netview.Span
@@ -443,13 +443,13 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 	}
 	var groups []*group
 	byKey := map[string]*group{}
-	var proto, dev string
+	var proto string
 	for _, rc := range a.Routes {
 		if rc.Side != netview.SideHost || (rc.Class != netview.ClassRemoteBlock && rc.Class != netview.ClassRemotePod) {
 			continue
 		}
 		if proto == "" {
-			proto, dev = rc.Proto, rc.Dev
+			proto = rc.Proto
 		}
 		key, known := rc.Peer, rc.Peer != ""
 		if !known {
@@ -484,7 +484,7 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 		}
 		return cmp.Compare(x.key, y.key)
 	})
-	m.Link = linkName(p.Facts.Mode, proto, dev, p)
+	m.Link = linkName(cmp.Or(p.Facts.Mode, netview.InferMode(&p.Host)), proto)
 	unknown := 0
 	for i, g := range groups {
 		if i == maxRemoteNodes {
@@ -553,18 +553,8 @@ func podAt(p *netview.Pair, dst string) string {
 }
 
 // linkName says how the node reaches the others' blocks.
-func linkName(mode, proto, dev string, p *netview.Pair) string {
-	if mode == "" {
-		if l := p.Host.LinkByName(dev); l != nil && (l.Kind == "vxlan" || l.Kind == "ipip") {
-			mode = l.Kind
-		} else if proto == "bird" {
-			mode = "bgp"
-		}
-	}
-	name := strings.ToUpper(mode)
-	if name == "" {
-		name = "routes"
-	}
+func linkName(mode netview.Mode, proto string) string {
+	name := cmp.Or(strings.ToUpper(string(mode)), "routes")
 	if proto != "" {
 		name += " (proto " + proto + ")"
 	}

@@ -1,15 +1,11 @@
 package netview
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strings"
 )
-
-// calicoGateway is the next hop Calico gives every pod.
-var calicoGateway = netip.MustParseAddr("169.254.1.1")
-
-const calicoMAC = "ee:ee:ee:ee:ee:ee"
 
 // Analyze works out what the lesson teaches from a pod's and its node's
 // snapshots: the veth pair, the gateway, and what each route is for.
@@ -169,7 +165,7 @@ func defaultRoute(s *Snapshot) *Route {
 }
 
 func gatewayOf(p *Pair, podIf, hostIf *Link) Gateway {
-	g := Gateway{Address: calicoGateway}
+	g := Gateway{Address: CalicoGateway}
 	def := defaultRoute(&p.Pod)
 	if def != nil && def.Gw.IsValid() {
 		g.Address = def.Gw
@@ -229,8 +225,8 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 		case dst.Bits() == 0 && r.Gw.IsValid():
 			rc.Class = ClassPodDefault
 			rc.Reason = fmt.Sprintf("the pod's default route: everything it sends beyond itself goes to %s out of %s", r.Gw, r.Dev)
-			if r.Gw != calicoGateway {
-				rc.Reason += fmt.Sprintf(" (Calico would use %s)", calicoGateway)
+			if r.Gw != CalicoGateway {
+				rc.Reason += fmt.Sprintf(" (Calico would use %s)", CalicoGateway)
 			}
 		case hostLen(dst) && dst.Addr() == gw && !r.Gw.IsValid() && r.Scope == "link":
 			rc.Class = ClassPodGateway
@@ -284,7 +280,7 @@ func PodWords(f *Facts) string {
 	switch {
 	case p.Name == "":
 		return "the pod"
-	case p.Namespace == "yaobank" && (p.Name == "customer" || strings.HasPrefix(p.Name, "customer-")):
+	case IsCustomerPod(p.Namespace, p.Name):
 		return "the customer pod"
 	}
 	if p.Namespace == "" {
@@ -434,8 +430,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		case dst.Bits() == 0:
 			rc.Class = ClassDefault
 			rc.Reason = fmt.Sprintf("%s's default route (%s): where traffic goes when nothing more specific matches", nodeWords, protoWords(r))
-			if dst.Contains(calicoGateway) {
-				if lr, ok := Lookup(s, calicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
+			if dst.Contains(CalicoGateway) {
+				if lr, ok := Lookup(s, CalicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
 					rc.Reason += "; it also covers 169.254.1.1, which proxy ARP needs before it answers the pods"
 				}
 			}
@@ -467,7 +463,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				}
 				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), via(r, rc.Peer))
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
-					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, nodeOr(rc.Peer, "that node"))
+					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, cmp.Or(rc.Peer, "that node"))
 				} else {
 					rc.Reason += ": a borrowed IP, announced as a more specific route than its block"
 				}
@@ -480,7 +476,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				k := blockWordsKey{rc.Peer, r.Protocol, via(r, rc.Peer)}
 				w, ok := blockWords[k]
 				if !ok {
-					w = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
+					w = cmp.Or(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
 					blockWords[k] = w
 				}
 				rc.Reason = w
@@ -528,13 +524,6 @@ func MayHaveRemotePods(p *Pair) bool {
 		}
 	}
 	return false
-}
-
-func nodeOr(n, or string) string {
-	if n == "" {
-		return or
-	}
-	return n
 }
 
 func protoWords(r *Route) string {
@@ -592,8 +581,8 @@ func problems(p *Pair, a *Analysis, podIf, hostIf *Link) []string {
 		if podIf != nil && podIf.MTU != hostIf.MTU {
 			add("mtu differs across the veth: pod %s %d, host %s %d", podIf.Name, podIf.MTU, hostIf.Name, hostIf.MTU)
 		}
-		if hostIf.MAC != "" && !strings.EqualFold(hostIf.MAC, calicoMAC) {
-			add("the host end %s has MAC %s, not %s as Calico sets it", hostIf.Name, hostIf.MAC, calicoMAC)
+		if hostIf.MAC != "" && !strings.EqualFold(hostIf.MAC, CalicoMAC) {
+			add("the host end %s has MAC %s, not %s as Calico sets it", hostIf.Name, hostIf.MAC, CalicoMAC)
 		}
 		if v, ok := hostIf.Sysctl(SysctlProxyARP); ok && v != 1 {
 			add("proxy_arp=%d on %s: nothing answers the pod's ARP for %s", v, hostIf.Name, a.Gateway.Address)
@@ -609,8 +598,8 @@ func problems(p *Pair, a *Analysis, podIf, hostIf *Link) []string {
 		add("%s=%d on the host: it will not route between pods and the network", SysctlIPForward, v)
 	}
 	g := &a.Gateway
-	if g.Address != calicoGateway {
-		add("the pod's default route goes via %s, not %s as Calico sets it", g.Address, calicoGateway)
+	if g.Address != CalicoGateway {
+		add("the pod's default route goes via %s, not %s as Calico sets it", g.Address, CalicoGateway)
 	}
 	if !g.DefaultRoute {
 		add("the pod has no default route via %s", g.Address)

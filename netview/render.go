@@ -313,7 +313,7 @@ func (c *renderCtx) linkLayer(l *Link, key string) Line {
 	b.add("    link/"+cmp.Or(l.LinkType, "ether")+" ", TagNone)
 	if l.MAC != "" {
 		tag := TagNone
-		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, calicoMAC)) {
+		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, CalicoMAC)) {
 			tag = TagMAC
 		}
 		b.add(l.MAC, tag)

@@ -160,7 +160,7 @@ func (r *Route) each(f visit) {
 func (f *Facts) each(v visit) {
 	f.Pod.each(v)
 	v.at(&f.Node, kindK8sName)
-	v.at(&f.Mode, kindWord)
+	v.at((*string)(&f.Mode), kindWord)
 	v.at(&f.InterfacePrefix, kindIfName)
 	for i := range f.Pods {
 		f.Pods[i].each(v)

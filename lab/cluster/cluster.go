@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,8 @@ import (
 
 // Defaults: the lesson's customer pod.
 const (
-	defaultNamespace = "yaobank"
-	defaultSelector  = "app=customer"
+	defaultNamespace = netview.DefaultNamespace
+	defaultSelector  = netview.DefaultSelector
 	defaultTimeout   = 10 * time.Second
 )
 
@@ -399,7 +400,8 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	l.how = how
 	l.mu.Unlock()
 	pair.Facts = l.facts
-	pair.Facts.Mode = modeOf(&pair.Host)
+	// A node that has learned no route yet is in BGP mode all the same.
+	pair.Facts.Mode = cmp.Or(netview.InferMode(&pair.Host), netview.ModeBGP)
 	l.nameBorrowed(ctx, pair)
 	// The facts hold names from the API server (borrowed addresses
 	// named too); the snapshots are clean.
@@ -429,19 +431,6 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 	}
 	return &netview.Pair{Host: *res.host, Pod: *pod},
 		fmt.Sprintf("pod through the exec API, host over ssh %s with ip -j (%s)", target, why), nil
-}
-
-// modeOf tells the dataplane mode from the host's links and routes.
-func modeOf(host *netview.Snapshot) string {
-	if host.LinkByName("vxlan.calico") != nil {
-		return "vxlan"
-	}
-	for _, r := range host.Routes {
-		if r.Dev == "tunl0" && r.Table == netview.TableMain {
-			return "ipip"
-		}
-	}
-	return "bgp"
 }
 
 // Close releases nothing today: every request and ssh session ends with

@@ -12,6 +12,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"podlab/netview"
 )
 
 // builder builds one sandbox, recording each item before creating it.
@@ -33,7 +35,7 @@ func newBuilder(o Options, bird string) *builder {
 	}
 	for _, n := range nodeSpecs {
 		ni := NodeInfo{Name: n.name, NS: o.Prefix + "-" + n.name, IP: n.ip, Block: n.block}
-		if o.Mode == "vxlan" {
+		if o.Mode == netview.ModeVXLAN {
 			ni.VTEP = vtepIP(n.block)
 			ni.VTEPMAC = vtepMAC(ni.VTEP).String()
 		}
@@ -133,7 +135,7 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.o.Mode == "vxlan" {
+	if b.o.Mode == netview.ModeVXLAN {
 		if err := b.vxlan(); err != nil {
 			return err
 		}
@@ -307,7 +309,7 @@ func (b *builder) node(n *NodeInfo) error {
 	if err := h.RouteAdd(def); err != nil {
 		return fmt.Errorf("default route on %s: %w", n.Name, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{{"net/ipv4/ip_forward", "1"}}, nil); err != nil {
+	if err := setSysctls(n.NS, "", []sysctl{{netview.SysctlIPForward, "1"}}); err != nil {
 		return err
 	}
 	return b.save()
@@ -371,11 +373,11 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err := ph.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, nsName, err)
 	}
-	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(calicoGW), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
+	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(netview.CalicoGateway), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(gw); err != nil {
-		return fmt.Errorf("pod %s route to %s: %w", p.name, calicoGW, err)
+		return fmt.Errorf("pod %s route to %s: %w", p.name, netview.CalicoGateway, err)
 	}
-	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: calicoGW.AsSlice(), Protocol: unix.RTPROT_BOOT}
+	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: netview.CalicoGateway.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(def); err != nil {
 		return fmt.Errorf("pod %s default route: %w", p.name, err)
 	}
@@ -389,13 +391,7 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err := nh.LinkSetUp(host); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", host.Attrs().Name, n.NS, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{
-		{"net/ipv4/conf/" + hostIf + "/proxy_arp", "1"},
-		{"net/ipv4/neigh/" + hostIf + "/proxy_delay", "0"},
-		{"net/ipv4/conf/" + hostIf + "/forwarding", "1"},
-		{"net/ipv4/conf/" + hostIf + "/route_localnet", "1"},
-		{"net/ipv6/conf/" + hostIf + "/accept_ra", "0"},
-	}, func(k string) bool { return strings.HasPrefix(k, "net/ipv6/") }); err != nil {
+	if err := setSysctls(n.NS, hostIf, calicoSysctls); err != nil {
 		return err
 	}
 	// Felix writes the route with RTPROT_BOOT, so `ip route` shows no proto.
@@ -424,7 +420,7 @@ func (b *builder) startBirds(ctx context.Context) error {
 		conf, sock, pid, log := birdFiles(dir, n.Name)
 		c := birdConf{
 			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
-			AS: asNumber, Log: log, VXLAN: b.o.Mode == "vxlan",
+			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
 		}
 		for _, o := range b.st.Nodes {
 			if o.Name != n.Name {

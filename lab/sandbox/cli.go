@@ -77,9 +77,9 @@ func RunDeletePod(ctx context.Context, o Options, pod string, replace bool, stdo
 }
 
 func modeLine(st *State) string {
-	s := st.Mode + " mode, BIRD 2"
+	s := string(st.Mode) + " mode, BIRD 2"
 	if st.StaticRoutes {
-		s = st.Mode + " mode, static routes marked proto bird, no BGP"
+		s = string(st.Mode) + " mode, static routes marked proto bird, no BGP"
 	}
 	if st.Borrowed {
 		s += ", with a borrowed address"

@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"unknown", "sideways", Options{}, 2, "", `unknown command "sideways"`},
 		{"ipip", "up", Options{Mode: "ipip", StateDir: dir}, 1, "", "podlab sandbox up: this kernel has no IPIP support"},
-		{"bad mode", "up", Options{Mode: "x", StateDir: dir}, 1, "", `unknown mode "x"`},
+		{"bad mode", "up", Options{Mode: "x", StateDir: dir}, 1, "", `unknown --mode "x"`},
 		{"status nothing", "status", Options{Prefix: "ptnone", StateDir: dir}, 0, "sandbox ptnone is not up", ""},
 		{"down nothing", "down", Options{Prefix: "ptnone", StateDir: dir}, 0, "sandbox ptnone is down", ""},
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/lab"
+	"podlab/netview"
 )
 
 // wantRoute is a route a converged node must have.
@@ -104,7 +105,7 @@ func (b *builder) converge(ctx context.Context) error {
 		var worst NodeInfo
 		for i, n := range b.st.Nodes {
 			var what []string
-			if b.o.Mode == "vxlan" {
+			if b.o.Mode == netview.ModeVXLAN {
 				var peers []birdPeer
 				for _, o := range b.st.Nodes {
 					if o.Name != n.Name {

@@ -258,7 +258,7 @@ func TestUpRefusesBeforeCreating(t *testing.T) {
 		want string
 	}{
 		{"ipip", Options{Mode: "ipip"}, "no IPIP support"},
-		{"unknown mode", Options{Mode: "geneve"}, `unknown mode "geneve"`},
+		{"unknown mode", Options{Mode: "geneve"}, `unknown --mode "geneve"`},
 		{"bad prefix", Options{Prefix: "Bad/Prefix"}, "bad prefix"},
 	}
 	for _, tt := range tests {

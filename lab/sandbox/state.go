@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"podlab/netview"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +28,7 @@ type Options struct {
 	StateDir string
 	// Mode is the dataplane: bgp (the lesson's), vxlan, or ipip (refused
 	// on kernels without IPIP).
-	Mode string
+	Mode netview.Mode
 	// Borrowed adds a pod on node2 with an address from node1's block.
 	Borrowed bool
 	// StaticRoutes skips BIRD: the block routes are written by podlab,
@@ -38,7 +40,7 @@ type Options struct {
 const (
 	DefaultPrefix   = "podlab"
 	DefaultStateDir = "/run/podlab"
-	DefaultMode     = "bgp"
+	DefaultMode     = netview.ModeBGP
 )
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
@@ -57,7 +59,6 @@ func (o Options) withDefaults() Options {
 	if o.Mode == "" {
 		o.Mode = DefaultMode
 	}
-	o.Mode = strings.ToLower(o.Mode)
 	return o
 }
 
@@ -67,11 +68,11 @@ func (o Options) checked() (Options, error) {
 	if !prefixRE.MatchString(o.Prefix) {
 		return o, fmt.Errorf("bad prefix %q: use 1-16 lower-case letters and digits, starting with a letter", o.Prefix)
 	}
-	switch o.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
-		return o, fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
+	m, err := netview.ParseMode(string(o.Mode))
+	if err != nil {
+		return o, err
 	}
+	o.Mode = m
 	return o, nil
 }
 
@@ -90,10 +91,10 @@ const (
 // item is recorded before it is created, so a sandbox killed half-way
 // still lists everything that may exist.
 type State struct {
-	Prefix       string `json:"prefix"`
-	Mode         string `json:"mode"`
-	Borrowed     bool   `json:"borrowed,omitempty"`
-	StaticRoutes bool   `json:"static_routes"`
+	Prefix       string       `json:"prefix"`
+	Mode         netview.Mode `json:"mode"`
+	Borrowed     bool         `json:"borrowed,omitempty"`
+	StaticRoutes bool         `json:"static_routes"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -317,9 +318,7 @@ func (s *State) validate(o Options) error {
 	if s.Prefix != o.Prefix {
 		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
 	}
-	switch s.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
+	if !s.Mode.Valid() {
 		return fmt.Errorf("unknown mode %q", s.Mode)
 	}
 	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
