@@ -408,7 +408,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			continue
 		}
 		// A blackhole's class hangs on the node's other routes, the
-		// default route's words on the routes that cover 169.254.1.1:
+		// default route's words on the routes that cover CalicoGateway:
 		// those are worked out each time.
 		if rc, ok := memo.find(r); ok && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
 			memo.hits++
@@ -432,7 +432,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			rc.Reason = fmt.Sprintf("%s's default route (%s): where traffic goes when nothing more specific matches", nodeWords, protoWords(r))
 			if dst.Contains(CalicoGateway) {
 				if lr, ok := Lookup(s, CalicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
-					rc.Reason += "; it also covers 169.254.1.1, which proxy ARP needs before it answers the pods"
+					rc.Reason += "; it also covers " + CalicoGateway.String() + ", which proxy ARP needs before it answers the pods"
 				}
 			}
 		case isLocalPod(r):

@@ -13,11 +13,26 @@ type View string
 
 // The views.
 const (
-	ViewAddr  View = "addr"  // ip addr
-	ViewLink  View = "link"  // ip -c link show up
-	ViewRoute View = "route" // ip route
-	ViewNeigh View = "neigh" // ip neigh
+	ViewAddr  View = "addr"
+	ViewLink  View = "link"
+	ViewRoute View = "route"
+	ViewNeigh View = "neigh"
 )
+
+// Command is what a student types to see the view.
+func (v View) Command() string {
+	switch v {
+	case ViewAddr:
+		return "ip addr"
+	case ViewLink:
+		return "ip -c link show up"
+	case ViewRoute:
+		return "ip route"
+	case ViewNeigh:
+		return "ip neigh"
+	}
+	return "ip " + string(v)
+}
 
 // Render lays a snapshot out as iproute2 prints the view, trailing spaces
 // included, so it can be held against a terminal. With an analysis the

@@ -1,5 +1,5 @@
 // Package netview holds podlab's model of a network namespace and the
-// analysis the lesson teaches: veth pairing, the 169.254.1.1 gateway, the
+// analysis the lesson teaches: veth pairing, Calico's gateway, the
 // classes of route on a node, and iproute2-style rendering. It does no I/O.
 package netview
 

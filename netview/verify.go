@@ -21,7 +21,7 @@ func (v Verdict) OK() bool { return len(v.Missing) == 0 }
 const (
 	CheckPod         = "pod"           // the pod is Running with its address
 	CheckVeth        = "veth"          // the veth pair agrees from both sides
-	CheckGateway     = "gateway"       // 169.254.1.1 is proven
+	CheckGateway     = "gateway"       // CalicoGateway is proven
 	CheckNodeRoutes  = "node-routes"   // the node's default and connected routes
 	CheckLocalPods   = "local-pods"    // a /32 into each local pod's host end
 	CheckBlackhole   = "blackhole"     // the node's own block, blackholed

@@ -316,9 +316,9 @@ func (b *builder) node(n *NodeInfo) error {
 }
 
 // pod wires one pod as Calico's CNI plugin does: the veth is made in the
-// pod's namespace (eth0 and the host end, already named cali… with MAC
-// ee:ee:ee:ee:ee:ee), the pod side gets its /32 and the two routes to
-// 169.254.1.1, then the host end moves to the node, where it gets its
+// pod's namespace (eth0 and the host end, already named as Felix names
+// it, with Calico's MAC), the pod side gets its /32 and the two routes to
+// Calico's gateway, then the host end moves to the node, where it gets its
 // sysctls and the /32 route Felix writes.
 func (b *builder) pod(p podSpec, hostIdx int) error {
 	n := b.nodes[p.node]

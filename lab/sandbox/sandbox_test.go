@@ -47,7 +47,7 @@ func TestUpLessonClaims(t *testing.T) {
 			o := testOptions(t, tt.mode)
 			sb := up(t, o)
 			st := sb.State
-			if !sb.Built || st.Phase != PhaseUp || st.Mode != tt.mode || st.StaticRoutes {
+			if !sb.Built || st.Phase != PhaseUp || string(st.Mode) != tt.mode || st.StaticRoutes {
 				t.Fatalf("Up: built=%v phase=%s mode=%s static=%v", sb.Built, st.Phase, st.Mode, st.StaticRoutes)
 			}
 			node1 := st.NodeNS("node1")

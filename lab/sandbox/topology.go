@@ -18,7 +18,7 @@ var (
 	host1IP     = netip.MustParseAddr("198.19.15.254")
 	// gatewayIP stands in for the nodes' DHCP gateway: it lives on the
 	// fabric bridge, which has no uplink, and exists so that each node has
-	// a default route (proxy ARP answers 169.254.1.1 only when the node
+	// a default route (proxy ARP answers Calico's gateway only when the node
 	// has a route covering it).
 	gatewayIP = netip.MustParseAddr("198.19.15.253")
 	hostMAC   = mustMAC(netview.CalicoMAC)
