@@ -223,3 +223,10 @@ func sanitize(s string, k textKind) (string, bool) {
 	}
 	return Cut(s, textCaps[k].max), true
 }
+
+// FirstLine is the first line of s, trimmed: an error as podlab words it,
+// in one line.
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}

@@ -16,10 +16,10 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"podlab/netview"
 	"podlab/sudo"
 )
 
@@ -161,7 +161,7 @@ func decode(path string, data []byte) (*Progress, error) {
 	dec.DisallowUnknownFields()
 	var pf file
 	if err := dec.Decode(&pf); err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, oneLine(err))
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, netview.FirstLine(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
@@ -310,8 +310,6 @@ func (f File) refusal(doing string, err error, verb string) error {
 	}
 	return fmt.Errorf("%s %s%s: %w; choose a --progress FILE you can %s", doing, f.Path, as, err, verb)
 }
-
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // DefaultPath is where progress is kept: $XDG_STATE_HOME/podlab/progress.json,
 // else ~/.local/state/podlab/progress.json. Under sudo it is the invoking

@@ -155,7 +155,7 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	server := netview.RedactURL(config.Host)
 	client, err := newCoreClient(config)
 	if err != nil {
-		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", server, firstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
+		return nil, errorf(err, "cannot use the kubeconfig's cluster %s: %s", server, netview.FirstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
 	}
 	d := &discovery{client: client, server: server, opts: opts}
 	facts, err := d.facts(ctx)
@@ -195,14 +195,14 @@ func ownCredentials(c *rest.Config, u *sudo.User) error {
 		return &Error{Msg: fmt.Sprintf("under sudo, the kubeconfig's auth-provider %s is refused: it would run as root; run podlab without sudo (from host1 it needs none)", c.AuthProvider.Name)}
 	}
 	if err := rest.LoadTLSFiles(c); err != nil {
-		return oneLine(err, "reading the kubeconfig's certificates as user %s: %s", u.Name, firstLine(err.Error()))
+		return errorf(err, "reading the kubeconfig's certificates as user %s: %s", u.Name, netview.FirstLine(err.Error()))
 	}
 	c.CAFile, c.CertFile, c.KeyFile = "", "", ""
 	if c.BearerTokenFile != "" {
 		if c.BearerToken == "" {
 			b, err := os.ReadFile(c.BearerTokenFile)
 			if err != nil {
-				return oneLine(err, "reading the kubeconfig's token file as user %s: %s", u.Name, firstLine(err.Error()))
+				return errorf(err, "reading the kubeconfig's token file as user %s: %s", u.Name, netview.FirstLine(err.Error()))
 			}
 			c.BearerToken = strings.TrimSpace(string(b))
 		}
@@ -216,9 +216,9 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	if opts.Kubeconfig != "" {
 		if _, err := os.Stat(opts.Kubeconfig); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, "", oneLine(err, "kubeconfig %s not found: check --kubeconfig", opts.Kubeconfig)
+				return nil, "", errorf(err, "kubeconfig %s not found: check --kubeconfig", opts.Kubeconfig)
 			}
-			return nil, "", oneLine(err, "cannot read kubeconfig %s: %s", opts.Kubeconfig, firstLine(err.Error()))
+			return nil, "", errorf(err, "cannot read kubeconfig %s: %s", opts.Kubeconfig, netview.FirstLine(err.Error()))
 		}
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -229,7 +229,7 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	}
 	wrongContext := func(err error) error {
-		return oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
+		return errorf(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
 	}
 	if opts.Context != "" {
 		if raw, err := cc.RawConfig(); err == nil && len(raw.Contexts) > 0 && raw.Contexts[opts.Context] == nil {
@@ -242,9 +242,9 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	case clientcmd.IsContextNotFound(err) || (opts.Context != "" && strings.Contains(err.Error(), fmt.Sprintf("context %q does not exist", opts.Context))):
 		return nil, "", wrongContext(err)
 	case clientcmd.IsEmptyConfig(err):
-		return nil, "", oneLine(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
+		return nil, "", errorf(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
 	default:
-		return nil, "", oneLine(err, "the kubeconfig is not usable: %s: check --kubeconfig and --context", firstLine(err.Error()))
+		return nil, "", errorf(err, "the kubeconfig is not usable: %s: check --kubeconfig and --context", netview.FirstLine(err.Error()))
 	}
 	name := opts.Context
 	if name == "" {
@@ -367,12 +367,12 @@ func (l *Lab) sshDest() string {
 func (l *Lab) sshTarget() (string, error) {
 	if l.opts.SSH != "" {
 		if err := checkSSHDest(l.opts.SSH); err != nil {
-			return "", oneLine(err, "--ssh %q: %v: give [user@]host", l.opts.SSH, err)
+			return "", errorf(err, "--ssh %q: %v: give [user@]host", l.opts.SSH, err)
 		}
 		return l.opts.SSH, nil
 	}
 	if err := checkNodeName(l.facts.Node); err != nil {
-		return "", oneLine(err, "the API server names the pod's node %q, %v: give its address with --ssh, or run podlab on the node with sudo", l.facts.Node, err)
+		return "", errorf(err, "the API server names the pod's node %q, %v: give its address with --ssh, or run podlab on the node with sudo", l.facts.Node, err)
 	}
 	return l.facts.Node, nil
 }

@@ -155,9 +155,11 @@ func (b *builder) converge(ctx context.Context) error {
 }
 
 // convergeError is Up's failure to converge; its message ends with the
-// tail of a BIRD log, which the command line prints in full.
+// tail of a BIRD log, which the command line prints after the error's
+// one line (Detail).
 type convergeError struct {
 	msg, tail string
 }
 
-func (e *convergeError) Error() string { return e.msg + "\n" + e.tail }
+func (e *convergeError) Error() string  { return e.msg + "\n" + e.tail }
+func (e *convergeError) Detail() string { return e.tail }
