@@ -426,7 +426,10 @@ const maxPid = 1 << 22
 
 // write saves the state atomically: a reader sees the old or the new file.
 // The temporary file is created afresh (O_EXCL|O_NOFOLLOW), so a file or
-// symlink planted under its name is never written through.
+// symlink planted under its name is never written through. This is
+// renameio's policy (a fresh file, fsync, rename), written here because
+// renameio works by path or in an os.Root, which is opened by path, and
+// the state directory is held as the fd that was checked.
 func (s *State) write(o Options) error {
 	d, err := o.stateDir(true)
 	if err != nil {
@@ -443,6 +446,9 @@ func (s *State) write(o Options) error {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
