@@ -377,6 +377,16 @@ func (l *Lab) sshTarget() (string, error) {
 	return l.facts.Node, nil
 }
 
+// sshTimeout bounds one ssh round to the node, which runs podlab collect
+// (itself bounded by collectTimeout there) or ip -j: three requests' worth.
+func (o Options) sshTimeout() time.Duration { return 3 * o.Timeout }
+
+// CollectTimeout is how long one Collect may take: the ssh round, the exec
+// into the pod, and a request naming borrowed addresses. A caller that
+// bounds a collection (the lesson's screen) waits this long, so it never
+// gives up on a round still within its own bound.
+func (l *Lab) CollectTimeout() time.Duration { return l.opts.sshTimeout() + 2*l.opts.Timeout }
+
 // Collect takes a fresh snapshot of the pod's namespace and its node's
 // host namespace, named by the facts read at Open.
 func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {

@@ -107,7 +107,7 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 	// The script is one word for the login shell on the node; inside it
 	// every word from outside is quoted or a validated address.
 	script := nodeScript(l.opts.RemotePodlab, ip)
-	stdout, stderr, err := l.ssh(ctx, 3*l.opts.Timeout, "sh -c "+shQuote(script))
+	stdout, stderr, err := l.ssh(ctx, l.opts.sshTimeout(), "sh -c "+shQuote(script))
 	if err != nil {
 		return nil, l.sshError(err, stderr)
 	}
