@@ -462,8 +462,6 @@ func (s *State) write(o Options) error {
 	return nil
 }
 
-// lockedState takes the prefix's lock and reads its state (nil when
-// nothing is recorded). The caller unlocks, unless there is an error.
 // upState is how every change to a running sandbox begins: its options
 // checked, root, and its state read under the lock. The caller unlocks.
 func upState(opts Options) (Options, *State, func(), error) {
@@ -485,6 +483,8 @@ func upState(opts Options) (Options, *State, func(), error) {
 	return o, st, unlock, nil
 }
 
+// lockedState takes the prefix's lock and reads its state (nil when
+// nothing is recorded). The caller unlocks, unless there is an error.
 func lockedState(o Options) (*State, func(), error) {
 	unlock, err := lock(o)
 	if err != nil {
