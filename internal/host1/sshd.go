@@ -59,7 +59,7 @@ type SSHD struct {
 	Port    uint16
 	HostKey string // public, a known_hosts key
 	dir     string
-	log     *syncBuffer
+	log     *SyncBuffer
 }
 
 // StartSSHD starts sshd for node, letting in the student's key.
@@ -121,7 +121,7 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &syncBuffer{}}
+	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &SyncBuffer{}}
 	cmd := exec.Command("ip", "netns", "exec", n.NS, sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
@@ -185,18 +185,20 @@ func writeRoot(t *testing.T, p, s string, mode os.FileMode) {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a buffer a process's stdout and stderr may write at once
+// (an sshd's log).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,11 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"podlab/internal/host1"
 	"podlab/internal/kubetest"
 	"podlab/internal/netnstest"
 	"podlab/lab"
@@ -31,7 +30,7 @@ type sshNode struct {
 	// as host name.
 	config string
 	name   string
-	log    *bytes.Buffer
+	log    *host1.SyncBuffer
 }
 
 func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
@@ -97,7 +96,7 @@ func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 		"",
 	}, "\n"))
 
-	log := &syncBuffer{}
+	log := &host1.SyncBuffer{}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -121,24 +120,7 @@ func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &sshNode{config: config, name: name, log: &log.Buffer}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.String()
+	return &sshNode{config: config, name: name, log: log}
 }
 
 func write(t *testing.T, path, s string) {
@@ -148,30 +130,8 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-// podlabBinary builds the podlab command (once) into a bin directory that
-// TestMain removes.
-func podlabBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "podlab-cluster-bin-"); binErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), "podlab").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build podlab: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binDir
-}
+// podlabBinary is the podlab command's directory.
+func podlabBinary(t *testing.T) string { return host1.PodlabBinary(t) }
 
 // TestLessonOverSSH: from elsewhere, podlab reaches node1 with the user's
 // ssh and runs `podlab collect` there, which reads both namespaces.
