@@ -3,14 +3,12 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,18 +34,9 @@ type sshNode struct {
 func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 	t.Helper()
 	netnstest.RequireRoot(t)
-	sshd := "/usr/sbin/sshd"
-	if _, err := os.Stat(sshd); err != nil {
-		netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
-		sshd, _ = exec.LookPath("sshd")
-	}
+	sshd := host1.SSHDBinary(t)
 	netnstest.RequireCommand(t, "ssh", "apt-get install openssh-client")
 	keygen := netnstest.RequireCommand(t, "ssh-keygen", "apt-get install openssh-client")
-	// Debian's sshd refuses to start without its privilege separation
-	// directory, which a fresh container may lack.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	for _, k := range []string{"host_key", "id"} {
 		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "podlab-test", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
@@ -96,30 +85,7 @@ func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 		"",
 	}, "\n"))
 
-	log := &host1.SyncBuffer{}
-	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("sshd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", log.String())
-		}
-	})
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("sshd never listened on %d: %v\n%s", port, err, log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	log := host1.RunSSHD(t, "sshd for "+name, nil, sshd, filepath.Join(dir, "sshd_config"), "127.0.0.1:"+strconv.Itoa(port))
 	return &sshNode{config: config, name: name, log: log}
 }
 
