@@ -116,5 +116,10 @@ func (m *routeMemo) end(routes []RouteClass) { m.prev = routes }
 func routeEqual(a, b *Route) bool {
 	return a.Family == b.Family && a.Table == b.Table && a.Type == b.Type && a.Dst == b.Dst && a.Gw == b.Gw &&
 		a.Dev == b.Dev && a.DevIndex == b.DevIndex && a.Scope == b.Scope && a.Protocol == b.Protocol &&
-		a.Src == b.Src && a.Metric == b.Metric && slices.Equal(a.Flags, b.Flags)
+		a.Src == b.Src && a.Metric == b.Metric && slices.Equal(a.Flags, b.Flags) &&
+		slices.EqualFunc(a.NextHops, b.NextHops, hopEqual)
+}
+
+func hopEqual(a, b NextHop) bool {
+	return a.Gw == b.Gw && a.Dev == b.Dev && a.DevIndex == b.DevIndex && a.Weight == b.Weight && slices.Equal(a.Flags, b.Flags)
 }

@@ -94,6 +94,20 @@ func (j *JSONWriter) route(r *Route) {
 	j.addrKeyOmitZero("prefsrc", r.Src)
 	j.intKeyOmitEmpty("metric", r.Metric)
 	j.stringsKeyOmitEmpty("flags", r.Flags)
+	if len(r.NextHops) > 0 {
+		j.key("nexthops")
+		list(j, r.NextHops, (*JSONWriter).nextHop)
+	}
+	j.EndObject()
+}
+
+func (j *JSONWriter) nextHop(h *NextHop) {
+	j.BeginObject()
+	j.addrKeyOmitZero("gateway", h.Gw)
+	j.stringKeyOmitEmpty("dev", h.Dev)
+	j.intKeyOmitEmpty("dev_index", h.DevIndex)
+	j.intKeyOmitEmpty("weight", h.Weight)
+	j.stringsKeyOmitEmpty("flags", h.Flags)
 	j.EndObject()
 }
 

@@ -131,6 +131,12 @@ func (r *Route) Sanitize() {
 	clean(&r.Scope)
 	cleanZone(&r.Src)
 	cleanAll(r.Flags)
+	for i := range r.NextHops {
+		h := &r.NextHops[i]
+		cleanZone(&h.Gw)
+		clean(&h.Dev)
+		cleanAll(h.Flags)
+	}
 }
 
 // Sanitize cleans every string in the facts.
