@@ -127,10 +127,13 @@ func (c *renderCtx) routeClasses(rs []routeClass) {
 	}
 }
 
-// routeClass is a route and its class, nil when it has none.
+// routeClass is a route and its class, nil when it has none. A
+// multipath route has a line for each next hop after its own: hop k+1
+// is next hop k's line, 0 the route's.
 type routeClass struct {
-	r  *Route
-	rc *RouteClass
+	r   *Route
+	rc  *RouteClass
+	hop int
 }
 
 // routeKey identifies a route within a snapshot, to find its class.
@@ -399,7 +402,27 @@ func (c *renderCtx) routeOrder() []routeClass {
 	if !slices.IsSortedFunc(cls, order) {
 		slices.SortStableFunc(cls, order)
 	}
-	return cls
+	return withHops(cls)
+}
+
+// withHops gives each multipath route a line for each of its next hops,
+// after its own, as ip prints them.
+func withHops(cls []routeClass) []routeClass {
+	hops := 0
+	for _, x := range cls {
+		hops += len(x.r.NextHops)
+	}
+	if hops == 0 {
+		return cls
+	}
+	out := make([]routeClass, 0, len(cls)+hops)
+	for _, x := range cls {
+		out = append(out, x)
+		for k := range x.r.NextHops {
+			out = append(out, routeClass{r: x.r, rc: x.rc, hop: k + 1})
+		}
+	}
+	return out
 }
 
 // RouteView is `ip route` as Render draws it, one line at a time, drawn
@@ -437,7 +460,8 @@ func (v *RouteView) Snapshot() *Snapshot {
 	return v.c.s
 }
 
-// Route is the route on line i.
+// Route is the route on line i; a multipath route is on each of its next
+// hops' lines too.
 func (v *RouteView) Route(i int) *Route { return v.cls[i].r }
 
 // Class is the analysis of line i's route; nil when it has none.
@@ -450,14 +474,24 @@ func (v *RouteView) Line(i int) Line {
 	if rc.rc != nil {
 		tag = RouteTag(rc.rc.Class)
 	}
-	return v.c.routeLine(rc.r, tag)
+	return v.c.routeLine(rc, tag)
 }
 
 // AppendText appends line i's text, as Line(i).String() has it.
 func (v *RouteView) AppendText(b []byte, i int) []byte {
-	t := &v.c.toks
-	t.of(v.cls[i].r, v.c.s)
-	return t.appendText(b, true)
+	return v.c.tokens(v.cls[i]).appendText(b, true)
+}
+
+// tokens are the words of a line: a route's, or one of its next hops'
+// after the tab that starts its line.
+func (c *renderCtx) tokens(x routeClass) *routeTokens {
+	t := &c.toks
+	if x.hop == 0 {
+		t.of(x.r, c.s)
+		return t
+	}
+	t.ofHop(&x.r.NextHops[x.hop-1], c.s, "\tnexthop")
+	return t
 }
 
 // HasTag is Line(i).HasTag(t), drawing the line only when it must.
@@ -501,21 +535,27 @@ func cmpDst(x, y netip.Prefix) int {
 // without drawing them when their routes are equal.
 func (v *RouteView) SameLine(i int, w *RouteView, j int) bool {
 	a, b := v.cls[i].r, w.cls[j].r
-	if a.Dev != "" && b.Dev != "" && routeEqual(a, b) {
+	if v.cls[i].hop == w.cls[j].hop && a.Dev != "" && b.Dev != "" && routeEqual(a, b) {
 		return true
 	}
 	x := v.AppendText(nil, i)
 	return string(x) == string(w.AppendText(nil, j))
 }
 
-func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
-	t := &c.toks
-	t.of(r, c.s)
-	dst := 0
-	if t.toks[0].kind != "dst" {
-		dst = 1 // after the type
+func (c *renderCtx) routeLine(x routeClass, tag Tag) Line {
+	var key []byte
+	if x.hop > 0 {
+		key = appendDst(append(c.scratch[:0], "route:"...), x.r) // the route's key, on each of its lines
 	}
-	b := lineBuilder{key: "route:" + string(t.text(dst)), buf: c.scratch[:0]}
+	t := c.tokens(x)
+	if x.hop == 0 {
+		dst := 0
+		if t.toks[0].kind != "dst" {
+			dst = 1 // after the type
+		}
+		key = append(append(c.scratch[:0], "route:"...), t.text(dst)...)
+	}
+	b := lineBuilder{key: string(key), buf: c.scratch[:0]}
 	defer func() { c.scratch = b.buf[:0] }()
 	for i, tok := range t.toks {
 		tt := tag
