@@ -112,7 +112,8 @@ func clonePair(p *Pair) *Pair {
 func TestRouteEqualCoversEveryField(t *testing.T) {
 	full := Route{Family: 4, Table: 254, Type: "unicast", Dst: netip.MustParsePrefix("10.0.0.0/8"),
 		Gw: netip.MustParseAddr("10.0.0.1"), Dev: "eth0", DevIndex: 2, Scope: "link", Protocol: 12,
-		Src: netip.MustParseAddr("10.0.0.2"), Metric: 5, Flags: []string{"onlink"}}
+		Src: netip.MustParseAddr("10.0.0.2"), Metric: 5, Flags: []string{"onlink"},
+		NextHops: []NextHop{{Gw: netip.MustParseAddr("10.0.0.3"), Dev: "eth1", DevIndex: 3, Weight: 2, Flags: []string{"onlink"}}}}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Name
@@ -121,6 +122,23 @@ func TestRouteEqualCoversEveryField(t *testing.T) {
 			f := reflect.ValueOf(&other).Elem().Field(i)
 			if f.IsZero() {
 				t.Fatalf("the test's route leaves %s unset: set it", name)
+			}
+			f.SetZero()
+			if routeEqual(&full, &other) {
+				t.Errorf("routeEqual does not look at %s", name)
+			}
+		})
+	}
+	hop := full.NextHops[0]
+	h := reflect.ValueOf(hop)
+	for i := range h.NumField() {
+		name := "NextHop." + h.Type().Field(i).Name
+		t.Run(name, func(t *testing.T) {
+			other := full
+			other.NextHops = []NextHop{hop}
+			f := reflect.ValueOf(&other.NextHops[0]).Elem().Field(i)
+			if f.IsZero() {
+				t.Fatalf("the test's next hop leaves %s unset: set it", name)
 			}
 			f.SetZero()
 			if routeEqual(&full, &other) {
