@@ -29,9 +29,10 @@ func analyze(p *Pair, z *Analyzer) Analysis {
 	var hostIf *Link
 	a.Veth, hostIf = pairVeth(p, podIf)
 	a.Gateway = gatewayOf(p, podIf, hostIf)
+	a.Gateway6 = gateway6Of(p, podIf, hostIf)
 	// One allocation for both sides: a node may hold tens of thousands.
 	a.Routes = make([]RouteClass, 0, len(p.Pod.Routes)+len(p.Host.Routes))
-	a.Routes = classifyPod(a.Routes, &p.Pod, a.Gateway.Address)
+	a.Routes = classifyPod(a.Routes, &p.Pod, a.Gateway.Address, a.Gateway6)
 	a.Routes = classifyHost(a.Routes, p, hostIf, z)
 	a.Problems = problems(p, &a, podIf, hostIf)
 	return a
@@ -150,9 +151,9 @@ func pairVeth(p *Pair, podIf *Link) (VethPair, *Link) {
 // isMain: the route is in the main table, or names none (table 0).
 func isMain(r *Route) bool { return r.Table == TableMain || r.Table == 0 }
 
-// isClassed says whether a route gets a class: the main table's IPv4
-// routes, which are what `ip route` prints and what the lesson reads.
-func isClassed(r *Route) bool { return isMain(r) && !routeDst(r).Addr().Is6() }
+// isClassed says whether a route gets a class: the main table's routes
+// of either family, what `ip route` and `ip -6 route` print.
+func isClassed(r *Route) bool { return isMain(r) && routeDst(r).IsValid() }
 
 func hostLen(p netip.Prefix) bool { return p.IsValid() && p.Bits() == p.Addr().BitLen() }
 
@@ -267,5 +268,6 @@ func problems(p *Pair, a *Analysis, podIf, hostIf *Link) []string {
 			add("the host has no route %s dev %s scope link for the pod", ip, hostIf.Name)
 		}
 	}
+	problems6(p, a.Gateway6, podIf, hostIf, add)
 	return out
 }

@@ -47,6 +47,7 @@ func (z *Analyzer) reuse(f *Facts, hostIf *Link, def *Route) bool {
 func factsEqual(a, b *Facts) bool {
 	return a.Pod == b.Pod && a.Node == b.Node && a.Mode == b.Mode && a.InterfacePrefix == b.InterfacePrefix &&
 		a.BlockSize == b.BlockSize && a.ClusterCIDR == b.ClusterCIDR &&
+		a.BlockSize6 == b.BlockSize6 && a.ClusterCIDR6 == b.ClusterCIDR6 &&
 		slices.Equal(a.Pods, b.Pods) && slices.Equal(a.Nodes, b.Nodes) && slices.Equal(a.Blocks, b.Blocks)
 }
 

@@ -3,11 +3,13 @@ package netview
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
-// classifyPod appends the pod's classed routes to out.
-func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
+// classifyPod appends the pod's classed routes to out; gw is its IPv4
+// gateway, g6 its IPv6 one (nil when it has no IPv6).
+func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr, g6 *Gateway6) []RouteClass {
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		if !isClassed(r) {
@@ -15,7 +17,20 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 		}
 		rc := newRouteClass(SidePod, r)
 		dst := routeDst(r)
+		v6 := dst.Addr().Is6()
 		switch {
+		case dst.Bits() == 0 && v6 && (r.Gw.IsValid() || len(r.NextHops) > 0):
+			rc.Class = ClassPodDefault
+			via, dev := firstGw(r)
+			rc.Reason = fmt.Sprintf("the pod's IPv6 default route: everything it sends beyond itself goes to %s out of %s", via, dev)
+			switch {
+			case g6 != nil && g6.HostOwns && via.WithZone("") == g6.Address.WithZone(""):
+				rc.Reason += ", the link-local address of the host end of its veth, which Calico's CNI plugin reads off the host end and makes the pod's IPv6 next hop"
+			case via.WithZone("") == calicoLinkLocal:
+				rc.Reason += fmt.Sprintf(": the link-local address the host end of its veth has from its MAC %s, which Calico's CNI plugin makes the pod's IPv6 next hop", calicoMAC)
+			default:
+				rc.Reason += fmt.Sprintf(" (Calico would use the host end's link-local address, %s with its MAC %s)", calicoLinkLocal, calicoMAC)
+			}
 		case dst.Bits() == 0 && r.Gw.IsValid():
 			rc.Class = ClassPodDefault
 			rc.Reason = fmt.Sprintf("the pod's default route: everything it sends beyond itself goes to %s out of %s", r.Gw, r.Dev)
@@ -25,16 +40,26 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr) []RouteClass {
 		case hostLen(dst) && dst.Addr() == gw && !r.Gw.IsValid() && r.Scope == "link":
 			rc.Class = ClassPodGateway
 			rc.Reason = fmt.Sprintf("tells the pod %s is on the link %s, so it can ARP for it although its own address is a /32", gw, r.Dev)
-		case r.Protocol == ProtoKernel && r.Scope == "link":
+		case isConnected(r, dst):
 			rc.Class = ClassConnected
 			rc.Reason = fmt.Sprintf("added by the kernel for an address on %s", r.Dev)
+			if v6 && dst.Addr().IsLinkLocalUnicast() && g6 != nil && g6.Address.IsLinkLocalUnicast() {
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address: it puts %s, the pod's IPv6 gateway, directly on the link, as 169.254.1.1's route does for IPv4", r.Dev, g6.Address.WithZone(""))
+			}
 		default:
 			rc.Class = ClassOther
-			rc.Reason = "not one of the two routes Calico's CNI plugin gives a pod"
+			rc.Reason = "not one of the routes Calico's CNI plugin gives a pod"
 		}
 		out = append(out, rc)
 	}
 	return out
+}
+
+// isConnected: the kernel made the route for an address on its device
+// (IPv6's have scope global, IPv4's scope link).
+func isConnected(r *Route, dst netip.Prefix) bool {
+	return r.Protocol == ProtoKernel && routeType(r) == "unicast" && !r.Gw.IsValid() && len(r.NextHops) == 0 &&
+		(r.Scope == "link" || dst.Addr().Is6() && r.Dev != "")
 }
 
 func newRouteClass(side Side, r *Route) RouteClass {
@@ -56,7 +81,95 @@ func routeType(r *Route) string {
 	return r.Type
 }
 
-func isTunnel(dev string) bool { return dev == "tunl0" || dev == "vxlan.calico" }
+// Devices Felix makes, by the names it gives them.
+const (
+	devIPIP   = "tunl0"
+	devVXLAN  = "vxlan.calico"
+	devVXLAN6 = "vxlan-v6.calico"
+	// devBPFIn: in eBPF mode, the node's own traffic to a service is
+	// routed in here, where Calico's programs resolve the service.
+	devBPFIn = "bpfin.cali"
+)
+
+func isTunnel(dev string) bool { return dev == devIPIP || isVXLAN(dev) }
+
+func isVXLAN(dev string) bool { return dev == devVXLAN || dev == devVXLAN6 }
+
+// encapOf is what a route out of dev wraps its packets in.
+func encapOf(dev string) string {
+	switch {
+	case dev == devIPIP:
+		return "ipip"
+	case isVXLAN(dev):
+		return "vxlan"
+	}
+	return ""
+}
+
+// leavesByNode: the route, or a next hop of it, goes through a gateway
+// or a tunnel.
+func leavesByNode(r *Route) bool {
+	if r.Gw.IsValid() || isTunnel(r.Dev) {
+		return true
+	}
+	for _, h := range r.NextHops {
+		if h.Gw.IsValid() || isTunnel(h.Dev) {
+			return true
+		}
+	}
+	return false
+}
+
+// isVTEP: Felix's route to another node's VXLAN tunnel address, which
+// has no gateway (the address is the VXLAN device's peer).
+func isVTEP(r *Route, dst netip.Prefix) bool {
+	return isVXLAN(r.Dev) && !r.Gw.IsValid() && hostLen(dst) && routeType(r) == "unicast"
+}
+
+// usesDev: the route, or a next hop of it, goes out of dev.
+func usesDev(r *Route, dev string) bool {
+	if r.Dev == dev {
+		return true
+	}
+	for _, h := range r.NextHops {
+		if h.Dev == dev {
+			return true
+		}
+	}
+	return false
+}
+
+// blockBits is the IPAM block prefix length of dst's family, and whether
+// the facts say it; otherwise Calico's default.
+func blockBits(f *Facts, v6 bool) (int, bool) {
+	if v6 {
+		return cmpOrInt(f.BlockSize6, 122), f.BlockSize6 != 0
+	}
+	return cmpOrInt(f.BlockSize, 26), f.BlockSize != 0
+}
+
+// widerThanBlock: dst is larger than any block of the pool can be: its
+// block size when the facts say it, else the largest Calico allows (/20
+// for IPv4, /116 for IPv6).
+func widerThanBlock(f *Facts, dst netip.Prefix) (bool, string) {
+	v6 := dst.Addr().Is6()
+	bits, known := blockBits(f, v6)
+	if known {
+		return dst.Bits() < bits, fmt.Sprintf("the pool's blocks are /%d", bits)
+	}
+	largest := 20
+	if v6 {
+		largest = 116
+	}
+	return dst.Bits() < largest, fmt.Sprintf("no Calico block is larger than /%d", largest)
+}
+
+func cmpOrInt(v, or int) int {
+	if v == 0 {
+		return or
+	}
+	return v
+}
 
 // ownNode is the node the host snapshot belongs to.
 func ownNode(f *Facts) string {
@@ -113,25 +226,32 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		}
 	}
 	podNet := func(r *Route, dst netip.Prefix) bool {
-		if f.ClusterCIDR.IsValid() && f.ClusterCIDR.Overlaps(dst) {
-			return true
+		for _, pool := range []netip.Prefix{f.ClusterCIDR, f.ClusterCIDR6} {
+			if pool.IsValid() && pool.Overlaps(dst) {
+				return true
+			}
 		}
 		for _, b := range f.Blocks {
 			if b.CIDR.Overlaps(dst) {
 				return true
 			}
 		}
-		return r.Protocol == ProtoBird || r.Protocol == ProtoFelix || isTunnel(r.Dev)
+		return r.Protocol == ProtoBird || r.Protocol == ProtoFelix || usesDev(r, devIPIP) || usesDev(r, devVXLAN) || usesDev(r, devVXLAN6)
 	}
-	// nodeFor names the node a remote route leads to.
-	nodeFor := func(r *Route, dst netip.Prefix, preferGw bool) string {
-		byGw := f.NodeByIP(r.Gw)
-		if byGw == "" && r.Gw.IsValid() && isTunnel(r.Dev) {
+	// gwNode names the node a next hop is.
+	gwNode := func(gw netip.Addr, dev string) string {
+		n := f.NodeByIP(gw)
+		if n == "" && gw.IsValid() && isTunnel(dev) {
 			// a VXLAN next hop is the remote node's tunnel address, taken from its block
-			if b := blockOf(f, r.Gw); b != nil {
-				byGw = b.Node
+			if b := blockOf(f, gw); b != nil {
+				n = b.Node
 			}
 		}
+		return n
+	}
+	// nodeFor names the node a remote route leads to.
+	nodeFor := func(gw netip.Addr, dev string, dst netip.Prefix, preferGw bool) string {
+		byGw := gwNode(gw, dev)
 		byBlock := ""
 		for _, b := range f.Blocks {
 			if b.CIDR == dst || (!preferGw && b.CIDR.Contains(dst.Addr())) {
@@ -143,42 +263,71 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		}
 		return byBlock
 	}
+	// A tunnel mode's node has plain routes beside its tunnelled ones
+	// (cross-subnet: to nodes on its own subnet).
+	tunnelMode := f.Mode == "vxlan" || f.Mode == "ipip"
 	// A node's thousands of routes lead through a handful of next hops:
 	// their words are made once per next hop, device and peer.
 	type viaKey struct {
 		gw        netip.Addr
 		dev, peer string
+		unwrapped bool
 	}
 	vias := map[viaKey]string{}
-	via := func(r *Route, peer string) string {
-		k := viaKey{r.Gw, r.Dev, peer}
+	via := func(r *Route, gw netip.Addr, dev, peer string) string {
+		k := viaKey{gw, dev, peer, !isTunnel(dev) && (tunnelMode || r.Protocol == ProtoFelix)}
 		if w, ok := vias[k]; ok {
 			return w
 		}
-		who := r.Gw.String()
+		who := gw.String()
+		if !gw.IsValid() {
+			who = "the link"
+		}
 		if peer != "" {
-			who = peer + " (" + r.Gw.String() + ")"
+			who = peer + " (" + who + ")"
 		}
 		var w string
-		switch r.Dev {
-		case "tunl0":
+		switch {
+		case dev == devIPIP:
 			w = fmt.Sprintf("encapsulated IP-in-IP to %s through tunl0 (onlink: the next hop is not on tunl0's subnet)", who)
-		case "vxlan.calico":
-			w = fmt.Sprintf("encapsulated in VXLAN to %s's tunnel address through vxlan.calico (onlink: the next hop is not on its subnet)", who)
+		case isVXLAN(dev):
+			w = fmt.Sprintf("encapsulated in VXLAN to %s's tunnel address through %s (onlink: the next hop is not on its subnet)", who, dev)
+		case gw.Is6() && gw.IsLinkLocalUnicast():
+			w = fmt.Sprintf("via %s on %s, a link-local address of the node on that link", who, dev)
 		default:
-			w = fmt.Sprintf("via %s on %s", who, r.Dev)
+			w = fmt.Sprintf("via %s on %s", who, dev)
+		}
+		if k.unwrapped {
+			w += ", unencapsulated (cross-subnet: the node shares this node's subnet)"
 		}
 		vias[k] = w
 		return w
 	}
 	learned := func(r *Route) string {
-		switch r.Protocol {
-		case ProtoBird:
+		switch {
+		case r.Protocol == ProtoBird:
 			return "learned over BGP (proto bird)"
-		case ProtoFelix:
+		case r.Protocol == ProtoFelix:
 			return "written by Felix (proto 80)"
+		case r.Protocol == ProtoBoot && (usesDev(r, devVXLAN) || usesDev(r, devVXLAN6) || tunnelMode):
+			return "written by Felix (no proto shown: recent Felix writes RTPROT_BOOT, older proto 80)"
 		}
-		return "proto " + ProtoName(r.Protocol)
+		return protoWords(r)
+	}
+	// paths names a multipath route's next hops; one for each, with
+	// their words joined, and the nodes they are.
+	paths := func(r *Route) (hops []HopWords, words string, nodes []string) {
+		hops = make([]HopWords, len(r.NextHops))
+		ws := make([]string, len(r.NextHops))
+		for k, h := range r.NextHops {
+			peer := gwNode(h.Gw, h.Dev)
+			hops[k] = HopWords{Gateway: addrText(h.Gw), Dev: h.Dev, Peer: peer}
+			ws[k] = via(r, h.Gw, h.Dev, peer)
+			if peer != "" && !slices.Contains(nodes, peer) {
+				nodes = append(nodes, peer)
+			}
+		}
+		return hops, fmt.Sprintf("over %d next hops (multipath): %s", len(hops), strings.Join(ws, "; ")), nodes
 	}
 
 	type blockWordsKey struct {
@@ -221,9 +370,17 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		switch {
 		case r.Type == "blackhole":
 			rc.Class, rc.Reason = blackholeClass(f, r, dst, node, localPods)
+		case routeType(r) != "unicast":
+			rc.Class = ClassOther
+			rc.Reason = refusingWords(r, dst)
 		case dst.Bits() == 0:
 			rc.Class = ClassDefault
 			rc.Reason = fmt.Sprintf("%s's default route (%s): where traffic goes when nothing more specific matches", nodeWords, protoWords(r))
+			if len(r.NextHops) > 0 {
+				var w string
+				rc.NextHops, w, _ = paths(r)
+				rc.Reason += ", " + w
+			}
 			if dst.Contains(calicoGateway) {
 				if lr, ok := Lookup(s, calicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
 					rc.Reason += "; it also covers 169.254.1.1, which proxy ARP needs before it answers the pods"
@@ -241,33 +398,87 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				end = ", the host end of " + PodWords(f) + "'s veth"
 			}
 			rc.Reason = fmt.Sprintf("traffic for %s (%s) goes straight out of %s%s", who, dst.Addr(), r.Dev, end)
+			if prefix != "cali" {
+				rc.Reason += fmt.Sprintf(" (a workload's interface: its name starts with %s, Felix's interface prefix here)", prefix)
+			}
 			if r.Protocol == ProtoBoot {
 				rc.Reason += "; Felix writes it with RTPROT_BOOT, so ip shows no proto"
 			} else {
 				rc.Reason += fmt.Sprintf("; proto %s (Felix writes these with RTPROT_BOOT, which ip does not show)", ProtoName(r.Protocol))
 			}
-		case (r.Gw.IsValid() || isTunnel(r.Dev)) && podNet(r, dst):
-			if hostLen(dst) {
+		case usesDev(r, devBPFIn):
+			rc.Class = ClassOther
+			rc.Reason = fmt.Sprintf("Felix's, in eBPF mode: the node's own traffic for %s goes into %s, where Calico's eBPF programs resolve the service behind it (when connect-time load balancing does not)", dst, devBPFIn)
+		case isVTEP(r, dst):
+			rc.Class = ClassTunnelEndpoint
+			rc.Encap = "vxlan"
+			if b := blockOf(f, dst.Addr()); b != nil {
+				rc.Peer = b.Node
+			}
+			rc.Reason = fmt.Sprintf("%s's VXLAN tunnel address (its VTEP, taken from its block): Felix writes a route to each remote node's tunnel address on %s, with no gateway, so that the routes to that node's blocks, via this address onlink, are encapsulated to it; %s",
+				nodeOr(rc.Peer, "another node"), r.Dev, protoWords(r))
+			if rc.Peer != "" && rc.Peer == node {
+				rc.Reason += fmt.Sprintf("; but the facts put it in %s's own block", node)
+			}
+		case leavesByNode(r) && podNet(r, dst):
+			multi := len(r.NextHops) > 0
+			var hopWords string
+			var hopNodes []string
+			if multi {
+				rc.NextHops, hopWords, hopNodes = paths(r)
+			} else {
+				rc.Encap = encapOf(r.Dev)
+			}
+			// peer is the node the route leads to; a multipath route's
+			// block names it, else its next hops do, every one of them.
+			peer := func(preferGw bool) string {
+				if !multi {
+					return nodeFor(r.Gw, r.Dev, dst, preferGw)
+				}
+				if n := nodeFor(netip.Addr{}, "", dst, false); n != "" && !preferGw {
+					return n
+				}
+				return strings.Join(hopNodes, ", ")
+			}
+			wide, why := widerThanBlock(f, dst)
+			switch {
+			case hostLen(dst):
 				rc.Class = ClassRemotePod
-				rc.Peer = nodeFor(r, dst, true)
+				rc.Peer = peer(true)
 				holder := ""
 				if pf := f.PodByIP(dst.Addr()); pf != nil {
 					rc.Pod = pf.Namespace + "/" + pf.Name
 					holder = " (pod " + rc.Pod + ")"
 				}
-				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), via(r, rc.Peer))
+				w := hopWords
+				if !multi {
+					w = via(r, r.Gw, r.Dev, rc.Peer)
+				}
+				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), w)
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
 					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, nodeOr(rc.Peer, "that node"))
 				} else {
 					rc.Reason += ": a borrowed IP, announced as a more specific route than its block"
 				}
-			} else {
+			case wide:
+				rc.Class = ClassOther
+				rc.Peer = peer(false)
+				w := hopWords
+				if !multi {
+					w = via(r, r.Gw, r.Dev, rc.Peer)
+				}
+				rc.Reason = fmt.Sprintf("a route to pod addresses %s, %s, %s: larger than a block (%s), so a range of blocks, not one node's", dst, learned(r), w, why)
+			case multi:
 				rc.Class = ClassRemoteBlock
-				rc.Peer = nodeFor(r, dst, false)
+				rc.Peer = peer(false)
+				rc.Reason = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + hopWords
+			default:
+				rc.Class = ClassRemoteBlock
+				rc.Peer = peer(false)
 				// The commonest route on a large node: its words name
 				// the node and the next hop, not the block (its line
 				// shows it), and are made once for each.
-				k := blockWordsKey{rc.Peer, r.Protocol, via(r, rc.Peer)}
+				k := blockWordsKey{rc.Peer, r.Protocol, via(r, r.Gw, r.Dev, rc.Peer)}
 				w, ok := blockWords[k]
 				if !ok {
 					w = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
@@ -275,15 +486,19 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				}
 				rc.Reason = w
 			}
-		case r.Protocol == ProtoKernel && r.Scope == "link":
+		case isConnected(r, dst):
 			rc.Class = ClassConnected
-			rc.Reason = fmt.Sprintf("added by the kernel for %s's address", r.Dev)
-			if r.Src.IsValid() {
+			switch {
+			case dst.Addr().Is6() && dst.Addr().IsLinkLocalUnicast():
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address: every IPv6 link has %s", r.Dev, dst)
+			case r.Src.IsValid():
 				rc.Reason = fmt.Sprintf("added by the kernel for %s's address %s", r.Dev, r.Src)
+			default:
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's address", r.Dev)
 			}
 			rc.Reason += fmt.Sprintf(": %s is reached directly on %s", dst, r.Dev)
 			for _, n := range f.Nodes {
-				if dst.Contains(n.InternalIP) && n.Name != node {
+				if (dst.Contains(n.InternalIP) || dst.Contains(n.InternalIP6)) && n.Name != node {
 					rc.Reason += ", and the other nodes are in it"
 					break
 				}
@@ -291,10 +506,11 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		default:
 			rc.Class = ClassOther
 			rc.Reason = "not one of Calico's routes"
-			if hostLen(dst) && !r.Gw.IsValid() && r.Scope == "link" {
-				if def != nil && def.Gw == dst.Addr() {
-					rc.Reason = fmt.Sprintf("a link-scope route to %s, the default route's gateway (%s)", dst.Addr(), protoWords(r))
-				}
+			switch {
+			case hostLen(dst) && !r.Gw.IsValid() && r.Scope == "link" && def != nil && def.Gw == dst.Addr():
+				rc.Reason = fmt.Sprintf("a link-scope route to %s, the default route's gateway (%s)", dst.Addr(), protoWords(r))
+			case hostLen(dst) && !r.Gw.IsValid() && r.Dev != "" && len(r.NextHops) == 0:
+				rc.Reason = fmt.Sprintf("not one of Calico's routes: a single address out of %s, but Calico's workload interfaces here start with %s (Felix's interface prefix, as podlab read it)", r.Dev, prefix)
 			}
 		}
 		rc.RouteWords = words.intern(rc.RouteWords)
@@ -303,17 +519,29 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	return out
 }
 
+// refusingWords explain a route that refuses traffic (unreachable,
+// prohibit, throw...): none of them are Calico's.
+func refusingWords(r *Route, dst netip.Prefix) string {
+	if dst == mappedV4 {
+		return fmt.Sprintf("the kernel's %s route for IPv4-mapped IPv6 addresses (%s), there once the sit module is loaded: IPv6 traffic to them is refused; not one of Calico's routes", r.Type, dst)
+	}
+	return fmt.Sprintf("a %s route (%s): the kernel refuses traffic to %s with an error; not one of Calico's routes", r.Type, protoWords(r), dst)
+}
+
+var mappedV4 = netip.MustParsePrefix("::ffff:0.0.0.0/96")
+
 // MayHaveRemotePods says whether the node has a route the analysis could
 // class as another node's pod whose pod the facts do not name: a main
-// /32 through a next hop or a tunnel. It is cheap; false spares a caller
-// the analysis of a large node.
+// /32 (or /128) through a next hop or a tunnel, not a tunnel endpoint.
+// It is cheap; false spares a caller the analysis of a large node.
 func MayHaveRemotePods(p *Pair) bool {
 	for i := range p.Host.Routes {
 		r := &p.Host.Routes[i]
-		if !isClassed(r) || !hostLen(routeDst(r)) {
+		d := routeDst(r)
+		if !isClassed(r) || !hostLen(d) || isVTEP(r, d) {
 			continue
 		}
-		if (r.Gw.IsValid() || isTunnel(r.Dev)) && p.Facts.PodByIP(routeDst(r).Addr()) == nil {
+		if leavesByNode(r) && p.Facts.PodByIP(d.Addr()) == nil {
 			return true
 		}
 	}
@@ -343,7 +571,10 @@ func blackholeClass(f *Facts, r *Route, dst netip.Prefix, node string, localPods
 	default:
 		how = protoWords(r)
 	}
-	const why = "its pods have /32s; any other address in it is dropped here instead of leaving by the default route"
+	why := "its pods have /32s; any other address in it is dropped here instead of leaving by the default route"
+	if dst.Addr().Is6() {
+		why = "its pods have /128s; any other address in it is dropped here instead of leaving by the default route"
+	}
 	for _, b := range f.Blocks {
 		if b.CIDR == dst && node != "" && b.Node == node {
 			return ClassLocalBlockBlackhole, fmt.Sprintf("%s's own IPAM block %s: %s; %s", node, dst, why, how)
@@ -351,6 +582,9 @@ func blackholeClass(f *Facts, r *Route, dst netip.Prefix, node string, localPods
 		if b.CIDR == dst {
 			return ClassOther, fmt.Sprintf("a blackhole for %s's block %s, not this node's", b.Node, dst)
 		}
+	}
+	if wide, size := widerThanBlock(f, dst); wide {
+		return ClassOther, fmt.Sprintf("a blackhole larger than a block (%s): not a node's block; %s", size, how)
 	}
 	ownKnown := false
 	for _, b := range f.Blocks {
@@ -364,6 +598,18 @@ func blackholeClass(f *Facts, r *Route, dst netip.Prefix, node string, localPods
 				return ClassLocalBlockBlackhole, fmt.Sprintf("covers this node's pod routes, so %s is taken to be its own block: %s; %s", dst, why, how)
 			}
 		}
+	}
+	// A node with no pods (a control-plane node) still blackholes its
+	// own blocks, and Calico blackholes no other node's.
+	bits, known := blockBits(f, dst.Addr().Is6())
+	calicos := r.Protocol == ProtoBird || r.Protocol == ProtoFelix ||
+		f.ClusterCIDR.IsValid() && f.ClusterCIDR.Overlaps(dst) || f.ClusterCIDR6.IsValid() && f.ClusterCIDR6.Overlaps(dst)
+	if len(f.Blocks) == 0 && dst.Bits() == bits && calicos {
+		size := fmt.Sprintf("a /%d, Calico's default block size", bits)
+		if known {
+			size = fmt.Sprintf("a /%d, the pool's block size", bits)
+		}
+		return ClassLocalBlockBlackhole, fmt.Sprintf("most likely this node's own block: %s, with no pods of this node in it yet, and Calico blackholes only the blocks affine to the node it runs on (the block affinities were not read, which would say); %s; %s", size, why, how)
 	}
 	return ClassOther, "a blackhole that is not this node's block"
 }

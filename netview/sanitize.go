@@ -151,6 +151,7 @@ func (f *Facts) Sanitize() {
 	for i := range f.Nodes {
 		clean(&f.Nodes[i].Name)
 		cleanZone(&f.Nodes[i].InternalIP)
+		cleanZone(&f.Nodes[i].InternalIP6)
 	}
 	for i := range f.Blocks {
 		clean(&f.Blocks[i].Node)
@@ -161,6 +162,7 @@ func (p *PodFact) sanitize() {
 	clean(&p.Namespace)
 	clean(&p.Name)
 	cleanZone(&p.IP)
+	cleanZone(&p.IP6)
 	clean(&p.Node)
 	clean(&p.Phase)
 }

@@ -32,7 +32,7 @@ func RouteTag(c Class) Tag {
 var routeTags = func() map[Class]Tag {
 	m := map[Class]Tag{}
 	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
-		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassDefault, ClassConnected, ClassOther} {
 		m[c] = Tag("route-" + string(c))
 	}
 	return m
