@@ -584,7 +584,7 @@ func blackholeClass(f *Facts, r *Route, dst netip.Prefix, node string, localPods
 		}
 	}
 	if wide, size := widerThanBlock(f, dst); wide {
-		return ClassOther, fmt.Sprintf("a blackhole larger than a block (%s): not a node's block; %s", size, how)
+		return ClassOther, fmt.Sprintf("a blackhole larger than a block (%s): not a node's block; %s", size, protoWords(r))
 	}
 	ownKnown := false
 	for _, b := range f.Blocks {
