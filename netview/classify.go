@@ -280,14 +280,13 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			return w
 		}
 		who := gw.String()
-		if !gw.IsValid() {
-			who = "the link"
-		}
 		if peer != "" {
 			who = peer + " (" + who + ")"
 		}
 		var w string
 		switch {
+		case !gw.IsValid() && !isTunnel(dev):
+			w = fmt.Sprintf("straight out of %s", dev)
 		case dev == devIPIP:
 			w = fmt.Sprintf("encapsulated IP-in-IP to %s through tunl0 (onlink: the next hop is not on tunl0's subnet)", who)
 		case isVXLAN(dev):
@@ -320,9 +319,13 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		hops = make([]HopWords, len(r.NextHops))
 		ws := make([]string, len(r.NextHops))
 		for k, h := range r.NextHops {
-			peer := gwNode(h.Gw, h.Dev)
-			hops[k] = HopWords{Gateway: addrText(h.Gw), Dev: h.Dev, Peer: peer}
-			ws[k] = via(r, h.Gw, h.Dev, peer)
+			dev := h.Dev
+			if l := s.LinkByIndex(h.DevIndex); dev == "" && l != nil {
+				dev = l.Name
+			}
+			peer := gwNode(h.Gw, dev)
+			hops[k] = HopWords{Gateway: addrText(h.Gw), Dev: dev, Peer: peer}
+			ws[k] = via(r, h.Gw, dev, peer)
 			if peer != "" && !slices.Contains(nodes, peer) {
 				nodes = append(nodes, peer)
 			}
@@ -471,7 +474,11 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			case multi:
 				rc.Class = ClassRemoteBlock
 				rc.Peer = peer(false)
-				rc.Reason = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + hopWords
+				whose := nodeOr(rc.Peer, "another node") + "'s block"
+				if len(hopNodes) > 1 && rc.Peer == strings.Join(hopNodes, ", ") {
+					whose = "a block reached through " + strings.Join(hopNodes, " and ")
+				}
+				rc.Reason = whose + ", " + learned(r) + ", " + hopWords
 			default:
 				rc.Class = ClassRemoteBlock
 				rc.Peer = peer(false)
@@ -490,7 +497,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			rc.Class = ClassConnected
 			switch {
 			case dst.Addr().Is6() && dst.Addr().IsLinkLocalUnicast():
-				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address: every IPv6 link has %s", r.Dev, dst)
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address, as on every IPv6 link", r.Dev)
 			case r.Src.IsValid():
 				rc.Reason = fmt.Sprintf("added by the kernel for %s's address %s", r.Dev, r.Src)
 			default:

@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,8 +79,7 @@ func TestRenderMultipathMatchesIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := multipathNode()
-	p := &Pair{Host: *s}
+	p := multipathPair()
 	a := Analyze(p)
 	for _, tt := range []struct {
 		name string
@@ -119,4 +119,57 @@ func TestIPRouteTextMultipath(t *testing.T) {
 	if got := ipRouteText(r); got != want {
 		t.Errorf("ipRouteText = %q, want %q", got, want)
 	}
+}
+
+// multipathPair is multipathNode as node1 of the lesson's cluster, with
+// a fourth node, node3, reached over VXLAN.
+func multipathPair() *Pair {
+	return &Pair{Host: *multipathNode(), Facts: Facts{
+		Node: "node1", BlockSize: 26, ClusterCIDR: mp("198.19.16.0/20"),
+		Nodes: []NodeFact{{Name: "control", InternalIP: ma("198.19.0.1")}, {Name: "node1", InternalIP: ma("198.19.0.2")},
+			{Name: "node2", InternalIP: ma("198.19.0.3")}, {Name: "node3", InternalIP: ma("198.19.0.4")}},
+		Blocks: []Block{{CIDR: mp("198.19.21.0/26"), Node: "control"}, {CIDR: mp("198.19.22.128/26"), Node: "node1"},
+			{CIDR: mp("198.19.21.64/26"), Node: "node2"}, {CIDR: mp("198.19.23.0/26"), Node: "node3"}},
+	}}
+}
+
+// analysisText is an analysis as a golden holds it: every route's class,
+// peer, next hops and reason, what the IPv6 gateway says, and with
+// problems the problems.
+func analysisText(a *Analysis, problems bool) string {
+	var b strings.Builder
+	for _, rc := range a.Routes {
+		fmt.Fprintf(&b, "%s %s dev=%q class=%s peer=%q encap=%q\n", rc.Side, rc.Dst, rc.Dev, rc.Class, rc.Peer, rc.Encap)
+		for _, h := range rc.NextHops {
+			fmt.Fprintf(&b, "\tnexthop %s dev %s peer %q\n", h.Gateway, h.Dev, h.Peer)
+		}
+		fmt.Fprintf(&b, "\t%s\n", rc.Reason)
+	}
+	if g := a.Gateway6; g != nil {
+		fmt.Fprintf(&b, "gateway6 %s default_route=%v host_owns=%v neigh=%s %s\n", g.Address, g.DefaultRoute, g.HostOwns, g.NeighMAC, g.NeighState)
+		for _, c := range g.Confirmed {
+			fmt.Fprintf(&b, "\t%s\n", c)
+		}
+	}
+	for _, pr := range a.Problems {
+		if problems {
+			fmt.Fprintf(&b, "problem: %s\n", pr)
+		}
+	}
+	return b.String()
+}
+
+// The classes and words of a node with multipath routes, and of a
+// dual-stack node and pod, with their route view's tags.
+func TestAnalysisGoldens(t *testing.T) {
+	t.Run("multipath", func(t *testing.T) {
+		p := multipathPair()
+		a := Analyze(p)
+		golden(t, "multipath-analysis.golden", analysisText(&a, false))
+		golden(t, "multipath-tags.golden", tagged(Render(SideHost, ViewRoute, &p.Host, &a)))
+	})
+	t.Run("dual-stack", func(t *testing.T) {
+		a := Analyze(variant(t, dualStack))
+		golden(t, "dualstack-analysis.golden", analysisText(&a, true))
+	})
 }
