@@ -110,13 +110,15 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", calicoGateway)
 	}
 
-	// The node's own routes, by class.
+	// The node's own routes, by class. The lesson's are IPv4: a
+	// dual-stack node's IPv6 default or fe80::/64 routes stand in for
+	// none of them.
 	byDst := map[string]RouteClass{}
 	has := map[Class]bool{}
 	for _, rc := range a.Routes {
 		if rc.Side == SideHost {
 			byDst[rc.Dst] = rc
-			has[rc.Class] = true
+			has[rc.Class] = has[rc.Class] || rc.Route == nil || !routeDst(rc.Route).Addr().Is6()
 		}
 	}
 	if !has[ClassDefault] {
