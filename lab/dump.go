@@ -310,6 +310,11 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 		x.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 	default:
 		a, ok := rawAddr(dst)
+		if family == unix.AF_INET6 && len(dst) == 16 {
+			// An IPv6 route's prefix stays IPv6: the kernel's
+			// unreachable ::ffff:0.0.0.0/96 is no IPv4 prefix.
+			a = netip.AddrFrom16([16]byte(dst))
+		}
 		if dstLen > 8*len(dst) {
 			dstLen = 0 // as net.CIDRMask makes of it
 		}
