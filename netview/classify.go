@@ -354,9 +354,10 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			continue
 		}
 		// A blackhole's class hangs on the node's other routes, the
-		// default route's words on the routes that cover 169.254.1.1:
-		// those are worked out each time.
-		if rc, ok := memo.find(r); ok && r.Type != "blackhole" && routeDst(r).Bits() != 0 {
+		// default route's words on the routes that cover 169.254.1.1, a
+		// next hop's named by its index alone on the links: those are
+		// worked out each time.
+		if rc, ok := memo.find(r); ok && r.Type != "blackhole" && routeDst(r).Bits() != 0 && !hopByIndex(r) {
 			memo.hits++
 			rc.Route = r // equal, but this snapshot's
 			out = append(out, rc)
@@ -524,6 +525,16 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		out = append(out, rc)
 	}
 	return out
+}
+
+// hopByIndex: a next hop of the route names its device by index alone.
+func hopByIndex(r *Route) bool {
+	for _, h := range r.NextHops {
+		if h.Dev == "" && h.DevIndex != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // refusingWords explain a route that refuses traffic (unreachable,
