@@ -92,9 +92,6 @@ type RouteClass struct {
 	// all alike: a node's thousands of remote blocks behind one next hop
 	// hold one. Never nil in an analysis; never changed once made.
 	*RouteWords
-	// NextHops name a multipath route's next hops, in its order; nil for
-	// a route with one.
-	NextHops []HopWords `json:"nexthops,omitempty"`
 	// Route is the route itself, in the analysed snapshot (which the
 	// analysis so keeps alive: a copy here would double a large node's
 	// routes). Nil in an analysis read back from JSON.
@@ -118,6 +115,19 @@ type RouteWords struct {
 	// protocol number, which differs between Felix's versions).
 	Encap  string `json:"encap,omitempty"`
 	Reason string `json:"reason"`
+	// NextHops name a multipath route's next hops, in its order; nil for
+	// a route with one. A pointer keeps RouteWords comparable, and small
+	// for the many routes with none: Hops reads it.
+	NextHops *[]HopWords `json:"nexthops,omitempty"`
+}
+
+// Hops are a multipath route's next hops, as the analysis names them;
+// nil for a route with one.
+func (w *RouteWords) Hops() []HopWords {
+	if w == nil || w.NextHops == nil {
+		return nil
+	}
+	return *w.NextHops
 }
 
 // HopWords are what an analysis says of one next hop of a multipath

@@ -292,7 +292,9 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			rc.Reason = fmt.Sprintf("%s's default route (%s): where traffic goes when nothing more specific matches", nodeWords, protoWords(r))
 			if len(r.NextHops) > 0 {
 				var w string
-				rc.NextHops, w, _ = paths(r)
+				var hops []HopWords
+				hops, w, _ = paths(r)
+				rc.NextHops = &hops
 				rc.Reason += ", " + w
 			}
 			if dst.Contains(calicoGateway) {
@@ -339,26 +341,25 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			var hopWords string
 			var hopNodes []string
 			if multi {
-				rc.NextHops, hopWords, hopNodes = paths(r)
+				var hops []HopWords
+				hops, hopWords, hopNodes = paths(r)
+				rc.NextHops = &hops
 			} else {
 				rc.Encap = encapOf(r.Dev)
 			}
-			// peer is the node the route leads to; a multipath route's
-			// block names it, else its next hops do, every one of them.
-			peer := func(preferGw bool) string {
-				if !multi {
-					return nodeFor(r.Gw, r.Dev, dst, preferGw)
-				}
-				if n := nodeFor(netip.Addr{}, "", dst, false); n != "" && !preferGw {
-					return n
-				}
-				return strings.Join(hopNodes, ", ")
+			// The node the route leads to; a multipath route's block
+			// names it, else its next hops do, every one of them.
+			switch {
+			case !multi:
+				rc.Peer = nodeFor(r.Gw, r.Dev, dst, hostLen(dst))
+			case hostLen(dst):
+				rc.Peer = strings.Join(hopNodes, ", ")
+			default:
+				rc.Peer = nodeOr(nodeFor(netip.Addr{}, "", dst, false), strings.Join(hopNodes, ", "))
 			}
-			wide, why := widerThanBlock(f, dst)
 			switch {
 			case hostLen(dst):
 				rc.Class = ClassRemotePod
-				rc.Peer = peer(true)
 				holder := ""
 				if pf := f.PodByIP(dst.Addr()); pf != nil {
 					rc.Pod = pf.Namespace + "/" + pf.Name
@@ -374,17 +375,15 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				} else {
 					rc.Reason += ": a borrowed IP, announced as a more specific route than its block"
 				}
-			case wide:
+			case widerThanBlock(f, dst):
 				rc.Class = ClassOther
-				rc.Peer = peer(false)
 				w := hopWords
 				if !multi {
 					w = via(r, r.Gw, r.Dev, rc.Peer)
 				}
-				rc.Reason = fmt.Sprintf("a route to pod addresses %s, %s, %s: larger than a block (%s), so a range of blocks, not one node's", dst, learned(r), w, why)
+				rc.Reason = fmt.Sprintf("a route to pod addresses %s, %s, %s: larger than a block (%s), so a range of blocks, not one node's", dst, learned(r), w, widestBlockWords(f, dst.Addr().Is6()))
 			case multi:
 				rc.Class = ClassRemoteBlock
-				rc.Peer = peer(false)
 				whose := nodeOr(rc.Peer, "another node") + "'s block"
 				if len(hopNodes) > 1 && rc.Peer == strings.Join(hopNodes, ", ") {
 					whose = "a block reached through " + strings.Join(hopNodes, " and ")
@@ -392,7 +391,6 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.Reason = whose + ", " + learned(r) + ", " + hopWords
 			default:
 				rc.Class = ClassRemoteBlock
-				rc.Peer = peer(false)
 				// The commonest route on a large node: its words name
 				// the node and the next hop, not the block (its line
 				// shows it), and are made once for each.

@@ -155,8 +155,8 @@ func TestAnalyzeMultipathHops(t *testing.T) {
 	}))
 	rc := routeClasses(&a, SideHost)["198.19.21.0/26"]
 	want := []HopWords{{Gateway: "198.19.0.1", Dev: "eth0", Peer: "control"}, {Gateway: "198.19.0.3", Dev: "eth0", Peer: "node2"}}
-	if !slices.Equal(rc.NextHops, want) {
-		t.Errorf("next hops %+v, want %+v", rc.NextHops, want)
+	if !slices.Equal(rc.Hops(), want) {
+		t.Errorf("next hops %+v, want %+v", rc.Hops(), want)
 	}
 	if rc.Gateway != "" || rc.Dev != "" {
 		t.Errorf("a multipath route has gateway %q dev %q", rc.Gateway, rc.Dev)

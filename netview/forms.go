@@ -75,20 +75,32 @@ func blockBits(f *Facts, v6 bool) (int, bool) {
 	return cmpOrInt(f.BlockSize, 26), f.BlockSize != 0
 }
 
-// widerThanBlock: dst is larger than any block of the pool can be: its
-// block size when the facts say it, else the largest Calico allows (/20
-// for IPv4, /116 for IPv6).
-func widerThanBlock(f *Facts, dst netip.Prefix) (bool, string) {
-	v6 := dst.Addr().Is6()
-	bits, known := blockBits(f, v6)
-	if known {
-		return dst.Bits() < bits, fmt.Sprintf("the pool's blocks are /%d", bits)
+// widestBlock is the largest a block of dst's family can be: the pool's
+// block size when the facts say it (known), else the largest Calico
+// allows (/20 for IPv4, /116 for IPv6).
+func widestBlock(f *Facts, v6 bool) (bits int, known bool) {
+	if bits, known := blockBits(f, v6); known {
+		return bits, true
 	}
-	largest := 20
 	if v6 {
-		largest = 116
+		return 116, false
 	}
-	return dst.Bits() < largest, fmt.Sprintf("no Calico block is larger than /%d", largest)
+	return 20, false
+}
+
+// widerThanBlock: dst is larger than any block of the pool can be.
+func widerThanBlock(f *Facts, dst netip.Prefix) bool {
+	bits, _ := widestBlock(f, dst.Addr().Is6())
+	return dst.Bits() < bits
+}
+
+// widestBlockWords say why a prefix of dst's family is wider than a block.
+func widestBlockWords(f *Facts, v6 bool) string {
+	bits, known := widestBlock(f, v6)
+	if known {
+		return fmt.Sprintf("the pool's blocks are /%d", bits)
+	}
+	return fmt.Sprintf("no Calico block is larger than /%d", bits)
 }
 
 func cmpOrInt(v, or int) int {
@@ -140,8 +152,8 @@ func blackholeClass(f *Facts, r *Route, dst netip.Prefix, node string, localPods
 			return ClassOther, fmt.Sprintf("a blackhole for %s's block %s, not this node's", b.Node, dst)
 		}
 	}
-	if wide, size := widerThanBlock(f, dst); wide {
-		return ClassOther, fmt.Sprintf("a blackhole larger than a block (%s): not a node's block; %s", size, protoWords(r))
+	if widerThanBlock(f, dst) {
+		return ClassOther, fmt.Sprintf("a blackhole larger than a block (%s): not a node's block; %s", widestBlockWords(f, dst.Addr().Is6()), protoWords(r))
 	}
 	ownKnown := false
 	for _, b := range f.Blocks {

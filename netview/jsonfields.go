@@ -243,10 +243,10 @@ func (j *JSONWriter) routeClass(c *RouteClass) {
 		j.stringKeyOmitEmpty("pod", w.Pod)
 		j.stringKeyOmitEmpty("encap", w.Encap)
 		j.stringKey("reason", w.Reason)
-	}
-	if len(c.NextHops) > 0 {
-		j.key("nexthops")
-		list(j, c.NextHops, (*JSONWriter).hopWords)
+		if w.NextHops != nil {
+			j.key("nexthops")
+			list(j, *w.NextHops, (*JSONWriter).hopWords)
+		}
 	}
 	j.EndObject()
 }

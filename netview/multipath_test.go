@@ -140,7 +140,7 @@ func analysisText(a *Analysis, problems bool) string {
 	var b strings.Builder
 	for _, rc := range a.Routes {
 		fmt.Fprintf(&b, "%s %s dev=%q class=%s peer=%q encap=%q\n", rc.Side, rc.Dst, rc.Dev, rc.Class, rc.Peer, rc.Encap)
-		for _, h := range rc.NextHops {
+		for _, h := range rc.Hops() {
 			fmt.Fprintf(&b, "\tnexthop %s dev %s peer %q\n", h.Gateway, h.Dev, h.Peer)
 		}
 		fmt.Fprintf(&b, "\t%s\n", rc.Reason)
