@@ -184,8 +184,10 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		unwrapped bool
 	}
 	vias := map[viaKey]string{}
-	via := func(r *Route, gw netip.Addr, dev, peer string) string {
-		k := viaKey{gw, dev, peer, !isTunnel(dev) && (tunnelMode || r.Protocol == ProtoFelix)}
+	// via words a next hop; toNode says it leads to another node's pods,
+	// which in a tunnel mode a plain route reaches unencapsulated.
+	via := func(r *Route, gw netip.Addr, dev, peer string, toNode bool) string {
+		k := viaKey{gw, dev, peer, toNode && !isTunnel(dev) && (tunnelMode || r.Protocol == ProtoFelix)}
 		if w, ok := vias[k]; ok {
 			return w
 		}
@@ -225,7 +227,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	}
 	// paths names a multipath route's next hops; one for each, with
 	// their words joined, and the nodes they are.
-	paths := func(r *Route) (hops []HopWords, words string, nodes []string) {
+	paths := func(r *Route, toNode bool) (hops []HopWords, words string, nodes []string) {
 		hops = make([]HopWords, len(r.NextHops))
 		ws := make([]string, len(r.NextHops))
 		for k, h := range r.NextHops {
@@ -235,7 +237,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			}
 			peer := gwNode(h.Gw, dev)
 			hops[k] = HopWords{Gateway: addrText(h.Gw), Dev: dev, Peer: peer}
-			ws[k] = via(r, h.Gw, dev, peer)
+			ws[k] = via(r, h.Gw, dev, peer, toNode)
 			if peer != "" && !slices.Contains(nodes, peer) {
 				nodes = append(nodes, peer)
 			}
@@ -293,7 +295,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			if len(r.NextHops) > 0 {
 				var w string
 				var hops []HopWords
-				hops, w, _ = paths(r)
+				hops, w, _ = paths(r, false)
 				rc.NextHops = &hops
 				rc.Reason += ", " + w
 			}
@@ -342,7 +344,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			var hopNodes []string
 			if multi {
 				var hops []HopWords
-				hops, hopWords, hopNodes = paths(r)
+				hops, hopWords, hopNodes = paths(r, true)
 				rc.NextHops = &hops
 			} else {
 				rc.Encap = encapOf(r.Dev)
@@ -367,7 +369,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				}
 				w := hopWords
 				if !multi {
-					w = via(r, r.Gw, r.Dev, rc.Peer)
+					w = via(r, r.Gw, r.Dev, rc.Peer, true)
 				}
 				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), w)
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
@@ -379,7 +381,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.Class = ClassOther
 				w := hopWords
 				if !multi {
-					w = via(r, r.Gw, r.Dev, rc.Peer)
+					w = via(r, r.Gw, r.Dev, rc.Peer, true)
 				}
 				rc.Reason = fmt.Sprintf("a route to pod addresses %s, %s, %s: larger than a block (%s), so a range of blocks, not one node's", dst, learned(r), w, widestBlockWords(f, dst.Addr().Is6()))
 			case multi:
@@ -394,7 +396,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				// The commonest route on a large node: its words name
 				// the node and the next hop, not the block (its line
 				// shows it), and are made once for each.
-				k := blockWordsKey{rc.Peer, r.Protocol, via(r, r.Gw, r.Dev, rc.Peer)}
+				k := blockWordsKey{rc.Peer, r.Protocol, via(r, r.Gw, r.Dev, rc.Peer, true)}
 				w, ok := blockWords[k]
 				if !ok {
 					w = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via

@@ -120,9 +120,17 @@ func hopByIndex(r *Route) bool {
 	return false
 }
 
-// refusingWords explain a route that refuses traffic (unreachable,
-// prohibit, throw...): none of them are Calico's.
+// refusingWords explain a route of a type other than unicast and
+// blackhole (unreachable, prohibit, throw...): none of them are
+// Calico's.
 func refusingWords(r *Route, dst netip.Prefix) string {
+	switch r.Type {
+	case "unreachable", "prohibit":
+	case "throw":
+		return fmt.Sprintf("a throw route (%s): the lookup for %s leaves this table for the next rule's; not one of Calico's routes", protoWords(r), dst)
+	default:
+		return fmt.Sprintf("a %s route (%s) in the main table: not one of Calico's routes", r.Type, protoWords(r))
+	}
 	if dst == mappedV4 {
 		return fmt.Sprintf("the kernel's %s route for IPv4-mapped IPv6 addresses (%s), there once the sit module is loaded: IPv6 traffic to them is refused; not one of Calico's routes", r.Type, dst)
 	}
