@@ -51,8 +51,9 @@ func TestAnalyzeRealNodeRoutes(t *testing.T) {
 			p.Host.Routes = append(p.Host.Routes, multipathRoute("198.19.22.140/32", ProtoBird, hop("198.19.0.3", "eth0"), hop("198.19.0.1", "eth0")))
 		}, "198.19.22.140", ClassRemotePod, "node2, control", []string{"a single pod IP", "borrowed"}, nil},
 		{"ECMP default route", func(p *Pair) {
+			p.Facts.Mode = "vxlan"
 			p.Host.Routes[0] = multipathRoute("0.0.0.0/0", ProtoDHCP, hop("192.168.44.65", "eth0"), hop("192.168.44.66", "eth0"))
-		}, "default", ClassDefault, "", []string{"2 next hops", "192.168.44.66"}, nil},
+		}, "default", ClassDefault, "", []string{"2 next hops", "192.168.44.66"}, []string{"cross-subnet"}},
 		{"VXLAN tunnel endpoint", func(p *Pair) {
 			p.Facts.Mode = "vxlan"
 			p.Host.Links = append(p.Host.Links, vxlan)
