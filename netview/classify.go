@@ -316,7 +316,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				end = ", the host end of " + PodWords(f) + "'s veth"
 			}
 			rc.Reason = fmt.Sprintf("traffic for %s (%s) goes straight out of %s%s", who, dst.Addr(), r.Dev, end)
-			if prefix != "cali" {
+			if prefix != DefaultInterfacePrefix {
 				rc.Reason += fmt.Sprintf(" (a workload's interface: its name starts with %s, Felix's interface prefix here)", prefix)
 			}
 			if r.Protocol == ProtoBoot {

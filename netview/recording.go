@@ -101,10 +101,14 @@ func (f *Facts) PodByIP(ip netip.Addr) *PodFact {
 	return nil
 }
 
-// Prefix returns the host-side interface prefix, "cali" unless set.
+// DefaultInterfacePrefix is Felix's InterfacePrefix unless configured.
+const DefaultInterfacePrefix = "cali"
+
+// Prefix returns the host-side interface prefix, DefaultInterfacePrefix
+// unless set.
 func (f *Facts) Prefix() string {
 	if f.InterfacePrefix == "" {
-		return "cali"
+		return DefaultInterfacePrefix
 	}
 	return f.InterfacePrefix
 }
