@@ -356,6 +356,21 @@ func TestMayHaveRemotePods(t *testing.T) {
 			r.Gw, r.Dev = netip.Addr{}, "tunl0"
 			p.Host.Routes = append(p.Host.Routes, r)
 		}, true},
+		{"a VXLAN tunnel endpoint", func(p *Pair) {
+			r := borrowed
+			r.Gw, r.Dev, r.Scope = netip.Addr{}, "vxlan.calico", "link"
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, false},
+		{"a /32 over two next hops", func(p *Pair) {
+			r := borrowed
+			r.Gw, r.Dev = netip.Addr{}, ""
+			r.NextHops = []NextHop{{Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0"}, {Gw: netip.MustParseAddr("198.19.0.1"), Dev: "eth0"}}
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, true},
+		{"an IPv6 /128 via a node", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, Route{Family: 6, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("fd00:19::22a0/128"),
+				Gw: netip.MustParseAddr("fe80::3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird, Metric: 1024})
+		}, true},
 		{"in another table", func(p *Pair) {
 			r := borrowed
 			r.Table = 100

@@ -27,6 +27,10 @@ func TestVerify(t *testing.T) {
 				dropRoute(&p.Host, dst)
 			}
 		}, map[string]string{CheckNodeRoutes: "default", CheckBlackhole: "this node's block", CheckRemoteBlock: "another node's block", CheckGateway: "covering"}},
+		{"the pod's /128 deleted", func(p *Pair) {
+			dualStack(p)
+			dropRoute(&p.Host, "fd00:19::2284/128")
+		}, map[string]string{CheckLocalPods: "no route fd00:19::2284 dev cali"}},
 		{"an IPv6 remote block missing", func(p *Pair) {
 			dualStack(p)
 			dropRoute(&p.Host, "fd00:19::2140/122")
