@@ -61,7 +61,12 @@ func at(section, step int) func(update) bool {
 
 func listen(t *testing.T, addr, token string) *Server {
 	t.Helper()
-	s, err := Listen(addr, token)
+	return listenWith(t, addr, ServerOptions{Token: token})
+}
+
+func listenWith(t *testing.T, addr string, o ServerOptions) *Server {
+	t.Helper()
+	s, err := Listen(addr, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,58 +176,102 @@ func TestReportsReachTheRoster(t *testing.T) {
 	}
 }
 
-func TestReportBounds(t *testing.T) {
-	s := listen(t, "127.0.0.1:0", "tok")
-	post := func(token, body string) int {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/v1/report", strings.NewReader(body))
-		if token != "" {
-			req.Header.Set(TokenHeader, token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+// stream opens a step stream as a follower would, with the class token
+// and a secret (none for a new follower), and gives the secret the
+// server answered; the stream stays open until the test ends or close.
+func stream(t *testing.T, s *Server, token, secret string) (got string, status int, close func()) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr()+"/v1/steps", nil)
+	req.Header.Set(TokenHeader, token)
+	if secret != "" {
+		req.Header.Set(FollowerHeader, secret)
 	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := func() { resp.Body.Close() }
+	t.Cleanup(done)
+	return resp.Header.Get(FollowerHeader), resp.StatusCode, done
+}
+
+// post sends a report body with the token and a follower's secret.
+func post(t *testing.T, s *Server, token, secret, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/v1/report", strings.NewReader(body))
+	if token != "" {
+		req.Header.Set(TokenHeader, token)
+	}
+	if secret != "" {
+		req.Header.Set(FollowerHeader, secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestReportBounds(t *testing.T) {
+	s := listenWith(t, "127.0.0.1:0", ServerOptions{Token: "tok", PerAddress: MaxStudents + 10, Steps: []string{"1.1", "2.1", "2.4"}})
+	secret, _, _ := stream(t, s, "tok", "")
 	ok := `{"name":"a","section":2,"step":1,"answered":["2.1"]}`
 	tests := []struct {
-		name, token, body string
-		want              int
+		name, token, secret, body string
+		want                      int
 	}{
-		{"no token", "", ok, 401},
-		{"wrong token", "tok2", ok, 401},
-		{"a prefix of the token", "to", ok, 401},
-		{"too big", "tok", `{"name":"` + strings.Repeat("x", MaxReportBytes) + `"}`, 413},
-		{"not json", "tok", "hello", 400},
-		{"no name", "tok", `{"section":1,"step":1}`, 400},
-		{"step 0", "tok", `{"name":"a","section":1,"step":0}`, 400},
-		{"a bad answer id", "tok", `{"name":"a","section":1,"step":1,"answered":["../x"]}`, 400},
-		{"too many answers", "tok", `{"name":"a","section":1,"step":1,"answered":[` + strings.Repeat(`"1.1",`, MaxAnswered) + `"1.1"]}`, 400},
-		{"good", "tok", ok, 204},
-		{"again at once", "tok", ok, 429},
+		{"no token", "", secret, ok, 401},
+		{"wrong token", "tok2", secret, ok, 401},
+		{"a prefix of the token", "to", secret, ok, 401},
+		{"no follower secret", "tok", "", ok, 401},
+		{"a secret the server never gave", "tok", strings.Repeat("ab", 16), ok, 401},
+		{"too big", "tok", secret, `{"name":"` + strings.Repeat("x", MaxReportBytes) + `"}`, 413},
+		{"not json", "tok", secret, "hello", 400},
+		{"no name", "tok", secret, `{"section":1,"step":1}`, 400},
+		{"step 0", "tok", secret, `{"name":"a","section":1,"step":0}`, 400},
+		{"a step the lesson has not", "tok", secret, `{"name":"a","section":99,"step":99}`, 400},
+		{"a bad answer id", "tok", secret, `{"name":"a","section":1,"step":1,"answered":["../x"]}`, 400},
+		{"an answer to no step", "tok", secret, `{"name":"a","section":1,"step":1,"answered":["9.9"]}`, 400},
+		{"too many answers", "tok", secret, `{"name":"a","section":1,"step":1,"answered":[` + strings.Repeat(`"1.1",`, MaxAnswered) + `"1.1"]}`, 400},
+		{"good", "tok", secret, ok, 204},
+		{"again at once", "tok", secret, ok, 429},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := post(tt.token, tt.body); got != tt.want {
+			if got := post(t, s, tt.token, tt.secret, tt.body); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
 	}
-	// The roster stops growing at MaxStudents.
-	s.now = func() time.Time { return time.Now().Add(time.Hour) } // a fresh rate window
+	// The roster stops growing at MaxStudents. (An hour on, "a" has
+	// expired: all MaxStudents+5 take their turn.)
+	setNow := func(now func() time.Time) {
+		s.mu.Lock()
+		s.now = now
+		s.mu.Unlock()
+	}
+	base := time.Now().Add(time.Hour)
+	setNow(func() time.Time { return base }) // a fresh rate window
 	full := 0
 	for i := 0; i < MaxStudents+5; i++ {
-		if i%reportsPerSecond == reportsPerSecond-1 {
-			base := s.now()
-			s.now = func() time.Time { return base.Add(time.Second) }
+		if i%addrReportsPerSecond == addrReportsPerSecond-1 {
+			next := base.Add(time.Second)
+			base = next
+			setNow(func() time.Time { return next })
 		}
-		if post("tok", fmt.Sprintf(`{"name":"s%d","section":1,"step":1}`, i)) == 503 {
+		sec, _, done := stream(t, s, "tok", "")
+		switch code := post(t, s, "tok", sec, fmt.Sprintf(`{"name":"s%d","section":1,"step":1}`, i)); code {
+		case 503:
 			full++
+		case 204:
+		default:
+			t.Errorf("report %d: status %d", i, code)
 		}
+		done()
 	}
-	if n := len(roster(s)); n != MaxStudents || full != 6 {
-		t.Errorf("roster of %d (want %d), %d refused as full (want 6)", n, MaxStudents, full)
+	if n := len(roster(s)); n != MaxStudents || full != 5 {
+		t.Errorf("roster of %d (want %d), %d refused as full (want 5)", n, MaxStudents, full)
 	}
 	// Other paths and methods are not served.
 	for _, p := range []string{"/", "/v1/roster", "/v1/steps/../report"} {
@@ -244,10 +293,10 @@ func TestListenExactAddress(t *testing.T) {
 	if !strings.HasPrefix(s.Addr(), "127.0.0.1:") {
 		t.Errorf("bound %s", s.Addr())
 	}
-	if _, err := Listen(s.Addr(), "tok"); err == nil || !strings.Contains(err.Error(), s.Addr()) {
+	if _, err := Listen(s.Addr(), ServerOptions{Token: "tok"}); err == nil || !strings.Contains(err.Error(), s.Addr()) {
 		t.Errorf("a second server on %s: %v", s.Addr(), err)
 	}
-	if _, err := Listen("127.0.0.1:0", ""); err == nil {
+	if _, err := Listen("127.0.0.1:0", ServerOptions{}); err == nil {
 		t.Error("an empty token was accepted")
 	}
 }
@@ -293,7 +342,7 @@ func FuzzCleanName(f *testing.F) {
 // TestManyFollowers: 200 followers on loopback all see a step change.
 func TestManyFollowers(t *testing.T) {
 	const n = 200
-	s := listen(t, "127.0.0.1:0", "tok")
+	s := listenWith(t, "127.0.0.1:0", ServerOptions{Token: "tok", PerAddress: n})
 	var mu sync.Mutex
 	seen := map[int]bool{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -363,12 +412,13 @@ func TestSlowReportCut(t *testing.T) {
 	defer func(d time.Duration) { reportReadTimeout = d }(reportReadTimeout)
 	reportReadTimeout = 200 * time.Millisecond
 	s := listen(t, "127.0.0.1:0", "tok")
+	secret, _, _ := stream(t, s, "tok", "")
 	c, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "POST /v1/report HTTP/1.1\r\nHost: x\r\n%s: tok\r\nContent-Length: 100\r\n\r\n{\"na", TokenHeader)
+	fmt.Fprintf(c, "POST /v1/report HTTP/1.1\r\nHost: x\r\n%s: tok\r\n%s: %s\r\nContent-Length: 100\r\n\r\n{\"na", TokenHeader, FollowerHeader, secret)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -381,4 +431,16 @@ func TestSlowReportCut(t *testing.T) {
 	if n := len(roster(s)); n != 0 {
 		t.Errorf("a cut report reached the roster")
 	}
+}
+
+// freeLoopback is a loopback address with a port free now, so a
+// presenter can be restarted on the same one.
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -8,6 +8,10 @@ import (
 	"net/url"
 	"os"
 	"os/user"
+	"sync/atomic"
+	"time"
+
+	"podlab/netview"
 )
 
 // TokenEnv names the environment variable holding the class token.
@@ -20,11 +24,21 @@ type Config struct {
 	Token    string // --class-token; default $PODLAB_CLASS_TOKEN
 	Name     string // --name; default user@host
 	NoReport bool   // --no-report
+	NewClass bool   // --new-class: do not resume the class kept
+	// PerAddress is --class-per-address: streams and roster names from
+	// one source address; 0 is DefaultPerAddress.
+	PerAddress int
+	// Steps are the lesson's step ids, the only ones a report may name.
+	Steps []string
+	// Store keeps the presenter's class across restarts; nil keeps
+	// nothing.
+	Store *Store
 }
 
 // Start serves or follows as the config says: at most one of the two is
-// non-nil, both nil without --serve or --follow. A generated token and
-// the URL followers need are written to note.
+// non-nil, both nil without --serve or --follow. What the presenter
+// should know (a generated token, a resumed class, the URL followers
+// need) is written to note, a line each.
 func (c Config) Start(note io.Writer) (*Server, *Follower, error) {
 	if c.Token == "" {
 		c.Token = os.Getenv(TokenEnv)
@@ -34,23 +48,12 @@ func (c Config) Start(note io.Writer) (*Server, *Follower, error) {
 		return nil, nil, errors.New("--serve and --follow do not go together: the presenter serves, students follow")
 	case c.Follow == "" && (c.Name != "" || c.NoReport):
 		return nil, nil, errors.New("--name and --no-report go with --follow")
+	case c.Serve == "" && (c.NewClass || c.PerAddress != 0):
+		return nil, nil, errors.New("--new-class and --class-per-address go with --serve")
+	case c.PerAddress < 0 || c.PerAddress > MaxFollowers:
+		return nil, nil, fmt.Errorf("--class-per-address must be 1 to %d, not %d", MaxFollowers, c.PerAddress)
 	case c.Serve != "":
-		if _, _, err := net.SplitHostPort(c.Serve); err != nil {
-			return nil, nil, fmt.Errorf("--serve %q: want HOST:PORT, like 0.0.0.0:7777 or 127.0.0.1:7777", c.Serve)
-		}
-		generated := c.Token == ""
-		if generated {
-			c.Token = NewToken()
-		}
-		s, err := Listen(c.Serve, c.Token)
-		if err != nil {
-			return nil, nil, err
-		}
-		if generated {
-			fmt.Fprintf(note, "podlab: class token generated (set %s or --class-token to choose one)\n", TokenEnv)
-		}
-		fmt.Fprintf(note, "podlab: students follow with: podlab --follow '%s'\n", s.FollowURL())
-		return s, nil, nil
+		return c.serve(note)
 	case c.Follow != "":
 		if c.Name == "" {
 			c.Name = DefaultName()
@@ -59,6 +62,65 @@ func (c Config) Start(note io.Writer) (*Server, *Follower, error) {
 		return nil, f, err
 	}
 	return nil, nil, nil
+}
+
+func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
+	if _, _, err := net.SplitHostPort(c.Serve); err != nil {
+		return nil, nil, fmt.Errorf("--serve %q: want HOST:PORT, like 0.0.0.0:7777 or 127.0.0.1:7777", c.Serve)
+	}
+	// The class kept from the last run on this address resumes, unless a
+	// token given now says it is another class.
+	var kept *Saved
+	if c.Store != nil && !c.NewClass {
+		k, err := c.Store.Load()
+		switch {
+		case err != nil:
+			fmt.Fprintf(note, "podlab: the class kept in %s cannot be read (%v): starting a new one\n", c.Store.Path, netview.Clean(err.Error()))
+		case k != nil && k.Serve == c.Serve && (c.Token == "" || c.Token == k.Token):
+			kept = k
+		}
+	}
+	generated := false
+	opts := ServerOptions{Token: c.Token, Steps: c.Steps, PerAddress: c.PerAddress}
+	switch {
+	case kept != nil:
+		opts.Token, opts.Start, opts.Names = kept.Token, kept.Pos, kept.Names
+	case c.Token == "":
+		opts.Token, generated = NewToken(), true
+	}
+	var keeping atomic.Bool
+	if c.Store != nil {
+		store := *c.Store
+		opts.Keep = func(k Kept) {
+			if keeping.Load() {
+				store.Save(Saved{Serve: c.Serve, Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
+			}
+		}
+	}
+	s, err := Listen(c.Serve, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Store != nil {
+		// Whether the class can be kept is known at once: the first save
+		// is now, before the lesson starts.
+		k := s.kept()
+		err := c.Store.Save(Saved{Serve: c.Serve, Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
+		if err != nil {
+			fmt.Fprintf(note, "podlab: cannot keep the class in %s (%v): a restart starts a new class\n", c.Store.Path, netview.Clean(err.Error()))
+		}
+		keeping.Store(err == nil)
+	}
+	switch {
+	case kept != nil:
+		sec, st := s.At()
+		fmt.Fprintf(note, "podlab: resumed the class kept at %s: the same token, at step %d.%d (--new-class starts afresh)\n",
+			kept.At.Local().Format("Jan 2 15:04"), sec, st)
+	case generated:
+		fmt.Fprintf(note, "podlab: class token generated (set %s or --class-token to choose one)\n", TokenEnv)
+	}
+	fmt.Fprintf(note, "podlab: students follow with: podlab --follow '%s'\n", s.FollowURL())
+	return s, nil, nil
 }
 
 // FollowURL is the URL students give --follow, token included. An

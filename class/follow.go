@@ -8,13 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"podlab/netview"
 )
 
 // Backoff bounds between reconnections.
@@ -23,9 +27,19 @@ var (
 	maxBackoff = 4 * time.Second
 )
 
-// heartbeat is how often a follower repeats its report, so the roster
-// knows it is still there.
-const heartbeat = 15 * time.Second
+const (
+	// heartbeat is how often a follower repeats its report, so the roster
+	// knows it is still there.
+	heartbeat = 15 * time.Second
+	// silentAfter is how long a stream may say nothing before the
+	// presenter counts as gone: three of its pings.
+	silentAfter = 3 * 15 * time.Second
+	// linesPerSecond bounds what a follower reads of the stream: an
+	// event is two lines, and a presenter moves a few steps a second at
+	// most. A stream that sends more waits for the follower (TCP holds
+	// the rest back), so a flood costs the follower next to nothing.
+	linesPerSecond = 40
+)
 
 // Follower is a student's side: it follows the presenter's stream and
 // reports the student's own step.
@@ -36,9 +50,19 @@ type Follower struct {
 	report bool
 	stream *http.Client
 	post   *http.Client
+	// silence, now and sleep are silentAfter and the clock; tests
+	// change them.
+	silence time.Duration
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
 
 	mu      sync.Mutex
 	last    *Report
+	secret  string // the presenter's secret for this follower
+	problem string // why the presenter refused the last report
+	link    string // the link's state in words
+	live    bool
+	update  func(section, step int, status string, live bool)
 	pending chan struct{}
 }
 
@@ -49,7 +73,7 @@ type Follower struct {
 func NewFollower(rawURL, token, name string, report bool) (*Follower, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--follow %q: want the presenter's URL, like http://10.0.0.5:7777", rawURL)
+		return nil, fmt.Errorf("--follow %q: want the presenter's URL, like http://10.0.0.5:7777", netview.RedactURL(rawURL))
 	}
 	if t := u.Query().Get("token"); token == "" {
 		token = t
@@ -59,19 +83,52 @@ func NewFollower(rawURL, token, name string, report bool) (*Follower, error) {
 	}
 	u.RawQuery, u.Fragment, u.Path = "", "", strings.TrimSuffix(u.Path, "/")
 	dial := &net.Dialer{Timeout: 5 * time.Second}
-	return &Follower{
+	f := &Follower{
 		base:    u,
 		token:   token,
 		name:    name,
 		report:  report,
-		stream:  &http.Client{Transport: &http.Transport{DialContext: dial.DialContext, ResponseHeaderTimeout: 5 * time.Second}},
-		post:    &http.Client{Timeout: 5 * time.Second},
+		silence: silentAfter,
+		now:     time.Now,
+		sleep:   sleepCtx,
 		pending: make(chan struct{}, 1),
-	}, nil
+	}
+	f.stream = &http.Client{
+		Transport:     &http.Transport{DialContext: dial.DialContext, ResponseHeaderTimeout: 5 * time.Second},
+		CheckRedirect: f.sameHost,
+	}
+	f.post = &http.Client{Timeout: 5 * time.Second, CheckRedirect: f.sameHost}
+	return f, nil
 }
 
-// URL is the presenter's address, without the token.
-func (f *Follower) URL() string { return f.base.String() }
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// errRedirect is the presenter's address sending the follower elsewhere.
+var errRedirect = errors.New("the presenter's address redirects to another host")
+
+// sameHost follows a redirect only to the presenter's own scheme and
+// host: the class token and the follower's secret go nowhere else.
+func (f *Follower) sameHost(req *http.Request, via []*http.Request) error {
+	if req.URL.Scheme != f.base.Scheme || req.URL.Host != f.base.Host {
+		return fmt.Errorf("%w (%s)", errRedirect, CleanName(req.URL.Host))
+	}
+	if len(via) >= 3 {
+		return errors.New("the presenter's address redirects too often")
+	}
+	return nil
+}
+
+// URL is the presenter's address, without the token or a password.
+func (f *Follower) URL() string { return f.base.Redacted() }
 
 // Report notes the student's step and answered questions; the latest is
 // sent soon after, and repeated now and then. It never blocks.
@@ -82,6 +139,10 @@ func (f *Follower) Report(section, step int, answered []string) {
 	f.mu.Lock()
 	f.last = &Report{Name: f.name, Section: section, Step: step, Answered: answered}
 	f.mu.Unlock()
+	f.kick()
+}
+
+func (f *Follower) kick() {
 	select {
 	case f.pending <- struct{}{}:
 	default:
@@ -89,43 +150,90 @@ func (f *Follower) Report(section, step int, answered []string) {
 }
 
 // Follow follows the presenter until ctx ends, reconnecting with backoff
-// when the stream fails. update gets each step the presenter shows
-// (section > 0) and each change of the link's state in words (section
-// 0); live says a stream is open.
+// when the stream fails or falls silent. update gets each step the
+// presenter shows (section > 0) and each change of the link's state in
+// words (section 0); live says a stream is open. update may be called
+// from two goroutines.
 func (f *Follower) Follow(ctx context.Context, update func(section, step int, status string, live bool)) {
+	f.mu.Lock()
+	f.update = update
+	f.mu.Unlock()
 	if f.report {
 		go f.reporter(ctx)
 	}
 	wait := minBackoff
 	for ctx.Err() == nil {
-		opened, err := f.once(ctx, update)
+		opened, err := f.once(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if opened {
 			wait = minBackoff
 		}
-		update(0, 0, fmt.Sprintf("%s; trying again in %s", describe(err), wait.Round(100*time.Millisecond)), false)
-		select {
-		case <-ctx.Done():
+		f.setLink(fmt.Sprintf("%s; trying again in %s", describe(err), wait.Round(100*time.Millisecond)), false)
+		if f.sleep(ctx, wait) != nil {
 			return
-		case <-time.After(wait):
 		}
 		wait = min(wait*2, maxBackoff)
+	}
+}
+
+// status is the link's state with the roster's refusal, if any.
+func (f *Follower) status() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.link
+	if f.live && f.problem != "" {
+		s += "; the roster refused the report: " + f.problem
+	}
+	return s, f.live
+}
+
+func (f *Follower) setLink(s string, live bool) {
+	f.mu.Lock()
+	f.link, f.live = s, live
+	up := f.update
+	f.mu.Unlock()
+	st, l := f.status()
+	up(0, 0, st, l)
+}
+
+func (f *Follower) setProblem(p string) {
+	f.mu.Lock()
+	changed := f.problem != p
+	f.problem = p
+	up := f.update
+	f.mu.Unlock()
+	if changed && up != nil {
+		st, l := f.status()
+		up(0, 0, st, l)
 	}
 }
 
 // errRefused is the presenter saying no to the token.
 var errRefused = errors.New("the presenter refused the class token: ask for the right one (--class-token or PODLAB_CLASS_TOKEN)")
 
+// errSilent is a stream that said nothing, not even its ping, for too long.
+var errSilent = errors.New("the presenter fell silent")
+
 // once reads one stream to its end. opened says the stream was open.
-func (f *Follower) once(ctx context.Context, update func(int, int, string, bool)) (opened bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base.String()+"/v1/steps", nil)
+func (f *Follower) once(ctx context.Context) (opened bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, f.base.String()+"/v1/steps", nil)
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set(TokenHeader, f.token)
 	req.Header.Set("Accept", "text/event-stream")
+	f.mu.Lock()
+	if f.secret != "" {
+		req.Header.Set(FollowerHeader, f.secret)
+	}
+	f.mu.Unlock()
+	if f.report {
+		req.Header.Set(NameHeader, url.QueryEscape(f.name))
+	}
 	resp, err := f.stream.Do(req)
 	if err != nil {
 		return false, err
@@ -136,29 +244,46 @@ func (f *Follower) once(ctx context.Context, update func(int, int, string, bool)
 		return false, errRefused
 	case resp.StatusCode != http.StatusOK:
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return false, fmt.Errorf("the presenter answered %s: %s", resp.Status, CleanName(string(msg)))
+		return false, fmt.Errorf("the presenter answered %s: %s", CleanName(resp.Status), oneLine(msg))
 	}
-	update(0, 0, "following "+f.base.Host, true)
-	if f.report {
-		select { // tell the roster at once
-		case f.pending <- struct{}{}:
-		default:
+	if sec := resp.Header.Get(FollowerHeader); sec != "" {
+		if _, ok := secretKey(sec); ok {
+			f.mu.Lock()
+			f.secret = sec
+			f.mu.Unlock()
 		}
 	}
+	following := "following " + CleanName(f.base.Host)
+	f.setLink(following, true)
+	if f.report {
+		f.kick() // tell the roster at once
+	}
+	var silent atomic.Bool
+	quiet := time.AfterFunc(f.silence, func() { silent.Store(true); cancel() })
+	defer quiet.Stop()
+	lim := limiter{now: f.now, sleep: f.sleep, per: linesPerSecond}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1024), 4096)
 	var seq uint64
+	seen := false
 	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
+		quiet.Reset(f.silence)
+		if err := lim.take(sctx); err != nil {
+			break
+		}
+		p, ok := parseEvent(sc.Text())
+		if !ok || seen && p.Seq <= seq {
 			continue
 		}
-		var p Position
-		if json.Unmarshal([]byte(data), &p) != nil || p.Section < 1 || p.Step < 1 || p.Seq < seq {
-			continue
-		}
-		seq = p.Seq
-		update(p.Section, p.Step, "following "+f.base.Host, true)
+		seq, seen = p.Seq, true
+		st, live := f.status()
+		f.mu.Lock()
+		up := f.update
+		f.mu.Unlock()
+		up(p.Section, p.Step, st, live)
+	}
+	if silent.Load() {
+		return true, errSilent
 	}
 	if err := sc.Err(); err != nil {
 		return true, err
@@ -166,11 +291,43 @@ func (f *Follower) once(ctx context.Context, update func(int, int, string, bool)
 	return true, io.EOF
 }
 
+// limiter paces the lines read to per a second.
+type limiter struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+	per   int
+	start time.Time
+	n     int
+}
+
+func (l *limiter) take(ctx context.Context) error {
+	now := l.now()
+	if now.Sub(l.start) >= time.Second {
+		l.start, l.n = now, 0
+	}
+	if l.n >= l.per {
+		if err := l.sleep(ctx, l.start.Add(time.Second).Sub(now)); err != nil {
+			return err
+		}
+		l.start, l.n = l.now(), 0
+	}
+	l.n++
+	return nil
+}
+
 // describe says in words why the link is down.
 func describe(err error) string {
 	switch {
 	case errors.Is(err, errRefused):
 		return err.Error()
+	case errors.Is(err, errRedirect):
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return err.Error() + ": not followed, the class token stays here"
+	case errors.Is(err, errSilent):
+		return fmt.Sprintf("the presenter fell silent (nothing for %s)", silentAfter)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "lost the presenter"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -179,6 +336,9 @@ func describe(err error) string {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "the presenter does not answer"
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "the presenter answered") {
+		return err.Error()
 	}
 	return "cannot reach the presenter"
 }
@@ -196,31 +356,54 @@ func (f *Follower) reporter(ctx context.Context) {
 		case <-beat.C:
 		}
 		f.mu.Lock()
-		r := f.last
+		r, secret := f.last, f.secret
 		f.mu.Unlock()
-		if r != nil {
-			f.send(ctx, *r)
+		wait := reportEvery + 50*time.Millisecond
+		if r != nil && secret != "" && f.send(ctx, *r, secret) { // the stream brings the secret
+			// Over the presenter's rate: again a little later, each
+			// follower at its own time.
+			wait += time.Duration(rand.Int64N(int64(time.Second)))
+			f.kick()
 		}
-		select {
-		case <-ctx.Done():
+		if f.sleep(ctx, wait) != nil {
 			return
-		case <-time.After(reportEvery + 50*time.Millisecond):
 		}
 	}
 }
 
-func (f *Follower) send(ctx context.Context, r Report) {
+// send sends a report; again says it was refused for the rate, to be
+// sent again.
+func (f *Follower) send(ctx context.Context, r Report, secret string) (again bool) {
 	b, _ := json.Marshal(r)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.base.String()+"/v1/report", bytes.NewReader(b))
 	if err != nil {
-		return
+		return false
 	}
 	req.Header.Set(TokenHeader, f.token)
+	req.Header.Set(FollowerHeader, secret)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := f.post.Do(req)
 	if err != nil {
-		return // the stream says what is wrong with the link
+		return false // the stream says what is wrong with the link
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1024))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusOK:
+		f.setProblem("")
+	case http.StatusConflict, http.StatusBadRequest, http.StatusServiceUnavailable:
+		// What the student must act on (a name taken, a full roster);
+		// a rate or a stale secret passes by itself.
+		f.setProblem(oneLine(msg))
+	case http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
+
+// oneLine is what the presenter said, safe for a status line: its first
+// line, cleaned.
+func oneLine(msg []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(strings.ToValidUTF8(string(msg), "")), "\n")
+	return netview.Clean(s)
 }

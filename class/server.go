@@ -4,29 +4,37 @@
 // follower's podlab moves with that stream and reports its own step.
 // Nothing but section and step numbers, a sequence number, a chosen name
 // and the ids of answered questions travels; every request carries the
-// class token.
+// class token, and every report the follower's own secret.
 package class
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
-// TokenHeader carries the class token on every request.
-const TokenHeader = "X-Podlab-Class-Token"
+// Headers of the class's requests and answers.
+const (
+	// TokenHeader carries the class token on every request.
+	TokenHeader = "X-Podlab-Class-Token"
+	// FollowerHeader carries a follower's own secret: the answer that
+	// opens a stream sets it, and the follower sends it back with every
+	// report and when it opens a stream again.
+	FollowerHeader = "X-Podlab-Follower"
+	// NameHeader is the name a reporting follower goes by, sent when it
+	// opens a stream: refused clients are counted apart by it.
+	NameHeader = "X-Podlab-Name"
+)
 
 // Limits on what the server accepts.
 const (
@@ -35,17 +43,34 @@ const (
 	MaxReportBytes = 2048 // a report's body
 	MaxNameRunes   = 32   // a student's name, after escaping
 	MaxAnswered    = 64   // question ids in one report
-	// reportEvery is the least time between two reports of one name.
+	// DefaultPerAddress bounds the streams one source address holds open,
+	// and the names it puts on the roster.
+	DefaultPerAddress = 32
+	// reportEvery is the least time between two reports of one follower.
 	reportEvery = 200 * time.Millisecond
-	// reportsPerSecond bounds all reports together.
-	reportsPerSecond = 400
-	pingEvery        = 15 * time.Second
+	// reportsPerSecond bounds all reports together, addrReportsPerSecond
+	// those from one source address.
+	reportsPerSecond     = 400
+	addrReportsPerSecond = 50
+	// maxRefusals bounds the refused clients remembered for the roster.
+	maxRefusals = 1024
 )
 
-// reportReadTimeout bounds the time to send a report's body, so a client
-// that trickles one holds nothing for long. (No server-wide read timeout:
-// it would end the step streams.)
-var reportReadTimeout = 5 * time.Second
+var (
+	// pingEvery is how often a quiet stream says it is alive; followers
+	// take a stream silent for a few of these as lost.
+	pingEvery = 15 * time.Second
+	// dropAfter is how long a roster entry stays without a report
+	// (followers repeat theirs every heartbeat); its name is free then.
+	dropAfter = 5 * time.Minute
+	// refusedFor is how long a refused client counts on the roster (a
+	// refused follower tries again every few seconds).
+	refusedFor = 2 * time.Minute
+	// reportReadTimeout bounds the time to send a report's body, so a
+	// client that trickles one holds nothing for long. (No server-wide
+	// read timeout: it would end the step streams.)
+	reportReadTimeout = 5 * time.Second
+)
 
 // Position is the presenter's step, as the stream sends it.
 type Position struct {
@@ -69,19 +94,78 @@ func NewToken() string {
 	return hex.EncodeToString(b)
 }
 
+// ServerOptions configure a class server.
+type ServerOptions struct {
+	// Token is the class token; it must not be empty.
+	Token string
+	// Steps are the lesson's step ids ("2.4"): the only steps a report
+	// may name. Nil takes any section and step from 1 to 99.
+	Steps []string
+	// PerAddress bounds the streams and roster names of one source
+	// address; 0 is DefaultPerAddress.
+	PerAddress int
+	// Start is the step to serve first (a resumed class); zero is 1.1.
+	Start Position
+	// Names are the roster's names and their followers' keys, kept from
+	// before a restart: each stays its follower's until it expires.
+	Names []Binding
+	// Keep, when set, is handed the class after it changes (the step
+	// shown, a name taken or freed), from a goroutine of its own, one
+	// call at a time, the latest state winning; and once more by Close.
+	Keep func(Kept)
+}
+
+// Binding is a name on the roster and the key of the follower it belongs
+// to: the SHA-256 of the follower's secret, in hex. The secret itself is
+// never kept.
+type Binding struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// Kept is what a class server hands ServerOptions.Keep.
+type Kept struct {
+	Token string
+	Pos   Position
+	Names []Binding
+}
+
 // Server is the presenter's side.
 type Server struct {
-	token []byte
-	ln    net.Listener
-	srv   *http.Server
-	now   func() time.Time
+	token   []byte
+	lesson  map[string]bool // the steps a report may name; nil: any
+	perAddr int
+	ln      net.Listener
+	srv     *http.Server
+	ping    time.Duration
+
+	keep     func(Kept)
+	kick     chan struct{}
+	stop     chan struct{}
+	keptDone chan struct{}
+	closed   sync.Once
 
 	mu       sync.Mutex
+	now      func() time.Time // tests move it
 	pos      Position
 	subs     map[chan Position]struct{}
+	byAddr   map[string]int // open streams by source address
+	sessions map[[32]byte]*session
+	names    map[string][32]byte // who holds each name
 	students map[string]*student
 	window   time.Time // the current second of the global report budget
 	inWindow int
+	addrRate map[string]*rate
+	refusals map[refusal]time.Time
+}
+
+// session is one follower, known by its secret's hash.
+type session struct {
+	name    string // its roster name, once it reported
+	addr    string // where it took the name from
+	streams int
+	seen    time.Time // its last report (or when a kept name was restored)
+	last    time.Time // its last accepted report, for the rate
 }
 
 type student struct {
@@ -91,10 +175,20 @@ type student struct {
 	seen          time.Time // its last report
 }
 
-// Listen serves on exactly addr (host:port; port 0 picks one) with the
-// given token, which must not be empty.
-func Listen(addr, token string) (*Server, error) {
-	if token == "" {
+type rate struct {
+	window time.Time
+	n      int
+}
+
+// refusal is one refused client: its address, the name it gave (if any)
+// and why.
+type refusal struct {
+	addr, name, reason string
+}
+
+// Listen serves on exactly addr (host:port; port 0 picks one).
+func Listen(addr string, o ServerOptions) (*Server, error) {
+	if o.Token == "" {
 		return nil, errors.New("class: empty class token")
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -102,12 +196,50 @@ func Listen(addr, token string) (*Server, error) {
 		return nil, fmt.Errorf("serve the class on %s: %w", addr, err)
 	}
 	s := &Server{
-		token:    []byte(token),
+		token:    []byte(o.Token),
+		perAddr:  o.PerAddress,
 		ln:       ln,
 		now:      time.Now,
+		ping:     pingEvery,
+		keep:     o.Keep,
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		keptDone: make(chan struct{}),
 		subs:     map[chan Position]struct{}{},
+		byAddr:   map[string]int{},
+		sessions: map[[32]byte]*session{},
+		names:    map[string][32]byte{},
 		students: map[string]*student{},
+		addrRate: map[string]*rate{},
+		refusals: map[refusal]time.Time{},
 		pos:      Position{Seq: 1, Section: 1, Step: 1},
+	}
+	if s.perAddr <= 0 {
+		s.perAddr = DefaultPerAddress
+	}
+	if o.Steps != nil {
+		s.lesson = map[string]bool{}
+		for _, id := range o.Steps {
+			s.lesson[id] = true
+		}
+	}
+	if p := o.Start; p.Section > 0 && s.stepKnown(p.Section, p.Step) {
+		s.pos = Position{Seq: max(p.Seq, 1), Section: p.Section, Step: p.Step}
+	}
+	now := time.Now()
+	for _, b := range o.Names {
+		key, ok := parseKey(b.Key)
+		if !ok || CleanName(b.Name) != b.Name || b.Name == "" || len(s.names) >= MaxStudents {
+			continue
+		}
+		if _, taken := s.names[b.Name]; taken {
+			continue
+		}
+		if _, dup := s.sessions[key]; dup {
+			continue
+		}
+		s.names[b.Name] = key
+		s.sessions[key] = &session{name: b.Name, seen: now}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/steps", s.steps)
@@ -118,6 +250,7 @@ func Listen(addr, token string) (*Server, error) {
 		MaxHeaderBytes:    8 << 10,
 		IdleTimeout:       60 * time.Second,
 	}
+	go s.keeper()
 	go s.srv.Serve(ln)
 	return s, nil
 }
@@ -125,8 +258,61 @@ func Listen(addr, token string) (*Server, error) {
 // Addr is the address served, with the port chosen.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops serving and ends every stream.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops serving, ends every stream and hands Keep the class a last
+// time.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.keptDone
+		if s.keep != nil {
+			s.keep(s.kept())
+		}
+	})
+	return err
+}
+
+// keeper hands Keep the class after each change, the latest winning.
+func (s *Server) keeper() {
+	defer close(s.keptDone)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+			if s.keep != nil {
+				s.keep(s.kept())
+			}
+		}
+	}
+}
+
+// changed tells the keeper; it never blocks.
+func (s *Server) changed() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Server) kept() Kept {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := Kept{Token: string(s.token), Pos: s.pos}
+	for name, key := range s.names {
+		k.Names = append(k.Names, Binding{Name: name, Key: hex.EncodeToString(key[:])})
+	}
+	slices.SortFunc(k.Names, func(a, b Binding) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return k
+}
 
 // Show makes (section, step) the presenter's step and tells every
 // follower.
@@ -144,6 +330,14 @@ func (s *Server) Show(section, step int) {
 		}
 		ch <- s.pos
 	}
+	s.changed()
+}
+
+// At is the step the class is at: where a resumed class starts.
+func (s *Server) At() (section, step int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pos.Section, s.pos.Step
 }
 
 // Following is how many followers have a stream open.
@@ -153,29 +347,13 @@ func (s *Server) Following() int {
 	return len(s.subs)
 }
 
-// RosterEach calls fn for each student who reported, by name: where they
-// are, since when, and which questions they have answered.
-func (s *Server) RosterEach(fn func(name string, section, step int, answered []string, since, seen time.Time)) {
-	s.mu.Lock()
-	names := make([]string, 0, len(s.students))
-	for n := range s.students {
-		names = append(names, n)
+// sourceAddr is the address a request came from, without its port.
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	slices.Sort(names)
-	type row struct {
-		name string
-		st   student
-	}
-	rows := make([]row, 0, len(names))
-	for _, n := range names {
-		st := *s.students[n]
-		st.answered = slices.Clone(st.answered)
-		rows = append(rows, row{n, st})
-	}
-	s.mu.Unlock()
-	for _, r := range rows {
-		fn(r.name, r.st.section, r.st.step, r.st.answered, r.st.since, r.st.seen)
-	}
+	return host
 }
 
 // authorized refuses every request without the class token, compared in
@@ -184,11 +362,39 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get(TokenHeader))
 		if subtle.ConstantTimeCompare(got, s.token) != 1 {
-			http.Error(w, "wrong class token", http.StatusUnauthorized)
+			s.refuse(w, r, http.StatusUnauthorized, "wrong class token", "wrong token")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// secretKey is the key of a follower's secret; ok is false for one that
+// cannot be a secret this server issued.
+func secretKey(secret string) (key [32]byte, ok bool) {
+	if len(secret) != 32 {
+		return key, false
+	}
+	if _, err := hex.DecodeString(secret); err != nil {
+		return key, false
+	}
+	return sha256.Sum256([]byte(secret)), true
+}
+
+func parseKey(s string) (key [32]byte, ok bool) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(key) {
+		return key, false
+	}
+	copy(key[:], b)
+	return key, true
+}
+
+// newSecret is a fresh follower secret.
+func newSecret() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func (s *Server) steps(w http.ResponseWriter, r *http.Request) {
@@ -197,26 +403,53 @@ func (s *Server) steps(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	addr := sourceAddr(r)
 	ch := make(chan Position, 1)
 	s.mu.Lock()
 	if len(s.subs) >= MaxFollowers {
 		s.mu.Unlock()
-		http.Error(w, "the class is full", http.StatusServiceUnavailable)
+		s.refuse(w, r, http.StatusServiceUnavailable, "the class is full", "the class is full")
 		return
 	}
+	if s.byAddr[addr] >= s.perAddr {
+		s.mu.Unlock()
+		s.refuse(w, r, http.StatusTooManyRequests, fmt.Sprintf("too many streams from %s: at most %d", addr, s.perAddr), "too many from one address")
+		return
+	}
+	// A follower that comes back with a secret this server knows keeps
+	// it, and with it its name; any other gets a fresh one.
+	secret := r.Header.Get(FollowerHeader)
+	key, ok := secretKey(secret)
+	se := s.sessions[key]
+	if !ok || se == nil {
+		secret = newSecret()
+		key, _ = secretKey(secret)
+		se = &session{}
+		s.sessions[key] = se
+	}
+	se.streams++
+	s.byAddr[addr]++
 	s.subs[ch] = struct{}{}
 	ch <- s.pos
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.subs, ch)
+		se.streams--
+		if s.byAddr[addr]--; s.byAddr[addr] <= 0 {
+			delete(s.byAddr, addr)
+		}
+		if se.streams == 0 && se.name == "" {
+			delete(s.sessions, key)
+		}
 		s.mu.Unlock()
 	}()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set(FollowerHeader, secret)
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
-	ping := time.NewTicker(pingEvery)
+	ping := time.NewTicker(s.ping)
 	defer ping.Stop()
 	for {
 		select {
@@ -236,95 +469,38 @@ func (s *Server) steps(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var stepIDRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,2}$`)
-
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(reportReadTimeout))
-	r.Body = http.MaxBytesReader(w, r.Body, MaxReportBytes)
-	var rep Report
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&rep); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, fmt.Sprintf("report larger than %d bytes", MaxReportBytes), http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "bad report: want {name, section, step, answered}", http.StatusBadRequest)
-		return
-	}
-	name := CleanName(rep.Name)
-	switch {
-	case name == "":
-		http.Error(w, "bad report: no name", http.StatusBadRequest)
-		return
-	case rep.Section < 1 || rep.Section > 99 || rep.Step < 1 || rep.Step > 99:
-		http.Error(w, "bad report: section and step are 1 to 99", http.StatusBadRequest)
-		return
-	case len(rep.Answered) > MaxAnswered:
-		http.Error(w, fmt.Sprintf("bad report: more than %d answers", MaxAnswered), http.StatusBadRequest)
-		return
-	}
-	for _, a := range rep.Answered {
-		if !stepIDRE.MatchString(a) {
-			http.Error(w, "bad report: answered holds step ids like 2.4", http.StatusBadRequest)
-			return
-		}
-	}
-	now := s.now()
+	addr := sourceAddr(r)
+	key, ok := secretKey(r.Header.Get(FollowerHeader))
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sec := now.Truncate(time.Second); !sec.Equal(s.window) {
-		s.window, s.inWindow = sec, 0
-	}
-	if s.inWindow >= reportsPerSecond {
-		http.Error(w, "too many reports: try again in a second", http.StatusTooManyRequests)
+	known := ok && s.sessions[key] != nil
+	s.mu.Unlock()
+	if !known {
+		s.refuse(w, r, http.StatusUnauthorized, "report without a follower secret of this class: open the step stream first", "")
 		return
 	}
-	st, ok := s.students[name]
-	switch {
-	case !ok && len(s.students) >= MaxStudents:
-		http.Error(w, "the roster is full", http.StatusServiceUnavailable)
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(reportReadTimeout))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxReportBytes+1))
+	if err != nil {
+		s.refuse(w, r, http.StatusBadRequest, "bad report: not sent in time", "")
 		return
-	case ok && now.Sub(st.seen) < reportEvery:
-		http.Error(w, "too many reports: at most 5 a second", http.StatusTooManyRequests)
+	}
+	rep, perr := parseReport(body, s.lesson)
+	if perr != nil {
+		s.refuse(w, r, perr.code, perr.msg, "")
 		return
-	case !ok:
-		st = &student{}
-		s.students[name] = st
 	}
-	s.inWindow++
-	if st.section != rep.Section || st.step != rep.Step || st.since.IsZero() {
-		st.since = now
+	s.mu.Lock()
+	code, msg, reason := s.take(key, addr, rep, s.now())
+	s.mu.Unlock()
+	if code != 0 {
+		s.refuse(w, r, code, msg, reason)
+		return
 	}
-	st.section, st.step, st.seen = rep.Section, rep.Step, now
-	st.answered = slices.Compact(slices.Sorted(slices.Values(rep.Answered)))
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// CleanName makes a follower's name safe for the presenter's terminal:
-// control and other unprintable characters are escaped (\x1b, \u2028),
-// invalid UTF-8 is replaced, space is trimmed, and the result is cut to
-// MaxNameRunes.
-func CleanName(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD")) {
-		var piece string
-		switch {
-		case r == utf8.RuneError:
-			piece = "\uFFFD"
-		case unicode.IsPrint(r):
-			piece = string(r)
-		case r < 0x100:
-			piece = fmt.Sprintf(`\x%02x`, r)
-		default:
-			piece = fmt.Sprintf(`\u%04x`, r)
-		}
-		if n+utf8.RuneCountInString(piece) > MaxNameRunes {
-			break
-		}
-		b.WriteString(piece)
-		n += utf8.RuneCountInString(piece)
-	}
-	return strings.TrimSpace(b.String()) // the cut may end in a space
+// stepKnown says whether the lesson has the step.
+func (s *Server) stepKnown(section, step int) bool {
+	return stepOK(s.lesson, section, step)
 }

@@ -41,9 +41,14 @@ as it is, never built or rebuilt.`,
 // runCheck is `podlab check`: every step's lab check, without the UI.
 func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) error {
 	f.lab.asIs = true // a broken sandbox is what check is for: read it, never rebuild it
-	_, pair, err := f.lab.collectOnce(ctx, stderr)
+	src, pair, err := f.lab.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
+	}
+	if !f.json {
+		// Which pod was checked: after a delete-pod, the replacement.
+		p := pair.Facts.Pod
+		fmt.Fprintf(stdout, "%s: pod %s/%s at %s on %s\n", src.Kind(), p.Namespace, p.Name, p.IP, pair.Facts.Node)
 	}
 	secs, err := content.Lesson()
 	if err != nil {

@@ -100,6 +100,13 @@ func TestHelp(t *testing.T) {
 				if !strings.Contains(out, "Examples:\n  # ") {
 					t.Errorf("help has no examples:\n%s", out)
 				}
+				// A command line that runs podlab elsewhere (over ssh)
+				// is not one to put podlab's name in front of.
+				for _, l := range strings.Split(out, "\n") {
+					if rest, ok := strings.CutPrefix(l, "  podlab "); ok && strings.Contains(rest, " podlab ") {
+						t.Errorf("example %q names podlab twice", strings.TrimSpace(l))
+					}
+				}
 				seen := map[string]bool{}
 				for _, l := range strings.Split(out, "\n") {
 					if m := flagName.FindStringSubmatch(l); m != nil {

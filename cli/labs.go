@@ -68,8 +68,8 @@ var labNames = []string{"auto", "cluster", "sandbox", "netns", "recording", "rep
 func (f *labFlags) register(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&f.lab, "lab", "auto", "where the data comes from: auto, cluster, sandbox, netns, recording, replay=FILE")
-	fs.StringVarP(&f.selector, "selector", "l", "app=customer", "with --lab cluster: label selector for the pod")
-	fs.StringVar(&f.pod, "pod", "", "with --lab cluster: the pod's name (default: the first Running pod the selector matches)")
+	fs.StringVarP(&f.selector, "selector", "l", "app=customer", "with --lab cluster or sandbox: label selector for the pod")
+	fs.StringVar(&f.pod, "pod", "", "with --lab cluster or sandbox: the pod's name (default: the first Running pod the selector matches)")
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace standing in for the node's host namespace (name under /run/netns or path; default: this one)")
 	fs.StringVar(&f.podNetns, "pod-netns", "", "with --lab netns: the pod's network namespace (name or path)")
 	fs.StringVar(&f.podIP, "pod-ip", "", "with --lab netns: find the pod's namespace from its IP")
@@ -91,7 +91,7 @@ func (f *labFlags) register(c *cobra.Command) {
 	kfs.StringVar(&f.rules.ExplicitPath, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
 	clientcmd.BindOverrideFlags(f.overrides, kfs, clientcmd.RecommendedConfigOverrideFlags(""))
 	ns := kfs.Lookup("namespace")
-	ns.Usage = "with --lab cluster: the pod's namespace"
+	ns.Usage = "with --lab cluster or sandbox: the pod's namespace"
 	ns.DefValue = "yaobank"
 	_ = ns.Value.Set("yaobank")
 	kfs.VisitAll(func(fl *pflag.Flag) {
@@ -157,7 +157,12 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 	if err != nil {
 		return nil, err
 	}
+	as, err := sudo.Invoker()
+	if err != nil {
+		return nil, err
+	}
 	return cluster.Open(ctx, cluster.Options{
+		Invoker:      as,
 		ClientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(f.rules, f.overrides),
 		Kubeconfig:   f.rules.ExplicitPath,
 		Context:      f.overrides.CurrentContext,
@@ -187,10 +192,17 @@ func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) 
 		for _, p := range problems {
 			fmt.Fprintf(note, "podlab: sandbox problem: %s\n", netview.Clean(p))
 		}
-		return l, err
+		if err != nil {
+			return nil, err
+		}
+		return l, f.choose(l)
 	}
 	l, err := sandbox.Open(ctx, f.sandboxOptions(), build)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.choose(l); err != nil {
+		l.Close()
 		return nil, err
 	}
 	l.Keep = f.keep
@@ -199,6 +211,15 @@ func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) 
 			st.Prefix, st.Mode, mode, mode, mode)
 	}
 	return l, nil
+}
+
+// choose has the sandbox show the pod -n, -l and --pod name, found by
+// label unless --pod is given, as in a cluster.
+func (f *labFlags) choose(l *sandbox.Lab) error {
+	if err := l.Choose(f.overrides.Context.Namespace, f.selector, f.pod); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
 }
 
 func (f *labFlags) openNetns(ctx context.Context) (source, error) {

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"podlab/class"
+	"podlab/content"
 	"podlab/progress"
 	"podlab/sudo"
 	"podlab/ui"
@@ -48,6 +50,8 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.StringVar(&f.class.Token, "class-token", "", "the class token (default $"+class.TokenEnv+"; with --serve, generated if neither is set)")
 	fs.StringVar(&f.class.Name, "name", "", "with --follow: your name on the presenter's roster (default user@host)")
 	fs.BoolVar(&f.class.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
+	fs.IntVar(&f.class.PerAddress, "class-per-address", 0, fmt.Sprintf("with --serve: the most streams, and names on the roster, from one address (default %d; raise it for a class behind one NAT)", class.DefaultPerAddress))
+	fs.BoolVar(&f.class.NewClass, "new-class", false, "with --serve: start a new class (a new token, the first step) instead of resuming the one kept from the last run")
 	f.lab.register(root)
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		if f.version {
@@ -87,9 +91,15 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	} else if f.progress != "" || f.reset {
 		return usageErr("--progress and --reset go with --self-paced")
 	}
+	// What podlab decided at the start (the class, the lab) goes to stderr
+	// and to the first screen, which would hide stderr.
+	notes := &noteLines{w: stderr}
 	// The class flags are checked (and a presenter's address bound) first:
 	// a mistake there is what the user should hear of.
-	srv, fol, err := f.class.Start(stderr)
+	if err := f.classSetup(); err != nil {
+		return err
+	}
+	srv, fol, err := f.class.Start(notes)
 	if err != nil {
 		return err
 	}
@@ -99,7 +109,7 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if err := ui.CheckTerminal(); err != nil {
 		return err
 	}
-	src, err := f.lab.open(ctx, stderr)
+	src, err := f.lab.open(ctx, notes)
 	if err != nil {
 		return err
 	}
@@ -114,6 +124,7 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 		NoColor: f.plain || os.Getenv("NO_COLOR") != "",
 		Section: f.section,
 		Present: f.present,
+		Notices: notes.lines,
 
 		SelfPaced: f.selfPaced,
 		Progress:  prog,
@@ -160,4 +171,47 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 		return nil, nil, err
 	}
 	return p, f, nil
+}
+
+// classSetup gives the class what it needs from the rest of podlab: the
+// lesson's steps, which a report must name, and, for a presenter, where
+// the class is kept across restarts (the state directory, under sudo the
+// invoking user's, written with their rights).
+func (f *lessonFlags) classSetup() error {
+	if f.class.Serve == "" {
+		return nil
+	}
+	sections, err := content.Lesson()
+	if err != nil {
+		return err
+	}
+	for _, sec := range sections {
+		for _, st := range sec.Steps {
+			f.class.Steps = append(f.class.Steps, st.ID())
+		}
+	}
+	as, err := sudo.Invoker()
+	if err != nil {
+		return err
+	}
+	if path, err := progress.StatePath("class.json"); err == nil {
+		f.class.Store = &class.Store{Path: path, As: as}
+	}
+	return nil
+}
+
+// noteLines passes what is written on to w and keeps it, a line each,
+// without podlab's "podlab: " in front.
+type noteLines struct {
+	w     io.Writer
+	lines []string
+}
+
+func (n *noteLines) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if l = strings.TrimPrefix(l, "podlab: "); l != "" {
+			n.lines = append(n.lines, l)
+		}
+	}
+	return n.w.Write(p)
 }

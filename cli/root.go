@@ -23,6 +23,12 @@ import (
 func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Writer) int {
 	name := displayName(argv0)
 	root := newRoot(name, stdout, stderr)
+	if c, _, err := root.Find(args); err == nil && c.Name() == "collect" && c.Parent() == root && underSudo() {
+		if err := checkSudoCollect(args); err != nil {
+			fmt.Fprintln(stderr, errorLine(c.CommandPath(), err))
+			return 2
+		}
+	}
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
 	// The node-side tools name themselves in their errors, as they did
@@ -175,13 +181,19 @@ func rootArgs(c *cobra.Command, args []string) error {
 }
 
 // examples formats pairs of (what, arguments) as a command's examples.
+// Arguments starting with "$ " are a whole command line of their own (one
+// that runs podlab elsewhere, say), printed without podlab's name.
 func examples(name string, pairs ...string) string {
 	var b strings.Builder
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  # %s\n  %s", pairs[i], strings.TrimSpace(name+" "+pairs[i+1]))
+		line, whole := strings.CutPrefix(pairs[i+1], "$ ")
+		if !whole {
+			line = strings.TrimSpace(name + " " + line)
+		}
+		fmt.Fprintf(&b, "  # %s\n  %s", pairs[i], line)
 	}
 	return b.String()
 }

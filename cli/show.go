@@ -215,7 +215,13 @@ func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Ana
 		fmt.Fprintf(b, "- %s route %s%s is %s: %s\n", r.Side, r.Dst, peer,
 			pal.tagged(string(r.Class), netview.RouteTag(r.Class)), r.Reason)
 	}
+	if up, ok := netview.HostUplink(p); ok && up.Veth {
+		fmt.Fprintf(b, "- node uplink %s: %s\n", up.Name(), up.Why())
+	}
 	for _, pr := range a.Problems {
 		fmt.Fprintf(b, "- problem: %s\n", pr)
+	}
+	if cuts := p.Cuts(); len(cuts) > 0 {
+		fmt.Fprintf(b, "- %s\n", netmap.CutNote(cuts))
 	}
 }

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -86,5 +89,123 @@ func TestReplayUnderSudo(t *testing.T) {
 	}
 	if code, _, stderr := podlab(t, "show", "--plain", "--lab", "replay="+mine); code != 0 {
 		t.Errorf("their own recording: exit %d: %s", code, stderr)
+	}
+}
+
+// Under sudo, collect takes --pod-ip ADDRESS and nothing else, whatever
+// the sudoers rule let through: podlab's own lock behind the rule's.
+func TestCollectUnderSudo(t *testing.T) {
+	netnstest.RequireRoot(t)
+	t.Setenv("SUDO_USER", "nobody")
+	t.Setenv("SUDO_UID", "65534")
+	t.Setenv("SUDO_GID", "65534")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	for _, args := range [][]string{
+		{"collect", "--pod-ip", "198.51.100.7", "--host-netns", fifo},
+		{"collect", "--host-netns", "pid:1", "--pod-ip", "198.51.100.7"},
+		{"collect", "--pod-ip=198.51.100.7", "--host-netns=/proc/1/ns/net"},
+		{"--host-netns", "/proc/1/ns/net", "collect", "--pod-ip", "198.51.100.7"},
+		{"collect", "--pod-ip", "198.51.100.7", "extra"},
+		{"collect", "--pod-ip", "198.51.100.7", "--pod-ip", "198.51.100.8"},
+		{"collect", "--pod-ip", "198.51.100.7 --host-netns /proc/1/ns/net"},
+		{"collect", "--pod-ip", "not-an-address"},
+		{"collect", "--help"},
+		{"collect"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := podlab(t, args...)
+			if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+				!strings.Contains(stderr, "podlab collect: under sudo, collect takes --pod-ip ADDRESS and nothing else") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and the one-line refusal", code, stdout, stderr)
+			}
+		})
+	}
+	// The lesson's own call gets past the check (to look for the pod).
+	for _, args := range [][]string{{"collect", "--pod-ip", "198.51.100.7"}, {"collect", "--pod-ip", "2001:db8::7"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := podlab(t, args...)
+			if code == 2 || strings.Contains(stderr, "under sudo") {
+				t.Errorf("exit %d, %q: the lesson's call was refused", code, stderr)
+			}
+		})
+	}
+}
+
+// Under a sudo grant wider than collect's, nothing in the student's
+// kubeconfig or ssh config runs as root, and the files the kubeconfig
+// names are read with the student's rights.
+func TestClusterConfigUnderSudo(t *testing.T) {
+	theirs, rootOnly := asNobody(t)
+	var mu sync.Mutex
+	var seen []string
+	// Over https: client-go gives credentials to nothing else.
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	secret := filepath.Join(rootOnly, "token")
+	if err := os.WriteFile(secret, []byte("root-secret-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "plugin-ran")
+	plugin := filepath.Join(theirs, "plugin")
+	script := "#!/bin/sh\ntouch " + marker + "\n" +
+		`echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'` + "\n"
+	if err := os.WriteFile(plugin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := func(name, user string) string {
+		t.Helper()
+		p := filepath.Join(theirs, name)
+		c := "apiVersion: v1\nkind: Config\ncurrent-context: c\n" +
+			"clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: true\n    server: " + srv.URL + "\n" +
+			"contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n" +
+			"users:\n- name: u\n  user:\n" + user
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"exec credential plugin",
+			[]string{"--kubeconfig", kubeconfig("exec.yaml", "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: "+plugin+"\n      interactiveMode: Never\n")},
+			"credential plugin (exec: " + plugin + ") is refused"},
+		{"auth provider",
+			[]string{"--kubeconfig", kubeconfig("oidc.yaml", "    auth-provider:\n      name: oidc\n      config:\n        idp-issuer-url: "+srv.URL+"\n        client-id: x\n        id-token: x\n")},
+			"auth-provider oidc is refused"},
+		{"root's token file",
+			[]string{"--kubeconfig", kubeconfig("token.yaml", "    tokenFile: "+secret+"\n")},
+			"permission denied"},
+		{"ssh config",
+			[]string{"--kubeconfig", kubeconfig("plain.yaml", "    token: t\n"), "--ssh-config", filepath.Join(theirs, "ssh_config")},
+			"under sudo, --ssh-config is refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := podlab(t, append([]string{"show", "--lab", "cluster", "--request-timeout", "5s"}, tt.args...)...)
+			if code == 0 || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want one line with %q", code, stderr, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the kubeconfig's credential plugin ran as root")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		if strings.Contains(h, "root-secret-token") {
+			t.Error("root's token file went to the kubeconfig's server")
+		}
 	}
 }

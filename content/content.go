@@ -54,9 +54,12 @@ type Step struct {
 	Notes []string
 
 	tmpl, askTmpl *template.Template
+	// cmdTmpls are the Commands' texts as templates, in order.
+	cmdTmpls []*template.Template
 }
 
-// Command is one command line and where to type it.
+// Command is one command line and where to type it. Text may hold
+// placeholders as a body does; see Step.RenderCommands.
 type Command struct {
 	Text  string
 	Where string
@@ -64,6 +67,32 @@ type Command struct {
 
 // ID names the step as "section.index", e.g. "2.3".
 func (s Step) ID() string { return fmt.Sprintf("%d.%d", s.Section, s.Index) }
+
+// noteAnswer begins a notes paragraph that answers the notes' question.
+const noteAnswer = "Answer:"
+
+// SpokenNotes are the speaker notes without their answers: what a
+// projector may show while the class thinks.
+func (s Step) SpokenNotes() []string {
+	var out []string
+	for _, n := range s.Notes {
+		if !strings.HasPrefix(n, noteAnswer) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NoteAnswers are the notes paragraphs that begin "Answer:", without it.
+func (s Step) NoteAnswers() []string {
+	var out []string
+	for _, n := range s.Notes {
+		if a, ok := strings.CutPrefix(n, noteAnswer); ok {
+			out = append(out, strings.TrimSpace(a))
+		}
+	}
+	return out
+}
 
 // Places, views and extras a step may name.
 var (
@@ -87,6 +116,7 @@ func Lesson() ([]Section, error) {
 		for j := range out[i].Steps {
 			st := &out[i].Steps[j]
 			st.Commands = slices.Clone(st.Commands)
+			st.cmdTmpls = slices.Clone(st.cmdTmpls)
 			st.PodViews = slices.Clone(st.PodViews)
 			st.HostViews = slices.Clone(st.HostViews)
 			st.Highlight = slices.Clone(st.Highlight)
@@ -110,6 +140,23 @@ func (s Step) Render(v Vars) string {
 		// Lesson executes every body before handing it out, so this is
 		// only reachable for a hand-built Step.
 		return s.Body
+	}
+	return out
+}
+
+// RenderCommands returns the step's commands with their placeholders
+// filled from v: most are typed as the lesson prints them, but some name
+// what is in the lab now (the pod step 4.8 deletes).
+func (s Step) RenderCommands(v Vars) []Command {
+	out := slices.Clone(s.Commands)
+	if len(s.cmdTmpls) != len(out) {
+		return out // a hand-built Step: its texts as they are
+	}
+	data := v.Data()
+	for i, t := range s.cmdTmpls {
+		if text, err := execute(t, data); err == nil {
+			out[i].Text = text
+		}
 	}
 	return out
 }
@@ -189,6 +236,20 @@ func parseSection(name string, number int, text string) (Section, error) {
 			}
 		}
 		st.tmpl = t
+		for i, c := range st.Commands {
+			ct, err := parseBody(fmt.Sprintf("%s run %d", st.ID(), i+1), c.Text)
+			if err == nil {
+				for _, v := range []Vars{LessonVars(), {}} {
+					if _, err = execute(ct, v.Data()); err != nil {
+						break
+					}
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("content: %s: step %q: run: %w", name, st.Title, err)
+			}
+			st.cmdTmpls = append(st.cmdTmpls, ct)
+		}
 		if err := st.checkAsk(); err != nil {
 			return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
 		}

@@ -290,6 +290,12 @@ func TestRender(t *testing.T) {
 			[]string{"198.19.22.140, which no pod holds", "blackhole"}, nil},
 		{"lookup unknown", Vars{}, "Where does an address go?",
 			[]string{"a free address in OWN_BLOCK"}, nil},
+		{"delete the lesson's pod", LessonVars(), "Delete a pod",
+			[]string{"yaobank/summary-85c56b76d7-28hm5 at\n198.19.22.130", "kubectl delete pod -n yaobank summary-85c56b76d7-28hm5"}, []string{"recording"}},
+		{"delete a live pod", Vars{Node: "node2", DeletePod: "bank/teller-7", DeleteIP: "10.0.0.9"}, "Delete a pod",
+			[]string{"node2's pods, bank/teller-7 at\n10.0.0.9", "kubectl delete pod -n bank teller-7"}, []string{"summary"}},
+		{"delete on a recording", Vars{Recorded: true}, "Delete a pod",
+			[]string{"NAMESPACE/POD", "This is a recording, so nothing here changes"}, nil},
 		{"local pod route", live(), "Routes to pods on this node",
 			[]string{"198.19.22.70 dev cali1234567890a scope link"}, nil},
 	}
@@ -551,6 +557,42 @@ func TestNotes(t *testing.T) {
 		for _, n := range st.Notes {
 			if strings.Contains(n, "{{") {
 				t.Errorf("step %s: notes are plain text, not a template: %q", st.ID(), n)
+			}
+		}
+	}
+}
+
+// TestRenderCommands: a step's commands are typed as the lesson prints
+// them, except where they name what is in the lab now.
+func TestRenderCommands(t *testing.T) {
+	var del Step
+	for _, st := range allSteps(t) {
+		if st.Extra == "delete" {
+			del = st
+		}
+	}
+	tests := []struct {
+		name string
+		vars Vars
+		want string
+	}{
+		{"the lesson's", LessonVars(), "sudo podlab sandbox delete-pod yaobank/summary-85c56b76d7-28hm5"},
+		{"a pod that exists now", Vars{DeletePod: "yaobank/summary-85c56b76d7-q8wm5"}, "sudo podlab sandbox delete-pod yaobank/summary-85c56b76d7-q8wm5"},
+		{"none known", Vars{}, "sudo podlab sandbox delete-pod NAMESPACE/POD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := del.RenderCommands(tt.vars)
+			if len(cs) != 1 || cs[0].Text != tt.want || cs[0].Where != "host1" {
+				t.Errorf("RenderCommands = %+v, want %q on host1", cs, tt.want)
+			}
+		})
+	}
+	// The rest are as the lesson prints them.
+	for _, st := range allSteps(t) {
+		for i, c := range st.RenderCommands(live()) {
+			if !strings.Contains(st.Commands[i].Text, "{{") && c != st.Commands[i] {
+				t.Errorf("step %s: %q became %q", st.ID(), st.Commands[i].Text, c.Text)
 			}
 		}
 	}

@@ -47,11 +47,15 @@
 //	           with "extra: lookup"
 //	notes:     a paragraph of the presenter's speaker notes (plain text,
 //	           repeatable): what to ask the class, what usually
-//	           confuses, the answer; the question's own answer is shown
-//	           by podlab --present on a key
+//	           confuses; a paragraph that begins "Answer:" is the
+//	           answer, which podlab --present shows only on a key, with
+//	           the question's own answer
 //
 // Commands are kept exactly as the lesson prints them (e.g. "ssh node1");
-// the body says when a live lab needs something else.
+// the body says when a live lab needs something else. A command that must
+// name what is in the lab now may hold placeholders as a body does (step
+// 4.8's `delete-pod {{.DeletePod}}`, a pod on the node that exists now);
+// Step.RenderCommands fills them.
 //
 // # Bodies
 //

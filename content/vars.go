@@ -43,6 +43,13 @@ type Vars struct {
 	// FreeIP is an address in OwnBlock that no pod holds, the stand-in for
 	// a deleted pod in the lookup step.
 	FreeIP string
+	// DeletePod ("<namespace>/<name>") and DeleteIP are a pod on Node,
+	// other than the one shown, that exists now: the one step 4.8 has the
+	// student delete.
+	DeletePod, DeleteIP string
+	// Recorded says the lab is a recording: nothing in it changes, so a
+	// command that changes the lab cannot be watched there.
+	Recorded bool
 
 	// LiveDiffers says the live lab differs from the lesson's example. Data
 	// also sets it when any known value differs, so callers may leave it.
@@ -75,6 +82,8 @@ func LessonVars() Vars {
 		RemoteBlocks:    "198.19.21.0/26 via 198.19.0.1 (control), 198.19.21.64/26 via 198.19.0.3 (node2)",
 		BlockSize:       "/26",
 		FreeIP:          "198.19.22.140",
+		DeletePod:       "yaobank/summary-85c56b76d7-28hm5",
+		DeleteIP:        "198.19.22.130",
 	}
 }
 
@@ -135,6 +144,7 @@ func (v Vars) fields(standIns bool) map[string]any {
 		hashHex = hex.EncodeToString(sum[:])
 		short = hashHex[:11]
 	}
+	deleteNS, deleteName, _ := strings.Cut(v.DeletePod, "/")
 	expected := v.ExpectedHostIf
 	if expected == "" && short != "" {
 		expected = prefix + short
@@ -165,6 +175,11 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"BlockSize":       or(v.BlockSize, "/26"),
 		"BlockAddrs":      blockAddrs(or(v.BlockSize, "/26")),
 		"FreeIP":          v.FreeIP,
+		"DeletePod":       or(v.DeletePod, "NAMESPACE/POD"),
+		"DeleteNamespace": or(deleteNS, "NAMESPACE"),
+		"DeleteName":      or(deleteName, "POD"),
+		"DeleteIP":        or(v.DeleteIP, "ITS_IP"),
+		"Recorded":        v.Recorded,
 		"HashInput":       hashIn,
 		"HashHex":         hashHex,
 		"HashShort":       short,

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"podlab/netview"
@@ -44,5 +45,25 @@ func TestBuiltinShowsTheLesson(t *testing.T) {
 		if count[c] != n {
 			t.Errorf("%d %s routes, want %d (all: %v)", count[c], c, n, count)
 		}
+	}
+}
+
+// The built-in recording is of the sandbox, whose node1 has a veth for
+// an uplink (eth0@if4 … link-netnsid 0): its description says so, that a
+// student does not take the node for a pod.
+func TestBuiltinSaysTheUplinkIsAVeth(t *testing.T) {
+	r, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up, ok := netview.HostUplink(p); !ok || !up.Veth || up.Name() != "eth0@if4" {
+		t.Fatalf("node1's uplink = %+v, %v; want the veth eth0@if4", up, ok)
+	}
+	if d := r.Describe(); !strings.Contains(d, "a node's eth0 is a veth into the fabric namespace, where a real node has its NIC") {
+		t.Errorf("the built-in recording's description does not say what its eth0 is: %q", d)
 	}
 }

@@ -29,7 +29,7 @@ func Collect(ctx context.Context, ref NSRef) (*netview.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ns, err := openNS(ref)
+	ns, err := openNSWithin(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +62,14 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		return nil, wrapNS(ns, "opening netlink", err)
 	}
 	defer rt.Close()
+	if d, ok := ctx.Deadline(); ok {
+		if err := rt.setDeadline(d); err != nil {
+			return nil, wrapNS(ns, "opening netlink", err)
+		}
+		if err := h.SetSocketTimeout(max(time.Until(d), time.Millisecond)); err != nil {
+			return nil, wrapNS(ns, "opening netlink", err)
+		}
+	}
 	links, err := retry(ctx, rt.dumpLinks)
 	if err != nil {
 		return nil, wrapNS(ns, "listing links", err)
@@ -72,16 +80,9 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		names[l.Index] = l.Name
 	}
 
-	addrs, err := retry(ctx, func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_ALL) })
+	snap.Addrs, err = retry(ctx, func() ([]netview.Addr, error) { return rt.dumpAddrs(0, names) })
 	if err != nil {
 		return nil, wrapNS(ns, "listing addresses", err)
-	}
-	for _, a := range addrs {
-		x, err := convAddr(a, names)
-		if err != nil {
-			return nil, wrapNS(ns, "reading an address", err)
-		}
-		snap.Addrs = append(snap.Addrs, x)
 	}
 
 	snap.Routes, err = retry(ctx, func() ([]netview.Route, error) { return rt.dumpRoutes(names, snap.Routes) })
@@ -89,14 +90,9 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		return nil, wrapNS(ns, "listing routes", err)
 	}
 
-	neighs, err := retry(ctx, func() ([]netlink.Neigh, error) { return h.NeighList(0, unix.AF_UNSPEC) })
+	snap.Neighs, err = retry(ctx, func() ([]netview.Neigh, error) { return rt.dumpNeighs(names) })
 	if err != nil {
 		return nil, wrapNS(ns, "listing neighbours", err)
-	}
-	for _, n := range neighs {
-		if x, ok := convNeigh(n, names); ok {
-			snap.Neighs = append(snap.Neighs, x)
-		}
 	}
 
 	for i := range snap.Links {
@@ -171,6 +167,9 @@ func (c *rtConn) dumpLinks() ([]netview.Link, error) {
 		ifType := native.Uint16(m[2:])
 		index := int(int32(native.Uint32(m[4:])))
 		flags := native.Uint32(m[8:])
+		if len(links) == tableLimits.links {
+			return tooMany(tableLimits.links, "links")
+		}
 		l := netview.Link{Index: index, LinkNetNSID: -1, Group: "default", LinkType: linkTypeName(ifType)}
 		var addr, brd []byte
 		b := m[unix.SizeofIfInfomsg:]
@@ -369,7 +368,9 @@ func nsidMap(h *netlink.Handle, ns *nsFile) (map[int]string, string) {
 	ids := map[int]string{}
 	self := ""
 	for _, e := range entries {
-		f, err := os.Open(filepath.Join(NetnsDir, e.Name()))
+		// Only root writes here, but what lies here is opened as any
+		// namespace path is: never blocking, never through a link.
+		f, err := openNSFile(filepath.Join(NetnsDir, e.Name()))
 		if err != nil {
 			continue
 		}

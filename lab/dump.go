@@ -1,12 +1,15 @@
 package lab
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -26,6 +29,8 @@ type rtConn struct {
 	fd  int
 	seq uint32
 	buf []byte
+	// deadline, when set, ends every read: see setDeadline.
+	deadline time.Time
 }
 
 // dumpBufSize holds the largest batch the kernel puts in one read of a
@@ -47,6 +52,32 @@ func openRT() (*rtConn, error) {
 }
 
 func (c *rtConn) Close() error { return unix.Close(c.fd) }
+
+// setDeadline makes every read after t fail, and a read that waits bound
+// to end at t: a dump of any size stays inside the command's deadline.
+func (c *rtConn) setDeadline(t time.Time) error {
+	c.deadline = t
+	if t.IsZero() {
+		return nil
+	}
+	left := max(time.Until(t), time.Millisecond)
+	tv := unix.NsecToTimeval(left.Nanoseconds())
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+}
+
+// The tables one snapshot reads from a namespace are bounded, as every
+// reader of outside input is: a namespace a student made in a user
+// namespace of their own holds tables of any size, and root reads it
+// when it looks for the pod (or when told to). The bounds are far above
+// a busy node's: a thousand nodes' blocks, a few hundred pods' veths.
+var tableLimits = struct{ links, addrs, routes, neighs int }{
+	links: 16 << 10, addrs: 64 << 10, routes: 64 << 10, neighs: 64 << 10,
+}
+
+// tooMany is the error of a table over its bound.
+func tooMany(limit int, what string) error {
+	return fmt.Errorf("more than %d %s, the most podlab reads from one namespace", limit, what)
+}
 
 // dump asks for a dump of type typ with the given request body (an
 // ifinfomsg, rtmsg... with its family) and hands each message's body to
@@ -131,9 +162,15 @@ func (c *rtConn) dump(typ uint16, body []byte, fn func(typ uint16, m []byte) err
 
 func (c *rtConn) recv() (int, int, error) {
 	for {
+		if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+			return 0, 0, fmt.Errorf("reading netlink: %w", context.DeadlineExceeded)
+		}
 		n, _, flags, from, err := unix.Recvmsg(c.fd, c.buf, nil, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
+		}
+		if errors.Is(err, unix.EAGAIN) && !c.deadline.IsZero() {
+			return 0, 0, fmt.Errorf("reading netlink: %w", context.DeadlineExceeded)
 		}
 		if err != nil {
 			return 0, 0, fmt.Errorf("reading netlink: %w", err)
@@ -201,6 +238,9 @@ func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.
 	err := c.dump(unix.RTM_GETROUTE, body, func(typ uint16, m []byte) error {
 		if typ != unix.RTM_NEWROUTE {
 			return nil
+		}
+		if n == tableLimits.routes {
+			return tooMany(tableLimits.routes, "routes")
 		}
 		if cap(block)-len(block) < 4+len(m) {
 			kept = append(kept, block)
@@ -399,4 +439,113 @@ func devSysctl(dev, dir, file string) (int, bool) {
 		return 0, false
 	}
 	return readSysctl(dir + dev + file)
+}
+
+// dumpAddrs lists the addresses of link index (0: of every link) as the
+// netlink package's AddrList reads them, named from names, bounded.
+func (c *rtConn) dumpAddrs(index int, names map[int]string) ([]netview.Addr, error) {
+	body := make([]byte, unix.SizeofIfAddrmsg) // AF_UNSPEC
+	var out []netview.Addr
+	err := c.dump(unix.RTM_GETADDR, body, func(typ uint16, m []byte) error {
+		if typ != unix.RTM_NEWADDR || len(m) < unix.SizeofIfAddrmsg {
+			return nil
+		}
+		a, err := parseAddr(m)
+		if err != nil {
+			return err
+		}
+		if index != 0 && a.LinkIndex != index {
+			return nil
+		}
+		if len(out) == tableLimits.addrs {
+			return tooMany(tableLimits.addrs, "addresses")
+		}
+		// The message's bytes are reused by the next read: convAddr
+		// keeps none of them.
+		x, err := convAddr(a, names)
+		if err != nil {
+			return fmt.Errorf("reading an address: %w", err)
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// parseAddr reads one RTM_NEWADDR body as the netlink package does
+// (its parseAddr): with IFA_LOCAL, IFA_ADDRESS is the peer unless equal.
+func parseAddr(m []byte) (netlink.Addr, error) {
+	// struct ifaddrmsg: family, prefixlen, flags, scope, index.
+	family, plen := m[0], int(m[1])
+	a := netlink.Addr{LinkIndex: int(native.Uint32(m[4:])), Scope: int(m[3])}
+	var local, dst *net.IPNet
+	b := m[unix.SizeofIfAddrmsg:]
+	for {
+		t, v, rest, ok := nextAttr(b)
+		if !ok {
+			break
+		}
+		b = rest
+		switch t {
+		case unix.IFA_ADDRESS:
+			dst = &net.IPNet{IP: v, Mask: net.CIDRMask(plen, 8*len(v))}
+		case unix.IFA_LOCAL:
+			// A local address with a peer has no prefix of its own.
+			local = &net.IPNet{IP: v, Mask: net.CIDRMask(8*len(v), 8*len(v))}
+		case unix.IFA_BROADCAST:
+			a.Broadcast = v
+		case unix.IFA_LABEL:
+			a.Label = cString(v)
+		case unix.IFA_FLAGS:
+			a.Flags = int(native32(v))
+		case unix.IFA_CACHEINFO:
+			// struct ifa_cacheinfo: preferred, valid, cstamp, tstamp.
+			if len(v) >= 8 {
+				a.PreferedLft = int(native.Uint32(v[0:]))
+				a.ValidLft = int(native.Uint32(v[4:]))
+			}
+		}
+	}
+	if len(b) >= unix.SizeofRtAttr {
+		return a, fmt.Errorf("parsing an address of link %d: a malformed attribute", a.LinkIndex)
+	}
+	switch {
+	case local != nil && family == unix.AF_INET && dst != nil && local.IP.Equal(dst.IP):
+		a.IPNet = dst
+	case local != nil:
+		a.IPNet, a.Peer = local, dst
+	default:
+		a.IPNet = dst
+	}
+	if a.IPNet == nil {
+		return a, fmt.Errorf("an address of link %d without one", a.LinkIndex)
+	}
+	return a, nil
+}
+
+// dumpNeighs lists the neighbour entries `ip neigh show` shows, named
+// from names, bounded.
+func (c *rtConn) dumpNeighs(names map[int]string) ([]netview.Neigh, error) {
+	body := make([]byte, unix.SizeofNdMsg) // AF_UNSPEC
+	var out []netview.Neigh
+	n := 0
+	err := c.dump(unix.RTM_GETNEIGH, body, func(typ uint16, m []byte) error {
+		if typ != unix.RTM_NEWNEIGH || len(m) < unix.SizeofNdMsg {
+			return nil
+		}
+		if n == tableLimits.neighs {
+			return tooMany(tableLimits.neighs, "neighbour entries")
+		}
+		n++
+		e, err := netlink.NeighDeserialize(m)
+		if err != nil {
+			return nil // as NeighList: an entry it cannot read is left out
+		}
+		// convNeigh copies what it keeps (the bytes are reused).
+		if x, ok := convNeigh(*e, names); ok {
+			out = append(out, x)
+		}
+		return nil
+	})
+	return out, err
 }

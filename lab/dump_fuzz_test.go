@@ -49,3 +49,33 @@ func FuzzAFSysctls(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAddr: any address message is refused with an error or gives
+// an address with a valid prefix; nothing panics.
+func FuzzParseAddr(f *testing.F) {
+	// 10.7.0.1/24 on link 2, with IFA_LOCAL, a label and cache info.
+	f.Add([]byte{2, 24, 0x80, 0, 2, 0, 0, 0,
+		8, 0, 1, 0, 10, 7, 0, 1,
+		8, 0, 2, 0, 10, 7, 0, 1,
+		8, 0, 3, 0, 'v', '0', 0, 0,
+		20, 0, 6, 0, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0})
+	// A peer: local 10.0.0.1, address 10.0.0.2/32.
+	f.Add([]byte{2, 32, 0, 0, 3, 0, 0, 0, 8, 0, 2, 0, 10, 0, 0, 1, 8, 0, 1, 0, 10, 0, 0, 2})
+	f.Add([]byte{10, 64, 0, 253, 1, 0, 0, 0, 20, 0, 1, 0, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, m []byte) {
+		if len(m) < unix.SizeofIfAddrmsg {
+			return
+		}
+		a, err := parseAddr(m)
+		if err != nil {
+			return
+		}
+		x, err := convAddr(a, nil)
+		if err != nil {
+			return
+		}
+		if !x.Prefix.IsValid() {
+			t.Fatalf("invalid prefix from %x", m)
+		}
+	})
+}

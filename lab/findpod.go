@@ -12,6 +12,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"podlab/netview"
 )
 
 // method is how findPodNSBy found a pod's namespace.
@@ -45,7 +47,7 @@ func findPodNSBy(ctx context.Context, host NSRef, podIP netip.Addr, methods ...m
 	if len(methods) == 0 {
 		methods = []method{methodNSID, methodScan}
 	}
-	hostNS, err := openNS(host)
+	hostNS, err := openNSWithin(ctx, host)
 	if err != nil {
 		return NSRef{}, "", err
 	}
@@ -168,7 +170,7 @@ func findByScan(ctx context.Context, host *nsFile, podIP netip.Addr) (NSRef, boo
 		if err := ctx.Err(); err != nil {
 			return NSRef{}, false, err
 		}
-		ok, err := eth0Has(ref, podIP, host)
+		ok, err := eth0Has(ctx, ref, podIP, host)
 		if errors.Is(err, ErrNeedRoot) {
 			return NSRef{}, false, err
 		}
@@ -183,8 +185,11 @@ func findByScan(ctx context.Context, host *nsFile, podIP netip.Addr) (NSRef, boo
 // eth0Has reports whether ref's eth0 holds ip and is the pod end of a veth
 // whose other end lives in host: a namespace with the pod's IP whose peer
 // is elsewhere (a pod on another sandbox node, say) is not this node's pod.
-func eth0Has(ref NSRef, ip netip.Addr, host *nsFile) (bool, error) {
-	ns, err := openNS(ref)
+//
+// Any process's namespace is looked at, a student's own among them: its
+// addresses are read as a snapshot's are, bounded and within ctx.
+func eth0Has(ctx context.Context, ref NSRef, ip netip.Addr, host *nsFile) (bool, error) {
+	ns, err := openNSWithin(ctx, ref)
 	if err != nil {
 		return false, err
 	}
@@ -200,13 +205,23 @@ func eth0Has(ref NSRef, ip netip.Addr, host *nsFile) (bool, error) {
 		if err != nil {
 			return nil // no eth0 here
 		}
-		addrs, err := retry(context.Background(), func() ([]netlink.Addr, error) { return h.AddrList(link, netlink.FAMILY_ALL) })
+		rt, err := openRT()
+		if err != nil {
+			return err
+		}
+		defer rt.Close()
+		if d, ok := ctx.Deadline(); ok {
+			if err := rt.setDeadline(d); err != nil {
+				return err
+			}
+		}
+		addrs, err := retry(ctx, func() ([]netview.Addr, error) { return rt.dumpAddrs(link.Attrs().Index, nil) })
 		if err != nil {
 			return err
 		}
 		holds := false
 		for _, a := range addrs {
-			if ipToAddr(a.IP) == ip {
+			if a.Prefix.Addr() == ip {
 				holds = true
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"podlab/netview"
@@ -258,43 +257,24 @@ func (n *liveNS) parts(ctx context.Context, addrs, neighs, v6 bool) error {
 	var ns []netview.Neigh
 	var rs []netview.Route
 	err := inNS(n.ns, func() error {
+		c, err := openRT()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
 		if v6 {
-			c, err := openRT()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			if rs, err = retry(ctx, func() ([]netview.Route, error) { return c.dumpRoutesOf(unix.AF_INET6, nil, nil) }); err != nil {
 				return err
 			}
 		}
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-		if err != nil {
-			return err
-		}
-		defer h.Close()
 		if addrs {
-			list, err := retry(ctx, func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_ALL) })
-			if err != nil {
+			if as, err = retry(ctx, func() ([]netview.Addr, error) { return c.dumpAddrs(0, names) }); err != nil {
 				return err
-			}
-			for _, a := range list {
-				x, err := convAddr(a, names)
-				if err != nil {
-					return err
-				}
-				as = append(as, x)
 			}
 		}
 		if neighs {
-			list, err := retry(ctx, func() ([]netlink.Neigh, error) { return h.NeighList(0, unix.AF_UNSPEC) })
-			if err != nil {
+			if ns, err = retry(ctx, func() ([]netview.Neigh, error) { return c.dumpNeighs(names) }); err != nil {
 				return err
-			}
-			for _, x := range list {
-				if v, ok := convNeigh(x, names); ok {
-					ns = append(ns, v)
-				}
 			}
 		}
 		return nil

@@ -4,6 +4,7 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -115,26 +116,19 @@ func openNS(r NSRef) (*nsFile, error) {
 		return nil, fmt.Errorf("bad namespace pid %d", r.Pid)
 	}
 	p := r.file()
-	f, err := os.Open(p)
+	f, err := openNSFile(p)
 	if err != nil {
 		switch {
-		case errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH):
-			return nil, &goneError{r, err}
+		case errors.Is(err, errNotNS):
+			// One message whatever lies at p (nothing, a symlink, a
+			// FIFO, root's secret): it tells no one what is there.
+			// What `ip netns del` leaves behind when something else
+			// still holds the mount point is one of these too.
+			return nil, &goneError{r, fmt.Errorf("%s is not a namespace file", p)}
 		case errors.Is(err, os.ErrPermission):
 			return nil, needRoot(r, err)
 		}
 		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
-	}
-	if uint32(sfs.Type) != unix.NSFS_MAGIC {
-		f.Close()
-		// What `ip netns del` leaves behind when something else still
-		// holds the mount point, or a path to an ordinary file.
-		return nil, &goneError{r, fmt.Errorf("%s is not a namespace file", p)}
 	}
 	t, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
 	if err == nil && t != unix.CLONE_NEWNET {
@@ -147,6 +141,117 @@ func openNS(r NSRef) (*nsFile, error) {
 		return nil, fmt.Errorf("network namespace %q: %w", r.String(), err)
 	}
 	return &nsFile{ref: r, f: f, dev: st.Dev, inode: st.Ino}, nil
+}
+
+// openNSWithin is openNS bounded by ctx: a path can lead through a file
+// system that never answers (a FUSE mount), and the command's deadline
+// must still hold. A late answer is closed when it comes.
+func openNSWithin(ctx context.Context, r NSRef) (*nsFile, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		ns  *nsFile
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ns, err := openNS(r)
+		done <- result{ns, err}
+	}()
+	select {
+	case x := <-done:
+		return x.ns, x.err
+	case <-ctx.Done():
+		go func() {
+			if x := <-done; x.ns != nil {
+				x.ns.Close()
+			}
+		}()
+		return nil, fmt.Errorf("opening network namespace %q: %w", r.String(), ctx.Err())
+	}
+}
+
+// errNotNS: what a path names is not a namespace file (or nothing).
+var errNotNS = errors.New("not a namespace file")
+
+// openNSFile opens the namespace file at p for reading, and nothing else.
+// p may come from a student (--host-netns under a wide sudo rule): it is
+// first opened O_PATH, which runs no driver's open and never blocks (a
+// FIFO, a device), without following a last symlink; only a file of the
+// namespace file system (nsfs) is then opened for real, through that
+// descriptor. The one link followed is /proc/PID/ns/net's, which only the
+// kernel makes and which leads to the namespace itself (checked again).
+func openNSFile(p string) (*os.File, error) {
+	dir, base := filepath.Split(p)
+	if dir == "" {
+		dir = "."
+	}
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, notNS(err)
+	}
+	defer unix.Close(dfd)
+	fd, err := unix.Openat(dfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, notNS(err)
+	}
+	defer func() { unix.Close(fd) }()
+	switch fsType(fd) {
+	case unix.NSFS_MAGIC: // a bind mount of one (ip netns add)
+	case unix.PROC_SUPER_MAGIC:
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return nil, errNotNS
+		}
+		linked, err := unix.Openat(dfd, base, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, notNS(err)
+		}
+		unix.Close(fd)
+		fd = linked
+		if fsType(fd) != unix.NSFS_MAGIC {
+			return nil, errNotNS
+		}
+	default:
+		return nil, errNotNS
+	}
+	// setns and the nsid query refuse an O_PATH descriptor.
+	rfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			return nil, os.ErrPermission
+		}
+		return nil, err
+	}
+	if fsType(rfd) != unix.NSFS_MAGIC {
+		unix.Close(rfd)
+		return nil, errNotNS
+	}
+	return os.NewFile(uintptr(rfd), p), nil
+}
+
+// fsType is the file system magic of what fd refers to, or 0.
+func fsType(fd int) int64 {
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(fd, &sfs) != nil {
+		return 0
+	}
+	return int64(sfs.Type)
+}
+
+// notNS words a failed open of a namespace path: not being able to reach
+// the path for lack of rights says so; anything else at the path is
+// simply not a namespace.
+func notNS(err error) error {
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return os.ErrPermission
+	}
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) ||
+		errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.ENAMETOOLONG) {
+		return errNotNS
+	}
+	return err
 }
 
 func needRoot(r NSRef, err error) error {

@@ -91,6 +91,9 @@ func Build(p *netview.Pair, a *netview.Analysis) Map {
 	}
 	m.Node = nodeBox(p, a, hostRoutes, &m.Notes)
 	m.remotes(p, a, hostRoutes)
+	if cuts := p.Cuts(); len(cuts) > 0 {
+		m.Notes = append(m.Notes, CutNote(cuts))
+	}
 	return m
 }
 
@@ -289,6 +292,11 @@ func nodeBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]
 	return b
 }
 
+// CutNote says that names ending in … are not whole, and why.
+func CutNote(cuts []string) string {
+	return "names ending in " + netview.CutMark + " were cut where podlab read them, longer than they can be: " + strings.Join(cuts, "; ")
+}
+
 func qualified(ns, name string) string {
 	if ns == "" {
 		return name
@@ -374,8 +382,12 @@ func isTunnelOrVeth(p *netview.Pair, dev string) bool {
 }
 
 // uplinks are the node's own addressed interfaces: its way to the others.
+// An uplink that is a veth (a sandbox node's) says so, lest it be taken
+// for a pod's cable.
 func uplinks(p *netview.Pair) []Row {
 	var rows []Row
+	up, _ := netview.HostUplink(p)
+	marked := false
 	for _, ad := range p.Host.Addrs {
 		if !ad.Prefix.Addr().Is4() || ad.Scope == "host" || isTunnelOrVeth(p, ad.Dev) {
 			continue
@@ -383,10 +395,18 @@ func uplinks(p *netview.Pair) []Row {
 		if len(rows) == maxUplinkAddrs {
 			break
 		}
-		rows = append(rows, row(span(ad.Dev, netview.TagIfName), span(" "+ad.Prefix.String(), netview.TagNone)))
+		r := row(span(ad.Dev, netview.TagIfName), span(" "+ad.Prefix.String(), netview.TagNone))
+		if up.Veth && ad.Dev == up.Link.Name && !marked {
+			r.Spans = append(r.Spans, span(" · "+UplinkVethMark, netview.TagMuted))
+			marked = true
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }
+
+// UplinkVethMark follows a node's uplink on the map when it is a veth.
+const UplinkVethMark = "a veth into the fabric, a NIC on a real node"
 
 // tunnels are the VXLAN or IPIP devices Calico adds in those modes.
 func tunnels(p *netview.Pair) []Row {

@@ -23,6 +23,26 @@ const (
 	cableIn = 2  // where the vertical cable leaves a box in the stacked layout
 )
 
+// RenderIn is Render for a screen of height rows: when the map is taller,
+// the compact layout, if it is shorter.
+func RenderIn(p *netview.Pair, a *netview.Analysis, width, height int) []netview.Line {
+	return Build(p, a).DrawIn(width, height)
+}
+
+// DrawIn is Draw for a screen of height rows (0: any): a map taller than
+// that is drawn compact when that is shorter, so that a small terminal
+// (80x24) shows the whole lab at once.
+func (m Map) DrawIn(width, height int) []netview.Line {
+	lines := m.Draw(width)
+	if height <= 0 || len(lines) <= height {
+		return lines
+	}
+	if c := m.drawCompact(width); len(c) < len(lines) {
+		return c
+	}
+	return lines
+}
+
 // Draw lays the map out within width columns: in one row when it fits,
 // the other nodes below when only the pod and its node fit side by side,
 // else everything stacked. Lines never pass width (unless width is below
@@ -47,6 +67,11 @@ func (m Map) Draw(width int) []netview.Line {
 	default:
 		out = vcat(m.stacked(width), m.below(width, cableIn))
 	}
+	return m.finish(out, width)
+}
+
+// finish adds the notes under a layout and makes it lines.
+func (m Map) finish(out block, width int) []netview.Line {
 	out = vcat(out, m.notes(width))
 	lines := make([]netview.Line, len(out.lines))
 	for i, l := range out.lines {
@@ -129,7 +154,7 @@ func pad(l []netview.Span, w int) []netview.Span {
 func width(sp []netview.Span) int {
 	n := 0
 	for _, s := range sp {
-		n += ansi.StringWidth(s.Text)
+		n += stringWidth(s.Text)
 	}
 	return n
 }
@@ -261,91 +286,6 @@ func jointOf(heavy bool, h, l string) string {
 		return h
 	}
 	return l
-}
-
-// wrap breaks spans into rows of at most w cells, at spaces where it can;
-// continued rows are indented by two.
-func wrap(sp []netview.Span, w int) [][]netview.Span {
-	if width(sp) <= w || w < 8 {
-		if width(sp) > w {
-			return hardWrap(sp, w)
-		}
-		return [][]netview.Span{sp}
-	}
-	const indent = "  "
-	var rows [][]netview.Span
-	var cur []netview.Span
-	curW := 0
-	limit := w
-	flush := func() {
-		rows = append(rows, cur)
-		cur, curW, limit = []netview.Span{span(indent, netview.TagNone)}, len(indent), w
-	}
-	for _, s := range sp {
-		for _, word := range splitKeep(s.Text) {
-			ww := ansi.StringWidth(word)
-			if curW+ww > limit && curW > len(indent) {
-				flush()
-				if strings.TrimSpace(word) == "" {
-					continue
-				}
-			}
-			for ww > limit-curW { // a word longer than a row
-				room := limit - curW
-				head := ansi.Truncate(word, room, "")
-				cur = append(cur, span(head, s.Tag))
-				word = strings.TrimPrefix(word, head)
-				ww = ansi.StringWidth(word)
-				flush()
-			}
-			cur = append(cur, span(word, s.Tag))
-			curW += ww
-		}
-	}
-	if curW > 0 {
-		rows = append(rows, cur)
-	}
-	return rows
-}
-
-// hardWrap cuts a line into rows of w cells, for boxes too narrow to
-// wrap at spaces.
-func hardWrap(sp []netview.Span, w int) [][]netview.Span {
-	w = max(w, 1)
-	var rows [][]netview.Span
-	var cur []netview.Span
-	curW := 0
-	for _, s := range sp {
-		for _, r := range s.Text {
-			c := string(r)
-			cw := ansi.StringWidth(c)
-			if curW+cw > w {
-				rows = append(rows, cur)
-				cur, curW = nil, 0
-			}
-			cur = append(cur, span(c, s.Tag))
-			curW += cw
-		}
-	}
-	return append(rows, cur)
-}
-
-// splitKeep splits text into words, each followed by its spaces.
-func splitKeep(text string) []string {
-	var out []string
-	for text != "" {
-		i := strings.IndexByte(text, ' ')
-		if i < 0 {
-			return append(out, text)
-		}
-		j := i
-		for j < len(text) && text[j] == ' ' {
-			j++
-		}
-		out = append(out, text[:j])
-		text = text[j:]
-	}
-	return out
 }
 
 // cable draws the veth pair between two boxes, at line y.
@@ -538,6 +478,65 @@ func (m Map) stacked(w int) block {
 		cable.w = max(cable.w, width(cable.lines[i]))
 	}
 	return vcat(m.Pod.draw(podW, pj), cable, m.Node.draw(nodeW, nj))
+}
+
+// drawCompact is the stacked layout in fewer rows: the cable on one row,
+// the other nodes beside the pod when they fit there, else under the
+// node as in Draw.
+func (m Map) drawCompact(w int) []netview.Line {
+	w = max(w, minBox)
+	podW, nodeW := min(m.Pod.natural(), w), min(m.Node.natural(), w)
+	pj, nj := noJoints(), noJoints()
+	pj.bottom, nj.top = cableIn, cableIn
+	pj.vHeavy, nj.vHeavy = m.Cable.Agree, m.Cable.Agree
+	top := m.Pod.draw(podW, pj)
+	col, beside := m.column(w - podW - gap)
+	if beside {
+		top = hcat(top, blank(gap, 0), col)
+	}
+	line, mark := "┃", "both ends agree"
+	if !m.Cable.Agree {
+		line, mark = "╎", "the ends disagree"
+	}
+	cable := []netview.Span{span(strings.Repeat(" ", cableIn+2), netview.TagNone), span(line, netview.TagVethPod),
+		span(" veth: ", netview.TagMuted), span(m.Cable.PodEnd, netview.TagVethPod), span(" ↔ ", netview.TagMuted),
+		span(m.Cable.HostEnd, netview.TagVethHost), span(" · "+mark, netview.TagMuted)}
+	if width(cable) > w {
+		cable = wrap(cable, w)[0]
+	}
+	out := vcat(top, block{w: width(cable), lines: [][]netview.Span{cable}}, m.Node.draw(nodeW, nj))
+	if !beside {
+		out = vcat(out, m.below(w, cableIn))
+	}
+	return m.finish(out, w)
+}
+
+// column is the other nodes stacked under a line that says how they are
+// reached, if they fit in room columns.
+func (m Map) column(room int) (block, bool) {
+	if len(m.Remotes) == 0 {
+		return block{}, false
+	}
+	remW := 0
+	for _, r := range m.Remotes {
+		remW = max(remW, r.natural())
+	}
+	head := []netview.Span{span(m.Link+": the other nodes", netview.TagMuted)}
+	if width(head) > room {
+		head = []netview.Span{span(m.Link+":", netview.TagMuted)}
+	}
+	more := m.moreRemotes()
+	if remW > room || width(head) > room || width(more) > room {
+		return block{}, false
+	}
+	col := block{w: width(head), lines: [][]netview.Span{head}}
+	for _, r := range m.Remotes {
+		col = vcat(col, r.draw(remW, noJoints()))
+	}
+	if more != nil {
+		col = vcat(col, block{w: width(more), lines: [][]netview.Span{more}})
+	}
+	return col, true
 }
 
 // notes label the dashed pieces, under the map.

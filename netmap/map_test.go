@@ -295,3 +295,63 @@ func TestNothingToDraw(t *testing.T) {
 		t.Errorf("Render(nil) = %q", got)
 	}
 }
+
+// On a short screen the map is drawn compact: the lesson's lab at 80
+// columns in the 18 rows an 80x24 terminal leaves it, every piece the
+// full layout names still there.
+func TestDrawInShortScreen(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			p, a := variant(t, v.edit)
+			m := Build(p, a)
+			full := m.Draw(80)
+			fit := m.DrawIn(80, 18)
+			if len(full) <= 18 {
+				if len(fit) != len(full) {
+					t.Errorf("a map that fits was redrawn: %d rows, not %d", len(fit), len(full))
+				}
+				return
+			}
+			if len(fit) >= len(full) {
+				t.Fatalf("compact is %d rows, the full layout %d", len(fit), len(full))
+			}
+			for i, l := range fit {
+				if n := ansi.StringWidth(l.String()); n > 80 {
+					t.Fatalf("line %d is %d wide: %q", i, n, l.String())
+				}
+			}
+			got := mapWords(fit)
+			for _, word := range mapWords(full) {
+				if !slices.Contains(got, word) {
+					t.Errorf("compact lost %q:\n%s", word, netview.Plain(fit))
+				}
+			}
+			if v.name == "bgp" && len(fit) > 18 {
+				t.Errorf("the lesson's lab takes %d rows at 80 columns, more than 18:\n%s", len(fit), netview.Plain(fit))
+			}
+			golden(t, v.name+"-80x18.golden", netview.Plain(fit))
+		})
+	}
+}
+
+// A node whose uplink is a veth (a sandbox node's: eth0@if4 … link-netnsid
+// 0) says so on the map, lest it be taken for a pod's cable; a real
+// node's NIC does not.
+func TestUplinkVethSaysSo(t *testing.T) {
+	for _, veth := range []bool{false, true} {
+		t.Run(fmt.Sprint("veth=", veth), func(t *testing.T) {
+			p, a := variant(t, func(p *netview.Pair) {
+				if veth {
+					l := p.Host.LinkByName("eth0")
+					l.Kind, l.ParentIndex, l.LinkNetNSID = "veth", 4, 0
+				}
+			})
+			for _, w := range []int{80, 160} {
+				got := netview.Plain(Render(p, a, w))
+				if has := strings.Contains(got, "eth0 198.19.0.2/20 · "+UplinkVethMark); has != veth {
+					t.Errorf("width %d: the uplink's mark shown %v, want %v:\n%s", w, has, veth, got)
+				}
+			}
+		})
+	}
+}

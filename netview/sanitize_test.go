@@ -168,36 +168,68 @@ func TestSanitizeKeepsCleanPair(t *testing.T) {
 	}
 }
 
+// fieldCaps is the oracle's own list of the cap of each string field,
+// by its type and name: the bytes Linux, Kubernetes or the file system
+// allow that kind of text.
+var fieldCaps = map[string]int{
+	"Recording.Schema": 64, "Recording.Lab": 64, "Recording.Note": 2048,
+	"Namespace.Name": 255, "Namespace.Path": 4096, "Namespace.NSIDs": 255,
+	"Link.Name": 15, "Link.Kind": 64, "Link.Flags": 64, "Link.Qdisc": 64,
+	"Link.OperState": 64, "Link.Group": 64, "Link.LinkType": 64,
+	"Link.MAC": 95, "Link.Broadcast": 95,
+	"Addr.Dev": 15, "Addr.Scope": 64, "Addr.Label": 15, "Addr.Flags": 64,
+	"Route.Type": 64, "Route.Dev": 15, "Route.Scope": 64, "Route.Flags": 64,
+	"Neigh.Dev": 15, "Neigh.MAC": 95, "Neigh.State": 64, "Neigh.Flags": 64,
+	"Facts.Node": 253, "Facts.Mode": 64, "Facts.InterfacePrefix": 15,
+	"PodFact.Namespace": 63, "PodFact.Name": 253, "PodFact.Node": 253, "PodFact.Phase": 64,
+	"NodeFact.Name": 253, "Block.Node": 253,
+}
+
+// Caps of what is not a field of its own: map keys (sysctl names) and
+// the zones of addresses (interface names).
+const keyCap, zoneCap = 64, 15
+
 // sanitizeByReflection is the oracle of the hand-written Sanitize: it
 // cleans every exported string v holds, map keys and addresses' zones
 // included, whatever the type, as podlab's sanitiser did before its
-// fields were listed (zones apart).
-func sanitizeByReflection(v reflect.Value) {
+// fields were listed (zones apart), and cuts it to its field's cap.
+func sanitizeByReflection(v reflect.Value) { sanitizeField(v, -1) }
+
+func sanitizeField(v reflect.Value, max int) {
 	if v.Type() == addrType {
-		if a := v.Interface().(netip.Addr); !IsClean(a.Zone()) && v.CanSet() {
-			v.Set(reflect.ValueOf(a.WithZone(Clean(a.Zone()))))
+		if a := v.Interface().(netip.Addr); a.Zone() != "" && v.CanSet() {
+			v.Set(reflect.ValueOf(a.WithZone(Cut(a.Zone(), zoneCap))))
 		}
 		return
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if v.CanSet() && !IsClean(v.String()) {
-			v.SetString(Clean(v.String()))
+		if max < 0 {
+			panic("the oracle has no cap for a string at " + v.Type().String())
+		}
+		if v.CanSet() {
+			v.SetString(Cut(v.String(), max))
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			sanitizeByReflection(v.Elem())
+			sanitizeField(v.Elem(), max)
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			// Unexported fields are netip's and time's own: no text.
-			if v.Type().Field(i).IsExported() {
-				sanitizeByReflection(v.Field(i))
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
 			}
+			c, ok := fieldCaps[v.Type().Name()+"."+f.Name]
+			if !ok {
+				c = -1
+			}
+			sanitizeField(v.Field(i), c)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			sanitizeByReflection(v.Index(i))
+			sanitizeField(v.Index(i), max)
 		}
 	case reflect.Map:
 		if v.IsNil() {
@@ -207,11 +239,13 @@ func sanitizeByReflection(v reflect.Value) {
 			val := v.MapIndex(k)
 			nv := reflect.New(val.Type()).Elem()
 			nv.Set(val)
-			sanitizeByReflection(nv)
+			sanitizeField(nv, max)
 			nk := k
-			if k.Kind() == reflect.String && !IsClean(k.String()) {
-				nk = reflect.ValueOf(Clean(k.String())).Convert(k.Type())
-				v.SetMapIndex(k, reflect.Value{})
+			if k.Kind() == reflect.String {
+				if c := Cut(k.String(), keyCap); c != k.String() {
+					nk = reflect.ValueOf(c).Convert(k.Type())
+					v.SetMapIndex(k, reflect.Value{})
+				}
 			}
 			v.SetMapIndex(nk, nv)
 		}
@@ -221,7 +255,8 @@ func sanitizeByReflection(v reflect.Value) {
 // TestSanitizeAsReflection: on recordings filled at random with clean and
 // hostile text, Sanitize does what the walk by reflection does.
 func TestSanitizeAsReflection(t *testing.T) {
-	texts := []string{"", "cali0", "eth0", "UP", hostileText, "a\x1b", "\xffb\u009b"}
+	texts := []string{"", "cali0", "eth0", "UP", hostileText, "a\x1b", "\xffb\u009b",
+		strings.Repeat("n", 5000), "\xff" + strings.Repeat("é", 3000), "x\u009b" + strings.Repeat("\\x41", 2000)}
 	for seed := range uint64(200) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			var got, want Recording

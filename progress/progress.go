@@ -321,8 +321,18 @@ func DefaultPath() (string, error) {
 	return defaultPath(os.Getenv, os.Geteuid(), user.Lookup)
 }
 
+// StatePath is the file name in podlab's state directory, where
+// DefaultPath keeps the progress; the same rules hold.
+func StatePath(name string) (string, error) {
+	return statePath(name, os.Getenv, os.Geteuid(), user.Lookup)
+}
+
 func defaultPath(getenv func(string) string, euid int, lookup func(string) (*user.User, error)) (string, error) {
-	const rel = "podlab/progress.json"
+	return statePath("progress.json", getenv, euid, lookup)
+}
+
+func statePath(name string, getenv func(string) string, euid int, lookup func(string) (*user.User, error)) (string, error) {
+	rel := filepath.Join("podlab", name)
 	if name := getenv("SUDO_USER"); euid == 0 && name != "" && name != "root" {
 		u, err := lookup(name)
 		if err != nil {

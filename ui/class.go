@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -20,6 +21,11 @@ type Presenter interface {
 	Show(section, step int)
 	Following() int
 	RosterEach(fn func(name string, section, step int, answered []string, since, seen time.Time))
+	// Refused calls fn for each reason clients were refused of late,
+	// with how many.
+	Refused(fn func(reason string, n int))
+	// At is the class's step: a resumed class starts there.
+	At() (section, step int)
 	// FollowURL is what students give --follow.
 	FollowURL() string
 }
@@ -119,6 +125,27 @@ func (m Model) stepIndex(section, step int) int {
 	return slices.IndexFunc(m.steps, func(s content.Step) bool { return s.Section == section && s.Index == step })
 }
 
+// resumeClass starts a presenter at the class's step, which a restarted
+// presenter kept; --section says otherwise.
+func (m *Model) resumeClass() {
+	if m.opts.Presenter == nil || m.opts.Section > 1 {
+		return
+	}
+	if i := m.stepIndex(m.opts.Presenter.At()); i >= 0 {
+		m.cur = i
+	}
+}
+
+// refused says who the class server refused of late, by reason:
+// "2 refused: wrong token".
+func (m Model) refused() string {
+	var parts []string
+	m.opts.Presenter.Refused(func(reason string, n int) {
+		parts = append(parts, fmt.Sprintf("%d refused: %s", n, reason))
+	})
+	return strings.Join(parts, ", ")
+}
+
 // rejoin goes back to following, at the presenter's step.
 func (m Model) rejoin() (tea.Model, tea.Cmd) {
 	f := *m.fol
@@ -168,10 +195,14 @@ func (m Model) classStatus() (string, bool) {
 	switch {
 	case m.opts.Presenter != nil:
 		n := m.opts.Presenter.Following()
+		s := fmt.Sprintf("%d following", n)
+		if r := m.refused(); r != "" {
+			return s + ", " + r + " (w: roster)", true
+		}
 		if n == 0 {
 			return "0 following (w: roster and the follow URL)", false
 		}
-		return fmt.Sprintf("%d following", n), false
+		return s, false
 	case m.fol == nil:
 		return "", false
 	case !m.fol.live:
@@ -235,13 +266,30 @@ func (m Model) rosterRows(w, h int) []string {
 			stuck++
 		}
 	}
+	head := t.Prompt.Render(fmt.Sprintf(" roster: %d students, %d at %s with you, %d stuck", len(rows), atHere, here, stuck))
+	if r := m.refused(); r != "" {
+		head += t.StatusErr.Render("; " + r)
+	}
+	if hint := t.Muted.Render("  (w closes, ↑/↓ scroll)"); ansi.StringWidth(head+hint) <= w {
+		head += hint // the counts first: the hint goes when both do not fit
+	}
 	out := []string{
-		t.Prompt.Render(fmt.Sprintf(" roster: %d students, %d at %s with you, %d stuck", len(rows), atHere, here, stuck)) + t.Muted.Render("  (w closes, ↑/↓ scroll)"),
+		ansi.Truncate(head, w, "…"),
 		t.Muted.Render(fmt.Sprintf(" %s  %-5s  %-8s", padRight("NAME", nameW), "STEP", "ANSWERED")),
 	}
-	body := h - len(out)
+	// The follow URL is always shown, whole (wrapped, never cut: a cut
+	// token is no token).
+	var tail []string
+	for _, l := range strings.Split(ansi.Wrap("students follow with: podlab --follow '"+m.opts.Presenter.FollowURL()+"'", max(w-2, 10), ""), "\n") {
+		tail = append(tail, t.Muted.Render(" "+l))
+	}
+	tail = append([]string{""}, tail...)
+	if len(out)+len(tail) >= h {
+		tail = nil
+	}
+	body := h - len(out) - len(tail)
 	off := min(m.rosterOff, max(len(rows)-body, 0))
-	for i := off; i < len(rows) && len(out) < h; i++ {
+	for i := off; i < len(rows) && len(out) < h-len(tail); i++ {
 		r := rows[i]
 		id := fmt.Sprintf("%d.%d", r.section, r.step)
 		line := fmt.Sprintf(" %s  %-5s  %-8d  ", padRight(r.name, nameW), id, r.answered)
@@ -255,16 +303,13 @@ func (m Model) rosterRows(w, h int) []string {
 		}
 		out = append(out, ansi.Truncate(line, w, "…"))
 	}
-	if len(rows) == 0 {
+	if len(rows) == 0 && len(out) < h-len(tail) {
 		out = append(out, t.Muted.Render(" nobody has reported yet: followers appear here as they join"))
 	}
-	if len(out) < h {
-		out = append(out, "", t.Muted.Render(" students follow with: podlab --follow '"+m.opts.Presenter.FollowURL()+"'"))
-	}
-	for len(out) < h {
+	for len(out) < h-len(tail) {
 		out = append(out, "")
 	}
-	return out
+	return append(out, tail...)
 }
 
 // keyClass handles the class's keys; ok says it took the key.
@@ -288,8 +333,7 @@ func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 		m.layout()
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Reveal):
-		m.showAnswer = !m.showAnswer
-		return m, nil, true
+		return m.reveal(), nil, true
 	case key.Matches(k, m.sh.keys.Follow):
 		if m.fol.away {
 			nm, cmd := m.rejoin()

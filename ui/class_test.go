@@ -92,6 +92,9 @@ type fakePresenter struct {
 	shown []string
 	names []string
 	since time.Time
+	// at is the class's step; refused how many were refused.
+	at      [2]int
+	refused int
 }
 
 func (p *fakePresenter) Show(section, step int) {
@@ -99,7 +102,13 @@ func (p *fakePresenter) Show(section, step int) {
 	defer p.mu.Unlock()
 	p.shown = append(p.shown, itoa(section)+"."+itoa(step))
 }
-func (p *fakePresenter) Following() int    { return 7 }
+func (p *fakePresenter) Following() int { return 7 }
+func (p *fakePresenter) At() (int, int) { return p.at[0], p.at[1] }
+func (p *fakePresenter) Refused(fn func(string, int)) {
+	if p.refused > 0 {
+		fn("wrong token", p.refused)
+	}
+}
 func (p *fakePresenter) FollowURL() string { return "http://127.0.0.1:1/?token=t" }
 func (p *fakePresenter) RosterEach(fn func(string, int, int, []string, time.Time, time.Time)) {
 	for i, n := range p.names {
@@ -152,4 +161,50 @@ func TestPresenterRoster(t *testing.T) {
 	}
 	h.press("w")
 	h.waitFor("the lesson again", func(m Model) bool { return !m.showRoster })
+}
+
+// TestFirstScreenNotices: what podlab decided at the start (the lab and
+// why, the follow URL) is on the first screen, whole, until a key.
+func TestFirstScreenNotices(t *testing.T) {
+	why := "no cluster (no kubeconfig found) and no sandbox running; showing the built-in recording (for a live lab: sudo podlab sandbox up, or --lab cluster)"
+	url := "students follow with: podlab --follow 'http://127.0.0.1:7788/?token=0123456789abcdef01234567'"
+	h := startProgram(t, Options{Source: recordingSource(t), Notices: []string{why, url}}, 80, 24)
+	m := h.waitFor("the recording", loaded)
+	flat := strings.Join(strings.Fields(screen(m)), " ")
+	for _, want := range []string{why, url} {
+		if !strings.Contains(flat, strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("the first screen lacks %q:\n%s", want, screen(m))
+		}
+	}
+	if n := strings.Count(screen(m), "\n") + 1; n > 24 {
+		t.Errorf("%d rows on a 24-row terminal", n)
+	}
+	h.press("n")
+	m = h.waitFor("2.1", at("2.1"))
+	if strings.Contains(screen(m), "no sandbox running") {
+		t.Errorf("the notices stay after a key:\n%s", screen(m))
+	}
+}
+
+// TestPresenterResumesAndCountsRefused: a presenter whose class server
+// resumed a class starts at the class's step (and tells it that step,
+// not 1.1); the refused are counted in the status line and on the roster,
+// where the follow URL stays whole at 80 columns.
+func TestPresenterResumesAndCountsRefused(t *testing.T) {
+	pr := &fakePresenter{at: [2]int{2, 5}, refused: 2, names: []string{"ana", "bo"}, since: fixedNow()}
+	h := startProgram(t, Options{Source: recordingSource(t), Presenter: pr}, 80, 24)
+	m := h.waitFor("the recording", loaded)
+	if st, _ := m.step(); st.ID() != "2.5" || pr.lastShown() != "2.5" {
+		t.Errorf("started at %s, told the class %q; want 2.5", st.ID(), pr.lastShown())
+	}
+	m = h.waitFor("the refused", func(m Model) bool { return strings.Contains(screen(m), "2 refused: wrong token") })
+	h.press("w")
+	m = h.waitFor("the roster", func(m Model) bool { return m.showRoster })
+	sc := screen(m)
+	if !strings.Contains(sc, "2 refused: wrong token") {
+		t.Errorf("the roster does not count the refused:\n%s", sc)
+	}
+	if flat := strings.Join(strings.Fields(sc), ""); !strings.Contains(flat, "podlab--follow'"+pr.FollowURL()+"'") {
+		t.Errorf("the roster lacks the whole follow URL:\n%s", sc)
+	}
 }

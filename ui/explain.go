@@ -87,6 +87,13 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
+	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
+		if up, ok := netview.HostUplink(m.pair); ok && up.Veth {
+			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
+				return "node uplink " + up.Name(), up.Why()
+			}
+		}
+	}
 	switch {
 	case l.HasTag(netview.TagVethPod) || l.HasTag(netview.TagVethHost):
 		label := "veth pair"
@@ -177,10 +184,10 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	m.lookID++
 	res := &lookupResult{id: m.lookID, input: in}
 	m.look = res
-	addr, err := netip.ParseAddr(in)
+	addr, err := lookupAddr(in)
 	switch {
 	case err != nil:
-		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150", in)
+		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150 or 198.19.22.150/32", in)
 	case m.pair == nil:
 		res.err = "no snapshot of the node yet: wait until the lab has been read, then press / again"
 	}
@@ -213,39 +220,88 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// lookupLine is the answer to a lookup: the route, its class (the
-// explanation line gives the reason, as the line is selected) and the
-// kernel's own answer when the lab can ask it.
+// lookupAddr is the address a lookup is for: an address, or a prefix
+// written as the lesson writes routes (198.19.21.70/32), whose address
+// is looked up.
+func lookupAddr(in string) (netip.Addr, error) {
+	if strings.Contains(in, "/") {
+		p, err := netip.ParsePrefix(in)
+		return p.Addr(), err
+	}
+	return netip.ParseAddr(in)
+}
+
+// lookupLine is the answer to a lookup on one line; see lookupParts.
 func (m Model) lookupLine() string {
+	return " " + strings.Join(m.lookupParts(), " ")
+}
+
+// lookupParts is the answer to a lookup, in the pieces it may wrap
+// between: the route, its class (the explanation line gives the reason,
+// as the line is selected) and the kernel's own answer when the lab can
+// ask it.
+func (m Model) lookupParts() []string {
 	t := m.sh.theme
 	r := m.look
 	if r.err != "" {
-		return " " + t.Bad.Render(r.err)
+		return []string{t.Bad.Render(r.err)}
 	}
-	s := " " + t.Prompt.Render("route to "+r.dst.String()+" →") + " "
+	parts := []string{t.Prompt.Render("route to " + r.dst.String() + " →")}
 	if !r.found {
-		s += t.Bad.Render("no route on " + m.vars().Node + ": the node would answer unreachable")
+		parts = append(parts, t.Bad.Render("no route on "+m.vars().Node+": the node would answer unreachable"))
 	} else {
 		tag := netview.TagNone
 		if r.class != nil {
 			tag = netview.RouteTag(r.class.Class)
 		}
-		s += t.TagStyle(tag, true).Render(routeText(r.route))
+		parts = append(parts, t.TagStyle(tag, true).Render(routeText(r.route)))
 		if r.class != nil {
-			s += t.Explain.Render(" [" + string(r.class.Class) + "]")
+			parts = append(parts, t.Explain.Render("["+string(r.class.Class)+"]"))
 		}
 	}
 	switch {
 	case r.asking:
-		s += t.Muted.Render(" · kernel: asking…")
+		parts = append(parts, t.Muted.Render("· kernel: asking…"))
 	case r.hasKern && r.kernelErr != "":
-		s += t.Bad.Render(" · kernel: " + r.kernelErr)
+		parts = append(parts, t.Bad.Render("· kernel: "+r.kernelErr))
 	case r.hasKern && r.found && sameWay(r.route, r.kernel):
-		s += t.Muted.Render(" · the kernel agrees")
+		parts = append(parts, t.Muted.Render("· the kernel agrees"))
 	case r.hasKern:
-		s += t.StatusChange.Render(" · the kernel says: " + routeText(r.kernel))
+		parts = append(parts, t.StatusChange.Render("· the kernel says: "+routeText(r.kernel)))
 	}
-	return s
+	return parts
+}
+
+// maxLookupRows is how many rows a lookup's answer may wrap to.
+const maxLookupRows = 2
+
+// lookupRows is the answer fitted to the screen's width: wrapped between
+// its pieces (a route or a class name is never split), and what does not
+// fit in maxLookupRows is cut with an ellipsis, never silently.
+func (m Model) lookupRows() []string {
+	w := max(m.sh.width, 2)
+	var rows []string
+	row := ""
+	for _, p := range m.lookupParts() {
+		switch {
+		case row == "":
+			row = " " + p
+		case ansi.StringWidth(row)+1+ansi.StringWidth(p) <= w:
+			row += " " + p
+		default:
+			rows = append(rows, row)
+			row = " " + p
+		}
+	}
+	rows = append(rows, row)
+	if len(rows) > maxLookupRows {
+		rest := strings.Join(rows[maxLookupRows-1:], "")
+		rows = append(rows[:maxLookupRows-1], rest)
+	}
+	for i, r := range rows {
+		rows[i] = ansi.Truncate(r, w, "…")
+	}
+	return rows
 }
 
 // sameWay says whether the kernel's answer sends a packet the way the

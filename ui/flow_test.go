@@ -129,7 +129,11 @@ func TestWalkLesson(t *testing.T) {
 			classes := map[netview.Class]bool{}
 			for i := range m.steps {
 				if i > 0 {
-					h.press([]string{"n", "space", "right", "l"}[i%4])
+					k := []string{"n", "space", "right", "l"}[i%4]
+					if prev, _ := m.step(); prev.Extra == "lookup" {
+						k = "right" // the lookup step's open box takes letters and space
+					}
+					h.press(k)
 				}
 				m = h.waitFor("step "+itoa(i+1), func(m Model) bool { return m.cur == i })
 				st, _ := m.step()

@@ -58,3 +58,20 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Answer, k.Follow, k.Notes, k.Reveal, k.Roster, k.Map, k.Lookup, k.Submit, k.Cancel, k.Refresh, k.Help, k.Quit},
 	}
 }
+
+// promptKeys is the help bar while the lookup prompt is open: the keys
+// that still act there, since every printable one (? and q too) is
+// typed into it.
+type promptKeys struct{ k keyMap }
+
+func (p promptKeys) ShortHelp() []key.Binding {
+	return []key.Binding{p.k.Submit, p.k.Cancel, promptStep, p.k.Focus}
+}
+
+func (p promptKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.k.Submit, p.k.Cancel, promptStep}, {p.k.Focus, p.k.FocusBack}}
+}
+
+// promptStep is ←/→ at the lookup prompt: they step through the lesson
+// while the box is empty.
+var promptStep = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "step (box empty)"))

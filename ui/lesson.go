@@ -74,6 +74,9 @@ type lessonPane struct {
 	focused bool
 	doc     lessonDoc
 	rows    int // rendered rows of the current step
+	// hintRow: the pane's last row is the hint that the text goes on
+	// (drawn by the model, which knows the focus), not text.
+	hintRow bool
 }
 
 func newLessonPane(sh *shared) lessonPane {
@@ -86,7 +89,11 @@ func (l *lessonPane) setSize(w, h int) {
 	changed := w != l.width
 	l.width, l.height = max(w, 1), max(h, 1)
 	l.vp.SetWidth(l.width)
-	l.vp.SetHeight(l.height)
+	if l.hintRow {
+		l.vp.SetHeight(l.height - 1)
+	} else {
+		l.vp.SetHeight(l.height)
+	}
 	if changed {
 		l.refresh(false)
 	}
@@ -156,7 +163,7 @@ func scroll(vp *viewport.Model, keys keyMap, k tea.KeyPressMsg) {
 	}
 }
 
-// View is the lesson, exactly height rows.
+// View is the lesson, exactly height rows, less the hint's row.
 func (l lessonPane) View() string { return l.vp.View() }
 
 // more says whether the lesson goes on below the pane.

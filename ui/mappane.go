@@ -35,8 +35,11 @@ type mapPane struct {
 	settle        bool           // scroll to what the step is about at the next draw
 	lines         []netview.Line // the map at the pane's width
 	width, height int            // height counts the title row
-	focused       bool
-	vp            viewport.Model
+	// fit: the map has the screen to itself and is drawn to fit its
+	// height (netmap's compact layout when that is shorter).
+	fit     bool
+	focused bool
+	vp      viewport.Model
 }
 
 func newMapPane(sh *shared) mapPane {
@@ -56,10 +59,13 @@ func (p *mapPane) setData(pair *netview.Pair, an *netview.Analysis, hi map[netvi
 	p.draw()
 }
 
-func (p *mapPane) setSize(w, h int) {
-	if w != p.width {
+// setSize gives the pane w by h cells; with fit, the map is drawn to
+// fit them.
+func (p *mapPane) setSize(w, h int, fit bool) {
+	if w != p.width || fit != p.fit || fit && max(h, 2) != p.height {
 		p.width = max(w, 1)
 		p.height = max(h, 2)
+		p.fit = fit
 		p.draw()
 	}
 	p.width, p.height = max(w, 1), max(h, 2)
@@ -73,16 +79,27 @@ func (p mapPane) rowsAt(w int) int {
 	if p.pair == nil {
 		return 2
 	}
-	if w == p.width && p.lines != nil {
+	if w == p.width && p.lines != nil && !p.fit {
 		return len(p.lines) + 1
 	}
 	return len(netmap.Render(p.pair, p.an, w)) + 1
 }
 
+// stallMap, when set (only in a binary built for the tests of how
+// podlab ends), makes drawing the map never end.
+var stallMap func()
+
 func (p *mapPane) draw() {
 	p.lines = nil
+	if p.pair != nil && p.width > 0 && stallMap != nil {
+		stallMap()
+	}
 	if p.pair != nil && p.width > 0 {
-		p.lines = netmap.Render(p.pair, p.an, p.width)
+		rows := 0
+		if p.fit {
+			rows = p.height - 1
+		}
+		p.lines = netmap.RenderIn(p.pair, p.an, p.width, rows)
 	}
 	p.refresh()
 }

@@ -47,6 +47,9 @@ type Options struct {
 	// Present is the presenter view for a projector (--present): a
 	// banner title, a larger lesson, speaker notes (N) and answers (A).
 	Present bool
+	// Notices are what podlab decided at the start (which lab and why,
+	// the URL students follow): shown on the first screen until a key.
+	Notices []string
 
 	// Presenter, with --serve, is told each step shown; w opens the roster.
 	Presenter Presenter
@@ -141,6 +144,10 @@ type Model struct {
 	lastAt             time.Time
 	err                error
 	changes            string
+	// cut: some names were cut where they entered, too long to be real
+	// (netview.Pair.Cuts; the map and show say which), made once per
+	// refresh.
+	cut bool
 	// resyncs is the last count of full reads forced by lost change
 	// notifications: a rise is said in the status line.
 	resyncs int
@@ -184,10 +191,14 @@ type Model struct {
 	showRoster bool
 	rosterOff  int
 
-	// Presenter view: notesKey flips the notes (hidden on a wide
-	// terminal, shown on a small one); showAnswer reveals the answer.
-	notesKey   bool
-	showAnswer bool
+	// Presenter view: notesKey flips the notes (shown beside the lesson
+	// on a wide terminal, in its place on a small one).
+	notesKey bool
+	// answerAt is the step (its index + 1) whose answers A revealed; 0
+	// none: a revealed answer stays with its step.
+	answerAt int
+	// notices are opts.Notices until the first key.
+	notices []string
 }
 
 // New builds the program's model; Run runs it.
@@ -240,6 +251,8 @@ func New(opts Options) Model {
 	if opts.Leader != nil {
 		m.fol = &follow{ch: make(chan leadMsg, 64)}
 	}
+	m.notices = opts.Notices
+	m.resumeClass()
 	if opts.Source != nil {
 		// In flight from the start: Init collects, or starts the watch
 		// the first collection waits for (watchFirst).
@@ -365,9 +378,14 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				l.kernel = msg.route
 			}
 			m.look = &l
+			m.layout() // the answer may take another row
 		}
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.notices != nil {
+			m.notices = nil
+			m.layout()
+		}
 		return m.key(msg)
 	}
 	if m.promptOpen {
@@ -424,9 +442,11 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 		m.pair = msg.pair
 		m.an = m.analyzer.Analyze(m.pair)
 		m.lvars = lessonVars(m.pair, &m.an)
+		m.lvars.Recorded = m.opts.Source != nil && m.opts.Source.Kind() == "recording"
 		m.routes = routeIDs(&m.an)
 		m.err = nil
 		m.lastAt = msg.at
+		m.cut = len(m.pair.Cuts()) > 0
 		m.changes = ""
 		if m.prevPair != nil {
 			m.changes = changeSummary(m.prevRoutes, m.routes, m.prevPair, m.pair)
@@ -572,16 +592,17 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// navInPrompt says whether a key pressed at the lookup prompt means
-// navigation: no address has n, p, h, l, q or ? in it, and ←/→ move
-// through steps while the prompt is still empty. An answer may hold any
-// letter: only esc leaves its prompt.
+// navInPrompt says whether a key pressed at the lookup prompt leaves it
+// to navigate: tab and shift+tab, and ←/→ while the box is empty. Every
+// printable key is the box's: a student who types "hello" there must
+// not move the lesson. An answer's prompt keeps even those: only esc
+// leaves it.
 func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
 	if m.promptFor == promptAnswer {
 		return false
 	}
 	switch k.String() {
-	case "tab", "shift+tab", "space", "n", "p", "h", "l", "q", "?":
+	case "tab", "shift+tab":
 		return true
 	case "left", "right":
 		return m.prompt.Value() == ""
@@ -686,7 +707,7 @@ func (m *Model) rebuild(keep bool) {
 	}
 	vars := m.vars()
 	var doc lessonDoc
-	for _, c := range st.Commands {
+	for _, c := range st.RenderCommands(vars) {
 		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
 	}
 	if m.unanswered() {
@@ -726,6 +747,11 @@ func (m *Model) rebuild(keep bool) {
 		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
 		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
+		// Start on the /32 of the pod the step's command deletes, not on
+		// the first pod's.
+		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
+	}
 	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(m.pair, curA, hi, order, keep)
 	}

@@ -4,25 +4,59 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"podlab/netview"
 )
 
 // The presenter view (--present), for a projector: the step's title as a
 // banner, the lesson text given more of the screen, and the step's
 // speaker notes beside it (on a key on a small terminal), with the
-// question's answer behind another key so the class does not see it
-// before it is asked.
+// answers behind another key so the class does not see them before it
+// is asked.
 
-// bannerRows is how many rows the title banner takes.
+// bannerRows is how many rows the banners take: the notices of the
+// first screen, and the presenter's title.
 func (m Model) bannerRows() int {
-	if !m.opts.Present {
-		return 0
+	n := len(m.noticeRows(m.sh.width))
+	if m.opts.Present {
+		n += 2
 	}
-	return 2
+	return n
 }
 
-// banner is the step's title, large as a terminal allows: capitals,
-// bold, spaced, over a rule.
+// maxNoticeRows bounds the first screen's notices, so the lesson keeps
+// its room on a small terminal.
+const maxNoticeRows = 8
+
+// noticeRows are the notices wrapped to w, until the first key.
+func (m Model) noticeRows(w int) []string {
+	if len(m.notices) == 0 || w <= 4 {
+		return nil
+	}
+	t := m.sh.theme
+	var out []string
+	for _, n := range m.notices {
+		for i, l := range strings.Split(ansi.Wrap(netview.Clean(n), w-3, " "), "\n") {
+			lead := " › "
+			if i > 0 {
+				lead = "   "
+			}
+			out = append(out, t.StatusChange.Render(lead+l))
+		}
+	}
+	if len(out) > maxNoticeRows-1 {
+		out = append(out[:maxNoticeRows-2], t.StatusChange.Render("   …"))
+	}
+	return append(out, t.Muted.Render("   (any key hides this)"))
+}
+
+// banner is the first screen's notices, then the presenter's step
+// title, large as a terminal allows: capitals, bold, spaced, over a rule.
 func (m Model) banner(w int) []string {
+	out := m.noticeRows(w)
+	if !m.opts.Present {
+		return out
+	}
 	t := m.sh.theme
 	st, _ := m.step()
 	title := strings.ToUpper(st.Title)
@@ -30,7 +64,7 @@ func (m Model) banner(w int) []string {
 		title = spaced
 	}
 	line := ansi.Truncate("  "+title, w, "…")
-	return []string{t.Header.Bold(true).Render(line), t.Muted.Render(strings.Repeat("━", w))}
+	return append(out, t.Header.Bold(true).Render(line), t.Muted.Render(strings.Repeat("━", w)))
 }
 
 // notesBeside says the notes have a column of their own; notesInPlace
@@ -42,7 +76,8 @@ func (m Model) notesInPlace() bool { return m.opts.Present && m.narrow && m.note
 func notesWidth(w int) int { return w / 3 }
 
 // notesLines are the speaker notes wrapped to w, h rows at most: each
-// paragraph, then the question and its answer, hidden until A.
+// paragraph, the question, and the answers (the notes' and the
+// question's) only on A, so a projector never shows them unasked.
 func (m Model) notesLines(w, h int) []string {
 	t := m.sh.theme
 	st, _ := m.step()
@@ -56,19 +91,28 @@ func (m Model) notesLines(w, h int) []string {
 			out = append(out, style(" "+l))
 		}
 	}
-	for _, n := range st.Notes {
+	revealed := m.answersShown()
+	for _, n := range st.SpokenNotes() {
 		add("• "+n, t.Explain.Render)
 	}
-	if q := st.Question(m.vars()); q != "" {
-		add("? "+q, t.Prompt.Render)
-		switch a, ok := st.Answer(m.vars()); {
-		case !m.showAnswer:
-			add("answer hidden: A shows it", t.Muted.Render)
-		case ok:
+	if revealed {
+		for _, a := range st.NoteAnswers() {
 			add("answer: "+a, t.StatusChange.Render)
-		default:
-			add("answer: not known until the lab is read", t.Muted.Render)
 		}
+	}
+	q := st.Question(m.vars())
+	if q != "" {
+		add("? "+q, t.Prompt.Render)
+	}
+	switch a, ok := st.Answer(m.vars()); {
+	case !m.hasAnswers():
+	case !revealed:
+		add("answer hidden: A shows it", t.Muted.Render)
+	case q == "":
+	case ok:
+		add("answer: "+a, t.StatusChange.Render)
+	default:
+		add("answer: not known until the lab is read", t.Muted.Render)
 	}
 	if len(out) > h {
 		out = out[:h]
@@ -77,6 +121,33 @@ func (m Model) notesLines(w, h int) []string {
 		out = append(out, "")
 	}
 	return out
+}
+
+// hasAnswers says whether the step has answers for A to reveal.
+func (m Model) hasAnswers() bool {
+	st, ok := m.step()
+	return ok && (st.Question(m.vars()) != "" || len(st.NoteAnswers()) > 0)
+}
+
+// answersShown says whether A revealed this step's answers.
+func (m Model) answersShown() bool { return m.answerAt == m.cur+1 }
+
+// reveal is A: the step's answers, shown in the notes (which it opens
+// when they are hidden, so A is never a silent switch), or hidden
+// again; on a step with nothing to reveal it does nothing.
+func (m Model) reveal() Model {
+	switch {
+	case !m.hasAnswers():
+	case m.answersShown():
+		m.answerAt = 0
+	default:
+		m.answerAt = m.cur + 1
+		if !m.notesBeside() && !m.notesInPlace() {
+			m.notesKey = !m.notesKey
+			m.layout()
+		}
+	}
+	return m
 }
 
 // withNotes puts the notes beside or in place of the lesson's rows.

@@ -56,3 +56,57 @@ func TestPresentView(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswersOnlyOnA: the notes a projector shows hold no answer (2.3's
+// notes answer their own question); A shows the answers, opening the
+// notes when they are hidden, and they stay with their step. On a step
+// with nothing to reveal, A does nothing.
+func TestAnswersOnlyOnA(t *testing.T) {
+	const answer = "Calico gives each pod one address"
+	tests := []struct {
+		name string
+		w, h int
+		hide []string // keys that hide the notes
+	}{
+		{"projector 160x48, notes hidden", 160, 48, []string{"N"}},
+		{"small 80x24", 80, 24, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startProgram(t, Options{Source: recordingSource(t), Present: true, Section: 2}, tt.w, tt.h)
+			h.waitFor("the recording", loaded)
+			h.press("n", "n")
+			m := h.waitFor("2.3", at("2.3"))
+			if tt.hide != nil && !strings.Contains(screen(m), "speaker notes") {
+				t.Fatalf("the projector shows no notes:\n%s", screen(m))
+			}
+			if strings.Contains(screen(m), answer) {
+				t.Errorf("the notes show the answer before A:\n%s", screen(m))
+			}
+			h.press(tt.hide...)
+			m = h.waitFor("the notes hidden", func(m Model) bool { return !strings.Contains(screen(m), "speaker notes") })
+			h.press("A")
+			m = h.waitFor("the answer", func(m Model) bool { return strings.Contains(screen(m), answer) })
+			if !strings.Contains(screen(m), "speaker notes") {
+				t.Errorf("A showed the answer without the notes:\n%s", screen(m))
+			}
+			h.press("n")
+			m = h.waitFor("2.4", at("2.4"))
+			if strings.Contains(screen(m), "answer: ") {
+				t.Errorf("the next step's answer shows without A:\n%s", screen(m))
+			}
+		})
+	}
+	t.Run("nothing to reveal", func(t *testing.T) {
+		h := startProgram(t, Options{Source: recordingSource(t), Present: true, Section: 2}, 80, 24)
+		h.waitFor("the recording", loaded)
+		h.press("n")
+		m := h.waitFor("2.2", at("2.2"))
+		before := screen(m)
+		h.press("A", "r")
+		m = h.waitFor("a redraw", func(m Model) bool { return true })
+		if strings.Contains(screen(m), "speaker notes") || m.answerAt != 0 || strings.Contains(before, "speaker notes") {
+			t.Errorf("A on a step without answers changed the screen:\n%s", screen(m))
+		}
+	})
+}

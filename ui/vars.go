@@ -68,11 +68,14 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 	}
 	var remotes []string
 	more := 0
+	local := map[string]bool{} // the addresses of the node's pods' /32s
 	for _, rc := range a.Routes {
 		if rc.Side != netview.SideHost {
 			continue
 		}
 		switch rc.Class {
+		case netview.ClassLocalPod:
+			local[rc.Dst] = true
 		case netview.ClassLocalBlockBlackhole:
 			if !own.IsValid() {
 				own, _ = netip.ParsePrefix(rc.Dst)
@@ -92,6 +95,7 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 			remotes = append(remotes, r)
 		}
 	}
+	v.DeletePod, v.DeleteIP = podToDelete(f, v.Node, local)
 	v.RemoteBlocks = strings.Join(remotes, ", ")
 	if more > 0 {
 		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
@@ -104,6 +108,37 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 		v.BlockSize = "/" + strconv.Itoa(f.BlockSize)
 	}
 	return v
+}
+
+// podToDelete picks the pod step 4.8 has the student delete: one on the
+// node, other than the pod shown, whose /32 the node has now; a yaobank
+// summary pod as the lesson's, else another of yaobank's, else any; the
+// first by name among equals, so it does not change between refreshes.
+func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod, ip string) {
+	rank := func(p netview.PodFact) int {
+		switch {
+		case p.Namespace == "yaobank" && strings.HasPrefix(p.Name, "summary-"):
+			return 0
+		case p.Namespace == "yaobank":
+			return 1
+		}
+		return 2
+	}
+	var best *netview.PodFact
+	for i := range f.Pods {
+		p := &f.Pods[i]
+		if p.Node != node || node == "" || !p.IP.IsValid() || !local[p.IP.String()] ||
+			p.Namespace == f.Pod.Namespace && p.Name == f.Pod.Name {
+			continue
+		}
+		if best == nil || rank(*p) < rank(*best) || rank(*p) == rank(*best) && p.Namespace+"/"+p.Name < best.Namespace+"/"+best.Name {
+			best = p
+		}
+	}
+	if best == nil {
+		return "", ""
+	}
+	return best.Namespace + "/" + best.Name, best.IP.String()
 }
 
 // freeIP is an address of the node's own block that no pod holds, for a

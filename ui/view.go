@@ -20,8 +20,11 @@ func (m *Model) layout() {
 	m.narrow = w < wideWidth || h < wideHeight
 	m.help.SetWidth(w)
 	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
-	if m.promptOpen && m.promptFor == promptLookup || m.look != nil {
+	switch {
+	case m.promptOpen && m.promptFor == promptLookup:
 		footer++
+	case m.look != nil:
+		footer += len(m.lookupRows())
 	}
 	footer += len(m.checkRows())
 	body := h - 1 - footer - m.bannerRows()
@@ -36,27 +39,31 @@ func (m *Model) layout() {
 		lw = w - notesWidth(w) - 1
 	}
 	if m.narrow {
-		lh := m.lessonHeight(lw, 3, max(body*share/(share+3), 3))
+		lh := m.lessonHeight(lw, 3, max(body*share/(share+3), 3), false)
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
 		if m.showMap {
+			// The whole lab on one screen: the lesson folds to its first
+			// row, and the map, drawn to fit, takes the tab bar's row and
+			// the explanation's (of a line in a pane not shown).
 			m.mapAt = mapFull
-			m.mapv.setSize(w, ph) // its title takes the tab bar's row
+			m.lesson.setSize(lw, 1)
+			m.mapv.setSize(w, body-1+explainRows, true)
 		}
 		m.setFocus(m.focus)
 		return
 	}
-	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6))
+	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6), true)
 	ph := max(body-lh-1, 1)
 	if m.showMap {
 		m.mapAt = mapFull
 		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
 			m.mapAt = mapBelow
 			ph -= mh
-			m.mapv.setSize(w, mh)
+			m.mapv.setSize(w, mh, false)
 		} else {
-			m.mapv.setSize(w, ph)
+			m.mapv.setSize(w, ph, false)
 		}
 	}
 	pw := (w - 1) / 2
@@ -65,11 +72,19 @@ func (m *Model) layout() {
 	m.setFocus(m.focus)
 }
 
+// mapFolds: the map is open on a small terminal, the lesson folded to
+// one row and no line explained, so that the whole lab shows at once.
+func (m Model) mapFolds() bool { return m.narrow && m.mapAt == mapFull }
+
 // lessonHeight sizes the lesson to its text, between lo and hi rows, so
-// the panes get what the lesson does not need.
-func (m *Model) lessonHeight(w, lo, hi int) int {
+// the panes get what the lesson does not need. With hintRow, a text
+// longer than that gives its last row to the hint that it goes on,
+// rather than have the hint cover a line of it.
+func (m *Model) lessonHeight(w, lo, hi int, hintRow bool) int {
+	m.lesson.hintRow = false
 	m.lesson.setSize(w, hi)
 	h := min(max(m.lesson.rows, lo), hi)
+	m.lesson.hintRow = hintRow && m.lesson.rows > h && h > 1
 	m.lesson.setSize(w, h)
 	return h
 }
@@ -78,7 +93,15 @@ func (m Model) helpRows() int {
 	if !m.showHelp {
 		return 1
 	}
-	return strings.Count(m.help.View(m.sh.keys), "\n") + 1
+	return strings.Count(m.helpView(), "\n") + 1
+}
+
+// helpView is the help bar: the lookup prompt's own keys while it is open.
+func (m Model) helpView() string {
+	if m.promptOpen && m.promptFor == promptLookup {
+		return m.help.View(promptKeys{m.sh.keys})
+	}
+	return m.help.View(m.sh.keys)
 }
 
 // View draws the program.
@@ -111,12 +134,10 @@ func (m Model) content() string {
 		}
 		return strings.Join(rows[:min(len(rows), h)], "\n")
 	}
-	if m.opts.Present {
-		rows = append(rows, m.banner(w)...)
-	}
+	rows = append(rows, m.banner(w)...)
 	lesson := strings.Split(m.lesson.View(), "\n")
-	if m.lesson.more() && !m.narrow && len(lesson) > 0 {
-		lesson[len(lesson)-1] = t.Muted.Render(" ▼ the text goes on: tab to the lesson, then ↓")
+	if m.lesson.hintRow {
+		lesson = append(lesson, t.Muted.Render(" "+m.moreHint(false)))
 	}
 	rows = append(rows, m.withNotes(lesson, w)...)
 	rows = append(rows, m.checkRows()...)
@@ -143,18 +164,20 @@ func (m Model) content() string {
 			rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
 		}
 	}
-	rows = append(rows, m.explainLines(explainRows)...)
+	if !m.mapFolds() {
+		rows = append(rows, m.explainLines(explainRows)...)
+	}
 	rows = append(rows, m.legend())
 	if m.promptOpen && m.promptFor == promptLookup {
 		rows = append(rows, m.prompt.View())
 	} else if m.look != nil {
-		rows = append(rows, m.lookupLine())
+		rows = append(rows, m.lookupRows()...)
 	}
 	rows = append(rows, m.statusLine())
 	if m.showHelp {
-		rows = append(rows, strings.Split(m.help.View(m.sh.keys), "\n")...)
+		rows = append(rows, strings.Split(m.helpView(), "\n")...)
 	} else {
-		rows = append(rows, m.help.View(m.sh.keys))
+		rows = append(rows, m.helpView())
 	}
 	for i := range rows {
 		rows[i] = ansi.Truncate(rows[i], w, "")
@@ -237,11 +260,38 @@ func (m Model) tabBar() string {
 	}
 	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(m.shown().command())
 	if m.lesson.more() {
-		more := t.Muted.Render(" ▲ more text: tab, ↓")
+		more := t.Muted.Render(" " + m.moreHint(true))
 		room := m.sh.width - ansi.StringWidth(more)
-		bar = padRight(ansi.Truncate(bar, room-1, "…"), room) + more
+		bar = padRight(ansi.Truncate(bar, room, "…"), room) + more // more starts with a space
 	}
 	return bar
+}
+
+// moreHint says, when the lesson's text goes on below its pane, which
+// keys scroll it from where the focus is now: short on the narrow
+// layout's tab bar, whole on the wide layout's own row, which also says
+// how to go back at the end of a text that was scrolled.
+func (m Model) moreHint(short bool) string {
+	reach := ""
+	switch m.focus {
+	case focusPod:
+		reach = "shift+tab"
+	case focusHost:
+		reach = "tab"
+	}
+	switch {
+	case short && reach != "":
+		return "▲ more: " + reach + " ↓"
+	case short:
+		return "▲ more text: ↓"
+	case !m.lesson.more() && m.lesson.vp.YOffset() > 0:
+		return "▲ end of the step's text: ↑ scrolls back"
+	case !m.lesson.more():
+		return ""
+	case reach != "":
+		return "▼ the text goes on: " + reach + " to the lesson, then ↓"
+	}
+	return "▼ the text goes on: ↓ scrolls it"
 }
 
 // statusLine says which lab, pod and node, when it was refreshed, what
@@ -280,6 +330,9 @@ func (m Model) statusLine() string {
 	}
 	if m.changes != "" {
 		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	}
+	if m.cut {
+		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
 	}
 	if m.pair != nil {
 		v := m.vars()

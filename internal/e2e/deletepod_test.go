@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -104,8 +106,11 @@ func TestDeletePodInTerminal(t *testing.T) {
 	tm.waitText(30*time.Second, "sandbox", "refreshed")
 	tm.keys("4", "n", "n", "n", "n", "n", "n")
 	tm.waitText(wait, "step 7/9", "route lookup ›")
-	tm.keys("n") // n moves on from the lookup prompt
-	tm.waitText(wait, "step 8/9 Delete a pod", ip+" dev "+old.HostIf)
+	tm.keys("Right") // the lookup step opens its box, which takes letters: → leaves it while empty
+	s := tm.waitText(wait, "step 8/9 Delete a pod", ip+" dev "+old.HostIf, "sandbox delete-pod "+victim)
+	if l := line(s, ip+" dev "+old.HostIf); !strings.Contains(l, "▸") {
+		t.Errorf("the node's table does not start on the /32 of the pod the command deletes: %q", l)
+	}
 
 	del := exec.Command(podlab(t), "sandbox", "delete-pod", victim, "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir)
 	var out strings.Builder
@@ -141,9 +146,10 @@ func TestDeletePodInTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var repl netip.Addr
+	var replName string
 	for _, p := range st.Pods {
 		if strings.HasPrefix(p.Name, "summary-85c56b76d7-") && p.Node == "node1" {
-			repl = p.IP
+			repl, replName = p.IP, p.Name
 		}
 	}
 	if !repl.IsValid() || repl == old.IP {
@@ -152,6 +158,8 @@ func TestDeletePodInTerminal(t *testing.T) {
 	arrived := seenAt("the replacement's /32", func(s string) bool {
 		return strings.Contains(s, "route "+repl.String()+" added")
 	})
+	// The step's command now names a pod that exists: the replacement.
+	tm.waitText(wait, "sandbox delete-pod yaobank/"+replName)
 
 	for _, c := range []struct {
 		what, event string
@@ -172,5 +180,77 @@ func TestDeletePodInTerminal(t *testing.T) {
 			t.Errorf("%s: shown %v after the kernel's event: the change did not come by the lab's events", c.what, lag.Round(time.Millisecond))
 		}
 	}
+	tm.quit()
+}
+
+// TestDeletedCustomerFoundByLabel: after `sandbox delete-pod` of the
+// customer pod, a podlab started afresh finds its replacement as the
+// lesson's `kubectl get pods -n yaobank -l app=customer` does: show
+// --json, check and the lesson all name it and its new address.
+func TestDeletedCustomerFoundByLabel(t *testing.T) {
+	o, st := upSandbox(t, "pf")
+	old := st.Pod(sandbox.CustomerNamespace, sandbox.CustomerPod)
+	lab := []string{"--lab", "sandbox", "--sandbox-prefix", o.Prefix, "--sandbox-state-dir", o.StateDir}
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errb strings.Builder
+		cmd := exec.Command(podlab(t), args...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		if err != nil {
+			err = fmt.Errorf("podlab %s: %v: %s", strings.Join(args, " "), err, errb.String())
+		}
+		return out.String(), err
+	}
+	if out, err := run(append([]string{"sandbox", "delete-pod", "yaobank/" + sandbox.CustomerPod}, lab[2:]...)...); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(out, "replacement yaobank/customer-574bd6cc75-") {
+		t.Fatalf("delete-pod brought up no replacement: %s", out)
+	}
+	now, err := sandbox.Status(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var repl *sandbox.PodInfo
+	for i, p := range now.Pods {
+		if strings.HasPrefix(p.Name, "customer-574bd6cc75-") {
+			repl = &now.Pods[i]
+		}
+	}
+	if repl == nil || repl.Name == old.Name || repl.IP == old.IP {
+		t.Fatalf("no replacement with a new name and address: %+v", repl)
+	}
+	ip := repl.IP.String()
+
+	out, err := run(append([]string{"show", "--json"}, lab...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown struct {
+		Facts struct {
+			Pod struct {
+				Name string `json:"name"`
+				IP   string `json:"ip"`
+			} `json:"pod"`
+		} `json:"facts"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatalf("show --json: %v", err)
+	}
+	if shown.Facts.Pod.Name != repl.Name || shown.Facts.Pod.IP != ip {
+		t.Errorf("show --json names %s at %s, want the replacement %s at %s", shown.Facts.Pod.Name, shown.Facts.Pod.IP, repl.Name, ip)
+	}
+
+	out, err = run(append([]string{"check"}, lab...)...)
+	if err != nil || !strings.Contains(out, "pod yaobank/"+repl.Name+" at "+ip+" on node1") || !strings.Contains(out, "22 of 22 steps pass") {
+		t.Errorf("check: %v:\n%s", err, out)
+	}
+
+	tm := newTerm(t, 80, 24, lab...)
+	tm.waitText(30*time.Second, "sandbox", "refreshed")
+	tm.keys("2")
+	tm.waitText(wait, "step 1/7", "The IP column gives", ip)
+	tm.keys("n")
+	tm.waitText(wait, "step 2/7", "pod/"+repl.Name)
 	tm.quit()
 }

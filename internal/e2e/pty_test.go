@@ -29,11 +29,17 @@ type ptyRun struct {
 
 func startOnPTY(t *testing.T, script string, args ...string) *ptyRun {
 	t.Helper()
-	bin := podlab(t)
+	return startOnPTYWith(t, podlab(t), nil, script, args...)
+}
+
+// startOnPTYWith is startOnPTY with another podlab binary and more of
+// the environment.
+func startOnPTYWith(t *testing.T, bin string, env []string, script string, args ...string) *ptyRun {
+	t.Helper()
 	master, slave := ptytest.Open(t, 80, 24)
 	cmd := exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	cmd.Env = append(append(os.Environ(), "TERM=xterm-256color"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func TestFromHost1Errors(t *testing.T) {
 			t.Fatalf("podlab show: %v: %s", err, stderr)
 		}
 		t.Logf("%s", s.Describe)
-		for _, w := range []string{"host over ssh node1 with ip -j", "sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab collect *"} {
+		for _, w := range []string{"host over ssh node1 with ip -j", "sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab ^collect --pod-ip [0-9a-fA-F.:]+$"} {
 			if !strings.Contains(s.Describe, w) {
 				t.Errorf("describe %q does not say %q", s.Describe, w)
 			}

@@ -19,6 +19,7 @@ import (
 	"podlab/internal/host1"
 	"podlab/internal/kubetest"
 	"podlab/internal/netnstest"
+	"podlab/lab/cluster"
 	"podlab/lab/sandbox"
 	"podlab/netview"
 )
@@ -219,7 +220,7 @@ func TestFromHost1(t *testing.T) {
 
 	t.Run("podlab and sudo on the node", func(t *testing.T) {
 		bin := podlab(t)
-		l.User.Sudoers(t, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s collect *", l.User.Name, filepath.Join(bin, "podlab")))
+		l.User.Sudoers(t, fmt.Sprintf("%s ALL=(root) NOPASSWD: %s %s", l.User.Name, filepath.Join(bin, "podlab"), cluster.SudoersCollectArgs))
 		sshd := l.StartSSHD(t, "node1", host1.SSHOptions{PodlabDir: bin})
 		l.SSHConfig(t, []*host1.SSHD{sshd}, sshd)
 		before := node1.Execs()

@@ -20,8 +20,35 @@ import (
 // SSHOptions say what a node's sshd offers the student.
 type SSHOptions struct {
 	// PodlabDir, when set, is put first on the PATH of every session: podlab
-	// is installed on the node.
+	// is installed on the node. Without it the node has no podlab, even
+	// if this machine has one installed.
 	PodlabDir string
+}
+
+// sessionPath is the PATH of a node's ssh sessions: podlab's directory
+// when it is installed on the node, then the system's tools, and never a
+// podlab this machine has installed (/usr/local/bin, say): whether the
+// node has podlab is the test's choice.
+func sessionPath(t *testing.T, podlabDir string) string {
+	t.Helper()
+	var dirs []string
+	if podlabDir != "" {
+		dirs = append(dirs, podlabDir)
+	}
+	hasIP := false
+	for _, d := range []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
+		if _, err := os.Stat(filepath.Join(d, "podlab")); err == nil {
+			continue
+		}
+		dirs = append(dirs, d)
+		if _, err := os.Stat(filepath.Join(d, "ip")); err == nil {
+			hasIP = true
+		}
+	}
+	if !hasIP {
+		t.Fatalf("host1: podlab is installed beside ip in the system's directories: the node's sessions cannot have one without the other")
+	}
+	return strings.Join(dirs, ":")
 }
 
 // SSHD is a real sshd in a node's namespace on the node's address: port
@@ -88,9 +115,7 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 		// The keys live under the test's temporary directory.
 		"StrictModes no",
 	}
-	if o.PodlabDir != "" {
-		conf = append(conf, fmt.Sprintf(`ForceCommand PATH=%s:$PATH; export PATH; exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`, o.PodlabDir))
-	}
+	conf = append(conf, fmt.Sprintf(`ForceCommand PATH=%s; export PATH; exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`, sessionPath(t, o.PodlabDir)))
 	writeRoot(t, filepath.Join(dir, "sshd_config"), strings.Join(conf, "\n")+"\n", 0o600)
 	hostPub, err := os.ReadFile(filepath.Join(dir, "host_key.pub"))
 	if err != nil {

@@ -40,11 +40,17 @@ func sshAdvice(why, target, node string) string {
 	return fmt.Sprintf("run podlab on %s with sudo instead (or fix ssh: ssh %s must work without a password prompt)", node, target)
 }
 
+// SudoersCollectArgs are the arguments of the one sudoers rule podlab
+// supports (a regular expression, sudo 1.9.10 and later): exactly
+// `collect --pod-ip ADDRESS`, nothing before, between or after. The
+// README shows the whole rule.
+const SudoersCollectArgs = `^collect --pod-ip [0-9a-fA-F.:]+$`
+
 // collectNoteAdvice turns the reason podlab collect did not run on the
 // node into what to do about it, when it is sudo's.
 func collectNoteAdvice(note, podlabCmd string) string {
 	if strings.HasPrefix(note, "sudo:") || strings.Contains(note, "is not allowed to execute") {
-		return fmt.Sprintf("podlab collect needs root there and %s; to let it run, add a sudoers line on the node like \"USER ALL=(root) NOPASSWD: /usr/local/bin/%s collect *\"", note, podlabCmd)
+		return fmt.Sprintf("podlab collect needs root there and %s; to let it run, add a sudoers line on the node like \"USER ALL=(root) NOPASSWD: /usr/local/bin/%s %s\" (sudo 1.9.10 or later; see podlab's README)", note, podlabCmd, SudoersCollectArgs)
 	}
 	return note
 }

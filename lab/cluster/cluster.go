@@ -24,6 +24,7 @@ import (
 
 	"podlab/lab"
 	"podlab/netview"
+	"podlab/sudo"
 )
 
 // Defaults: the lesson's customer pod.
@@ -61,6 +62,10 @@ type Options struct {
 	RemotePodlab string
 	// Timeout bounds each API request and each ssh or exec round.
 	Timeout time.Duration
+	// Invoker is who ran podlab under sudo (nil otherwise): the
+	// kubeconfig and the files it names are theirs, read with their
+	// rights, and nothing they configure is run as root.
+	Invoker *sudo.User
 }
 
 func (o *Options) setDefaults() {
@@ -125,24 +130,40 @@ type Lab struct {
 // saying what to do.
 func Open(ctx context.Context, opts Options) (*Lab, error) {
 	opts.setDefaults()
-	config, contextName, err := loadConfig(opts)
+	if opts.Invoker != nil && opts.SSHConfig != "" {
+		// ssh would read it as root and run its ProxyCommand, Match exec...
+		return nil, &Error{Msg: fmt.Sprintf("under sudo, --ssh-config is refused: ssh would run what %s says as root; run podlab without sudo to use it (from host1 podlab needs no sudo)", opts.SSHConfig)}
+	}
+	var config *rest.Config
+	var contextName string
+	err := opts.Invoker.Do(func() error {
+		var err error
+		config, contextName, err = loadConfig(opts)
+		if err == nil && opts.Invoker != nil {
+			err = ownCredentials(config, opts.Invoker)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	config.Timeout = opts.Timeout
 	config.WarningHandler = rest.NoWarnings{}
+	// The server's URL is printed in errors: never with a password in it
+	// (a --server of https://user:password@host).
+	server := netview.RedactURL(config.Host)
 	client, err := newCoreClient(config)
 	if err != nil {
-		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", config.Host, firstLine(err.Error()))
+		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", server, firstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
 	}
-	d := &discovery{client: client, server: config.Host, opts: opts}
+	d := &discovery{client: client, server: server, opts: opts}
 	facts, err := d.facts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	l := &Lab{
 		opts: opts, config: config, client: client,
-		context: contextName, server: config.Host,
+		context: contextName, server: server,
 		facts: facts, notes: d.notes, container: d.container,
 	}
 	l.where = l.decideWhere()
@@ -159,6 +180,35 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 // stream logs several) would draw over the terminal UI. klog's logger may
 // only be set while nothing logs, so it is set before main runs.
 func init() { klog.SetLogger(logr.Discard()) }
+
+// ownCredentials, run with the invoking user's rights under sudo, refuses
+// what a kubeconfig would have root run (an exec credential plugin, an
+// auth provider, which may also write the file back) and reads now, as
+// that user, every file it names, so that the client never reads one as
+// root later (a token file is re-read as it goes, certificates may be).
+func ownCredentials(c *rest.Config, u *sudo.User) error {
+	if c.ExecProvider != nil {
+		return &Error{Msg: fmt.Sprintf("under sudo, the kubeconfig's credential plugin (exec: %s) is refused: it would run as root; run podlab without sudo (from host1 it needs none)", c.ExecProvider.Command)}
+	}
+	if c.AuthProvider != nil {
+		return &Error{Msg: fmt.Sprintf("under sudo, the kubeconfig's auth-provider %s is refused: it would run as root; run podlab without sudo (from host1 it needs none)", c.AuthProvider.Name)}
+	}
+	if err := rest.LoadTLSFiles(c); err != nil {
+		return oneLine(err, "reading the kubeconfig's certificates as user %s: %s", u.Name, firstLine(err.Error()))
+	}
+	c.CAFile, c.CertFile, c.KeyFile = "", "", ""
+	if c.BearerTokenFile != "" {
+		if c.BearerToken == "" {
+			b, err := os.ReadFile(c.BearerTokenFile)
+			if err != nil {
+				return oneLine(err, "reading the kubeconfig's token file as user %s: %s", u.Name, firstLine(err.Error()))
+			}
+			c.BearerToken = strings.TrimSpace(string(b))
+		}
+		c.BearerTokenFile = ""
+	}
+	return nil
+}
 
 // loadConfig applies client-go's usual loading rules.
 func loadConfig(opts Options) (*rest.Config, string, error) {

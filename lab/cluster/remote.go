@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -140,6 +141,15 @@ func (l *Lab) ssh(ctx context.Context, timeout time.Duration, command string) (s
 	args = append(args, "--", target, command)
 	cmd := exec.CommandContext(ctx, "ssh", args...)
 	ownGroup(cmd)
+	if u := l.opts.Invoker; u != nil {
+		// Under sudo, the student's ssh: their keys, their config and
+		// known hosts, and whatever these run, never root's.
+		groups := make([]uint32, len(u.Groups))
+		for i, g := range u.Groups {
+			groups[i] = uint32(g)
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: groups}
+	}
 	// ssh's children (a ProxyCommand, a control master) may hold its
 	// output open after it is killed: stop waiting for them.
 	cmd.WaitDelay = time.Second

@@ -272,8 +272,9 @@ func TestParseIPJSONShapes(t *testing.T) {
 // Names with escape sequences come out shown escaped, in every field, and
 // the sysctls still find their interface.
 func TestParseIPJSONSanitises(t *testing.T) {
-	// A kernel name may hold any byte but '/', NUL and white space.
-	const bad = "eth0\x1b]0;owned\x07\x1b[2J\u009b\x1b]52;c;eA==\x1b\\"
+	// A kernel name may hold any byte but '/', NUL and white space, up
+	// to 15 of them (longer ones are cut: TestParseIPJSONCutsLongNames).
+	const bad = "e\x1b]0;o\x07\u009b\x1b[2J"
 	esc, _ := json.Marshal(bad)
 	name := string(esc)
 	s, err := ParseIPJSON([]byte(strings.ReplaceAll(shapeAddr, `"eth0"`, name)), []byte(strings.ReplaceAll(shapeLink, `"eth0"`, name)),
@@ -285,7 +286,7 @@ func TestParseIPJSONSanitises(t *testing.T) {
 	if dirty := hostile.Unclean(s); len(dirty) > 0 {
 		t.Errorf("control characters in %v", dirty)
 	}
-	l := s.LinkByName(`eth0\x1b]0;owned\x07\x1b[2J\u009b\x1b]52;c;eA==\x1b\`)
+	l := s.LinkByName(`e\x1b]0;o\x07\u009b\x1b[2J`)
 	if l == nil {
 		t.Fatalf("no link named as sanitised in %+v", s.Links)
 	}
@@ -305,5 +306,31 @@ func TestParseIPJSONSanitises(t *testing.T) {
 	}
 	if r.Dev != `e\x1b[2J` {
 		t.Errorf("route get dev %q", r.Dev)
+	}
+}
+
+// An ifname in `ip -j` output has no length cap of its own: one of 1 MB
+// from a pod's image comes out cut to the 15 bytes Linux allows, the
+// same in every field that names it.
+func TestParseIPJSONCutsLongNames(t *testing.T) {
+	long := `"eth0` + strings.Repeat("x", 1<<20) + `"`
+	s, err := ParseIPJSON([]byte(strings.ReplaceAll(shapeAddr, `"eth0"`, long)), []byte(strings.ReplaceAll(shapeLink, `"eth0"`, long)),
+		[]byte(strings.ReplaceAll(shapeRoute, `"eth0"`, long)), []byte(strings.ReplaceAll(shapeNeigh, `"eth0"`, long)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cut = "eth0xxxxxxxxxxx…"
+	if s.LinkByName(cut) == nil {
+		t.Fatalf("no link named %q in %+v", cut, s.Links)
+	}
+	for _, a := range s.Addrs {
+		if a.Dev != "lo" && a.Dev != cut {
+			t.Errorf("address on %q, want %q", a.Dev, cut)
+		}
+	}
+	for _, r := range s.Routes {
+		if r.Dev != "" && r.Dev != "lo" && r.Dev != cut {
+			t.Errorf("route via %q, want %q", r.Dev, cut)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -144,8 +145,13 @@ func meshName(ip string) string {
 
 // startBird starts BIRD inside a node's namespace. bird forks into the
 // background and writes its pid file; we return that pid.
-func startBird(ctx context.Context, bird string, p Process) (int, error) {
-	out, err := os.OpenFile(p.Log+".stderr", os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+func startBird(ctx context.Context, o Options, bird string, p Process) (int, error) {
+	var out *os.File
+	err := o.inFile(p.Log+".stderr", func(d *dirFD, name string) error {
+		var err error
+		out, err = d.create(name, 0o644)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -161,19 +167,19 @@ func startBird(ctx context.Context, bird string, p Process) (int, error) {
 		return cmd.Run()
 	})
 	if err != nil {
-		msg, _ := os.ReadFile(p.Log + ".stderr")
+		msg, _ := o.readSandboxFile(p.Log+".stderr", 4096)
 		return 0, fmt.Errorf("bird on %s did not start: %v: %s", p.Node, err, strings.TrimSpace(string(msg)))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		b, err := os.ReadFile(p.PidFile)
+		b, err := o.readSandboxFile(p.PidFile, 64)
 		if err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
 				return pid, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("bird on %s wrote no pid file %s; its log ends:\n%s", p.Node, p.PidFile, logTail(p.Log, 10))
+			return 0, fmt.Errorf("bird on %s wrote no pid file %s; its log ends:\n%s", p.Node, p.PidFile, logTail(o, p.Log, 10))
 		}
 		select {
 		case <-ctx.Done():
@@ -194,9 +200,35 @@ func birdFiles(dir, node string) (conf, sock, pid, log string) {
 		filepath.Join(dir, node+".pid"), filepath.Join(dir, node+".log")
 }
 
-// logTail returns the last n lines of a file, indented, for error messages.
-func logTail(path string, n int) string {
-	b, err := os.ReadFile(path)
+// logTailBytes is how much of a log's end logTail reads.
+const logTailBytes = 64 << 10
+
+// logTail returns the last n lines of a file of the sandbox, indented, for
+// error messages.
+func logTail(o Options, path string, n int) string {
+	var b []byte
+	err := o.inFile(path, func(d *dirFD, name string) error {
+		f, err := d.open(name, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", path)
+		}
+		off := max(fi.Size()-logTailBytes, 0)
+		b = make([]byte, fi.Size()-off)
+		k, err := f.ReadAt(b, off)
+		b = b[:k]
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return err
+	})
 	if err != nil {
 		return "  (no log: " + err.Error() + ")"
 	}
@@ -299,10 +331,10 @@ func restartBird(ctx context.Context, opts Options, node string) error {
 		return fmt.Errorf("the sandbox ran %s, but the installed bird is %s: run podlab sandbox down, then up", p.Cmdline[0], bird)
 	}
 	// A pid file left by a killed BIRD would be taken for the new one's.
-	if err := os.Remove(p.PidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := o.inFile(p.PidFile, (*dirFD).remove); err != nil {
 		return err
 	}
-	pid, err := startBird(ctx, bird, p)
+	pid, err := startBird(ctx, o, bird, p)
 	if err != nil {
 		return err
 	}

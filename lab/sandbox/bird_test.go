@@ -94,7 +94,7 @@ func TestBirdKilledAndRestarted(t *testing.T) {
 
 	i := slices.IndexFunc(sb.State.Processes, func(p Process) bool { return p.Node == "node2" })
 	proc := sb.State.Processes[i]
-	if err := stopProcess(proc); err != nil {
+	if err := stopProcess(o, proc); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("after node2's bird stopped", false)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -86,9 +86,11 @@ func (b *builder) step(ctx context.Context, name string) error {
 }
 
 func (b *builder) build(ctx context.Context) error {
-	if err := os.MkdirAll(b.o.fileDir(), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", b.o.fileDir(), err)
+	d, err := b.o.fileDirFD(true)
+	if err != nil {
+		return err
 	}
+	d.Close()
 	if err := b.save(); err != nil {
 		return err
 	}
@@ -438,7 +440,7 @@ func (b *builder) startBirds(ctx context.Context) error {
 		if err := birdTmpl.Execute(&sb, c); err != nil {
 			return err
 		}
-		if err := os.WriteFile(conf, []byte(sb.String()), 0o644); err != nil {
+		if err := b.writeConf(conf, sb.String(), sock, pid, log); err != nil {
 			return fmt.Errorf("write %s: %w", conf, err)
 		}
 		p := Process{Node: n.Name, NS: n.NS, Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}
@@ -446,7 +448,7 @@ func (b *builder) startBirds(ctx context.Context) error {
 		if err := b.save(); err != nil {
 			return err
 		}
-		got, err := startBird(ctx, b.bird, p)
+		got, err := startBird(ctx, b.o, b.bird, p)
 		if err != nil {
 			return err
 		}
@@ -456,4 +458,26 @@ func (b *builder) startBirds(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// writeConf writes a BIRD config afresh, never through a symlink, and
+// removes what is left under the names BIRD will write itself (its
+// control socket, pid file and log), since BIRD opens those by path.
+func (b *builder) writeConf(conf, text string, leftovers ...string) error {
+	return b.o.inFile(conf, func(d *dirFD, name string) error {
+		for _, p := range leftovers {
+			if err := d.remove(filepath.Base(p)); err != nil {
+				return err
+			}
+		}
+		f, err := d.create(name, 0o644)
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
 }

@@ -142,7 +142,7 @@ func (b *builder) converge(ctx context.Context) error {
 			return &convergeError{
 				msg: fmt.Sprintf("BGP did not converge within %s: %s; %s's bird log (%s) ends:",
 					convergeTimeout, strings.Join(lacking, "; "), worst.Name, log),
-				tail: logTail(log, 12),
+				tail: logTail(b.o, log, 12),
 			}
 		}
 		select {

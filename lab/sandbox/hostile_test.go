@@ -387,7 +387,7 @@ func TestStopProcessChecksCommandLine(t *testing.T) {
 		}
 	}
 	other := Process{Node: "node1", Pid: pid, Cmdline: []string{"/usr/sbin/bird", "-c", "x"}}
-	if err := stopProcess(other); err != nil {
+	if err := stopProcess(Options{}, other); err != nil {
 		t.Fatal(err)
 	}
 	if !cmdlineMatches(pid, []string{sleep, secs}) {
@@ -395,7 +395,7 @@ func TestStopProcessChecksCommandLine(t *testing.T) {
 	}
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
-	if err := stopProcess(Process{Node: "node1", Pid: pid, Cmdline: []string{sleep, secs}}); err != nil {
+	if err := stopProcess(Options{}, Process{Node: "node1", Pid: pid, Cmdline: []string{sleep, secs}}); err != nil {
 		t.Fatal(err)
 	}
 	select {

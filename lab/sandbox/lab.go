@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
+
+	"k8s.io/apimachinery/pkg/labels"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -18,27 +21,80 @@ type Lab struct {
 	built bool
 	// Keep leaves a sandbox this Lab built in place on Close.
 	Keep bool
-	// Namespace and Pod choose the pod shown; the customer pod by default.
-	Namespace, Pod string
+	// Namespace, Selector and Pod choose the pod shown, as kubectl's -n,
+	// -l and a pod's name do: by name when Pod is set, else the first pod
+	// (by name) in Namespace that Selector matches. By default the
+	// lesson's customer pod by its label, so that after delete-pod a new
+	// podlab finds the replacement as `kubectl get pods -l` would.
+	Namespace, Selector, Pod string
 
-	// mu guards st and replaced, which change when the pod shown is
+	// mu guards st and followed, which change when the pod shown is
 	// deleted and its replacement comes up, and the watch.
-	mu       sync.Mutex
-	replaced string // the replacement's name, once followed
+	mu sync.Mutex
+	// followed is the pod shown once chosen (Pod, the selector's pick,
+	// then a replacement); chooseErr why none was.
+	followed  string
+	chooseErr error
 	// kept keeps the snapshots of the pod's namespace and its node's
 	// current while Changes watches them.
 	kept lab.Kept
 }
 
-// current is the state and the pod shown now.
-func (l *Lab) current() (st *State, namespace, name string) {
+// newLab is a Lab on st choosing the customer pod by its label.
+func newLab(o Options, st *State) *Lab {
+	return &Lab{opts: o, st: st, Namespace: CustomerNamespace, Selector: CustomerSelector}
+}
+
+// Choose sets the pod shown (see Lab's fields); it refuses a selector
+// that is not one.
+func (l *Lab) Choose(namespace, selector, pod string) error {
+	if pod == "" {
+		if _, err := labels.Parse(selector); err != nil {
+			return fmt.Errorf("-l %q is not a label selector: write it as kubectl does, e.g. app=customer", selector)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	name = l.Pod
-	if l.replaced != "" {
-		name = l.replaced
+	l.Namespace, l.Selector, l.Pod = namespace, selector, pod
+	l.followed, l.chooseErr = "", nil
+	return nil
+}
+
+// current is the state and the pod shown now; name is "" when no pod
+// matches, and err says why.
+func (l *Lab) current() (st *State, namespace, name string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.followed == "" && l.chooseErr == nil {
+		l.followed, l.chooseErr = l.st.choose(l.Namespace, l.Selector, l.Pod)
 	}
-	return l.st, l.Namespace, name
+	return l.st, l.Namespace, l.followed, l.chooseErr
+}
+
+// choose is the pod a lab shows: by name, or the first (by name) in
+// namespace that selector matches.
+func (s *State) choose(namespace, selector, pod string) (string, error) {
+	if pod != "" {
+		p, err := s.findPod(namespace, pod)
+		if err != nil {
+			return "", fmt.Errorf("%w (sudo podlab sandbox status lists them)", err)
+		}
+		return p.Name, nil
+	}
+	sel, err := labels.Parse(selector)
+	if err != nil {
+		return "", fmt.Errorf("-l %q is not a label selector: write it as kubectl does, e.g. app=customer", selector)
+	}
+	var names []string
+	for _, p := range s.Pods {
+		if p.Namespace == namespace && sel.Matches(labels.Set(podLabels(p.Namespace, p.Name))) {
+			names = append(names, p.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "", fmt.Errorf("sandbox %q has no pod matching -l %s in namespace %s: pick one with --pod (sudo podlab sandbox status lists them)", s.Prefix, selector, namespace)
+	}
+	return slices.Min(names), nil
 }
 
 // Open returns the sandbox as a lab. A healthy running sandbox is used
@@ -47,7 +103,7 @@ func (l *Lab) current() (st *State, namespace, name string) {
 // remove it); without, the sandbox must be up.
 func Open(ctx context.Context, opts Options, build bool) (*Lab, error) {
 	o := opts.withDefaults()
-	l := &Lab{opts: o, Namespace: CustomerNamespace, Pod: CustomerPod}
+	l := newLab(o, nil)
 	if st, err := Status(o); build && err == nil && len(st.Problems) == 0 {
 		l.st = st
 		return l, nil
@@ -81,7 +137,7 @@ func OpenAsIs(opts Options) (l *Lab, problems []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Lab{opts: o, st: st, Namespace: CustomerNamespace, Pod: CustomerPod}, st.Problems, nil
+	return newLab(o, st), st.Problems, nil
 }
 
 // Kind is "sandbox".
@@ -89,13 +145,17 @@ func (l *Lab) Kind() string { return "sandbox" }
 
 // State is the sandbox's recorded state.
 func (l *Lab) State() *State {
-	st, _, _ := l.current()
-	return st
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st
 }
 
 // Describe says in one line what the lab shows.
 func (l *Lab) Describe() string {
-	st, ns, name := l.current()
+	st, ns, name, err := l.current()
+	if err != nil {
+		return netview.Clean(fmt.Sprintf("sandbox %s (%s): no pod matching -l %s in %s", st.Prefix, modeLine(st), l.Selector, ns))
+	}
 	node := "?"
 	if p := st.Pod(ns, name); p != nil {
 		node = p.Node
@@ -107,7 +167,7 @@ func (l *Lab) Describe() string {
 // Its names come from the state file: validated there, and cleaned here
 // as every string that enters netview is.
 func (l *Lab) Facts() netview.Facts {
-	st, ns, name := l.current()
+	st, ns, name, _ := l.current()
 	f := st.Facts(ns, name)
 	f.Sanitize()
 	return f
@@ -136,43 +196,61 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 }
 
 // Collect snapshots the pod's namespace and its node's, with the facts.
-// When the pod has been deleted and replaced (podlab sandbox delete-pod),
-// it follows the replacement, as a Deployment's pods are followed.
+// The state file is read again each time, so the facts follow pods that
+// other podlab commands deleted or brought up; and when the pod shown has
+// been deleted and replaced (podlab sandbox delete-pod), it follows the
+// replacement, as a Deployment's pods are followed.
 func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
-	st, ns, name := l.current()
-	p, err := st.findPod(ns, name)
+	prev, ns, name, err := l.current()
+	if err != nil {
+		return nil, err
+	}
+	now := prev
+	if st, rerr := readState(l.opts); rerr == nil && st != nil {
+		now = st
+	}
+	p, err := now.findPod(ns, name)
 	if err == nil {
 		var pair *netview.Pair
-		if pair, err = l.collectPod(ctx, st, p); err == nil {
+		if pair, err = l.collectPod(ctx, now, p); err == nil {
+			l.mu.Lock()
+			l.st = now
+			l.mu.Unlock()
 			return pair, nil
 		}
+	} else if gone := prev.Pod(ns, name); gone != nil {
+		// Deleted since: reading where it was says so (its namespace
+		// is gone), which is what a watcher of the lab wants to hear.
+		if _, cerr := l.collectPod(ctx, prev, gone); cerr != nil {
+			err = cerr
+		}
 	}
-	now, np := l.replacement(ns, name)
+	np := replacement(prev, now, ns, name)
 	if np == nil {
+		// Gone, and no replacement yet: the state kept is the one that
+		// still has the pod, to find its replacement by once it comes.
 		return nil, err
 	}
 	l.mu.Lock()
-	l.st, l.replaced = now, np.Name
+	l.st, l.followed = now, np.Name
 	l.mu.Unlock()
 	return l.collectPod(ctx, now, np)
 }
 
-// replacement is the pod that replaced a deleted one: same namespace,
-// same base name, on the same node, per the state file now.
-func (l *Lab) replacement(ns, name string) (*State, *PodInfo) {
-	st, _, _ := l.current()
-	old := st.Pod(ns, name)
-	now, err := Status(l.opts)
-	if err != nil || old == nil || now.Pod(ns, name) != nil {
-		return nil, nil
+// replacement is the pod of now that replaced prev's pod ns/name, deleted
+// since: same namespace, same base name, on the same node, and new.
+func replacement(prev, now *State, ns, name string) *PodInfo {
+	old := prev.Pod(ns, name)
+	if old == nil || now.Pod(ns, name) != nil {
+		return nil
 	}
 	var found *PodInfo
 	for i, p := range now.Pods {
-		if p.Namespace == ns && baseName(p.Name) == baseName(name) && p.Node == old.Node && st.Pod(ns, p.Name) == nil {
+		if p.Namespace == ns && baseName(p.Name) == baseName(name) && p.Node == old.Node && prev.Pod(ns, p.Name) == nil {
 			found = &now.Pods[i]
 		}
 	}
-	return now, found
+	return found
 }
 
 // collectPod gives the pod's and its node's snapshots: the ones the watch
@@ -214,7 +292,10 @@ func forgetNames(s *netview.Snapshot, names ...string) {
 // Route is the kernel's own answer, in the pod's node's namespace, for
 // the route to dst (see lab.RouteGet).
 func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) {
-	st, ns, name := l.current()
+	st, ns, name, err := l.current()
+	if err != nil {
+		return netview.Route{}, err
+	}
 	p, err := st.findPod(ns, name)
 	if err != nil {
 		return netview.Route{}, err
@@ -239,7 +320,10 @@ func (l *Lab) Close() error {
 func (l *Lab) Changes(ctx context.Context) <-chan struct{} {
 	closed := make(chan struct{})
 	close(closed)
-	st, ns, name := l.current()
+	st, ns, name, err := l.current()
+	if err != nil {
+		return closed
+	}
 	p, err := st.findPod(ns, name)
 	if err != nil {
 		return closed

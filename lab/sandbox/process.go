@@ -26,12 +26,12 @@ func cmdlineMatches(pid int, cmdline []string) bool {
 
 // stopProcess kills a recorded process, only if its pid still runs the
 // recorded command line.
-func stopProcess(p Process) error {
+func stopProcess(o Options, p Process) error {
 	pid := p.Pid
 	if pid == 0 && p.PidFile != "" {
 		// Killed between starting it and recording the pid: the pid file
 		// knows.
-		if b, err := os.ReadFile(p.PidFile); err == nil {
+		if b, err := o.readSandboxFile(p.PidFile, 64); err == nil {
 			fmt.Sscan(string(b), &pid)
 		}
 	}

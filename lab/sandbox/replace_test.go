@@ -101,7 +101,9 @@ func TestDeletePodCommandReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Namespace, l.Pod = np.Namespace, np.Name
+	if err := l.Choose(np.Namespace, "", np.Name); err != nil {
+		t.Fatal(err)
+	}
 	p, err := l.Collect(context.Background())
 	if err != nil || p.Facts.Pod.IP != np.IP {
 		t.Fatalf("collect the replacement: %v", err)
@@ -163,6 +165,40 @@ func TestDeletePodCommandErrors(t *testing.T) {
 			code := RunDeletePod(context.Background(), Options{Prefix: tt.prefix, StateDir: dir}, tt.pod, true, &out, &errb)
 			if code != 1 || !strings.Contains(errb.String(), tt.want) || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
 				t.Errorf("exit %d, stderr %q; want 1 and one line with %q", code, errb.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestChoose: the pod a lab shows is found as kubectl finds it, by label
+// in a namespace unless a name is given; so after the customer pod was
+// replaced, a new lab shows the replacement.
+func TestChoose(t *testing.T) {
+	o := fuzzOptions
+	fresh := fullState(o)
+	replaced := fullState(o)
+	forgetPod(replaced, replaced.PodNS(CustomerNamespace, CustomerPod))
+	addReplacement(replaced, o, "customer-574bd6cc75-nd98n")
+	tests := []struct {
+		name              string
+		st                *State
+		ns, selector, pod string
+		want, wantErr     string
+	}{
+		{"the customer by label", fresh, CustomerNamespace, CustomerSelector, "", CustomerPod, ""},
+		{"its replacement by label", replaced, CustomerNamespace, CustomerSelector, "", "customer-574bd6cc75-nd98n", ""},
+		{"two match: the first by name", fresh, "yaobank", "app=summary,version=v1", "", "summary-85c56b76d7-28hm5", ""},
+		{"another namespace's labels", fresh, "kube-system", "k8s-app=kube-dns", "", "coredns-787d4945fb-7vmtx", ""},
+		{"by name", replaced, "yaobank", CustomerSelector, "database-6c5db58d95-mzp4n", "database-6c5db58d95-mzp4n", ""},
+		{"a name that is gone", replaced, CustomerNamespace, CustomerSelector, CustomerPod, "", "has no pod yaobank/customer-574bd6cc75-2blnv"},
+		{"nothing matches", fresh, "default", CustomerSelector, "", "", "no pod matching -l app=customer in namespace default"},
+		{"not a selector", fresh, "yaobank", "app==(", "", "", "is not a label selector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.st.choose(tt.ns, tt.selector, tt.pod)
+			if got != tt.want || (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("choose = %q, %v; want %q, %q", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}

@@ -122,8 +122,8 @@ func Down(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(o.statePath()); errors.Is(err, os.ErrNotExist) {
-		return nil
+	if up, err := stateRecorded(o); err != nil || !up {
+		return err
 	}
 	if os.Geteuid() != 0 {
 		return ErrNeedRoot
@@ -274,7 +274,7 @@ func owned(st *State, name string) bool {
 func teardown(o Options, st *State) error {
 	var errs []error
 	for _, p := range st.Processes {
-		if err := stopProcess(p); err != nil {
+		if err := stopProcess(o, p); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -291,19 +291,76 @@ func teardown(o Options, st *State) error {
 			errs = append(errs, err)
 		}
 	}
-	for i := len(st.Files) - 1; i >= 0; i-- {
-		if err := os.Remove(st.Files[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	os.Remove(o.fileDir()) // only if empty
+	errs = append(errs, removeFiles(o, st.Files)...)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if err := os.Remove(o.statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+	d, err := o.stateDir(false)
+	if errors.As(err, new(errNoDir)) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	return nil
+	defer d.Close()
+	return d.remove(o.stateName())
+}
+
+// removeFiles removes the files the sandbox recorded, each inside its
+// checked file directory and never through a symlink, then the directory
+// if it is empty.
+func removeFiles(o Options, files []string) []error {
+	if len(files) == 0 {
+		// A build stopped before writing any: at most an empty directory
+		// to remove, and no reason to refuse a bad one.
+		if sd, err := o.stateDir(false); err == nil {
+			unix.Unlinkat(sd.fd, o.Prefix, unix.AT_REMOVEDIR)
+			sd.Close()
+		}
+		return nil
+	}
+	d, err := o.fileDirFD(false)
+	if errors.As(err, new(errNoDir)) {
+		return nil
+	}
+	if err != nil {
+		return []error{err}
+	}
+	defer d.Close()
+	var errs []error
+	for i := len(files) - 1; i >= 0; i-- {
+		if !o.inFileDir(files[i]) {
+			errs = append(errs, fmt.Errorf("file %q is not in %s", files[i], o.fileDir()))
+			continue
+		}
+		if err := d.remove(filepath.Base(files[i])); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if sd, err := o.stateDir(false); err == nil {
+		unix.Unlinkat(sd.fd, o.Prefix, unix.AT_REMOVEDIR) // only if empty
+		sd.Close()
+	}
+	return errs
+}
+
+// stateRecorded says whether a state file exists, in a checked state
+// directory.
+func stateRecorded(o Options) (bool, error) {
+	d, err := o.stateDir(false)
+	if errors.As(err, new(errNoDir)) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	var st unix.Stat_t
+	err = unix.Fstatat(d.fd, o.stateName(), &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
+		return false, nil
+	}
+	return true, nil
 }
 
 // kernelHasIPIP reports whether this kernel can make IPIP tunnels: the

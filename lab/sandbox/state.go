@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -51,6 +50,10 @@ func (o Options) withDefaults() Options {
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir
 	}
+	// BIRD's command line and the state file name files by absolute path.
+	if abs, err := filepath.Abs(o.StateDir); err == nil {
+		o.StateDir = abs
+	}
 	if o.Mode == "" {
 		o.Mode = DefaultMode
 	}
@@ -75,6 +78,7 @@ func (o Options) checked() (Options, error) {
 func (o Options) statePath() string { return filepath.Join(o.StateDir, o.Prefix+".json") }
 func (o Options) lockPath() string  { return filepath.Join(o.StateDir, o.Prefix+".lock") }
 func (o Options) fileDir() string   { return filepath.Join(o.StateDir, o.Prefix) }
+func (o Options) stateName() string { return o.Prefix + ".json" }
 
 // Phases of a sandbox's life in its state file.
 const (
@@ -226,25 +230,21 @@ func (s *State) FabricNS() string { return s.Prefix + "-fabric" }
 const maxStateBytes = 1 << 20
 
 func readState(o Options) (*State, error) {
+	d, err := o.stateDir(false)
+	if errors.As(err, new(errNoDir)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
 	// O_NOFOLLOW: a symlink planted in place of the state file is refused.
-	f, err := os.OpenFile(o.statePath(), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	b, err := d.readFile(o.stateName(), maxStateBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("sandbox state %s is not a regular file: remove it", o.statePath())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read sandbox state %s: %w", o.statePath(), err)
+		return nil, fmt.Errorf("read sandbox state %s: %w (remove it)", o.statePath(), err)
 	}
 	s, err := parseState(b, o)
 	if err != nil {
@@ -429,15 +429,17 @@ const maxPid = 1 << 22
 // The temporary file is created afresh (O_EXCL|O_NOFOLLOW), so a file or
 // symlink planted under its name is never written through.
 func (s *State) write(o Options) error {
-	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
-		return fmt.Errorf("create state dir: %w", err)
+	d, err := o.stateDir(true)
+	if err != nil {
+		return fmt.Errorf("write sandbox state: %w", err)
 	}
+	defer d.Close()
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := o.statePath() + ".tmp"
-	f, err := createExcl(tmp)
+	tmp := o.stateName() + ".tmp"
+	f, err := d.create(tmp, 0o644)
 	if err != nil {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
@@ -446,28 +448,13 @@ func (s *State) write(o Options) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, o.statePath())
+		err = unix.Renameat(d.fd, tmp, d.fd, o.stateName())
 	}
 	if err != nil {
-		os.Remove(tmp)
+		d.remove(tmp)
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	return nil
-}
-
-// createExcl creates p for writing, never through a symlink. A leftover
-// of an earlier run (only this prefix's lock holder writes it) is removed
-// first: os.Remove takes a symlink itself, not its target.
-func createExcl(p string) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | unix.O_NOFOLLOW
-	f, err := os.OpenFile(p, flags, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		if err := os.Remove(p); err != nil {
-			return nil, err
-		}
-		f, err = os.OpenFile(p, flags, 0o644)
-	}
-	return f, err
 }
 
 // lockedState takes the prefix's lock and reads its state (nil when
@@ -508,14 +495,17 @@ func lockedState(o Options) (*State, func(), error) {
 
 // lock serialises Up, Down and DeletePod for one prefix. The lock file is
 // never removed; and in case something else removed or replaced it while
-// we waited, the lock counts only if the path still names the file we
+// we waited, the lock counts only if the name still is the file we
 // locked, else we lock again.
 func lock(o Options) (func(), error) {
-	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create state dir: %w", err)
+	d, err := o.stateDir(true)
+	if err != nil {
+		return nil, err
 	}
+	defer d.Close()
+	name := o.Prefix + ".lock"
 	for {
-		f, err := os.OpenFile(o.lockPath(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
+		f, err := d.open(name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("lock sandbox: %w", err)
 		}
@@ -528,7 +518,11 @@ func lock(o Options) (func(), error) {
 			f.Close()
 			return nil, fmt.Errorf("lock sandbox: %w", err)
 		}
-		if unix.Lstat(o.lockPath(), &now) == nil && now.Dev == held.Dev && now.Ino == held.Ino {
+		if held.Mode&unix.S_IFMT != unix.S_IFREG {
+			f.Close()
+			return nil, fmt.Errorf("lock sandbox: %s is not a regular file: remove it", o.lockPath())
+		}
+		if unix.Fstatat(d.fd, name, &now, unix.AT_SYMLINK_NOFOLLOW) == nil && now.Dev == held.Dev && now.Ino == held.Ino {
 			return func() { f.Close() }, nil
 		}
 		f.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // The lesson's lab, in values.
@@ -41,10 +42,12 @@ const (
 	protoFelix  = 80
 )
 
-// CustomerNamespace and CustomerPod name the pod the lesson follows.
+// CustomerNamespace and CustomerPod name the pod the lesson follows;
+// CustomerSelector finds it, and its replacements, by label.
 const (
 	CustomerNamespace = "yaobank"
 	CustomerPod       = "customer-574bd6cc75-2blnv"
+	CustomerSelector  = "app=customer"
 	CustomerNode      = "node1"
 )
 
@@ -81,6 +84,28 @@ var podSpecs = []podSpec{
 	{"yaobank", "database-6c5db58d95-mzp4n", "node2", netip.MustParseAddr("198.19.21.65")},
 	{"yaobank", "summary-85c56b76d7-v9qbz", "node2", netip.MustParseAddr("198.19.21.66")},
 	{"calico-apiserver", "calico-apiserver-7c5b8d9f6-r8nwl", "node2", netip.MustParseAddr("198.19.21.67")},
+}
+
+// podLabels are a pod's labels, as its Deployment or DaemonSet gives them
+// in the lesson's cluster; a replacement has its original's.
+func podLabels(namespace, name string) map[string]string {
+	// Deployments' pods end in -<template hash>-<suffix>, DaemonSets'
+	// in -<suffix>.
+	owner := baseName(name)
+	switch {
+	case namespace == "yaobank":
+		return map[string]string{"app": baseName(owner), "version": "v1"}
+	case strings.HasPrefix(name, "coredns-"):
+		return map[string]string{"k8s-app": "kube-dns"}
+	case strings.HasPrefix(name, "csi-node-driver-"):
+		return map[string]string{"k8s-app": owner}
+	case strings.HasPrefix(name, "calico-apiserver-"):
+		return map[string]string{"k8s-app": "calico-apiserver", "apiserver": "true"}
+	case strings.HasPrefix(name, "calico-kube-controllers-"):
+		return map[string]string{"k8s-app": "calico-kube-controllers"}
+	default:
+		return map[string]string{"app": name}
+	}
 }
 
 // borrowedPod runs on node2 with an address from node1's block, as Calico
