@@ -32,6 +32,9 @@ type Options struct {
 	// StaticRoutes skips BIRD: the block routes are written by podlab,
 	// marked proto bird, and the state says so.
 	StaticRoutes bool
+	// IPv6 makes the sandbox dual-stack: pods get an IPv6 address too,
+	// from /122 blocks, routed between nodes over IPv6 BGP sessions.
+	IPv6 bool
 }
 
 // Defaults.
@@ -72,6 +75,9 @@ func (o Options) checked() (Options, error) {
 	default:
 		return o, fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
 	}
+	if o.IPv6 && (o.Mode != "bgp" || o.StaticRoutes) {
+		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
+	}
 	return o, nil
 }
 
@@ -94,6 +100,7 @@ type State struct {
 	Mode         string `json:"mode"`
 	Borrowed     bool   `json:"borrowed,omitempty"`
 	StaticRoutes bool   `json:"static_routes"`
+	IPv6         bool   `json:"ipv6,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -156,6 +163,9 @@ type NodeInfo struct {
 	Block   netip.Prefix `json:"block"`
 	VTEP    netip.Addr   `json:"vtep,omitzero"`
 	VTEPMAC string       `json:"vtep_mac,omitempty"`
+	// IP6 and Block6 are the node's IPv6 address and block (--ipv6).
+	IP6    netip.Addr   `json:"ip6,omitzero"`
+	Block6 netip.Prefix `json:"block6,omitzero"`
 }
 
 // PodInfo is one pod of the sandbox.
@@ -168,6 +178,7 @@ type PodInfo struct {
 	HostIf    string     `json:"host_if"`
 	HostIndex int        `json:"host_index,omitempty"`
 	PodIndex  int        `json:"pod_index,omitempty"`
+	IP6       netip.Addr `json:"ip6,omitzero"` // --ipv6
 }
 
 // RouteInfo is a route podlab wrote itself (Felix-style in vxlan mode, or
