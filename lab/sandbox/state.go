@@ -324,6 +324,12 @@ func (o Options) inFileDir(p string) bool {
 	return filepath.Dir(p) == o.fileDir() && filepath.Clean(p) == p && fileBaseRE.MatchString(filepath.Base(p))
 }
 
+// optional6 is whether a is absent or a plain IPv6 address (no zone, not
+// an IPv4 one written as IPv6).
+func optional6(a netip.Addr) bool {
+	return !a.IsValid() || a.Is6() && !a.Is4In6() && a.Zone() == ""
+}
+
 func (s *State) validate(o Options) error {
 	if s.Prefix != o.Prefix {
 		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
@@ -383,7 +389,8 @@ func (s *State) validate(o Options) error {
 		if n.NS != o.Prefix+"-"+n.Name {
 			return fmt.Errorf("node %q has namespace %q, not %q", n.Name, n.NS, o.Prefix+"-"+n.Name)
 		}
-		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() {
+		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() ||
+			!optional6(n.IP6) || n.Block6.IsValid() && !optional6(n.Block6.Addr()) || n.IP6.IsValid() != s.IPv6 || n.Block6.IsValid() != s.IPv6 {
 			return fmt.Errorf("node %q has a bad address or block", n.Name)
 		}
 	}
@@ -397,7 +404,7 @@ func (s *State) validate(o Options) error {
 		if p.HostIf != vethName(p.Namespace, p.Name) {
 			return fmt.Errorf("pod %q has host end %q, not %q", p.Namespace+"/"+p.Name, p.HostIf, vethName(p.Namespace, p.Name))
 		}
-		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 {
+		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 || !optional6(p.IP6) || p.IP6.IsValid() != s.IPv6 {
 			return fmt.Errorf("pod %q has a bad address or index", p.Namespace+"/"+p.Name)
 		}
 	}
