@@ -29,6 +29,7 @@ func newBuilder(o Options, bird string) *builder {
 		Borrowed:     o.Borrowed,
 		StaticRoutes: o.StaticRoutes,
 		IPv6:         o.IPv6,
+		ControlPlane: o.ControlPlane,
 		Phase:        PhaseBuilding,
 		StartedAt:    time.Now().UTC().Truncate(time.Millisecond),
 	}
@@ -52,6 +53,9 @@ func newBuilder(o Options, bird string) *builder {
 
 func (b *builder) pods() []podSpec {
 	ps := slices.Clone(podSpecs)
+	if b.o.ControlPlane {
+		ps = slices.DeleteFunc(ps, func(p podSpec) bool { return p.node == controlNode })
+	}
 	if b.o.Borrowed {
 		ps = append(ps, borrowedPod)
 	}

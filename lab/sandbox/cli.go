@@ -85,6 +85,9 @@ func modeLine(st *State) string {
 	if st.IPv6 {
 		s += ", dual-stack"
 	}
+	if st.ControlPlane {
+		s += ", no pods on control"
+	}
 	if st.Borrowed {
 		s += ", with a borrowed address"
 	}

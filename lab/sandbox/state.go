@@ -35,6 +35,10 @@ type Options struct {
 	// IPv6 makes the sandbox dual-stack: pods get an IPv6 address too,
 	// from /122 blocks, routed between nodes over IPv6 BGP sessions.
 	IPv6 bool
+	// ControlPlane makes the control node a control-plane node: no pods
+	// of the lesson's run there, but it keeps its block, which BIRD
+	// blackholes with no pod route under it.
+	ControlPlane bool
 }
 
 // Defaults.
@@ -101,6 +105,7 @@ type State struct {
 	Borrowed     bool   `json:"borrowed,omitempty"`
 	StaticRoutes bool   `json:"static_routes"`
 	IPv6         bool   `json:"ipv6,omitempty"`
+	ControlPlane bool   `json:"control_plane,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
