@@ -376,9 +376,9 @@ func nameRoute(r *netview.Route, names map[int]string) {
 	}
 }
 
-// maxNextHops bounds one route's next hops. The kernel takes more, but
-// no node routes over more paths than this, and a dump of a namespace's
-// routes stays bounded by tableLimits.routes times this at most.
+// maxNextHops bounds one route's next hops (the kernel takes more; no
+// node routes over more paths than this); tableLimits.hops bounds them
+// all in one dump.
 const maxNextHops = 256
 
 // parseNextHops reads RTA_MULTIPATH: rtnexthop headers, each followed by
