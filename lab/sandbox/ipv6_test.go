@@ -38,6 +38,17 @@ func TestIPv6Values(t *testing.T) {
 			t.Errorf("%s: block %s or address %s outside the pool or the fabric", n.name, b6, nodeIP6Of(n.ip))
 		}
 	}
+	// The facts of a dual-stack state, as a sandbox records it.
+	st := fullState(Options{Prefix: "podlab", Mode: "bgp"}.withDefaults())
+	dualState(st)
+	f := st.Facts(CustomerNamespace, CustomerPod)
+	if f.ClusterCIDR6 != clusterCIDR6 || f.BlockSize6 != blockSize6 || f.Pod.IP6.String() != "fd00:19::2284" ||
+		f.NodeByIP(netip.MustParseAddr("fd00:198::1")) != "control" || len(f.Blocks) != 6 {
+		t.Errorf("dual-stack facts: %+v", f)
+	}
+	if f := fullState(Options{Prefix: "podlab", Mode: "bgp"}.withDefaults()).Facts(CustomerNamespace, CustomerPod); f.ClusterCIDR6.IsValid() || f.Pod.IP6.IsValid() || len(f.Blocks) != 3 {
+		t.Errorf("IPv4-only facts name IPv6: %+v", f)
+	}
 	if _, err := (Options{IPv6: true, Mode: "vxlan"}).checked(); err == nil {
 		t.Error("--ipv6 --mode vxlan accepted: the sandbox builds IPv6 in bgp mode only")
 	}
