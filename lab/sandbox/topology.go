@@ -51,6 +51,9 @@ const (
 	CustomerNode      = "node1"
 )
 
+// controlNode is the course's control-plane node.
+const controlNode = "control"
+
 type nodeSpec struct {
 	name  string
 	ip    netip.Addr
