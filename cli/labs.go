@@ -44,6 +44,7 @@ type labFlags struct {
 	sshConfig string
 	keep      bool
 	mode      string
+	ifPrefix  string
 	sandbox   sandboxFlags
 	// asIs: a running sandbox is read as it is, healthy or not, and none
 	// is built (podlab check).
@@ -79,8 +80,9 @@ func (f *labFlags) register(c *cobra.Command) {
 	// No default here: a running sandbox is used whatever its mode, and
 	// only an explicit --mode that differs earns a note.
 	fs.StringVar(&f.mode, "mode", "", "with --lab sandbox: dataplane mode when building one: "+netview.ModeChoices()+" (default "+string(sandbox.DefaultMode)+")")
+	fs.StringVar(&f.ifPrefix, "interface-prefix", "", "with --lab cluster or netns: Felix's workload interface prefix, e.g. tap (default: FelixConfiguration default's, else "+netview.DefaultInterfacePrefix+")")
 	f.sandbox.register(fs)
-	setGroup(fs, groupLab, "lab", "selector", "pod", "host-netns", "pod-netns", "pod-ip", "ssh", "ssh-config", "keep", "mode", "sandbox-prefix", "sandbox-state-dir")
+	setGroup(fs, groupLab, "lab", "selector", "pod", "host-netns", "pod-netns", "pod-ip", "ssh", "ssh-config", "keep", "mode", "interface-prefix", "sandbox-prefix", "sandbox-state-dir")
 
 	// kubectl's flags, with kubectl's names, meanings and kubeconfig
 	// rules (client-go's, which kubectl's own flags wrap); only the
@@ -112,6 +114,9 @@ func (f *labFlags) register(c *cobra.Command) {
 // open builds the lab the flags name. note receives one line saying which
 // lab was chosen and why, when that was not spelled out.
 func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
+	if f.ifPrefix != "" && !netview.ValidInterfacePrefix(f.ifPrefix) {
+		return nil, usageErr("--interface-prefix %q is not an interface prefix: give the start of the host ends' names, e.g. cali or tap", f.ifPrefix)
+	}
 	kind, arg, _ := strings.Cut(f.lab, "=")
 	switch kind {
 	case "auto":
@@ -173,6 +178,8 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 		HostNetns:    f.hostNetns,
 		SSH:          f.ssh,
 		SSHConfig:    f.sshConfig,
+		// Felix's, as the flag gives it; else the cluster's own.
+		InterfacePrefix: f.ifPrefix,
 	})
 }
 
@@ -229,7 +236,7 @@ func (f *labFlags) openNetns(ctx context.Context) (source, error) {
 	if err != nil {
 		return nil, usageErr("--host-netns: %v", err)
 	}
-	cfg := lab.NetnsConfig{Host: host}
+	cfg := lab.NetnsConfig{Host: host, InterfacePrefix: f.ifPrefix}
 	switch {
 	case f.podNetns != "" && f.podIP != "":
 		return nil, usageErr("give --pod-netns or --pod-ip, not both")

@@ -87,6 +87,8 @@ mesh. It needs root.`,
 			fs.StringVar((*string)(&o.Mode), "mode", string(sandbox.DefaultMode), "dataplane: bgp (the lesson's), vxlan, or ipip")
 			fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
 			fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
+			fs.BoolVar(&o.ControlPlane, "control-plane", false, "run no pods on the control node, which keeps its block: a blackhole with no pod routes under it")
+			fs.BoolVar(&o.IPv6, "ipv6", false, "dual-stack: pods get an IPv6 address too, from /122 blocks routed over IPv6 BGP sessions")
 			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 		}
 		c.AddCommand(sc)

@@ -256,14 +256,17 @@ func convRoute(r netlink.Route, names map[int]string) (netview.Route, error) {
 	if r.Family == unix.AF_INET6 {
 		x.Family = 6
 	}
-	// A multipath route: podlab's model has one next hop; keep the first.
-	if x.DevIndex == 0 && len(r.MultiPath) > 0 {
-		nh := r.MultiPath[0]
-		x.DevIndex = nh.LinkIndex
-		x.Gw = ipToAddr(nh.Gw)
-		x.Flags = routeFlagNames(r.Flags | nh.Flags)
+	for _, nh := range r.MultiPath {
+		h := netview.NextHop{Gw: ipToAddr(nh.Gw), DevIndex: nh.LinkIndex, Weight: nh.Hops + 1, Flags: routeFlagNames(nh.Flags)}
+		if v, ok := nh.Via.(*netlink.Via); ok && !h.Gw.IsValid() {
+			h.Gw = ipToAddr(v.Addr)
+		}
+		x.NextHops = append(x.NextHops, h)
 	}
-	x.Dev = names[x.DevIndex]
+	if v, ok := r.Via.(*netlink.Via); ok && !x.Gw.IsValid() {
+		x.Gw = ipToAddr(v.Addr)
+	}
+	nameRoute(&x, names)
 	if r.Dst == nil {
 		if x.Family == 6 {
 			x.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)

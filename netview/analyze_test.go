@@ -318,23 +318,6 @@ func TestAnalyzeNil(t *testing.T) {
 	}
 }
 
-// ip route prints IPv4 only and the lesson reads IPv4 only, so the
-// kernel's fe80::/64 routes on every veth get no class.
-func TestAnalyzeSkipsIPv6Routes(t *testing.T) {
-	rec := loadLesson(t)
-	v6 := Route{Family: 6, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("fe80::/64"),
-		Dev: "caliea2aa288365", DevIndex: 9, Scope: "universe", Protocol: ProtoKernel}
-	rec.Host.Routes = append(rec.Host.Routes, v6)
-	v6.Dev, v6.DevIndex = "eth0", 3
-	rec.Pod.Routes = append(rec.Pod.Routes, v6)
-	a := Analyze(&rec.Pair)
-	for _, rc := range a.Routes {
-		if rc.Route.Family == 6 || strings.Contains(rc.Dst, ":") {
-			t.Errorf("IPv6 route %s classed as %s", rc.Dst, rc.Class)
-		}
-	}
-}
-
 func TestPodWords(t *testing.T) {
 	tests := []struct {
 		pod  PodFact

@@ -155,6 +155,21 @@ type Route struct {
 	Src      netip.Addr `json:"prefsrc,omitzero"`
 	Metric   int        `json:"metric,omitempty"`
 	Flags    []string   `json:"flags,omitempty"` // onlink, linkdown, dead...
+	// NextHops are a multipath route's next hops (ip's "nexthop" lines);
+	// Gw and Dev are then unset. Nil for a route with one next hop:
+	// recordings made before there were any read as such.
+	NextHops []NextHop `json:"nexthops,omitempty"`
+}
+
+// NextHop is one next hop of a multipath route.
+type NextHop struct {
+	Gw       netip.Addr `json:"gateway,omitzero"`
+	Dev      string     `json:"dev,omitempty"`
+	DevIndex int        `json:"dev_index,omitempty"`
+	// Weight is as ip prints it: the kernel's rtnh_hops plus one. Zero
+	// (not read) is drawn as 1, the kernel's default.
+	Weight int      `json:"weight,omitempty"`
+	Flags  []string `json:"flags,omitempty"` // onlink, linkdown, dead...
 }
 
 // Tables and protocols podlab names.

@@ -29,10 +29,16 @@ func RouteTag(c Class) Tag {
 	return Tag("route-" + string(c))
 }
 
+// Classes are every route class, pod-side ones first: for legends and
+// styles that must cover each.
+func Classes() []Class {
+	return []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
+		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassDefault, ClassConnected, ClassOther}
+}
+
 var routeTags = func() map[Class]Tag {
 	m := map[Class]Tag{}
-	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
-		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+	for _, c := range Classes() {
 		m[c] = Tag("route-" + string(c))
 	}
 	return m

@@ -111,13 +111,15 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", CalicoGateway)
 	}
 
-	// The node's own routes, by class.
+	// The node's own routes, by class. The lesson's are IPv4: a
+	// dual-stack node's IPv6 default or fe80::/64 routes stand in for
+	// none of them.
 	byDst := map[string]RouteClass{}
 	has := map[Class]bool{}
 	for _, rc := range a.Routes {
 		if rc.Side == SideHost {
 			byDst[rc.Dst] = rc
-			has[rc.Class] = true
+			has[rc.Class] = has[rc.Class] || rc.Route == nil || !routeDst(rc.Route).Addr().Is6()
 		}
 	}
 	if !has[ClassDefault] {
@@ -127,7 +129,7 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		add(CheckNodeRoutes, "the node has no route to the network it sits on (proto kernel scope link)")
 	}
 
-	// A /32 into each local pod.
+	// A /32 into each local pod, and a /128 into each with IPv6.
 	var local []PodFact
 	if own != "" {
 		for _, pf := range f.Pods {
@@ -140,13 +142,19 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		local = append(local, f.Pod)
 	}
 	for _, pf := range local {
-		rc, ok := byDst[pf.IP.String()]
 		name := pf.Namespace + "/" + pf.Name
-		switch {
-		case !ok || rc.Class != ClassLocalPod:
-			add(CheckLocalPods, "no route %s dev %s… scope link for pod %s", pf.IP, f.Prefix(), name)
-		case pf.IP == f.Pod.IP && a.Veth.HostIf != "" && rc.Dev != a.Veth.HostIf:
-			add(CheckLocalPods, "the route to %s goes to %s, not the pod's host end %s", pf.IP, rc.Dev, a.Veth.HostIf)
+		shown := pf.IP == f.Pod.IP
+		for _, ip := range []netip.Addr{pf.IP, pf.IP6} {
+			if !ip.IsValid() {
+				continue
+			}
+			rc, ok := byDst[ip.String()]
+			switch {
+			case !ok || rc.Class != ClassLocalPod:
+				add(CheckLocalPods, "no route %s dev %s… scope link for pod %s", ip, f.Prefix(), name)
+			case shown && a.Veth.HostIf != "" && rc.Dev != a.Veth.HostIf:
+				add(CheckLocalPods, "the route to %s goes to %s, not the pod's host end %s", ip, rc.Dev, a.Veth.HostIf)
+			}
 		}
 	}
 

@@ -61,6 +61,10 @@ type Options struct {
 	SSHConfig string
 	// RemotePodlab is the podlab command to try on the node ("podlab").
 	RemotePodlab string
+	// InterfacePrefix is Felix's workload interface prefix, as
+	// --interface-prefix gives it; empty: FelixConfiguration default's,
+	// when it can be read, else Felix's default.
+	InterfacePrefix string
 	// Timeout bounds each API request and each ssh or exec round.
 	Timeout time.Duration
 	// Invoker is who ran podlab under sudo (nil otherwise): the

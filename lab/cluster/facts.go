@@ -46,6 +46,10 @@ func (d *discovery) facts(ctx context.Context) (netview.Facts, error) {
 	f.Pods = d.nodePods(ctx, pod)
 	f.Nodes = d.nodes(ctx)
 	f.Blocks = d.blocks(ctx)
+	f.InterfacePrefix = d.opts.InterfacePrefix
+	if f.InterfacePrefix == "" {
+		f.InterfacePrefix = d.interfacePrefix(ctx)
+	}
 	for _, b := range f.Blocks {
 		if b.Node == f.Node && b.CIDR.Contains(f.Pod.IP) {
 			f.BlockSize = b.CIDR.Bits()

@@ -102,6 +102,19 @@ type jsonRoute struct {
 	// Pref is the IPv6 router preference: ip prints it for IPv6 routes
 	// only, which tells an IPv6 "default" from an IPv4 one.
 	Pref string `json:"pref"`
+	// Nexthops are a multipath route's; it then has no gateway or dev.
+	Nexthops []jsonNexthop `json:"nexthops"`
+}
+
+type jsonNexthop struct {
+	Gateway string `json:"gateway"`
+	Via     *struct {
+		Family string `json:"family"`
+		Host   string `json:"host"`
+	} `json:"via"`
+	Dev    string   `json:"dev"`
+	Weight int      `json:"weight"`
+	Flags  []string `json:"flags"`
 }
 
 type jsonNeigh struct {
@@ -313,7 +326,11 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 	if err != nil {
 		return r, false, fmt.Errorf("ip -j route: bad destination %q: %w", jr.Dst, err)
 	}
-	if jr.Dst == "default" && (jr.Pref != "" || strings.Contains(jr.Gateway, ":") || (jr.Via != nil && jr.Via.Family == "inet6")) {
+	gw6 := strings.Contains(jr.Gateway, ":") || (jr.Via != nil && jr.Via.Family == "inet6")
+	for _, h := range jr.Nexthops {
+		gw6 = gw6 || strings.Contains(h.Gateway, ":") || (h.Via != nil && h.Via.Family == "inet6")
+	}
+	if jr.Dst == "default" && (jr.Pref != "" || gw6) {
 		dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	}
 	r.Dst = dst
@@ -333,6 +350,22 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 		if r.Src, err = netip.ParseAddr(jr.PrefSrc); err != nil {
 			return r, false, fmt.Errorf("ip -j route: bad prefsrc %q: %w", jr.PrefSrc, err)
 		}
+	}
+	for _, jh := range jr.Nexthops {
+		h := netview.NextHop{Dev: jh.Dev, DevIndex: byName[jh.Dev], Weight: jh.Weight, Flags: jh.Flags}
+		if len(h.Flags) == 0 {
+			h.Flags = nil
+		}
+		gw := jh.Gateway
+		if gw == "" && jh.Via != nil {
+			gw = jh.Via.Host
+		}
+		if gw != "" {
+			if h.Gw, err = netip.ParseAddr(gw); err != nil {
+				return r, false, fmt.Errorf("ip -j route: bad next hop gateway %q: %w", gw, err)
+			}
+		}
+		r.NextHops = append(r.NextHops, h)
 	}
 	return r, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -72,6 +73,12 @@ func modeLine(st *State) string {
 	if st.StaticRoutes {
 		s = string(st.Mode) + " mode, static routes marked proto bird, no BGP"
 	}
+	if st.IPv6 {
+		s += ", dual-stack"
+	}
+	if st.ControlPlane {
+		s += ", no pods on control"
+	}
 	if st.Borrowed {
 		s += ", with a borrowed address"
 	}
@@ -101,15 +108,23 @@ func writeStatus(w io.Writer, st *State) {
 		tw.Flush()
 	}
 	var rows [][]string
-	for _, n := range st.Nodes {
-		rows = append(rows, []string{n.Name, n.IP.String(), n.Block.String(), n.NS})
+	// A dual-stack sandbox's IPv6 values go in columns of their own,
+	// after the lesson's.
+	v6 := func(row []string, at int, x ...string) []string {
+		if !st.IPv6 {
+			return row
+		}
+		return slices.Insert(row, at, x...)
 	}
-	table("nodes", []string{"NODE", "IP", "BLOCK", "NAMESPACE"}, rows)
+	for _, n := range st.Nodes {
+		rows = append(rows, v6([]string{n.Name, n.IP.String(), n.Block.String(), n.NS}, 3, n.IP6.String(), n.Block6.String()))
+	}
+	table("nodes", v6([]string{"NODE", "IP", "BLOCK", "NAMESPACE"}, 3, "IP6", "BLOCK6"), rows)
 	rows = nil
 	for _, p := range st.Pods {
-		rows = append(rows, []string{p.Namespace + "/" + p.Name, p.IP.String(), p.Node, p.HostIf, p.NS})
+		rows = append(rows, v6([]string{p.Namespace + "/" + p.Name, p.IP.String(), p.Node, p.HostIf, p.NS}, 2, p.IP6.String()))
 	}
-	table("pods", []string{"POD", "IP", "NODE", "HOST END", "NAMESPACE"}, rows)
+	table("pods", v6([]string{"POD", "IP", "NODE", "HOST END", "NAMESPACE"}, 2, "IP6"), rows)
 	rows = nil
 	for _, p := range st.Processes {
 		rows = append(rows, []string{p.Node, strconv.Itoa(p.Pid), strings.Join(p.Cmdline, " ")})

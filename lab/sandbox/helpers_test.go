@@ -117,10 +117,11 @@ func sysctlIn(t *testing.T, ns, key string) string {
 	return v
 }
 
-// findRoute returns the main-table route to dst with protocol proto.
+// findRoute returns the main-table route (IPv4 or IPv6) to dst with
+// protocol proto.
 func findRoute(t *testing.T, h *netlink.Handle, dst string, proto int) (netlink.Route, bool) {
 	t.Helper()
-	rs, err := h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+	rs, err := h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,8 @@ func (b *builder) staticRoutes() error {
 
 // writeRoutes writes a node's block routes the way the routing daemon of
 // the mode would: for bgp via the other nodes on eth0, for vxlan via
-// their VTEPs, onlink; plus the own block's blackhole and a borrowed /32.
+// their VTEPs, onlink, after a route to each VTEP; plus the own block's
+// blackhole and a borrowed /32.
 func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.RouteProtocol) error {
 	dev := "eth0"
 	if b.o.Mode == netview.ModeVXLAN {
@@ -70,6 +71,14 @@ func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.Route
 	for _, o := range b.st.Nodes {
 		if o.Name == n.Name {
 			continue
+		}
+		if b.o.Mode == "vxlan" {
+			// Current Felix's route to the node's tunnel address itself:
+			// no gateway, the address is on the VXLAN device's far side.
+			r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: host32(o.VTEP), Scope: netlink.SCOPE_LINK, Protocol: proto}
+			if err := add(r); err != nil {
+				return err
+			}
 		}
 		if err := add(via(o, o.Block)); err != nil {
 			return err

@@ -74,7 +74,8 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	defer unlock()
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
-		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes
+		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes && old.IPv6 == o.IPv6 &&
+			old.ControlPlane == o.ControlPlane
 		switch {
 		case healthy && same:
 			return &Sandbox{Options: o, State: old}, nil
@@ -110,6 +111,12 @@ func describeExtras(s *State) string {
 	}
 	if s.StaticRoutes {
 		x = append(x, "--static-routes")
+	}
+	if s.IPv6 {
+		x = append(x, "--ipv6")
+	}
+	if s.ControlPlane {
+		x = append(x, "--control-plane")
 	}
 	if len(x) == 0 {
 		return ""

@@ -34,6 +34,13 @@ type Options struct {
 	// StaticRoutes skips BIRD: the block routes are written by podlab,
 	// marked proto bird, and the state says so.
 	StaticRoutes bool
+	// IPv6 makes the sandbox dual-stack: pods get an IPv6 address too,
+	// from /122 blocks, routed between nodes over IPv6 BGP sessions.
+	IPv6 bool
+	// ControlPlane makes the control node a control-plane node: no pods
+	// of the lesson's run there, but it keeps its block, which BIRD
+	// blackholes with no pod route under it.
+	ControlPlane bool
 }
 
 // Defaults.
@@ -73,6 +80,9 @@ func (o Options) checked() (Options, error) {
 		return o, err
 	}
 	o.Mode = m
+	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
+		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
+	}
 	return o, nil
 }
 
@@ -95,6 +105,8 @@ type State struct {
 	Mode         netview.Mode `json:"mode"`
 	Borrowed     bool         `json:"borrowed,omitempty"`
 	StaticRoutes bool         `json:"static_routes"`
+	IPv6         bool         `json:"ipv6,omitempty"`
+	ControlPlane bool         `json:"control_plane,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -157,6 +169,9 @@ type NodeInfo struct {
 	Block   netip.Prefix `json:"block"`
 	VTEP    netip.Addr   `json:"vtep,omitzero"`
 	VTEPMAC string       `json:"vtep_mac,omitempty"`
+	// IP6 and Block6 are the node's IPv6 address and block (--ipv6).
+	IP6    netip.Addr   `json:"ip6,omitzero"`
+	Block6 netip.Prefix `json:"block6,omitzero"`
 }
 
 // PodInfo is one pod of the sandbox.
@@ -169,6 +184,7 @@ type PodInfo struct {
 	HostIf    string     `json:"host_if"`
 	HostIndex int        `json:"host_index,omitempty"`
 	PodIndex  int        `json:"pod_index,omitempty"`
+	IP6       netip.Addr `json:"ip6,omitzero"` // --ipv6
 }
 
 // RouteInfo is a route podlab wrote itself (Felix-style in vxlan mode, or
@@ -314,6 +330,12 @@ func (o Options) inFileDir(p string) bool {
 	return filepath.Dir(p) == o.fileDir() && filepath.Clean(p) == p && fileBaseRE.MatchString(filepath.Base(p))
 }
 
+// optional6 is whether a is absent or a plain IPv6 address (no zone, not
+// an IPv4 one written as IPv6).
+func optional6(a netip.Addr) bool {
+	return !a.IsValid() || a.Is6() && !a.Is4In6() && a.Zone() == ""
+}
+
 func (s *State) validate(o Options) error {
 	if s.Prefix != o.Prefix {
 		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
@@ -371,7 +393,8 @@ func (s *State) validate(o Options) error {
 		if n.NS != o.Prefix+"-"+n.Name {
 			return fmt.Errorf("node %q has namespace %q, not %q", n.Name, n.NS, o.Prefix+"-"+n.Name)
 		}
-		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() {
+		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() ||
+			!optional6(n.IP6) || n.Block6.IsValid() && !optional6(n.Block6.Addr()) || n.IP6.IsValid() != s.IPv6 || n.Block6.IsValid() != s.IPv6 {
 			return fmt.Errorf("node %q has a bad address or block", n.Name)
 		}
 	}
@@ -385,7 +408,7 @@ func (s *State) validate(o Options) error {
 		if p.HostIf != vethName(p.Namespace, p.Name) {
 			return fmt.Errorf("pod %q has host end %q, not %q", p.Namespace+"/"+p.Name, p.HostIf, vethName(p.Namespace, p.Name))
 		}
-		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 {
+		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 || !optional6(p.IP6) || p.IP6.IsValid() != s.IPv6 {
 			return fmt.Errorf("pod %q has a bad address or index", p.Namespace+"/"+p.Name)
 		}
 	}

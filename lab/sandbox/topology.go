@@ -61,6 +61,9 @@ var calicoSysctls = []sysctl{
 	{netview.SysctlAcceptRA, "0"},
 }
 
+// controlNode is the course's control-plane node.
+const controlNode = "control"
+
 type nodeSpec struct {
 	name  string
 	ip    netip.Addr
