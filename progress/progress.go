@@ -141,7 +141,7 @@ func (f File) Load() (*Progress, error) {
 	var data []byte
 	err := f.As.Do(func() error {
 		var err error
-		data, err = readBounded(f.Path)
+		data, err = ReadBounded(f.Path, MaxSize)
 		return err
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -187,9 +187,11 @@ func encode(p *Progress) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// readBounded reads at most MaxSize+1 bytes of a regular file; opening
-// without blocking means a FIFO put in its place cannot hang podlab.
-func readBounded(path string) ([]byte, error) {
+// ReadBounded reads at most max+1 bytes of a regular file, so a caller
+// can tell a file over its bound; opening without blocking means a FIFO
+// put in its place cannot hang podlab. The student's state files
+// (progress, a presenter's class) are read through it.
+func ReadBounded(path string, max int) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -203,7 +205,7 @@ func readBounded(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
 	}
-	return io.ReadAll(io.LimitReader(fh, MaxSize+1))
+	return io.ReadAll(io.LimitReader(fh, int64(max)+1))
 }
 
 // Save writes the progress atomically (a temporary file renamed over
