@@ -3,6 +3,7 @@ package netview
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -216,10 +217,18 @@ func keys[V any](f visit, m map[string]V) {
 			changed = append(changed, [2]string{k, n})
 		}
 	}
-	for _, c := range changed {
-		v := m[c[0]]
+	// Two keys may clean to one: a clean key keeps its value, and of the
+	// others the one that sorts first wins, whatever the map's order.
+	slices.SortFunc(changed, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	vals := make([]V, len(changed))
+	for i, c := range changed {
+		vals[i] = m[c[0]]
 		delete(m, c[0])
-		m[c[1]] = v
+	}
+	for i, c := range changed {
+		if _, taken := m[c[1]]; !taken {
+			m[c[1]] = vals[i]
+		}
 	}
 }
 
