@@ -5,10 +5,8 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -128,26 +126,15 @@ type Model struct {
 	lookID     int
 	hostRoutes bool // a lookup shows the host's routes whatever the step
 
-	pair *netview.Pair
-	an   netview.Analysis
-	// analyzer remembers the last analysis: a refresh of a large node
-	// works out only the routes that changed.
+	// lab is the last refresh, derived once (nil until the lab is read);
+	// analyzer remembers its analysis: a refresh of a large node works
+	// out only the routes that changed.
+	lab      *content.Lab
 	analyzer *netview.Analyzer
-	// lvars are the lesson's placeholders filled from pair and an, made
-	// once per refresh: every frame's status line asks for them.
-	lvars    content.Vars
-	prevPair *netview.Pair
-	// routes are an's classed routes as a refresh compares them, made
-	// once per refresh; prevRoutes are prevPair's, all that is kept of its
-	// analysis: what came and went is told by them.
-	routes, prevRoutes []routeID
-	lastAt             time.Time
-	err                error
-	changes            string
-	// cut: some names were cut where they entered, too long to be real
-	// (netview.Pair.Cuts; the map and show say which), made once per
-	// refresh.
-	cut bool
+	lastAt   time.Time
+	err      error
+	// changes is what the status line says changed.
+	changes string
 	// resyncs is the last count of full reads forced by lost change
 	// notifications: a rise is said in the status line.
 	resyncs int
@@ -436,21 +423,15 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	case msg.pair == nil:
 		m.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
-		if m.pair != nil && (!m.byWatch || m.prevPair == nil) {
-			m.prevPair, m.prevRoutes = m.pair, m.routes
+		var last *netview.Refresh
+		if m.lab != nil {
+			last = m.lab.Refresh
 		}
-		m.pair = msg.pair
-		m.an = m.analyzer.Analyze(m.pair)
-		m.lvars = lessonVars(m.pair, &m.an)
-		m.lvars.Recorded = m.opts.Source != nil && m.opts.Source.Kind() == "recording"
-		m.routes = routeIDs(&m.an)
+		r := last.Next(m.analyzer, msg.pair, m.byWatch)
+		m.lab = content.NewLab(r, m.opts.Source != nil && m.opts.Source.Kind() == "recording")
 		m.err = nil
 		m.lastAt = msg.at
-		m.cut = len(m.pair.Cuts()) > 0
-		m.changes = ""
-		if m.prevPair != nil {
-			m.changes = changeSummary(m.prevRoutes, m.routes, m.prevPair, m.pair)
-		}
+		m.changes = r.Changes.String()
 		if msg.resyncs > m.resyncs {
 			// The watch lost notifications (the kernel's buffer ran
 			// over) and read the lab again whole: say so.
@@ -725,24 +706,20 @@ func (m *Model) rebuild(keep bool) {
 	}
 	var cur, prev [2]*netview.Snapshot
 	var curA *netview.Analysis
-	if m.pair != nil {
-		cur = [2]*netview.Snapshot{&m.pair.Pod, &m.pair.Host}
-		curA = &m.an
-	}
-	if m.prevPair != nil {
-		prev = [2]*netview.Snapshot{&m.prevPair.Pod, &m.prevPair.Host}
+	var pair *netview.Pair
+	if m.lab != nil {
+		pair = m.lab.Pair
+		cur = [2]*netview.Snapshot{&pair.Pod, &pair.Host}
+		curA = m.lab.Analysis
+		if p := m.lab.Prev; p != nil {
+			prev = [2]*netview.Snapshot{&p.Pod, &p.Host}
+		}
 	}
 	hostViews := toViews(st.HostViews)
 	if m.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
 		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
-	podWho, node := vars.PodName, vars.Node
-	if podWho == "" {
-		podWho = "pod"
-	}
-	if node == "" {
-		node = "node"
-	}
+	podWho, node := m.paneTitles()
 	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), cur: cur[0], curA: curA,
 		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
@@ -753,7 +730,7 @@ func (m *Model) rebuild(keep bool) {
 		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
 	}
 	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
-		m.mapv.setData(m.pair, curA, hi, order, keep)
+		m.mapv.setData(pair, curA, hi, order, keep)
 	}
 	if m.showMap {
 		m.layout() // the map's height decides the panes'
@@ -774,117 +751,11 @@ func toViews(s []string) []netview.View {
 // already looked up; "" otherwise.
 func (m Model) goneAddr() string {
 	st, ok := m.step()
-	if !ok || st.Extra != "delete" || m.promptOpen || m.prevPair == nil || m.pair == nil {
+	if !ok || st.Extra != "delete" || m.promptOpen || m.lab == nil || len(m.lab.Gone) == 0 {
 		return ""
 	}
-	now := map[string]bool{}
-	for _, rc := range m.an.Routes {
-		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod {
-			now[rc.Dst] = true
-		}
-	}
-	for _, rc := range m.prevRoutes {
-		if rc.host && rc.localPod && !now[rc.dst] {
-			if m.look != nil && m.look.input == rc.dst {
-				return ""
-			}
-			return rc.dst
-		}
+	if gone := m.lab.Gone[0]; m.look == nil || m.look.input != gone {
+		return gone
 	}
 	return ""
-}
-
-// changeSummary says what changed between two refreshes, in the lesson's
-// terms: routes and links that came or went.
-func changeSummary(a, b []routeID, pa, pb *netview.Pair) string {
-	var out []string
-	removed, added := changedRoutes(a, b)
-	for _, rc := range removed {
-		out = append(out, "route "+rc.dst+" removed")
-	}
-	for _, rc := range added {
-		out = append(out, "route "+rc.dst+" added")
-	}
-	links := func(s *netview.Snapshot) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range s.Links {
-			m[l.Name] = true
-		}
-		return m
-	}
-	lb, la := links(&pa.Host), links(&pb.Host)
-	for _, l := range pa.Host.Links {
-		if !la[l.Name] {
-			out = append(out, "link "+l.Name+" removed")
-		}
-	}
-	for _, l := range pb.Host.Links {
-		if !lb[l.Name] {
-			out = append(out, "link "+l.Name+" added")
-		}
-	}
-	if len(out) > 4 {
-		out = append(out[:4], fmt.Sprintf("and %d more", len(out)-4))
-	}
-	return strings.Join(out, ", ")
-}
-
-// routeID is what a refresh's routes are compared by: two lists of them
-// are kept, so they are small (a node may have tens of thousands).
-type routeID struct {
-	dst      string
-	host     bool // the node's route, not the pod's
-	localPod bool // of class local-pod
-}
-
-func routeIDs(a *netview.Analysis) []routeID {
-	out := make([]routeID, len(a.Routes))
-	for i, rc := range a.Routes {
-		out[i] = routeID{rc.Dst, rc.Side == netview.SideHost, rc.Class == netview.ClassLocalPod}
-	}
-	return out
-}
-
-// changedRoutes are the routes of a whose side and destination b does not
-// have, and those of b that a does not. A refresh of a node with tens of
-// thousands of routes changes a few, in place: only what lies between the
-// lists' common head and tail is looked for in the other list.
-func changedRoutes(a, b []routeID) (removed, added []routeID) {
-	type key struct {
-		host bool
-		dst  string
-	}
-	same := func(x, y *routeID) bool { return x.host == y.host && x.dst == y.dst }
-	head := 0
-	for head < len(a) && head < len(b) && same(&a[head], &b[head]) {
-		head++
-	}
-	tail := 0
-	for tail < len(a)-head && tail < len(b)-head && same(&a[len(a)-1-tail], &b[len(b)-1-tail]) {
-		tail++
-	}
-	// missing are the routes of mid whose key all lacks.
-	missing := func(mid, all []routeID) []routeID {
-		if len(mid) == 0 {
-			return nil
-		}
-		found := make(map[key]bool, len(mid))
-		for _, rc := range mid {
-			found[key{rc.host, rc.dst}] = false
-		}
-		for _, rc := range all {
-			k := key{rc.host, rc.dst}
-			if _, ok := found[k]; ok {
-				found[k] = true
-			}
-		}
-		var out []routeID
-		for _, rc := range mid {
-			if !found[key{rc.host, rc.dst}] {
-				out = append(out, rc)
-			}
-		}
-		return out
-	}
-	return missing(a[head:len(a)-tail], b), missing(b[head:len(b)-tail], a)
 }

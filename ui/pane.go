@@ -201,7 +201,7 @@ func (p *netPane) setData(in paneInput) {
 			var added []bool
 			var removed []string
 			if in.prev != nil {
-				added, removed = diffLines(netview.Render(p.side, v, in.prev, nil), lines)
+				added, removed = netview.DiffLines(netview.Render(p.side, v, in.prev, nil), lines)
 			}
 			for i, l := range lines {
 				p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
@@ -246,7 +246,7 @@ func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
 		if old == nil || old.Snapshot() != in.prev {
 			old = netview.NewRouteView(p.side, in.prev, nil)
 		}
-		added, removed = diffRoutes(old, rv)
+		added, removed = netview.DiffRoutes(old, rv)
 	}
 	// Grown once: a node's route view is tens of thousands.
 	p.items = slices.Grow(p.items, rv.Len()+len(removed)+len(in.views))
@@ -664,74 +664,6 @@ func padRight(s string, w int) string {
 		return s + strings.Repeat(" ", d)
 	}
 	return s
-}
-
-// diffLines compares the lines of a view before and after, by their text:
-// added[i] says cur[i] is new (nil when none is), and removed are the old
-// lines cur no longer has.
-func diffLines(old, cur []netview.Line) (added []bool, removed []string) {
-	var a, b []byte
-	texts := func(lines []netview.Line) map[string]bool {
-		m := make(map[string]bool, len(lines))
-		for _, l := range lines {
-			m[l.String()] = true
-		}
-		return m
-	}
-	var inOld, inCur map[string]bool
-	return diffTexts(len(old), len(cur), func(i, j int) bool {
-		a, b = appendText(a[:0], old[i]), appendText(b[:0], cur[j])
-		return string(a) == string(b)
-	}, func(i int) bool {
-		if inCur == nil {
-			inCur = texts(cur)
-		}
-		return inCur[old[i].String()]
-	}, func(j int) bool {
-		if inOld == nil {
-			inOld = texts(old)
-		}
-		return inOld[cur[j].String()]
-	}, func(i int) string { return old[i].String() })
-}
-
-// diffRoutes is diffLines for two route views, drawing no line whose
-// route is unchanged.
-func diffRoutes(old, cur *netview.RouteView) (added []bool, removed []string) {
-	return diffTexts(old.Len(), cur.Len(), func(i, j int) bool { return old.SameLine(i, cur, j) },
-		func(i int) bool { return cur.Has(old, i) }, func(j int) bool { return old.Has(cur, j) },
-		func(i int) string { return string(old.AppendText(nil, i)) })
-}
-
-// diffTexts compares n old lines with m current ones: same says whether
-// old line i reads as current line j; inCur whether old line i reads as
-// some current line, inOld the other way round; oldText is old line i's
-// text. A refresh of a route view of tens of thousands of lines changes
-// a few of them, in place: only what lies between the common head and
-// tail is looked for on the other side.
-func diffTexts(n, m int, same func(i, j int) bool, inCur, inOld func(int) bool, oldText func(int) string) (added []bool, removed []string) {
-	head := 0
-	for head < n && head < m && same(head, head) {
-		head++
-	}
-	tail := 0
-	for tail < n-head && tail < m-head && same(n-1-tail, m-1-tail) {
-		tail++
-	}
-	for j := head; j < m-tail; j++ {
-		if !inOld(j) {
-			if added == nil {
-				added = make([]bool, m)
-			}
-			added[j] = true
-		}
-	}
-	for i := head; i < n-tail; i++ {
-		if !inCur(i) {
-			removed = append(removed, oldText(i))
-		}
-	}
-	return added, removed
 }
 
 // appendText appends a line's text to b.

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -126,12 +127,12 @@ func TestLessonVarsCountRemoteBlocks(t *testing.T) {
 			remote++
 		}
 	}
-	v := lessonVars(p, &a)
+	v := content.VarsOf(p, &a)
 	listed := strings.Count(v.RemoteBlocks, " via ")
-	if listed != maxRemoteBlocks {
-		t.Errorf("%d remote blocks listed, want %d: %.200s", listed, maxRemoteBlocks, v.RemoteBlocks)
+	if listed != content.MaxRemoteBlocks {
+		t.Errorf("%d remote blocks listed, want %d: %.200s", listed, content.MaxRemoteBlocks, v.RemoteBlocks)
 	}
-	if want := fmt.Sprintf(" and %d more", remote-maxRemoteBlocks); !strings.HasSuffix(v.RemoteBlocks, want) {
+	if want := fmt.Sprintf(" and %d more", remote-content.MaxRemoteBlocks); !strings.HasSuffix(v.RemoteBlocks, want) {
 		t.Errorf("remote blocks end %q, want %q", v.RemoteBlocks[max(len(v.RemoteBlocks)-40, 0):], want)
 	}
 }

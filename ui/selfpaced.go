@@ -86,7 +86,7 @@ func (m Model) asks() (st content.Step, checkable, known bool) {
 	if !ok || !m.selfPaced() || st.CheckKind == "" {
 		return st, false, false
 	}
-	if m.pair == nil {
+	if m.lab == nil {
 		return st, true, false
 	}
 	_, has := st.Answer(m.vars())
