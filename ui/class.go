@@ -93,7 +93,7 @@ func nextLeadCmd(ch chan leadMsg) tea.Cmd {
 func (m Model) classCmds() []tea.Cmd {
 	var cmds []tea.Cmd
 	if m.fol != nil {
-		cmds = append(cmds, startFollowCmd(m.ctx, m.opts.Leader, m.fol.ch), nextLeadCmd(m.fol.ch))
+		cmds = append(cmds, startFollowCmd(m.env.ctx, m.opts.Leader, m.fol.ch), nextLeadCmd(m.fol.ch))
 	}
 	if m.opts.Presenter != nil {
 		cmds = append(cmds, classTickCmd())
@@ -229,7 +229,7 @@ func (m Model) rosterRows(w, h int) []string {
 		seen          time.Time
 	}
 	var rows []row
-	now := m.now()
+	now := m.env.now()
 	m.opts.Presenter.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
 		r := row{name: name, section: section, step: step, answered: len(answered), seen: seen}
 		if i := m.stepIndex(section, step); i >= 0 {

@@ -215,7 +215,7 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	m.layout()
 	if r, isRouter := m.opts.Source.(Router); isRouter {
 		res.asking = true
-		return m, kernelRouteCmd(m.ctx, m.io, r, res.id, addr)
+		return m, kernelRouteCmd(m.env.ctx, m.env.io, r, res.id, addr)
 	}
 	return m, nil
 }

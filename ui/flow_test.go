@@ -307,7 +307,7 @@ func TestRefreshShowsChange(t *testing.T) {
 			if !auto {
 				h.press("r")
 			}
-			m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+			m := h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 			close(seen)
 			sc := screen(m)
 			if !strings.Contains(sc, "changed: route 198.19.22.131 removed") {
@@ -318,7 +318,7 @@ func TestRefreshShowsChange(t *testing.T) {
 			}
 			if auto {
 				// The next refresh brings the same answer: the marks go.
-				m = h.waitFor("the next refresh", func(m Model) bool { return m.changes == "" })
+				m = h.waitFor("the next refresh", func(m Model) bool { return m.changed() == "" })
 				if strings.Contains(screen(m), "- 198.19.22.131") {
 					t.Errorf("the removed route is still listed a refresh later")
 				}
@@ -335,7 +335,7 @@ func TestRefreshMarksAdded(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 4)
 	h.press("r")
-	m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	m := h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 	if !strings.Contains(screen(m), " +LP 198.19.22.131") && !strings.Contains(screen(m), "+LP 198.19.22.131") {
 		t.Errorf("the new route is not marked +:\n%s", screen(m))
 	}
@@ -347,7 +347,7 @@ func TestSourceErrorKeepsRunning(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 3)
 	h.press("r")
-	m := h.waitFor("the error", func(m Model) bool { return m.err != nil })
+	m := h.waitFor("the error", func(m Model) bool { return m.col.err != nil })
 	sc := screen(m)
 	if !strings.Contains(sc, "error: ssh node1: connection refused") {
 		t.Errorf("the status line does not show the error:\n%s", sc)
@@ -364,7 +364,7 @@ func TestSourceErrorKeepsRunning(t *testing.T) {
 func TestFirstCollectFails(t *testing.T) {
 	src := &scriptSource{answers: []answer{{err: errors.New("no cluster found")}}}
 	h := startProgram(t, Options{Source: src}, 80, 24)
-	m := h.waitFor("the error", func(m Model) bool { return m.err != nil })
+	m := h.waitFor("the error", func(m Model) bool { return m.col.err != nil })
 	if sc := screen(m); !strings.Contains(sc, "error: no cluster found") || !strings.Contains(sc, "waiting for the lab") {
 		t.Errorf("a first failure:\n%s", sc)
 	}
@@ -423,7 +423,7 @@ func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 4)
 	src.ch <- struct{}{}
-	m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	m := h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 	if !strings.Contains(screen(m), "changed: route 198.19.22.131 removed") {
 		t.Errorf("after a watched change:\n%s", screen(m))
 	}
@@ -453,15 +453,15 @@ func (r *resyncSource) Resyncs() int { return int(r.lost.Load()) }
 func TestLostNotificationsAreShown(t *testing.T) {
 	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
 	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
-	h.waitFor("the recording", func(m Model) bool { return loaded(m) && m.watching && !m.inFlight })
+	h.waitFor("the recording", func(m Model) bool { return loaded(m) && m.col.watching && !m.col.inFlight })
 	src.lost.Store(1)
 	src.ch <- struct{}{}
-	m := h.waitFor("the note", func(m Model) bool { return strings.Contains(m.changes, "notifications were lost") })
+	m := h.waitFor("the note", func(m Model) bool { return strings.Contains(m.changed(), "notifications were lost") })
 	if !strings.Contains(screen(m), "notifications were lost, the lab was read again whole") {
 		t.Errorf("the status line does not say notifications were lost:\n%s", screen(m))
 	}
 	src.ch <- struct{}{}
-	h.waitFor("the note to go", func(m Model) bool { return m.changes == "" && m.resyncs == 1 && !m.inFlight })
+	h.waitFor("the note to go", func(m Model) bool { return m.changed() == "" && m.col.resyncs == 1 && !m.col.inFlight })
 }
 
 // A watched lab that does not change is not read again: the watch says
@@ -469,7 +469,7 @@ func TestLostNotificationsAreShown(t *testing.T) {
 func TestWatchedQuietLabIsNotPolled(t *testing.T) {
 	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
 	h := startProgram(t, Options{Source: src, Refresh: 5 * time.Millisecond}, 160, 48)
-	h.waitFor("the read when the watch began", func(m Model) bool { return loaded(m) && m.watching && m.collectID >= 2 && !m.inFlight })
+	h.waitFor("the read when the watch began", func(m Model) bool { return loaded(m) && m.col.watching && m.col.id >= 2 && !m.col.inFlight })
 	time.Sleep(100 * 5 * time.Millisecond) // a hundred refresh periods
 	src.mu.Lock()
 	calls := src.calls
@@ -478,7 +478,7 @@ func TestWatchedQuietLabIsNotPolled(t *testing.T) {
 		t.Errorf("a quiet watched lab was read %d times, want 1 (once the watch had begun)", calls)
 	}
 	h.press("r")
-	h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 3 && !m.inFlight })
+	h.waitFor("the refresh by r", func(m Model) bool { return m.col.id >= 3 && !m.col.inFlight })
 	if n := src.resyncs.Load(); n != 1 {
 		t.Errorf("r resynced %d times, want 1", n)
 	}
@@ -496,16 +496,16 @@ func TestWatchedBurstKeepsTheChange(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 4)
 	src.ch <- struct{}{}
-	h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 	src.ch <- struct{}{} // the same change's next event
-	m := h.waitFor("the second refresh", func(m Model) bool { return m.collectID >= 4 && !m.inFlight })
+	m := h.waitFor("the second refresh", func(m Model) bool { return m.col.id >= 4 && !m.col.inFlight })
 	if sc := screen(m); !strings.Contains(sc, "changed: route 198.19.22.131 removed") || !strings.Contains(sc, "- 198.19.22.131 dev calif0a98285df9") {
 		t.Errorf("the burst's second refresh wiped what changed:\n%s", sc)
 	}
 	h.press("r")
-	m = h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 5 && !m.inFlight })
-	if m.changes != "" || strings.Contains(screen(m), "- 198.19.22.131") {
-		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changes)
+	m = h.waitFor("the refresh by r", func(m Model) bool { return m.col.id >= 5 && !m.col.inFlight })
+	if m.changed() != "" || strings.Contains(screen(m), "- 198.19.22.131") {
+		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changed())
 	}
 }
 
@@ -552,7 +552,7 @@ func TestUnwatchableLabLoadsAtOnce(t *testing.T) {
 	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
 	// The collection the watch's start began may land before its closed
 	// channel is noticed: wait for both, long before the hour's refresh.
-	h.waitFor("the recording, and no watch", func(m Model) bool { return loaded(m) && !m.watching })
+	h.waitFor("the recording, and no watch", func(m Model) bool { return loaded(m) && !m.col.watching })
 }
 
 // Where the step points at the customer pod's own /32 ("Find

@@ -4,7 +4,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"slices"
 	"time"
@@ -94,9 +93,7 @@ type lookupResult struct {
 // Model is the root of the program.
 type Model struct {
 	opts Options
-	ctx  context.Context
-	io   *ioGroup // the lab calls Run waits for; nil outside Run
-	now  func() time.Time
+	env  env
 	sh   *shared
 
 	sections []content.Section
@@ -131,34 +128,8 @@ type Model struct {
 	// out only the routes that changed.
 	lab      *content.Lab
 	analyzer *netview.Analyzer
-	lastAt   time.Time
-	err      error
-	// changes is what the status line says changed.
-	changes string
-	// resyncs is the last count of full reads forced by lost change
-	// notifications: a rise is said in the status line.
-	resyncs int
-
-	collectID int
-	inFlight  bool
-	// watchFirst: the first collection waits for the watch to start.
-	watchFirst bool
-	tickGen    int
-	// watching: the lab's change stream is open, so nothing is polled:
-	// a quiet lab costs nothing. reread: the stream began during a
-	// collection, which may have missed what changed in between.
-	watching, reread bool
-	// dirty: the lab changed while a collection was under way.
-	dirty bool
-	// startedAt is when the last collection began (the clock's, not
-	// opts.Now's: it paces reads, it is not shown).
-	startedAt time.Time
-	// byWatch: the collection under way was started by the lab's own
-	// change stream. One change (a pod deleted) arrives as a burst of
-	// netlink events; their refreshes keep comparing with the state from
-	// before the burst, so what changed stays shown until a timed
-	// refresh or r, instead of being wiped by the burst's next event.
-	byWatch bool
+	// col reads the lab.
+	col collector
 
 	narrow bool
 
@@ -201,10 +172,11 @@ func New(opts Options) Model {
 	keys.Notes.SetEnabled(opts.Present)
 	keys.Reveal.SetEnabled(opts.Present)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
+	e := env{ctx: context.Background(), now: now}
 	m := Model{
 		opts:     opts,
-		ctx:      context.Background(),
-		now:      now,
+		env:      e,
+		col:      newCollector(e, opts.Source, opts.Refresh),
 		sh:       sh,
 		analyzer: &netview.Analyzer{},
 		lesson:   newLessonPane(sh),
@@ -240,28 +212,13 @@ func New(opts Options) Model {
 	}
 	m.notices = opts.Notices
 	m.resumeClass()
-	if opts.Source != nil {
-		// In flight from the start: Init collects, or starts the watch
-		// the first collection waits for (watchFirst).
-		m.collectID, m.inFlight = 1, true
-		_, watcher := opts.Source.(Watcher)
-		m.watchFirst = watcher && opts.Refresh > 0
-	}
 	m.enterStep()
 	return m
 }
 
 // Init asks for the terminal's background and the first snapshots.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor}
-	if w, ok := m.opts.Source.(Watcher); ok && m.opts.Refresh > 0 {
-		// The watch reads the lab once as it starts; the first
-		// collection follows it and takes what it read (a node of tens of
-		// thousands of routes is not read twice at start).
-		cmds = append(cmds, watchCmd(m.ctx, m.io, w))
-	} else if m.opts.Source != nil {
-		cmds = append(cmds, collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now))
-	}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.col.Init()}
 	if m.promptOpen {
 		cmds = append(cmds, m.prompt.Focus())
 	}
@@ -312,48 +269,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // already waiting for the save
 		}
 		return m.quit()
-	case watchingMsg:
-		// Collect what the watch keeps (and, had a collection begun
-		// before the watch, read once more so that nothing between the
-		// two is missed).
-		m.watching = true
-		if m.watchFirst {
-			m.watchFirst, m.inFlight = false, false
-		}
-		if m.inFlight {
-			m.reread = true
-			return m, nextChangeCmd(msg.ch)
-		}
-		return m, tea.Batch(m.startCollect(false), nextChangeCmd(msg.ch))
-	case changedMsg:
-		if msg.closed {
-			// Polling takes over.
-			m.watching = false
-			if m.opts.Refresh > 0 {
-				m.tickGen++
-				return m, tickCmd(m.opts.Refresh, m.tickGen)
-			}
-			return m, nil
-		}
-		if m.inFlight {
-			m.dirty = true
-			return m, nextChangeCmd(msg.ch)
-		}
-		if wait := burstGap - time.Since(m.startedAt); wait > 0 {
-			return m, tea.Batch(m.pauseCollect(wait), nextChangeCmd(msg.ch))
-		}
-		return m, tea.Batch(m.startCollect(true), nextChangeCmd(msg.ch))
-	case burstMsg:
-		if msg.id != m.collectID || !m.inFlight {
-			return m, nil // r, or a resync, read the lab meanwhile
-		}
-		m.dirty = false // this read sees what changed while it waited
-		return m, m.startCollect(true)
-	case tickMsg:
-		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
-			return m, nil
-		}
-		return m, m.startCollect(false)
+	case watchingMsg, changedMsg, burstMsg, tickMsg:
+		var cmd tea.Cmd
+		m.col, cmd = m.col.Update(msg)
+		return m, cmd
 	case kernelRouteMsg:
 		if m.look != nil && msg.id == m.look.id {
 			// Copy: an earlier model may still point at the old answer.
@@ -391,86 +310,54 @@ func (m *Model) share(sh *shared) {
 	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh = sh, sh, sh, sh
 }
 
-// pauseCollect reads the lab once wait has passed; until then it counts
-// as being read, so that the changes that come meanwhile wait for that
-// read. A lab that keeps changing (a new node's links settling, a pod
-// going) would otherwise be read back to back, each read analysed and
-// laid out whole: on a node of 20,000 routes forty times a second, the
-// collector behind. A change to a quiet lab is read at once.
-func (m *Model) pauseCollect(wait time.Duration) tea.Cmd {
-	m.collectID++
-	m.inFlight, m.byWatch = true, true
-	id := m.collectID
-	return tea.Tick(max(wait, 0), func(time.Time) tea.Msg { return burstMsg{id: id} })
+// setEnv hands the program and its collector the way out Run made.
+func (m *Model) setEnv(e env) {
+	m.env, m.col.env = e, e
 }
 
-func (m *Model) startCollect(byWatch bool) tea.Cmd {
-	m.startedAt = time.Now()
-	m.collectID++
-	m.inFlight = true
-	m.byWatch = byWatch
-	return collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
-}
-
+// collected takes a collection's answer: a new pair is derived once,
+// then shown.
 func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
-	if msg.id != m.collectID {
+	if !m.col.current(msg) {
 		return m, nil // a refresh superseded this one
 	}
-	m.inFlight = false
-	switch {
-	case msg.err != nil:
-		m.err = msg.err
-	case msg.pair == nil:
-		m.err = errors.New("the lab returned no snapshots: press r to read it again")
-	default:
+	keepBase := m.col.byWatch
+	var colCmd tea.Cmd
+	m.col, colCmd = m.col.Update(msg)
+	if msg.err == nil && msg.pair != nil {
 		var last *netview.Refresh
 		if m.lab != nil {
 			last = m.lab.Refresh
 		}
-		r := last.Next(m.analyzer, msg.pair, m.byWatch)
+		r := last.Next(m.analyzer, msg.pair, keepBase)
 		m.lab = content.NewLab(r, m.opts.Source != nil && m.opts.Source.Kind() == "recording")
-		m.err = nil
-		m.lastAt = msg.at
-		m.changes = r.Changes.String()
-		if msg.resyncs > m.resyncs {
-			// The watch lost notifications (the kernel's buffer ran
-			// over) and read the lab again whole: say so.
-			lost := "notifications were lost, the lab was read again whole"
-			if m.changes != "" {
-				lost += "; " + m.changes
-			}
-			m.changes = lost
-		}
-		m.resyncs = msg.resyncs
 		m.rebuild(true)
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{colCmd}
 	if addr := m.goneAddr(); addr != "" {
 		// A pod just went: show where its address falls now.
-		var cmd tea.Cmd
-		var mm tea.Model
-		mm, cmd = m.lookup(addr)
+		mm, cmd := m.lookup(addr)
 		m = mm.(Model)
 		cmds = append(cmds, cmd)
 	}
-	switch {
-	case m.dirty:
-		// The lab changed under this collection: read it again, after
-		// a pause (see pauseCollect).
-		m.dirty, m.reread = false, false
-		cmds = append(cmds, m.pauseCollect(burstGap-time.Since(m.startedAt)))
-	case m.reread:
-		m.reread = false
-		cmds = append(cmds, m.startCollect(false))
-	}
-	// While watching, one timed refresh follows a change (it ends the
-	// burst's "what changed" marks, see byWatch); a quiet lab gets none.
-	if m.opts.Refresh > 0 && (!m.watching || m.byWatch) {
-		m.tickGen++
-		cmds = append(cmds, tickCmd(m.opts.Refresh, m.tickGen))
-	}
 	return m, tea.Batch(cmds...)
+}
+
+// changed is what the status line says changed at the last refresh.
+func (m Model) changed() string {
+	if m.lab == nil {
+		return ""
+	}
+	c := m.lab.Changes.String()
+	if m.col.lost {
+		lost := "notifications were lost, the lab was read again whole"
+		if c != "" {
+			lost += "; " + c
+		}
+		return lost
+	}
+	return c
 }
 
 func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -542,11 +429,9 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.FocusBack):
 		m.setFocus((m.focus + 2) % 3)
 	case key.Matches(k, keys.Refresh):
-		if m.opts.Source != nil {
-			m.collectID++
-			m.inFlight, m.byWatch = true, false
-			return m, resyncCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
-		}
+		var cmd tea.Cmd
+		m.col, cmd = m.col.resync()
+		return m, cmd
 	case key.Matches(k, keys.Lookup):
 		return m, m.openPrompt()
 	case key.Matches(k, keys.Map):

@@ -107,12 +107,12 @@ func BenchmarkCollectedScale(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		mm := m.(Model)
-		mm.collectID++
-		mm.inFlight = true
+		mm.col.id++
+		mm.col.inFlight = true
 		// A new pair each time, as a live lab gives: nothing cached
 		// for it yet.
 		fresh := *pairs[i%2]
-		m, _ = mm.Update(collectedMsg{id: mm.collectID, pair: &fresh})
+		m, _ = mm.Update(collectedMsg{id: mm.col.id, pair: &fresh})
 	}
 }
 

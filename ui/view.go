@@ -310,11 +310,11 @@ func (m Model) statusLine() string {
 	} else {
 		parts = append(parts, part{"no lab", t.Status, 0})
 	}
-	if m.err != nil {
+	if m.col.err != nil {
 		// A lab's error may quote what a node or pod printed.
-		e := "error: " + netview.Clean(m.err.Error())
+		e := "error: " + netview.Clean(m.col.err.Error())
 		if m.lab != nil {
-			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
+			e += " (showing " + m.col.lastAt.Format("15:04:05") + ")"
 		}
 		parts = append(parts, part{e, t.StatusErr, 0})
 	}
@@ -328,8 +328,8 @@ func (m Model) statusLine() string {
 	} else if note != "" {
 		parts = append(parts, part{note, t.StatusChange, 0})
 	}
-	if m.changes != "" {
-		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	if ch := m.changed(); ch != "" {
+		parts = append(parts, part{"changed: " + ch, t.StatusChange, 1})
 	}
 	if m.lab != nil && m.lab.Cut {
 		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
@@ -341,8 +341,8 @@ func (m Model) statusLine() string {
 			who = v.PodNamespace + "/" + who
 		}
 		parts = append(parts, part{"pod " + who + " on " + v.Node, t.Status, 3})
-		parts = append(parts, part{"refreshed " + m.lastAt.Format("15:04:05"), t.Status, 2})
-	} else if m.inFlight {
+		parts = append(parts, part{"refreshed " + m.col.lastAt.Format("15:04:05"), t.Status, 2})
+	} else if m.col.inFlight {
 		parts = append(parts, part{"collecting…", t.Status, 2})
 	}
 	fits := func(ps []part) bool {
