@@ -312,21 +312,33 @@ func (m Model) rosterRows(w, h int) []string {
 	return append(out, tail...)
 }
 
+// rosterKey handles the keys of the open roster; ok says it took the key.
+func (m Model) rosterKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
+	keys := m.sh.keys
+	switch {
+	case key.Matches(k, keys.Down):
+		m.rosterOff++
+	case key.Matches(k, keys.Up):
+		m.rosterOff = max(m.rosterOff-1, 0)
+	case key.Matches(k, keys.Cancel):
+		m.mode = modeLesson
+	default:
+		return m, nil, false
+	}
+	return m, nil, true
+}
+
 // keyClass handles the class's keys; ok says it took the key.
 func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	switch {
 	case key.Matches(k, m.sh.keys.Roster):
-		m.showRoster = !m.showRoster
+		if m.mode == modeRoster {
+			m.mode = modeLesson
+		} else {
+			m.closePrompt()
+			m.mode = modeRoster
+		}
 		m.rosterOff = 0
-		return m, nil, true
-	case m.showRoster && (k.String() == "down" || k.String() == "j"):
-		m.rosterOff++
-		return m, nil, true
-	case m.showRoster && (k.String() == "up" || k.String() == "k"):
-		m.rosterOff = max(m.rosterOff-1, 0)
-		return m, nil, true
-	case m.showRoster && k.String() == "esc":
-		m.showRoster = false
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Notes):
 		m.notesKey = !m.notesKey

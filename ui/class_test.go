@@ -149,7 +149,7 @@ func TestPresenterRoster(t *testing.T) {
 		t.Errorf("shown %q, want 2.1", pr.lastShown())
 	}
 	h.press("w")
-	m = h.waitFor("the roster", func(m Model) bool { return m.showRoster })
+	m = h.waitFor("the roster", func(m Model) bool { return (m.mode == modeRoster) })
 	sc := screen(m)
 	for _, want := range []string{"roster: 200 students, 134 at 2.1 with you, 67 stuck", "s1000", "stuck on 2.1's question for 10m"} {
 		if !strings.Contains(sc, want) {
@@ -160,7 +160,7 @@ func TestPresenterRoster(t *testing.T) {
 		t.Errorf("the roster takes %d rows of 24", n)
 	}
 	h.press("w")
-	h.waitFor("the lesson again", func(m Model) bool { return !m.showRoster })
+	h.waitFor("the lesson again", func(m Model) bool { return (m.mode != modeRoster) })
 }
 
 // TestFirstScreenNotices: what podlab decided at the start (the lab and
@@ -199,7 +199,7 @@ func TestPresenterResumesAndCountsRefused(t *testing.T) {
 	}
 	m = h.waitFor("the refused", func(m Model) bool { return strings.Contains(screen(m), "2 refused: wrong token") })
 	h.press("w")
-	m = h.waitFor("the roster", func(m Model) bool { return m.showRoster })
+	m = h.waitFor("the roster", func(m Model) bool { return (m.mode == modeRoster) })
 	sc := screen(m)
 	if !strings.Contains(sc, "2 refused: wrong token") {
 		t.Errorf("the roster does not count the refused:\n%s", sc)

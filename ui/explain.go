@@ -173,8 +173,7 @@ func (m Model) legend() string {
 // runLookup answers the prompt: the route the node takes to an address.
 func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	in := strings.TrimSpace(m.prompt.Value())
-	m.promptOpen = false
-	m.prompt.Blur()
+	m.closePrompt()
 	return m.lookup(in)
 }
 

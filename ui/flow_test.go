@@ -231,7 +231,7 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			h.waitFor("the recording", loaded)
 			gotoSection(t, h, 2) // the host pane shows no routes here
 			h.press("/")
-			h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type("198.19.22.150")
 			h.press("enter")
 			m := h.waitFor("the answer", func(m Model) bool { return m.look != nil && !m.look.asking })
@@ -279,7 +279,7 @@ func TestLookupStepOpensPrompt(t *testing.T) {
 			for range i {
 				h.press("n")
 			}
-			h.waitFor("the lookup step", func(m Model) bool { return m.cur == i && m.promptOpen })
+			h.waitFor("the lookup step", func(m Model) bool { return m.cur == i && m.mode.prompting() })
 			return
 		}
 	}
@@ -399,7 +399,7 @@ func TestFocusAndScroll(t *testing.T) {
 		t.Errorf("the selected line is not explained:\n%s", screen(m))
 	}
 	h.press("?")
-	m = h.waitFor("full help", func(m Model) bool { return m.showHelp })
+	m = h.waitFor("full help", func(m Model) bool { return m.help.ShowAll })
 	if sc := screen(m); !strings.Contains(sc, "go to section") || strings.Count(sc, "\n") != 23 {
 		t.Errorf("full help:\n%s", sc)
 	}

@@ -18,19 +18,19 @@ func TestLookupPromptTakesEveryPrintableKey(t *testing.T) {
 	h.press("n")
 	at := h.waitFor("step 3.2", func(m Model) bool { st, _ := m.step(); return st.ID() == "3.2" }).cur
 	h.press("/")
-	h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+	h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 	h.tm.Type("hello n p q ? l m r 1 4")
 	m := h.waitFor("the text in the box", func(m Model) bool { return m.prompt.Value() == "hello n p q ? l m r 1 4" })
-	if m.cur != at || !m.promptOpen || m.showHelp || m.showMap || m.quitting {
-		t.Fatalf("typing moved the lesson or acted: step %d (want %d), prompt %v, help %v, map %v", m.cur, at, m.promptOpen, m.showHelp, m.showMap)
+	if m.cur != at || !m.mode.prompting() || m.help.ShowAll || m.mapv.open || m.quitting {
+		t.Fatalf("typing moved the lesson or acted: step %d (want %d), prompt %v, help %v, map %v", m.cur, at, m.mode.prompting(), m.help.ShowAll, m.mapv.open)
 	}
 	if sc := screen(m); !strings.Contains(sc, "enter look up") || !strings.Contains(sc, "esc close") {
 		t.Errorf("the help bar does not say how to leave the box:\n%s", sc)
 	}
 	h.press("esc")
-	h.waitFor("the box closed", func(m Model) bool { return !m.promptOpen && m.cur == at })
+	h.waitFor("the box closed", func(m Model) bool { return !m.mode.prompting() && m.cur == at })
 	h.press("/", "right")
-	h.waitFor("→ in the empty box: the next step", func(m Model) bool { return m.cur == at+1 && !m.promptOpen })
+	h.waitFor("→ in the empty box: the next step", func(m Model) bool { return m.cur == at+1 && !m.mode.prompting() })
 }
 
 // TestLookupOfACIDRAt80: a prefix as the lesson writes routes is looked
@@ -49,7 +49,7 @@ func TestLookupOfACIDRAt80(t *testing.T) {
 			h.waitFor("the recording", loaded)
 			gotoSection(t, h, 2)
 			h.press("/")
-			h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type(tt.in)
 			h.press("enter")
 			m := h.waitFor("the answer with the kernel's", func(m Model) bool { return m.look != nil && m.look.hasKern })

@@ -27,7 +27,9 @@ const minPaneRows = 8
 // mapPane draws the lab as a picture, lit by the step's highlights as the
 // panes are.
 type mapPane struct {
-	sh            *shared
+	sh *shared
+	// open: the student asked for the map (m).
+	open          bool
 	pair          *netview.Pair
 	an            *netview.Analysis
 	hi            map[netview.Tag]bool

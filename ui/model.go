@@ -67,6 +67,19 @@ const (
 	explainRows = 2
 )
 
+// mode is what has the keys and the screen: it routes Update and View.
+type mode int
+
+const (
+	modeLesson mode = iota // the lesson, its panes and the map
+	modeLookup             // the route lookup's prompt takes the keys
+	modeAnswer             // the answer's prompt takes the keys
+	modeRoster             // the presenter's roster fills the screen
+)
+
+// prompting says the one-line prompt is open and takes the keys.
+func (md mode) prompting() bool { return md == modeLookup || md == modeAnswer }
+
 type focusArea int
 
 const (
@@ -110,15 +123,12 @@ type Model struct {
 	mapv   mapPane
 	help   help.Model
 
-	// showMap: the student asked for the map (m); mapAt is where the
-	// layout found room for it.
-	showMap bool
-	mapAt   mapPlace
+	// mode says what has the keys and the screen.
+	mode mode
+	// mapAt is where the layout found room for the map.
+	mapAt mapPlace
 
-	showHelp   bool
 	prompt     textinput.Model
-	promptOpen bool
-	promptFor  promptKind
 	look       *lookupResult
 	lookID     int
 	hostRoutes bool // a lookup shows the host's routes whatever the step
@@ -219,7 +229,7 @@ func New(opts Options) Model {
 // Init asks for the terminal's background and the first snapshots.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.col.Init()}
-	if m.promptOpen {
+	if m.mode.prompting() {
 		cmds = append(cmds, m.prompt.Focus())
 	}
 	cmds = append(cmds, m.classCmds()...)
@@ -294,7 +304,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.key(msg)
 	}
-	if m.promptOpen {
+	if m.mode.prompting() {
 		var cmd tea.Cmd
 		m.prompt, cmd = m.prompt.Update(msg)
 		return m, cmd
@@ -362,29 +372,17 @@ func (m Model) changed() string {
 
 func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	keys := m.sh.keys
-	if m.promptOpen && !m.navInPrompt(k) {
-		switch {
-		case k.String() == "ctrl+c":
-			return m.quit()
-		case key.Matches(k, keys.Cancel):
-			m.promptOpen = false
-			m.prompt.Blur()
-			m.layout()
-			return m, nil
-		case key.Matches(k, keys.Submit) && m.promptFor == promptAnswer:
-			return m.submitAnswer()
-		case key.Matches(k, keys.Submit):
-			return m.runLookup()
-		}
-		var cmd tea.Cmd
-		m.prompt, cmd = m.prompt.Update(k)
-		return m, cmd
-	}
-	if m.promptOpen {
+	switch {
+	case m.mode.prompting() && !m.navInPrompt(k):
+		return m.promptKey(k)
+	case m.mode.prompting():
 		// A navigation key leaves the prompt.
-		m.promptOpen = false
-		m.prompt.Blur()
+		m.closePrompt()
 		m.layout()
+	case m.mode == modeRoster:
+		if nm, cmd, ok := m.rosterKey(k); ok {
+			return nm, cmd
+		}
 	}
 	if nm, cmd, ok := m.keyClass(k); ok {
 		return nm, cmd
@@ -400,13 +398,10 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, m.openAnswer()
 		}
 	case key.Matches(k, keys.Help):
-		m.showHelp = !m.showHelp
-		m.help.ShowAll = m.showHelp
+		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
 	case key.Matches(k, keys.Cancel):
-		if m.showHelp {
-			m.showHelp, m.help.ShowAll = false, false
-		}
+		m.help.ShowAll = false
 		if m.look != nil {
 			m.look, m.hostRoutes = nil, false
 			m.rebuild(true)
@@ -435,8 +430,8 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.Lookup):
 		return m, m.openPrompt()
 	case key.Matches(k, keys.Map):
-		m.showMap = !m.showMap
-		if m.showMap {
+		m.mapv.open = !m.mapv.open
+		if m.mapv.open {
 			m.mapv.settle = true // open on what the step is about
 			m.rebuild(true)
 		}
@@ -464,21 +459,50 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 // not move the lesson. An answer's prompt keeps even those: only esc
 // leaves it.
 func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
-	if m.promptFor == promptAnswer {
+	keys := m.sh.keys
+	switch {
+	case m.mode == modeAnswer:
 		return false
-	}
-	switch k.String() {
-	case "tab", "shift+tab":
+	case key.Matches(k, keys.Focus, keys.FocusBack):
 		return true
-	case "left", "right":
+	case key.Matches(k, promptStep):
 		return m.prompt.Value() == ""
 	}
 	return false
 }
 
+// promptKey is a key the open prompt takes: typed into it, or one that
+// submits or closes it.
+func (m Model) promptKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	keys := m.sh.keys
+	switch {
+	case key.Matches(k, keys.Interrupt):
+		return m.quit()
+	case key.Matches(k, keys.Cancel):
+		m.closePrompt()
+		m.layout()
+		return m, nil
+	case key.Matches(k, keys.Submit) && m.mode == modeAnswer:
+		return m.submitAnswer()
+	case key.Matches(k, keys.Submit):
+		return m.runLookup()
+	}
+	var cmd tea.Cmd
+	m.prompt, cmd = m.prompt.Update(k)
+	return m, cmd
+}
+
+// closePrompt gives the keys back to the lesson, if the prompt had them.
+func (m *Model) closePrompt() {
+	if m.mode.prompting() {
+		m.mode = modeLesson
+	}
+	m.prompt.Blur()
+}
+
 func (m *Model) openPrompt() tea.Cmd {
 	m.setLookupPrompt()
-	m.promptOpen = true
+	m.mode = modeLookup
 	m.prompt.SetValue("")
 	m.layout()
 	return m.prompt.Focus()
@@ -494,7 +518,7 @@ func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
 	}
 	m.cur = i
 	m.enterStep()
-	if m.promptOpen {
+	if m.mode.prompting() {
 		return m, m.prompt.Focus()
 	}
 	return m, nil
@@ -504,13 +528,12 @@ func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
 func (m *Model) enterStep() {
 	m.look, m.hostRoutes = nil, false
 	m.check = nil
-	m.promptOpen = false
-	m.prompt.Blur()
+	m.closePrompt()
 	m.setLookupPrompt()
 	if st, ok := m.step(); ok {
 		m.tab = mainSide(st)
-		if st.Extra == "lookup" {
-			m.promptOpen = true
+		if st.Extra == "lookup" && m.mode != modeRoster {
+			m.mode = modeLookup
 			m.prompt.SetValue("")
 		}
 	}
@@ -614,10 +637,10 @@ func (m *Model) rebuild(keep bool) {
 		// the first pod's.
 		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
 	}
-	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
+	if m.mapv.open { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(pair, curA, hi, order, keep)
 	}
-	if m.showMap {
+	if m.mapv.open {
 		m.layout() // the map's height decides the panes'
 	}
 	m.setFocus(m.focus)
@@ -636,7 +659,7 @@ func toViews(s []string) []netview.View {
 // already looked up; "" otherwise.
 func (m Model) goneAddr() string {
 	st, ok := m.step()
-	if !ok || st.Extra != "delete" || m.promptOpen || m.lab == nil || len(m.lab.Gone) == 0 {
+	if !ok || st.Extra != "delete" || m.mode.prompting() || m.lab == nil || len(m.lab.Gone) == 0 {
 		return ""
 	}
 	if gone := m.lab.Gone[0]; m.look == nil || m.look.input != gone {

@@ -25,14 +25,6 @@ func saveCmd(s Saver, p *progress.Progress) tea.Cmd {
 	return func() tea.Msg { return savedMsg{err: s.Save(p)} }
 }
 
-// promptKind says what the one-line prompt is asking for.
-type promptKind int
-
-const (
-	promptLookup promptKind = iota
-	promptAnswer
-)
-
 // checkState is the verdict on the last answer given at this step.
 type checkState struct {
 	ok     bool
@@ -160,10 +152,9 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 
 // openAnswer opens the prompt for the step's question.
 func (m *Model) openAnswer() tea.Cmd {
-	m.promptFor = promptAnswer
 	m.prompt.Prompt = "answer › "
 	m.prompt.Placeholder = "what your terminal shows"
-	m.promptOpen = true
+	m.mode = modeAnswer
 	m.prompt.SetValue("")
 	m.layout()
 	return m.prompt.Focus()
@@ -172,8 +163,7 @@ func (m *Model) openAnswer() tea.Cmd {
 // submitAnswer checks what the student typed.
 func (m Model) submitAnswer() (tea.Model, tea.Cmd) {
 	in := m.prompt.Value()
-	m.promptOpen = false
-	m.prompt.Blur()
+	m.closePrompt()
 	st, checkable, known := m.asks()
 	switch {
 	case !known:
@@ -229,7 +219,7 @@ func (m Model) checkRows() []string {
 	done := m.prog.Done(st.ID())
 	var last string
 	switch {
-	case m.promptOpen && m.promptFor == promptAnswer:
+	case m.mode == modeAnswer:
 		return append(rows, " "+m.prompt.View())
 	case m.check != nil && m.check.ok:
 		last = t.Good.Render("✓ correct")
@@ -279,7 +269,6 @@ func (m Model) selfPacedNote() (string, bool) {
 
 // setLookupPrompt makes the prompt the route lookup's again.
 func (m *Model) setLookupPrompt() {
-	m.promptFor = promptLookup
 	m.prompt.Prompt = "route lookup › "
 	m.prompt.Placeholder = "an address, e.g. 198.19.22.150"
 }

@@ -78,7 +78,7 @@ func gotoStep(t *testing.T, h *harness, id string) Model {
 
 func answerWith(h *harness, text string) {
 	h.press("a")
-	h.waitFor("the answer prompt", func(m Model) bool { return m.promptOpen && m.promptFor == promptAnswer })
+	h.waitFor("the answer prompt", func(m Model) bool { return m.mode == modeAnswer })
 	h.tm.Type(text)
 	h.press("enter")
 }
@@ -164,7 +164,7 @@ func TestSelfPacedSkipReminds(t *testing.T) {
 	h.tm.Type("qnode1")
 	m = h.waitFor("the typed answer", func(m Model) bool { return m.prompt.Value() == "qnode1" })
 	h.press("esc")
-	m = h.waitFor("the prompt closed", func(m Model) bool { return !m.promptOpen })
+	m = h.waitFor("the prompt closed", func(m Model) bool { return !m.mode.prompting() })
 	if m.prog.Answers("3.1") != 0 {
 		t.Error("esc counted an answer")
 	}
@@ -261,8 +261,8 @@ func TestSelfPacedSaveError(t *testing.T) {
 
 func TestInstructorAsksNothing(t *testing.T) {
 	m := viewAt(t, 80, 24, 2, true, "n", "n", "n", "a")
-	if m.prog != nil || m.promptOpen || len(m.checkRows()) != 0 {
-		t.Errorf("instructor mode asks: prog %v, prompt %v", m.prog, m.promptOpen)
+	if m.prog != nil || m.mode.prompting() || len(m.checkRows()) != 0 {
+		t.Errorf("instructor mode asks: prog %v, prompt %v", m.prog, m.mode.prompting())
 	}
 	if sc := screen(m); strings.Contains(sc, "What number follows") || strings.Contains(sc, "done") {
 		t.Errorf("instructor mode shows self-paced parts:\n%s", sc)

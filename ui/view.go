@@ -21,7 +21,7 @@ func (m *Model) layout() {
 	m.help.SetWidth(w)
 	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
 	switch {
-	case m.promptOpen && m.promptFor == promptLookup:
+	case m.mode == modeLookup:
 		footer++
 	case m.look != nil:
 		footer += len(m.lookupRows())
@@ -43,7 +43,7 @@ func (m *Model) layout() {
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
-		if m.showMap {
+		if m.mapv.open {
 			// The whole lab on one screen: the lesson folds to its first
 			// row, and the map, drawn to fit, takes the tab bar's row and
 			// the explanation's (of a line in a pane not shown).
@@ -56,7 +56,7 @@ func (m *Model) layout() {
 	}
 	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6), true)
 	ph := max(body-lh-1, 1)
-	if m.showMap {
+	if m.mapv.open {
 		m.mapAt = mapFull
 		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
 			m.mapAt = mapBelow
@@ -90,7 +90,7 @@ func (m *Model) lessonHeight(w, lo, hi int, hintRow bool) int {
 }
 
 func (m Model) helpRows() int {
-	if !m.showHelp {
+	if !m.help.ShowAll {
 		return 1
 	}
 	return strings.Count(m.helpView(), "\n") + 1
@@ -98,7 +98,7 @@ func (m Model) helpRows() int {
 
 // helpView is the help bar: the lookup prompt's own keys while it is open.
 func (m Model) helpView() string {
-	if m.promptOpen && m.promptFor == promptLookup {
+	if m.mode == modeLookup {
 		return m.help.View(promptKeys{m.sh.keys})
 	}
 	return m.help.View(m.sh.keys)
@@ -126,7 +126,7 @@ func (m Model) content() string {
 	}
 	var rows []string
 	rows = append(rows, m.header())
-	if m.showRoster && m.opts.Presenter != nil {
+	if m.mode == modeRoster && m.opts.Presenter != nil {
 		rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
 		rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
 		for i := range rows {
@@ -168,13 +168,13 @@ func (m Model) content() string {
 		rows = append(rows, m.explainLines(explainRows)...)
 	}
 	rows = append(rows, m.legend())
-	if m.promptOpen && m.promptFor == promptLookup {
+	if m.mode == modeLookup {
 		rows = append(rows, m.prompt.View())
 	} else if m.look != nil {
 		rows = append(rows, m.lookupRows()...)
 	}
 	rows = append(rows, m.statusLine())
-	if m.showHelp {
+	if m.help.ShowAll {
 		rows = append(rows, strings.Split(m.helpView(), "\n")...)
 	} else {
 		rows = append(rows, m.helpView())
