@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -166,26 +168,55 @@ func (m *Model) stepAway() {
 	}
 }
 
-// tellClass tells the class server the step shown, or the reporter the
-// student's step and answers. Both only note the latest in memory and
-// never block, so they are called in order here rather than from
-// commands, which could run out of order.
-func (m Model) tellClass() {
-	st, ok := m.step()
-	if !ok {
+// teller passes the step shown to the class server, or the student's
+// step and answers to the reporter, from commands: they may run out of
+// order, so each is numbered as it is made (on the program's goroutine,
+// in order) and one older than the last passed on is dropped.
+type teller struct {
+	made atomic.Uint64
+	mu   sync.Mutex
+	last uint64
+}
+
+// tell runs fn unless a later call already ran.
+func (t *teller) tell(seq uint64, fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq <= t.last {
 		return
 	}
-	if p := m.opts.Presenter; p != nil {
-		p.Show(st.Section, st.Index)
+	t.last = seq
+	fn()
+}
+
+// tellCmd tells the class where the student is now; nil outside a class.
+// Show and Report only note the latest in memory and never block.
+func (m Model) tellCmd() tea.Cmd {
+	st, ok := m.step()
+	p, r := m.opts.Presenter, m.opts.Reporter
+	if !ok || p == nil && r == nil {
+		return nil
 	}
-	if r := m.opts.Reporter; r != nil {
-		var answered []string
+	var answered []string
+	if r != nil {
 		for _, s := range m.steps {
 			if s.CheckKind != "" && m.prog.Done(s.ID()) {
 				answered = append(answered, s.ID())
 			}
 		}
-		r.Report(st.Section, st.Index, answered)
+	}
+	t := m.teller
+	seq := t.made.Add(1)
+	return func() tea.Msg {
+		t.tell(seq, func() {
+			if p != nil {
+				p.Show(st.Section, st.Index)
+			}
+			if r != nil {
+				r.Report(st.Section, st.Index, answered)
+			}
+		})
+		return nil
 	}
 }
 

@@ -156,6 +156,7 @@ type Model struct {
 	// A class: fol is the follower's state (nil unless --follow);
 	// showRoster shows the presenter's roster.
 	fol        *follow
+	teller     *teller
 	showRoster bool
 	rosterOff  int
 
@@ -195,6 +196,7 @@ func New(opts Options) Model {
 		mapv:     newMapPane(sh),
 		help:     help.New(),
 		tab:      netview.SidePod,
+		teller:   &teller{},
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
@@ -233,7 +235,7 @@ func (m Model) Init() tea.Cmd {
 		cmds = append(cmds, m.prompt.Focus())
 	}
 	cmds = append(cmds, m.classCmds()...)
-	m.tellClass()
+	cmds = append(cmds, m.tellCmd())
 	return tea.Batch(cmds...)
 }
 
@@ -242,7 +244,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	nm := next.(Model)
 	if nm.cur != m.cur || nm.prog != m.prog {
-		nm.tellClass()
+		cmd = tea.Batch(cmd, nm.tellCmd())
 	}
 	if save := nm.saveIfNeeded(); save != nil {
 		cmd = tea.Batch(cmd, save)
