@@ -6,6 +6,9 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"podlab/content"
+	"podlab/netview"
 )
 
 // env is the program's way out to its lab: the context the lab's calls
@@ -17,12 +20,18 @@ type env struct {
 }
 
 // collector decides when the lab is read: at start, on a tick, on the
-// lab's own change stream, and on r; it keeps what the last read came
-// to. The root derives and shows what it reads.
+// lab's own change stream, and on r; it derives each pair read once
+// (lab) and keeps what the last read came to. The root shows lab.
 type collector struct {
 	env     env
 	src     Source
 	refresh time.Duration
+
+	// lab is the last refresh, derived once (nil until the lab is read);
+	// analyzer remembers its analysis: a refresh of a large node works
+	// out only the routes that changed.
+	lab      *content.Lab
+	analyzer *netview.Analyzer
 
 	id       int
 	inFlight bool
@@ -56,7 +65,7 @@ type collector struct {
 }
 
 func newCollector(e env, src Source, refresh time.Duration) collector {
-	c := collector{env: e, src: src, refresh: refresh}
+	c := collector{env: e, src: src, refresh: refresh, analyzer: &netview.Analyzer{}}
 	if src != nil {
 		// In flight from the start: Init collects, or starts the watch
 		// the first collection waits for (watchFirst).
@@ -162,6 +171,11 @@ func (c collector) collected(msg collectedMsg) (collector, tea.Cmd) {
 	case msg.pair == nil:
 		c.err = errors.New("the lab returned no snapshots: press r to read it again")
 	default:
+		var last *netview.Refresh
+		if c.lab != nil {
+			last = c.lab.Refresh
+		}
+		c.lab = content.NewLab(last.Next(c.analyzer, msg.pair, c.byWatch), c.src.Kind() == "recording")
 		c.err = nil
 		c.lastAt = msg.at
 		// The watch lost notifications (the kernel's buffer ran over)

@@ -76,10 +76,10 @@ func routeLineMatches(l netview.Line, dst string) bool {
 func (m Model) explanation() (string, string) {
 	p := m.shown()
 	l, ok := p.selected()
-	if !ok || m.lab == nil {
+	if !ok || m.lab() == nil {
 		return "", ""
 	}
-	a := m.lab.Analysis
+	a := m.lab().Analysis
 	if rc := p.selectedClass(); rc != nil {
 		label := string(rc.Class)
 		if rc.Peer != "" {
@@ -88,7 +88,7 @@ func (m Model) explanation() (string, string) {
 		return label, rc.Reason
 	}
 	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
-		if up := m.lab.Uplink; up != nil {
+		if up := m.lab().Uplink; up != nil {
 			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
 				return "node uplink " + up.Name(), up.Why()
 			}
@@ -187,7 +187,7 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	switch {
 	case err != nil:
 		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150 or 198.19.22.150/32", in)
-	case m.lab == nil:
+	case m.lab() == nil:
 		res.err = "no snapshot of the node yet: wait until the lab has been read, then press / again"
 	}
 	if res.err != "" {
@@ -195,14 +195,14 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	res.dst = addr
-	rt, ok := netview.Lookup(&m.lab.Pair.Host, addr)
+	rt, ok := netview.Lookup(&m.lab().Pair.Host, addr)
 	res.route, res.found = rt, ok
 	m.hostRoutes = true
 	m.rebuild(true)
 	if ok {
 		dst := dstString(rt.Dst)
-		for i := range m.lab.Analysis.Routes {
-			rc := &m.lab.Analysis.Routes[i]
+		for i := range m.lab().Analysis.Routes {
+			rc := &m.lab().Analysis.Routes[i]
 			if rc.Side == netview.SideHost && rc.Dst == dst {
 				res.class = rc
 				break

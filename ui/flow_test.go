@@ -107,7 +107,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 // screen is what the terminal shows, without styles.
 func screen(m Model) string { return ansi.Strip(m.content()) }
 
-func loaded(m Model) bool { return m.lab != nil }
+func loaded(m Model) bool { return m.lab() != nil }
 
 // visibleLines are the rendered lines of the panes the step shows.
 func visibleLines(m Model) []netview.Line {

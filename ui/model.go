@@ -133,11 +133,6 @@ type Model struct {
 	lookID     int
 	hostRoutes bool // a lookup shows the host's routes whatever the step
 
-	// lab is the last refresh, derived once (nil until the lab is read);
-	// analyzer remembers its analysis: a refresh of a large node works
-	// out only the routes that changed.
-	lab      *content.Lab
-	analyzer *netview.Analyzer
 	// col reads the lab.
 	col collector
 
@@ -154,11 +149,9 @@ type Model struct {
 	saveErr     error
 
 	// A class: fol is the follower's state (nil unless --follow);
-	// showRoster shows the presenter's roster.
-	fol        *follow
-	teller     *teller
-	showRoster bool
-	rosterOff  int
+	fol       *follow
+	teller    *teller
+	rosterOff int
 
 	// Presenter view: notesKey flips the notes (shown beside the lesson
 	// on a wide terminal, in its place on a small one).
@@ -185,18 +178,17 @@ func New(opts Options) Model {
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
 	e := env{ctx: context.Background(), now: now}
 	m := Model{
-		opts:     opts,
-		env:      e,
-		col:      newCollector(e, opts.Source, opts.Refresh),
-		sh:       sh,
-		analyzer: &netview.Analyzer{},
-		lesson:   newLessonPane(sh),
-		pod:      newNetPane(sh, netview.SidePod),
-		host:     newNetPane(sh, netview.SideHost),
-		mapv:     newMapPane(sh),
-		help:     help.New(),
-		tab:      netview.SidePod,
-		teller:   &teller{},
+		opts:   opts,
+		env:    e,
+		col:    newCollector(e, opts.Source, opts.Refresh),
+		sh:     sh,
+		lesson: newLessonPane(sh),
+		pod:    newNetPane(sh, netview.SidePod),
+		host:   newNetPane(sh, netview.SideHost),
+		mapv:   newMapPane(sh),
+		help:   help.New(),
+		tab:    netview.SidePod,
+		teller: &teller{},
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
@@ -333,16 +325,10 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	if !m.col.current(msg) {
 		return m, nil // a refresh superseded this one
 	}
-	keepBase := m.col.byWatch
+	last := m.col.lab
 	var colCmd tea.Cmd
 	m.col, colCmd = m.col.Update(msg)
-	if msg.err == nil && msg.pair != nil {
-		var last *netview.Refresh
-		if m.lab != nil {
-			last = m.lab.Refresh
-		}
-		r := last.Next(m.analyzer, msg.pair, keepBase)
-		m.lab = content.NewLab(r, m.opts.Source != nil && m.opts.Source.Kind() == "recording")
+	if m.col.lab != last {
 		m.rebuild(true)
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}
@@ -356,12 +342,15 @@ func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
+// lab is the last refresh, derived once; nil until the lab is read.
+func (m Model) lab() *content.Lab { return m.col.lab }
+
 // changed is what the status line says changed at the last refresh.
 func (m Model) changed() string {
-	if m.lab == nil {
+	if m.lab() == nil {
 		return ""
 	}
-	c := m.lab.Changes.String()
+	c := m.lab().Changes.String()
 	if m.col.lost {
 		lost := "notifications were lost, the lab was read again whole"
 		if c != "" {
@@ -617,11 +606,11 @@ func (m *Model) rebuild(keep bool) {
 	var cur, prev [2]*netview.Snapshot
 	var curA *netview.Analysis
 	var pair *netview.Pair
-	if m.lab != nil {
-		pair = m.lab.Pair
+	if m.lab() != nil {
+		pair = m.lab().Pair
 		cur = [2]*netview.Snapshot{&pair.Pod, &pair.Host}
-		curA = m.lab.Analysis
-		if p := m.lab.Prev; p != nil {
+		curA = m.lab().Analysis
+		if p := m.lab().Prev; p != nil {
 			prev = [2]*netview.Snapshot{&p.Pod, &p.Host}
 		}
 	}
@@ -661,10 +650,10 @@ func toViews(s []string) []netview.View {
 // already looked up; "" otherwise.
 func (m Model) goneAddr() string {
 	st, ok := m.step()
-	if !ok || st.Extra != "delete" || m.mode.prompting() || m.lab == nil || len(m.lab.Gone) == 0 {
+	if !ok || st.Extra != "delete" || m.mode.prompting() || m.lab() == nil || len(m.lab().Gone) == 0 {
 		return ""
 	}
-	if gone := m.lab.Gone[0]; m.look == nil || m.look.input != gone {
+	if gone := m.lab().Gone[0]; m.look == nil || m.look.input != gone {
 		return gone
 	}
 	return ""

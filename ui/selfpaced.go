@@ -78,7 +78,7 @@ func (m Model) asks() (st content.Step, checkable, known bool) {
 	if !ok || !m.selfPaced() || st.CheckKind == "" {
 		return st, false, false
 	}
-	if m.lab == nil {
+	if m.lab() == nil {
 		return st, true, false
 	}
 	_, has := st.Answer(m.vars())

@@ -313,7 +313,7 @@ func (m Model) statusLine() string {
 	if m.col.err != nil {
 		// A lab's error may quote what a node or pod printed.
 		e := "error: " + netview.Clean(m.col.err.Error())
-		if m.lab != nil {
+		if m.lab() != nil {
 			e += " (showing " + m.col.lastAt.Format("15:04:05") + ")"
 		}
 		parts = append(parts, part{e, t.StatusErr, 0})
@@ -331,10 +331,10 @@ func (m Model) statusLine() string {
 	if ch := m.changed(); ch != "" {
 		parts = append(parts, part{"changed: " + ch, t.StatusChange, 1})
 	}
-	if m.lab != nil && m.lab.Cut {
+	if m.lab() != nil && m.lab().Cut {
 		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
 	}
-	if m.lab != nil {
+	if m.lab() != nil {
 		v := m.vars()
 		who := v.PodName
 		if v.PodNamespace != "" {
