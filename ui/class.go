@@ -94,8 +94,8 @@ func nextLeadCmd(ch chan leadMsg) tea.Cmd {
 // classCmds are what Init starts for a class.
 func (m Model) classCmds() []tea.Cmd {
 	var cmds []tea.Cmd
-	if m.fol != nil {
-		cmds = append(cmds, startFollowCmd(m.env.ctx, m.opts.Leader, m.fol.ch), nextLeadCmd(m.fol.ch))
+	if m.class.fol != nil {
+		cmds = append(cmds, startFollowCmd(m.env.ctx, m.opts.Leader, m.class.fol.ch), nextLeadCmd(m.class.fol.ch))
 	}
 	if m.opts.Presenter != nil {
 		cmds = append(cmds, classTickCmd())
@@ -105,12 +105,12 @@ func (m Model) classCmds() []tea.Cmd {
 
 // led applies an update from the presenter.
 func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
-	f := *m.fol
+	f := *m.class.fol
 	f.status, f.live = msg.status, msg.live
 	if msg.section > 0 {
 		f.section, f.step = msg.section, msg.step
 	}
-	m.fol = &f
+	m.class.fol = &f
 	next := nextLeadCmd(f.ch)
 	if msg.section == 0 || f.away {
 		return m, next
@@ -124,7 +124,7 @@ func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) stepIndex(section, step int) int {
-	return slices.IndexFunc(m.steps, func(s content.Step) bool { return s.Section == section && s.Index == step })
+	return slices.IndexFunc(m.course.steps, func(s content.Step) bool { return s.Section == section && s.Index == step })
 }
 
 // resumeClass starts a presenter at the class's step, which a restarted
@@ -150,9 +150,9 @@ func (m Model) refused() string {
 
 // rejoin goes back to following, at the presenter's step.
 func (m Model) rejoin() (tea.Model, tea.Cmd) {
-	f := *m.fol
+	f := *m.class.fol
 	f.away = false
-	m.fol = &f
+	m.class.fol = &f
 	if i := m.stepIndex(f.section, f.step); i >= 0 {
 		return m.goStep(i)
 	}
@@ -161,10 +161,10 @@ func (m Model) rejoin() (tea.Model, tea.Cmd) {
 
 // stepAway leaves the presenter to browse; f rejoins.
 func (m *Model) stepAway() {
-	if m.fol != nil && !m.fol.away {
-		f := *m.fol
+	if m.class.fol != nil && !m.class.fol.away {
+		f := *m.class.fol
 		f.away = true
-		m.fol = &f
+		m.class.fol = &f
 	}
 }
 
@@ -199,13 +199,13 @@ func (m Model) tellCmd() tea.Cmd {
 	}
 	var answered []string
 	if r != nil {
-		for _, s := range m.steps {
-			if s.CheckKind != "" && m.prog.Done(s.ID()) {
+		for _, s := range m.course.steps {
+			if s.CheckKind != "" && m.self.prog.Done(s.ID()) {
 				answered = append(answered, s.ID())
 			}
 		}
 	}
-	t := m.teller
+	t := m.class.teller
 	seq := t.made.Add(1)
 	return func() tea.Msg {
 		t.tell(seq, func() {
@@ -234,17 +234,17 @@ func (m Model) classStatus() (string, bool) {
 			return "0 following (w: roster and the follow URL)", false
 		}
 		return s, false
-	case m.fol == nil:
+	case m.class.fol == nil:
 		return "", false
-	case !m.fol.live:
-		if m.fol.status == "" {
+	case !m.class.fol.live:
+		if m.class.fol.status == "" {
 			return "connecting to the presenter…", false
 		}
-		return m.fol.status, true
-	case m.fol.away:
-		return fmt.Sprintf("on your own (presenter at %d.%d; f rejoins)", m.fol.section, m.fol.step), false
+		return m.class.fol.status, true
+	case m.class.fol.away:
+		return fmt.Sprintf("on your own (presenter at %d.%d; f rejoins)", m.class.fol.section, m.class.fol.step), false
 	}
-	return m.fol.status + " (f: on your own)", false
+	return m.class.fol.status + " (f: on your own)", false
 }
 
 // rosterRows draws the roster: each student with their step, how many
@@ -264,7 +264,7 @@ func (m Model) rosterRows(w, h int) []string {
 	m.opts.Presenter.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
 		r := row{name: name, section: section, step: step, answered: len(answered), seen: seen}
 		if i := m.stepIndex(section, step); i >= 0 {
-			if st := m.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
+			if st := m.course.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
 				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))
 			}
 		}
@@ -319,7 +319,7 @@ func (m Model) rosterRows(w, h int) []string {
 		tail = nil
 	}
 	body := h - len(out) - len(tail)
-	off := min(m.rosterOff, max(len(rows)-body, 0))
+	off := min(m.class.rosterOff, max(len(rows)-body, 0))
 	for i := off; i < len(rows) && len(out) < h-len(tail); i++ {
 		r := rows[i]
 		id := fmt.Sprintf("%d.%d", r.section, r.step)
@@ -348,9 +348,9 @@ func (m Model) rosterKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	keys := m.sh.keys
 	switch {
 	case key.Matches(k, keys.Down):
-		m.rosterOff++
+		m.class.rosterOff++
 	case key.Matches(k, keys.Up):
-		m.rosterOff = max(m.rosterOff-1, 0)
+		m.class.rosterOff = max(m.class.rosterOff-1, 0)
 	case key.Matches(k, keys.Cancel):
 		m.mode = modeLesson
 	default:
@@ -369,16 +369,16 @@ func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			m.closePrompt()
 			m.mode = modeRoster
 		}
-		m.rosterOff = 0
+		m.class.rosterOff = 0
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Notes):
-		m.notesKey = !m.notesKey
+		m.pres.notesKey = !m.pres.notesKey
 		m.layout()
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Reveal):
 		return m.reveal(), nil, true
 	case key.Matches(k, m.sh.keys.Follow):
-		if m.fol.away {
+		if m.class.fol.away {
 			nm, cmd := m.rejoin()
 			return nm, cmd, true
 		}

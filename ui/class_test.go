@@ -71,7 +71,7 @@ func TestFollowMode(t *testing.T) {
 	h.press("n")
 	h.waitFor("2.4", at("2.4"))
 	send(leadMsg{3, 1, "following 127.0.0.1:1", true})
-	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.fol.section == 3 })
+	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.class.fol.section == 3 })
 	if st, _ := m.step(); st.ID() != "2.4" || !strings.Contains(screen(m), "on your own (presenter at 3.1; f rejoins)") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
 	}
@@ -80,7 +80,7 @@ func TestFollowMode(t *testing.T) {
 
 	// The link goes down: said, in the error style, and the step stays.
 	send(leadMsg{0, 0, "lost the presenter; trying again in 1s", false})
-	m = h.waitFor("the link down", func(m Model) bool { return !m.fol.live })
+	m = h.waitFor("the link down", func(m Model) bool { return !m.class.fol.live })
 	if st, _ := m.step(); st.ID() != "3.1" || !strings.Contains(screen(m), "lost the presenter; trying again in 1s") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
 	}

@@ -87,7 +87,7 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
-	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
+	if m.lay.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
 		if up := m.lab().Uplink; up != nil {
 			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
 				return "node uplink " + up.Name(), up.Why()
@@ -141,7 +141,7 @@ func (m Model) explainLines(n int) []string {
 func (m Model) legend() string {
 	t := m.sh.theme
 	var parts []string
-	if m.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
+	if m.lay.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
 		// No room for both: the route classes matter more here.
 	} else if t.NoColor {
 		parts = append(parts, t.TagStyle(netview.TagVethPod, false).Render("veth ends")+" underlined", t.TagStyle(netview.TagGateway, false).Render("gateway")+" bold")
@@ -180,9 +180,9 @@ func (m Model) runLookup() (tea.Model, tea.Cmd) {
 // lookup shows the route the node takes to the address in, and asks the
 // kernel for its own answer.
 func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
-	m.lookID++
-	res := &lookupResult{id: m.lookID, input: in}
-	m.look = res
+	m.look.id++
+	res := &lookupResult{id: m.look.id, input: in}
+	m.look.res = res
 	addr, err := lookupAddr(in)
 	switch {
 	case err != nil:
@@ -197,7 +197,7 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 	res.dst = addr
 	rt, ok := netview.Lookup(&m.lab().Pair.Host, addr)
 	res.route, res.found = rt, ok
-	m.hostRoutes = true
+	m.look.hostRoutes = true
 	m.rebuild(true)
 	if ok {
 		dst := dstString(rt.Dst)
@@ -241,7 +241,7 @@ func (m Model) lookupLine() string {
 // ask it.
 func (m Model) lookupParts() []string {
 	t := m.sh.theme
-	r := m.look
+	r := m.look.res
 	if r.err != "" {
 		return []string{t.Bad.Render(r.err)}
 	}

@@ -127,7 +127,7 @@ func TestWalkLesson(t *testing.T) {
 			m := h.waitFor("the recording", loaded)
 			seen := map[int]string{} // section → every pane's text, all steps
 			classes := map[netview.Class]bool{}
-			for i := range m.steps {
+			for i := range m.course.steps {
 				if i > 0 {
 					k := []string{"n", "space", "right", "l"}[i%4]
 					if prev, _ := m.step(); prev.Extra == "lookup" {
@@ -190,7 +190,7 @@ func TestWalkLesson(t *testing.T) {
 				}
 			}
 			// Past the last step nothing moves; back works.
-			last := len(m.steps) - 1
+			last := len(m.course.steps) - 1
 			h.press("n")
 			h.waitFor("still the last step", func(m Model) bool { return m.cur == last })
 			h.press("p")
@@ -234,7 +234,7 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type("198.19.22.150")
 			h.press("enter")
-			m := h.waitFor("the answer", func(m Model) bool { return m.look != nil && !m.look.asking })
+			m := h.waitFor("the answer", func(m Model) bool { return m.look.res != nil && !m.look.res.asking })
 			sc := screen(m)
 			if !strings.Contains(sc, "route to 198.19.22.150 → blackhole 198.19.22.128/26") {
 				t.Errorf("the lookup does not show the blackhole:\n%s", sc)
@@ -253,19 +253,19 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			h.press("/")
 			h.tm.Type("198.19.22.132")
 			h.press("enter")
-			m = h.waitFor("the answer", func(m Model) bool { return m.look != nil && m.look.input == "198.19.22.132" })
+			m = h.waitFor("the answer", func(m Model) bool { return m.look.res != nil && m.look.res.input == "198.19.22.132" })
 			if !strings.Contains(screen(m), "route to 198.19.22.132 → 198.19.22.132 dev caliea2aa288365") {
 				t.Errorf("lookup of the pod:\n%s", screen(m))
 			}
 			h.press("/")
 			h.tm.Type("198.19.300.1")
 			h.press("enter")
-			m = h.waitFor("the error", func(m Model) bool { return m.look != nil && m.look.err != "" })
+			m = h.waitFor("the error", func(m Model) bool { return m.look.res != nil && m.look.res.err != "" })
 			if !strings.Contains(screen(m), "is not an IP address") {
 				t.Errorf("bad input:\n%s", screen(m))
 			}
 			h.press("esc")
-			h.waitFor("the answer closed", func(m Model) bool { return m.look == nil })
+			h.waitFor("the answer closed", func(m Model) bool { return m.look.res == nil })
 		})
 	}
 }
@@ -274,7 +274,7 @@ func TestLookupStepOpensPrompt(t *testing.T) {
 	h := startProgram(t, Options{Source: recordingSource(t)}, 80, 24)
 	h.waitFor("the recording", loaded)
 	m := h.model()
-	for i, st := range m.steps {
+	for i, st := range m.course.steps {
 		if st.Extra == "lookup" {
 			for range i {
 				h.press("n")
@@ -390,7 +390,7 @@ func TestFocusAndScroll(t *testing.T) {
 	h.press("tab")
 	m := h.waitFor("focus on the pod", func(m Model) bool { return m.focus == focusPod })
 	h.press("tab")
-	m = h.waitFor("focus on the host", func(m Model) bool { return m.focus == focusHost && m.tab == netview.SideHost })
+	m = h.waitFor("focus on the host", func(m Model) bool { return m.focus == focusHost && m.lay.tab == netview.SideHost })
 	before := m.host.cursor
 	h.press("down", "j")
 	m = h.waitFor("the cursor moves", func(m Model) bool { return m.host.cursor != before })
@@ -530,13 +530,13 @@ func TestDeleteStepLooksUpTheGoneAddress(t *testing.T) {
 		h.press("esc", "n")
 		h.waitFor("the next step", func(m Model) bool { return m.cur == cur+1 })
 	}
-	if h.model().look != nil {
+	if h.model().look.res != nil {
 		t.Fatal("a lookup before any pod went")
 	}
 	h.press("r")
-	m := h.waitFor("the kernel's answer", func(m Model) bool { return m.look != nil && m.look.hasKern })
-	if m.look.input != "198.19.22.131" || m.look.route.Type != "blackhole" || m.look.kernel.Type != "blackhole" {
-		t.Errorf("looked up %q: %+v, kernel %+v; want 198.19.22.131 in the blackhole", m.look.input, m.look.route, m.look.kernel)
+	m := h.waitFor("the kernel's answer", func(m Model) bool { return m.look.res != nil && m.look.res.hasKern })
+	if m.look.res.input != "198.19.22.131" || m.look.res.route.Type != "blackhole" || m.look.res.kernel.Type != "blackhole" {
+		t.Errorf("looked up %q: %+v, kernel %+v; want 198.19.22.131 in the blackhole", m.look.res.input, m.look.res.route, m.look.res.kernel)
 	}
 	if sc := screen(m); !strings.Contains(sc, "route to 198.19.22.131 →") || !strings.Contains(sc, "blackhole 198.19.22.128/26") {
 		t.Errorf("the screen does not show where the old address goes:\n%s", sc)

@@ -21,7 +21,7 @@ func TestLookupPromptTakesEveryPrintableKey(t *testing.T) {
 	h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 	h.tm.Type("hello n p q ? l m r 1 4")
 	m := h.waitFor("the text in the box", func(m Model) bool { return m.prompt.Value() == "hello n p q ? l m r 1 4" })
-	if m.cur != at || !m.mode.prompting() || m.help.ShowAll || m.mapv.open || m.quitting {
+	if m.cur != at || !m.mode.prompting() || m.help.ShowAll || m.mapv.open || m.self.quitting {
 		t.Fatalf("typing moved the lesson or acted: step %d (want %d), prompt %v, help %v, map %v", m.cur, at, m.mode.prompting(), m.help.ShowAll, m.mapv.open)
 	}
 	if sc := screen(m); !strings.Contains(sc, "enter look up") || !strings.Contains(sc, "esc close") {
@@ -52,7 +52,7 @@ func TestLookupOfACIDRAt80(t *testing.T) {
 			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type(tt.in)
 			h.press("enter")
-			m := h.waitFor("the answer with the kernel's", func(m Model) bool { return m.look != nil && m.look.hasKern })
+			m := h.waitFor("the answer with the kernel's", func(m Model) bool { return m.look.res != nil && m.look.res.hasKern })
 			rows := m.lookupRows()
 			var plain []string
 			for _, r := range rows {
@@ -97,7 +97,7 @@ func TestMoreHintSaysWhatWorks(t *testing.T) {
 				m := h.waitFor("the recording", loaded)
 				// The first step whose text does not fit.
 				for i := 0; !m.lesson.more(); i++ {
-					if i == len(m.steps)-1 {
+					if i == len(m.course.steps)-1 {
 						t.Fatal("every step's text fits at this size; the test needs one that does not")
 					}
 					h.press("right")
@@ -119,7 +119,7 @@ func TestMoreHintSaysWhatWorks(t *testing.T) {
 				if hint == "" {
 					t.Fatalf("no hint that the text goes on:\n%s", sc)
 				}
-				if !m.narrow {
+				if !m.lay.narrow {
 					// Every row of the text is on the screen, none under the hint.
 					for _, r := range strings.Split(ansi.Strip(m.lesson.View()), "\n") {
 						if r = strings.TrimSpace(r); r != "" && !strings.Contains(sc, r) {

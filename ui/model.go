@@ -103,43 +103,64 @@ type lookupResult struct {
 	hasKern   bool
 }
 
-// Model is the root of the program.
+// Model is the root of the program. mode routes the keys and the view;
+// each group of state below belongs to one part of the program.
 type Model struct {
 	opts Options
 	env  env
 	sh   *shared
+	mode mode
 
-	sections []content.Section
-	steps    []content.Step
-	loadErr  error
-	cur      int
+	course course
+	cur    int // the step shown, an index into course.steps
 
 	focus focusArea
-	tab   netview.Side // the pane shown in the narrow layout
+	lay   layoutState
 
 	lesson lessonPane
 	pod    netPane
 	host   netPane
 	mapv   mapPane
 	help   help.Model
+	prompt textinput.Model
+	look   lookupState
 
-	// mode says what has the keys and the screen.
-	mode mode
-	// mapAt is where the layout found room for the map.
-	mapAt mapPlace
-
-	prompt     textinput.Model
-	look       *lookupResult
-	lookID     int
-	hostRoutes bool // a lookup shows the host's routes whatever the step
-
-	// col reads the lab.
+	// col reads the lab and derives each read once.
 	col collector
 
-	narrow bool
+	self  selfState  // self-paced mode
+	class classroom  // a class, presenting or following
+	pres  presenting // the presenter view, the first screen's notices
+}
 
-	// Self-paced mode: prog is nil without it. prog is never changed in
-	// place (a save may be writing it): a change replaces it.
+// course is the lesson as loaded.
+type course struct {
+	sections []content.Section
+	steps    []content.Step // every section's, in order
+	err      error          // why the lesson could not be loaded
+}
+
+// layoutState is what the last layout decided.
+type layoutState struct {
+	narrow bool
+	// mapAt is where the layout found room for the map.
+	mapAt mapPlace
+	// tab is the pane shown in the narrow layout.
+	tab netview.Side
+}
+
+// lookupState is the route lookup's.
+type lookupState struct {
+	res *lookupResult // the last lookup; nil none
+	id  int           // the last lookup's id: a stale kernel answer is dropped
+	// hostRoutes: a lookup shows the host's routes whatever the step.
+	hostRoutes bool
+}
+
+// selfState is the self-paced mode's: prog is nil without it. prog is
+// never changed in place (a save may be writing it): a change replaces
+// it.
+type selfState struct {
 	prog        *progress.Progress
 	check       *checkState
 	note        string // resumed at, a skipped question
@@ -147,20 +168,26 @@ type Model struct {
 	savePending bool
 	quitting    bool
 	saveErr     error
+}
 
-	// A class: fol is the follower's state (nil unless --follow);
+// classroom is a class's: fol is the follower's state (nil unless
+// --follow); teller tells the class the step; rosterOff scrolls the
+// presenter's roster.
+type classroom struct {
 	fol       *follow
 	teller    *teller
 	rosterOff int
+}
 
-	// Presenter view: notesKey flips the notes (shown beside the lesson
-	// on a wide terminal, in its place on a small one).
+// presenting is the presenter view's: notesKey flips the notes (shown
+// beside the lesson on a wide terminal, in its place on a small one);
+// answerAt is the step (its index + 1) whose answers A revealed, 0 none:
+// a revealed answer stays with its step. notices are opts.Notices until
+// the first key.
+type presenting struct {
 	notesKey bool
-	// answerAt is the step (its index + 1) whose answers A revealed; 0
-	// none: a revealed answer stays with its step.
 	answerAt int
-	// notices are opts.Notices until the first key.
-	notices []string
+	notices  []string
 }
 
 // New builds the program's model; Run runs it.
@@ -187,24 +214,24 @@ func New(opts Options) Model {
 		host:   newNetPane(sh, netview.SideHost),
 		mapv:   newMapPane(sh),
 		help:   help.New(),
-		tab:    netview.SidePod,
-		teller: &teller{},
+		lay:    layoutState{tab: netview.SidePod},
+		class:  classroom{teller: &teller{}},
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
 	m.prompt.CharLimit = 64
-	m.sections, m.loadErr = content.Lesson()
-	for _, s := range m.sections {
-		m.steps = append(m.steps, s.Steps...)
+	m.course.sections, m.course.err = content.Lesson()
+	for _, s := range m.course.sections {
+		m.course.steps = append(m.course.steps, s.Steps...)
 	}
 	if opts.SelfPaced {
-		m.prog = opts.Progress.Clone()
+		m.self.prog = opts.Progress.Clone()
 		if opts.Section <= 1 {
 			m.resume()
 		}
 	}
 	if opts.Section > 1 {
-		for i, s := range m.steps {
+		for i, s := range m.course.steps {
 			if s.Section == opts.Section {
 				m.cur = i
 				break
@@ -212,9 +239,9 @@ func New(opts Options) Model {
 		}
 	}
 	if opts.Leader != nil {
-		m.fol = &follow{ch: make(chan leadMsg, 64)}
+		m.class.fol = &follow{ch: make(chan leadMsg, 64)}
 	}
-	m.notices = opts.Notices
+	m.pres.notices = opts.Notices
 	m.resumeClass()
 	m.enterStep()
 	return m
@@ -235,7 +262,7 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	nm := next.(Model)
-	if nm.cur != m.cur || nm.prog != m.prog {
+	if nm.cur != m.cur || nm.self.prog != m.self.prog {
 		cmd = tea.Batch(cmd, nm.tellCmd())
 	}
 	if save := nm.saveIfNeeded(); save != nil {
@@ -269,7 +296,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		return m.saved(msg)
 	case stopMsg:
-		if m.quitting {
+		if m.self.quitting {
 			return m, nil // already waiting for the save
 		}
 		return m.quit()
@@ -278,22 +305,22 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.col, cmd = m.col.Update(msg)
 		return m, cmd
 	case kernelRouteMsg:
-		if m.look != nil && msg.id == m.look.id {
+		if m.look.res != nil && msg.id == m.look.id {
 			// Copy: an earlier model may still point at the old answer.
-			l := *m.look
+			l := *m.look.res
 			l.asking, l.hasKern = false, true
 			if msg.err != nil {
 				l.kernelErr = msg.err.Error()
 			} else {
 				l.kernel = msg.route
 			}
-			m.look = &l
+			m.look.res = &l
 			m.layout() // the answer may take another row
 		}
 		return m, nil
 	case tea.KeyPressMsg:
-		if m.notices != nil {
-			m.notices = nil
+		if m.pres.notices != nil {
+			m.pres.notices = nil
 			m.layout()
 		}
 		return m.key(msg)
@@ -393,11 +420,11 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.layout()
 	case key.Matches(k, keys.Cancel):
 		m.help.ShowAll = false
-		if m.look != nil {
-			m.look, m.hostRoutes = nil, false
+		if m.look.res != nil {
+			m.look.res, m.look.hostRoutes = nil, false
 			m.rebuild(true)
 		}
-		m.check = nil
+		m.self.check = nil
 		m.layout()
 	case key.Matches(k, keys.Next):
 		return m.goStep(m.cur + 1)
@@ -405,7 +432,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.goStep(m.cur - 1)
 	case key.Matches(k, keys.Section):
 		n := int(k.Code - '0')
-		for i, s := range m.steps {
+		for i, s := range m.course.steps {
 			if s.Section == n {
 				return m.goStep(i)
 			}
@@ -432,7 +459,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		switch {
 		case m.focus == focusLesson:
 			m.lesson, cmd = m.lesson.Update(k)
-		case m.mapAt == mapFull:
+		case m.lay.mapAt == mapFull:
 			m.mapv, cmd = m.mapv.Update(k)
 		case m.focus == focusPod:
 			m.pod, cmd = m.pod.Update(k)
@@ -500,12 +527,12 @@ func (m *Model) openPrompt() tea.Cmd {
 }
 
 func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
-	if i < 0 || i >= len(m.steps) || i == m.cur {
+	if i < 0 || i >= len(m.course.steps) || i == m.cur {
 		return m, nil
 	}
-	m.note = ""
+	m.self.note = ""
 	if i > m.cur && m.unanswered() {
-		m.note = m.steps[m.cur].ID() + "'s question is not answered yet: come back to it to finish the lesson"
+		m.self.note = m.course.steps[m.cur].ID() + "'s question is not answered yet: come back to it to finish the lesson"
 	}
 	m.cur = i
 	m.enterStep()
@@ -517,12 +544,12 @@ func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
 
 // enterStep sets up a step freshly: panes, cursor, lookup state.
 func (m *Model) enterStep() {
-	m.look, m.hostRoutes = nil, false
-	m.check = nil
+	m.look.res, m.look.hostRoutes = nil, false
+	m.self.check = nil
 	m.closePrompt()
 	m.setLookupPrompt()
 	if st, ok := m.step(); ok {
-		m.tab = mainSide(st)
+		m.lay.tab = mainSide(st)
 		if st.Extra == "lookup" && m.mode != modeRoster {
 			m.mode = modeLookup
 			m.prompt.SetValue("")
@@ -531,7 +558,7 @@ func (m *Model) enterStep() {
 	m.visit()
 	if m.focus != focusLesson {
 		m.focus = focusPod
-		if m.tab == netview.SideHost {
+		if m.lay.tab == netview.SideHost {
 			m.focus = focusHost
 		}
 	}
@@ -551,7 +578,7 @@ func mainSide(st content.Step) netview.Side {
 // and the one the explanation speaks of. setFocus keeps the tab on the
 // focused pane.
 func (m Model) shown() netPane {
-	if m.tab == netview.SideHost {
+	if m.lay.tab == netview.SideHost {
 		return m.host
 	}
 	return m.pod
@@ -561,21 +588,21 @@ func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	switch f {
 	case focusPod:
-		m.tab = netview.SidePod
+		m.lay.tab = netview.SidePod
 	case focusHost:
-		m.tab = netview.SideHost
+		m.lay.tab = netview.SideHost
 	}
 	m.pod.setFocus(f == focusPod)
 	m.host.setFocus(f == focusHost)
-	m.mapv.focused = f != focusLesson && m.mapAt == mapFull
+	m.mapv.focused = f != focusLesson && m.lay.mapAt == mapFull
 	m.lesson.focused = f == focusLesson
 }
 
 func (m Model) step() (content.Step, bool) {
-	if m.cur < 0 || m.cur >= len(m.steps) {
+	if m.cur < 0 || m.cur >= len(m.course.steps) {
 		return content.Step{}, false
 	}
-	return m.steps[m.cur], true
+	return m.course.steps[m.cur], true
 }
 
 // rebuild renders the step's lesson text and views from the current pair;
@@ -615,7 +642,7 @@ func (m *Model) rebuild(keep bool) {
 		}
 	}
 	hostViews := toViews(st.HostViews)
-	if m.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
+	if m.look.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
 		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
 	podWho, node := m.paneTitles()
@@ -653,7 +680,7 @@ func (m Model) goneAddr() string {
 	if !ok || st.Extra != "delete" || m.mode.prompting() || m.lab() == nil || len(m.lab().Gone) == 0 {
 		return ""
 	}
-	if gone := m.lab().Gone[0]; m.look == nil || m.look.input != gone {
+	if gone := m.lab().Gone[0]; m.look.res == nil || m.look.res.input != gone {
 		return gone
 	}
 	return ""

@@ -17,18 +17,18 @@ func (m *Model) layout() {
 	if w < MinWidth || h < MinHeight {
 		return
 	}
-	m.narrow = w < wideWidth || h < wideHeight
+	m.lay.narrow = w < wideWidth || h < wideHeight
 	m.help.SetWidth(w)
 	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
 	switch {
 	case m.mode == modeLookup:
 		footer++
-	case m.look != nil:
+	case m.look.res != nil:
 		footer += len(m.lookupRows())
 	}
 	footer += len(m.checkRows())
 	body := h - 1 - footer - m.bannerRows()
-	m.mapAt = mapOff
+	m.lay.mapAt = mapOff
 	// The presenter view gives the lesson more room, and on a wide
 	// terminal a third of its width to the notes.
 	lw, share := w, 2
@@ -38,7 +38,7 @@ func (m *Model) layout() {
 	if m.notesBeside() {
 		lw = w - notesWidth(w) - 1
 	}
-	if m.narrow {
+	if m.lay.narrow {
 		lh := m.lessonHeight(lw, 3, max(body*share/(share+3), 3), false)
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
@@ -47,7 +47,7 @@ func (m *Model) layout() {
 			// The whole lab on one screen: the lesson folds to its first
 			// row, and the map, drawn to fit, takes the tab bar's row and
 			// the explanation's (of a line in a pane not shown).
-			m.mapAt = mapFull
+			m.lay.mapAt = mapFull
 			m.lesson.setSize(lw, 1)
 			m.mapv.setSize(w, body-1+explainRows, true)
 		}
@@ -57,9 +57,9 @@ func (m *Model) layout() {
 	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6), true)
 	ph := max(body-lh-1, 1)
 	if m.mapv.open {
-		m.mapAt = mapFull
+		m.lay.mapAt = mapFull
 		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
-			m.mapAt = mapBelow
+			m.lay.mapAt = mapBelow
 			ph -= mh
 			m.mapv.setSize(w, mh, false)
 		} else {
@@ -74,7 +74,7 @@ func (m *Model) layout() {
 
 // mapFolds: the map is open on a small terminal, the lesson folded to
 // one row and no line explained, so that the whole lab shows at once.
-func (m Model) mapFolds() bool { return m.narrow && m.mapAt == mapFull }
+func (m Model) mapFolds() bool { return m.lay.narrow && m.lay.mapAt == mapFull }
 
 // lessonHeight sizes the lesson to its text, between lo and hi rows, so
 // the panes get what the lesson does not need. With hintRow, a text
@@ -121,8 +121,8 @@ func (m Model) content() string {
 	if w < MinWidth || h < MinHeight {
 		return t.StatusErr.Render(tooSmall(w, h))
 	}
-	if m.loadErr != nil || len(m.steps) == 0 {
-		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.loadErr), w, ""))
+	if m.course.err != nil || len(m.course.steps) == 0 {
+		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.course.err), w, ""))
 	}
 	var rows []string
 	rows = append(rows, m.header())
@@ -142,9 +142,9 @@ func (m Model) content() string {
 	rows = append(rows, m.withNotes(lesson, w)...)
 	rows = append(rows, m.checkRows()...)
 	switch {
-	case m.mapAt == mapFull:
+	case m.lay.mapAt == mapFull:
 		rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
-	case m.narrow:
+	case m.lay.narrow:
 		rows = append(rows, m.tabBar())
 		rows = append(rows, strings.Split(m.shown().body(), "\n")...)
 	default:
@@ -160,7 +160,7 @@ func (m Model) content() string {
 			}
 			rows = append(rows, padRight(l, m.pod.width)+" "+r)
 		}
-		if m.mapAt == mapBelow {
+		if m.lay.mapAt == mapBelow {
 			rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
 		}
 	}
@@ -170,7 +170,7 @@ func (m Model) content() string {
 	rows = append(rows, m.legend())
 	if m.mode == modeLookup {
 		rows = append(rows, m.prompt.View())
-	} else if m.look != nil {
+	} else if m.look.res != nil {
 		rows = append(rows, m.lookupRows()...)
 	}
 	rows = append(rows, m.statusLine())
@@ -197,12 +197,12 @@ func (m Model) header() string {
 	st, _ := m.step()
 	secTitle := ""
 	nInSec := 0
-	for _, s := range m.sections {
+	for _, s := range m.course.sections {
 		if s.Number == st.Section {
 			secTitle, nInSec = s.Title, len(s.Steps)
 		}
 	}
-	total := len(m.steps)
+	total := len(m.course.steps)
 	done := m.cur + 1
 	of := ""
 	if m.selfPaced() {
@@ -217,9 +217,9 @@ func (m Model) header() string {
 	right := fmt.Sprintf("%s %d/%d%s ", bar, done, total, of)
 	room := m.sh.width - ansi.StringWidth(right) - 1
 	brand := " podlab  "
-	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.sections))
+	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.course.sections))
 	step := fmt.Sprintf("  ·  step %d/%d ", st.Index, nInSec)
-	if m.prog.Done(st.ID()) {
+	if m.self.prog.Done(st.ID()) {
 		step += "✓ "
 	}
 	stepTitle := st.Title
@@ -251,7 +251,7 @@ func (m Model) tabBar() string {
 	tab := func(name string, side netview.Side) string {
 		label := " " + name + " "
 		switch {
-		case m.tab != side:
+		case m.lay.tab != side:
 			return t.Tab.Render(label)
 		case m.focus != focusLesson:
 			return t.TabActive.Render(label)

@@ -57,12 +57,12 @@ func TestMapPlace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(itoa(tt.w)+"x"+itoa(tt.h), func(t *testing.T) {
 			m := viewAt(t, tt.w, tt.h, 3, true, "n")
-			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+			if m.lay.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
 				t.Fatalf("the map shows before m")
 			}
 			m = press(m, "m")
-			if m.mapAt != tt.want {
-				t.Errorf("map at %v, want %v", m.mapAt, tt.want)
+			if m.lay.mapAt != tt.want {
+				t.Errorf("map at %v, want %v", m.lay.mapAt, tt.want)
 			}
 			out := ansi.Strip(m.content())
 			if !strings.Contains(out, "9: caliea2aa288365@if3") || !strings.Contains(out, " map: ") {
@@ -75,7 +75,7 @@ func TestMapPlace(t *testing.T) {
 				t.Errorf("the panes are gone:\n%s", out)
 			}
 			m = press(m, "m")
-			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+			if m.lay.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
 				t.Errorf("m does not take the map away")
 			}
 		})
@@ -91,12 +91,12 @@ func press(m Model, k string) Model {
 // title gives way first.
 func TestHeaderKeepsTheSection(t *testing.T) {
 	m := viewAt(t, 80, 24, 1, true)
-	for i := range m.steps {
+	for i := range m.course.steps {
 		m.cur = i
 		m.enterStep()
 		st, _ := m.step()
 		title := ""
-		for _, s := range m.sections {
+		for _, s := range m.course.sections {
 			if s.Number == st.Section {
 				title = s.Title
 			}
