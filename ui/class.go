@@ -52,21 +52,23 @@ const classTick = time.Second
 // the roster calls them stuck.
 const stuckAfter = 3 * time.Minute
 
+// leadMsg is an update from the presenter: a step (at.Section > 0) or
+// a change of the link.
 type leadMsg struct {
-	section, step int
-	status        string
-	live          bool
+	at     content.StepID
+	status string
+	live   bool
 }
 
 type classTickMsg struct{}
 
 // follow is a follower's state.
 type follow struct {
-	ch            chan leadMsg
-	section, step int // the presenter's step, 0 before the first
-	status        string
-	live          bool
-	away          bool // browsing on one's own
+	ch     chan leadMsg
+	at     content.StepID // the presenter's step, zero before the first
+	status string
+	live   bool
+	away   bool // browsing on one's own
 }
 
 func classTickCmd() tea.Cmd {
@@ -79,7 +81,7 @@ func startFollowCmd(ctx context.Context, l Leader, ch chan leadMsg) tea.Cmd {
 	return func() tea.Msg {
 		go l.Follow(ctx, func(section, step int, status string, live bool) {
 			select {
-			case ch <- leadMsg{section, step, status, live}:
+			case ch <- leadMsg{content.StepID{Section: section, Step: step}, status, live}:
 			case <-ctx.Done():
 			}
 		})
@@ -107,15 +109,15 @@ func (m Model) classCmds() []tea.Cmd {
 func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
 	f := *m.class.fol
 	f.status, f.live = msg.status, msg.live
-	if msg.section > 0 {
-		f.section, f.step = msg.section, msg.step
+	if msg.at.Section > 0 {
+		f.at = msg.at
 	}
 	m.class.fol = &f
 	next := nextLeadCmd(f.ch)
-	if msg.section == 0 || f.away {
+	if msg.at.Section == 0 || f.away {
 		return m, next
 	}
-	i := m.stepIndex(f.section, f.step)
+	i := m.stepIndex(f.at)
 	if i < 0 {
 		return m, next
 	}
@@ -123,8 +125,10 @@ func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
 	return nm, tea.Batch(cmd, next)
 }
 
-func (m Model) stepIndex(section, step int) int {
-	return slices.IndexFunc(m.course.steps, func(s content.Step) bool { return s.Section == section && s.Index == step })
+// stepIndex is the index of the step id names; -1 when the lesson has
+// none such.
+func (m Model) stepIndex(id content.StepID) int {
+	return slices.IndexFunc(m.course.steps, func(s content.Step) bool { return s.Pos() == id })
 }
 
 // resumeClass starts a presenter at the class's step, which a restarted
@@ -133,7 +137,8 @@ func (m *Model) resumeClass() {
 	if m.opts.Presenter == nil || m.opts.Section > 1 {
 		return
 	}
-	if i := m.stepIndex(m.opts.Presenter.At()); i >= 0 {
+	sec, st := m.opts.Presenter.At()
+	if i := m.stepIndex(content.StepID{Section: sec, Step: st}); i >= 0 {
 		m.cur = i
 	}
 }
@@ -153,7 +158,7 @@ func (m Model) rejoin() (tea.Model, tea.Cmd) {
 	f := *m.class.fol
 	f.away = false
 	m.class.fol = &f
-	if i := m.stepIndex(f.section, f.step); i >= 0 {
+	if i := m.stepIndex(f.at); i >= 0 {
 		return m.goStep(i)
 	}
 	return m, nil
@@ -242,7 +247,7 @@ func (m Model) classStatus() (string, bool) {
 		}
 		return m.class.fol.status, true
 	case m.class.fol.away:
-		return fmt.Sprintf("on your own (presenter at %d.%d; f rejoins)", m.class.fol.section, m.class.fol.step), false
+		return fmt.Sprintf("on your own (presenter at %s; f rejoins)", m.class.fol.at), false
 	}
 	return m.class.fol.status + " (f: on your own)", false
 }
@@ -253,17 +258,17 @@ func (m Model) classStatus() (string, bool) {
 func (m Model) rosterRows(w, h int) []string {
 	t := m.sh.theme
 	type row struct {
-		name          string
-		section, step int
-		answered      int
-		stuck         string
-		seen          time.Time
+		name     string
+		at       content.StepID
+		answered int
+		stuck    string
+		seen     time.Time
 	}
 	var rows []row
 	now := m.env.now()
 	m.opts.Presenter.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
-		r := row{name: name, section: section, step: step, answered: len(answered), seen: seen}
-		if i := m.stepIndex(section, step); i >= 0 {
+		r := row{name: name, at: content.StepID{Section: section, Step: step}, answered: len(answered), seen: seen}
+		if i := m.stepIndex(r.at); i >= 0 {
 			if st := m.course.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
 				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))
 			}
@@ -278,10 +283,10 @@ func (m Model) rosterRows(w, h int) []string {
 			}
 			return 1
 		}
-		if a.section != b.section {
-			return a.section - b.section
+		if a.at.Section != b.at.Section {
+			return a.at.Section - b.at.Section
 		}
-		return a.step - b.step
+		return a.at.Step - b.at.Step
 	})
 	here := ""
 	if st, ok := m.step(); ok {
@@ -290,7 +295,7 @@ func (m Model) rosterRows(w, h int) []string {
 	atHere, stuck, nameW := 0, 0, 4
 	for _, r := range rows {
 		nameW = max(nameW, ansi.StringWidth(r.name))
-		if fmt.Sprintf("%d.%d", r.section, r.step) == here {
+		if r.at.String() == here {
 			atHere++
 		}
 		if r.stuck != "" {
@@ -322,7 +327,7 @@ func (m Model) rosterRows(w, h int) []string {
 	off := min(m.class.rosterOff, max(len(rows)-body, 0))
 	for i := off; i < len(rows) && len(out) < h-len(tail); i++ {
 		r := rows[i]
-		id := fmt.Sprintf("%d.%d", r.section, r.step)
+		id := r.at.String()
 		line := fmt.Sprintf(" %s  %-5s  %-8d  ", padRight(r.name, nameW), id, r.answered)
 		switch {
 		case r.stuck != "":

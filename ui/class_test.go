@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"podlab/content"
 )
 
 // fakeLeader hands the program the updates a test sends.
@@ -17,7 +19,7 @@ func (f fakeLeader) Follow(ctx context.Context, update func(section, step int, s
 		case <-ctx.Done():
 			return
 		case u := <-f.ch:
-			update(u.section, u.step, u.status, u.live)
+			update(u.at.Section, u.at.Step, u.status, u.live)
 		}
 	}
 }
@@ -57,8 +59,8 @@ func TestFollowMode(t *testing.T) {
 			t.Fatal("the program does not follow")
 		}
 	}
-	send(leadMsg{0, 0, "following 127.0.0.1:1", true})
-	send(leadMsg{2, 3, "following 127.0.0.1:1", true})
+	send(leadMsg{content.StepID{Section: 0, Step: 0}, "following 127.0.0.1:1", true})
+	send(leadMsg{content.StepID{Section: 2, Step: 3}, "following 127.0.0.1:1", true})
 	m := h.waitFor("2.3", at("2.3"))
 	if !strings.Contains(screen(m), "following 127.0.0.1:1 (f: on your own)") {
 		t.Errorf("the status line does not say it follows:\n%s", screen(m))
@@ -70,8 +72,8 @@ func TestFollowMode(t *testing.T) {
 	// A move steps away: the presenter's next step does not take the student.
 	h.press("n")
 	h.waitFor("2.4", at("2.4"))
-	send(leadMsg{3, 1, "following 127.0.0.1:1", true})
-	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.class.fol.section == 3 })
+	send(leadMsg{content.StepID{Section: 3, Step: 1}, "following 127.0.0.1:1", true})
+	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.class.fol.at.Section == 3 })
 	if st, _ := m.step(); st.ID() != "2.4" || !strings.Contains(screen(m), "on your own (presenter at 3.1; f rejoins)") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
 	}
@@ -79,7 +81,7 @@ func TestFollowMode(t *testing.T) {
 	h.waitFor("rejoined at 3.1", at("3.1"))
 
 	// The link goes down: said, in the error style, and the step stays.
-	send(leadMsg{0, 0, "lost the presenter; trying again in 1s", false})
+	send(leadMsg{content.StepID{Section: 0, Step: 0}, "lost the presenter; trying again in 1s", false})
 	m = h.waitFor("the link down", func(m Model) bool { return !m.class.fol.live })
 	if st, _ := m.step(); st.ID() != "3.1" || !strings.Contains(screen(m), "lost the presenter; trying again in 1s") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
