@@ -27,6 +27,17 @@ type Refresh struct {
 	keys, prevKeys []RouteKey
 }
 
+// Side is the snapshot of one side of the pair; nil for a nil pair.
+func (p *Pair) Side(s Side) *Snapshot {
+	switch {
+	case p == nil:
+		return nil
+	case s == SideHost:
+		return &p.Host
+	}
+	return &p.Pod
+}
+
 // Next derives the refresh of pair p after r (nil for the first), with
 // a's memory of the last analysis. keepBase compares p with what r was
 // compared with rather than with r: one change to a lab (a pod deleted)

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -60,14 +61,12 @@ type paneItem struct {
 // isLine says whether the cursor stops on the item.
 func (it paneItem) isLine() bool { return it.kind == itemLine || it.kind == itemRoute }
 
-// paneInput is what a pane shows: views of one side of the current pair,
-// and the previous pair to mark what changed.
+// paneInput is what a pane shows: views of its side of the last refresh,
+// marking what changed since the pair it is compared with.
 type paneInput struct {
 	who   string
 	views []netview.View
-	cur   *netview.Snapshot
-	curA  *netview.Analysis
-	prev  *netview.Snapshot
+	lab   *content.Lab // nil while the lab is being read
 	hi    map[netview.Tag]bool
 	// order is the step's highlights, main one first: the cursor starts
 	// on the first line with the first of them.
@@ -179,29 +178,34 @@ func (p *netPane) setData(in paneInput) {
 	// Fresh: an older model may still hold the old ones.
 	p.items, p.counts, p.lines, p.routes = nil, nil, nil, nil
 	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
-	if in.cur == nil || len(in.views) == 0 {
+	var cur, prev *netview.Snapshot
+	var curA *netview.Analysis
+	if in.lab != nil {
+		cur, curA, prev = in.lab.Pair.Side(p.side), in.lab.Analysis, in.lab.Prev.Side(p.side)
+	}
+	if cur == nil || len(in.views) == 0 {
 		msg := in.empty
-		if in.cur == nil {
+		if cur == nil {
 			msg = "waiting for the lab…"
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
-	if in.cur != nil {
+	if cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
 			}
 			if v == netview.ViewRoute {
-				p.addRoutes(in, last)
+				p.addRoutes(cur, curA, prev, len(in.views), last)
 				continue
 			}
 			// A line's text does not hang on the analysis, only its
 			// tags: the old lines need none.
-			lines := netview.Render(p.side, v, in.cur, in.curA)
+			lines := netview.Render(p.side, v, cur, curA)
 			var added []bool
 			var removed []string
-			if in.prev != nil {
-				added, removed = netview.DiffLines(netview.Render(p.side, v, in.prev, nil), lines)
+			if prev != nil {
+				added, removed = netview.DiffLines(netview.Render(p.side, v, prev, nil), lines)
 			}
 			for i, l := range lines {
 				p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
@@ -231,8 +235,8 @@ func (p *netPane) setData(in paneInput) {
 
 // addRoutes adds the route view's items, marking what changed since the
 // previous snapshot. Its lines are drawn when shown.
-func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
-	rv := netview.NewRouteView(p.side, in.cur, in.curA)
+func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev *netview.Snapshot, views int, last *netview.RouteView) {
+	rv := netview.NewRouteView(p.side, cur, curA)
 	p.routes = rv
 	for i := range rv.Len() {
 		if rc := rv.Class(i); rc != nil {
@@ -241,15 +245,15 @@ func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
 	}
 	var added []bool
 	var removed []string
-	if in.prev != nil {
+	if prev != nil {
 		old := last
-		if old == nil || old.Snapshot() != in.prev {
-			old = netview.NewRouteView(p.side, in.prev, nil)
+		if old == nil || old.Snapshot() != prev {
+			old = netview.NewRouteView(p.side, prev, nil)
 		}
 		added, removed = netview.DiffRoutes(old, rv)
 	}
 	// Grown once: a node's route view is tens of thousands.
-	p.items = slices.Grow(p.items, rv.Len()+len(removed)+len(in.views))
+	p.items = slices.Grow(p.items, rv.Len()+len(removed)+views)
 	for i := range rv.Len() {
 		p.items = append(p.items, paneItem{kind: itemRoute, n: int32(i), added: added != nil && added[i]})
 	}

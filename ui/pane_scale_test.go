@@ -23,12 +23,13 @@ func bigPane(t testing.TB, n int) (netPane, *netview.Pair) {
 			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(64 + i/1024), byte(i / 4), byte(i % 4 * 64)}), 26),
 			Gw:  netip.MustParseAddr("198.51.100.1"), Dev: "eth0", Scope: "universe", Protocol: netview.ProtoBird})
 	}
-	a := netview.Analyze(p)
+	var first *netview.Refresh
+	lab := &content.Lab{Refresh: first.Next(&netview.Analyzer{}, p, false)}
 	sh := &shared{theme: NewTheme(true, false), keys: defaultKeys()}
 	pane := newNetPane(sh, netview.SideHost)
 	pane.setSize(100, 30)
 	pane.setFocus(true)
-	pane.setData(paneInput{who: "node1", views: []netview.View{netview.ViewRoute}, cur: &p.Host, curA: &a})
+	pane.setData(paneInput{who: "node1", views: []netview.View{netview.ViewRoute}, lab: lab})
 	return pane, p
 }
 

@@ -115,33 +115,24 @@ func (m *Model) rebuild(keep bool) {
 		hi[netview.Tag(h)] = true
 		order = append(order, netview.Tag(h))
 	}
-	var cur, prev [2]*netview.Snapshot
-	var curA *netview.Analysis
-	var pair *netview.Pair
-	if m.lab() != nil {
-		pair = m.lab().Pair
-		cur = [2]*netview.Snapshot{&pair.Pod, &pair.Host}
-		curA = m.lab().Analysis
-		if p := m.lab().Prev; p != nil {
-			prev = [2]*netview.Snapshot{&p.Pod, &p.Host}
-		}
-	}
 	hostViews := toViews(st.HostViews)
 	if m.look.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
 		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
 	podWho, node := m.paneTitles()
-	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), cur: cur[0], curA: curA,
-		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
-	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
-		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
+	// Every pane and the map are handed the same refresh.
+	lab := m.lab()
+	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), lab: lab,
+		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
+	m.host.setData(paneInput{who: node, views: hostViews, lab: lab,
+		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
 	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
 		// Start on the /32 of the pod the step's command deletes, not on
 		// the first pod's.
 		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
 	}
 	if m.mapv.open { // a hidden map is not drawn: at 20,000 routes that costs
-		m.mapv.setData(pair, curA, hi, order, keep)
+		m.mapv.setData(lab, hi, order, keep)
 	}
 	if m.mapv.open {
 		m.layout() // the map's height decides the panes'
