@@ -1,5 +1,10 @@
 package netview
 
+import (
+	"net/netip"
+	"strings"
+)
+
 // Refresh is what one read of the lab comes to, derived once: the pair,
 // its analysis, and what changed since the refresh it is compared with.
 // Every part of the program that shows the lab reads the same Refresh;
@@ -36,6 +41,46 @@ func (p *Pair) Side(s Side) *Snapshot {
 		return &p.Host
 	}
 	return &p.Pod
+}
+
+// DstString is a destination as ip prints it: "default", a bare address
+// for a host route, else the prefix; "" for none.
+func DstString(p netip.Prefix) string {
+	switch {
+	case !p.IsValid():
+		return ""
+	case p.Bits() == 0:
+		return "default"
+	case p.IsSingleIP():
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+// LineClass is the route class a drawn line is tagged with.
+func LineClass(l Line) (Class, bool) {
+	for _, s := range l.Spans {
+		if c, ok := strings.CutPrefix(string(s.Tag), "route-"); ok {
+			return Class(c), true
+		}
+	}
+	return "", false
+}
+
+// Lookup is the route the node takes to dst in this refresh, and its
+// class when the analysis has one.
+func (r *Refresh) Lookup(dst netip.Addr) (rt Route, class *RouteClass, ok bool) {
+	rt, ok = Lookup(&r.Pair.Host, dst)
+	if !ok {
+		return rt, nil, false
+	}
+	d := DstString(rt.Dst)
+	for i := range r.Analysis.Routes {
+		if rc := &r.Analysis.Routes[i]; rc.Side == SideHost && rc.Dst == d {
+			return rt, rc, true
+		}
+	}
+	return rt, nil, true
 }
 
 // Next derives the refresh of pair p after r (nil for the first), with

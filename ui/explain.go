@@ -13,26 +13,13 @@ import (
 	"podlab/netview"
 )
 
-// dstString is a destination as ip prints it.
-func dstString(p netip.Prefix) string {
-	switch {
-	case !p.IsValid():
-		return ""
-	case p.Bits() == 0:
-		return "default"
-	case p.IsSingleIP():
-		return p.Addr().String()
-	}
-	return p.String()
-}
-
 // routeText is a route on one line, the way ip route prints it.
 func routeText(r netview.Route) string {
 	var b []string
 	if r.Type != "" && r.Type != "unicast" {
 		b = append(b, r.Type)
 	}
-	b = append(b, dstString(r.Dst))
+	b = append(b, netview.DstString(r.Dst))
 	if r.Gw.IsValid() {
 		b = append(b, "via", r.Gw.String())
 	}
@@ -195,19 +182,11 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	res.dst = addr
-	rt, ok := netview.Lookup(&m.lab().Pair.Host, addr)
-	res.route, res.found = rt, ok
+	res.route, res.class, res.found = m.lab().Lookup(addr)
 	m.look.hostRoutes = true
 	m.rebuild(true)
-	if ok {
-		dst := dstString(rt.Dst)
-		for i := range m.lab().Analysis.Routes {
-			rc := &m.lab().Analysis.Routes[i]
-			if rc.Side == netview.SideHost && rc.Dst == dst {
-				res.class = rc
-				break
-			}
-		}
+	if res.found {
+		dst := netview.DstString(res.route.Dst)
 		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, dst) })
 	}
 	m.setFocus(focusHost)

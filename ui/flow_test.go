@@ -156,7 +156,7 @@ func TestWalkLesson(t *testing.T) {
 				}
 				if st.Section == 4 {
 					for _, l := range lines {
-						if c, ok := lineClass(l); ok {
+						if c, ok := netview.LineClass(l); ok {
 							classes[c] = true
 						}
 					}

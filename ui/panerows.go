@@ -152,7 +152,7 @@ func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
 		code := ""
 		if codeW > 0 {
 			code = "   "
-			if c, ok := lineClass(line); ok {
+			if c, ok := netview.LineClass(line); ok {
 				code = classCode[c] + " "
 			}
 		}
@@ -179,16 +179,6 @@ func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
 		}
 	}
 	return rows
-}
-
-// lineClass is the route class a line is tagged with.
-func lineClass(l netview.Line) (netview.Class, bool) {
-	for _, s := range l.Spans {
-		if c, ok := strings.CutPrefix(string(s.Tag), "route-"); ok {
-			return netview.Class(c), true
-		}
-	}
-	return "", false
 }
 
 // wrapSpans breaks a line of spans into rows of at most width cells,
