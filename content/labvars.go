@@ -32,7 +32,7 @@ const MaxRemoteBlocks = 8
 func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	f := &p.Facts
 	v := Vars{
-		PodName: f.Pod.Name, PodNamespace: f.Pod.Namespace, Node: f.Node,
+		PodName: f.Pod.Name, PodNamespace: f.Pod.Namespace, Node: f.NodeName(),
 		PodIf: a.Veth.PodIf, PodIndex: a.Veth.PodIndex, PodPeerIndex: a.Veth.PodPeerIndex,
 		HostIf: a.Veth.HostIf, HostIndex: a.Veth.HostIndex, HostPeerIndex: a.Veth.HostPeerIndex,
 		HostLinkNetns: a.Veth.HostLinkNetns, ExpectedHostIf: a.ExpectedHostIf,
@@ -40,9 +40,6 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	}
 	if f.Pod.IP.IsValid() {
 		v.PodIP = f.Pod.IP.String()
-	}
-	if v.Node == "" {
-		v.Node = f.Pod.Node
 	}
 	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
 		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)

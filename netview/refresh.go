@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"net/netip"
 	"strings"
 )
@@ -55,6 +56,24 @@ func DstString(p netip.Prefix) string {
 		return p.Addr().String()
 	}
 	return p.String()
+}
+
+// NodeName is the node the pair was read on: the one the facts name,
+// else the pod's.
+func (f *Facts) NodeName() string {
+	if f.Node != "" {
+		return f.Node
+	}
+	return f.Pod.Node
+}
+
+// SameWay says whether the kernel's answer to a lookup sends a packet
+// the way the snapshot's route does; the kernel answers with the
+// address, not the prefix, so only the type, gateway and device are
+// compared.
+func SameWay(a, b Route) bool {
+	ta, tb := cmp.Or(a.Type, "unicast"), cmp.Or(b.Type, "unicast")
+	return ta == tb && a.Gw == b.Gw && a.Dev == b.Dev
 }
 
 // LineClass is the route class a drawn line is tagged with.

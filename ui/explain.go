@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -242,7 +241,7 @@ func (m Model) lookupParts() []string {
 		parts = append(parts, t.Muted.Render("· kernel: asking…"))
 	case r.hasKern && r.kernelErr != "":
 		parts = append(parts, t.Bad.Render("· kernel: "+r.kernelErr))
-	case r.hasKern && r.found && sameWay(r.route, r.kernel):
+	case r.hasKern && r.found && netview.SameWay(r.route, r.kernel):
 		parts = append(parts, t.Muted.Render("· the kernel agrees"))
 	case r.hasKern:
 		parts = append(parts, t.StatusChange.Render("· the kernel says: "+routeText(r.kernel)))
@@ -280,12 +279,4 @@ func (m Model) lookupRows() []string {
 		rows[i] = ansi.Truncate(r, w, "…")
 	}
 	return rows
-}
-
-// sameWay says whether the kernel's answer sends a packet the way the
-// snapshot's route does; the kernel answers with the address, not the
-// prefix, so only the type, gateway and device are compared.
-func sameWay(a, b netview.Route) bool {
-	ta, tb := cmp.Or(a.Type, "unicast"), cmp.Or(b.Type, "unicast")
-	return ta == tb && a.Gw == b.Gw && a.Dev == b.Dev
 }

@@ -35,7 +35,7 @@ func (m Model) paneTitles() (pod, node string) {
 	if m.lab() != nil {
 		f := &m.lab().Pair.Facts
 		pod = cmp.Or(f.Pod.Name, pod)
-		node = cmp.Or(f.Node, f.Pod.Node, node)
+		node = cmp.Or(f.NodeName(), node)
 	}
 	return pod, node
 }
