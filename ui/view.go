@@ -124,16 +124,28 @@ func (m Model) content() string {
 	if m.course.err != nil || len(m.course.steps) == 0 {
 		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.course.err), w, ""))
 	}
-	var rows []string
-	rows = append(rows, m.header())
 	if m.mode == modeRoster && m.opts.Presenter != nil {
-		rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
-		rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
-		for i := range rows {
-			rows[i] = ansi.Truncate(rows[i], w, "")
-		}
-		return strings.Join(rows[:min(len(rows), h)], "\n")
+		return m.rosterScreen(w, h)
 	}
+	return m.lessonScreen(w, h)
+}
+
+// rosterScreen is the presenter's roster in place of the lesson.
+func (m Model) rosterScreen(w, h int) string {
+	rows := []string{m.header()}
+	rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
+	rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
+	for i := range rows {
+		rows[i] = ansi.Truncate(rows[i], w, "")
+	}
+	return strings.Join(rows[:min(len(rows), h)], "\n")
+}
+
+// lessonScreen is the lesson, its panes and the map, and the lines
+// under them.
+func (m Model) lessonScreen(w, h int) string {
+	t := m.sh.theme
+	rows := []string{m.header()}
 	rows = append(rows, m.banner(w)...)
 	lesson := strings.Split(m.lesson.View(), "\n")
 	if m.lesson.hintRow {
