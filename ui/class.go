@@ -20,14 +20,14 @@ import (
 // is told each step shown (Show must not block), and says who follows
 // and where they are.
 type Presenter interface {
-	Show(section, step int)
+	Show(at content.StepID)
 	Following() int
-	RosterEach(fn func(name string, section, step int, answered []string, since, seen time.Time))
+	RosterEach(fn func(name string, at content.StepID, answered []string, since, seen time.Time))
 	// Refused calls fn for each reason clients were refused of late,
 	// with how many.
 	Refused(fn func(reason string, n int))
 	// At is the class's step: a resumed class starts there.
-	At() (section, step int)
+	At() content.StepID
 	// FollowURL is what students give --follow.
 	FollowURL() string
 }
@@ -36,13 +36,13 @@ type Presenter interface {
 // step the presenter shows (section > 0) and each change of the link in
 // words (section 0); live says the link is up.
 type Leader interface {
-	Follow(ctx context.Context, update func(section, step int, status string, live bool))
+	Follow(ctx context.Context, update func(at content.StepID, status string, live bool))
 }
 
 // Reporter takes the student's step and answered questions for the
 // presenter's roster; it must not block.
 type Reporter interface {
-	Report(section, step int, answered []string)
+	Report(at content.StepID, answered []string)
 }
 
 // classTick refreshes the follower count and the roster.
@@ -79,9 +79,9 @@ func classTickCmd() tea.Cmd {
 // nextLeadCmd.
 func startFollowCmd(ctx context.Context, l Leader, ch chan leadMsg) tea.Cmd {
 	return func() tea.Msg {
-		go l.Follow(ctx, func(section, step int, status string, live bool) {
+		go l.Follow(ctx, func(at content.StepID, status string, live bool) {
 			select {
-			case ch <- leadMsg{content.StepID{Section: section, Step: step}, status, live}:
+			case ch <- leadMsg{at, status, live}:
 			case <-ctx.Done():
 			}
 		})
@@ -137,8 +137,7 @@ func (m *Model) resumeClass() {
 	if m.opts.Presenter == nil || m.opts.Section > 1 {
 		return
 	}
-	sec, st := m.opts.Presenter.At()
-	if i := m.stepIndex(content.StepID{Section: sec, Step: st}); i >= 0 {
+	if i := m.stepIndex(m.opts.Presenter.At()); i >= 0 {
 		m.cur = i
 	}
 }
@@ -215,10 +214,10 @@ func (m Model) tellCmd() tea.Cmd {
 	return func() tea.Msg {
 		t.tell(seq, func() {
 			if p != nil {
-				p.Show(st.Section, st.Index)
+				p.Show(st.Pos())
 			}
 			if r != nil {
-				r.Report(st.Section, st.Index, answered)
+				r.Report(st.Pos(), answered)
 			}
 		})
 		return nil
@@ -266,8 +265,8 @@ func (m Model) rosterRows(w, h int) []string {
 	}
 	var rows []row
 	now := m.env.now()
-	m.opts.Presenter.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
-		r := row{name: name, at: content.StepID{Section: section, Step: step}, answered: len(answered), seen: seen}
+	m.opts.Presenter.RosterEach(func(name string, at content.StepID, answered []string, since, seen time.Time) {
+		r := row{name: name, at: at, answered: len(answered), seen: seen}
 		if i := m.stepIndex(r.at); i >= 0 {
 			if st := m.course.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
 				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))

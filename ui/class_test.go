@@ -13,13 +13,13 @@ import (
 // fakeLeader hands the program the updates a test sends.
 type fakeLeader struct{ ch chan leadMsg }
 
-func (f fakeLeader) Follow(ctx context.Context, update func(section, step int, status string, live bool)) {
+func (f fakeLeader) Follow(ctx context.Context, update func(at content.StepID, status string, live bool)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case u := <-f.ch:
-			update(u.at.Section, u.at.Step, u.status, u.live)
+			update(u.at, u.status, u.live)
 		}
 	}
 }
@@ -30,10 +30,10 @@ type fakeReporter struct {
 	last string
 }
 
-func (r *fakeReporter) Report(section, step int, answered []string) {
+func (r *fakeReporter) Report(at content.StepID, answered []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = itoa(section) + "." + itoa(step) + " " + strings.Join(answered, ",")
+	r.last = at.String() + " " + strings.Join(answered, ",")
 }
 
 func (r *fakeReporter) get() string {
@@ -99,28 +99,28 @@ type fakePresenter struct {
 	refused int
 }
 
-func (p *fakePresenter) Show(section, step int) {
+func (p *fakePresenter) Show(at content.StepID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.shown = append(p.shown, itoa(section)+"."+itoa(step))
+	p.shown = append(p.shown, at.String())
 }
-func (p *fakePresenter) Following() int { return 7 }
-func (p *fakePresenter) At() (int, int) { return p.at[0], p.at[1] }
+func (p *fakePresenter) Following() int     { return 7 }
+func (p *fakePresenter) At() content.StepID { return content.StepID{Section: p.at[0], Step: p.at[1]} }
 func (p *fakePresenter) Refused(fn func(string, int)) {
 	if p.refused > 0 {
 		fn("wrong token", p.refused)
 	}
 }
 func (p *fakePresenter) FollowURL() string { return "http://127.0.0.1:1/?token=t" }
-func (p *fakePresenter) RosterEach(fn func(string, int, int, []string, time.Time, time.Time)) {
+func (p *fakePresenter) RosterEach(fn func(string, content.StepID, []string, time.Time, time.Time)) {
 	for i, n := range p.names {
 		switch i % 3 {
 		case 0:
-			fn(n, 2, 1, nil, p.since, fixedNow()) // 2.1 asks a question
+			fn(n, content.StepID{Section: 2, Step: 1}, nil, p.since, fixedNow()) // 2.1 asks a question
 		case 1:
-			fn(n, 2, 1, []string{"2.1"}, p.since, fixedNow())
+			fn(n, content.StepID{Section: 2, Step: 1}, []string{"2.1"}, p.since, fixedNow())
 		default:
-			fn(n, 1, 1, nil, p.since, fixedNow())
+			fn(n, content.StepID{Section: 1, Step: 1}, nil, p.since, fixedNow())
 		}
 	}
 }
