@@ -323,7 +323,7 @@ func (m Model) rosterRows(w, h int) []string {
 		tail = nil
 	}
 	body := h - len(out) - len(tail)
-	off := min(m.class.rosterOff, max(len(rows)-body, 0))
+	off := min(m.class.roster.off, max(len(rows)-body, 0))
 	for i := off; i < len(rows) && len(out) < h-len(tail); i++ {
 		r := rows[i]
 		id := r.at.String()
@@ -347,20 +347,40 @@ func (m Model) rosterRows(w, h int) []string {
 	return append(out, tail...)
 }
 
+// rosterView is the roster screen's own state: how far it is scrolled.
+type rosterView struct {
+	sh  *shared
+	off int
+}
+
+// Update scrolls the roster; rows past its end are clamped as drawn.
+func (r rosterView) Update(msg tea.Msg) (rosterView, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return r, nil
+	}
+	switch {
+	case key.Matches(k, r.sh.keys.Down):
+		r.off++
+	case key.Matches(k, r.sh.keys.Up):
+		r.off = max(r.off-1, 0)
+	}
+	return r, nil
+}
+
 // rosterKey handles the keys of the open roster; ok says it took the key.
 func (m Model) rosterKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	keys := m.sh.keys
 	switch {
-	case key.Matches(k, keys.Down):
-		m.class.rosterOff++
-	case key.Matches(k, keys.Up):
-		m.class.rosterOff = max(m.class.rosterOff-1, 0)
+	case key.Matches(k, keys.Down, keys.Up):
+		var cmd tea.Cmd
+		m.class.roster, cmd = m.class.roster.Update(k)
+		return m, cmd, true
 	case key.Matches(k, keys.Cancel):
 		m.mode = modeLesson
-	default:
-		return m, nil, false
+		return m, nil, true
 	}
-	return m, nil, true
+	return m, nil, false
 }
 
 // keyClass handles the class's keys; ok says it took the key.
@@ -373,7 +393,7 @@ func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			m.closePrompt()
 			m.mode = modeRoster
 		}
-		m.class.rosterOff = 0
+		m.class.roster.off = 0
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Notes):
 		m.pres.notesKey = !m.pres.notesKey

@@ -169,12 +169,12 @@ type selfState struct {
 }
 
 // classroom is a class's: fol is the follower's state (nil unless
-// --follow); teller tells the class the step; rosterOff scrolls the
-// presenter's roster.
+// --follow); teller tells the class the step; roster is the presenter's
+// roster screen.
 type classroom struct {
-	fol       *follow
-	teller    *teller
-	rosterOff int
+	fol    *follow
+	teller *teller
+	roster rosterView
 }
 
 // presenting is the presenter view's: notesKey flips the notes (shown
@@ -213,7 +213,7 @@ func New(opts Options) Model {
 		mapv:   newMapPane(sh),
 		help:   help.New(),
 		lay:    layoutState{tab: netview.SidePod},
-		class:  classroom{teller: &teller{}},
+		class:  classroom{teller: &teller{}, roster: rosterView{sh: sh}},
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
@@ -336,7 +336,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // may still be drawing with it.
 func (m *Model) share(sh *shared) {
 	m.sh = sh
-	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh = sh, sh, sh, sh
+	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh, m.class.roster.sh = sh, sh, sh, sh, sh
 }
 
 // setEnv hands the program and its collector the way out Run made.
