@@ -163,19 +163,18 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	views := []struct {
 		side   netview.Side
 		prompt string
-		cmd    string
 		view   netview.View
 		snap   *netview.Snapshot
 	}{
-		{netview.SidePod, podName, "ip addr", netview.ViewAddr, &p.Pod},
-		{netview.SidePod, podName, "ip -c link show up", netview.ViewLink, &p.Pod},
-		{netview.SidePod, podName, "ip route", netview.ViewRoute, &p.Pod},
-		{netview.SidePod, podName, "ip neigh", netview.ViewNeigh, &p.Pod},
-		{netview.SideHost, node, "ip -c link show up", netview.ViewLink, &p.Host},
-		{netview.SideHost, node, "ip route", netview.ViewRoute, &p.Host},
+		{netview.SidePod, podName, netview.ViewAddr, &p.Pod},
+		{netview.SidePod, podName, netview.ViewLink, &p.Pod},
+		{netview.SidePod, podName, netview.ViewRoute, &p.Pod},
+		{netview.SidePod, podName, netview.ViewNeigh, &p.Pod},
+		{netview.SideHost, node, netview.ViewLink, &p.Host},
+		{netview.SideHost, node, netview.ViewRoute, &p.Host},
 	}
 	for _, v := range views {
-		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.cmd))
+		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.view.Command()))
 		for _, l := range netview.Render(v.side, v.view, v.snap, a) {
 			b.WriteString(pal.line(l))
 			b.WriteByte('\n')
@@ -205,7 +204,7 @@ func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Ana
 	if g.Address.IsValid() {
 		fmt.Fprintf(b, "- gateway %s: %s\n", pal.tagged(g.Address.String(), netview.TagGateway), strings.Join(g.Confirmed, "; "))
 	} else {
-		fmt.Fprintf(b, "- gateway: not found (the pod has no default route via 169.254.1.1)\n")
+		fmt.Fprintf(b, "- gateway: not found (the pod has no default route via %s)\n", netview.CalicoGateway)
 	}
 	for _, r := range a.Routes {
 		peer := ""

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -70,8 +69,8 @@ func (c *rtConn) setDeadline(t time.Time) error {
 // namespace of their own holds tables of any size, and root reads it
 // when it looks for the pod (or when told to). The bounds are far above
 // a busy node's: a thousand nodes' blocks, a few hundred pods' veths.
-var tableLimits = struct{ links, addrs, routes, neighs int }{
-	links: 16 << 10, addrs: 64 << 10, routes: 64 << 10, neighs: 64 << 10,
+var tableLimits = struct{ links, addrs, routes, hops, neighs int }{
+	links: 16 << 10, addrs: 64 << 10, routes: 64 << 10, hops: 64 << 10, neighs: 64 << 10,
 }
 
 // tooMany is the error of a table over its bound.
@@ -254,7 +253,7 @@ func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.
 	if err != nil {
 		return out, err
 	}
-	start := len(out)
+	start, hops := len(out), 0
 	out = slices.Grow(out, n)
 	for _, b := range append(kept, block) {
 		for len(b) > 0 {
@@ -266,7 +265,10 @@ func (c *rtConn) dumpRoutesOf(family uint8, names map[int]string, out []netview.
 				return out[:start], err
 			}
 			if keep {
-				r.Dev = names[r.DevIndex]
+				if hops += len(r.NextHops); hops > tableLimits.hops {
+					return out[:start], tooMany(tableLimits.hops, "multipath next hops")
+				}
+				nameRoute(&r, names)
 				out = append(out, r)
 			}
 		}
@@ -298,7 +300,6 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 	}
 	var dst []byte
 	hasDst := false
-	var nhFlags int
 	var nh []byte
 	for b := m[unix.SizeofRtMsg:]; ; {
 		t, v, rest, ok := nextAttr(b)
@@ -311,6 +312,8 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 			dst, hasDst = v, true
 		case unix.RTA_GATEWAY:
 			x.Gw, _ = rawAddr(v)
+		case unix.RTA_VIA:
+			x.Gw, _ = viaAddr(v)
 		case unix.RTA_PREFSRC:
 			x.Src, _ = rawAddr(v)
 		case unix.RTA_OIF:
@@ -323,26 +326,14 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 			nh = v
 		}
 	}
-	// A multipath route: podlab's model has one next hop; keep the first.
-	if x.DevIndex == 0 && len(nh) >= unix.SizeofRtNexthop {
-		l := int(native.Uint16(nh[0:]))
-		if l < unix.SizeofRtNexthop || l > len(nh) {
-			return netview.Route{}, false, errors.New("a malformed multipath next hop")
+	if len(nh) > 0 {
+		hops, err := parseNextHops(nh)
+		if err != nil {
+			return netview.Route{}, false, err
 		}
-		nhFlags = int(nh[2])
-		x.DevIndex = int(int32(native.Uint32(nh[4:])))
-		for b := nh[unix.SizeofRtNexthop:l]; ; {
-			t, v, rest, ok := nextAttr(b)
-			if !ok {
-				break
-			}
-			b = rest
-			if t == unix.RTA_GATEWAY {
-				x.Gw, _ = rawAddr(v)
-			}
-		}
+		x.NextHops = hops
 	}
-	x.Flags = routeFlagNames(flags | nhFlags)
+	x.Flags = routeFlagNames(flags)
 	switch {
 	case !hasDst && x.Family == 6:
 		x.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
@@ -350,6 +341,11 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 		x.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 	default:
 		a, ok := rawAddr(dst)
+		if family == unix.AF_INET6 && len(dst) == 16 {
+			// An IPv6 route's prefix stays IPv6: the kernel's
+			// unreachable ::ffff:0.0.0.0/96 is no IPv4 prefix.
+			a = netip.AddrFrom16([16]byte(dst))
+		}
 		if dstLen > 8*len(dst) {
 			dstLen = 0 // as net.CIDRMask makes of it
 		}
@@ -360,6 +356,82 @@ func parseRoute(m []byte) (netview.Route, bool, error) {
 		x.Dst = p
 	}
 	return x, true, nil
+}
+
+// nameRoute names a route's devices, its next hops' too. The next hops
+// may be shared with a snapshot already handed out: they are copied
+// before they change.
+func nameRoute(r *netview.Route, names map[int]string) {
+	r.Dev = names[r.DevIndex]
+	for i := range r.NextHops {
+		if n := names[r.NextHops[i].DevIndex]; n != r.NextHops[i].Dev {
+			hops := slices.Clone(r.NextHops)
+			for j := range hops {
+				hops[j].Dev = names[hops[j].DevIndex]
+			}
+			r.NextHops = hops
+			return
+		}
+	}
+}
+
+// maxNextHops bounds one route's next hops (the kernel takes more; no
+// node routes over more paths than this); tableLimits.hops bounds them
+// all in one dump.
+const maxNextHops = 256
+
+// parseNextHops reads RTA_MULTIPATH: rtnexthop headers, each followed by
+// its own attributes (a gateway), in the kernel's order.
+func parseNextHops(b []byte) ([]netview.NextHop, error) {
+	var hops []netview.NextHop
+	for len(b) >= unix.SizeofRtNexthop {
+		l := int(native.Uint16(b[0:]))
+		if l < unix.SizeofRtNexthop || l > len(b) {
+			return nil, errors.New("a malformed multipath next hop")
+		}
+		if len(hops) == maxNextHops {
+			return nil, fmt.Errorf("a route with more than %d next hops, the most podlab reads", maxNextHops)
+		}
+		h := netview.NextHop{
+			Flags:    routeFlagNames(int(b[2])),
+			Weight:   int(b[3]) + 1, // as ip prints it: rtnh_hops + 1
+			DevIndex: int(int32(native.Uint32(b[4:]))),
+		}
+		for a := b[unix.SizeofRtNexthop:l]; ; {
+			t, v, rest, ok := nextAttr(a)
+			if !ok {
+				break
+			}
+			a = rest
+			switch t {
+			case unix.RTA_GATEWAY:
+				h.Gw, _ = rawAddr(v)
+			case unix.RTA_VIA:
+				h.Gw, _ = viaAddr(v)
+			}
+		}
+		hops = append(hops, h)
+		b = b[min(rtaAlign(l), len(b)):]
+	}
+	return hops, nil
+}
+
+// viaAddr reads RTA_VIA (struct rtvia): an IPv4 route's IPv6 next hop.
+func viaAddr(b []byte) (netip.Addr, bool) {
+	if len(b) < 2 {
+		return netip.Addr{}, false
+	}
+	switch native.Uint16(b) {
+	case unix.AF_INET:
+		if len(b) >= 6 {
+			return netip.AddrFrom4([4]byte(b[2:6])), true
+		}
+	case unix.AF_INET6:
+		if len(b) >= 18 {
+			return netip.AddrFrom16([16]byte(b[2:18])), true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // nlaTypeMask strips the nested and byte-order bits from an attribute type.
@@ -425,15 +497,6 @@ func afSysctls(spec []byte) map[string]int {
 		out[netview.SysctlAcceptRA] = x
 	}
 	return out
-}
-
-// devSysctl reads /proc/sys/net/<dir><dev><file> (in the calling thread's
-// namespace), or reports false for a name that is not a plain one.
-func devSysctl(dev, dir, file string) (int, bool) {
-	if dev == "" || strings.ContainsAny(dev, "/") || dev == "." || dev == ".." {
-		return 0, false
-	}
-	return readSysctl(dir + dev + file)
 }
 
 // dumpAddrs lists the addresses of link index (0: of every link) as the

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"testing"
 
@@ -27,6 +28,7 @@ func TestRawDumpMatchesNetlink(t *testing.T) {
 		{"ip", "route", "add", "192.0.2.0/24", "via", "198.51.100.9", "dev", "eth0", "onlink", "table", "100", "src", "198.51.100.2"},
 		{"ip", "-6", "route", "add", "2001:db8::/64", "dev", "eth0", "metric", "5"},
 		{"ip", "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::1", "dev", "eth0"},
+		{"ip", "-6", "route", "add", "unreachable", "::ffff:0.0.0.0/96", "dev", "lo", "metric", "1024"},
 		{"sysctl", "-qw", "net.ipv4.conf.eth0.rp_filter=2"},
 		{"sysctl", "-qw", "net.ipv4.neigh.eth0.proxy_delay=3"},
 	} {
@@ -138,4 +140,27 @@ func referenceLinks() ([]netview.Link, error) {
 	}
 	finishLinks(links, upByIndex)
 	return links, nil
+}
+
+// A node with the sit module loaded has the kernel's route for
+// IPv4-mapped addresses: it is read as the IPv6 route it is, never as an
+// IPv4 prefix (which, /96 long, would not be one and fail the dump).
+func TestCollectIPv4MappedRoute(t *testing.T) {
+	ns := netnstest.New(t, "mapd")
+	netnstest.Run(t, ns, "ip", "link", "set", "lo", "up")
+	netnstest.Run(t, ns, "ip", "-6", "route", "add", "unreachable", "::ffff:0.0.0.0/96", "dev", "lo", "metric", "1024")
+	s, err := Collect(context.Background(), NSRef{Name: ns})
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	want := netip.MustParsePrefix("::ffff:0.0.0.0/96")
+	for _, r := range s.Routes {
+		if r.Dst == want {
+			if r.Family != 6 || r.Type != "unreachable" {
+				t.Errorf("route %+v, want an IPv6 unreachable route", r)
+			}
+			return
+		}
+	}
+	t.Errorf("no route to %s in %+v", want, s.Routes)
 }

@@ -503,7 +503,7 @@ func (n *liveNS) rebuild() {
 	out := make([]netview.Route, 0, len(v4)+grow+len(v6))
 	emit := func(k liveKey) {
 		for _, r := range n.dirty[k] {
-			r.Dev = names[r.DevIndex] // a notification names no device
+			nameRoute(&r, names) // a notification names no device
 			out = append(out, r)
 		}
 	}
@@ -523,7 +523,7 @@ func (n *liveNS) rebuild() {
 	}
 	nv4 := len(out)
 	for _, r := range v6 {
-		r.Dev = names[r.DevIndex]
+		nameRoute(&r, names)
 		out = append(out, r)
 	}
 	n.routes, n.nv4 = out, nv4
@@ -535,9 +535,12 @@ func keyOfRoute(r *netview.Route) liveKey {
 }
 
 // sameRoute is whether a notification is about the route held: the same
-// key, type and next hop.
+// key, type and next hops.
 func sameRoute(a, b *netview.Route) bool {
-	return a.Type == b.Type && a.Gw == b.Gw && a.DevIndex == b.DevIndex
+	return a.Type == b.Type && a.Gw == b.Gw && a.DevIndex == b.DevIndex &&
+		slices.EqualFunc(a.NextHops, b.NextHops, func(x, y netview.NextHop) bool {
+			return x.Gw == y.Gw && x.DevIndex == y.DevIndex
+		})
 }
 
 func (n *liveNS) snapshot() (*netview.Snapshot, error) {

@@ -269,7 +269,10 @@ func ipNetToPrefix(n *net.IPNet) (netip.Prefix, error) {
 		return netip.Prefix{}, nil
 	}
 	a := ipToAddr(n.IP)
-	ones, _ := n.Mask.Size()
+	ones, bits := n.Mask.Size()
+	if bits == 128 && len(n.IP) == net.IPv6len {
+		a = netip.AddrFrom16([16]byte(n.IP)) // an IPv6 prefix, though IPv4-mapped
+	}
 	p := netip.PrefixFrom(a, ones)
 	if !p.IsValid() {
 		return netip.Prefix{}, fmt.Errorf("bad prefix %v", n)

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,9 @@ type NetnsConfig struct {
 	// Facts, when given, is what is known about the cluster; otherwise
 	// the lab knows only the pod's address.
 	Facts *netview.Facts
+	// InterfacePrefix is Felix's workload interface prefix (--interface-
+	// prefix); empty is Felix's default.
+	InterfacePrefix string
 }
 
 // Netns is the lab of two live namespaces on this machine: a pod's and
@@ -130,7 +134,7 @@ func (n *Netns) facts(pod, host *netview.Snapshot) netview.Facts {
 		}
 	}
 	pf := netview.PodFact{IP: ip, Node: node}
-	f := netview.Facts{Pod: pf, Node: node, InterfacePrefix: "cali"}
+	f := netview.Facts{Pod: pf, Node: node, InterfacePrefix: cmp.Or(n.cfg.InterfacePrefix, netview.DefaultInterfacePrefix)}
 	if ip.IsValid() {
 		f.Pods = []netview.PodFact{pf}
 	}

@@ -104,6 +104,14 @@ func named(h *netlink.Handle, r netview.Route) netview.Route {
 			r.Dev = l.Attrs().Name
 		}
 	}
+	for i := range r.NextHops {
+		if h == nil {
+			break
+		}
+		if l, err := h.LinkByIndex(r.NextHops[i].DevIndex); err == nil {
+			r.NextHops[i].Dev = l.Attrs().Name
+		}
+	}
 	r.Sanitize()
 	return r
 }

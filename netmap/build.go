@@ -173,8 +173,8 @@ func podBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]s
 		class   netview.Class
 		missing string
 	}{
-		{netview.ClassPodDefault, "no default route via 169.254.1.1"},
-		{netview.ClassPodGateway, "no scope-link route to 169.254.1.1"},
+		{netview.ClassPodDefault, "no default route via " + netview.CalicoGateway.String()},
+		{netview.ClassPodGateway, "no scope-link route to " + netview.CalicoGateway.String()},
 	}
 	for _, w := range want {
 		found := false
@@ -225,7 +225,7 @@ func nodeBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]
 		g := a.Gateway
 		gw := g.Address.String()
 		if !g.Address.IsValid() {
-			gw = "169.254.1.1"
+			gw = netview.CalicoGateway.String()
 		}
 		if g.HostProxyARP {
 			var sp []netview.Span
@@ -443,14 +443,12 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 	}
 	var groups []*group
 	byKey := map[string]*group{}
-	var proto, dev string
+	var kinds []linkKind
 	for _, rc := range a.Routes {
 		if rc.Side != netview.SideHost || (rc.Class != netview.ClassRemoteBlock && rc.Class != netview.ClassRemotePod) {
 			continue
 		}
-		if proto == "" {
-			proto, dev = rc.Proto, rc.Dev
-		}
+		kinds = addLinkKind(kinds, rc)
 		key, known := rc.Peer, rc.Peer != ""
 		if !known {
 			key = rc.Gateway
@@ -484,7 +482,7 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 		}
 		return cmp.Compare(x.key, y.key)
 	})
-	m.Link = linkName(p.Facts.Mode, proto, dev, p)
+	m.Link = linkName(kinds)
 	unknown := 0
 	for i, g := range groups {
 		if i == maxRemoteNodes {
@@ -552,21 +550,45 @@ func podAt(p *netview.Pair, dst string) string {
 	return ""
 }
 
-// linkName says how the node reaches the others' blocks.
-func linkName(mode, proto, dev string, p *netview.Pair) string {
-	if mode == "" {
-		if l := p.Host.LinkByName(dev); l != nil && (l.Kind == "vxlan" || l.Kind == "ipip") {
-			mode = l.Kind
-		} else if proto == "bird" {
-			mode = "bgp"
+// linkKind is one way the node's routes reach the others: wrapped in
+// encap ("" for none), and whether BIRD wrote every such route.
+type linkKind struct {
+	encap string
+	bird  bool
+}
+
+func addLinkKind(kinds []linkKind, rc netview.RouteClass) []linkKind {
+	bird := rc.Proto == "bird"
+	for i := range kinds {
+		if kinds[i].encap == rc.Encap {
+			kinds[i].bird = kinds[i].bird && bird
+			return kinds
 		}
 	}
-	name := strings.ToUpper(mode)
-	if name == "" {
-		name = "routes"
+	return append(kinds, linkKind{rc.Encap, bird})
+}
+
+// linkName says how the node reaches the others' blocks: by what its
+// routes are (VXLAN, IPIP, plain), never by a protocol number, which
+// differs between Felix's versions; BIRD is named when it wrote them
+// all. Cross-subnet mode has two kinds side by side.
+func linkName(kinds []linkKind) string {
+	var names []string
+	for _, k := range kinds {
+		name := strings.ToUpper(k.encap)
+		switch {
+		case name == "" && k.bird:
+			name = "BGP"
+		case name == "":
+			name = "direct"
+		}
+		if k.bird {
+			name += " (proto bird)"
+		}
+		names = append(names, name)
 	}
-	if proto != "" {
-		name += " (proto " + proto + ")"
+	if len(names) == 0 {
+		return "routes"
 	}
-	return name
+	return strings.Join(names, " + ")
 }

@@ -5,9 +5,12 @@ import "net/netip"
 // Analysis is what the lesson asks a student to work out from a pod's and
 // a host's views; every conclusion carries the reason for it.
 type Analysis struct {
-	Veth    VethPair     `json:"veth"`
-	Gateway Gateway      `json:"gateway"`
-	Routes  []RouteClass `json:"routes"`
+	Veth    VethPair `json:"veth"`
+	Gateway Gateway  `json:"gateway"`
+	// Gateway6 is the pod's IPv6 next hop, when the pod has IPv6: an
+	// IPv6 address or an IPv6 default route.
+	Gateway6 *Gateway6    `json:"gateway6,omitempty"`
+	Routes   []RouteClass `json:"routes"`
 	// ExpectedHostIf is cali + SHA-1("<namespace>.<pod>")[:11], when the
 	// pod's name is known.
 	ExpectedHostIf string `json:"expected_host_if,omitempty"`
@@ -33,7 +36,7 @@ type VethPair struct {
 	Reason string `json:"reason"`
 }
 
-// Gateway is the 169.254.1.1 next hop and what confirms it.
+// Gateway is Calico's next hop (CalicoGateway) and what confirms it.
 type Gateway struct {
 	Address netip.Addr `json:"address"`
 	// DefaultRoute: the pod's default route goes via Address.
@@ -41,7 +44,7 @@ type Gateway struct {
 	// LinkRoute: the pod has a scope-link route to Address on eth0.
 	LinkRoute bool `json:"link_route"`
 	// NeighMAC is the pod's neighbour entry for Address, if resolved
-	// (ee:ee:ee:ee:ee:ee when the host end answered).
+	// (CalicoMAC when the host end answered).
 	NeighMAC   string `json:"neigh_mac,omitempty"`
 	NeighState string `json:"neigh_state,omitempty"`
 	// HostProxyARP: proxy_arp=1 on the host end, which answers the ARP.
@@ -63,9 +66,12 @@ const (
 	ClassLocalBlockBlackhole Class = "local-block-blackhole"
 	ClassRemoteBlock         Class = "remote-block"
 	ClassRemotePod           Class = "remote-pod"
-	ClassDefault             Class = "default"
-	ClassConnected           Class = "connected"
-	ClassOther               Class = "other"
+	// ClassTunnelEndpoint is Felix's route to another node's VXLAN
+	// tunnel address: <vtep> dev vxlan.calico scope link.
+	ClassTunnelEndpoint Class = "tunnel-endpoint"
+	ClassDefault        Class = "default"
+	ClassConnected      Class = "connected"
+	ClassOther          Class = "other"
 )
 
 // Side says which namespace a route belongs to.
@@ -103,8 +109,34 @@ type RouteWords struct {
 	Peer string `json:"peer,omitempty"`
 	// Pod names the pod holding a remote-pod /32 (a borrowed IP), when
 	// facts say; Peer is then its node.
-	Pod    string `json:"pod,omitempty"`
+	Pod string `json:"pod,omitempty"`
+	// Encap is what a route to another node wraps packets in: "vxlan",
+	// "ipip", or "" for none (what a map groups routes by; never the
+	// protocol number, which differs between Felix's versions).
+	Encap  string `json:"encap,omitempty"`
 	Reason string `json:"reason"`
+	// NextHops name a multipath route's next hops, in its order; nil for
+	// a route with one. A pointer keeps RouteWords comparable, and small
+	// for the many routes with none: Hops reads it.
+	NextHops *[]HopWords `json:"nexthops,omitempty"`
+}
+
+// Hops are a multipath route's next hops, as the analysis names them;
+// nil for a route with one.
+func (w *RouteWords) Hops() []HopWords {
+	if w == nil || w.NextHops == nil {
+		return nil
+	}
+	return *w.NextHops
+}
+
+// HopWords are what an analysis says of one next hop of a multipath
+// route.
+type HopWords struct {
+	Gateway string `json:"gateway,omitempty"`
+	Dev     string `json:"dev,omitempty"`
+	// Peer is the node the next hop is, when facts say.
+	Peer string `json:"peer,omitempty"`
 }
 
 // wordsOf hands out one RouteWords for all that read alike.

@@ -43,8 +43,8 @@ func TestAnalyzeLesson(t *testing.T) {
 	})
 	t.Run("gateway", func(t *testing.T) {
 		g := a.Gateway
-		if g.Address != calicoGateway || !g.DefaultRoute || !g.LinkRoute || !g.HostProxyARP ||
-			g.NeighMAC != calicoMAC || g.NeighState != "REACHABLE" || g.HostMAC != calicoMAC {
+		if g.Address != CalicoGateway || !g.DefaultRoute || !g.LinkRoute || !g.HostProxyARP ||
+			g.NeighMAC != CalicoMAC || g.NeighState != "REACHABLE" || g.HostMAC != CalicoMAC {
 			t.Fatalf("gateway = %+v", g)
 		}
 		for _, want := range []string{"default route", "scope link", "resolved 169.254.1.1 to ee:ee:ee:ee:ee:ee", "proxy_arp=1", "route covering 169.254.1.1"} {
@@ -315,23 +315,6 @@ func TestAnalyzeNil(t *testing.T) {
 	a = Analyze(&Pair{})
 	if a.Veth.Agree || a.Gateway.Address != netip.MustParseAddr("169.254.1.1") {
 		t.Fatalf("%+v", a)
-	}
-}
-
-// ip route prints IPv4 only and the lesson reads IPv4 only, so the
-// kernel's fe80::/64 routes on every veth get no class.
-func TestAnalyzeSkipsIPv6Routes(t *testing.T) {
-	rec := loadLesson(t)
-	v6 := Route{Family: 6, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("fe80::/64"),
-		Dev: "caliea2aa288365", DevIndex: 9, Scope: "universe", Protocol: ProtoKernel}
-	rec.Host.Routes = append(rec.Host.Routes, v6)
-	v6.Dev, v6.DevIndex = "eth0", 3
-	rec.Pod.Routes = append(rec.Pod.Routes, v6)
-	a := Analyze(&rec.Pair)
-	for _, rc := range a.Routes {
-		if rc.Route.Family == 6 || strings.Contains(rc.Dst, ":") {
-			t.Errorf("IPv6 route %s classed as %s", rc.Dst, rc.Class)
-		}
 	}
 }
 

@@ -47,6 +47,7 @@ func (z *Analyzer) reuse(f *Facts, hostIf *Link, def *Route) bool {
 func factsEqual(a, b *Facts) bool {
 	return a.Pod == b.Pod && a.Node == b.Node && a.Mode == b.Mode && a.InterfacePrefix == b.InterfacePrefix &&
 		a.BlockSize == b.BlockSize && a.ClusterCIDR == b.ClusterCIDR &&
+		a.BlockSize6 == b.BlockSize6 && a.ClusterCIDR6 == b.ClusterCIDR6 &&
 		slices.Equal(a.Pods, b.Pods) && slices.Equal(a.Nodes, b.Nodes) && slices.Equal(a.Blocks, b.Blocks)
 }
 
@@ -116,5 +117,10 @@ func (m *routeMemo) end(routes []RouteClass) { m.prev = routes }
 func routeEqual(a, b *Route) bool {
 	return a.Family == b.Family && a.Table == b.Table && a.Type == b.Type && a.Dst == b.Dst && a.Gw == b.Gw &&
 		a.Dev == b.Dev && a.DevIndex == b.DevIndex && a.Scope == b.Scope && a.Protocol == b.Protocol &&
-		a.Src == b.Src && a.Metric == b.Metric && slices.Equal(a.Flags, b.Flags)
+		a.Src == b.Src && a.Metric == b.Metric && slices.Equal(a.Flags, b.Flags) &&
+		slices.EqualFunc(a.NextHops, b.NextHops, hopEqual)
+}
+
+func hopEqual(a, b NextHop) bool {
+	return a.Gw == b.Gw && a.Dev == b.Dev && a.DevIndex == b.DevIndex && a.Weight == b.Weight && slices.Equal(a.Flags, b.Flags)
 }

@@ -32,6 +32,30 @@ func TestAnalyzerEqualsAnalyze(t *testing.T) {
 		{"its next hop moves", func(p *Pair) { p.Host.Routes[len(p.Host.Routes)-1].Gw = netip.MustParseAddr("198.19.0.1") }, true},
 		{"it gets a flag", func(p *Pair) { p.Host.Routes[len(p.Host.Routes)-1].Flags = []string{"onlink"} }, true},
 		{"it goes", func(p *Pair) { p.Host.Routes = p.Host.Routes[:len(p.Host.Routes)-1] }, true},
+		{"a multipath route learned", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, Route{Family: 4, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("198.19.21.128/26"),
+				Scope: "universe", Protocol: ProtoBird, NextHops: []NextHop{
+					{Gw: netip.MustParseAddr("198.19.0.1"), Dev: "eth0", DevIndex: 2, Weight: 1},
+					{Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0", DevIndex: 2, Weight: 1}}})
+		}, true},
+		{"a next hop of it moves", func(p *Pair) {
+			r := &p.Host.Routes[len(p.Host.Routes)-1]
+			r.NextHops = slices.Clone(r.NextHops)
+			r.NextHops[1].Gw = netip.MustParseAddr("198.19.0.2")
+		}, true},
+		{"an IPv6 block learned", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, Route{Family: 6, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("fd00:19::2140/122"),
+				Gw: netip.MustParseAddr("fe80::3"), Dev: "eth0", DevIndex: 2, Scope: "universe", Protocol: ProtoBird, Metric: 1024})
+		}, true},
+		{"the cluster becomes dual-stack", func(p *Pair) {
+			p.Pod.Routes = slices.Clone(p.Pod.Routes)
+			p.Pod.Addrs = slices.Clone(p.Pod.Addrs)
+			p.Pod.Neighs = slices.Clone(p.Pod.Neighs)
+			p.Host.Addrs = slices.Clone(p.Host.Addrs)
+			p.Facts.Pods = slices.Clone(p.Facts.Pods)
+			p.Facts.Nodes = slices.Clone(p.Facts.Nodes)
+			dualStack(p)
+		}, false},
 		{"a block changes hands", func(p *Pair) { p.Facts.Blocks[0].Node = "node9" }, false},
 		{"a node is renamed", func(p *Pair) { p.Facts.Nodes[0].Name = "control-0" }, false},
 		{"the pod's name changes", func(p *Pair) { p.Facts.Pod.Name = "customer-x" }, false},
@@ -112,7 +136,8 @@ func clonePair(p *Pair) *Pair {
 func TestRouteEqualCoversEveryField(t *testing.T) {
 	full := Route{Family: 4, Table: 254, Type: "unicast", Dst: netip.MustParsePrefix("10.0.0.0/8"),
 		Gw: netip.MustParseAddr("10.0.0.1"), Dev: "eth0", DevIndex: 2, Scope: "link", Protocol: 12,
-		Src: netip.MustParseAddr("10.0.0.2"), Metric: 5, Flags: []string{"onlink"}}
+		Src: netip.MustParseAddr("10.0.0.2"), Metric: 5, Flags: []string{"onlink"},
+		NextHops: []NextHop{{Gw: netip.MustParseAddr("10.0.0.3"), Dev: "eth1", DevIndex: 3, Weight: 2, Flags: []string{"onlink"}}}}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Name
@@ -121,6 +146,23 @@ func TestRouteEqualCoversEveryField(t *testing.T) {
 			f := reflect.ValueOf(&other).Elem().Field(i)
 			if f.IsZero() {
 				t.Fatalf("the test's route leaves %s unset: set it", name)
+			}
+			f.SetZero()
+			if routeEqual(&full, &other) {
+				t.Errorf("routeEqual does not look at %s", name)
+			}
+		})
+	}
+	hop := full.NextHops[0]
+	h := reflect.ValueOf(hop)
+	for i := range h.NumField() {
+		name := "NextHop." + h.Type().Field(i).Name
+		t.Run(name, func(t *testing.T) {
+			other := full
+			other.NextHops = []NextHop{hop}
+			f := reflect.ValueOf(&other.NextHops[0]).Elem().Field(i)
+			if f.IsZero() {
+				t.Fatalf("the test's next hop leaves %s unset: set it", name)
 			}
 			f.SetZero()
 			if routeEqual(&full, &other) {
@@ -180,7 +222,7 @@ func TestRouteViewAnswersAsItsLines(t *testing.T) {
 	p := scalePair(t, 300)
 	tags := []Tag{TagNone, TagVethPod, TagVethHost, TagGateway, TagPodIP, TagIfName}
 	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
-		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassDefault, ClassConnected, ClassOther} {
 		tags = append(tags, RouteTag(c))
 	}
 	var z Analyzer
@@ -213,13 +255,14 @@ func TestRouteViewAnswersAsItsLines(t *testing.T) {
 				}
 			}
 		}
+		// A next hop's line does not name its route: its line's key does.
 		cur := NewRouteView(SideHost, &q.Host, nil)
 		texts := map[string]bool{}
 		for i := range cur.Len() {
-			texts[string(cur.AppendText(nil, i))] = true
+			texts[cur.Line(i).Key+"|"+string(cur.AppendText(nil, i))] = true
 		}
 		for i := range prev.Len() {
-			if want := texts[string(prev.AppendText(nil, i))]; cur.Has(prev, i) != want {
+			if want := texts[prev.Line(i).Key+"|"+string(prev.AppendText(nil, i))]; cur.Has(prev, i) != want {
 				t.Fatalf("round %d: Has(line %d %q) = %v, the texts say %v", round, i, prev.AppendText(nil, i), !want, want)
 			}
 		}
@@ -239,18 +282,19 @@ func TestRouteViewAnswersAsItsLines(t *testing.T) {
 
 // editScaleRoutes makes up to 20 edits to a scale pair's routes past the
 // lesson's own (which stay: with the default route gone, say, a memo
-// rightly starts over): a route gone, one more, one's metric changed, and
-// with gws one's next hop made the pod gateway's.
+// rightly starts over): a route gone, one more (IPv4, IPv6 or multipath),
+// one's metric changed, a multipath route's weight changed, and with gws
+// one's next hop made the pod gateway's.
 func editScaleRoutes(t *testing.T, r *rand.Rand, rs []Route, gws bool) []Route {
 	t.Helper()
 	own := len(loadLesson(t).Pair.Host.Routes)
-	kinds := 3
+	kinds := []int{0, 1, 2, 4, 5, 6}
 	if gws {
-		kinds = 4
+		kinds = append(kinds, 3)
 	}
 	for range r.IntN(21) {
 		i := own + r.IntN(len(rs)-own+1)
-		switch r.IntN(kinds) {
+		switch kinds[r.IntN(len(kinds))] {
 		case 0:
 			if i < len(rs) {
 				rs = slices.Delete(rs, i, i+1)
@@ -266,6 +310,24 @@ func editScaleRoutes(t *testing.T, r *rand.Rand, rs []Route, gws bool) []Route {
 		case 3:
 			if i < len(rs) {
 				rs[i].Gw = netip.MustParseAddr("169.254.1.1")
+			}
+		case 4:
+			rs = slices.Insert(rs, i, Route{Family: 4, Table: TableMain, Type: "unicast",
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 201, byte(r.IntN(256)), 0}), 26), Scope: "universe", Protocol: ProtoBird,
+				NextHops: []NextHop{
+					{Gw: netip.MustParseAddr("198.19.0.1"), Dev: "eth0", DevIndex: 2, Weight: 1},
+					{Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0", DevIndex: 2, Weight: 1 + r.IntN(2)},
+				}})
+		case 5:
+			gw := []string{"fd00:198::3", "fe80::3"}[r.IntN(2)]
+			rs = slices.Insert(rs, i, Route{Family: 6, Table: TableMain, Type: "unicast",
+				Dst: netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfd, 0, 0, 0x19, 14: byte(r.IntN(256)), 15: 0x40}), 122),
+				Gw:  netip.MustParseAddr(gw), Dev: "eth0", Scope: "universe", Protocol: ProtoBird, Metric: 1024})
+		case 6:
+			if i < len(rs) && len(rs[i].NextHops) > 0 {
+				hops := slices.Clone(rs[i].NextHops)
+				hops[0].Weight++
+				rs[i].NextHops = hops
 			}
 		}
 	}
@@ -293,6 +355,21 @@ func TestMayHaveRemotePods(t *testing.T) {
 			r := borrowed
 			r.Gw, r.Dev = netip.Addr{}, "tunl0"
 			p.Host.Routes = append(p.Host.Routes, r)
+		}, true},
+		{"a VXLAN tunnel endpoint", func(p *Pair) {
+			r := borrowed
+			r.Gw, r.Dev, r.Scope = netip.Addr{}, "vxlan.calico", "link"
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, false},
+		{"a /32 over two next hops", func(p *Pair) {
+			r := borrowed
+			r.Gw, r.Dev = netip.Addr{}, ""
+			r.NextHops = []NextHop{{Gw: netip.MustParseAddr("198.19.0.3"), Dev: "eth0"}, {Gw: netip.MustParseAddr("198.19.0.1"), Dev: "eth0"}}
+			p.Host.Routes = append(p.Host.Routes, r)
+		}, true},
+		{"an IPv6 /128 via a node", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, Route{Family: 6, Table: TableMain, Type: "unicast", Dst: netip.MustParsePrefix("fd00:19::22a0/128"),
+				Gw: netip.MustParseAddr("fe80::3"), Dev: "eth0", Scope: "universe", Protocol: ProtoBird, Metric: 1024})
 		}, true},
 		{"in another table", func(p *Pair) {
 			r := borrowed

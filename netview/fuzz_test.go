@@ -26,6 +26,15 @@ func FuzzReadRecording(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	// Dual-stack, with multipath routes.
+	dual := lessonRecording()
+	dualStack(&dual.Pair)
+	dual.Host.Routes = append(dual.Host.Routes, multipathNode().Routes...)
+	buf.Reset()
+	if err := WriteRecording(&buf, dual); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
 	f.Add([]byte(`{"schema":"podlab/v1","pod":{"links":[{"index":1,"name":"a\u001b]0;t\u0007"}]},"host":{"links":[{"index":1,"name":"b\u009b2J","sysctls":{"\u001b":1}}]}}`))
 	// An IPv6 zone is text too, and ip neigh prints it with the address.
 	f.Add([]byte(`{"schema":"podlab/v1","pod":{"links":[{"index":1,"name":"eth0"}],"neighs":[{"index":1,"dev":"eth0","ip":"fe80::1%\u001b]0;t\u0007"}],"routes":[{"family":6,"table":254,"type":"unicast","dst":"::/0","gateway":"fe80::2%\u009b2J","dev":"eth0","scope":"universe","protocol":3}]},"host":{"links":[{"index":1,"name":"b"}]}}`))

@@ -94,6 +94,20 @@ func (j *JSONWriter) route(r *Route) {
 	j.addrKeyOmitZero("prefsrc", r.Src)
 	j.intKeyOmitEmpty("metric", r.Metric)
 	j.stringsKeyOmitEmpty("flags", r.Flags)
+	if len(r.NextHops) > 0 {
+		j.key("nexthops")
+		list(j, r.NextHops, (*JSONWriter).nextHop)
+	}
+	j.EndObject()
+}
+
+func (j *JSONWriter) nextHop(h *NextHop) {
+	j.BeginObject()
+	j.addrKeyOmitZero("gateway", h.Gw)
+	j.stringKeyOmitEmpty("dev", h.Dev)
+	j.intKeyOmitEmpty("dev_index", h.DevIndex)
+	j.intKeyOmitEmpty("weight", h.Weight)
+	j.stringsKeyOmitEmpty("flags", h.Flags)
 	j.EndObject()
 }
 
@@ -114,7 +128,7 @@ func (j *JSONWriter) Facts(f *Facts) {
 	j.key("pod")
 	j.podFact(&f.Pod)
 	j.stringKey("node", f.Node)
-	j.stringKeyOmitEmpty("mode", f.Mode)
+	j.stringKeyOmitEmpty("mode", string(f.Mode))
 	j.stringKeyOmitEmpty("interface_prefix", f.InterfacePrefix)
 	if len(f.Pods) > 0 {
 		j.key("pods")
@@ -130,6 +144,8 @@ func (j *JSONWriter) Facts(f *Facts) {
 	}
 	j.intKeyOmitEmpty("block_size", f.BlockSize)
 	j.prefixKeyOmitZero("cluster_cidr", f.ClusterCIDR)
+	j.prefixKeyOmitZero("cluster_cidr6", f.ClusterCIDR6)
+	j.intKeyOmitEmpty("block_size6", f.BlockSize6)
 	j.EndObject()
 }
 
@@ -138,6 +154,7 @@ func (j *JSONWriter) podFact(p *PodFact) {
 	j.stringKey("namespace", p.Namespace)
 	j.stringKey("name", p.Name)
 	j.addrKeyOmitZero("ip", p.IP)
+	j.addrKeyOmitZero("ip6", p.IP6)
 	j.stringKeyOmitEmpty("node", p.Node)
 	j.stringKeyOmitEmpty("phase", p.Phase)
 	j.EndObject()
@@ -147,6 +164,7 @@ func (j *JSONWriter) nodeFact(n *NodeFact) {
 	j.BeginObject()
 	j.stringKey("name", n.Name)
 	j.addrKeyOmitZero("internal_ip", n.InternalIP)
+	j.addrKeyOmitZero("internal_ip6", n.InternalIP6)
 	j.EndObject()
 }
 
@@ -168,6 +186,10 @@ func (j *JSONWriter) Analysis(a *Analysis) {
 	j.vethPair(&a.Veth)
 	j.key("gateway")
 	j.gateway(&a.Gateway)
+	if a.Gateway6 != nil {
+		j.key("gateway6")
+		j.gateway6(a.Gateway6)
+	}
 	j.key("routes")
 	list(j, a.Routes, (*JSONWriter).routeClass)
 	j.stringKeyOmitEmpty("expected_host_if", a.ExpectedHostIf)
@@ -219,7 +241,32 @@ func (j *JSONWriter) routeClass(c *RouteClass) {
 		j.stringKeyOmitEmpty("type", w.Type)
 		j.stringKeyOmitEmpty("peer", w.Peer)
 		j.stringKeyOmitEmpty("pod", w.Pod)
+		j.stringKeyOmitEmpty("encap", w.Encap)
 		j.stringKey("reason", w.Reason)
+		if w.NextHops != nil {
+			j.key("nexthops")
+			list(j, *w.NextHops, (*JSONWriter).hopWords)
+		}
 	}
+	j.EndObject()
+}
+
+func (j *JSONWriter) hopWords(h *HopWords) {
+	j.BeginObject()
+	j.stringKeyOmitEmpty("gateway", h.Gateway)
+	j.stringKeyOmitEmpty("dev", h.Dev)
+	j.stringKeyOmitEmpty("peer", h.Peer)
+	j.EndObject()
+}
+
+func (j *JSONWriter) gateway6(g *Gateway6) {
+	j.BeginObject()
+	j.addrKey("address", g.Address)
+	j.boolKey("default_route", g.DefaultRoute)
+	j.boolKey("host_owns", g.HostOwns)
+	j.stringKeyOmitEmpty("neigh_mac", g.NeighMAC)
+	j.stringKeyOmitEmpty("neigh_state", g.NeighState)
+	j.key("confirmed")
+	j.strings(g.Confirmed)
 	j.EndObject()
 }

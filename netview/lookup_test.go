@@ -13,6 +13,7 @@ func TestLookup(t *testing.T) {
 		Route{Family: 4, Table: TableMain, Type: "unicast", Dst: mp("10.1.0.0/16"), Gw: ma("198.19.0.3"), Dev: "eth0", Metric: 50},
 		Route{Family: 4, Table: 100, Type: "unicast", Dst: mp("198.19.22.133/32"), Dev: "eth0"},
 		Route{Family: 6, Table: TableMain, Type: "unicast", Dst: mp("2001:db8::/32"), Dev: "eth0"},
+		Route{Family: 6, Table: TableMain, Type: "unreachable", Dst: mp("::ffff:0.0.0.0/96"), Dev: "lo", Metric: 1024},
 	)
 	tests := []struct {
 		name string
@@ -33,7 +34,10 @@ func TestLookup(t *testing.T) {
 		{"pod default", &rec.Pod, "198.19.21.66", "0.0.0.0/0", "169.254.1.1"},
 		{"v6 has no v4 match", &rec.Pod, "2001:db8::1", "", ""},
 		{"v6 match", &extra, "2001:db8::1", "2001:db8::/32", ""},
-		{"mapped v4", &rec.Host, "::ffff:198.19.22.132", "198.19.22.132/32", ""},
+		// As in the kernel, an IPv4-mapped address is looked up among
+		// the IPv6 routes, where the sit module's route refuses it.
+		{"mapped v4 is IPv6", &rec.Host, "::ffff:198.19.22.132", "", ""},
+		{"mapped v4 refused", &extra, "::ffff:198.19.22.132", "::ffff:0.0.0.0/96", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

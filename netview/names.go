@@ -39,11 +39,18 @@ func appendDst(b []byte, r *Route) []byte {
 }
 
 // ipRouteText is the route as one line of `ip route`, without the
-// trailing space ip leaves.
+// trailing space ip leaves; a multipath route's next hops follow on the
+// same line, as `ip route add` takes them.
 func ipRouteText(r *Route) string {
 	var tk routeTokens
 	tk.of(r, nil)
-	return string(tk.appendText(nil, false))
+	b := tk.appendText(nil, false)
+	for i := range r.NextHops {
+		tk.ofHop(&r.NextHops[i], nil, "nexthop")
+		b = append(b, ' ')
+		b = tk.appendText(b, false)
+	}
+	return string(b)
 }
 
 // routeTokens are a route's words as ip prints them, cut from one buffer
@@ -149,6 +156,37 @@ func (t *routeTokens) of(r *Route, s *Snapshot) {
 		t.end("", from)
 	}
 	for _, f := range r.Flags {
+		t.word("", f)
+	}
+}
+
+// ofHop follows iproute2's print_rta_multipath for one next hop: lead
+// ("nexthop", or "\tnexthop" to start a line of its own as ip does),
+// then via, dev, weight and the hop's flags.
+func (t *routeTokens) ofHop(h *NextHop, s *Snapshot, lead string) {
+	t.buf, t.toks = t.buf[:0], t.toks[:0]
+	t.word("", lead)
+	if h.Gw.IsValid() {
+		t.word("", "via")
+		from := len(t.buf)
+		t.buf = h.Gw.AppendTo(t.buf)
+		t.end("gw", from)
+	}
+	dev := h.Dev
+	if dev == "" && h.DevIndex != 0 && s != nil {
+		if l := s.LinkByIndex(h.DevIndex); l != nil {
+			dev = l.Name
+		}
+	}
+	if dev != "" {
+		t.word("", "dev")
+		t.word("dev", dev)
+	}
+	t.word("", "weight")
+	from := len(t.buf)
+	t.buf = strconv.AppendInt(t.buf, int64(max(h.Weight, 1)), 10)
+	t.end("", from)
+	for _, f := range h.Flags {
 		t.word("", f)
 	}
 }

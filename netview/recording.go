@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"net/netip"
 	"time"
 )
@@ -31,9 +32,9 @@ type Recording struct {
 type Facts struct {
 	Pod  PodFact `json:"pod"`
 	Node string  `json:"node"` // the pod's node
-	// Mode is the dataplane mode: bgp, vxlan or ipip.
-	Mode string `json:"mode,omitempty"`
-	// InterfacePrefix is Felix's host-side veth prefix ("cali").
+	// Mode is the dataplane mode.
+	Mode Mode `json:"mode,omitempty"`
+	// InterfacePrefix is Felix's host-side veth prefix (empty: the default).
 	InterfacePrefix string     `json:"interface_prefix,omitempty"`
 	Pods            []PodFact  `json:"pods,omitempty"`
 	Nodes           []NodeFact `json:"nodes,omitempty"`
@@ -42,6 +43,11 @@ type Facts struct {
 	BlockSize int `json:"block_size,omitempty"`
 	// ClusterCIDR is the IP pool the blocks come from.
 	ClusterCIDR netip.Prefix `json:"cluster_cidr,omitzero"`
+	// ClusterCIDR6 and BlockSize6 are the IPv6 pool and its block prefix
+	// length (122 by default) in a dual-stack cluster. Blocks holds the
+	// blocks of both families.
+	ClusterCIDR6 netip.Prefix `json:"cluster_cidr6,omitzero"`
+	BlockSize6   int          `json:"block_size6,omitempty"`
 }
 
 // PodFact is one pod.
@@ -49,14 +55,18 @@ type PodFact struct {
 	Namespace string     `json:"namespace"`
 	Name      string     `json:"name"`
 	IP        netip.Addr `json:"ip,omitzero"`
-	Node      string     `json:"node,omitempty"`
-	Phase     string     `json:"phase,omitempty"`
+	// IP6 is its IPv6 address, in a dual-stack cluster.
+	IP6   netip.Addr `json:"ip6,omitzero"`
+	Node  string     `json:"node,omitempty"`
+	Phase string     `json:"phase,omitempty"`
 }
 
 // NodeFact is one node.
 type NodeFact struct {
 	Name       string     `json:"name"`
 	InternalIP netip.Addr `json:"internal_ip,omitzero"`
+	// InternalIP6 is its IPv6 InternalIP, in a dual-stack cluster.
+	InternalIP6 netip.Addr `json:"internal_ip6,omitzero"`
 }
 
 // Block is one Calico IPAM block and the node it is affine to.
@@ -65,30 +75,32 @@ type Block struct {
 	Node string       `json:"node"`
 }
 
-// NodeByIP returns the name of the node with that InternalIP, or "".
+// NodeByIP returns the name of the node with that InternalIP (of either
+// family), or "".
 func (f *Facts) NodeByIP(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
 	for _, n := range f.Nodes {
-		if n.InternalIP == ip {
+		if n.InternalIP == ip || n.InternalIP6 == ip {
 			return n.Name
 		}
 	}
 	return ""
 }
 
-// PodByIP returns the pod with that IP, or nil.
+// PodByIP returns the pod with that IP (of either family), or nil.
 func (f *Facts) PodByIP(ip netip.Addr) *PodFact {
+	if !ip.IsValid() {
+		return nil
+	}
 	for i := range f.Pods {
-		if f.Pods[i].IP == ip {
+		if f.Pods[i].IP == ip || f.Pods[i].IP6 == ip {
 			return &f.Pods[i]
 		}
 	}
 	return nil
 }
 
-// Prefix returns the host-side interface prefix, "cali" unless set.
-func (f *Facts) Prefix() string {
-	if f.InterfacePrefix == "" {
-		return "cali"
-	}
-	return f.InterfacePrefix
-}
+// Prefix returns the host-side interface prefix, the default unless set.
+func (f *Facts) Prefix() string { return cmp.Or(f.InterfacePrefix, DefaultInterfacePrefix) }

@@ -148,3 +148,38 @@ func TestReadRecordingSanitises(t *testing.T) {
 		t.Errorf("name read as %q, want %q", got.Pod.Links[0].Name, want)
 	}
 }
+
+// A route's next hops are an addition to podlab/v1: a recording made
+// before them reads with none, one made after keeps them.
+func TestRecordingNextHops(t *testing.T) {
+	t.Run("old recording", func(t *testing.T) {
+		rec := loadLesson(t)
+		for _, r := range append(rec.Pod.Routes, rec.Host.Routes...) {
+			if r.NextHops != nil {
+				t.Errorf("%s has next hops %+v in a recording that has none", r.Dst, r.NextHops)
+			}
+		}
+	})
+	t.Run("round trip", func(t *testing.T) {
+		want := lessonRecording()
+		want.Host.Routes = append(want.Host.Routes, Route{Family: 4, Table: TableMain, Type: "unicast",
+			Dst: mp("198.19.24.0/26"), Scope: "universe", Protocol: ProtoBird, NextHops: []NextHop{
+				{Gw: ma("198.19.0.1"), Dev: "eth0", DevIndex: 2, Weight: 1},
+				{Gw: ma("198.19.0.3"), Dev: "eth0", DevIndex: 2, Weight: 3, Flags: []string{"onlink"}},
+			}})
+		var buf bytes.Buffer
+		if err := WriteRecording(&buf, want); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), `"nexthops": [`) {
+			t.Fatalf("no nexthops written:\n%s", buf.String())
+		}
+		got, err := ReadRecording(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round trip changed the next hops:\n got %+v\nwant %+v", got.Host.Routes, want.Host.Routes)
+		}
+	})
+}

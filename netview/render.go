@@ -13,11 +13,26 @@ type View string
 
 // The views.
 const (
-	ViewAddr  View = "addr"  // ip addr
-	ViewLink  View = "link"  // ip -c link show up
-	ViewRoute View = "route" // ip route
-	ViewNeigh View = "neigh" // ip neigh
+	ViewAddr  View = "addr"
+	ViewLink  View = "link"
+	ViewRoute View = "route"
+	ViewNeigh View = "neigh"
 )
+
+// Command is what a student types to see the view.
+func (v View) Command() string {
+	switch v {
+	case ViewAddr:
+		return "ip addr"
+	case ViewLink:
+		return "ip -c link show up"
+	case ViewRoute:
+		return "ip route"
+	case ViewNeigh:
+		return "ip neigh"
+	}
+	return "ip " + string(v)
+}
 
 // Render lays a snapshot out as iproute2 prints the view, trailing spaces
 // included, so it can be held against a terminal. With an analysis the
@@ -92,57 +107,6 @@ func newRenderCtx(side Side, s *Snapshot, a *Analysis) *renderCtx {
 		}
 	}
 	return c
-}
-
-// routeClasses pairs rs, the snapshot's routes that the analysis
-// classes, in the snapshot's order, with their classes (nil for a route
-// it has none for). An analysis of this very snapshot lists them in the
-// same order, so they pair up one by one; only an analysis of another (a
-// caller's mix) needs them looked up.
-func (c *renderCtx) routeClasses(rs []routeClass) {
-	j, aligned := 0, true
-	for i := range c.a.Routes {
-		rc := &c.a.Routes[i]
-		if rc.Side != c.side {
-			continue
-		}
-		if j >= len(rs) || rc.Route == nil || !routeEqual(rc.Route, rs[j].r) {
-			aligned = false
-			break
-		}
-		rs[j].rc = rc
-		j++
-	}
-	if aligned && j == len(rs) {
-		return
-	}
-	classes := make(map[routeKey]*RouteClass, len(c.a.Routes))
-	for i := range c.a.Routes {
-		if rc := &c.a.Routes[i]; rc.Side == c.side && rc.Route != nil {
-			classes[keyOf(rc.Route)] = rc
-		}
-	}
-	for i := range rs {
-		rs[i].rc = classes[keyOf(rs[i].r)]
-	}
-}
-
-// routeClass is a route and its class, nil when it has none.
-type routeClass struct {
-	r  *Route
-	rc *RouteClass
-}
-
-// routeKey identifies a route within a snapshot, to find its class.
-type routeKey struct {
-	table, metric, proto int
-	typ, dev             string
-	dst                  netip.Prefix
-	gw                   netip.Addr
-}
-
-func keyOf(r *Route) routeKey {
-	return routeKey{table: r.Table, metric: r.Metric, proto: r.Protocol, typ: routeType(r), dev: r.Dev, dst: routeDst(r), gw: r.Gw}
 }
 
 // lineBuilder appends spans, merging neighbours with the same tag.
@@ -313,7 +277,7 @@ func (c *renderCtx) linkLayer(l *Link, key string) Line {
 	b.add("    link/"+cmp.Or(l.LinkType, "ether")+" ", TagNone)
 	if l.MAC != "" {
 		tag := TagNone
-		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, calicoMAC)) {
+		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, CalicoMAC)) {
 			tag = TagMAC
 		}
 		b.add(l.MAC, tag)
@@ -368,171 +332,6 @@ func (c *renderCtx) addrLines(l *Link, a *Addr) []Line {
 	lft := lineBuilder{key: key}
 	lft.add("       valid_lft "+lifetime(a.ValidLft)+" preferred_lft "+lifetime(a.PreferredLft), TagMuted)
 	return []Line{b.line(), lft.line()}
-}
-
-// routeOrder is what `ip route` prints: the main table's IPv4 routes in
-// the kernel's order (by address, the longer prefix first, then the lower
-// metric), with their classes.
-func (c *renderCtx) routeOrder() []routeClass {
-	n := 0
-	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
-			n++
-		}
-	}
-	cls := make([]routeClass, 0, n)
-	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
-			cls = append(cls, routeClass{r: r})
-		}
-	}
-	if c.a != nil {
-		c.routeClasses(cls)
-	}
-	order := func(x, y routeClass) int {
-		if n := cmpDst(routeDst(x.r), routeDst(y.r)); n != 0 {
-			return n
-		}
-		return x.r.Metric - y.r.Metric
-	}
-	// A dump lists the main table in this order already.
-	if !slices.IsSortedFunc(cls, order) {
-		slices.SortStableFunc(cls, order)
-	}
-	return cls
-}
-
-// RouteView is `ip route` as Render draws it, one line at a time, drawn
-// when asked for: a node's route view has tens of thousands of lines and
-// a pane shows a few dozen. Not safe for concurrent use; its snapshot
-// and analysis must not change after.
-type RouteView struct {
-	c   *renderCtx
-	cls []routeClass
-}
-
-// NewRouteView lays out the route view of a snapshot, tagged by the
-// analysis when there is one.
-func NewRouteView(side Side, s *Snapshot, a *Analysis) *RouteView {
-	if s == nil {
-		return &RouteView{}
-	}
-	c := newRenderCtx(side, s, a)
-	v := &RouteView{c: c, cls: c.routeOrder()}
-	// What the lines need of the analysis is in c now and in the classes:
-	// the view holds no pointer to the analysis itself, which may be a
-	// field of a value its holder would otherwise keep alive.
-	c.analysed, c.a = a != nil, nil
-	return v
-}
-
-// Len is the number of lines.
-func (v *RouteView) Len() int { return len(v.cls) }
-
-// Snapshot is the snapshot the view lays out; nil for a view of none.
-func (v *RouteView) Snapshot() *Snapshot {
-	if v.c == nil {
-		return nil
-	}
-	return v.c.s
-}
-
-// Route is the route on line i.
-func (v *RouteView) Route(i int) *Route { return v.cls[i].r }
-
-// Class is the analysis of line i's route; nil when it has none.
-func (v *RouteView) Class(i int) *RouteClass { return v.cls[i].rc }
-
-// Line draws line i, as Render does.
-func (v *RouteView) Line(i int) Line {
-	rc := v.cls[i]
-	tag := TagNone
-	if rc.rc != nil {
-		tag = RouteTag(rc.rc.Class)
-	}
-	return v.c.routeLine(rc.r, tag)
-}
-
-// AppendText appends line i's text, as Line(i).String() has it.
-func (v *RouteView) AppendText(b []byte, i int) []byte {
-	t := &v.c.toks
-	t.of(v.cls[i].r, v.c.s)
-	return t.appendText(b, true)
-}
-
-// HasTag is Line(i).HasTag(t), drawing the line only when it must.
-func (v *RouteView) HasTag(i int, t Tag) bool {
-	rc := v.cls[i].rc
-	switch {
-	case rc != nil && t == RouteTag(rc.Class):
-		return true // every space between words carries it
-	case t == TagGateway || (t == v.c.vethTag && t != TagNone):
-		return v.Line(i).HasTag(t)
-	}
-	return t == TagNone && rc == nil
-}
-
-// Has says whether a line here reads as line j of w does. The lines are
-// in order of destination and a line's text names its destination: only
-// the lines with j's destination are looked at.
-func (v *RouteView) Has(w *RouteView, j int) bool {
-	d := routeDst(w.cls[j].r)
-	i, _ := slices.BinarySearchFunc(v.cls, d, func(x routeClass, d netip.Prefix) int {
-		return cmpDst(routeDst(x.r), d)
-	})
-	for ; i < len(v.cls) && routeDst(v.cls[i].r) == d; i++ {
-		if v.SameLine(i, w, j) {
-			return true
-		}
-	}
-	return false
-}
-
-// cmpDst is the kernel's order of destinations: by address, the longer
-// prefix first.
-func cmpDst(x, y netip.Prefix) int {
-	if n := x.Addr().Compare(y.Addr()); n != 0 {
-		return n
-	}
-	return y.Bits() - x.Bits()
-}
-
-// SameLine says whether line i here and line j of w read the same,
-// without drawing them when their routes are equal.
-func (v *RouteView) SameLine(i int, w *RouteView, j int) bool {
-	a, b := v.cls[i].r, w.cls[j].r
-	if a.Dev != "" && b.Dev != "" && routeEqual(a, b) {
-		return true
-	}
-	x := v.AppendText(nil, i)
-	return string(x) == string(w.AppendText(nil, j))
-}
-
-func (c *renderCtx) routeLine(r *Route, tag Tag) Line {
-	t := &c.toks
-	t.of(r, c.s)
-	dst := 0
-	if t.toks[0].kind != "dst" {
-		dst = 1 // after the type
-	}
-	b := lineBuilder{key: "route:" + string(t.text(dst)), buf: c.scratch[:0]}
-	defer func() { c.scratch = b.buf[:0] }()
-	for i, tok := range t.toks {
-		tt := tag
-		switch tok.kind {
-		case "dst", "gw":
-			if c.analysed && c.gwText != "" && string(t.text(i)) == c.gwText {
-				tt = TagGateway
-			}
-		case "dev":
-			if c.vethIf != "" && string(t.text(i)) == c.vethIf {
-				tt = c.vethTag
-			}
-		}
-		b.addBytes(t.text(i), tt)
-		b.add(" ", tag)
-	}
-	return b.line()
 }
 
 // neighs renders `ip neigh`: IPv4 entries, then IPv6.

@@ -155,12 +155,18 @@ func (r *Route) each(f visit) {
 	f.at(&r.Scope, kindWord)
 	zone(f, &r.Src)
 	all(f, r.Flags, kindWord)
+	for i := range r.NextHops {
+		h := &r.NextHops[i]
+		zone(f, &h.Gw)
+		f.at(&h.Dev, kindIfName)
+		all(f, h.Flags, kindWord)
+	}
 }
 
 func (f *Facts) each(v visit) {
 	f.Pod.each(v)
 	v.at(&f.Node, kindK8sName)
-	v.at(&f.Mode, kindWord)
+	v.at((*string)(&f.Mode), kindWord)
 	v.at(&f.InterfacePrefix, kindIfName)
 	for i := range f.Pods {
 		f.Pods[i].each(v)
@@ -168,6 +174,7 @@ func (f *Facts) each(v visit) {
 	for i := range f.Nodes {
 		v.at(&f.Nodes[i].Name, kindK8sName)
 		zone(v, &f.Nodes[i].InternalIP)
+		zone(v, &f.Nodes[i].InternalIP6)
 	}
 	for i := range f.Blocks {
 		v.at(&f.Blocks[i].Node, kindK8sName)
@@ -178,6 +185,7 @@ func (p *PodFact) each(f visit) {
 	f.at(&p.Namespace, kindK8sLabel)
 	f.at(&p.Name, kindK8sName)
 	zone(f, &p.IP)
+	zone(f, &p.IP6)
 	f.at(&p.Node, kindK8sName)
 	f.at(&p.Phase, kindWord)
 }
@@ -222,4 +230,11 @@ func sanitize(s string, k textKind) (string, bool) {
 		return s, false
 	}
 	return Cut(s, textCaps[k].max), true
+}
+
+// FirstLine is the first line of s, trimmed: an error as podlab words it,
+// in one line.
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
 }

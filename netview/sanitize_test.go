@@ -179,6 +179,7 @@ var fieldCaps = map[string]int{
 	"Link.MAC": 95, "Link.Broadcast": 95,
 	"Addr.Dev": 15, "Addr.Scope": 64, "Addr.Label": 15, "Addr.Flags": 64,
 	"Route.Type": 64, "Route.Dev": 15, "Route.Scope": 64, "Route.Flags": 64,
+	"NextHop.Dev": 15, "NextHop.Flags": 64,
 	"Neigh.Dev": 15, "Neigh.MAC": 95, "Neigh.State": 64, "Neigh.Flags": 64,
 	"Facts.Node": 253, "Facts.Mode": 64, "Facts.InterfacePrefix": 15,
 	"PodFact.Namespace": 63, "PodFact.Name": 253, "PodFact.Node": 253, "PodFact.Phase": 64,

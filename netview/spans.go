@@ -11,10 +11,10 @@ const (
 	TagNone     Tag = ""
 	TagVethPod  Tag = "veth-pod"  // the pod's eth0 and its @ifN
 	TagVethHost Tag = "veth-host" // the host's cali… end and its @ifM
-	TagGateway  Tag = "gateway"   // 169.254.1.1 wherever it appears
+	TagGateway  Tag = "gateway"   // CalicoGateway wherever it appears
 	TagPodIP    Tag = "pod-ip"    // the pod's own address
 	TagNetnsID  Tag = "netnsid"   // link-netnsid N / link-netns cni-…
-	TagMAC      Tag = "mac"       // ee:ee:ee:ee:ee:ee and the pod MAC
+	TagMAC      Tag = "mac"       // CalicoMAC and the pod MAC
 	TagIfName   Tag = "ifname"    // any other interface name
 	TagFlags    Tag = "flags"     // <BROADCAST,...>
 	TagState    Tag = "state"     // state UP/DOWN
@@ -29,10 +29,16 @@ func RouteTag(c Class) Tag {
 	return Tag("route-" + string(c))
 }
 
+// Classes are every route class, pod-side ones first: for legends and
+// styles that must cover each.
+func Classes() []Class {
+	return []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
+		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassDefault, ClassConnected, ClassOther}
+}
+
 var routeTags = func() map[Class]Tag {
 	m := map[Class]Tag{}
-	for _, c := range []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
-		ClassRemoteBlock, ClassRemotePod, ClassDefault, ClassConnected, ClassOther} {
+	for _, c := range Classes() {
 		m[c] = Tag("route-" + string(c))
 	}
 	return m

@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -20,7 +21,7 @@ func (v Verdict) OK() bool { return len(v.Missing) == 0 }
 const (
 	CheckPod         = "pod"           // the pod is Running with its address
 	CheckVeth        = "veth"          // the veth pair agrees from both sides
-	CheckGateway     = "gateway"       // 169.254.1.1 is proven
+	CheckGateway     = "gateway"       // CalicoGateway is proven
 	CheckNodeRoutes  = "node-routes"   // the node's default and connected routes
 	CheckLocalPods   = "local-pods"    // a /32 into each local pod's host end
 	CheckBlackhole   = "blackhole"     // the node's own block, blackholed
@@ -98,25 +99,27 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 	// The gateway.
 	g := &a.Gateway
 	if !g.DefaultRoute {
-		add(CheckGateway, "the pod has no default route via %s", calicoGateway)
+		add(CheckGateway, "the pod has no default route via %s", CalicoGateway)
 	}
 	if !g.LinkRoute {
-		add(CheckGateway, "the pod has no scope-link route to %s", calicoGateway)
+		add(CheckGateway, "the pod has no scope-link route to %s", CalicoGateway)
 	}
 	if !g.HostProxyARP {
-		add(CheckGateway, "proxy_arp is not 1 on the host end %s, so nothing answers for %s", cmpOr(a.Veth.HostIf, "(not found)"), calicoGateway)
+		add(CheckGateway, "proxy_arp is not 1 on the host end %s, so nothing answers for %s", cmp.Or(a.Veth.HostIf, "(not found)"), CalicoGateway)
 	}
-	if r, ok := Lookup(&p.Host, calicoGateway); !ok || r.Type == "blackhole" {
-		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", calicoGateway)
+	if r, ok := Lookup(&p.Host, CalicoGateway); !ok || r.Type == "blackhole" {
+		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", CalicoGateway)
 	}
 
-	// The node's own routes, by class.
+	// The node's own routes, by class. The lesson's are IPv4: a
+	// dual-stack node's IPv6 default or fe80::/64 routes stand in for
+	// none of them.
 	byDst := map[string]RouteClass{}
 	has := map[Class]bool{}
 	for _, rc := range a.Routes {
 		if rc.Side == SideHost {
 			byDst[rc.Dst] = rc
-			has[rc.Class] = true
+			has[rc.Class] = has[rc.Class] || rc.Route == nil || !routeDst(rc.Route).Addr().Is6()
 		}
 	}
 	if !has[ClassDefault] {
@@ -126,7 +129,7 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		add(CheckNodeRoutes, "the node has no route to the network it sits on (proto kernel scope link)")
 	}
 
-	// A /32 into each local pod.
+	// A /32 into each local pod, and a /128 into each with IPv6.
 	var local []PodFact
 	if own != "" {
 		for _, pf := range f.Pods {
@@ -139,18 +142,24 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 		local = append(local, f.Pod)
 	}
 	for _, pf := range local {
-		rc, ok := byDst[pf.IP.String()]
 		name := pf.Namespace + "/" + pf.Name
-		switch {
-		case !ok || rc.Class != ClassLocalPod:
-			add(CheckLocalPods, "no route %s dev %s… scope link for pod %s", pf.IP, f.Prefix(), name)
-		case pf.IP == f.Pod.IP && a.Veth.HostIf != "" && rc.Dev != a.Veth.HostIf:
-			add(CheckLocalPods, "the route to %s goes to %s, not the pod's host end %s", pf.IP, rc.Dev, a.Veth.HostIf)
+		shown := pf.IP == f.Pod.IP
+		for _, ip := range []netip.Addr{pf.IP, pf.IP6} {
+			if !ip.IsValid() {
+				continue
+			}
+			rc, ok := byDst[ip.String()]
+			switch {
+			case !ok || rc.Class != ClassLocalPod:
+				add(CheckLocalPods, "no route %s dev %s… scope link for pod %s", ip, f.Prefix(), name)
+			case shown && a.Veth.HostIf != "" && rc.Dev != a.Veth.HostIf:
+				add(CheckLocalPods, "the route to %s goes to %s, not the pod's host end %s", ip, rc.Dev, a.Veth.HostIf)
+			}
 		}
 	}
 
 	// The blackhole and the remote blocks; BIRD writes both in bgp mode.
-	bird := f.Mode == "" || f.Mode == "bgp" || f.Mode == "ipip"
+	bird := f.Mode == "" || f.Mode == ModeBGP || f.Mode == ModeIPIP
 	ownBlocks, remote := 0, 0
 	for _, b := range f.Blocks {
 		rc, ok := byDst[b.CIDR.String()]
@@ -188,11 +197,4 @@ func hasAddr(s *Snapshot, index int, ip netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func cmpOr(s, or string) string {
-	if s == "" {
-		return or
-	}
-	return s
 }

@@ -19,6 +19,22 @@ func TestVerify(t *testing.T) {
 		failing map[string]string
 	}{
 		{"the lesson passes", nil, nil},
+		{"the lesson passes dual-stack", dualStack, nil},
+		{"IPv6 routes do not stand in for the node's IPv4 ones", func(p *Pair) {
+			dualStack(p)
+			p.Facts.Blocks = nil
+			for _, dst := range []string{"0.0.0.0/0", "198.19.0.0/20", "192.168.44.64/28", "198.19.22.128/26", "198.19.21.0/26", "198.19.21.64/26"} {
+				dropRoute(&p.Host, dst)
+			}
+		}, map[string]string{CheckNodeRoutes: "default", CheckBlackhole: "this node's block", CheckRemoteBlock: "another node's block", CheckGateway: "covering"}},
+		{"the pod's /128 deleted", func(p *Pair) {
+			dualStack(p)
+			dropRoute(&p.Host, "fd00:19::2284/128")
+		}, map[string]string{CheckLocalPods: "no route fd00:19::2284 dev cali"}},
+		{"an IPv6 remote block missing", func(p *Pair) {
+			dualStack(p)
+			dropRoute(&p.Host, "fd00:19::2140/122")
+		}, map[string]string{CheckRemoteBlock: "node2's block fd00:19::2140/122"}},
 		{"a remote block's route deleted", func(p *Pair) { dropRoute(&p.Host, "198.19.21.64/26") }, map[string]string{CheckRemoteBlock: "node2's block 198.19.21.64/26"}},
 		{"the blackhole deleted", func(p *Pair) { dropRoute(&p.Host, "198.19.22.128/26") }, map[string]string{CheckBlackhole: "198.19.22.128/26"}},
 		{"the pod's /32 deleted", func(p *Pair) { dropRoute(&p.Host, "198.19.22.132/32") }, map[string]string{CheckLocalPods: "198.19.22.132"}},

@@ -16,10 +16,11 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 
+	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
 
+	"podlab/netview"
 	"podlab/sudo"
 )
 
@@ -161,7 +162,7 @@ func decode(path string, data []byte) (*Progress, error) {
 	dec.DisallowUnknownFields()
 	var pf file
 	if err := dec.Decode(&pf); err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, oneLine(err))
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, netview.FirstLine(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
@@ -226,34 +227,15 @@ func write(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
+	defer t.Cleanup()
+	if _, err := t.Write(data); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return t.CloseAtomicallyReplace()
 }
 
 // Check says, before the lesson starts, whether Save could write the
@@ -310,8 +292,6 @@ func (f File) refusal(doing string, err error, verb string) error {
 	}
 	return fmt.Errorf("%s %s%s: %w; choose a --progress FILE you can %s", doing, f.Path, as, err, verb)
 }
-
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // DefaultPath is where progress is kept: $XDG_STATE_HOME/podlab/progress.json,
 // else ~/.local/state/podlab/progress.json. Under sudo it is the invoking

@@ -5,13 +5,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +30,7 @@ func ping(ns string, dst netip.Addr) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		f, err := os.Open(filepath.Join("/run/netns", ns))
+		f, err := os.Open(Path(ns))
 		if err != nil {
 			done <- err
 			return
@@ -46,13 +46,20 @@ func ping(ns string, dst netip.Addr) error {
 }
 
 func echo(dst netip.Addr) error {
-	c, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+	network, any, proto := "ip4:icmp", "0.0.0.0", 1
+	var typ, reply icmp.Type = ipv4.ICMPTypeEcho, ipv4.ICMPTypeEchoReply
+	if dst.Is6() && !dst.Is4In6() {
+		network, any, proto = "ip6:ipv6-icmp", "::", 58
+		typ, reply = ipv6.ICMPTypeEchoRequest, ipv6.ICMPTypeEchoReply
+	}
+	c, err := icmp.ListenPacket(network, any)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	id := os.Getpid() & 0xffff
-	msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte("podlab")}}
+	msg := icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte("podlab")}}
+	// The kernel fills in an ICMPv6 checksum on a raw ICMPv6 socket.
 	b, err := msg.Marshal(nil)
 	if err != nil {
 		return err
@@ -70,8 +77,8 @@ func echo(dst netip.Addr) error {
 		if err != nil {
 			return err
 		}
-		m, err := icmp.ParseMessage(1, buf[:n])
-		if err != nil || m.Type != ipv4.ICMPTypeEchoReply {
+		m, err := icmp.ParseMessage(proto, buf[:n])
+		if err != nil || m.Type != reply {
 			continue
 		}
 		if e, ok := m.Body.(*icmp.Echo); ok && e.ID == id && from.String() == dst.String() {

@@ -102,6 +102,19 @@ type jsonRoute struct {
 	// Pref is the IPv6 router preference: ip prints it for IPv6 routes
 	// only, which tells an IPv6 "default" from an IPv4 one.
 	Pref string `json:"pref"`
+	// Nexthops are a multipath route's; it then has no gateway or dev.
+	Nexthops []jsonNexthop `json:"nexthops"`
+}
+
+type jsonNexthop struct {
+	Gateway string `json:"gateway"`
+	Via     *struct {
+		Family string `json:"family"`
+		Host   string `json:"host"`
+	} `json:"via"`
+	Dev    string   `json:"dev"`
+	Weight int      `json:"weight"`
+	Flags  []string `json:"flags"`
 }
 
 type jsonNeigh struct {
@@ -313,7 +326,11 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 	if err != nil {
 		return r, false, fmt.Errorf("ip -j route: bad destination %q: %w", jr.Dst, err)
 	}
-	if jr.Dst == "default" && (jr.Pref != "" || strings.Contains(jr.Gateway, ":") || (jr.Via != nil && jr.Via.Family == "inet6")) {
+	gw6 := strings.Contains(jr.Gateway, ":") || (jr.Via != nil && jr.Via.Family == "inet6")
+	for _, h := range jr.Nexthops {
+		gw6 = gw6 || strings.Contains(h.Gateway, ":") || (h.Via != nil && h.Via.Family == "inet6")
+	}
+	if jr.Dst == "default" && (jr.Pref != "" || gw6) {
 		dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	}
 	r.Dst = dst
@@ -333,6 +350,22 @@ func convertRoute(jr jsonRoute, byName map[string]int) (netview.Route, bool, err
 		if r.Src, err = netip.ParseAddr(jr.PrefSrc); err != nil {
 			return r, false, fmt.Errorf("ip -j route: bad prefsrc %q: %w", jr.PrefSrc, err)
 		}
+	}
+	for _, jh := range jr.Nexthops {
+		h := netview.NextHop{Dev: jh.Dev, DevIndex: byName[jh.Dev], Weight: jh.Weight, Flags: jh.Flags}
+		if len(h.Flags) == 0 {
+			h.Flags = nil
+		}
+		gw := jh.Gateway
+		if gw == "" && jh.Via != nil {
+			gw = jh.Via.Host
+		}
+		if gw != "" {
+			if h.Gw, err = netip.ParseAddr(gw); err != nil {
+				return r, false, fmt.Errorf("ip -j route: bad next hop gateway %q: %w", gw, err)
+			}
+		}
+		r.NextHops = append(r.NextHops, h)
 	}
 	return r, true, nil
 }
@@ -393,10 +426,15 @@ func tableNumber(s string) (int, bool) {
 
 // SysctlScript prints, as path:value lines, the sysctls a snapshot
 // carries; ParseSysctls reads its output.
-const SysctlScript = `grep -s . /proc/sys/net/ipv4/ip_forward ` +
-	`/proc/sys/net/ipv4/conf/*/proxy_arp /proc/sys/net/ipv4/conf/*/forwarding ` +
-	`/proc/sys/net/ipv4/conf/*/route_localnet /proc/sys/net/ipv4/conf/*/rp_filter ` +
-	`/proc/sys/net/ipv4/neigh/*/proxy_delay /proc/sys/net/ipv6/conf/*/accept_ra`
+var SysctlScript = sysctlScript()
+
+func sysctlScript() string {
+	s := "grep -s . /proc/sys/net/" + netview.SysctlPath(netview.SysctlIPForward, "")
+	for _, k := range netview.LinkSysctls {
+		s += " /proc/sys/net/" + netview.SysctlPath(k, "*")
+	}
+	return s
+}
 
 // ParseSysctls adds the output of SysctlScript to the snapshot's links and
 // namespace-wide settings. Lines it does not know are skipped.
@@ -415,23 +453,16 @@ func ParseSysctls(s *netview.Snapshot, out []byte) {
 		if !ok {
 			continue
 		}
-		if rest == "ipv4/ip_forward" {
+		key, ifname, ok := netview.SysctlKey(rest)
+		if !ok {
+			continue
+		}
+		if key == netview.SysctlIPForward {
 			if s.Sysctls == nil {
 				s.Sysctls = map[string]int{}
 			}
-			s.Sysctls[netview.SysctlIPForward] = v
+			s.Sysctls[key] = v
 			continue
-		}
-		// ipv4/conf/<if>/proxy_arp, ipv4/neigh/<if>/proxy_delay,
-		// ipv6/conf/<if>/accept_ra
-		parts := strings.Split(rest, "/")
-		if len(parts) != 4 {
-			continue
-		}
-		family, section, ifname, name := parts[0], parts[1], parts[2], parts[3]
-		key := family + "." + name
-		if section == "neigh" {
-			key = family + ".neigh." + name
 		}
 		// The links' names are sanitised; so must this one be to match.
 		l := s.LinkByName(netview.Clean(ifname))
@@ -441,7 +472,7 @@ func ParseSysctls(s *netview.Snapshot, out []byte) {
 		if l.Sysctls == nil {
 			l.Sysctls = map[string]int{}
 		}
-		l.Sysctls[netview.Clean(key)] = v
+		l.Sysctls[key] = v
 	}
 }
 

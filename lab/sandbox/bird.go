@@ -52,6 +52,9 @@ type birdConf struct {
 	Peers       []birdPeer
 	Log         string
 	VXLAN       bool
+	// The IPv6 side (--ipv6): empty Block6 for none.
+	IP6, Block6, ClusterCIDR6 string
+	Peers6                    []birdPeer
 }
 
 // birdTmpl follows Calico's BIRD templates (bird.cfg, bird_aggr.cfg,
@@ -136,11 +139,66 @@ template bgp bgp_template {
 protocol bgp {{.Name}} from bgp_template {
   neighbor {{.IP}} as {{$.AS}};
 }
-{{end}}`))
+{{end}}
+{{- if .Block6}}
+# IPv6, as Calico's bird6.cfg: the same policy in a kernel protocol and
+# mesh sessions of its own, between the nodes' IPv6 addresses.
+protocol static static6 {
+  ipv6;
+  route {{.Block6}} blackhole;
+}
+
+filter calico_export_to_bgp_peers6 {
+  if ( net = {{.Block6}} ) then { accept; }
+  if ( net ~ {{.Block6}} ) then { reject; }
+  if ( net ~ {{.ClusterCIDR6}} ) then { accept; }
+  reject;
+}
+
+filter calico_kernel_programming6 {
+  if ( source ~ [ RTS_BGP, RTS_STATIC ] ) then { accept; }
+  reject;
+}
+
+protocol kernel kernel6 {
+  learn;
+  persist;
+  scan time 2;
+  metric 0;
+  graceful restart;
+  ipv6 {
+    import all;
+    export filter calico_kernel_programming6;
+  };
+}
+
+template bgp bgp_template6 {
+  debug { states };
+  description "Connection to BGP peer";
+  local {{.IP6}} as {{.AS}};
+  direct;
+  graceful restart;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+  ipv6 {
+    gateway direct;
+    next hop self;
+    import all;
+    export filter calico_export_to_bgp_peers6;
+    add paths on;
+  };
+}
+{{range .Peers6}}
+protocol bgp {{.Name}} from bgp_template6 {
+  neighbor {{.IP}} as {{$.AS}};
+}
+{{end}}
+{{- end}}`))
 
 // meshName is Calico's name for a node-to-node mesh peer.
 func meshName(ip string) string {
-	return "Mesh_" + strings.ReplaceAll(ip, ".", "_")
+	return "Mesh_" + strings.NewReplacer(".", "_", ":", "_").Replace(ip)
 }
 
 // startBird starts BIRD inside a node's namespace. bird forks into the

@@ -12,6 +12,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"podlab/netview"
 )
 
 // builder builds one sandbox, recording each item before creating it.
@@ -28,14 +30,19 @@ func newBuilder(o Options, bird string) *builder {
 		Mode:         o.Mode,
 		Borrowed:     o.Borrowed,
 		StaticRoutes: o.StaticRoutes,
+		IPv6:         o.IPv6,
+		ControlPlane: o.ControlPlane,
 		Phase:        PhaseBuilding,
 		StartedAt:    time.Now().UTC().Truncate(time.Millisecond),
 	}
 	for _, n := range nodeSpecs {
 		ni := NodeInfo{Name: n.name, NS: o.Prefix + "-" + n.name, IP: n.ip, Block: n.block}
-		if o.Mode == "vxlan" {
+		if o.Mode == netview.ModeVXLAN {
 			ni.VTEP = vtepIP(n.block)
 			ni.VTEPMAC = vtepMAC(ni.VTEP).String()
+		}
+		if o.IPv6 {
+			ni.IP6, ni.Block6 = nodeIP6Of(n.ip), block6Of(n.block)
 		}
 		st.Nodes = append(st.Nodes, ni)
 	}
@@ -48,6 +55,9 @@ func newBuilder(o Options, bird string) *builder {
 
 func (b *builder) pods() []podSpec {
 	ps := slices.Clone(podSpecs)
+	if b.o.ControlPlane {
+		ps = slices.DeleteFunc(ps, func(p podSpec) bool { return p.node == controlNode })
+	}
 	if b.o.Borrowed {
 		ps = append(ps, borrowedPod)
 	}
@@ -133,7 +143,7 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.o.Mode == "vxlan" {
+	if b.o.Mode == netview.ModeVXLAN {
 		if err := b.vxlan(); err != nil {
 			return err
 		}
@@ -303,27 +313,36 @@ func (b *builder) node(n *NodeInfo) error {
 	if err := h.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, n.NS, err)
 	}
+	if n.IP6.IsValid() {
+		if err := node6(h, eth0, n); err != nil {
+			return err
+		}
+	}
 	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gatewayIP.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := h.RouteAdd(def); err != nil {
 		return fmt.Errorf("default route on %s: %w", n.Name, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{{"net/ipv4/ip_forward", "1"}}, nil); err != nil {
+	if err := setSysctls(n.NS, "", []sysctl{{netview.SysctlIPForward, "1"}}); err != nil {
 		return err
 	}
 	return b.save()
 }
 
 // pod wires one pod as Calico's CNI plugin does: the veth is made in the
-// pod's namespace (eth0 and the host end, already named cali… with MAC
-// ee:ee:ee:ee:ee:ee), the pod side gets its /32 and the two routes to
-// 169.254.1.1, then the host end moves to the node, where it gets its
+// pod's namespace (eth0 and the host end, already named as Felix names
+// it, with Calico's MAC), the pod side gets its /32 and the two routes to
+// Calico's gateway, then the host end moves to the node, where it gets its
 // sysctls and the /32 route Felix writes.
 func (b *builder) pod(p podSpec, hostIdx int) error {
 	n := b.nodes[p.node]
 	nsName := podNSName(b.o.Prefix, p.namespace, p.name)
 	hostIf := vethName(p.namespace, p.name)
+	var ip6 netip.Addr
+	if b.st.IPv6 {
+		ip6 = ip6Of(p.ip)
+	}
 	b.st.Pods = append(b.st.Pods, PodInfo{
-		Namespace: p.namespace, Name: p.name, Node: p.node, IP: p.ip, NS: nsName, HostIf: hostIf,
+		Namespace: p.namespace, Name: p.name, Node: p.node, IP: p.ip, NS: nsName, HostIf: hostIf, IP6: ip6,
 	})
 	if err := b.newNS(nsName, "pod", p.namespace+"/"+p.name); err != nil {
 		return err
@@ -363,6 +382,11 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err != nil {
 		return fmt.Errorf("find eth0 in %s: %w", nsName, err)
 	}
+	if ip6.IsValid() {
+		if err := noDAD(nsName, hostIf); err != nil {
+			return err
+		}
+	}
 	// brd equal to the address, as the lesson's `ip addr` shows.
 	addr := &netlink.Addr{IPNet: host32(p.ip), Broadcast: p.ip.AsSlice()}
 	if err := ph.AddrAdd(eth0, addr); err != nil {
@@ -371,13 +395,18 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err := ph.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, nsName, err)
 	}
-	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(calicoGW), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
+	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(netview.CalicoGateway), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(gw); err != nil {
-		return fmt.Errorf("pod %s route to %s: %w", p.name, calicoGW, err)
+		return fmt.Errorf("pod %s route to %s: %w", p.name, netview.CalicoGateway, err)
 	}
-	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: calicoGW.AsSlice(), Protocol: unix.RTPROT_BOOT}
+	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: netview.CalicoGateway.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(def); err != nil {
 		return fmt.Errorf("pod %s default route: %w", p.name, err)
+	}
+	if ip6.IsValid() {
+		if err := pod6(ph, eth0, ip6); err != nil {
+			return fmt.Errorf("pod %s: %w", p.name, err)
+		}
 	}
 	if err := ph.LinkSetNsFd(host, int(nns)); err != nil {
 		return fmt.Errorf("move %s to %s: %w", hostIf, n.NS, err)
@@ -386,22 +415,27 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err != nil {
 		return fmt.Errorf("find %s in %s: %w", hostIf, n.NS, err)
 	}
+	if ip6.IsValid() {
+		// Before the link is up, so its link-local address skips DAD.
+		if err := setSysctls(n.NS, hostIf, hostSysctls6); err != nil {
+			return err
+		}
+	}
 	if err := nh.LinkSetUp(host); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", host.Attrs().Name, n.NS, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{
-		{"net/ipv4/conf/" + hostIf + "/proxy_arp", "1"},
-		{"net/ipv4/neigh/" + hostIf + "/proxy_delay", "0"},
-		{"net/ipv4/conf/" + hostIf + "/forwarding", "1"},
-		{"net/ipv4/conf/" + hostIf + "/route_localnet", "1"},
-		{"net/ipv6/conf/" + hostIf + "/accept_ra", "0"},
-	}, func(k string) bool { return strings.HasPrefix(k, "net/ipv6/") }); err != nil {
+	if err := setSysctls(n.NS, hostIf, calicoSysctls); err != nil {
 		return err
 	}
 	// Felix writes the route with RTPROT_BOOT, so `ip route` shows no proto.
 	r := &netlink.Route{LinkIndex: host.Attrs().Index, Dst: host32(p.ip), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
 	if err := nh.RouteAdd(r); err != nil {
 		return fmt.Errorf("route to pod %s on %s: %w", p.name, n.Name, err)
+	}
+	if ip6.IsValid() {
+		if err := host6(nh, host, ip6); err != nil {
+			return fmt.Errorf("pod %s on %s: %w", p.name, n.Name, err)
+		}
 	}
 	pi := &b.st.Pods[len(b.st.Pods)-1]
 	pi.HostIndex = host.Attrs().Index
@@ -424,11 +458,17 @@ func (b *builder) startBirds(ctx context.Context) error {
 		conf, sock, pid, log := birdFiles(dir, n.Name)
 		c := birdConf{
 			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
-			AS: asNumber, Log: log, VXLAN: b.o.Mode == "vxlan",
+			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
+		}
+		if n.Block6.IsValid() {
+			c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()
 		}
 		for _, o := range b.st.Nodes {
 			if o.Name != n.Name {
 				c.Peers = append(c.Peers, birdPeer{Name: meshName(o.IP.String()), IP: o.IP.String()})
+				if o.IP6.IsValid() {
+					c.Peers6 = append(c.Peers6, birdPeer{Name: meshName(o.IP6.String()), IP: o.IP6.String()})
+				}
 			}
 		}
 		for _, f := range []string{conf, sock, pid, log, log + ".stderr"} {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/lab"
+	"podlab/netview"
 )
 
 // wantRoute is a route a converged node must have.
@@ -46,13 +47,24 @@ func (b *builder) wanted(n NodeInfo) []wantRoute {
 	if b.o.Borrowed && n.Name != borrowedPod.node {
 		w = append(w, wantRoute{netip.PrefixFrom(borrowedPod.ip, 32), b.nodes[borrowedPod.node].IP, protoBird})
 	}
+	if n.Block6.IsValid() {
+		for _, o := range b.st.Nodes {
+			if o.Name != n.Name {
+				w = append(w, wantRoute{o.Block6, o.IP6, protoBird})
+			}
+		}
+		w = append(w, wantRoute{dst: n.Block6, proto: protoBird})
+		if b.o.Borrowed && n.Name != borrowedPod.node {
+			w = append(w, wantRoute{netip.PrefixFrom(ip6Of(borrowedPod.ip), 128), b.nodes[borrowedPod.node].IP6, protoBird})
+		}
+	}
 	return w
 }
 
-// listMainRoutes dumps a namespace's main IPv4 table; tests replace it
+// listMainRoutes dumps a namespace's main tables (IPv4 and IPv6); tests replace it
 // to interrupt the dump as the kernel may.
 var listMainRoutes = func(h *netlink.Handle) ([]netlink.Route, error) {
-	return h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+	return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
 }
 
 // missingRoutes returns which wanted routes node n's kernel lacks. BIRD
@@ -70,7 +82,8 @@ func missingRoutes(ctx context.Context, h *netlink.Handle, want []wantRoute) ([]
 				continue
 			}
 			gw, _ := netip.AddrFromSlice(r.Gw)
-			if w.gw.IsValid() && gw.Unmap() == w.gw || !w.gw.IsValid() && r.Type == unix.RTN_BLACKHOLE {
+			// BGP may give an IPv6 route the peer's link-local address.
+			if w.gw.IsValid() && (gw.Unmap() == w.gw || w.gw.Is6() && gw.IsLinkLocalUnicast()) || !w.gw.IsValid() && r.Type == unix.RTN_BLACKHOLE {
 				found = true
 			}
 		}
@@ -104,7 +117,7 @@ func (b *builder) converge(ctx context.Context) error {
 		var worst NodeInfo
 		for i, n := range b.st.Nodes {
 			var what []string
-			if b.o.Mode == "vxlan" {
+			if b.o.Mode == netview.ModeVXLAN {
 				var peers []birdPeer
 				for _, o := range b.st.Nodes {
 					if o.Name != n.Name {
@@ -154,9 +167,11 @@ func (b *builder) converge(ctx context.Context) error {
 }
 
 // convergeError is Up's failure to converge; its message ends with the
-// tail of a BIRD log, which the command line prints in full.
+// tail of a BIRD log, which the command line prints after the error's
+// one line (Detail).
 type convergeError struct {
 	msg, tail string
 }
 
-func (e *convergeError) Error() string { return e.msg + "\n" + e.tail }
+func (e *convergeError) Error() string  { return e.msg + "\n" + e.tail }
+func (e *convergeError) Detail() string { return e.tail }

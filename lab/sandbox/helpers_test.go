@@ -13,13 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
+	"podlab/netview"
 )
 
 // testOptions gives a test its own prefix and state directory, so it
 // never meets a student's sandbox, another test's, or a leftover.
 func testOptions(t *testing.T, mode string) Options {
 	t.Helper()
-	return Options{Prefix: netnstest.Name("pt"), StateDir: t.TempDir(), Mode: mode}
+	return Options{Prefix: netnstest.Name("pt"), StateDir: t.TempDir(), Mode: netview.Mode(mode)}
 }
 
 func requireSandbox(t testing.TB, needBird bool) {
@@ -116,10 +117,11 @@ func sysctlIn(t *testing.T, ns, key string) string {
 	return v
 }
 
-// findRoute returns the main-table route to dst with protocol proto.
+// findRoute returns the main-table route (IPv4 or IPv6) to dst with
+// protocol proto.
 func findRoute(t *testing.T, h *netlink.Handle, dst string, proto int) (netlink.Route, bool) {
 	t.Helper()
-	rs, err := h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+	rs, err := h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,20 +177,26 @@ func (l *Lab) Facts() netview.Facts {
 func (s *State) Facts(namespace, name string) netview.Facts {
 	f := netview.Facts{
 		Mode:            s.Mode,
-		InterfacePrefix: ifPrefix,
+		InterfacePrefix: netview.DefaultInterfacePrefix,
 		BlockSize:       blockSize,
 		ClusterCIDR:     clusterCIDR,
 	}
+	if s.IPv6 {
+		f.ClusterCIDR6, f.BlockSize6 = clusterCIDR6, blockSize6
+	}
 	for _, p := range s.Pods {
-		pf := netview.PodFact{Namespace: p.Namespace, Name: p.Name, IP: p.IP, Node: p.Node, Phase: "Running"}
+		pf := netview.PodFact{Namespace: p.Namespace, Name: p.Name, IP: p.IP, IP6: p.IP6, Node: p.Node, Phase: "Running"}
 		f.Pods = append(f.Pods, pf)
 		if p.Namespace == namespace && p.Name == name {
 			f.Pod, f.Node = pf, p.Node
 		}
 	}
 	for _, n := range s.Nodes {
-		f.Nodes = append(f.Nodes, netview.NodeFact{Name: n.Name, InternalIP: n.IP})
+		f.Nodes = append(f.Nodes, netview.NodeFact{Name: n.Name, InternalIP: n.IP, InternalIP6: n.IP6})
 		f.Blocks = append(f.Blocks, netview.Block{CIDR: n.Block, Node: n.Name})
+		if n.Block6.IsValid() {
+			f.Blocks = append(f.Blocks, netview.Block{CIDR: n.Block6, Node: n.Name})
+		}
 	}
 	return f
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"podlab/netview"
+
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +21,7 @@ func (b *builder) recordRoute(ns string, r *netlink.Route) error {
 // block routes are Felix's, already written.
 func (b *builder) staticRoutes() error {
 	for _, n := range b.st.Nodes {
-		if b.o.Mode == "vxlan" {
+		if b.o.Mode == netview.ModeVXLAN {
 			continue
 		}
 		h, ns, err := handle(n.NS)
@@ -38,10 +40,11 @@ func (b *builder) staticRoutes() error {
 
 // writeRoutes writes a node's block routes the way the routing daemon of
 // the mode would: for bgp via the other nodes on eth0, for vxlan via
-// their VTEPs, onlink; plus the own block's blackhole and a borrowed /32.
+// their VTEPs, onlink, after a route to each VTEP; plus the own block's
+// blackhole and a borrowed /32.
 func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.RouteProtocol) error {
 	dev := "eth0"
-	if b.o.Mode == "vxlan" {
+	if b.o.Mode == netview.ModeVXLAN {
 		dev = vxlanName
 	}
 	l, err := h.LinkByName(dev)
@@ -59,7 +62,7 @@ func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.Route
 	}
 	via := func(o NodeInfo, dst netip.Prefix) *netlink.Route {
 		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipnet(dst), Gw: o.IP.AsSlice(), Protocol: proto}
-		if b.o.Mode == "vxlan" {
+		if b.o.Mode == netview.ModeVXLAN {
 			r.Gw = o.VTEP.AsSlice()
 			r.Flags = int(netlink.FLAG_ONLINK)
 		}
@@ -68,6 +71,14 @@ func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.Route
 	for _, o := range b.st.Nodes {
 		if o.Name == n.Name {
 			continue
+		}
+		if b.o.Mode == "vxlan" {
+			// Current Felix's route to the node's tunnel address itself:
+			// no gateway, the address is on the VXLAN device's far side.
+			r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: host32(o.VTEP), Scope: netlink.SCOPE_LINK, Protocol: proto}
+			if err := add(r); err != nil {
+				return err
+			}
 		}
 		if err := add(via(o, o.Block)); err != nil {
 			return err

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"podlab/netview"
+
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -50,7 +52,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Mode == "ipip" {
+	if o.Mode == netview.ModeIPIP {
 		if !kernelHasIPIP() {
 			return nil, ErrNoIPIP
 		}
@@ -72,7 +74,8 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	defer unlock()
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
-		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes
+		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes && old.IPv6 == o.IPv6 &&
+			old.ControlPlane == o.ControlPlane
 		switch {
 		case healthy && same:
 			return &Sandbox{Options: o, State: old}, nil
@@ -108,6 +111,12 @@ func describeExtras(s *State) string {
 	}
 	if s.StaticRoutes {
 		x = append(x, "--static-routes")
+	}
+	if s.IPv6 {
+		x = append(x, "--ipv6")
+	}
+	if s.ControlPlane {
+		x = append(x, "--control-plane")
 	}
 	if len(x) == 0 {
 		return ""

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"podlab/netview"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -26,19 +28,26 @@ type Options struct {
 	StateDir string
 	// Mode is the dataplane: bgp (the lesson's), vxlan, or ipip (refused
 	// on kernels without IPIP).
-	Mode string
+	Mode netview.Mode
 	// Borrowed adds a pod on node2 with an address from node1's block.
 	Borrowed bool
 	// StaticRoutes skips BIRD: the block routes are written by podlab,
 	// marked proto bird, and the state says so.
 	StaticRoutes bool
+	// IPv6 makes the sandbox dual-stack: pods get an IPv6 address too,
+	// from /122 blocks, routed between nodes over IPv6 BGP sessions.
+	IPv6 bool
+	// ControlPlane makes the control node a control-plane node: no pods
+	// of the lesson's run there, but it keeps its block, which BIRD
+	// blackholes with no pod route under it.
+	ControlPlane bool
 }
 
 // Defaults.
 const (
 	DefaultPrefix   = "podlab"
 	DefaultStateDir = "/run/podlab"
-	DefaultMode     = "bgp"
+	DefaultMode     = netview.ModeBGP
 )
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
@@ -57,7 +66,6 @@ func (o Options) withDefaults() Options {
 	if o.Mode == "" {
 		o.Mode = DefaultMode
 	}
-	o.Mode = strings.ToLower(o.Mode)
 	return o
 }
 
@@ -67,10 +75,13 @@ func (o Options) checked() (Options, error) {
 	if !prefixRE.MatchString(o.Prefix) {
 		return o, fmt.Errorf("bad prefix %q: use 1-16 lower-case letters and digits, starting with a letter", o.Prefix)
 	}
-	switch o.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
-		return o, fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
+	m, err := netview.ParseMode(string(o.Mode))
+	if err != nil {
+		return o, err
+	}
+	o.Mode = m
+	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
+		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
 	return o, nil
 }
@@ -90,10 +101,12 @@ const (
 // item is recorded before it is created, so a sandbox killed half-way
 // still lists everything that may exist.
 type State struct {
-	Prefix       string `json:"prefix"`
-	Mode         string `json:"mode"`
-	Borrowed     bool   `json:"borrowed,omitempty"`
-	StaticRoutes bool   `json:"static_routes"`
+	Prefix       string       `json:"prefix"`
+	Mode         netview.Mode `json:"mode"`
+	Borrowed     bool         `json:"borrowed,omitempty"`
+	StaticRoutes bool         `json:"static_routes"`
+	IPv6         bool         `json:"ipv6,omitempty"`
+	ControlPlane bool         `json:"control_plane,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -156,6 +169,9 @@ type NodeInfo struct {
 	Block   netip.Prefix `json:"block"`
 	VTEP    netip.Addr   `json:"vtep,omitzero"`
 	VTEPMAC string       `json:"vtep_mac,omitempty"`
+	// IP6 and Block6 are the node's IPv6 address and block (--ipv6).
+	IP6    netip.Addr   `json:"ip6,omitzero"`
+	Block6 netip.Prefix `json:"block6,omitzero"`
 }
 
 // PodInfo is one pod of the sandbox.
@@ -168,6 +184,7 @@ type PodInfo struct {
 	HostIf    string     `json:"host_if"`
 	HostIndex int        `json:"host_index,omitempty"`
 	PodIndex  int        `json:"pod_index,omitempty"`
+	IP6       netip.Addr `json:"ip6,omitzero"` // --ipv6
 }
 
 // RouteInfo is a route podlab wrote itself (Felix-style in vxlan mode, or
@@ -313,13 +330,17 @@ func (o Options) inFileDir(p string) bool {
 	return filepath.Dir(p) == o.fileDir() && filepath.Clean(p) == p && fileBaseRE.MatchString(filepath.Base(p))
 }
 
+// optional6 is whether a is absent or a plain IPv6 address (no zone, not
+// an IPv4 one written as IPv6).
+func optional6(a netip.Addr) bool {
+	return !a.IsValid() || a.Is6() && !a.Is4In6() && a.Zone() == ""
+}
+
 func (s *State) validate(o Options) error {
 	if s.Prefix != o.Prefix {
 		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
 	}
-	switch s.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
+	if !s.Mode.Valid() {
 		return fmt.Errorf("unknown mode %q", s.Mode)
 	}
 	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
@@ -372,7 +393,8 @@ func (s *State) validate(o Options) error {
 		if n.NS != o.Prefix+"-"+n.Name {
 			return fmt.Errorf("node %q has namespace %q, not %q", n.Name, n.NS, o.Prefix+"-"+n.Name)
 		}
-		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() {
+		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() ||
+			!optional6(n.IP6) || n.Block6.IsValid() && !optional6(n.Block6.Addr()) || n.IP6.IsValid() != s.IPv6 || n.Block6.IsValid() != s.IPv6 {
 			return fmt.Errorf("node %q has a bad address or block", n.Name)
 		}
 	}
@@ -386,7 +408,7 @@ func (s *State) validate(o Options) error {
 		if p.HostIf != vethName(p.Namespace, p.Name) {
 			return fmt.Errorf("pod %q has host end %q, not %q", p.Namespace+"/"+p.Name, p.HostIf, vethName(p.Namespace, p.Name))
 		}
-		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 {
+		if !p.IP.Is4() || p.HostIndex < 0 || p.PodIndex < 0 || !optional6(p.IP6) || p.IP6.IsValid() != s.IPv6 {
 			return fmt.Errorf("pod %q has a bad address or index", p.Namespace+"/"+p.Name)
 		}
 	}
@@ -427,7 +449,10 @@ const maxPid = 1 << 22
 
 // write saves the state atomically: a reader sees the old or the new file.
 // The temporary file is created afresh (O_EXCL|O_NOFOLLOW), so a file or
-// symlink planted under its name is never written through.
+// symlink planted under its name is never written through. This is
+// renameio's policy (a fresh file, fsync, rename), written here because
+// renameio works by path or in an os.Root, which is opened by path, and
+// the state directory is held as the fd that was checked.
 func (s *State) write(o Options) error {
 	d, err := o.stateDir(true)
 	if err != nil {
@@ -444,6 +469,9 @@ func (s *State) write(o Options) error {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -457,8 +485,6 @@ func (s *State) write(o Options) error {
 	return nil
 }
 
-// lockedState takes the prefix's lock and reads its state (nil when
-// nothing is recorded). The caller unlocks, unless there is an error.
 // upState is how every change to a running sandbox begins: its options
 // checked, root, and its state read under the lock. The caller unlocks.
 func upState(opts Options) (Options, *State, func(), error) {
@@ -480,6 +506,8 @@ func upState(opts Options) (Options, *State, func(), error) {
 	return o, st, unlock, nil
 }
 
+// lockedState takes the prefix's lock and reads its state (nil when
+// nothing is recorded). The caller unlocks, unless there is an error.
 func lockedState(o Options) (*State, func(), error) {
 	unlock, err := lock(o)
 	if err != nil {

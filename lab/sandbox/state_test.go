@@ -39,6 +39,17 @@ func fullState(o Options) *State {
 	return st
 }
 
+// dualState makes a recorded state dual-stack, as --ipv6 records it.
+func dualState(s *State) {
+	s.IPv6 = true
+	for i, n := range s.Nodes {
+		s.Nodes[i].IP6, s.Nodes[i].Block6 = nodeIP6Of(n.IP), block6Of(n.Block)
+	}
+	for i, p := range s.Pods {
+		s.Pods[i].IP6 = ip6Of(p.IP)
+	}
+}
+
 var fuzzOptions = Options{Prefix: "pt", StateDir: "/run/podlab-fuzz", Mode: "bgp"}
 
 func marshalState(t *testing.T, s *State) []byte {
@@ -85,6 +96,12 @@ func TestParseState(t *testing.T) {
 			s.Namespaces[len(s.Namespaces)-1].Name = "cni-1234"
 		}, "not one"},
 		{"unknown mode", func(s *State) { s.Mode = "ipvlan" }, `unknown mode "ipvlan"`},
+		{"dual-stack", dualState, ""},
+		{"an IPv6 address with a zone", func(s *State) { dualState(s); s.Nodes[1].IP6 = s.Nodes[1].IP6.WithZone("eth0") }, `node "node1" has a bad address`},
+		{"an IPv4 address as IPv6", func(s *State) { dualState(s); s.Pods[2].IP6 = netip.AddrFrom16(s.Pods[2].IP.As16()) }, "bad address"},
+		{"an IPv4 block as IPv6", func(s *State) { dualState(s); s.Nodes[0].Block6 = s.Nodes[0].Block }, `node "control" has a bad address`},
+		{"a pod without IPv6 in a dual-stack state", func(s *State) { dualState(s); s.Pods[0].IP6 = netip.Addr{} }, "bad address"},
+		{"IPv6 in a state that is not dual-stack", func(s *State) { s.Pods[0].IP6 = ip6Of(s.Pods[0].IP) }, "bad address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
