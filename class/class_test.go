@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"podlab/content"
 )
 
 type update struct {
@@ -28,9 +30,9 @@ func follow(t *testing.T, f *Follower) <-chan update {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f.Follow(ctx, func(section, step int, status string, live bool) {
+		f.Follow(ctx, func(pos content.StepID, status string, live bool) {
 			select {
-			case ch <- update{section, step, status, live}:
+			case ch <- update{pos.Section, pos.Step, status, live}:
 			case <-ctx.Done():
 			}
 		})
@@ -97,7 +99,7 @@ func TestFollowMovesAndRejoins(t *testing.T) {
 	ups := follow(t, f)
 	waitUpdate(t, ups, "the first step", at(1, 1))
 	waitFor(t, "one follower", func() bool { return s.Following() == 1 })
-	s.Show(2, 3)
+	s.Show(content.StepID{Section: 2, Step: 3})
 	waitUpdate(t, ups, "step 2.3", at(2, 3))
 
 	// The presenter goes away and comes back on the same address.
@@ -107,7 +109,7 @@ func TestFollowMovesAndRejoins(t *testing.T) {
 		t.Errorf("status %q does not say the presenter is gone and it retries", u.status)
 	}
 	s2 := listen(t, addr, "tok")
-	s2.Show(4, 2)
+	s2.Show(content.StepID{Section: 4, Step: 2})
 	waitUpdate(t, ups, "step 4.2 from the restarted presenter", at(4, 2))
 }
 
@@ -126,7 +128,7 @@ func TestWrongTokenRefused(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	n := 0
-	s.RosterEach(func(string, int, int, []string, time.Time, time.Time) { n++ })
+	s.RosterEach(func(string, content.StepID, []string, time.Time, time.Time) { n++ })
 	if n != 0 {
 		t.Errorf("a follower with a wrong token reached the roster")
 	}
@@ -151,8 +153,8 @@ type row struct {
 
 func roster(s *Server) map[string]row {
 	out := map[string]row{}
-	s.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
-		out[name] = row{section, step, answered}
+	s.RosterEach(func(name string, pos content.StepID, answered []string, since, seen time.Time) {
+		out[name] = row{pos.Section, pos.Step, answered}
 	})
 	return out
 }
@@ -165,11 +167,11 @@ func TestReportsReachTheRoster(t *testing.T) {
 			t.Fatal(err)
 		}
 		follow(t, f)
-		f.Report(3, 2, []string{"2.1", "2.4"})
+		f.Report(content.StepID{Section: 3, Step: 2}, []string{"2.1", "2.4"})
 	}
 	quiet, _ := NewFollower("http://"+s.Addr(), "tok", "quiet", false)
 	follow(t, quiet)
-	quiet.Report(1, 1, nil)
+	quiet.Report(content.StepID{Section: 1, Step: 1}, nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(roster(s)) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -367,14 +369,14 @@ func TestManyFollowers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.Follow(ctx, func(section, step int, status string, live bool) {
-				if section == 2 && step == 5 {
+			f.Follow(ctx, func(pos content.StepID, status string, live bool) {
+				if pos == (content.StepID{Section: 2, Step: 5}) {
 					mu.Lock()
 					seen[i] = true
 					mu.Unlock()
 				}
-				if live && section > 0 {
-					f.Report(section, step, nil)
+				if live && pos.Section > 0 {
+					f.Report(pos, nil)
 				}
 			})
 		}()
@@ -386,7 +388,7 @@ func TestManyFollowers(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.Show(2, 5)
+	s.Show(content.StepID{Section: 2, Step: 5})
 	for {
 		mu.Lock()
 		got := len(seen)

@@ -113,9 +113,8 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 	}
 	switch {
 	case kept != nil:
-		sec, st := s.At()
-		fmt.Fprintf(note, "podlab: resumed the class kept at %s: the same token, at step %d.%d (--new-class starts afresh)\n",
-			kept.At.Local().Format("Jan 2 15:04"), sec, st)
+		fmt.Fprintf(note, "podlab: resumed the class kept at %s: the same token, at step %s (--new-class starts afresh)\n",
+			kept.At.Local().Format("Jan 2 15:04"), s.At())
 	case generated:
 		fmt.Fprintf(note, "podlab: class token generated (set %s or --class-token to choose one)\n", TokenEnv)
 	}

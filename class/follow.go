@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -62,7 +63,7 @@ type Follower struct {
 	problem string // why the presenter refused the last report
 	link    string // the link's state in words
 	live    bool
-	update  func(section, step int, status string, live bool)
+	update  func(at content.StepID, status string, live bool)
 	pending chan struct{}
 }
 
@@ -132,12 +133,12 @@ func (f *Follower) URL() string { return f.base.Redacted() }
 
 // Report notes the student's step and answered questions; the latest is
 // sent soon after, and repeated now and then. It never blocks.
-func (f *Follower) Report(section, step int, answered []string) {
+func (f *Follower) Report(at content.StepID, answered []string) {
 	if !f.report {
 		return
 	}
 	f.mu.Lock()
-	f.last = &Report{Name: f.name, Section: section, Step: step, Answered: answered}
+	f.last = &Report{Name: f.name, Section: at.Section, Step: at.Step, Answered: answered}
 	f.mu.Unlock()
 	f.kick()
 }
@@ -154,7 +155,7 @@ func (f *Follower) kick() {
 // presenter shows (section > 0) and each change of the link's state in
 // words (section 0); live says a stream is open. update may be called
 // from two goroutines.
-func (f *Follower) Follow(ctx context.Context, update func(section, step int, status string, live bool)) {
+func (f *Follower) Follow(ctx context.Context, update func(at content.StepID, status string, live bool)) {
 	f.mu.Lock()
 	f.update = update
 	f.mu.Unlock()
@@ -195,7 +196,7 @@ func (f *Follower) setLink(s string, live bool) {
 	up := f.update
 	f.mu.Unlock()
 	st, l := f.status()
-	up(0, 0, st, l)
+	up(content.StepID{}, st, l)
 }
 
 func (f *Follower) setProblem(p string) {
@@ -206,7 +207,7 @@ func (f *Follower) setProblem(p string) {
 	f.mu.Unlock()
 	if changed && up != nil {
 		st, l := f.status()
-		up(0, 0, st, l)
+		up(content.StepID{}, st, l)
 	}
 }
 
@@ -280,7 +281,7 @@ func (f *Follower) once(ctx context.Context) (opened bool, err error) {
 		f.mu.Lock()
 		up := f.update
 		f.mu.Unlock()
-		up(p.Section, p.Step, st, live)
+		up(content.StepID{Section: p.Section, Step: p.Step}, st, live)
 	}
 	if silent.Load() {
 		return true, errSilent

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"podlab/content"
 )
 
 // lessonSteps stand for the presenter's lesson.
@@ -333,8 +335,8 @@ func TestFloodPaced(t *testing.T) {
 	go func() {
 		defer close(done)
 		n := 0
-		f.Follow(ctx, func(section, step int, status string, live bool) {
-			if section == 0 {
+		f.Follow(ctx, func(pos content.StepID, status string, live bool) {
+			if pos.Section == 0 {
 				return
 			}
 			mu.Lock()
@@ -390,12 +392,12 @@ func TestHostileClassmate(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			f.Follow(ctx, func(section, step int, status string, live bool) {
-				if section > 0 {
-					f.Report(section, step, nil)
+			f.Follow(ctx, func(pos content.StepID, status string, live bool) {
+				if pos.Section > 0 {
+					f.Report(pos, nil)
 				}
 				select {
-				case ups <- update{section, step, status, live}:
+				case ups <- update{pos.Section, pos.Step, status, live}:
 				default:
 				}
 			})
@@ -481,7 +483,7 @@ func TestHostileClassmate(t *testing.T) {
 	})
 
 	// The honest two still follow, and their lines say where they are.
-	s.Show(2, 4)
+	s.Show(content.StepID{Section: 2, Step: 4})
 	for name, ups := range honest {
 		waitUpdate(t, ups, name+" at 2.4", at(2, 4))
 	}
@@ -505,7 +507,7 @@ func TestFollowerToldNameTaken(t *testing.T) {
 		}
 		ups[i] = follow(t, f)
 		waitUpdate(t, ups[i], "following", func(u update) bool { return u.live })
-		f.Report(1, 1, nil)
+		f.Report(content.StepID{Section: 1, Step: 1}, nil)
 		if i == 0 {
 			deadline := time.Now().Add(10 * time.Second)
 			for len(roster(s)) == 0 && time.Now().Before(deadline) {

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"podlab/content"
 )
 
 // What travels is parsed here, apart from the network: a report on the
@@ -24,15 +24,11 @@ type reportError struct {
 
 func (e *reportError) Error() string { return e.msg }
 
-var stepIDRE = regexp.MustCompile(`^[1-9][0-9]?\.[1-9][0-9]?$`)
-
 // stepOK says whether (section, step) may be reported: a step of the
 // lesson (steps), or any from 1.1 to 99.99 when steps is nil.
 func stepOK(steps map[string]bool, section, step int) bool {
-	if section < 1 || section > 99 || step < 1 || step > 99 {
-		return false
-	}
-	return steps == nil || steps[strconv.Itoa(section)+"."+strconv.Itoa(step)]
+	id := content.StepID{Section: section, Step: step}
+	return id.Valid() && (steps == nil || steps[id.String()])
 }
 
 // parseReport checks a report's body against the lesson's steps (nil
@@ -57,7 +53,7 @@ func parseReport(body []byte, steps map[string]bool) (Report, *reportError) {
 		return Report{}, &reportError{http.StatusBadRequest, fmt.Sprintf("bad report: more than %d answers", MaxAnswered)}
 	}
 	for _, a := range rep.Answered {
-		if !stepIDRE.MatchString(a) || steps != nil && !steps[a] {
+		if _, ok := content.ParseStepID(a); !ok || steps != nil && !steps[a] {
 			return Report{}, &reportError{http.StatusBadRequest, "bad report: answered holds the ids of the lesson's steps, like 2.4"}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"podlab/content"
 )
 
 // The roster: who reported, under which name, and who was refused.
@@ -12,7 +14,7 @@ import (
 // RosterEach calls fn for each student who reported, by name: where they
 // are, since when, and which questions they have answered. Students not
 // heard from for a few minutes are gone from it.
-func (s *Server) RosterEach(fn func(name string, section, step int, answered []string, since, seen time.Time)) {
+func (s *Server) RosterEach(fn func(name string, at content.StepID, answered []string, since, seen time.Time)) {
 	s.mu.Lock()
 	s.expire(s.now())
 	names := make([]string, 0, len(s.students))
@@ -32,7 +34,7 @@ func (s *Server) RosterEach(fn func(name string, section, step int, answered []s
 	}
 	s.mu.Unlock()
 	for _, r := range rows {
-		fn(r.name, r.st.section, r.st.step, r.st.answered, r.st.since, r.st.seen)
+		fn(r.name, content.StepID{Section: r.st.section, Step: r.st.step}, r.st.answered, r.st.since, r.st.seen)
 	}
 }
 

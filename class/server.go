@@ -21,6 +21,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"podlab/content"
 )
 
 // Headers of the class's requests and answers.
@@ -314,15 +316,14 @@ func (s *Server) kept() Kept {
 	return k
 }
 
-// Show makes (section, step) the presenter's step and tells every
-// follower.
-func (s *Server) Show(section, step int) {
+// Show makes at the presenter's step and tells every follower.
+func (s *Server) Show(at content.StepID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pos.Section == section && s.pos.Step == step {
+	if s.pos.Section == at.Section && s.pos.Step == at.Step {
 		return
 	}
-	s.pos = Position{Seq: s.pos.Seq + 1, Section: section, Step: step}
+	s.pos = Position{Seq: s.pos.Seq + 1, Section: at.Section, Step: at.Step}
 	for ch := range s.subs {
 		select { // the latest position replaces one not yet sent
 		case <-ch:
@@ -334,10 +335,10 @@ func (s *Server) Show(section, step int) {
 }
 
 // At is the step the class is at: where a resumed class starts.
-func (s *Server) At() (section, step int) {
+func (s *Server) At() content.StepID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pos.Section, s.pos.Step
+	return content.StepID{Section: s.pos.Section, Step: s.pos.Step}
 }
 
 // Following is how many followers have a stream open.

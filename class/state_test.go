@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"podlab/content"
 )
 
 // TestClassKept: a presenter that restarts on the same address resumes
@@ -35,7 +37,7 @@ func TestClassKept(t *testing.T) {
 	if got := post(t, s, token, ana, `{"name":"ana","section":2,"step":3}`); got != 204 {
 		t.Fatalf("report: %d", got)
 	}
-	s.Show(2, 5)
+	s.Show(content.StepID{Section: 2, Step: 5})
 	s.Close()
 	if fi, err := os.Stat(store.Path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("class file: %v %v, want mode 0600", fi, err)
@@ -45,8 +47,8 @@ func TestClassKept(t *testing.T) {
 	if string(s.token) != token {
 		t.Errorf("token %q after the restart, want %q", s.token, token)
 	}
-	if sec, st := s.At(); sec != 2 || st != 5 {
-		t.Errorf("at %d.%d after the restart, want 2.5", sec, st)
+	if got := s.At(); got != (content.StepID{Section: 2, Step: 5}) {
+		t.Errorf("at %s after the restart, want 2.5", got)
 	}
 	if !strings.Contains(note, "resumed the class") || !strings.Contains(note, "2.5") {
 		t.Errorf("the restart does not say it resumed: %q", note)
@@ -62,8 +64,8 @@ func TestClassKept(t *testing.T) {
 	s.Close()
 
 	s, _ = start(Config{Token: "other"})
-	if sec, st := s.At(); sec != 1 || st != 1 {
-		t.Errorf("another token resumed the class at %d.%d", sec, st)
+	if got := s.At(); got != (content.StepID{Section: 1, Step: 1}) {
+		t.Errorf("another token resumed the class at %s", got)
 	}
 	s.Close()
 	s, _ = start(Config{NewClass: true})

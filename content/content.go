@@ -66,7 +66,10 @@ type Command struct {
 }
 
 // ID names the step as "section.index", e.g. "2.3".
-func (s Step) ID() string { return fmt.Sprintf("%d.%d", s.Section, s.Index) }
+func (s Step) ID() string { return s.Pos().String() }
+
+// Pos is the step's id as a value.
+func (s Step) Pos() StepID { return StepID{s.Section, s.Index} }
 
 // noteAnswer begins a notes paragraph that answers the notes' question.
 const noteAnswer = "Answer:"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -18,14 +20,14 @@ import (
 // is told each step shown (Show must not block), and says who follows
 // and where they are.
 type Presenter interface {
-	Show(section, step int)
+	Show(at content.StepID)
 	Following() int
-	RosterEach(fn func(name string, section, step int, answered []string, since, seen time.Time))
+	RosterEach(fn func(name string, at content.StepID, answered []string, since, seen time.Time))
 	// Refused calls fn for each reason clients were refused of late,
 	// with how many.
 	Refused(fn func(reason string, n int))
 	// At is the class's step: a resumed class starts there.
-	At() (section, step int)
+	At() content.StepID
 	// FollowURL is what students give --follow.
 	FollowURL() string
 }
@@ -34,13 +36,13 @@ type Presenter interface {
 // step the presenter shows (section > 0) and each change of the link in
 // words (section 0); live says the link is up.
 type Leader interface {
-	Follow(ctx context.Context, update func(section, step int, status string, live bool))
+	Follow(ctx context.Context, update func(at content.StepID, status string, live bool))
 }
 
 // Reporter takes the student's step and answered questions for the
 // presenter's roster; it must not block.
 type Reporter interface {
-	Report(section, step int, answered []string)
+	Report(at content.StepID, answered []string)
 }
 
 // classTick refreshes the follower count and the roster.
@@ -50,21 +52,23 @@ const classTick = time.Second
 // the roster calls them stuck.
 const stuckAfter = 3 * time.Minute
 
+// leadMsg is an update from the presenter: a step (at.Section > 0) or
+// a change of the link.
 type leadMsg struct {
-	section, step int
-	status        string
-	live          bool
+	at     content.StepID
+	status string
+	live   bool
 }
 
 type classTickMsg struct{}
 
 // follow is a follower's state.
 type follow struct {
-	ch            chan leadMsg
-	section, step int // the presenter's step, 0 before the first
-	status        string
-	live          bool
-	away          bool // browsing on one's own
+	ch     chan leadMsg
+	at     content.StepID // the presenter's step, zero before the first
+	status string
+	live   bool
+	away   bool // browsing on one's own
 }
 
 func classTickCmd() tea.Cmd {
@@ -75,9 +79,9 @@ func classTickCmd() tea.Cmd {
 // nextLeadCmd.
 func startFollowCmd(ctx context.Context, l Leader, ch chan leadMsg) tea.Cmd {
 	return func() tea.Msg {
-		go l.Follow(ctx, func(section, step int, status string, live bool) {
+		go l.Follow(ctx, func(at content.StepID, status string, live bool) {
 			select {
-			case ch <- leadMsg{section, step, status, live}:
+			case ch <- leadMsg{at, status, live}:
 			case <-ctx.Done():
 			}
 		})
@@ -92,8 +96,8 @@ func nextLeadCmd(ch chan leadMsg) tea.Cmd {
 // classCmds are what Init starts for a class.
 func (m Model) classCmds() []tea.Cmd {
 	var cmds []tea.Cmd
-	if m.fol != nil {
-		cmds = append(cmds, startFollowCmd(m.ctx, m.opts.Leader, m.fol.ch), nextLeadCmd(m.fol.ch))
+	if m.class.fol != nil {
+		cmds = append(cmds, startFollowCmd(m.env.ctx, m.opts.Leader, m.class.fol.ch), nextLeadCmd(m.class.fol.ch))
 	}
 	if m.opts.Presenter != nil {
 		cmds = append(cmds, classTickCmd())
@@ -103,17 +107,17 @@ func (m Model) classCmds() []tea.Cmd {
 
 // led applies an update from the presenter.
 func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
-	f := *m.fol
+	f := *m.class.fol
 	f.status, f.live = msg.status, msg.live
-	if msg.section > 0 {
-		f.section, f.step = msg.section, msg.step
+	if msg.at.Section > 0 {
+		f.at = msg.at
 	}
-	m.fol = &f
+	m.class.fol = &f
 	next := nextLeadCmd(f.ch)
-	if msg.section == 0 || f.away {
+	if msg.at.Section == 0 || f.away {
 		return m, next
 	}
-	i := m.stepIndex(f.section, f.step)
+	i := m.stepIndex(f.at)
 	if i < 0 {
 		return m, next
 	}
@@ -121,8 +125,10 @@ func (m Model) led(msg leadMsg) (tea.Model, tea.Cmd) {
 	return nm, tea.Batch(cmd, next)
 }
 
-func (m Model) stepIndex(section, step int) int {
-	return slices.IndexFunc(m.steps, func(s content.Step) bool { return s.Section == section && s.Index == step })
+// stepIndex is the index of the step id names; -1 when the lesson has
+// none such.
+func (m Model) stepIndex(id content.StepID) int {
+	return slices.IndexFunc(m.course.steps, func(s content.Step) bool { return s.Pos() == id })
 }
 
 // resumeClass starts a presenter at the class's step, which a restarted
@@ -148,10 +154,10 @@ func (m Model) refused() string {
 
 // rejoin goes back to following, at the presenter's step.
 func (m Model) rejoin() (tea.Model, tea.Cmd) {
-	f := *m.fol
+	f := *m.class.fol
 	f.away = false
-	m.fol = &f
-	if i := m.stepIndex(f.section, f.step); i >= 0 {
+	m.class.fol = &f
+	if i := m.stepIndex(f.at); i >= 0 {
 		return m.goStep(i)
 	}
 	return m, nil
@@ -159,33 +165,62 @@ func (m Model) rejoin() (tea.Model, tea.Cmd) {
 
 // stepAway leaves the presenter to browse; f rejoins.
 func (m *Model) stepAway() {
-	if m.fol != nil && !m.fol.away {
-		f := *m.fol
+	if m.class.fol != nil && !m.class.fol.away {
+		f := *m.class.fol
 		f.away = true
-		m.fol = &f
+		m.class.fol = &f
 	}
 }
 
-// tellClass tells the class server the step shown, or the reporter the
-// student's step and answers. Both only note the latest in memory and
-// never block, so they are called in order here rather than from
-// commands, which could run out of order.
-func (m Model) tellClass() {
-	st, ok := m.step()
-	if !ok {
+// teller passes the step shown to the class server, or the student's
+// step and answers to the reporter, from commands: they may run out of
+// order, so each is numbered as it is made (on the program's goroutine,
+// in order) and one older than the last passed on is dropped.
+type teller struct {
+	made atomic.Uint64
+	mu   sync.Mutex
+	last uint64
+}
+
+// tell runs fn unless a later call already ran.
+func (t *teller) tell(seq uint64, fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq <= t.last {
 		return
 	}
-	if p := m.opts.Presenter; p != nil {
-		p.Show(st.Section, st.Index)
+	t.last = seq
+	fn()
+}
+
+// tellCmd tells the class where the student is now; nil outside a class.
+// Show and Report only note the latest in memory and never block.
+func (m Model) tellCmd() tea.Cmd {
+	st, ok := m.step()
+	p, r := m.opts.Presenter, m.opts.Reporter
+	if !ok || p == nil && r == nil {
+		return nil
 	}
-	if r := m.opts.Reporter; r != nil {
-		var answered []string
-		for _, s := range m.steps {
-			if s.CheckKind != "" && m.prog.Done(s.ID()) {
+	var answered []string
+	if r != nil {
+		for _, s := range m.course.steps {
+			if s.CheckKind != "" && m.self.prog.Done(s.ID()) {
 				answered = append(answered, s.ID())
 			}
 		}
-		r.Report(st.Section, st.Index, answered)
+	}
+	t := m.class.teller
+	seq := t.made.Add(1)
+	return func() tea.Msg {
+		t.tell(seq, func() {
+			if p != nil {
+				p.Show(st.Pos())
+			}
+			if r != nil {
+				r.Report(st.Pos(), answered)
+			}
+		})
+		return nil
 	}
 }
 
@@ -203,17 +238,17 @@ func (m Model) classStatus() (string, bool) {
 			return "0 following (w: roster and the follow URL)", false
 		}
 		return s, false
-	case m.fol == nil:
+	case m.class.fol == nil:
 		return "", false
-	case !m.fol.live:
-		if m.fol.status == "" {
+	case !m.class.fol.live:
+		if m.class.fol.status == "" {
 			return "connecting to the presenter…", false
 		}
-		return m.fol.status, true
-	case m.fol.away:
-		return fmt.Sprintf("on your own (presenter at %d.%d; f rejoins)", m.fol.section, m.fol.step), false
+		return m.class.fol.status, true
+	case m.class.fol.away:
+		return fmt.Sprintf("on your own (presenter at %s; f rejoins)", m.class.fol.at), false
 	}
-	return m.fol.status + " (f: on your own)", false
+	return m.class.fol.status + " (f: on your own)", false
 }
 
 // rosterRows draws the roster: each student with their step, how many
@@ -222,18 +257,18 @@ func (m Model) classStatus() (string, bool) {
 func (m Model) rosterRows(w, h int) []string {
 	t := m.sh.theme
 	type row struct {
-		name          string
-		section, step int
-		answered      int
-		stuck         string
-		seen          time.Time
+		name     string
+		at       content.StepID
+		answered int
+		stuck    string
+		seen     time.Time
 	}
 	var rows []row
-	now := m.now()
-	m.opts.Presenter.RosterEach(func(name string, section, step int, answered []string, since, seen time.Time) {
-		r := row{name: name, section: section, step: step, answered: len(answered), seen: seen}
-		if i := m.stepIndex(section, step); i >= 0 {
-			if st := m.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
+	now := m.env.now()
+	m.opts.Presenter.RosterEach(func(name string, at content.StepID, answered []string, since, seen time.Time) {
+		r := row{name: name, at: at, answered: len(answered), seen: seen}
+		if i := m.stepIndex(r.at); i >= 0 {
+			if st := m.course.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
 				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))
 			}
 		}
@@ -247,10 +282,10 @@ func (m Model) rosterRows(w, h int) []string {
 			}
 			return 1
 		}
-		if a.section != b.section {
-			return a.section - b.section
+		if a.at.Section != b.at.Section {
+			return a.at.Section - b.at.Section
 		}
-		return a.step - b.step
+		return a.at.Step - b.at.Step
 	})
 	here := ""
 	if st, ok := m.step(); ok {
@@ -259,7 +294,7 @@ func (m Model) rosterRows(w, h int) []string {
 	atHere, stuck, nameW := 0, 0, 4
 	for _, r := range rows {
 		nameW = max(nameW, ansi.StringWidth(r.name))
-		if fmt.Sprintf("%d.%d", r.section, r.step) == here {
+		if r.at.String() == here {
 			atHere++
 		}
 		if r.stuck != "" {
@@ -288,10 +323,10 @@ func (m Model) rosterRows(w, h int) []string {
 		tail = nil
 	}
 	body := h - len(out) - len(tail)
-	off := min(m.rosterOff, max(len(rows)-body, 0))
+	off := min(m.class.roster.off, max(len(rows)-body, 0))
 	for i := off; i < len(rows) && len(out) < h-len(tail); i++ {
 		r := rows[i]
-		id := fmt.Sprintf("%d.%d", r.section, r.step)
+		id := r.at.String()
 		line := fmt.Sprintf(" %s  %-5s  %-8d  ", padRight(r.name, nameW), id, r.answered)
 		switch {
 		case r.stuck != "":
@@ -312,30 +347,62 @@ func (m Model) rosterRows(w, h int) []string {
 	return append(out, tail...)
 }
 
+// rosterView is the roster screen's own state: how far it is scrolled.
+type rosterView struct {
+	sh  *shared
+	off int
+}
+
+// Update scrolls the roster; rows past its end are clamped as drawn.
+func (r rosterView) Update(msg tea.Msg) (rosterView, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return r, nil
+	}
+	switch {
+	case key.Matches(k, r.sh.keys.Down):
+		r.off++
+	case key.Matches(k, r.sh.keys.Up):
+		r.off = max(r.off-1, 0)
+	}
+	return r, nil
+}
+
+// rosterKey handles the keys of the open roster; ok says it took the key.
+func (m Model) rosterKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
+	keys := m.sh.keys
+	switch {
+	case key.Matches(k, keys.Down, keys.Up):
+		var cmd tea.Cmd
+		m.class.roster, cmd = m.class.roster.Update(k)
+		return m, cmd, true
+	case key.Matches(k, keys.Cancel):
+		m.mode = modeLesson
+		return m, nil, true
+	}
+	return m, nil, false
+}
+
 // keyClass handles the class's keys; ok says it took the key.
 func (m Model) keyClass(k tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	switch {
 	case key.Matches(k, m.sh.keys.Roster):
-		m.showRoster = !m.showRoster
-		m.rosterOff = 0
-		return m, nil, true
-	case m.showRoster && (k.String() == "down" || k.String() == "j"):
-		m.rosterOff++
-		return m, nil, true
-	case m.showRoster && (k.String() == "up" || k.String() == "k"):
-		m.rosterOff = max(m.rosterOff-1, 0)
-		return m, nil, true
-	case m.showRoster && k.String() == "esc":
-		m.showRoster = false
+		if m.mode == modeRoster {
+			m.mode = modeLesson
+		} else {
+			m.closePrompt()
+			m.mode = modeRoster
+		}
+		m.class.roster.off = 0
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Notes):
-		m.notesKey = !m.notesKey
+		m.pres.notesKey = !m.pres.notesKey
 		m.layout()
 		return m, nil, true
 	case key.Matches(k, m.sh.keys.Reveal):
 		return m.reveal(), nil, true
 	case key.Matches(k, m.sh.keys.Follow):
-		if m.fol.away {
+		if m.class.fol.away {
 			nm, cmd := m.rejoin()
 			return nm, cmd, true
 		}

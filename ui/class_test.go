@@ -6,18 +6,20 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"podlab/content"
 )
 
 // fakeLeader hands the program the updates a test sends.
 type fakeLeader struct{ ch chan leadMsg }
 
-func (f fakeLeader) Follow(ctx context.Context, update func(section, step int, status string, live bool)) {
+func (f fakeLeader) Follow(ctx context.Context, update func(at content.StepID, status string, live bool)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case u := <-f.ch:
-			update(u.section, u.step, u.status, u.live)
+			update(u.at, u.status, u.live)
 		}
 	}
 }
@@ -28,10 +30,10 @@ type fakeReporter struct {
 	last string
 }
 
-func (r *fakeReporter) Report(section, step int, answered []string) {
+func (r *fakeReporter) Report(at content.StepID, answered []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = itoa(section) + "." + itoa(step) + " " + strings.Join(answered, ",")
+	r.last = at.String() + " " + strings.Join(answered, ",")
 }
 
 func (r *fakeReporter) get() string {
@@ -57,8 +59,8 @@ func TestFollowMode(t *testing.T) {
 			t.Fatal("the program does not follow")
 		}
 	}
-	send(leadMsg{0, 0, "following 127.0.0.1:1", true})
-	send(leadMsg{2, 3, "following 127.0.0.1:1", true})
+	send(leadMsg{content.StepID{Section: 0, Step: 0}, "following 127.0.0.1:1", true})
+	send(leadMsg{content.StepID{Section: 2, Step: 3}, "following 127.0.0.1:1", true})
 	m := h.waitFor("2.3", at("2.3"))
 	if !strings.Contains(screen(m), "following 127.0.0.1:1 (f: on your own)") {
 		t.Errorf("the status line does not say it follows:\n%s", screen(m))
@@ -70,8 +72,8 @@ func TestFollowMode(t *testing.T) {
 	// A move steps away: the presenter's next step does not take the student.
 	h.press("n")
 	h.waitFor("2.4", at("2.4"))
-	send(leadMsg{3, 1, "following 127.0.0.1:1", true})
-	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.fol.section == 3 })
+	send(leadMsg{content.StepID{Section: 3, Step: 1}, "following 127.0.0.1:1", true})
+	m = h.waitFor("the presenter's step noted", func(m Model) bool { return m.class.fol.at.Section == 3 })
 	if st, _ := m.step(); st.ID() != "2.4" || !strings.Contains(screen(m), "on your own (presenter at 3.1; f rejoins)") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
 	}
@@ -79,8 +81,8 @@ func TestFollowMode(t *testing.T) {
 	h.waitFor("rejoined at 3.1", at("3.1"))
 
 	// The link goes down: said, in the error style, and the step stays.
-	send(leadMsg{0, 0, "lost the presenter; trying again in 1s", false})
-	m = h.waitFor("the link down", func(m Model) bool { return !m.fol.live })
+	send(leadMsg{content.StepID{Section: 0, Step: 0}, "lost the presenter; trying again in 1s", false})
+	m = h.waitFor("the link down", func(m Model) bool { return !m.class.fol.live })
 	if st, _ := m.step(); st.ID() != "3.1" || !strings.Contains(screen(m), "lost the presenter; trying again in 1s") {
 		t.Errorf("at %s:\n%s", st.ID(), screen(m))
 	}
@@ -97,28 +99,28 @@ type fakePresenter struct {
 	refused int
 }
 
-func (p *fakePresenter) Show(section, step int) {
+func (p *fakePresenter) Show(at content.StepID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.shown = append(p.shown, itoa(section)+"."+itoa(step))
+	p.shown = append(p.shown, at.String())
 }
-func (p *fakePresenter) Following() int { return 7 }
-func (p *fakePresenter) At() (int, int) { return p.at[0], p.at[1] }
+func (p *fakePresenter) Following() int     { return 7 }
+func (p *fakePresenter) At() content.StepID { return content.StepID{Section: p.at[0], Step: p.at[1]} }
 func (p *fakePresenter) Refused(fn func(string, int)) {
 	if p.refused > 0 {
 		fn("wrong token", p.refused)
 	}
 }
 func (p *fakePresenter) FollowURL() string { return "http://127.0.0.1:1/?token=t" }
-func (p *fakePresenter) RosterEach(fn func(string, int, int, []string, time.Time, time.Time)) {
+func (p *fakePresenter) RosterEach(fn func(string, content.StepID, []string, time.Time, time.Time)) {
 	for i, n := range p.names {
 		switch i % 3 {
 		case 0:
-			fn(n, 2, 1, nil, p.since, fixedNow()) // 2.1 asks a question
+			fn(n, content.StepID{Section: 2, Step: 1}, nil, p.since, fixedNow()) // 2.1 asks a question
 		case 1:
-			fn(n, 2, 1, []string{"2.1"}, p.since, fixedNow())
+			fn(n, content.StepID{Section: 2, Step: 1}, []string{"2.1"}, p.since, fixedNow())
 		default:
-			fn(n, 1, 1, nil, p.since, fixedNow())
+			fn(n, content.StepID{Section: 1, Step: 1}, nil, p.since, fixedNow())
 		}
 	}
 }
@@ -149,7 +151,7 @@ func TestPresenterRoster(t *testing.T) {
 		t.Errorf("shown %q, want 2.1", pr.lastShown())
 	}
 	h.press("w")
-	m = h.waitFor("the roster", func(m Model) bool { return m.showRoster })
+	m = h.waitFor("the roster", func(m Model) bool { return (m.mode == modeRoster) })
 	sc := screen(m)
 	for _, want := range []string{"roster: 200 students, 134 at 2.1 with you, 67 stuck", "s1000", "stuck on 2.1's question for 10m"} {
 		if !strings.Contains(sc, want) {
@@ -160,7 +162,7 @@ func TestPresenterRoster(t *testing.T) {
 		t.Errorf("the roster takes %d rows of 24", n)
 	}
 	h.press("w")
-	h.waitFor("the lesson again", func(m Model) bool { return !m.showRoster })
+	h.waitFor("the lesson again", func(m Model) bool { return (m.mode != modeRoster) })
 }
 
 // TestFirstScreenNotices: what podlab decided at the start (the lab and
@@ -199,7 +201,7 @@ func TestPresenterResumesAndCountsRefused(t *testing.T) {
 	}
 	m = h.waitFor("the refused", func(m Model) bool { return strings.Contains(screen(m), "2 refused: wrong token") })
 	h.press("w")
-	m = h.waitFor("the roster", func(m Model) bool { return m.showRoster })
+	m = h.waitFor("the roster", func(m Model) bool { return (m.mode == modeRoster) })
 	sc := screen(m)
 	if !strings.Contains(sc, "2 refused: wrong token") {
 		t.Errorf("the roster does not count the refused:\n%s", sc)

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -13,26 +12,13 @@ import (
 	"podlab/netview"
 )
 
-// dstString is a destination as ip prints it.
-func dstString(p netip.Prefix) string {
-	switch {
-	case !p.IsValid():
-		return ""
-	case p.Bits() == 0:
-		return "default"
-	case p.IsSingleIP():
-		return p.Addr().String()
-	}
-	return p.String()
-}
-
 // routeText is a route on one line, the way ip route prints it.
 func routeText(r netview.Route) string {
 	var b []string
 	if r.Type != "" && r.Type != "unicast" {
 		b = append(b, r.Type)
 	}
-	b = append(b, dstString(r.Dst))
+	b = append(b, netview.DstString(r.Dst))
 	if r.Gw.IsValid() {
 		b = append(b, "via", r.Gw.String())
 	}
@@ -76,10 +62,10 @@ func routeLineMatches(l netview.Line, dst string) bool {
 func (m Model) explanation() (string, string) {
 	p := m.shown()
 	l, ok := p.selected()
-	if !ok || m.pair == nil {
+	if !ok || m.lab() == nil {
 		return "", ""
 	}
-	a := &m.an
+	a := m.lab().Analysis
 	if rc := p.selectedClass(); rc != nil {
 		label := string(rc.Class)
 		if rc.Peer != "" {
@@ -87,8 +73,8 @@ func (m Model) explanation() (string, string) {
 		}
 		return label, rc.Reason
 	}
-	if m.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
-		if up, ok := netview.HostUplink(m.pair); ok && up.Veth {
+	if m.lay.tab == netview.SideHost && (strings.HasPrefix(l.Key, "link:") || strings.HasPrefix(l.Key, "addr:")) {
+		if up := m.lab().Uplink; up != nil {
 			if i := strconv.Itoa(up.Link.Index); l.Key == "link:"+i || l.Key == "addr:"+i {
 				return "node uplink " + up.Name(), up.Why()
 			}
@@ -141,7 +127,7 @@ func (m Model) explainLines(n int) []string {
 func (m Model) legend() string {
 	t := m.sh.theme
 	var parts []string
-	if m.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
+	if m.lay.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
 		// No room for both: the route classes matter more here.
 	} else if t.NoColor {
 		parts = append(parts, t.TagStyle(netview.TagVethPod, false).Render("veth ends")+" underlined", t.TagStyle(netview.TagGateway, false).Render("gateway")+" bold")
@@ -173,22 +159,21 @@ func (m Model) legend() string {
 // runLookup answers the prompt: the route the node takes to an address.
 func (m Model) runLookup() (tea.Model, tea.Cmd) {
 	in := strings.TrimSpace(m.prompt.Value())
-	m.promptOpen = false
-	m.prompt.Blur()
+	m.closePrompt()
 	return m.lookup(in)
 }
 
 // lookup shows the route the node takes to the address in, and asks the
 // kernel for its own answer.
 func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
-	m.lookID++
-	res := &lookupResult{id: m.lookID, input: in}
-	m.look = res
+	m.look.id++
+	res := &lookupResult{id: m.look.id, input: in}
+	m.look.res = res
 	addr, err := lookupAddr(in)
 	switch {
 	case err != nil:
 		res.err = fmt.Sprintf("%q is not an IP address; press / and type one, e.g. 198.19.22.150 or 198.19.22.150/32", in)
-	case m.pair == nil:
+	case m.lab() == nil:
 		res.err = "no snapshot of the node yet: wait until the lab has been read, then press / again"
 	}
 	if res.err != "" {
@@ -196,26 +181,18 @@ func (m Model) lookup(in string) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	res.dst = addr
-	rt, ok := netview.Lookup(&m.pair.Host, addr)
-	res.route, res.found = rt, ok
-	m.hostRoutes = true
+	res.route, res.class, res.found = m.lab().Lookup(addr)
+	m.look.hostRoutes = true
 	m.rebuild(true)
-	if ok {
-		dst := dstString(rt.Dst)
-		for i := range m.an.Routes {
-			rc := &m.an.Routes[i]
-			if rc.Side == netview.SideHost && rc.Dst == dst {
-				res.class = rc
-				break
-			}
-		}
+	if res.found {
+		dst := netview.DstString(res.route.Dst)
 		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, dst) })
 	}
 	m.setFocus(focusHost)
 	m.layout()
 	if r, isRouter := m.opts.Source.(Router); isRouter {
 		res.asking = true
-		return m, kernelRouteCmd(m.ctx, m.io, r, res.id, addr)
+		return m, kernelRouteCmd(m.env.ctx, m.env.io, r, res.id, addr)
 	}
 	return m, nil
 }
@@ -242,7 +219,7 @@ func (m Model) lookupLine() string {
 // ask it.
 func (m Model) lookupParts() []string {
 	t := m.sh.theme
-	r := m.look
+	r := m.look.res
 	if r.err != "" {
 		return []string{t.Bad.Render(r.err)}
 	}
@@ -264,7 +241,7 @@ func (m Model) lookupParts() []string {
 		parts = append(parts, t.Muted.Render("· kernel: asking…"))
 	case r.hasKern && r.kernelErr != "":
 		parts = append(parts, t.Bad.Render("· kernel: "+r.kernelErr))
-	case r.hasKern && r.found && sameWay(r.route, r.kernel):
+	case r.hasKern && r.found && netview.SameWay(r.route, r.kernel):
 		parts = append(parts, t.Muted.Render("· the kernel agrees"))
 	case r.hasKern:
 		parts = append(parts, t.StatusChange.Render("· the kernel says: "+routeText(r.kernel)))
@@ -302,12 +279,4 @@ func (m Model) lookupRows() []string {
 		rows[i] = ansi.Truncate(r, w, "…")
 	}
 	return rows
-}
-
-// sameWay says whether the kernel's answer sends a packet the way the
-// snapshot's route does; the kernel answers with the address, not the
-// prefix, so only the type, gateway and device are compared.
-func sameWay(a, b netview.Route) bool {
-	ta, tb := cmp.Or(a.Type, "unicast"), cmp.Or(b.Type, "unicast")
-	return ta == tb && a.Gw == b.Gw && a.Dev == b.Dev
 }

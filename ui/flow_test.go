@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,7 +105,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 // screen is what the terminal shows, without styles.
 func screen(m Model) string { return ansi.Strip(m.content()) }
 
-func loaded(m Model) bool { return m.pair != nil }
+func loaded(m Model) bool { return m.lab() != nil }
 
 // visibleLines are the rendered lines of the panes the step shows.
 func visibleLines(m Model) []netview.Line {
@@ -127,7 +125,7 @@ func TestWalkLesson(t *testing.T) {
 			m := h.waitFor("the recording", loaded)
 			seen := map[int]string{} // section → every pane's text, all steps
 			classes := map[netview.Class]bool{}
-			for i := range m.steps {
+			for i := range m.course.steps {
 				if i > 0 {
 					k := []string{"n", "space", "right", "l"}[i%4]
 					if prev, _ := m.step(); prev.Extra == "lookup" {
@@ -158,7 +156,7 @@ func TestWalkLesson(t *testing.T) {
 				}
 				if st.Section == 4 {
 					for _, l := range lines {
-						if c, ok := lineClass(l); ok {
+						if c, ok := netview.LineClass(l); ok {
 							classes[c] = true
 						}
 					}
@@ -190,7 +188,7 @@ func TestWalkLesson(t *testing.T) {
 				}
 			}
 			// Past the last step nothing moves; back works.
-			last := len(m.steps) - 1
+			last := len(m.course.steps) - 1
 			h.press("n")
 			h.waitFor("still the last step", func(m Model) bool { return m.cur == last })
 			h.press("p")
@@ -231,10 +229,10 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			h.waitFor("the recording", loaded)
 			gotoSection(t, h, 2) // the host pane shows no routes here
 			h.press("/")
-			h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type("198.19.22.150")
 			h.press("enter")
-			m := h.waitFor("the answer", func(m Model) bool { return m.look != nil && !m.look.asking })
+			m := h.waitFor("the answer", func(m Model) bool { return m.look.res != nil && !m.look.res.asking })
 			sc := screen(m)
 			if !strings.Contains(sc, "route to 198.19.22.150 → blackhole 198.19.22.128/26") {
 				t.Errorf("the lookup does not show the blackhole:\n%s", sc)
@@ -253,19 +251,19 @@ func TestRouteLookupBlackhole(t *testing.T) {
 			h.press("/")
 			h.tm.Type("198.19.22.132")
 			h.press("enter")
-			m = h.waitFor("the answer", func(m Model) bool { return m.look != nil && m.look.input == "198.19.22.132" })
+			m = h.waitFor("the answer", func(m Model) bool { return m.look.res != nil && m.look.res.input == "198.19.22.132" })
 			if !strings.Contains(screen(m), "route to 198.19.22.132 → 198.19.22.132 dev caliea2aa288365") {
 				t.Errorf("lookup of the pod:\n%s", screen(m))
 			}
 			h.press("/")
 			h.tm.Type("198.19.300.1")
 			h.press("enter")
-			m = h.waitFor("the error", func(m Model) bool { return m.look != nil && m.look.err != "" })
+			m = h.waitFor("the error", func(m Model) bool { return m.look.res != nil && m.look.res.err != "" })
 			if !strings.Contains(screen(m), "is not an IP address") {
 				t.Errorf("bad input:\n%s", screen(m))
 			}
 			h.press("esc")
-			h.waitFor("the answer closed", func(m Model) bool { return m.look == nil })
+			h.waitFor("the answer closed", func(m Model) bool { return m.look.res == nil })
 		})
 	}
 }
@@ -274,12 +272,12 @@ func TestLookupStepOpensPrompt(t *testing.T) {
 	h := startProgram(t, Options{Source: recordingSource(t)}, 80, 24)
 	h.waitFor("the recording", loaded)
 	m := h.model()
-	for i, st := range m.steps {
+	for i, st := range m.course.steps {
 		if st.Extra == "lookup" {
 			for range i {
 				h.press("n")
 			}
-			h.waitFor("the lookup step", func(m Model) bool { return m.cur == i && m.promptOpen })
+			h.waitFor("the lookup step", func(m Model) bool { return m.cur == i && m.mode.prompting() })
 			return
 		}
 	}
@@ -307,7 +305,7 @@ func TestRefreshShowsChange(t *testing.T) {
 			if !auto {
 				h.press("r")
 			}
-			m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+			m := h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 			close(seen)
 			sc := screen(m)
 			if !strings.Contains(sc, "changed: route 198.19.22.131 removed") {
@@ -318,7 +316,7 @@ func TestRefreshShowsChange(t *testing.T) {
 			}
 			if auto {
 				// The next refresh brings the same answer: the marks go.
-				m = h.waitFor("the next refresh", func(m Model) bool { return m.changes == "" })
+				m = h.waitFor("the next refresh", func(m Model) bool { return m.changed() == "" })
 				if strings.Contains(screen(m), "- 198.19.22.131") {
 					t.Errorf("the removed route is still listed a refresh later")
 				}
@@ -335,7 +333,7 @@ func TestRefreshMarksAdded(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 4)
 	h.press("r")
-	m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
+	m := h.waitFor("the change", func(m Model) bool { return m.changed() != "" })
 	if !strings.Contains(screen(m), " +LP 198.19.22.131") && !strings.Contains(screen(m), "+LP 198.19.22.131") {
 		t.Errorf("the new route is not marked +:\n%s", screen(m))
 	}
@@ -347,7 +345,7 @@ func TestSourceErrorKeepsRunning(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	gotoSection(t, h, 3)
 	h.press("r")
-	m := h.waitFor("the error", func(m Model) bool { return m.err != nil })
+	m := h.waitFor("the error", func(m Model) bool { return m.col.err != nil })
 	sc := screen(m)
 	if !strings.Contains(sc, "error: ssh node1: connection refused") {
 		t.Errorf("the status line does not show the error:\n%s", sc)
@@ -364,7 +362,7 @@ func TestSourceErrorKeepsRunning(t *testing.T) {
 func TestFirstCollectFails(t *testing.T) {
 	src := &scriptSource{answers: []answer{{err: errors.New("no cluster found")}}}
 	h := startProgram(t, Options{Source: src}, 80, 24)
-	m := h.waitFor("the error", func(m Model) bool { return m.err != nil })
+	m := h.waitFor("the error", func(m Model) bool { return m.col.err != nil })
 	if sc := screen(m); !strings.Contains(sc, "error: no cluster found") || !strings.Contains(sc, "waiting for the lab") {
 		t.Errorf("a first failure:\n%s", sc)
 	}
@@ -390,7 +388,7 @@ func TestFocusAndScroll(t *testing.T) {
 	h.press("tab")
 	m := h.waitFor("focus on the pod", func(m Model) bool { return m.focus == focusPod })
 	h.press("tab")
-	m = h.waitFor("focus on the host", func(m Model) bool { return m.focus == focusHost && m.tab == netview.SideHost })
+	m = h.waitFor("focus on the host", func(m Model) bool { return m.focus == focusHost && m.lay.tab == netview.SideHost })
 	before := m.host.cursor
 	h.press("down", "j")
 	m = h.waitFor("the cursor moves", func(m Model) bool { return m.host.cursor != before })
@@ -399,113 +397,9 @@ func TestFocusAndScroll(t *testing.T) {
 		t.Errorf("the selected line is not explained:\n%s", screen(m))
 	}
 	h.press("?")
-	m = h.waitFor("full help", func(m Model) bool { return m.showHelp })
+	m = h.waitFor("full help", func(m Model) bool { return m.help.ShowAll })
 	if sc := screen(m); !strings.Contains(sc, "go to section") || strings.Count(sc, "\n") != 23 {
 		t.Errorf("full help:\n%s", sc)
-	}
-}
-
-// watchSource is a scriptSource whose changes the test signals.
-type watchSource struct {
-	*scriptSource
-	ch chan struct{}
-}
-
-func (w watchSource) Changes(ctx context.Context) <-chan struct{} { return w.ch }
-
-func TestWatchedChangeRefreshesAtOnce(t *testing.T) {
-	full := lessonRecording(t)
-	less := withoutRoute(t, full, "198.19.22.131")
-	// One read at start, once the watch has begun; the change is the next.
-	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
-	// A refresh far away: only the watch can bring the change in time.
-	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
-	h.waitFor("the recording", loaded)
-	gotoSection(t, h, 4)
-	src.ch <- struct{}{}
-	m := h.waitFor("the change", func(m Model) bool { return m.changes != "" })
-	if !strings.Contains(screen(m), "changed: route 198.19.22.131 removed") {
-		t.Errorf("after a watched change:\n%s", screen(m))
-	}
-	// A closed watch leaves the program running on its refresh.
-	close(src.ch)
-	h.press("n")
-	h.waitFor("the next step", func(m Model) bool { st, _ := m.step(); return st.Section == 4 && st.Index == 2 })
-}
-
-// resyncSource is a watchSource that counts its full reads: those asked
-// for (r), and those lost notifications forced (lost).
-type resyncSource struct {
-	watchSource
-	resyncs atomic.Int32
-	lost    atomic.Int32
-}
-
-func (r *resyncSource) Resync(ctx context.Context) error {
-	r.resyncs.Add(1)
-	return nil
-}
-
-func (r *resyncSource) Resyncs() int { return int(r.lost.Load()) }
-
-// When the lab's watch lost notifications and read everything again, the
-// status line says so, once.
-func TestLostNotificationsAreShown(t *testing.T) {
-	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
-	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
-	h.waitFor("the recording", func(m Model) bool { return loaded(m) && m.watching && !m.inFlight })
-	src.lost.Store(1)
-	src.ch <- struct{}{}
-	m := h.waitFor("the note", func(m Model) bool { return strings.Contains(m.changes, "notifications were lost") })
-	if !strings.Contains(screen(m), "notifications were lost, the lab was read again whole") {
-		t.Errorf("the status line does not say notifications were lost:\n%s", screen(m))
-	}
-	src.ch <- struct{}{}
-	h.waitFor("the note to go", func(m Model) bool { return m.changes == "" && m.resyncs == 1 && !m.inFlight })
-}
-
-// A watched lab that does not change is not read again: the watch says
-// when to. r still reads it again, whole.
-func TestWatchedQuietLabIsNotPolled(t *testing.T) {
-	src := &resyncSource{watchSource: watchSource{&scriptSource{answers: []answer{{pair: lessonRecording(t)}}}, make(chan struct{}, 1)}}
-	h := startProgram(t, Options{Source: src, Refresh: 5 * time.Millisecond}, 160, 48)
-	h.waitFor("the read when the watch began", func(m Model) bool { return loaded(m) && m.watching && m.collectID >= 2 && !m.inFlight })
-	time.Sleep(100 * 5 * time.Millisecond) // a hundred refresh periods
-	src.mu.Lock()
-	calls := src.calls
-	src.mu.Unlock()
-	if calls != 1 {
-		t.Errorf("a quiet watched lab was read %d times, want 1 (once the watch had begun)", calls)
-	}
-	h.press("r")
-	h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 3 && !m.inFlight })
-	if n := src.resyncs.Load(); n != 1 {
-		t.Errorf("r resynced %d times, want 1", n)
-	}
-}
-
-// One change in the lab (a pod deleted) arrives as several netlink events:
-// the refreshes they bring keep showing the change, which only a timed
-// refresh or r clears.
-func TestWatchedBurstKeepsTheChange(t *testing.T) {
-	full := lessonRecording(t)
-	less := withoutRoute(t, full, "198.19.22.131")
-	// One read at start, once the watch has begun; the change is the next.
-	src := watchSource{&scriptSource{answers: []answer{{pair: full}, {pair: less}}}, make(chan struct{}, 1)}
-	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
-	h.waitFor("the recording", loaded)
-	gotoSection(t, h, 4)
-	src.ch <- struct{}{}
-	h.waitFor("the change", func(m Model) bool { return m.changes != "" })
-	src.ch <- struct{}{} // the same change's next event
-	m := h.waitFor("the second refresh", func(m Model) bool { return m.collectID >= 4 && !m.inFlight })
-	if sc := screen(m); !strings.Contains(sc, "changed: route 198.19.22.131 removed") || !strings.Contains(sc, "- 198.19.22.131 dev calif0a98285df9") {
-		t.Errorf("the burst's second refresh wiped what changed:\n%s", sc)
-	}
-	h.press("r")
-	m = h.waitFor("the refresh by r", func(m Model) bool { return m.collectID >= 5 && !m.inFlight })
-	if m.changes != "" || strings.Contains(screen(m), "- 198.19.22.131") {
-		t.Errorf("r compares with what was shown, so nothing changed; still: %q", m.changes)
 	}
 }
 
@@ -530,13 +424,13 @@ func TestDeleteStepLooksUpTheGoneAddress(t *testing.T) {
 		h.press("esc", "n")
 		h.waitFor("the next step", func(m Model) bool { return m.cur == cur+1 })
 	}
-	if h.model().look != nil {
+	if h.model().look.res != nil {
 		t.Fatal("a lookup before any pod went")
 	}
 	h.press("r")
-	m := h.waitFor("the kernel's answer", func(m Model) bool { return m.look != nil && m.look.hasKern })
-	if m.look.input != "198.19.22.131" || m.look.route.Type != "blackhole" || m.look.kernel.Type != "blackhole" {
-		t.Errorf("looked up %q: %+v, kernel %+v; want 198.19.22.131 in the blackhole", m.look.input, m.look.route, m.look.kernel)
+	m := h.waitFor("the kernel's answer", func(m Model) bool { return m.look.res != nil && m.look.res.hasKern })
+	if m.look.res.input != "198.19.22.131" || m.look.res.route.Type != "blackhole" || m.look.res.kernel.Type != "blackhole" {
+		t.Errorf("looked up %q: %+v, kernel %+v; want 198.19.22.131 in the blackhole", m.look.res.input, m.look.res.route, m.look.res.kernel)
 	}
 	if sc := screen(m); !strings.Contains(sc, "route to 198.19.22.131 →") || !strings.Contains(sc, "blackhole 198.19.22.128/26") {
 		t.Errorf("the screen does not show where the old address goes:\n%s", sc)
@@ -552,7 +446,7 @@ func TestUnwatchableLabLoadsAtOnce(t *testing.T) {
 	h := startProgram(t, Options{Source: src, Refresh: time.Hour}, 160, 48)
 	// The collection the watch's start began may land before its closed
 	// channel is noticed: wait for both, long before the hour's refresh.
-	h.waitFor("the recording, and no watch", func(m Model) bool { return loaded(m) && !m.watching })
+	h.waitFor("the recording, and no watch", func(m Model) bool { return loaded(m) && !m.col.watching })
 }
 
 // Where the step points at the customer pod's own /32 ("Find

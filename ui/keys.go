@@ -15,6 +15,7 @@ type keyMap struct {
 	Follow                     key.Binding // follower (--follow)
 	Notes, Reveal              key.Binding // presenter view (--present)
 	Help, Quit                 key.Binding
+	Interrupt                  key.Binding // ctrl+c, which quits even from the prompt
 	// Lookup prompt.
 	Submit, Cancel key.Binding
 }
@@ -40,6 +41,7 @@ func defaultKeys() keyMap {
 		Reveal:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "answer"), key.WithDisabled()),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "look up")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 	}

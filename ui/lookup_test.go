@@ -18,19 +18,19 @@ func TestLookupPromptTakesEveryPrintableKey(t *testing.T) {
 	h.press("n")
 	at := h.waitFor("step 3.2", func(m Model) bool { st, _ := m.step(); return st.ID() == "3.2" }).cur
 	h.press("/")
-	h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+	h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 	h.tm.Type("hello n p q ? l m r 1 4")
 	m := h.waitFor("the text in the box", func(m Model) bool { return m.prompt.Value() == "hello n p q ? l m r 1 4" })
-	if m.cur != at || !m.promptOpen || m.showHelp || m.showMap || m.quitting {
-		t.Fatalf("typing moved the lesson or acted: step %d (want %d), prompt %v, help %v, map %v", m.cur, at, m.promptOpen, m.showHelp, m.showMap)
+	if m.cur != at || !m.mode.prompting() || m.help.ShowAll || m.mapv.open || m.self.quitting {
+		t.Fatalf("typing moved the lesson or acted: step %d (want %d), prompt %v, help %v, map %v", m.cur, at, m.mode.prompting(), m.help.ShowAll, m.mapv.open)
 	}
 	if sc := screen(m); !strings.Contains(sc, "enter look up") || !strings.Contains(sc, "esc close") {
 		t.Errorf("the help bar does not say how to leave the box:\n%s", sc)
 	}
 	h.press("esc")
-	h.waitFor("the box closed", func(m Model) bool { return !m.promptOpen && m.cur == at })
+	h.waitFor("the box closed", func(m Model) bool { return !m.mode.prompting() && m.cur == at })
 	h.press("/", "right")
-	h.waitFor("→ in the empty box: the next step", func(m Model) bool { return m.cur == at+1 && !m.promptOpen })
+	h.waitFor("→ in the empty box: the next step", func(m Model) bool { return m.cur == at+1 && !m.mode.prompting() })
 }
 
 // TestLookupOfACIDRAt80: a prefix as the lesson writes routes is looked
@@ -49,10 +49,10 @@ func TestLookupOfACIDRAt80(t *testing.T) {
 			h.waitFor("the recording", loaded)
 			gotoSection(t, h, 2)
 			h.press("/")
-			h.waitFor("the prompt", func(m Model) bool { return m.promptOpen })
+			h.waitFor("the prompt", func(m Model) bool { return m.mode.prompting() })
 			h.tm.Type(tt.in)
 			h.press("enter")
-			m := h.waitFor("the answer with the kernel's", func(m Model) bool { return m.look != nil && m.look.hasKern })
+			m := h.waitFor("the answer with the kernel's", func(m Model) bool { return m.look.res != nil && m.look.res.hasKern })
 			rows := m.lookupRows()
 			var plain []string
 			for _, r := range rows {
@@ -97,7 +97,7 @@ func TestMoreHintSaysWhatWorks(t *testing.T) {
 				m := h.waitFor("the recording", loaded)
 				// The first step whose text does not fit.
 				for i := 0; !m.lesson.more(); i++ {
-					if i == len(m.steps)-1 {
+					if i == len(m.course.steps)-1 {
 						t.Fatal("every step's text fits at this size; the test needs one that does not")
 					}
 					h.press("right")
@@ -119,7 +119,7 @@ func TestMoreHintSaysWhatWorks(t *testing.T) {
 				if hint == "" {
 					t.Fatalf("no hint that the text goes on:\n%s", sc)
 				}
-				if !m.narrow {
+				if !m.lay.narrow {
 					// Every row of the text is on the screen, none under the hint.
 					for _, r := range strings.Split(ansi.Strip(m.lesson.View()), "\n") {
 						if r = strings.TrimSpace(r); r != "" && !strings.Contains(sc, r) {

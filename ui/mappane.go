@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netmap"
 	"podlab/netview"
 )
@@ -27,7 +28,9 @@ const minPaneRows = 8
 // mapPane draws the lab as a picture, lit by the step's highlights as the
 // panes are.
 type mapPane struct {
-	sh            *shared
+	sh *shared
+	// open: the student asked for the map (m).
+	open          bool
 	pair          *netview.Pair
 	an            *netview.Analysis
 	hi            map[netview.Tag]bool
@@ -48,11 +51,15 @@ func newMapPane(sh *shared) mapPane {
 	return mapPane{sh: sh, vp: vp}
 }
 
-// setData gives the pane a new pair (nil while the lab is being read) and
-// the step's highlights; keep holds the scroll (a refresh), otherwise the
-// map scrolls to the first piece the step is about.
-func (p *mapPane) setData(pair *netview.Pair, an *netview.Analysis, hi map[netview.Tag]bool, order []netview.Tag, keep bool) {
-	p.pair, p.an, p.hi, p.order = pair, an, hi, order
+// setData gives the pane the last refresh (nil while the lab is being
+// read) and the step's highlights; keep holds the scroll (a refresh),
+// otherwise the map scrolls to the first piece the step is about.
+func (p *mapPane) setData(lab *content.Lab, hi map[netview.Tag]bool, order []netview.Tag, keep bool) {
+	p.pair, p.an = nil, nil
+	if lab != nil {
+		p.pair, p.an = lab.Pair, lab.Analysis
+	}
+	p.hi, p.order = hi, order
 	if !keep {
 		p.settle = true
 	}

@@ -4,15 +4,10 @@ package ui
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/netip"
-	"slices"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
@@ -70,6 +65,19 @@ const (
 	explainRows = 2
 )
 
+// mode is what has the keys and the screen: it routes Update and View.
+type mode int
+
+const (
+	modeLesson mode = iota // the lesson, its panes and the map
+	modeLookup             // the route lookup's prompt takes the keys
+	modeAnswer             // the answer's prompt takes the keys
+	modeRoster             // the presenter's roster fills the screen
+)
+
+// prompting says the one-line prompt is open and takes the keys.
+func (md mode) prompting() bool { return md == modeLookup || md == modeAnswer }
+
 type focusArea int
 
 const (
@@ -93,90 +101,64 @@ type lookupResult struct {
 	hasKern   bool
 }
 
-// Model is the root of the program.
+// Model is the root of the program. mode routes the keys and the view;
+// each group of state below belongs to one part of the program.
 type Model struct {
 	opts Options
-	ctx  context.Context
-	io   *ioGroup // the lab calls Run waits for; nil outside Run
-	now  func() time.Time
+	env  env
 	sh   *shared
+	mode mode
 
-	sections []content.Section
-	steps    []content.Step
-	loadErr  error
-	cur      int
+	course course
+	cur    int // the step shown, an index into course.steps
 
 	focus focusArea
-	tab   netview.Side // the pane shown in the narrow layout
+	lay   layoutState
 
 	lesson lessonPane
 	pod    netPane
 	host   netPane
 	mapv   mapPane
 	help   help.Model
+	prompt textinput.Model
+	look   lookupState
 
-	// showMap: the student asked for the map (m); mapAt is where the
-	// layout found room for it.
-	showMap bool
-	mapAt   mapPlace
+	// col reads the lab and derives each read once.
+	col collector
 
-	showHelp   bool
-	prompt     textinput.Model
-	promptOpen bool
-	promptFor  promptKind
-	look       *lookupResult
-	lookID     int
-	hostRoutes bool // a lookup shows the host's routes whatever the step
+	self  selfState  // self-paced mode
+	class classroom  // a class, presenting or following
+	pres  presenting // the presenter view, the first screen's notices
+}
 
-	pair *netview.Pair
-	an   netview.Analysis
-	// analyzer remembers the last analysis: a refresh of a large node
-	// works out only the routes that changed.
-	analyzer *netview.Analyzer
-	// lvars are the lesson's placeholders filled from pair and an, made
-	// once per refresh: every frame's status line asks for them.
-	lvars    content.Vars
-	prevPair *netview.Pair
-	// routes are an's classed routes as a refresh compares them, made
-	// once per refresh; prevRoutes are prevPair's, all that is kept of its
-	// analysis: what came and went is told by them.
-	routes, prevRoutes []routeID
-	lastAt             time.Time
-	err                error
-	changes            string
-	// cut: some names were cut where they entered, too long to be real
-	// (netview.Pair.Cuts; the map and show say which), made once per
-	// refresh.
-	cut bool
-	// resyncs is the last count of full reads forced by lost change
-	// notifications: a rise is said in the status line.
-	resyncs int
+// course is the lesson as loaded.
+type course struct {
+	sections []content.Section
+	steps    []content.Step // every section's, in order
+	err      error          // why the lesson could not be loaded
+}
 
-	collectID int
-	inFlight  bool
-	// watchFirst: the first collection waits for the watch to start.
-	watchFirst bool
-	tickGen    int
-	// watching: the lab's change stream is open, so nothing is polled:
-	// a quiet lab costs nothing. reread: the stream began during a
-	// collection, which may have missed what changed in between.
-	watching, reread bool
-	// dirty: the lab changed while a collection was under way.
-	dirty bool
-	// startedAt is when the last collection began (the clock's, not
-	// opts.Now's: it paces reads, it is not shown).
-	startedAt time.Time
-	// byWatch: the collection under way was started by the lab's own
-	// change stream. One change (a pod deleted) arrives as a burst of
-	// netlink events; their refreshes keep comparing with the state from
-	// before the burst, so what changed stays shown until a timed
-	// refresh or r, instead of being wiped by the burst's next event.
-	byWatch bool
-
+// layoutState is what the last layout decided.
+type layoutState struct {
 	narrow bool
+	// mapAt is where the layout found room for the map.
+	mapAt mapPlace
+	// tab is the pane shown in the narrow layout.
+	tab netview.Side
+}
 
-	// Self-paced mode: prog is nil without it. prog is never changed in
-	// place (a save may be writing it): a change replaces it.
+// lookupState is the route lookup's.
+type lookupState struct {
+	res *lookupResult // the last lookup; nil none
+	id  int           // the last lookup's id: a stale kernel answer is dropped
+	// hostRoutes: a lookup shows the host's routes whatever the step.
+	hostRoutes bool
+}
+
+// selfState is the self-paced mode's: prog is nil without it. prog is
+// never changed in place (a save may be writing it): a change replaces
+// it.
+type selfState struct {
 	prog        *progress.Progress
 	check       *checkState
 	note        string // resumed at, a skipped question
@@ -184,21 +166,26 @@ type Model struct {
 	savePending bool
 	quitting    bool
 	saveErr     error
+}
 
-	// A class: fol is the follower's state (nil unless --follow);
-	// showRoster shows the presenter's roster.
-	fol        *follow
-	showRoster bool
-	rosterOff  int
+// classroom is a class's: fol is the follower's state (nil unless
+// --follow); teller tells the class the step; roster is the presenter's
+// roster screen.
+type classroom struct {
+	fol    *follow
+	teller *teller
+	roster rosterView
+}
 
-	// Presenter view: notesKey flips the notes (shown beside the lesson
-	// on a wide terminal, in its place on a small one).
+// presenting is the presenter view's: notesKey flips the notes (shown
+// beside the lesson on a wide terminal, in its place on a small one);
+// answerAt is the step (its index + 1) whose answers A revealed, 0 none:
+// a revealed answer stays with its step. notices are opts.Notices until
+// the first key.
+type presenting struct {
 	notesKey bool
-	// answerAt is the step (its index + 1) whose answers A revealed; 0
-	// none: a revealed answer stays with its step.
 	answerAt int
-	// notices are opts.Notices until the first key.
-	notices []string
+	notices  []string
 }
 
 // New builds the program's model; Run runs it.
@@ -214,34 +201,35 @@ func New(opts Options) Model {
 	keys.Notes.SetEnabled(opts.Present)
 	keys.Reveal.SetEnabled(opts.Present)
 	sh := &shared{theme: NewTheme(true, opts.NoColor), keys: keys}
+	e := env{ctx: context.Background(), now: now}
 	m := Model{
-		opts:     opts,
-		ctx:      context.Background(),
-		now:      now,
-		sh:       sh,
-		analyzer: &netview.Analyzer{},
-		lesson:   newLessonPane(sh),
-		pod:      newNetPane(sh, netview.SidePod),
-		host:     newNetPane(sh, netview.SideHost),
-		mapv:     newMapPane(sh),
-		help:     help.New(),
-		tab:      netview.SidePod,
+		opts:   opts,
+		env:    e,
+		col:    newCollector(e, opts.Source, opts.Refresh),
+		sh:     sh,
+		lesson: newLessonPane(sh),
+		pod:    newNetPane(sh, netview.SidePod),
+		host:   newNetPane(sh, netview.SideHost),
+		mapv:   newMapPane(sh),
+		help:   help.New(),
+		lay:    layoutState{tab: netview.SidePod},
+		class:  classroom{teller: &teller{}, roster: rosterView{sh: sh}},
 	}
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
 	m.prompt.CharLimit = 64
-	m.sections, m.loadErr = content.Lesson()
-	for _, s := range m.sections {
-		m.steps = append(m.steps, s.Steps...)
+	m.course.sections, m.course.err = content.Lesson()
+	for _, s := range m.course.sections {
+		m.course.steps = append(m.course.steps, s.Steps...)
 	}
 	if opts.SelfPaced {
-		m.prog = opts.Progress.Clone()
+		m.self.prog = opts.Progress.Clone()
 		if opts.Section <= 1 {
 			m.resume()
 		}
 	}
 	if opts.Section > 1 {
-		for i, s := range m.steps {
+		for i, s := range m.course.steps {
 			if s.Section == opts.Section {
 				m.cur = i
 				break
@@ -249,37 +237,22 @@ func New(opts Options) Model {
 		}
 	}
 	if opts.Leader != nil {
-		m.fol = &follow{ch: make(chan leadMsg, 64)}
+		m.class.fol = &follow{ch: make(chan leadMsg, 64)}
 	}
-	m.notices = opts.Notices
+	m.pres.notices = opts.Notices
 	m.resumeClass()
-	if opts.Source != nil {
-		// In flight from the start: Init collects, or starts the watch
-		// the first collection waits for (watchFirst).
-		m.collectID, m.inFlight = 1, true
-		_, watcher := opts.Source.(Watcher)
-		m.watchFirst = watcher && opts.Refresh > 0
-	}
 	m.enterStep()
 	return m
 }
 
 // Init asks for the terminal's background and the first snapshots.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor}
-	if w, ok := m.opts.Source.(Watcher); ok && m.opts.Refresh > 0 {
-		// The watch reads the lab once as it starts; the first
-		// collection follows it and takes what it read (a node of tens of
-		// thousands of routes is not read twice at start).
-		cmds = append(cmds, watchCmd(m.ctx, m.io, w))
-	} else if m.opts.Source != nil {
-		cmds = append(cmds, collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now))
-	}
-	if m.promptOpen {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.col.Init()}
+	if m.mode.prompting() {
 		cmds = append(cmds, m.prompt.Focus())
 	}
 	cmds = append(cmds, m.classCmds()...)
-	m.tellClass()
+	cmds = append(cmds, m.tellCmd())
 	return tea.Batch(cmds...)
 }
 
@@ -287,8 +260,8 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	nm := next.(Model)
-	if nm.cur != m.cur || nm.prog != m.prog {
-		nm.tellClass()
+	if nm.cur != m.cur || nm.self.prog != m.self.prog {
+		cmd = tea.Batch(cmd, nm.tellCmd())
 	}
 	if save := nm.saveIfNeeded(); save != nil {
 		cmd = tea.Batch(cmd, save)
@@ -321,74 +294,36 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		return m.saved(msg)
 	case stopMsg:
-		if m.quitting {
+		if m.self.quitting {
 			return m, nil // already waiting for the save
 		}
 		return m.quit()
-	case watchingMsg:
-		// Collect what the watch keeps (and, had a collection begun
-		// before the watch, read once more so that nothing between the
-		// two is missed).
-		m.watching = true
-		if m.watchFirst {
-			m.watchFirst, m.inFlight = false, false
-		}
-		if m.inFlight {
-			m.reread = true
-			return m, nextChangeCmd(msg.ch)
-		}
-		return m, tea.Batch(m.startCollect(false), nextChangeCmd(msg.ch))
-	case changedMsg:
-		if msg.closed {
-			// Polling takes over.
-			m.watching = false
-			if m.opts.Refresh > 0 {
-				m.tickGen++
-				return m, tickCmd(m.opts.Refresh, m.tickGen)
-			}
-			return m, nil
-		}
-		if m.inFlight {
-			m.dirty = true
-			return m, nextChangeCmd(msg.ch)
-		}
-		if wait := burstGap - time.Since(m.startedAt); wait > 0 {
-			return m, tea.Batch(m.pauseCollect(wait), nextChangeCmd(msg.ch))
-		}
-		return m, tea.Batch(m.startCollect(true), nextChangeCmd(msg.ch))
-	case burstMsg:
-		if msg.id != m.collectID || !m.inFlight {
-			return m, nil // r, or a resync, read the lab meanwhile
-		}
-		m.dirty = false // this read sees what changed while it waited
-		return m, m.startCollect(true)
-	case tickMsg:
-		if msg.gen != m.tickGen || m.inFlight || m.opts.Source == nil {
-			return m, nil
-		}
-		return m, m.startCollect(false)
+	case watchingMsg, changedMsg, burstMsg, tickMsg:
+		var cmd tea.Cmd
+		m.col, cmd = m.col.Update(msg)
+		return m, cmd
 	case kernelRouteMsg:
-		if m.look != nil && msg.id == m.look.id {
+		if m.look.res != nil && msg.id == m.look.id {
 			// Copy: an earlier model may still point at the old answer.
-			l := *m.look
+			l := *m.look.res
 			l.asking, l.hasKern = false, true
 			if msg.err != nil {
 				l.kernelErr = msg.err.Error()
 			} else {
 				l.kernel = msg.route
 			}
-			m.look = &l
+			m.look.res = &l
 			m.layout() // the answer may take another row
 		}
 		return m, nil
 	case tea.KeyPressMsg:
-		if m.notices != nil {
-			m.notices = nil
+		if m.pres.notices != nil {
+			m.pres.notices = nil
 			m.layout()
 		}
 		return m.key(msg)
 	}
-	if m.promptOpen {
+	if m.mode.prompting() {
 		var cmd tea.Cmd
 		m.prompt, cmd = m.prompt.Update(msg)
 		return m, cmd
@@ -401,490 +336,52 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // may still be drawing with it.
 func (m *Model) share(sh *shared) {
 	m.sh = sh
-	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh = sh, sh, sh, sh
+	m.lesson.sh, m.pod.sh, m.host.sh, m.mapv.sh, m.class.roster.sh = sh, sh, sh, sh, sh
 }
 
-// pauseCollect reads the lab once wait has passed; until then it counts
-// as being read, so that the changes that come meanwhile wait for that
-// read. A lab that keeps changing (a new node's links settling, a pod
-// going) would otherwise be read back to back, each read analysed and
-// laid out whole: on a node of 20,000 routes forty times a second, the
-// collector behind. A change to a quiet lab is read at once.
-func (m *Model) pauseCollect(wait time.Duration) tea.Cmd {
-	m.collectID++
-	m.inFlight, m.byWatch = true, true
-	id := m.collectID
-	return tea.Tick(max(wait, 0), func(time.Time) tea.Msg { return burstMsg{id: id} })
+// setEnv hands the program and its collector the way out Run made.
+func (m *Model) setEnv(e env) {
+	m.env, m.col.env = e, e
 }
 
-func (m *Model) startCollect(byWatch bool) tea.Cmd {
-	m.startedAt = time.Now()
-	m.collectID++
-	m.inFlight = true
-	m.byWatch = byWatch
-	return collectCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
-}
-
+// collected takes a collection's answer: a new pair is derived once,
+// then shown.
 func (m Model) collected(msg collectedMsg) (tea.Model, tea.Cmd) {
-	if msg.id != m.collectID {
+	if !m.col.current(msg) {
 		return m, nil // a refresh superseded this one
 	}
-	m.inFlight = false
-	switch {
-	case msg.err != nil:
-		m.err = msg.err
-	case msg.pair == nil:
-		m.err = errors.New("the lab returned no snapshots: press r to read it again")
-	default:
-		if m.pair != nil && (!m.byWatch || m.prevPair == nil) {
-			m.prevPair, m.prevRoutes = m.pair, m.routes
-		}
-		m.pair = msg.pair
-		m.an = m.analyzer.Analyze(m.pair)
-		m.lvars = lessonVars(m.pair, &m.an)
-		m.lvars.Recorded = m.opts.Source != nil && m.opts.Source.Kind() == "recording"
-		m.routes = routeIDs(&m.an)
-		m.err = nil
-		m.lastAt = msg.at
-		m.cut = len(m.pair.Cuts()) > 0
-		m.changes = ""
-		if m.prevPair != nil {
-			m.changes = changeSummary(m.prevRoutes, m.routes, m.prevPair, m.pair)
-		}
-		if msg.resyncs > m.resyncs {
-			// The watch lost notifications (the kernel's buffer ran
-			// over) and read the lab again whole: say so.
-			lost := "notifications were lost, the lab was read again whole"
-			if m.changes != "" {
-				lost += "; " + m.changes
-			}
-			m.changes = lost
-		}
-		m.resyncs = msg.resyncs
+	last := m.col.lab
+	var colCmd tea.Cmd
+	m.col, colCmd = m.col.Update(msg)
+	if m.col.lab != last {
 		m.rebuild(true)
 		m.visit() // a question podlab cannot check counts once the lab is known
 	}
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{colCmd}
 	if addr := m.goneAddr(); addr != "" {
 		// A pod just went: show where its address falls now.
-		var cmd tea.Cmd
-		var mm tea.Model
-		mm, cmd = m.lookup(addr)
+		mm, cmd := m.lookup(addr)
 		m = mm.(Model)
 		cmds = append(cmds, cmd)
-	}
-	switch {
-	case m.dirty:
-		// The lab changed under this collection: read it again, after
-		// a pause (see pauseCollect).
-		m.dirty, m.reread = false, false
-		cmds = append(cmds, m.pauseCollect(burstGap-time.Since(m.startedAt)))
-	case m.reread:
-		m.reread = false
-		cmds = append(cmds, m.startCollect(false))
-	}
-	// While watching, one timed refresh follows a change (it ends the
-	// burst's "what changed" marks, see byWatch); a quiet lab gets none.
-	if m.opts.Refresh > 0 && (!m.watching || m.byWatch) {
-		m.tickGen++
-		cmds = append(cmds, tickCmd(m.opts.Refresh, m.tickGen))
 	}
 	return m, tea.Batch(cmds...)
 }
 
-func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	keys := m.sh.keys
-	if m.promptOpen && !m.navInPrompt(k) {
-		switch {
-		case k.String() == "ctrl+c":
-			return m.quit()
-		case key.Matches(k, keys.Cancel):
-			m.promptOpen = false
-			m.prompt.Blur()
-			m.layout()
-			return m, nil
-		case key.Matches(k, keys.Submit) && m.promptFor == promptAnswer:
-			return m.submitAnswer()
-		case key.Matches(k, keys.Submit):
-			return m.runLookup()
-		}
-		var cmd tea.Cmd
-		m.prompt, cmd = m.prompt.Update(k)
-		return m, cmd
-	}
-	if m.promptOpen {
-		// A navigation key leaves the prompt.
-		m.promptOpen = false
-		m.prompt.Blur()
-		m.layout()
-	}
-	if nm, cmd, ok := m.keyClass(k); ok {
-		return nm, cmd
-	}
-	if key.Matches(k, keys.Next, keys.Prev, keys.Section) {
-		m.stepAway() // a follower who moves browses on their own
-	}
-	switch {
-	case key.Matches(k, keys.Quit):
-		return m.quit()
-	case key.Matches(k, keys.Answer):
-		if st, _, _ := m.asks(); st.CheckKind != "" {
-			return m, m.openAnswer()
-		}
-	case key.Matches(k, keys.Help):
-		m.showHelp = !m.showHelp
-		m.help.ShowAll = m.showHelp
-		m.layout()
-	case key.Matches(k, keys.Cancel):
-		if m.showHelp {
-			m.showHelp, m.help.ShowAll = false, false
-		}
-		if m.look != nil {
-			m.look, m.hostRoutes = nil, false
-			m.rebuild(true)
-		}
-		m.check = nil
-		m.layout()
-	case key.Matches(k, keys.Next):
-		return m.goStep(m.cur + 1)
-	case key.Matches(k, keys.Prev):
-		return m.goStep(m.cur - 1)
-	case key.Matches(k, keys.Section):
-		n := int(k.Code - '0')
-		for i, s := range m.steps {
-			if s.Section == n {
-				return m.goStep(i)
-			}
-		}
-	case key.Matches(k, keys.Focus):
-		m.setFocus((m.focus + 1) % 3)
-	case key.Matches(k, keys.FocusBack):
-		m.setFocus((m.focus + 2) % 3)
-	case key.Matches(k, keys.Refresh):
-		if m.opts.Source != nil {
-			m.collectID++
-			m.inFlight, m.byWatch = true, false
-			return m, resyncCmd(m.ctx, m.io, m.opts.Source, m.collectID, m.now)
-		}
-	case key.Matches(k, keys.Lookup):
-		return m, m.openPrompt()
-	case key.Matches(k, keys.Map):
-		m.showMap = !m.showMap
-		if m.showMap {
-			m.mapv.settle = true // open on what the step is about
-			m.rebuild(true)
-		}
-		m.layout()
-	case key.Matches(k, keys.Up, keys.Down, keys.PageUp, keys.PageDown):
-		var cmd tea.Cmd
-		switch {
-		case m.focus == focusLesson:
-			m.lesson, cmd = m.lesson.Update(k)
-		case m.mapAt == mapFull:
-			m.mapv, cmd = m.mapv.Update(k)
-		case m.focus == focusPod:
-			m.pod, cmd = m.pod.Update(k)
-		case m.focus == focusHost:
-			m.host, cmd = m.host.Update(k)
-		}
-		return m, cmd
-	}
-	return m, nil
-}
+// lab is the last refresh, derived once; nil until the lab is read.
+func (m Model) lab() *content.Lab { return m.col.lab }
 
-// navInPrompt says whether a key pressed at the lookup prompt leaves it
-// to navigate: tab and shift+tab, and ←/→ while the box is empty. Every
-// printable key is the box's: a student who types "hello" there must
-// not move the lesson. An answer's prompt keeps even those: only esc
-// leaves it.
-func (m Model) navInPrompt(k tea.KeyPressMsg) bool {
-	if m.promptFor == promptAnswer {
-		return false
-	}
-	switch k.String() {
-	case "tab", "shift+tab":
-		return true
-	case "left", "right":
-		return m.prompt.Value() == ""
-	}
-	return false
-}
-
-func (m *Model) openPrompt() tea.Cmd {
-	m.setLookupPrompt()
-	m.promptOpen = true
-	m.prompt.SetValue("")
-	m.layout()
-	return m.prompt.Focus()
-}
-
-func (m Model) goStep(i int) (tea.Model, tea.Cmd) {
-	if i < 0 || i >= len(m.steps) || i == m.cur {
-		return m, nil
-	}
-	m.note = ""
-	if i > m.cur && m.unanswered() {
-		m.note = m.steps[m.cur].ID() + "'s question is not answered yet: come back to it to finish the lesson"
-	}
-	m.cur = i
-	m.enterStep()
-	if m.promptOpen {
-		return m, m.prompt.Focus()
-	}
-	return m, nil
-}
-
-// enterStep sets up a step freshly: panes, cursor, lookup state.
-func (m *Model) enterStep() {
-	m.look, m.hostRoutes = nil, false
-	m.check = nil
-	m.promptOpen = false
-	m.prompt.Blur()
-	m.setLookupPrompt()
-	if st, ok := m.step(); ok {
-		m.tab = mainSide(st)
-		if st.Extra == "lookup" {
-			m.promptOpen = true
-			m.prompt.SetValue("")
-		}
-	}
-	m.visit()
-	if m.focus != focusLesson {
-		m.focus = focusPod
-		if m.tab == netview.SideHost {
-			m.focus = focusHost
-		}
-	}
-	m.rebuild(false)
-	m.layout()
-}
-
-// mainSide is the pane a step is mostly about.
-func mainSide(st content.Step) netview.Side {
-	if len(st.HostViews) > 0 && (len(st.PodViews) == 0 || st.Where != "pod") {
-		return netview.SideHost
-	}
-	return netview.SidePod
-}
-
-// shown is the pane of the current tab: the one the narrow layout shows,
-// and the one the explanation speaks of. setFocus keeps the tab on the
-// focused pane.
-func (m Model) shown() netPane {
-	if m.tab == netview.SideHost {
-		return m.host
-	}
-	return m.pod
-}
-
-func (m *Model) setFocus(f focusArea) {
-	m.focus = f
-	switch f {
-	case focusPod:
-		m.tab = netview.SidePod
-	case focusHost:
-		m.tab = netview.SideHost
-	}
-	m.pod.setFocus(f == focusPod)
-	m.host.setFocus(f == focusHost)
-	m.mapv.focused = f != focusLesson && m.mapAt == mapFull
-	m.lesson.focused = f == focusLesson
-}
-
-func (m Model) step() (content.Step, bool) {
-	if m.cur < 0 || m.cur >= len(m.steps) {
-		return content.Step{}, false
-	}
-	return m.steps[m.cur], true
-}
-
-// rebuild renders the step's lesson text and views from the current pair;
-// keep holds the panes' cursors (a refresh) instead of resetting them.
-func (m *Model) rebuild(keep bool) {
-	st, ok := m.step()
-	if !ok {
-		return
-	}
-	vars := m.vars()
-	var doc lessonDoc
-	for _, c := range st.RenderCommands(vars) {
-		doc.commands = append(doc.commands, typedCommand{where: whereName(c.Where, vars), text: c.Text})
-	}
-	if m.unanswered() {
-		doc.markdown = st.RenderAsking(vars)
-	} else {
-		doc.markdown = st.Render(vars)
-	}
-	m.lesson.setDoc(doc, !keep)
-
-	hi := map[netview.Tag]bool{}
-	var order []netview.Tag
-	for _, h := range st.Highlight {
-		hi[netview.Tag(h)] = true
-		order = append(order, netview.Tag(h))
-	}
-	var cur, prev [2]*netview.Snapshot
-	var curA *netview.Analysis
-	if m.pair != nil {
-		cur = [2]*netview.Snapshot{&m.pair.Pod, &m.pair.Host}
-		curA = &m.an
-	}
-	if m.prevPair != nil {
-		prev = [2]*netview.Snapshot{&m.prevPair.Pod, &m.prevPair.Host}
-	}
-	hostViews := toViews(st.HostViews)
-	if m.hostRoutes && !slices.Contains(hostViews, netview.ViewRoute) {
-		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
-	}
-	podWho, node := vars.PodName, vars.Node
-	if podWho == "" {
-		podWho = "pod"
-	}
-	if node == "" {
-		node = "node"
-	}
-	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), cur: cur[0], curA: curA,
-		prev: prev[0], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
-	m.host.setData(paneInput{who: node, views: hostViews, cur: cur[1], curA: curA,
-		prev: prev[1], hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
-	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
-		// Start on the /32 of the pod the step's command deletes, not on
-		// the first pod's.
-		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
-	}
-	if m.showMap { // a hidden map is not drawn: at 20,000 routes that costs
-		m.mapv.setData(m.pair, curA, hi, order, keep)
-	}
-	if m.showMap {
-		m.layout() // the map's height decides the panes'
-	}
-	m.setFocus(m.focus)
-}
-
-func toViews(s []string) []netview.View {
-	out := make([]netview.View, 0, len(s))
-	for _, v := range s {
-		out = append(out, netview.View(v))
-	}
-	return out
-}
-
-// goneAddr is, on a step that invites deleting a pod, the address of a
-// local pod whose /32 the last refresh no longer has and that is not
-// already looked up; "" otherwise.
-func (m Model) goneAddr() string {
-	st, ok := m.step()
-	if !ok || st.Extra != "delete" || m.promptOpen || m.prevPair == nil || m.pair == nil {
+// changed is what the status line says changed at the last refresh.
+func (m Model) changed() string {
+	if m.lab() == nil {
 		return ""
 	}
-	now := map[string]bool{}
-	for _, rc := range m.an.Routes {
-		if rc.Side == netview.SideHost && rc.Class == netview.ClassLocalPod {
-			now[rc.Dst] = true
+	c := m.lab().Changes.String()
+	if m.col.lost {
+		lost := "notifications were lost, the lab was read again whole"
+		if c != "" {
+			lost += "; " + c
 		}
+		return lost
 	}
-	for _, rc := range m.prevRoutes {
-		if rc.host && rc.localPod && !now[rc.dst] {
-			if m.look != nil && m.look.input == rc.dst {
-				return ""
-			}
-			return rc.dst
-		}
-	}
-	return ""
-}
-
-// changeSummary says what changed between two refreshes, in the lesson's
-// terms: routes and links that came or went.
-func changeSummary(a, b []routeID, pa, pb *netview.Pair) string {
-	var out []string
-	removed, added := changedRoutes(a, b)
-	for _, rc := range removed {
-		out = append(out, "route "+rc.dst+" removed")
-	}
-	for _, rc := range added {
-		out = append(out, "route "+rc.dst+" added")
-	}
-	links := func(s *netview.Snapshot) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range s.Links {
-			m[l.Name] = true
-		}
-		return m
-	}
-	lb, la := links(&pa.Host), links(&pb.Host)
-	for _, l := range pa.Host.Links {
-		if !la[l.Name] {
-			out = append(out, "link "+l.Name+" removed")
-		}
-	}
-	for _, l := range pb.Host.Links {
-		if !lb[l.Name] {
-			out = append(out, "link "+l.Name+" added")
-		}
-	}
-	if len(out) > 4 {
-		out = append(out[:4], fmt.Sprintf("and %d more", len(out)-4))
-	}
-	return strings.Join(out, ", ")
-}
-
-// routeID is what a refresh's routes are compared by: two lists of them
-// are kept, so they are small (a node may have tens of thousands).
-type routeID struct {
-	dst      string
-	host     bool // the node's route, not the pod's
-	localPod bool // of class local-pod
-}
-
-func routeIDs(a *netview.Analysis) []routeID {
-	out := make([]routeID, len(a.Routes))
-	for i, rc := range a.Routes {
-		out[i] = routeID{rc.Dst, rc.Side == netview.SideHost, rc.Class == netview.ClassLocalPod}
-	}
-	return out
-}
-
-// changedRoutes are the routes of a whose side and destination b does not
-// have, and those of b that a does not. A refresh of a node with tens of
-// thousands of routes changes a few, in place: only what lies between the
-// lists' common head and tail is looked for in the other list.
-func changedRoutes(a, b []routeID) (removed, added []routeID) {
-	type key struct {
-		host bool
-		dst  string
-	}
-	same := func(x, y *routeID) bool { return x.host == y.host && x.dst == y.dst }
-	head := 0
-	for head < len(a) && head < len(b) && same(&a[head], &b[head]) {
-		head++
-	}
-	tail := 0
-	for tail < len(a)-head && tail < len(b)-head && same(&a[len(a)-1-tail], &b[len(b)-1-tail]) {
-		tail++
-	}
-	// missing are the routes of mid whose key all lacks.
-	missing := func(mid, all []routeID) []routeID {
-		if len(mid) == 0 {
-			return nil
-		}
-		found := make(map[key]bool, len(mid))
-		for _, rc := range mid {
-			found[key{rc.host, rc.dst}] = false
-		}
-		for _, rc := range all {
-			k := key{rc.host, rc.dst}
-			if _, ok := found[k]; ok {
-				found[k] = true
-			}
-		}
-		var out []routeID
-		for _, rc := range mid {
-			if !found[key{rc.host, rc.dst}] {
-				out = append(out, rc)
-			}
-		}
-		return out
-	}
-	return missing(a[head:len(a)-tail], b), missing(b[head:len(b)-tail], a)
+	return c
 }

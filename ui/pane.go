@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -45,14 +46,12 @@ type paneItem struct {
 // isLine says whether the cursor stops on the item.
 func (it paneItem) isLine() bool { return it.kind == itemLine || it.kind == itemRoute }
 
-// paneInput is what a pane shows: views of one side of the current pair,
-// and the previous pair to mark what changed.
+// paneInput is what a pane shows: views of its side of the last refresh,
+// marking what changed since the pair it is compared with.
 type paneInput struct {
 	who   string
 	views []netview.View
-	cur   *netview.Snapshot
-	curA  *netview.Analysis
-	prev  *netview.Snapshot
+	lab   *content.Lab // nil while the lab is being read
 	hi    map[netview.Tag]bool
 	// order is the step's highlights, main one first: the cursor starts
 	// on the first line with the first of them.
@@ -164,29 +163,34 @@ func (p *netPane) setData(in paneInput) {
 	// Fresh: an older model may still hold the old ones.
 	p.items, p.counts, p.lines, p.routes = nil, nil, nil, nil
 	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
-	if in.cur == nil || len(in.views) == 0 {
+	var cur, prev *netview.Snapshot
+	var curA *netview.Analysis
+	if in.lab != nil {
+		cur, curA, prev = in.lab.Pair.Side(p.side), in.lab.Analysis, in.lab.Prev.Side(p.side)
+	}
+	if cur == nil || len(in.views) == 0 {
 		msg := in.empty
-		if in.cur == nil {
+		if cur == nil {
 			msg = "waiting for the lab…"
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
-	if in.cur != nil {
+	if cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
 			}
 			if v == netview.ViewRoute {
-				p.addRoutes(in, last)
+				p.addRoutes(cur, curA, prev, len(in.views), last)
 				continue
 			}
 			// A line's text does not hang on the analysis, only its
 			// tags: the old lines need none.
-			lines := netview.Render(p.side, v, in.cur, in.curA)
+			lines := netview.Render(p.side, v, cur, curA)
 			var added []bool
 			var removed []string
-			if in.prev != nil {
-				added, removed = diffLines(netview.Render(p.side, v, in.prev, nil), lines)
+			if prev != nil {
+				added, removed = netview.DiffLines(netview.Render(p.side, v, prev, nil), lines)
 			}
 			for i, l := range lines {
 				p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
@@ -216,8 +220,8 @@ func (p *netPane) setData(in paneInput) {
 
 // addRoutes adds the route view's items, marking what changed since the
 // previous snapshot. Its lines are drawn when shown.
-func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
-	rv := netview.NewRouteView(p.side, in.cur, in.curA)
+func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev *netview.Snapshot, views int, last *netview.RouteView) {
+	rv := netview.NewRouteView(p.side, cur, curA)
 	p.routes = rv
 	for i := range rv.Len() {
 		if rc := rv.Class(i); rc != nil {
@@ -226,15 +230,15 @@ func (p *netPane) addRoutes(in paneInput, last *netview.RouteView) {
 	}
 	var added []bool
 	var removed []string
-	if in.prev != nil {
+	if prev != nil {
 		old := last
-		if old == nil || old.Snapshot() != in.prev {
-			old = netview.NewRouteView(p.side, in.prev, nil)
+		if old == nil || old.Snapshot() != prev {
+			old = netview.NewRouteView(p.side, prev, nil)
 		}
-		added, removed = diffRoutes(old, rv)
+		added, removed = netview.DiffRoutes(old, rv)
 	}
 	// Grown once: a node's route view is tens of thousands.
-	p.items = slices.Grow(p.items, rv.Len()+len(removed)+len(in.views))
+	p.items = slices.Grow(p.items, rv.Len()+len(removed)+views)
 	for i := range rv.Len() {
 		p.items = append(p.items, paneItem{kind: itemRoute, n: int32(i), added: added != nil && added[i]})
 	}
@@ -390,339 +394,3 @@ func (p netPane) body() string {
 
 // hasRouteView says whether a class code column is needed.
 func (p netPane) hasRouteView() bool { return slices.Contains(p.views, netview.ViewRoute) }
-
-// refresh keeps the cursor in view and styles the rows on screen. Only
-// those are styled: a node's route view has tens of thousands of lines,
-// and styling them all on each key is what made a large lab slow.
-func (p *netPane) refresh() {
-	if p.width <= 0 {
-		return
-	}
-	t := p.sh.theme
-	codeW := 0
-	if t.NoColor && p.hasRouteView() {
-		codeW = 3
-	}
-	gutter := 2 + codeW
-	textW := max(p.width-gutter, 8)
-	if len(p.counts) != len(p.items) || p.countsW != textW {
-		// Fresh slices: an older model may still hold the old ones.
-		p.counts, p.countsW = make([]int, len(p.items)), textW
-		for i := range p.items {
-			p.counts[i] = p.rowCount(i, textW)
-		}
-	}
-	total := 0
-	curStart, curEnd := -1, -1
-	selItem := -1
-	if p.cursor >= 0 && p.cursor < len(p.sel) {
-		selItem = p.sel[p.cursor]
-	}
-	for i, n := range p.counts {
-		if i == selItem {
-			curStart, curEnd = total, total+n-1
-		}
-		total += n
-	}
-	// The last screenful is as far down as the pane scrolls.
-	scrollTo := func(y int) { p.top = min(max(y, 0), max(total-p.height, 0)) }
-	scrollTo(p.top)
-	if p.settle && curStart >= 0 && p.height > 1 {
-		p.settle = false
-		if curStart >= p.height*2/3 {
-			scrollTo(curStart - p.height/3)
-		}
-	}
-	if curStart >= 0 {
-		if curStart < p.top {
-			scrollTo(curStart)
-		} else if curEnd >= p.top+p.height {
-			scrollTo(curEnd - p.height + 1)
-		}
-	}
-	top, bottom := p.top, p.top+p.height
-	shown := make([]string, 0, p.height)
-	row := 0
-	for i := range p.items {
-		n := p.counts[i]
-		if row+n > top && row < bottom {
-			rs := p.itemRows(i, selItem, codeW, textW)
-			for k := max(top-row, 0); k < min(n, bottom-row); k++ {
-				r := ""
-				if k < len(rs) {
-					r = rs[k]
-				}
-				shown = append(shown, r)
-			}
-		}
-		row += n
-		if row >= bottom {
-			break
-		}
-	}
-	p.shown = shown
-}
-
-// rowCount is how many rows item i takes at width textW.
-func (p *netPane) rowCount(i int, textW int) int {
-	it := &p.items[i]
-	switch it.kind {
-	case itemNote:
-		return strings.Count(ansi.Wrap(it.text, textW, ""), "\n") + 1
-	case itemHeader:
-		return 1
-	case itemRemoved:
-		return strings.Count(ansi.Hardwrap(it.text, textW, true), "\n") + 1
-	case itemRoute:
-		if p.scratch = p.routes.AppendText(p.scratch[:0], int(it.n)); asciiLen(p.scratch) <= textW {
-			return 1 // most lines, measured without drawing them
-		}
-		return len(wrapSpans(p.line(i).Spans, textW))
-	case itemLine:
-		l := p.lines[it.n]
-		if n, ok := asciiWidth(l.Spans); ok && n <= textW {
-			return 1 // most lines, measured without cutting them up
-		}
-		return len(wrapSpans(l.Spans, textW))
-	}
-	return 0
-}
-
-// asciiLen is the cells b takes when it is printable ASCII, one a byte;
-// past any width otherwise.
-func asciiLen(b []byte) int {
-	for _, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			return 1 << 30
-		}
-	}
-	return len(b)
-}
-
-// itemRows are the styled rows of item i; as many as rowCount says.
-func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
-	t := p.sh.theme
-	gutter := 2 + codeW
-	pad := strings.Repeat(" ", gutter)
-	var rows []string
-	it := p.items[i]
-	switch it.kind {
-	case itemNote:
-		for _, r := range strings.Split(ansi.Wrap(it.text, textW, ""), "\n") {
-			rows = append(rows, pad+t.Muted.Render(r))
-		}
-	case itemHeader:
-		rows = append(rows, ansi.Truncate(t.Command.Render(it.text), p.width, "…"))
-	case itemRemoved:
-		for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
-			rows = append(rows, pad+t.Removed.Render(r))
-		}
-	case itemLine, itemRoute:
-		line := p.line(i)
-		isSel := i == selItem
-		mark := " "
-		if isSel {
-			mark = "▸"
-			if t.NoColor {
-				mark = ">"
-			}
-		}
-		chg := " "
-		if it.added {
-			chg = t.Added.Render("+")
-		}
-		code := ""
-		if codeW > 0 {
-			code = "   "
-			if c, ok := lineClass(line); ok {
-				code = classCode[c] + " "
-			}
-		}
-		for r, spans := range wrapSpans(line.Spans, textW) {
-			var b strings.Builder
-			if r == 0 {
-				b.WriteString(mark + chg + code)
-			} else {
-				b.WriteString(pad)
-			}
-			w := 0
-			for _, s := range spans {
-				st := t.TagStyle(s.Tag, p.hi[s.Tag])
-				if isSel && p.focused {
-					st = st.Inherit(t.Selected)
-				}
-				b.WriteString(st.Render(s.Text))
-				w += ansi.StringWidth(s.Text)
-			}
-			if isSel && p.focused && w < textW {
-				b.WriteString(t.Selected.Render(strings.Repeat(" ", textW-w)))
-			}
-			rows = append(rows, b.String())
-		}
-	}
-	return rows
-}
-
-// lineClass is the route class a line is tagged with.
-func lineClass(l netview.Line) (netview.Class, bool) {
-	for _, s := range l.Spans {
-		if c, ok := strings.CutPrefix(string(s.Tag), "route-"); ok {
-			return netview.Class(c), true
-		}
-	}
-	return "", false
-}
-
-// wrapSpans breaks a line of spans into rows of at most width cells,
-// at spaces where it can; rows after the first are indented by four, as
-// a terminal reader expects a continued line to be.
-func wrapSpans(spans []netview.Span, width int) [][]netview.Span {
-	const indent = "    "
-	if n, ok := asciiWidth(spans); ok && n <= width {
-		return [][]netview.Span{spans} // most lines: no need to look closer
-	}
-	text := netview.Line{Spans: spans}.String()
-	if ansi.StringWidth(text) <= width || width <= len(indent)+4 {
-		return [][]netview.Span{spans}
-	}
-	// Rows as [from, to) rune offsets into text.
-	runes := []rune(text)
-	type span struct{ from, to int }
-	var ranges []span
-	start, limit := 0, width
-	for len(runes)-start > limit {
-		cut := -1
-		for i := start + limit; i > start; i-- {
-			if runes[i] == ' ' {
-				cut = i
-				break
-			}
-		}
-		if cut <= start {
-			cut = start + limit
-		}
-		ranges = append(ranges, span{start, cut})
-		start = cut
-		for start < len(runes) && runes[start] == ' ' {
-			start++
-		}
-		limit = width - len(indent)
-	}
-	ranges = append(ranges, span{start, len(runes)})
-	rows := make([][]netview.Span, 0, len(ranges))
-	for r, rg := range ranges {
-		var row []netview.Span
-		if r > 0 {
-			row = append(row, netview.Span{Text: indent})
-		}
-		pos := 0
-		for _, s := range spans {
-			rs := []rune(s.Text)
-			a, b := max(rg.from, pos), min(rg.to, pos+len(rs))
-			if a < b {
-				row = append(row, netview.Span{Text: string(rs[a-pos : b-pos]), Tag: s.Tag})
-			}
-			pos += len(rs)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-// asciiWidth is the cells spans take when they are printable ASCII, which
-// is one cell a byte; ok false otherwise.
-func asciiWidth(spans []netview.Span) (n int, ok bool) {
-	for _, s := range spans {
-		for i := 0; i < len(s.Text); i++ {
-			if c := s.Text[i]; c < 0x20 || c >= 0x7f {
-				return 0, false
-			}
-		}
-		n += len(s.Text)
-	}
-	return n, true
-}
-
-// padRight pads s to w cells.
-func padRight(s string, w int) string {
-	if d := w - lipgloss.Width(s); d > 0 {
-		return s + strings.Repeat(" ", d)
-	}
-	return s
-}
-
-// diffLines compares the lines of a view before and after, by their text:
-// added[i] says cur[i] is new (nil when none is), and removed are the old
-// lines cur no longer has.
-func diffLines(old, cur []netview.Line) (added []bool, removed []string) {
-	var a, b []byte
-	texts := func(lines []netview.Line) map[string]bool {
-		m := make(map[string]bool, len(lines))
-		for _, l := range lines {
-			m[l.String()] = true
-		}
-		return m
-	}
-	var inOld, inCur map[string]bool
-	return diffTexts(len(old), len(cur), func(i, j int) bool {
-		a, b = appendText(a[:0], old[i]), appendText(b[:0], cur[j])
-		return string(a) == string(b)
-	}, func(i int) bool {
-		if inCur == nil {
-			inCur = texts(cur)
-		}
-		return inCur[old[i].String()]
-	}, func(j int) bool {
-		if inOld == nil {
-			inOld = texts(old)
-		}
-		return inOld[cur[j].String()]
-	}, func(i int) string { return old[i].String() })
-}
-
-// diffRoutes is diffLines for two route views, drawing no line whose
-// route is unchanged.
-func diffRoutes(old, cur *netview.RouteView) (added []bool, removed []string) {
-	return diffTexts(old.Len(), cur.Len(), func(i, j int) bool { return old.SameLine(i, cur, j) },
-		func(i int) bool { return cur.Has(old, i) }, func(j int) bool { return old.Has(cur, j) },
-		func(i int) string { return string(old.AppendText(nil, i)) })
-}
-
-// diffTexts compares n old lines with m current ones: same says whether
-// old line i reads as current line j; inCur whether old line i reads as
-// some current line, inOld the other way round; oldText is old line i's
-// text. A refresh of a route view of tens of thousands of lines changes
-// a few of them, in place: only what lies between the common head and
-// tail is looked for on the other side.
-func diffTexts(n, m int, same func(i, j int) bool, inCur, inOld func(int) bool, oldText func(int) string) (added []bool, removed []string) {
-	head := 0
-	for head < n && head < m && same(head, head) {
-		head++
-	}
-	tail := 0
-	for tail < n-head && tail < m-head && same(n-1-tail, m-1-tail) {
-		tail++
-	}
-	for j := head; j < m-tail; j++ {
-		if !inOld(j) {
-			if added == nil {
-				added = make([]bool, m)
-			}
-			added[j] = true
-		}
-	}
-	for i := head; i < n-tail; i++ {
-		if !inCur(i) {
-			removed = append(removed, oldText(i))
-		}
-	}
-	return added, removed
-}
-
-// appendText appends a line's text to b.
-func appendText(b []byte, l netview.Line) []byte {
-	for _, s := range l.Spans {
-		b = append(b, s.Text...)
-	}
-	return b
-}

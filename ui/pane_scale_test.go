@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -22,12 +23,13 @@ func bigPane(t testing.TB, n int) (netPane, *netview.Pair) {
 			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(64 + i/1024), byte(i / 4), byte(i % 4 * 64)}), 26),
 			Gw:  netip.MustParseAddr("198.51.100.1"), Dev: "eth0", Scope: "universe", Protocol: netview.ProtoBird})
 	}
-	a := netview.Analyze(p)
+	var first *netview.Refresh
+	lab := &content.Lab{Refresh: first.Next(&netview.Analyzer{}, p, false)}
 	sh := &shared{theme: NewTheme(true, false), keys: defaultKeys()}
 	pane := newNetPane(sh, netview.SideHost)
 	pane.setSize(100, 30)
 	pane.setFocus(true)
-	pane.setData(paneInput{who: "node1", views: []netview.View{netview.ViewRoute}, cur: &p.Host, curA: &a})
+	pane.setData(paneInput{who: "node1", views: []netview.View{netview.ViewRoute}, lab: lab})
 	return pane, p
 }
 
@@ -106,12 +108,12 @@ func BenchmarkCollectedScale(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		mm := m.(Model)
-		mm.collectID++
-		mm.inFlight = true
+		mm.col.id++
+		mm.col.inFlight = true
 		// A new pair each time, as a live lab gives: nothing cached
 		// for it yet.
 		fresh := *pairs[i%2]
-		m, _ = mm.Update(collectedMsg{id: mm.collectID, pair: &fresh})
+		m, _ = mm.Update(collectedMsg{id: mm.col.id, pair: &fresh})
 	}
 }
 
@@ -126,12 +128,12 @@ func TestLessonVarsCountRemoteBlocks(t *testing.T) {
 			remote++
 		}
 	}
-	v := lessonVars(p, &a)
+	v := content.VarsOf(p, &a)
 	listed := strings.Count(v.RemoteBlocks, " via ")
-	if listed != maxRemoteBlocks {
-		t.Errorf("%d remote blocks listed, want %d: %.200s", listed, maxRemoteBlocks, v.RemoteBlocks)
+	if listed != content.MaxRemoteBlocks {
+		t.Errorf("%d remote blocks listed, want %d: %.200s", listed, content.MaxRemoteBlocks, v.RemoteBlocks)
 	}
-	if want := fmt.Sprintf(" and %d more", remote-maxRemoteBlocks); !strings.HasSuffix(v.RemoteBlocks, want) {
+	if want := fmt.Sprintf(" and %d more", remote-content.MaxRemoteBlocks); !strings.HasSuffix(v.RemoteBlocks, want) {
 		t.Errorf("remote blocks end %q, want %q", v.RemoteBlocks[max(len(v.RemoteBlocks)-40, 0):], want)
 	}
 }

@@ -30,12 +30,12 @@ const maxNoticeRows = 8
 
 // noticeRows are the notices wrapped to w, until the first key.
 func (m Model) noticeRows(w int) []string {
-	if len(m.notices) == 0 || w <= 4 {
+	if len(m.pres.notices) == 0 || w <= 4 {
 		return nil
 	}
 	t := m.sh.theme
 	var out []string
-	for _, n := range m.notices {
+	for _, n := range m.pres.notices {
 		for i, l := range strings.Split(ansi.Wrap(netview.Clean(n), w-3, " "), "\n") {
 			lead := " › "
 			if i > 0 {
@@ -69,8 +69,8 @@ func (m Model) banner(w int) []string {
 
 // notesBeside says the notes have a column of their own; notesInPlace
 // that they take the lesson's place (a small terminal, on N).
-func (m Model) notesBeside() bool  { return m.opts.Present && !m.narrow && !m.notesKey }
-func (m Model) notesInPlace() bool { return m.opts.Present && m.narrow && m.notesKey }
+func (m Model) notesBeside() bool  { return m.opts.Present && !m.lay.narrow && !m.pres.notesKey }
+func (m Model) notesInPlace() bool { return m.opts.Present && m.lay.narrow && m.pres.notesKey }
 
 // notesWidth is the width of the notes column beside the lesson.
 func notesWidth(w int) int { return w / 3 }
@@ -82,7 +82,7 @@ func (m Model) notesLines(w, h int) []string {
 	t := m.sh.theme
 	st, _ := m.step()
 	keys := "N hides"
-	if m.narrow {
+	if m.lay.narrow {
 		keys = "N back to the lesson"
 	}
 	out := []string{t.Prompt.Render(ansi.Truncate(" speaker notes ("+keys+")", w, "…"))}
@@ -130,7 +130,7 @@ func (m Model) hasAnswers() bool {
 }
 
 // answersShown says whether A revealed this step's answers.
-func (m Model) answersShown() bool { return m.answerAt == m.cur+1 }
+func (m Model) answersShown() bool { return m.pres.answerAt == m.cur+1 }
 
 // reveal is A: the step's answers, shown in the notes (which it opens
 // when they are hidden, so A is never a silent switch), or hidden
@@ -139,11 +139,11 @@ func (m Model) reveal() Model {
 	switch {
 	case !m.hasAnswers():
 	case m.answersShown():
-		m.answerAt = 0
+		m.pres.answerAt = 0
 	default:
-		m.answerAt = m.cur + 1
+		m.pres.answerAt = m.cur + 1
 		if !m.notesBeside() && !m.notesInPlace() {
-			m.notesKey = !m.notesKey
+			m.pres.notesKey = !m.pres.notesKey
 			m.layout()
 		}
 	}

@@ -105,7 +105,7 @@ func TestAnswersOnlyOnA(t *testing.T) {
 		before := screen(m)
 		h.press("A", "r")
 		m = h.waitFor("a redraw", func(m Model) bool { return true })
-		if strings.Contains(screen(m), "speaker notes") || m.answerAt != 0 || strings.Contains(before, "speaker notes") {
+		if strings.Contains(screen(m), "speaker notes") || m.pres.answerAt != 0 || strings.Contains(before, "speaker notes") {
 			t.Errorf("A on a step without answers changed the screen:\n%s", screen(m))
 		}
 	})

@@ -60,7 +60,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 	g := &ioGroup{idle: make(chan struct{})}
 	m := New(opts)
-	m.ctx, m.io = labCtx, g
+	m.setEnv(env{ctx: labCtx, io: g, now: m.env.now})
 	in := &ttyInput{File: os.Stdin, gone: make(chan struct{}), interrupt: make(chan os.Signal, 4)}
 	popts := []tea.ProgramOption{
 		tea.WithInput(in),

@@ -23,13 +23,13 @@ func TestStopWaitsForSave(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	h.press("n")
 	h.tm.Send(stopMsg{})
-	m := h.waitFor("quitting", func(m Model) bool { return m.quitting })
-	if !m.saving {
+	m := h.waitFor("quitting", func(m Model) bool { return m.self.quitting })
+	if !m.self.saving {
 		t.Fatal("quitting while no save runs")
 	}
 	// A second stop keeps waiting for the save.
 	h.tm.Send(stopMsg{})
-	if m := h.model(); !m.quitting {
+	if m := h.model(); !m.self.quitting {
 		t.Fatal("a second stop lost the wait")
 	}
 	close(saver.block)

@@ -25,14 +25,6 @@ func saveCmd(s Saver, p *progress.Progress) tea.Cmd {
 	return func() tea.Msg { return savedMsg{err: s.Save(p)} }
 }
 
-// promptKind says what the one-line prompt is asking for.
-type promptKind int
-
-const (
-	promptLookup promptKind = iota
-	promptAnswer
-)
-
 // checkState is the verdict on the last answer given at this step.
 type checkState struct {
 	ok     bool
@@ -41,42 +33,42 @@ type checkState struct {
 }
 
 // selfPaced says whether the program checks steps and keeps progress.
-func (m Model) selfPaced() bool { return m.prog != nil }
+func (m Model) selfPaced() bool { return m.self.prog != nil }
 
 // stepIDs are every step's ID, in order.
 func (m Model) stepIDs() []string {
-	ids := make([]string, len(m.steps))
-	for i, s := range m.steps {
+	ids := make([]string, len(m.course.steps))
+	for i, s := range m.course.steps {
 		ids[i] = s.ID()
 	}
 	return ids
 }
 
-func (m Model) doneCount() int { return m.prog.Count(m.stepIDs()) }
+func (m Model) doneCount() int { return m.self.prog.Count(m.stepIDs()) }
 
 // resume puts the program at the step the student left, or their first
 // unfinished one, and says so.
 func (m *Model) resume() {
-	if m.prog.Empty() || len(m.steps) == 0 {
+	if m.self.prog.Empty() || len(m.course.steps) == 0 {
 		return
 	}
 	at := -1
-	for i, s := range m.steps {
-		if s.ID() == m.prog.Last {
+	for i, s := range m.course.steps {
+		if s.ID() == m.self.prog.Last {
 			at = i
 		}
 	}
 	if at < 0 {
 		at = 0
-		for i, s := range m.steps {
-			if !m.prog.Done(s.ID()) {
+		for i, s := range m.course.steps {
+			if !m.self.prog.Done(s.ID()) {
 				at = i
 				break
 			}
 		}
 	}
 	m.cur = at
-	m.note = fmt.Sprintf("resumed at %s — %d/%d done", m.steps[at].ID(), m.doneCount(), len(m.steps))
+	m.self.note = fmt.Sprintf("resumed at %s — %d/%d done", m.course.steps[at].ID(), m.doneCount(), len(m.course.steps))
 }
 
 // asks says whether the current step has a question podlab can check in
@@ -86,7 +78,7 @@ func (m Model) asks() (st content.Step, checkable, known bool) {
 	if !ok || !m.selfPaced() || st.CheckKind == "" {
 		return st, false, false
 	}
-	if m.pair == nil {
+	if m.lab() == nil {
 		return st, true, false
 	}
 	_, has := st.Answer(m.vars())
@@ -96,7 +88,7 @@ func (m Model) asks() (st content.Step, checkable, known bool) {
 // unanswered says whether the step's question still waits for an answer.
 func (m Model) unanswered() bool {
 	st, checkable, _ := m.asks()
-	return checkable && !m.prog.Done(st.ID())
+	return checkable && !m.self.prog.Done(st.ID())
 }
 
 // visit records the current step as the last one seen, done when it asks
@@ -110,7 +102,7 @@ func (m *Model) visit() {
 	}
 	st, checkable, known := m.asks()
 	done := st.CheckKind == "" || known && !checkable
-	p := m.prog.Clone() // copy on write: an older model may be read still
+	p := m.self.prog.Clone() // copy on write: an older model may be read still
 	before := m.doneCount()
 	if p.Visit(st.ID(), done) {
 		m.setProgress(p, before)
@@ -119,31 +111,31 @@ func (m *Model) visit() {
 
 // setProgress takes a changed progress and has it saved.
 func (m *Model) setProgress(p *progress.Progress, before int) {
-	m.prog = p
-	m.savePending = true
-	if n := m.doneCount(); n == len(m.steps) && before < n {
-		m.note = ""
+	m.self.prog = p
+	m.self.savePending = true
+	if n := m.doneCount(); n == len(m.course.steps) && before < n {
+		m.self.note = ""
 	}
 }
 
 // saveIfNeeded starts a save when progress changed and none is running;
 // one save at a time, so an older one never lands after a newer.
 func (m *Model) saveIfNeeded() tea.Cmd {
-	if !m.savePending || m.saving {
+	if !m.self.savePending || m.self.saving {
 		return nil
 	}
-	m.savePending = false
+	m.self.savePending = false
 	if m.opts.Saver == nil {
 		return nil
 	}
-	m.saving = true
-	return saveCmd(m.opts.Saver, m.prog)
+	m.self.saving = true
+	return saveCmd(m.opts.Saver, m.self.prog)
 }
 
 func (m Model) saved(msg savedMsg) (tea.Model, tea.Cmd) {
-	m.saving = false
-	m.saveErr = msg.err
-	if m.quitting && !m.savePending {
+	m.self.saving = false
+	m.self.saveErr = msg.err
+	if m.self.quitting && !m.self.savePending {
 		return m, tea.Quit
 	}
 	return m, nil
@@ -151,8 +143,8 @@ func (m Model) saved(msg savedMsg) (tea.Model, tea.Cmd) {
 
 // quit ends the program once the progress is saved.
 func (m Model) quit() (tea.Model, tea.Cmd) {
-	if (m.saving || m.savePending) && !m.quitting && m.opts.Saver != nil {
-		m.quitting = true
+	if (m.self.saving || m.self.savePending) && !m.self.quitting && m.opts.Saver != nil {
+		m.self.quitting = true
 		return m, nil
 	}
 	return m, tea.Quit
@@ -160,10 +152,9 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 
 // openAnswer opens the prompt for the step's question.
 func (m *Model) openAnswer() tea.Cmd {
-	m.promptFor = promptAnswer
 	m.prompt.Prompt = "answer › "
 	m.prompt.Placeholder = "what your terminal shows"
-	m.promptOpen = true
+	m.mode = modeAnswer
 	m.prompt.SetValue("")
 	m.layout()
 	return m.prompt.Focus()
@@ -172,29 +163,28 @@ func (m *Model) openAnswer() tea.Cmd {
 // submitAnswer checks what the student typed.
 func (m Model) submitAnswer() (tea.Model, tea.Cmd) {
 	in := m.prompt.Value()
-	m.promptOpen = false
-	m.prompt.Blur()
+	m.closePrompt()
 	st, checkable, known := m.asks()
 	switch {
 	case !known:
-		m.check = &checkState{hint: "wait until the lab has been read, then answer"}
+		m.self.check = &checkState{hint: "wait until the lab has been read, then answer"}
 	case !checkable:
-		m.check = &checkState{hint: "podlab cannot tell the answer from this lab; the step counts as done"}
+		m.self.check = &checkState{hint: "podlab cannot tell the answer from this lab; the step counts as done"}
 	default:
 		vars := m.vars()
 		r := st.Check(vars, in)
 		if strings.TrimSpace(in) == "" {
-			m.check = &checkState{hint: r.Hint}
+			m.self.check = &checkState{hint: r.Hint}
 			break
 		}
-		wasDone := m.prog.Done(st.ID())
-		p := m.prog.Clone()
+		wasDone := m.self.prog.Done(st.ID())
+		p := m.self.prog.Clone()
 		before := m.doneCount()
 		p.Answer(st.ID(), r.OK)
 		m.setProgress(p, before)
-		m.check = &checkState{ok: r.OK, hint: r.Hint}
+		m.self.check = &checkState{ok: r.OK, hint: r.Hint}
 		if !r.OK && !wasDone && p.Answers(st.ID()) >= content.RevealAfter {
-			m.check.reveal, _ = st.Answer(vars)
+			m.self.check.reveal, _ = st.Answer(vars)
 		}
 		if r.OK {
 			m.rebuild(true) // the text may name the answer now
@@ -226,20 +216,20 @@ func (m Model) checkRows() []string {
 		}
 		rows = append(rows, t.Prompt.Render(lead)+t.Command.Render(l))
 	}
-	done := m.prog.Done(st.ID())
+	done := m.self.prog.Done(st.ID())
 	var last string
 	switch {
-	case m.promptOpen && m.promptFor == promptAnswer:
+	case m.mode == modeAnswer:
 		return append(rows, " "+m.prompt.View())
-	case m.check != nil && m.check.ok:
+	case m.self.check != nil && m.self.check.ok:
 		last = t.Good.Render("✓ correct")
-		if m.check.hint != "" {
-			last += t.Explain.Render(" — " + m.check.hint)
+		if m.self.check.hint != "" {
+			last += t.Explain.Render(" — " + m.self.check.hint)
 		}
-	case m.check != nil && m.check.reveal != "":
-		last = t.Bad.Render("✗ ") + t.Explain.Render("the answer is ") + t.Good.Render(m.check.reveal) + t.Explain.Render(": "+m.check.hint)
-	case m.check != nil:
-		last = t.Bad.Render("✗ ") + t.Explain.Render(m.check.hint+" (a: try again)")
+	case m.self.check != nil && m.self.check.reveal != "":
+		last = t.Bad.Render("✗ ") + t.Explain.Render("the answer is ") + t.Good.Render(m.self.check.reveal) + t.Explain.Render(": "+m.self.check.hint)
+	case m.self.check != nil:
+		last = t.Bad.Render("✗ ") + t.Explain.Render(m.self.check.hint+" (a: try again)")
 	case known && !checkable:
 		last = t.Muted.Render("podlab cannot tell the answer from this lab; this step counts as done")
 	case done:
@@ -267,19 +257,18 @@ func (m Model) selfPacedNote() (string, bool) {
 	switch {
 	case !m.selfPaced():
 		return "", false
-	case m.saveErr != nil:
-		return "progress not saved: " + m.saveErr.Error(), true
-	case m.note != "":
-		return m.note, false
-	case m.doneCount() == len(m.steps) && len(m.steps) > 0:
-		return fmt.Sprintf("✓ all %d steps done: the lesson is complete, well done", len(m.steps)), false
+	case m.self.saveErr != nil:
+		return "progress not saved: " + m.self.saveErr.Error(), true
+	case m.self.note != "":
+		return m.self.note, false
+	case m.doneCount() == len(m.course.steps) && len(m.course.steps) > 0:
+		return fmt.Sprintf("✓ all %d steps done: the lesson is complete, well done", len(m.course.steps)), false
 	}
 	return "", false
 }
 
 // setLookupPrompt makes the prompt the route lookup's again.
 func (m *Model) setLookupPrompt() {
-	m.promptFor = promptLookup
 	m.prompt.Prompt = "route lookup › "
 	m.prompt.Placeholder = "an address, e.g. 198.19.22.150"
 }

@@ -78,7 +78,7 @@ func gotoStep(t *testing.T, h *harness, id string) Model {
 
 func answerWith(h *harness, text string) {
 	h.press("a")
-	h.waitFor("the answer prompt", func(m Model) bool { return m.promptOpen && m.promptFor == promptAnswer })
+	h.waitFor("the answer prompt", func(m Model) bool { return m.mode == modeAnswer })
 	h.tm.Type(text)
 	h.press("enter")
 }
@@ -95,29 +95,29 @@ func TestSelfPacedAnswer(t *testing.T) {
 	if strings.Contains(m.lesson.doc.markdown, "number **9**") || !strings.Contains(m.lesson.doc.markdown, "number **?**") {
 		t.Errorf("the lesson text answers its own question:\n%s", m.lesson.doc.markdown)
 	}
-	if m.prog.Done("2.4") {
+	if m.self.prog.Done("2.4") {
 		t.Fatal("2.4 done before it was answered")
 	}
 
 	// Wrong: eth0's own index. A hint, not the answer, not done.
 	answerWith(h, "3")
-	m = h.waitFor("the verdict", func(m Model) bool { return m.check != nil })
+	m = h.waitFor("the verdict", func(m Model) bool { return m.self.check != nil })
 	sc = screen(m)
-	if m.check.ok || m.prog.Done("2.4") || !strings.Contains(sc, "✗ that is eth0's own number") || strings.Contains(sc, "the answer is") {
+	if m.self.check.ok || m.self.prog.Done("2.4") || !strings.Contains(sc, "✗ that is eth0's own number") || strings.Contains(sc, "the answer is") {
 		t.Errorf("after a wrong answer:\n%s", sc)
 	}
 	waitSaved(t, saver, "one answer", func(p *progress.Progress) bool { return p.Answers("2.4") == 1 && !p.Done("2.4") })
 
 	// A second miss shows the answer.
 	answerWith(h, "if8")
-	m = h.waitFor("the second verdict", func(m Model) bool { return m.prog.Answers("2.4") == 2 })
+	m = h.waitFor("the second verdict", func(m Model) bool { return m.self.prog.Answers("2.4") == 2 })
 	if sc = screen(m); !strings.Contains(sc, "the answer is 9") {
 		t.Errorf("after two wrong answers the answer is not shown:\n%s", sc)
 	}
 
 	// Right, in the form the terminal prints it.
 	answerWith(h, "eth0@if9")
-	m = h.waitFor("done", func(m Model) bool { return m.prog.Done("2.4") })
+	m = h.waitFor("done", func(m Model) bool { return m.self.prog.Done("2.4") })
 	sc = screen(m)
 	if !strings.Contains(sc, "✓ correct") || !strings.Contains(sc, "step 4/7 ✓") {
 		t.Errorf("after the right answer:\n%s", sc)
@@ -164,8 +164,8 @@ func TestSelfPacedSkipReminds(t *testing.T) {
 	h.tm.Type("qnode1")
 	m = h.waitFor("the typed answer", func(m Model) bool { return m.prompt.Value() == "qnode1" })
 	h.press("esc")
-	m = h.waitFor("the prompt closed", func(m Model) bool { return !m.promptOpen })
-	if m.prog.Answers("3.1") != 0 {
+	m = h.waitFor("the prompt closed", func(m Model) bool { return !m.mode.prompting() })
+	if m.self.prog.Answers("3.1") != 0 {
 		t.Error("esc counted an answer")
 	}
 }
@@ -225,7 +225,7 @@ func TestSelfPacedComplete(t *testing.T) {
 	h := startProgram(t, Options{Source: recordingSource(t), SelfPaced: true, Progress: all}, 160, 48)
 	h.waitFor("the recording", loaded)
 	h.press("esc", "n") // esc closes a prompt, if one is open
-	m = h.waitFor("the last step", func(m Model) bool { return m.cur == len(m.steps)-1 })
+	m = h.waitFor("the last step", func(m Model) bool { return m.cur == len(m.course.steps)-1 })
 	if sc := screen(m); !strings.Contains(sc, "all 22 steps done") || !strings.Contains(sc, "22/22 done") {
 		t.Errorf("no closing message:\n%s", sc)
 	}
@@ -237,8 +237,8 @@ func TestSelfPacedQuitWaitsForSave(t *testing.T) {
 	h.waitFor("the recording", loaded)
 	h.press("n")
 	h.press("q")
-	m := h.waitFor("quitting", func(m Model) bool { return m.quitting })
-	if !m.saving {
+	m := h.waitFor("quitting", func(m Model) bool { return m.self.quitting })
+	if !m.self.saving {
 		t.Fatal("quitting while no save runs")
 	}
 	close(saver.block)
@@ -253,7 +253,7 @@ func TestSelfPacedSaveError(t *testing.T) {
 	h := startProgram(t, Options{Source: recordingSource(t), SelfPaced: true, Saver: saver}, 80, 24)
 	h.waitFor("the recording", loaded)
 	h.press("n")
-	m := h.waitFor("the error", func(m Model) bool { return m.saveErr != nil })
+	m := h.waitFor("the error", func(m Model) bool { return m.self.saveErr != nil })
 	if !strings.Contains(screen(m), "progress not saved: read-only file system") {
 		t.Errorf("a failed save is not shown:\n%s", screen(m))
 	}
@@ -261,8 +261,8 @@ func TestSelfPacedSaveError(t *testing.T) {
 
 func TestInstructorAsksNothing(t *testing.T) {
 	m := viewAt(t, 80, 24, 2, true, "n", "n", "n", "a")
-	if m.prog != nil || m.promptOpen || len(m.checkRows()) != 0 {
-		t.Errorf("instructor mode asks: prog %v, prompt %v", m.prog, m.promptOpen)
+	if m.self.prog != nil || m.mode.prompting() || len(m.checkRows()) != 0 {
+		t.Errorf("instructor mode asks: prog %v, prompt %v", m.self.prog, m.mode.prompting())
 	}
 	if sc := screen(m); strings.Contains(sc, "What number follows") || strings.Contains(sc, "done") {
 		t.Errorf("instructor mode shows self-paced parts:\n%s", sc)

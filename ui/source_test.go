@@ -93,7 +93,7 @@ func withoutRoute(t testing.TB, p *netview.Pair, dst string) *netview.Pair {
 	c.Host.Routes = nil
 	found := false
 	for _, r := range p.Host.Routes {
-		if dstString(r.Dst) == dst {
+		if netview.DstString(r.Dst) == dst {
 			found = true
 			continue
 		}

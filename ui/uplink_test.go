@@ -65,7 +65,7 @@ func TestCutNamesSaid(t *testing.T) {
 	h := startProgram(t, Options{Source: &scriptSource{answers: []answer{{pair: p}}}}, 160, 48)
 	h.waitFor("the recording", loaded)
 	h.press("m")
-	m := h.waitFor("the map", func(m Model) bool { return m.mapAt != mapOff })
+	m := h.waitFor("the map", func(m Model) bool { return m.lay.mapAt != mapOff })
 	sc := screen(m)
 	for _, want := range []string{"names ending in … were cut, too long", "caliea2aa288365…", "interface names to 15 bytes"} {
 		if !strings.Contains(sc, want) {

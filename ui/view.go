@@ -17,18 +17,18 @@ func (m *Model) layout() {
 	if w < MinWidth || h < MinHeight {
 		return
 	}
-	m.narrow = w < wideWidth || h < wideHeight
+	m.lay.narrow = w < wideWidth || h < wideHeight
 	m.help.SetWidth(w)
 	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
 	switch {
-	case m.promptOpen && m.promptFor == promptLookup:
+	case m.mode == modeLookup:
 		footer++
-	case m.look != nil:
+	case m.look.res != nil:
 		footer += len(m.lookupRows())
 	}
 	footer += len(m.checkRows())
 	body := h - 1 - footer - m.bannerRows()
-	m.mapAt = mapOff
+	m.lay.mapAt = mapOff
 	// The presenter view gives the lesson more room, and on a wide
 	// terminal a third of its width to the notes.
 	lw, share := w, 2
@@ -38,16 +38,16 @@ func (m *Model) layout() {
 	if m.notesBeside() {
 		lw = w - notesWidth(w) - 1
 	}
-	if m.narrow {
+	if m.lay.narrow {
 		lh := m.lessonHeight(lw, 3, max(body*share/(share+3), 3), false)
 		ph := max(body-lh-1, 1)
 		m.pod.setSize(w, ph)
 		m.host.setSize(w, ph)
-		if m.showMap {
+		if m.mapv.open {
 			// The whole lab on one screen: the lesson folds to its first
 			// row, and the map, drawn to fit, takes the tab bar's row and
 			// the explanation's (of a line in a pane not shown).
-			m.mapAt = mapFull
+			m.lay.mapAt = mapFull
 			m.lesson.setSize(lw, 1)
 			m.mapv.setSize(w, body-1+explainRows, true)
 		}
@@ -56,10 +56,10 @@ func (m *Model) layout() {
 	}
 	lh := m.lessonHeight(lw, 6, max(body*share/(share+2), 6), true)
 	ph := max(body-lh-1, 1)
-	if m.showMap {
-		m.mapAt = mapFull
+	if m.mapv.open {
+		m.lay.mapAt = mapFull
 		if mh := m.mapv.rowsAt(w); ph-mh >= minPaneRows {
-			m.mapAt = mapBelow
+			m.lay.mapAt = mapBelow
 			ph -= mh
 			m.mapv.setSize(w, mh, false)
 		} else {
@@ -74,7 +74,7 @@ func (m *Model) layout() {
 
 // mapFolds: the map is open on a small terminal, the lesson folded to
 // one row and no line explained, so that the whole lab shows at once.
-func (m Model) mapFolds() bool { return m.narrow && m.mapAt == mapFull }
+func (m Model) mapFolds() bool { return m.lay.narrow && m.lay.mapAt == mapFull }
 
 // lessonHeight sizes the lesson to its text, between lo and hi rows, so
 // the panes get what the lesson does not need. With hintRow, a text
@@ -90,7 +90,7 @@ func (m *Model) lessonHeight(w, lo, hi int, hintRow bool) int {
 }
 
 func (m Model) helpRows() int {
-	if !m.showHelp {
+	if !m.help.ShowAll {
 		return 1
 	}
 	return strings.Count(m.helpView(), "\n") + 1
@@ -98,7 +98,7 @@ func (m Model) helpRows() int {
 
 // helpView is the help bar: the lookup prompt's own keys while it is open.
 func (m Model) helpView() string {
-	if m.promptOpen && m.promptFor == promptLookup {
+	if m.mode == modeLookup {
 		return m.help.View(promptKeys{m.sh.keys})
 	}
 	return m.help.View(m.sh.keys)
@@ -121,19 +121,31 @@ func (m Model) content() string {
 	if w < MinWidth || h < MinHeight {
 		return t.StatusErr.Render(tooSmall(w, h))
 	}
-	if m.loadErr != nil || len(m.steps) == 0 {
-		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.loadErr), w, ""))
+	if m.course.err != nil || len(m.course.steps) == 0 {
+		return t.StatusErr.Render(ansi.Wrap(fmt.Sprintf("podlab: the lesson could not be loaded: %v (press q to quit)", m.course.err), w, ""))
 	}
-	var rows []string
-	rows = append(rows, m.header())
-	if m.showRoster && m.opts.Presenter != nil {
-		rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
-		rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
-		for i := range rows {
-			rows[i] = ansi.Truncate(rows[i], w, "")
-		}
-		return strings.Join(rows[:min(len(rows), h)], "\n")
+	if m.mode == modeRoster && m.opts.Presenter != nil {
+		return m.rosterScreen(w, h)
 	}
+	return m.lessonScreen(w, h)
+}
+
+// rosterScreen is the presenter's roster in place of the lesson.
+func (m Model) rosterScreen(w, h int) string {
+	rows := []string{m.header()}
+	rows = append(rows, m.rosterRows(w, h-3-m.helpRows())...)
+	rows = append(rows, m.statusLine(), m.help.View(m.sh.keys))
+	for i := range rows {
+		rows[i] = ansi.Truncate(rows[i], w, "")
+	}
+	return strings.Join(rows[:min(len(rows), h)], "\n")
+}
+
+// lessonScreen is the lesson, its panes and the map, and the lines
+// under them.
+func (m Model) lessonScreen(w, h int) string {
+	t := m.sh.theme
+	rows := []string{m.header()}
 	rows = append(rows, m.banner(w)...)
 	lesson := strings.Split(m.lesson.View(), "\n")
 	if m.lesson.hintRow {
@@ -142,9 +154,9 @@ func (m Model) content() string {
 	rows = append(rows, m.withNotes(lesson, w)...)
 	rows = append(rows, m.checkRows()...)
 	switch {
-	case m.mapAt == mapFull:
+	case m.lay.mapAt == mapFull:
 		rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
-	case m.narrow:
+	case m.lay.narrow:
 		rows = append(rows, m.tabBar())
 		rows = append(rows, strings.Split(m.shown().body(), "\n")...)
 	default:
@@ -160,7 +172,7 @@ func (m Model) content() string {
 			}
 			rows = append(rows, padRight(l, m.pod.width)+" "+r)
 		}
-		if m.mapAt == mapBelow {
+		if m.lay.mapAt == mapBelow {
 			rows = append(rows, strings.Split(m.mapv.View(), "\n")...)
 		}
 	}
@@ -168,13 +180,13 @@ func (m Model) content() string {
 		rows = append(rows, m.explainLines(explainRows)...)
 	}
 	rows = append(rows, m.legend())
-	if m.promptOpen && m.promptFor == promptLookup {
+	if m.mode == modeLookup {
 		rows = append(rows, m.prompt.View())
-	} else if m.look != nil {
+	} else if m.look.res != nil {
 		rows = append(rows, m.lookupRows()...)
 	}
 	rows = append(rows, m.statusLine())
-	if m.showHelp {
+	if m.help.ShowAll {
 		rows = append(rows, strings.Split(m.helpView(), "\n")...)
 	} else {
 		rows = append(rows, m.helpView())
@@ -197,12 +209,12 @@ func (m Model) header() string {
 	st, _ := m.step()
 	secTitle := ""
 	nInSec := 0
-	for _, s := range m.sections {
+	for _, s := range m.course.sections {
 		if s.Number == st.Section {
 			secTitle, nInSec = s.Title, len(s.Steps)
 		}
 	}
-	total := len(m.steps)
+	total := len(m.course.steps)
 	done := m.cur + 1
 	of := ""
 	if m.selfPaced() {
@@ -217,9 +229,9 @@ func (m Model) header() string {
 	right := fmt.Sprintf("%s %d/%d%s ", bar, done, total, of)
 	room := m.sh.width - ansi.StringWidth(right) - 1
 	brand := " podlab  "
-	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.sections))
+	sec := fmt.Sprintf("%d/%d ", st.Section, len(m.course.sections))
 	step := fmt.Sprintf("  ·  step %d/%d ", st.Index, nInSec)
-	if m.prog.Done(st.ID()) {
+	if m.self.prog.Done(st.ID()) {
 		step += "✓ "
 	}
 	stepTitle := st.Title
@@ -251,7 +263,7 @@ func (m Model) tabBar() string {
 	tab := func(name string, side netview.Side) string {
 		label := " " + name + " "
 		switch {
-		case m.tab != side:
+		case m.lay.tab != side:
 			return t.Tab.Render(label)
 		case m.focus != focusLesson:
 			return t.TabActive.Render(label)
@@ -310,11 +322,11 @@ func (m Model) statusLine() string {
 	} else {
 		parts = append(parts, part{"no lab", t.Status, 0})
 	}
-	if m.err != nil {
+	if m.col.err != nil {
 		// A lab's error may quote what a node or pod printed.
-		e := "error: " + netview.Clean(m.err.Error())
-		if m.pair != nil {
-			e += " (showing " + m.lastAt.Format("15:04:05") + ")"
+		e := "error: " + netview.Clean(m.col.err.Error())
+		if m.lab() != nil {
+			e += " (showing " + m.col.lastAt.Format("15:04:05") + ")"
 		}
 		parts = append(parts, part{e, t.StatusErr, 0})
 	}
@@ -328,21 +340,21 @@ func (m Model) statusLine() string {
 	} else if note != "" {
 		parts = append(parts, part{note, t.StatusChange, 0})
 	}
-	if m.changes != "" {
-		parts = append(parts, part{"changed: " + m.changes, t.StatusChange, 1})
+	if ch := m.changed(); ch != "" {
+		parts = append(parts, part{"changed: " + ch, t.StatusChange, 1})
 	}
-	if m.cut {
+	if m.lab() != nil && m.lab().Cut {
 		parts = append(parts, part{"names ending in " + netview.CutMark + " were cut, too long", t.StatusErr, 1})
 	}
-	if m.pair != nil {
+	if m.lab() != nil {
 		v := m.vars()
 		who := v.PodName
 		if v.PodNamespace != "" {
 			who = v.PodNamespace + "/" + who
 		}
 		parts = append(parts, part{"pod " + who + " on " + v.Node, t.Status, 3})
-		parts = append(parts, part{"refreshed " + m.lastAt.Format("15:04:05"), t.Status, 2})
-	} else if m.inFlight {
+		parts = append(parts, part{"refreshed " + m.col.lastAt.Format("15:04:05"), t.Status, 2})
+	} else if m.col.inFlight {
 		parts = append(parts, part{"collecting…", t.Status, 2})
 	}
 	fits := func(ps []part) bool {

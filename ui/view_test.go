@@ -57,12 +57,12 @@ func TestMapPlace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(itoa(tt.w)+"x"+itoa(tt.h), func(t *testing.T) {
 			m := viewAt(t, tt.w, tt.h, 3, true, "n")
-			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+			if m.lay.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
 				t.Fatalf("the map shows before m")
 			}
 			m = press(m, "m")
-			if m.mapAt != tt.want {
-				t.Errorf("map at %v, want %v", m.mapAt, tt.want)
+			if m.lay.mapAt != tt.want {
+				t.Errorf("map at %v, want %v", m.lay.mapAt, tt.want)
 			}
 			out := ansi.Strip(m.content())
 			if !strings.Contains(out, "9: caliea2aa288365@if3") || !strings.Contains(out, " map: ") {
@@ -75,7 +75,7 @@ func TestMapPlace(t *testing.T) {
 				t.Errorf("the panes are gone:\n%s", out)
 			}
 			m = press(m, "m")
-			if m.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
+			if m.lay.mapAt != mapOff || strings.Contains(m.content(), " map: ") {
 				t.Errorf("m does not take the map away")
 			}
 		})
@@ -91,12 +91,12 @@ func press(m Model, k string) Model {
 // title gives way first.
 func TestHeaderKeepsTheSection(t *testing.T) {
 	m := viewAt(t, 80, 24, 1, true)
-	for i := range m.steps {
+	for i := range m.course.steps {
 		m.cur = i
 		m.enterStep()
 		st, _ := m.step()
 		title := ""
-		for _, s := range m.sections {
+		for _, s := range m.course.sections {
 			if s.Number == st.Section {
 				title = s.Title
 			}
@@ -194,11 +194,11 @@ func TestStaleCollectDropped(t *testing.T) {
 	var mm tea.Model = m
 	mm, _ = mm.Update(keyMsg("r")) // asks with id 2
 	mm, _ = mm.Update(collectedMsg{id: 1, err: errors.New("stale")})
-	if mm.(Model).err != nil {
+	if mm.(Model).col.err != nil {
 		t.Fatal("a stale answer was applied")
 	}
 	mm, _ = mm.Update(collectedMsg{id: 2, err: errors.New("fresh")})
-	if mm.(Model).err == nil {
+	if mm.(Model).col.err == nil {
 		t.Fatal("the current answer was dropped")
 	}
 }
@@ -209,12 +209,12 @@ func TestTickChain(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("no tick after a collection with Refresh set")
 	}
-	gen := m.(Model).tickGen
+	gen := m.(Model).col.tickGen
 	if _, c := m.Update(tickMsg{gen: gen - 1}); c != nil {
 		t.Error("a tick of an old chain started a collection")
 	}
 	m, c := m.Update(tickMsg{gen: gen})
-	if c == nil || !m.(Model).inFlight {
+	if c == nil || !m.(Model).col.inFlight {
 		t.Error("the current tick did not collect")
 	}
 	if _, c := m.Update(tickMsg{gen: gen}); c != nil {
@@ -337,15 +337,15 @@ func TestPaneBodyKeepsItsSize(t *testing.T) {
 func TestBurstIsReadAfterAPause(t *testing.T) {
 	var m tea.Model = New(Options{Source: recordingSource(t), Refresh: time.Hour, Now: fixedNow})
 	mm := m.(Model)
-	mm.watching, mm.watchFirst = true, false
+	mm.col.watching, mm.col.watchFirst = true, false
 	m, _ = mm.Update(changedMsg{ch: make(chan struct{})})
-	if !m.(Model).inFlight {
+	if !m.(Model).col.inFlight {
 		t.Fatal("a change did not start a read")
 	}
 	m, _ = m.Update(changedMsg{ch: make(chan struct{})}) // during the read
-	m, cmd := m.Update(collectedMsg{id: m.(Model).collectID, pair: lessonRecording(t)})
-	if !m.(Model).inFlight || m.(Model).dirty {
-		t.Fatalf("after a read the lab changed under: in flight %v, dirty %v; want a read pending", m.(Model).inFlight, m.(Model).dirty)
+	m, cmd := m.Update(collectedMsg{id: m.(Model).col.id, pair: lessonRecording(t)})
+	if !m.(Model).col.inFlight || m.(Model).col.dirty {
+		t.Fatalf("after a read the lab changed under: in flight %v, dirty %v; want a read pending", m.(Model).col.inFlight, m.(Model).col.dirty)
 	}
 	var burst *burstMsg
 	for _, msg := range runCmds(cmd) {
@@ -356,12 +356,12 @@ func TestBurstIsReadAfterAPause(t *testing.T) {
 			t.Fatal("the lab was read again at once")
 		}
 	}
-	if burst == nil || burst.id != m.(Model).collectID {
+	if burst == nil || burst.id != m.(Model).col.id {
 		t.Fatalf("no pause before the next read: %+v", burst)
 	}
 	m, _ = m.Update(changedMsg{ch: make(chan struct{})}) // during the pause
 	m2, c := m.Update(*burst)
-	if c == nil || !m2.(Model).inFlight || m2.(Model).dirty {
+	if c == nil || !m2.(Model).col.inFlight || m2.(Model).col.dirty {
 		t.Fatal("the pause's end did not read the lab, or left it to be read again")
 	}
 	m3, _ := m.Update(tea.KeyPressMsg{Code: 'r', Text: "r"})
@@ -370,11 +370,11 @@ func TestBurstIsReadAfterAPause(t *testing.T) {
 	}
 	// A change just after a read is also read after a pause: a lab that
 	// keeps changing changes between reads too.
-	m2, _ = m2.Update(collectedMsg{id: m2.(Model).collectID, pair: lessonRecording(t)})
+	m2, _ = m2.Update(collectedMsg{id: m2.(Model).col.id, pair: lessonRecording(t)})
 	just := m2.(Model)
-	just.startedAt = time.Now().Add(time.Hour) // "just": however slow this machine
+	just.col.startedAt = time.Now().Add(time.Hour) // "just": however slow this machine
 	m2, cmd = just.Update(changedMsg{ch: make(chan struct{})})
-	if !m2.(Model).inFlight {
+	if !m2.(Model).col.inFlight {
 		t.Fatal("a change just after a read neither started nor awaited a read")
 	}
 	for _, msg := range runCmds(cmd) {

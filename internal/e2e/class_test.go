@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"podlab/class"
+	"podlab/content"
 )
 
 // freeAddr is a loopback address with a port free now, so a presenter
@@ -133,9 +134,9 @@ func TestClassInTerminal(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.Follow(ctx, func(section, step int, status string, live bool) {
-				if section > 0 {
-					f.Report(section, step, nil)
+			f.Follow(ctx, func(pos content.StepID, status string, live bool) {
+				if pos.Section > 0 {
+					f.Report(pos, nil)
 				}
 			})
 		}()

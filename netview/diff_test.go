@@ -1,4 +1,4 @@
-package ui
+package netview
 
 import (
 	"fmt"
@@ -6,14 +6,12 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
-
-	"podlab/netview"
 )
 
 // changedRoutesBySets is what changedRoutes must answer, the plain way.
-func changedRoutesBySets(a, b []routeID) (removed, added []routeID) {
-	key := func(rc routeID) string { return fmt.Sprint(rc.host, " ", rc.dst) }
-	has := func(list []routeID) map[string]bool {
+func changedRoutesBySets(a, b []RouteKey) (removed, added []RouteKey) {
+	key := func(rc RouteKey) string { return fmt.Sprint(rc.Host, " ", rc.Dst) }
+	has := func(list []RouteKey) map[string]bool {
 		m := map[string]bool{}
 		for _, rc := range list {
 			m[key(rc)] = true
@@ -35,10 +33,10 @@ func changedRoutesBySets(a, b []routeID) (removed, added []routeID) {
 }
 
 func TestChangedRoutes(t *testing.T) {
-	rc := func(spec string) []routeID {
-		var out []routeID
+	rc := func(spec string) []RouteKey {
+		var out []RouteKey
 		for i := 0; i < len(spec); i++ {
-			out = append(out, routeID{host: spec[i] < 'a', dst: string(spec[i] | 0x20)})
+			out = append(out, RouteKey{Host: spec[i] < 'a', Dst: string(spec[i] | 0x20)})
 		}
 		return out
 	}
@@ -62,7 +60,7 @@ func TestChangedRoutes(t *testing.T) {
 			a, b := rc(c.a), rc(c.b)
 			gr, ga := changedRoutes(a, b)
 			wr, wa := changedRoutesBySets(a, b)
-			if !slices.Equal(keys(gr), keys(wr)) || !slices.Equal(keys(ga), keys(wa)) {
+			if !slices.Equal(keyStrings(gr), keyStrings(wr)) || !slices.Equal(keyStrings(ga), keyStrings(wa)) {
 				t.Errorf("removed %v added %v; want removed %v added %v", gr, ga, wr, wa)
 			}
 		})
@@ -71,10 +69,10 @@ func TestChangedRoutes(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for range 2000 {
 			a := rc(randomSpec(r, r.IntN(12)))
-			b := randomEdits(r, a, func() routeID { return rc(randomSpec(r, 1))[0] })
+			b := randomEdits(r, a, func() RouteKey { return rc(randomSpec(r, 1))[0] })
 			gr, ga := changedRoutes(a, b)
 			wr, wa := changedRoutesBySets(a, b)
-			if !slices.Equal(keys(gr), keys(wr)) || !slices.Equal(keys(ga), keys(wa)) {
+			if !slices.Equal(keyStrings(gr), keyStrings(wr)) || !slices.Equal(keyStrings(ga), keyStrings(wa)) {
 				t.Fatalf("%v -> %v: removed %v added %v; want removed %v added %v", a, b, gr, ga, wr, wa)
 			}
 		}
@@ -111,16 +109,16 @@ func randomSpec(r *rand.Rand, n int) string {
 	return string(b)
 }
 
-func keys(list []routeID) []string {
+func keyStrings(list []RouteKey) []string {
 	out := make([]string, 0, len(list))
 	for _, rc := range list {
-		out = append(out, fmt.Sprint(rc.host, " ", rc.dst))
+		out = append(out, fmt.Sprint(rc.Host, " ", rc.Dst))
 	}
 	return out
 }
 
 // diffLinesBySets is what diffLines must answer, the plain way.
-func diffLinesBySets(old, cur []netview.Line) (added []bool, removed []string) {
+func diffLinesBySets(old, cur []Line) (added []bool, removed []string) {
 	before, now := map[string]bool{}, map[string]bool{}
 	for _, l := range old {
 		before[l.String()] = true
@@ -143,21 +141,21 @@ func diffLinesBySets(old, cur []netview.Line) (added []bool, removed []string) {
 func TestDiffLines(t *testing.T) {
 	// Each letter is a line; a line's text may come in spans cut
 	// differently, which must not matter.
-	lines := func(spec string) []netview.Line {
-		var out []netview.Line
+	lines := func(spec string) []Line {
+		var out []Line
 		for i := 0; i < len(spec); i++ {
 			c := string(spec[i] | 0x20)
 			if spec[i] < 'a' {
-				out = append(out, netview.Line{Spans: []netview.Span{{Text: c + c}}})
+				out = append(out, Line{Spans: []Span{{Text: c + c}}})
 			} else {
-				out = append(out, netview.Line{Spans: []netview.Span{{Text: c}, {Text: c, Tag: netview.TagGateway}}})
+				out = append(out, Line{Spans: []Span{{Text: c}, {Text: c, Tag: TagGateway}}})
 			}
 		}
 		return out
 	}
-	check := func(t *testing.T, old, cur []netview.Line) {
+	check := func(t *testing.T, old, cur []Line) {
 		t.Helper()
-		ga, gr := diffLines(old, cur)
+		ga, gr := DiffLines(old, cur)
 		wa, wr := diffLinesBySets(old, cur)
 		if ga == nil {
 			ga = make([]bool, len(cur))
@@ -186,7 +184,7 @@ func TestDiffLines(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for range 2000 {
 			old := lines(randomSpec(r, r.IntN(12)))
-			cur := randomEdits(r, old, func() netview.Line { return lines(randomSpec(r, 1))[0] })
+			cur := randomEdits(r, old, func() Line { return lines(randomSpec(r, 1))[0] })
 			check(t, old, cur)
 		}
 	})
@@ -197,10 +195,10 @@ func TestDiffLines(t *testing.T) {
 func TestDiffRoutes(t *testing.T) {
 	// Each letter is a route; an upper-case one names its device, a
 	// lower-case one only its index, which the snapshot's links name.
-	snap := func(spec string) *netview.Snapshot {
-		s := &netview.Snapshot{Links: []netview.Link{{Index: 2, Name: "eth0"}}}
+	snap := func(spec string) *Snapshot {
+		s := &Snapshot{Links: []Link{{Index: 2, Name: "eth0"}}}
 		for i := 0; i < len(spec); i++ {
-			r := netview.Route{Family: 4, Table: netview.TableMain, Type: "unicast", Scope: "universe", Protocol: netview.ProtoBird,
+			r := Route{Family: 4, Table: TableMain, Type: "unicast", Scope: "universe", Protocol: ProtoBird,
 				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, spec[i] | 0x20, 0}), 24), DevIndex: 2}
 			if spec[i] < 'a' {
 				r.Dev = "eth0"
@@ -211,16 +209,16 @@ func TestDiffRoutes(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for round := range 2000 {
-		old := netview.NewRouteView(netview.SideHost, snap(randomSpec(r, r.IntN(12))), nil)
-		cur := netview.NewRouteView(netview.SideHost, snap(randomSpec(r, r.IntN(12))), nil)
-		lines := func(v *netview.RouteView) []netview.Line {
-			out := make([]netview.Line, v.Len())
+		old := NewRouteView(SideHost, snap(randomSpec(r, r.IntN(12))), nil)
+		cur := NewRouteView(SideHost, snap(randomSpec(r, r.IntN(12))), nil)
+		lines := func(v *RouteView) []Line {
+			out := make([]Line, v.Len())
 			for i := range out {
 				out[i] = v.Line(i)
 			}
 			return out
 		}
-		ga, gr := diffRoutes(old, cur)
+		ga, gr := DiffRoutes(old, cur)
 		wa, wr := diffLinesBySets(lines(old), lines(cur))
 		if ga == nil {
 			ga = make([]bool, cur.Len())

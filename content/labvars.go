@@ -1,0 +1,166 @@
+package content
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"podlab/netview"
+)
+
+// Lab is one refresh as the lesson reads it: netview's derived data and
+// the lesson's variables, made once and read by every part of the
+// program that shows the lab. Never changed once made.
+type Lab struct {
+	*netview.Refresh
+	Vars Vars
+}
+
+// NewLab derives the lesson's variables of a refresh; recorded says the
+// lab is a recording (see Vars.Recorded).
+func NewLab(r *netview.Refresh, recorded bool) *Lab {
+	l := &Lab{Refresh: r, Vars: VarsOf(r.Pair, r.Analysis)}
+	l.Vars.Recorded = recorded
+	return l
+}
+
+// MaxRemoteBlocks is how many remote blocks the lesson's text lists.
+const MaxRemoteBlocks = 8
+
+// VarsOf fills the lesson's placeholders from a pair and its analysis.
+func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
+	f := &p.Facts
+	v := Vars{
+		PodName: f.Pod.Name, PodNamespace: f.Pod.Namespace, Node: f.NodeName(),
+		PodIf: a.Veth.PodIf, PodIndex: a.Veth.PodIndex, PodPeerIndex: a.Veth.PodPeerIndex,
+		HostIf: a.Veth.HostIf, HostIndex: a.Veth.HostIndex, HostPeerIndex: a.Veth.HostPeerIndex,
+		HostLinkNetns: a.Veth.HostLinkNetns, ExpectedHostIf: a.ExpectedHostIf,
+		InterfacePrefix: f.Prefix(), GatewayMAC: a.Gateway.NeighMAC,
+	}
+	if f.Pod.IP.IsValid() {
+		v.PodIP = f.Pod.IP.String()
+	}
+	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
+		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)
+	}
+	if a.Gateway.Address.IsValid() {
+		v.Gateway = a.Gateway.Address.String()
+	}
+	if a.Veth.HostIf != "" {
+		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
+			if x, ok := l.Sysctl(netview.SysctlProxyARP); ok {
+				v.HostProxyARP = strconv.Itoa(x)
+			}
+		}
+	}
+	var own netip.Prefix
+	for _, b := range f.Blocks {
+		if b.Node == v.Node && v.Node != "" {
+			own = b.CIDR
+		}
+	}
+	var remotes []string
+	more := 0
+	local := map[string]bool{} // the addresses of the node's pods' /32s
+	for _, rc := range a.Routes {
+		if rc.Side != netview.SideHost {
+			continue
+		}
+		switch rc.Class {
+		case netview.ClassLocalPod:
+			local[rc.Dst] = true
+		case netview.ClassLocalBlockBlackhole:
+			if !own.IsValid() {
+				own, _ = netip.ParsePrefix(rc.Dst)
+			}
+		case netview.ClassRemoteBlock:
+			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
+				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
+			}
+			if len(remotes) == MaxRemoteBlocks {
+				more++ // a large node's thousands are counted, not listed
+				continue
+			}
+			r := rc.Dst + " via " + rc.Gateway
+			if rc.Peer != "" {
+				r += " (" + rc.Peer + ")"
+			}
+			remotes = append(remotes, r)
+		}
+	}
+	v.DeletePod, v.DeleteIP = podToDelete(f, v.Node, local)
+	v.RemoteBlocks = strings.Join(remotes, ", ")
+	if more > 0 {
+		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
+	}
+	if own.IsValid() {
+		v.OwnBlock = own.String()
+		v.BlockSize = "/" + strconv.Itoa(own.Bits())
+		v.FreeIP = freeIP(p, own)
+	} else if f.BlockSize > 0 {
+		v.BlockSize = "/" + strconv.Itoa(f.BlockSize)
+	}
+	return v
+}
+
+// podToDelete picks the pod step 4.8 has the student delete: one on the
+// node, other than the pod shown, whose /32 the node has now; a yaobank
+// summary pod as the lesson's, else another of yaobank's, else any; the
+// first by name among equals, so it does not change between refreshes.
+func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod, ip string) {
+	rank := func(p netview.PodFact) int {
+		switch {
+		case p.Namespace == netview.DefaultNamespace && strings.HasPrefix(p.Name, "summary-"):
+			return 0
+		case p.Namespace == netview.DefaultNamespace:
+			return 1
+		}
+		return 2
+	}
+	var best *netview.PodFact
+	for i := range f.Pods {
+		p := &f.Pods[i]
+		if p.Node != node || node == "" || !p.IP.IsValid() || !local[p.IP.String()] ||
+			p.Namespace == f.Pod.Namespace && p.Name == f.Pod.Name {
+			continue
+		}
+		if best == nil || rank(*p) < rank(*best) || rank(*p) == rank(*best) && p.Namespace+"/"+p.Name < best.Namespace+"/"+best.Name {
+			best = p
+		}
+	}
+	if best == nil {
+		return "", ""
+	}
+	return best.Namespace + "/" + best.Name, best.IP.String()
+}
+
+// freeIP is an address of the node's own block that no pod holds, for a
+// lookup that hits the blackhole; from the block's upper half, where a
+// small lab has no pods.
+func freeIP(p *netview.Pair, block netip.Prefix) string {
+	used := map[netip.Addr]bool{}
+	for _, pf := range p.Facts.Pods {
+		used[pf.IP] = true
+	}
+	used[p.Facts.Pod.IP] = true
+	for _, r := range p.Host.Routes {
+		if r.Dst.IsSingleIP() {
+			used[r.Dst.Addr()] = true
+		}
+	}
+	a := block.Masked().Addr()
+	size := 1 << (a.BitLen() - block.Bits())
+	if a.BitLen() != 32 || size < 4 {
+		return ""
+	}
+	for range size / 2 {
+		a = a.Next()
+	}
+	for ; block.Contains(a); a = a.Next() {
+		if !used[a] {
+			return a.String()
+		}
+	}
+	return ""
+}
