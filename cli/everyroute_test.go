@@ -91,6 +91,7 @@ func everyRouteNode(t *testing.T) (node, pod string) {
 		"ip -6 route add 2001:db8:65::14/128 via 2001:db8:f::3 dev eth0 proto bird",
 		// A block learned over two paths (ECMP).
 		"ip route add 10.65.3.0/26 proto bird nexthop via 10.0.0.3 dev eth0 weight 1 nexthop via 10.0.0.4 dev eth0 weight 1",
+		"ip -6 route add 2001:db8:65::c0/122 proto bird nexthop via 2001:db8:f::3 dev eth0 weight 1 nexthop via fe80::3 dev eth0 weight 1",
 		// VXLAN: another node's tunnel address and its block behind it.
 		"ip route add 10.65.4.0/32 dev vxlan.calico scope link",
 		"ip route add 10.65.4.0/26 via 10.65.4.0 dev vxlan.calico onlink proto 80",
@@ -246,8 +247,10 @@ func compareShowViews(t *testing.T, node, pod string) {
 		{pod, "ip addr", []string{"addr"}},
 		{pod, "ip -c link show up", []string{"link", "show", "up"}},
 		{pod, "ip route", []string{"route"}},
+		{pod, "ip -6 route", []string{"-6", "route"}},
 		{node, "ip -c link show up", []string{"link", "show", "up"}},
 		{node, "ip route", []string{"route"}},
+		{node, "ip -6 route", []string{"-6", "route"}},
 	}
 	all := func() []string {
 		out := make([]string, len(views))
@@ -271,9 +274,9 @@ func compareShowViews(t *testing.T, node, pod string) {
 		if len(sections) != len(views)+1 {
 			t.Fatalf("show prints %d views, want %d (the pod's neigh too): %s", len(sections), len(views)+1, out)
 		}
-		// show's order: the pod's addr, link, route and neigh, then the
-		// node's link and route.
-		sections = append(sections[:3], sections[4:]...)
+		// show's order: the pod's addr, link, route, -6 route and neigh,
+		// then the node's link, route and -6 route.
+		sections = append(sections[:4], sections[5:]...)
 		for i, v := range views {
 			if !strings.HasSuffix(sections[i].head, " $ "+v.heading) {
 				t.Errorf("view %d is %q, want %q", i, sections[i].head, v.heading)

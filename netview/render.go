@@ -17,6 +17,8 @@ const (
 	ViewLink  View = "link"  // ip -c link show up
 	ViewRoute View = "route" // ip route
 	ViewNeigh View = "neigh" // ip neigh
+	// ViewRoute6 is ip -6 route: a dual-stack pod's and node's IPv6 routes.
+	ViewRoute6 View = "route6"
 )
 
 // Render lays a snapshot out as iproute2 prints the view, trailing spaces
@@ -26,8 +28,11 @@ func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
 	if s == nil {
 		return nil
 	}
-	if v == ViewRoute {
+	if v == ViewRoute || v == ViewRoute6 {
 		rv := NewRouteView(side, s, a)
+		if v == ViewRoute6 {
+			rv = NewRouteView6(side, s, a)
+		}
 		out := make([]Line, rv.Len())
 		for i := range out {
 			out[i] = rv.Line(i)
