@@ -219,16 +219,19 @@ func TestShowEveryRouteForm(t *testing.T) {
 	t.Run("node addr", func(t *testing.T) {
 		// show prints no node addr view; the ui's pane does, from Render.
 		for range 10 {
-			before := ipText(t, node, "addr")
+			before, before6 := ipText(t, node, "addr"), ipText(t, node, "-6", "addr")
 			s, err := lab.Collect(context.Background(), lab.NSRef{Name: node})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ipText(t, node, "addr") != before {
+			if ipText(t, node, "addr") != before || ipText(t, node, "-6", "addr") != before6 {
 				continue
 			}
 			if got := netview.Plain(netview.Render(netview.SideHost, netview.ViewAddr, s, nil)); got != before {
-				t.Errorf("podlab renders:\n%s\nip prints:\n%s", got, before)
+				t.Errorf("podlab renders:\n%s\nip addr prints:\n%s", got, before)
+			}
+			if got := netview.Plain(netview.Render(netview.SideHost, netview.ViewAddr6, s, nil)); got != before6 {
+				t.Errorf("podlab renders:\n%s\nip -6 addr prints:\n%s", got, before6)
 			}
 			return
 		}
@@ -245,6 +248,7 @@ func compareShowViews(t *testing.T, node, pod string) {
 		args        []string
 	}{
 		{pod, "ip addr", []string{"addr"}},
+		{pod, "ip -6 addr", []string{"-6", "addr"}},
 		{pod, "ip -c link show up", []string{"link", "show", "up"}},
 		{pod, "ip route", []string{"route"}},
 		{pod, "ip -6 route", []string{"-6", "route"}},
@@ -274,9 +278,9 @@ func compareShowViews(t *testing.T, node, pod string) {
 		if len(sections) != len(views)+1 {
 			t.Fatalf("show prints %d views, want %d (the pod's neigh too): %s", len(sections), len(views)+1, out)
 		}
-		// show's order: the pod's addr, link, route, -6 route and neigh,
-		// then the node's link, route and -6 route.
-		sections = append(sections[:4], sections[5:]...)
+		// show's order: the pod's addr, -6 addr, link, route, -6 route
+		// and neigh, then the node's link, route and -6 route.
+		sections = append(sections[:5], sections[6:]...)
 		for i, v := range views {
 			if !strings.HasSuffix(sections[i].head, " $ "+v.heading) {
 				t.Errorf("view %d is %q, want %q", i, sections[i].head, v.heading)

@@ -34,8 +34,9 @@ func newShow(name string) *cobra.Command {
 		Long: `Print the views the lesson uses (the pod's ip addr, link, route and neigh,
 the node's link and route), with the highlights as colours, then what they
 show in words. A dual-stack pod or node (one with an IPv6 address beyond
-link-local) has its ip -6 route shown after its ip route, and its IPv6
-routes classed and explained with the others. --json prints the same as
+link-local) has its ip -6 route shown after its ip route (and the pod its
+ip -6 addr after its ip addr), and its IPv6 routes classed and explained
+with the others. --json prints the same as
 one JSON object, --map as a picture.`,
 		Example: examples(name,
 			"the built-in recording", "show --lab recording",
@@ -182,6 +183,8 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	if dualStack(&p.Pod) {
 		views = slices.Insert(views, 3, views[2])
 		views[3].cmd, views[3].view = "ip -6 route", netview.ViewRoute6
+		views = slices.Insert(views, 1, views[0])
+		views[1].cmd, views[1].view = "ip -6 addr", netview.ViewAddr6
 	}
 	if dualStack(&p.Host) {
 		views = append(views, views[len(views)-1])
