@@ -55,6 +55,19 @@ func waitUpdate(t *testing.T, ch <-chan update, what string, ok func(update) boo
 	}
 }
 
+// waitFor polls cond until it holds, failing the test after a deadline
+// that only a hang reaches.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited in vain for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func at(section, step int) func(update) bool {
 	return func(u update) bool { return u.section == section && u.step == step && u.live }
 }
@@ -83,9 +96,7 @@ func TestFollowMovesAndRejoins(t *testing.T) {
 	}
 	ups := follow(t, f)
 	waitUpdate(t, ups, "the first step", at(1, 1))
-	for s.Following() != 1 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "one follower", func() bool { return s.Following() == 1 })
 	s.Show(2, 3)
 	waitUpdate(t, ups, "step 2.3", at(2, 3))
 

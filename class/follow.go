@@ -244,7 +244,7 @@ func (f *Follower) once(ctx context.Context) (opened bool, err error) {
 		return false, errRefused
 	case resp.StatusCode != http.StatusOK:
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return false, fmt.Errorf("the presenter answered %s: %s", CleanName(resp.Status), oneLine(msg))
+		return false, fmt.Errorf("the presenter answered %s: %s", CleanName(resp.Status), said(msg))
 	}
 	if sec := resp.Header.Get(FollowerHeader); sec != "" {
 		if _, ok := secretKey(sec); ok {
@@ -394,16 +394,15 @@ func (f *Follower) send(ctx context.Context, r Report, secret string) (again boo
 	case http.StatusConflict, http.StatusBadRequest, http.StatusServiceUnavailable:
 		// What the student must act on (a name taken, a full roster);
 		// a rate or a stale secret passes by itself.
-		f.setProblem(oneLine(msg))
+		f.setProblem(said(msg))
 	case http.StatusTooManyRequests:
 		return true
 	}
 	return false
 }
 
-// oneLine is what the presenter said, safe for a status line: its first
+// said is what the presenter said, safe for a status line: its first
 // line, cleaned.
-func oneLine(msg []byte) string {
-	s, _, _ := strings.Cut(strings.TrimSpace(strings.ToValidUTF8(string(msg), "")), "\n")
-	return netview.Clean(s)
+func said(msg []byte) string {
+	return netview.Clean(netview.FirstLine(strings.ToValidUTF8(string(msg), "")))
 }

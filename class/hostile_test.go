@@ -161,6 +161,21 @@ func TestRosterEntriesExpire(t *testing.T) {
 		t.Fatalf("status %d", got)
 	}
 	closeAna()
+	// The server notices the closed stream in its own time; until then
+	// ana's session is open and rightly kept.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		open := len(s.subs)
+		s.mu.Unlock()
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still holds %d streams 10s after ana closed hers", open)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	later := time.Now().Add(dropAfter + time.Minute)
 	s.mu.Lock()
 	s.now = func() time.Time { return later }

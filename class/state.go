@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/google/renameio/v2"
 
+	"podlab/progress"
 	"podlab/sudo"
 )
 
@@ -54,7 +54,7 @@ func (st Store) Load() (*Saved, error) {
 	var data []byte
 	err := st.As.Do(func() error {
 		var err error
-		data, err = readState(st.Path)
+		data, err = progress.ReadBounded(st.Path, maxStateBytes)
 		return err
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -98,45 +98,18 @@ func (st Store) Save(s Saved) error {
 	return st.As.Do(func() error { return writeState(st.Path, append(data, '\n')) })
 }
 
-// readState reads a regular file, bounded; opening without blocking
-// means a FIFO in its place cannot hang podlab.
-func readState(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	fh := os.NewFile(uintptr(fd), path)
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
-	}
-	return io.ReadAll(io.LimitReader(fh, maxStateBytes+1))
-}
-
 func writeState(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // 0600
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // gone once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	defer t.Cleanup()
+	if _, err := t.Write(data); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return t.CloseAtomicallyReplace()
 }

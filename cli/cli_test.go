@@ -235,6 +235,18 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("sandbox completion lacks %s:\n%s", sub, out)
 		}
 	}
+	// Every mode the sandbox builds, wherever --mode is taken.
+	for _, args := range [][]string{
+		{"__complete", "show", "--mode", ""},
+		{"__complete", "sandbox", "up", "--mode", ""},
+	} {
+		_, out, _ = podlab(t, args...)
+		for _, mode := range []string{"bgp", "vxlan", "ipip"} {
+			if !strings.Contains(out, mode+"\n") {
+				t.Errorf("%v lacks %s:\n%s", args[1:], mode, out)
+			}
+		}
+	}
 }
 
 // TestSandboxOldFlagNames: `podlab sandbox` took --prefix and --state-dir

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,5 +243,34 @@ func TestErrorLineEscaped(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSuffix(stderr, "\n"), "\n"); n > 0 {
 		t.Errorf("error is %d lines: %q", n+1, stderr)
+	}
+}
+
+type detailed struct{ msg, detail string }
+
+func (e detailed) Error() string  { return e.msg + "\n" + e.detail }
+func (e detailed) Detail() string { return e.detail }
+
+// TestErrorLine: one cleaned line, without the usage mark; an error with
+// a Detail (the sandbox's BIRD log tail) has it on the lines after, each
+// cleaned too.
+func TestErrorLine(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"plain", errors.New("no"), "podlab: no"},
+		{"first line only", errors.New("first\nsecond"), "podlab: first"},
+		{"usage mark", usageErr("bad %q", "x"), `podlab: bad "x"`},
+		{"outside text", errors.New("a\x1b]0;pwn\x07b"), "podlab: " + netview.Clean("a\x1b]0;pwn\x07b")},
+		{"detail", fmt.Errorf("up: %w", detailed{"no BGP; the log ends:", "  a\x1b[2J\n  b\n"}), "podlab: up: no BGP; the log ends:\n  " + netview.Clean("a\x1b[2J") + "\n  b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorLine("podlab", tt.err); got != tt.want {
+				t.Errorf("errorLine = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -69,7 +69,7 @@ var labNames = []string{"auto", "cluster", "sandbox", "netns", "recording", "rep
 func (f *labFlags) register(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&f.lab, "lab", "auto", "where the data comes from: auto, cluster, sandbox, netns, recording, replay=FILE")
-	fs.StringVarP(&f.selector, "selector", "l", "app=customer", "with --lab cluster or sandbox: label selector for the pod")
+	fs.StringVarP(&f.selector, "selector", "l", netview.DefaultSelector, "with --lab cluster or sandbox: label selector for the pod")
 	fs.StringVar(&f.pod, "pod", "", "with --lab cluster or sandbox: the pod's name (default: the first Running pod the selector matches)")
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace standing in for the node's host namespace (name under /run/netns or path; default: this one)")
 	fs.StringVar(&f.podNetns, "pod-netns", "", "with --lab netns: the pod's network namespace (name or path)")
@@ -79,8 +79,8 @@ func (f *labFlags) register(c *cobra.Command) {
 	fs.BoolVar(&f.keep, "keep", false, "with --lab sandbox: leave a sandbox podlab built running on exit")
 	// No default here: a running sandbox is used whatever its mode, and
 	// only an explicit --mode that differs earns a note.
-	fs.StringVar(&f.mode, "mode", "", "with --lab sandbox: dataplane mode when building one: bgp (the default) or vxlan")
-	fs.StringVar(&f.ifPrefix, "interface-prefix", "", "with --lab cluster or netns: Felix's workload interface prefix, e.g. tap (default: FelixConfiguration default's, else cali)")
+	fs.StringVar(&f.mode, "mode", "", "with --lab sandbox: dataplane mode when building one: "+netview.ModeChoices()+" (default "+string(sandbox.DefaultMode)+")")
+	fs.StringVar(&f.ifPrefix, "interface-prefix", "", "with --lab cluster or netns: Felix's workload interface prefix, e.g. tap (default: FelixConfiguration default's, else "+netview.DefaultInterfacePrefix+")")
 	f.sandbox.register(fs)
 	setGroup(fs, groupLab, "lab", "selector", "pod", "host-netns", "pod-netns", "pod-ip", "ssh", "ssh-config", "keep", "mode", "interface-prefix", "sandbox-prefix", "sandbox-state-dir")
 
@@ -94,8 +94,8 @@ func (f *labFlags) register(c *cobra.Command) {
 	clientcmd.BindOverrideFlags(f.overrides, kfs, clientcmd.RecommendedConfigOverrideFlags(""))
 	ns := kfs.Lookup("namespace")
 	ns.Usage = "with --lab cluster or sandbox: the pod's namespace"
-	ns.DefValue = "yaobank"
-	_ = ns.Value.Set("yaobank")
+	ns.DefValue = netview.DefaultNamespace
+	_ = ns.Value.Set(netview.DefaultNamespace)
 	kfs.VisitAll(func(fl *pflag.Flag) {
 		// kubectl dropped basic authentication; so does podlab.
 		if fl.Name == "username" || fl.Name == "password" {
@@ -108,7 +108,7 @@ func (f *labFlags) register(c *cobra.Command) {
 	_ = c.RegisterFlagCompletionFunc("lab", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return labNames, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	})
-	_ = c.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"bgp", "vxlan"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 }
 
 // open builds the lab the flags name. note receives one line saying which
@@ -184,15 +184,17 @@ func (f *labFlags) openCluster(ctx context.Context) (source, error) {
 }
 
 func (f *labFlags) sandboxOptions() sandbox.Options {
-	return sandbox.Options{Prefix: f.sandbox.prefix, StateDir: f.sandbox.stateDir, Mode: f.mode}
+	return sandbox.Options{Prefix: f.sandbox.prefix, StateDir: f.sandbox.stateDir, Mode: netview.Mode(f.mode)}
 }
 
 func (f *labFlags) openSandbox(ctx context.Context, build bool, note io.Writer) (source, error) {
-	mode := strings.ToLower(f.mode)
-	switch mode {
-	case "", "bgp", "vxlan", "ipip":
-	default:
-		return nil, usageErr("unknown --mode %q: use bgp or vxlan", f.mode)
+	var mode netview.Mode
+	if f.mode != "" {
+		m, err := netview.ParseMode(f.mode)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		mode = m
 	}
 	if f.asIs {
 		l, problems, err := sandbox.OpenAsIs(f.sandboxOptions())

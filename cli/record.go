@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"podlab/netview"
@@ -84,24 +84,16 @@ func runRecord(ctx context.Context, f *recordFlags, stdout, stderr io.Writer) er
 }
 
 // writeRecording writes beside the target and renames, so a failed write
-// never leaves half a recording under the name asked for.
+// never leaves half a recording under the name asked for. A recording is
+// meant to be replayed by anyone, without sudo.
 func writeRecording(out string, rec *netview.Recording) error {
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".podlab-record-*")
+	t, err := renameio.NewPendingFile(out, renameio.WithTempDir(filepath.Dir(out)), renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := netview.WriteRecording(tmp, rec); err != nil {
-		tmp.Close()
+	defer t.Cleanup()
+	if err := netview.WriteRecording(t, rec); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// A temp file is private; a recording is meant to be replayed by
-	// anyone, without sudo.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), out)
+	return t.CloseAtomicallyReplace()
 }

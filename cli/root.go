@@ -57,8 +57,17 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 
 // errorLine is how an error reaches the terminal: one line, named, with
 // whatever outside text it quotes (a node's output, a path) escaped.
+// An error with a Detail (the sandbox's BIRD log tail) has it printed on
+// the lines after, each cleaned.
 func errorLine(name string, err error) string {
-	return netview.Clean(name + ": " + firstLine(err))
+	line := netview.Clean(name + ": " + netview.FirstLine(strings.TrimPrefix(err.Error(), errUsage.Error()+": ")))
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		for l := range strings.Lines(d.Detail()) {
+			line += "\n" + netview.Clean(strings.TrimSuffix(l, "\n"))
+		}
+	}
+	return line
 }
 
 // displayName is how podlab names itself: "kubectl podlab" when run as a
@@ -82,15 +91,6 @@ func usageErr(format string, a ...any) error {
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-// firstLine keeps an error to one line, without the "usage: " mark.
-func firstLine(err error) string {
-	s := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
 
 // helpHint is the advice that ends every usage error.
 func helpHint(c *cobra.Command) string {

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"io"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"podlab/lab/sandbox"
+	"podlab/netview"
 )
 
 func newSandbox(name string) *cobra.Command {
@@ -30,17 +35,27 @@ mesh. It needs root.`,
 	type sub struct {
 		name, short, long string
 		example           []string
+		run               func(context.Context, sandbox.Options, io.Writer) error
 	}
 	for _, s := range []sub{
 		{"up", "build the sandbox (root)",
 			"Build the sandbox, or say that it is up already, and wait until BGP has converged.",
-			[]string{"the lesson's dataplane", "sandbox up", "pods with a borrowed address", "sandbox up --borrowed"}},
+			[]string{"the lesson's dataplane", "sandbox up", "pods with a borrowed address", "sandbox up --borrowed"},
+			sandbox.UpCommand},
 		{"down", "remove everything the sandbox recorded, and its BIRDs",
 			"Remove the namespaces, links, files and BIRD processes the sandbox's state records.",
-			[]string{"remove the sandbox", "sandbox down"}},
+			[]string{"remove the sandbox", "sandbox down"},
+			sandbox.DownCommand},
 		{"status", "show what the sandbox created and whether it is healthy",
 			"Show the sandbox's nodes, pods and processes, and any problem (exit status 1 then).",
-			[]string{"the default sandbox", "sandbox status", "another one", "sandbox status --sandbox-prefix lab2"}},
+			[]string{"the default sandbox", "sandbox status", "another one", "sandbox status --sandbox-prefix lab2"},
+			func(_ context.Context, o sandbox.Options, w io.Writer) error {
+				err := sandbox.StatusCommand(o, w)
+				if errors.Is(err, sandbox.ErrUnhealthy) {
+					return exitCode(1) // the problems are printed
+				}
+				return err
+			}},
 	} {
 		var sf sandboxFlags
 		var o sandbox.Options
@@ -52,10 +67,7 @@ mesh. It needs root.`,
 			Args:    noArgs,
 			RunE: func(c *cobra.Command, _ []string) error {
 				o.Prefix, o.StateDir = sf.prefix, sf.stateDir
-				if code := sandbox.Run(c.Context(), c.Name(), o, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
-					return exitCode(code)
-				}
-				return nil
+				return s.run(c.Context(), o, c.OutOrStdout())
 			},
 		}
 		fs := sc.Flags()
@@ -72,12 +84,12 @@ mesh. It needs root.`,
 			return pflag.NormalizedName(n)
 		})
 		if s.name == "up" {
-			fs.StringVar(&o.Mode, "mode", sandbox.DefaultMode, "dataplane: bgp (the lesson's), vxlan, or ipip")
+			fs.StringVar((*string)(&o.Mode), "mode", string(sandbox.DefaultMode), "dataplane: bgp (the lesson's), vxlan, or ipip")
 			fs.BoolVar(&o.Borrowed, "borrowed", false, "add a pod on node2 with an address borrowed from node1's block")
 			fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
 			fs.BoolVar(&o.ControlPlane, "control-plane", false, "run no pods on the control node, which keeps its block: a blackhole with no pod routes under it")
 			fs.BoolVar(&o.IPv6, "ipv6", false, "dual-stack: pods get an IPv6 address too, from /122 blocks routed over IPv6 BGP sessions")
-			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"bgp", "vxlan", "ipip"}, cobra.ShellCompDirectiveNoFileComp))
+			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 		}
 		c.AddCommand(sc)
 	}
@@ -109,10 +121,7 @@ from the same node's block, as its Deployment would make one.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			o := sandbox.Options{Prefix: sf.prefix, StateDir: sf.stateDir}
-			if code := sandbox.RunDeletePod(c.Context(), o, args[0], !noReplace, c.OutOrStdout(), c.ErrOrStderr()); code != 0 {
-				return exitCode(code)
-			}
-			return nil
+			return sandbox.DeletePodCommand(c.Context(), o, args[0], !noReplace, c.OutOrStdout())
 		},
 	}
 	sf.register(c.Flags())

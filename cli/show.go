@@ -168,30 +168,29 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	views := []struct {
 		side   netview.Side
 		prompt string
-		cmd    string
 		view   netview.View
 		snap   *netview.Snapshot
 	}{
-		{netview.SidePod, podName, "ip addr", netview.ViewAddr, &p.Pod},
-		{netview.SidePod, podName, "ip -c link show up", netview.ViewLink, &p.Pod},
-		{netview.SidePod, podName, "ip route", netview.ViewRoute, &p.Pod},
-		{netview.SidePod, podName, "ip neigh", netview.ViewNeigh, &p.Pod},
-		{netview.SideHost, node, "ip -c link show up", netview.ViewLink, &p.Host},
-		{netview.SideHost, node, "ip route", netview.ViewRoute, &p.Host},
+		{netview.SidePod, podName, netview.ViewAddr, &p.Pod},
+		{netview.SidePod, podName, netview.ViewLink, &p.Pod},
+		{netview.SidePod, podName, netview.ViewRoute, &p.Pod},
+		{netview.SidePod, podName, netview.ViewNeigh, &p.Pod},
+		{netview.SideHost, node, netview.ViewLink, &p.Host},
+		{netview.SideHost, node, netview.ViewRoute, &p.Host},
 	}
 	// A dual-stack side's IPv6 routes too, after its IPv4 ones.
 	if dualStack(&p.Pod) {
 		views = slices.Insert(views, 3, views[2])
-		views[3].cmd, views[3].view = "ip -6 route", netview.ViewRoute6
+		views[3].view = netview.ViewRoute6
 		views = slices.Insert(views, 1, views[0])
-		views[1].cmd, views[1].view = "ip -6 addr", netview.ViewAddr6
+		views[1].view = netview.ViewAddr6
 	}
 	if dualStack(&p.Host) {
 		views = append(views, views[len(views)-1])
-		views[len(views)-1].cmd, views[len(views)-1].view = "ip -6 route", netview.ViewRoute6
+		views[len(views)-1].view = netview.ViewRoute6
 	}
 	for _, v := range views {
-		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.cmd))
+		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.view.Command()))
 		for _, l := range netview.Render(v.side, v.view, v.snap, a) {
 			b.WriteString(pal.line(l))
 			b.WriteByte('\n')
@@ -232,7 +231,7 @@ func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Ana
 	if g.Address.IsValid() {
 		fmt.Fprintf(b, "- gateway %s: %s\n", pal.tagged(g.Address.String(), netview.TagGateway), strings.Join(g.Confirmed, "; "))
 	} else {
-		fmt.Fprintf(b, "- gateway: not found (the pod has no default route via 169.254.1.1)\n")
+		fmt.Fprintf(b, "- gateway: not found (the pod has no default route via %s)\n", netview.CalicoGateway)
 	}
 	for _, r := range a.Routes {
 		peer := ""

@@ -115,10 +115,7 @@ func (s Step) Answer(v Vars) (string, bool) {
 	case "host-if":
 		a = v.HostIf
 	case "gateway":
-		a = v.Gateway
-		if a == "" {
-			a = "169.254.1.1" // Calico's, in every lab
-		}
+		a = v.gateway()
 	case "node":
 		a = v.Node
 	case "own-block":
@@ -207,10 +204,7 @@ func checkAddr(kind string, v Vars, in, want string) Result {
 	if got == w {
 		return Result{OK: true}
 	}
-	gw := v.Gateway
-	if gw == "" {
-		gw = "169.254.1.1"
-	}
+	gw := v.gateway()
 	switch kind {
 	case "pod-ip":
 		if g, ok := parseAddr(gw); ok && got == g {
@@ -276,10 +270,7 @@ func checkHostIf(v Vars, in, want string) Result {
 	if v.PodPeerIndex > 0 {
 		where = "interface " + strconv.Itoa(v.PodPeerIndex) + ", the number the pod's @if named"
 	}
-	prefix := strings.ToLower(v.InterfacePrefix)
-	if prefix == "" {
-		prefix = "cali"
-	}
+	prefix := strings.ToLower(v.prefix())
 	switch {
 	case got == "eth0" || got == strings.ToLower(v.PodIf):
 		return Result{Hint: "that is the pod's end of the cable; on the node, its other end has another name: " + where}

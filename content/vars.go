@@ -1,11 +1,12 @@
 package content
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
+	"cmp"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"podlab/netview"
 )
 
 // Vars are the live values a step's body can show. A zero field means
@@ -28,9 +29,9 @@ type Vars struct {
 	// ExpectedHostIf is InterfacePrefix + SHA-1("<ns>.<pod>")[:11];
 	// computed from the pod's name when empty.
 	ExpectedHostIf  string
-	InterfacePrefix string // "cali" when empty
+	InterfacePrefix string // netview.DefaultInterfacePrefix when empty
 
-	Gateway      string // 169.254.1.1
+	Gateway      string // netview.CalicoGateway when empty
 	GatewayMAC   string // the pod's neighbour entry for Gateway, if resolved
 	HostProxyARP string // proxy_arp on the host end: "1", "0", "" unknown
 
@@ -60,7 +61,7 @@ type Vars struct {
 func LessonVars() Vars {
 	return Vars{
 		PodName:         "customer-574bd6cc75-2blnv",
-		PodNamespace:    "yaobank",
+		PodNamespace:    netview.DefaultNamespace,
 		PodIP:           "198.19.22.132",
 		Node:            "node1",
 		PodIf:           "eth0",
@@ -71,9 +72,9 @@ func LessonVars() Vars {
 		HostIndex:       9,
 		HostPeerIndex:   3,
 		HostLinkNetns:   "cni-f7159375-bf04-e8d8-85b8-0da49bfd53d0",
-		InterfacePrefix: "cali",
-		Gateway:         "169.254.1.1",
-		GatewayMAC:      "ee:ee:ee:ee:ee:ee",
+		InterfacePrefix: netview.DefaultInterfacePrefix,
+		Gateway:         netview.CalicoGateway.String(),
+		GatewayMAC:      netview.CalicoMAC,
 		HostProxyARP:    "1",
 		OwnBlock:        "198.19.22.128/26",
 		RemoteBlock:     "198.19.21.64/26",
@@ -131,18 +132,14 @@ func (v Vars) fields(standIns bool) map[string]any {
 		}
 		return strconv.Itoa(n)
 	}
-	prefix := v.InterfacePrefix
-	if prefix == "" {
-		prefix = "cali"
-	}
+	prefix := v.prefix()
 	// The hash needs both halves of the name; without them it stays empty
 	// and bodies say so.
 	var hashIn, hashHex, short string
 	if v.PodNamespace != "" && v.PodName != "" {
-		hashIn = v.PodNamespace + "." + v.PodName
-		sum := sha1.Sum([]byte(hashIn))
-		hashHex = hex.EncodeToString(sum[:])
-		short = hashHex[:11]
+		hashIn = netview.VethHashInput(v.PodNamespace, v.PodName)
+		hashHex = netview.VethHash(v.PodNamespace, v.PodName)
+		short = netview.VethName("", v.PodNamespace, v.PodName)
 	}
 	deleteNS, deleteName, _ := strings.Cut(v.DeletePod, "/")
 	expected := v.ExpectedHostIf
@@ -152,7 +149,7 @@ func (v Vars) fields(standIns bool) map[string]any {
 	d := map[string]any{
 		"ThePod":          thePod(v.PodNamespace, v.PodName),
 		"PodName":         or(v.PodName, "customer-…"),
-		"PodNamespace":    or(v.PodNamespace, "yaobank"),
+		"PodNamespace":    or(v.PodNamespace, netview.DefaultNamespace),
 		"PodIP":           or(v.PodIP, "POD_IP"),
 		"Node":            or(v.Node, "NODE"),
 		"PodIf":           or(v.PodIf, "eth0"),
@@ -164,7 +161,7 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"HostPeerIndex":   num(v.HostPeerIndex, "A"),
 		"HostLinkNetns":   or(v.HostLinkNetns, "cni-…"),
 		"InterfacePrefix": prefix,
-		"Gateway":         or(v.Gateway, "169.254.1.1"),
+		"Gateway":         v.gateway(),
 		"GatewayMAC":      v.GatewayMAC,
 		"HostProxyARP":    v.HostProxyARP,
 		"OwnBlock":        or(v.OwnBlock, "OWN_BLOCK"),
@@ -192,11 +189,17 @@ func (v Vars) fields(standIns bool) map[string]any {
 	return d
 }
 
+// gateway is the pod's gateway, Calico's unless the lab said otherwise.
+func (v Vars) gateway() string { return cmp.Or(v.Gateway, netview.CalicoGateway.String()) }
+
+// prefix is the host ends' prefix, Felix's default unless the lab said.
+func (v Vars) prefix() string { return cmp.Or(v.InterfacePrefix, netview.DefaultInterfacePrefix) }
+
 // thePod names the shown pod in prose: "the customer pod" for the
 // lesson's (or when unknown), otherwise the pod itself, so that the text
 // follows -l and --pod.
 func thePod(ns, name string) string {
-	if name == "" || ns == "yaobank" && (name == "customer" || strings.HasPrefix(name, "customer-")) {
+	if name == "" || netview.IsCustomerPod(ns, name) {
 		return "the customer pod"
 	}
 	if ns == "" {

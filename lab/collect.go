@@ -99,11 +99,11 @@ func collectHere(ctx context.Context, ns *nsFile) (*netview.Snapshot, error) {
 		l := &snap.Links[i]
 		if l.Sysctls == nil {
 			l.Sysctls = linkSysctls(l.Name)
-		} else if v, ok := devSysctl(l.Name, "ipv4/neigh/", "/proxy_delay"); ok {
+		} else if v, ok := linkSysctl(l.Name, netview.SysctlProxyDelay); ok {
 			l.Sysctls[netview.SysctlProxyDelay] = v
 		}
 	}
-	if v, ok := readSysctl("ipv4/ip_forward"); ok {
+	if v, ok := readSysctl(netview.SysctlPath(netview.SysctlIPForward, "")); ok {
 		snap.Sysctls = map[string]int{netview.SysctlIPForward: v}
 	}
 
@@ -307,21 +307,11 @@ func convNeigh(n netlink.Neigh, names map[int]string) (netview.Neigh, bool) {
 // linkSysctls reads the interface settings that explain Calico from
 // /proc/sys, which shows the namespace of the reading thread (this one).
 func linkSysctls(dev string) map[string]int {
-	if dev == "" || strings.ContainsAny(dev, "/") || dev == "." || dev == ".." {
-		return nil
-	}
 	out := map[string]int{}
-	for key, path := range map[string]string{
-		netview.SysctlProxyARP:      "ipv4/conf/" + dev + "/proxy_arp",
-		netview.SysctlProxyDelay:    "ipv4/neigh/" + dev + "/proxy_delay",
-		netview.SysctlForwarding:    "ipv4/conf/" + dev + "/forwarding",
-		netview.SysctlRouteLocalnet: "ipv4/conf/" + dev + "/route_localnet",
-		netview.SysctlRPFilter:      "ipv4/conf/" + dev + "/rp_filter",
-		netview.SysctlAcceptRA:      "ipv6/conf/" + dev + "/accept_ra",
-	} {
+	for _, key := range netview.LinkSysctls {
 		// A link that went away since the dump, or IPv6 disabled,
 		// simply has no value.
-		if v, ok := readSysctl(path); ok {
+		if v, ok := linkSysctl(dev, key); ok {
 			out[key] = v
 		}
 	}
@@ -329,6 +319,15 @@ func linkSysctls(dev string) map[string]int {
 		return nil
 	}
 	return out
+}
+
+// linkSysctl reads one of netview.LinkSysctls for dev (in the calling
+// thread's namespace), or reports false for a name that is not a plain one.
+func linkSysctl(dev, key string) (int, bool) {
+	if dev == "" || strings.ContainsAny(dev, "/") || dev == "." || dev == ".." {
+		return 0, false
+	}
+	return readSysctl(netview.SysctlPath(key, dev))
 }
 
 // readSysctl reads one number under /proc/sys/net: open, one read,

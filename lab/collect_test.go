@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -341,28 +340,48 @@ func TestCollectNamespaceDeletedMidway(t *testing.T) {
 	}
 }
 
-// TestReadSysctl holds readSysctl against os.ReadFile on the settings a
-// snapshot reads, in this process's namespace (no root needed).
+// TestReadSysctl reads settings written with the sysctl command in a
+// throw-away namespace, so what it expects is what was written, not what
+// another read of the same files says.
 func TestReadSysctl(t *testing.T) {
-	for _, rel := range []string{
-		"ipv4/ip_forward",
-		"ipv4/conf/lo/forwarding",
-		"ipv4/conf/lo/rp_filter",
-		"ipv4/neigh/lo/proxy_delay",
-		"ipv6/conf/lo/accept_ra",
-		"ipv4/conf/no-such-link/proxy_arp",
-		"ipv4/neigh/default/gc_thresh1",
-		"ipv4/tcp_rmem", // three numbers: not one
-	} {
-		t.Run(rel, func(t *testing.T) {
-			want, wantOK := 0, false
-			if b, err := os.ReadFile("/proc/sys/net/" + rel); err == nil {
-				if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-					want, wantOK = v, true
-				}
+	netnstest.RequireRoot(t)
+	ns := netnstest.New(t, "sysctl")
+	netnstest.Run(t, ns, "ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+	netnstest.Run(t, ns, "sysctl", "-qw",
+		"net.ipv4.ip_forward=1",
+		"net.ipv4.conf.v0.proxy_arp=1",
+		"net.ipv4.conf.v0.rp_filter=2",
+		"net.ipv4.neigh.v0.proxy_delay=0", // Calico's; the default is 80
+		"net.ipv4.conf.v1.proxy_arp=0",
+	)
+	tests := []struct {
+		rel  string
+		want int
+		ok   bool
+	}{
+		{"ipv4/ip_forward", 1, true},
+		{"ipv4/conf/v0/proxy_arp", 1, true},
+		{"ipv4/conf/v0/rp_filter", 2, true},
+		{"ipv4/neigh/v0/proxy_delay", 0, true},
+		{"ipv4/neigh/v1/proxy_delay", 80, true},
+		{"ipv4/conf/v1/proxy_arp", 0, true},
+		{"ipv4/conf/no-such-link/proxy_arp", 0, false},
+		{"ipv4/tcp_rmem", 0, false}, // three numbers: not one
+	}
+	nsf, err := openNS(NSRef{Name: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nsf.Close() })
+	for _, tt := range tests {
+		t.Run(tt.rel, func(t *testing.T) {
+			var got int
+			var ok bool
+			if err := inNS(nsf, func() error { got, ok = readSysctl(tt.rel); return nil }); err != nil {
+				t.Fatal(err)
 			}
-			if got, ok := readSysctl(rel); got != want || ok != wantOK {
-				t.Fatalf("readSysctl = %d, %v; os.ReadFile says %d, %v", got, ok, want, wantOK)
+			if got != tt.want || ok != tt.ok {
+				t.Fatalf("readSysctl(%q) = %d, %v; want %d, %v", tt.rel, got, ok, tt.want, tt.ok)
 			}
 		})
 	}

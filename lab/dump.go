@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -498,15 +497,6 @@ func afSysctls(spec []byte) map[string]int {
 		out[netview.SysctlAcceptRA] = x
 	}
 	return out
-}
-
-// devSysctl reads /proc/sys/net/<dir><dev><file> (in the calling thread's
-// namespace), or reports false for a name that is not a plain one.
-func devSysctl(dev, dir, file string) (int, bool) {
-	if dev == "" || strings.ContainsAny(dev, "/") || dev == "." || dev == ".." {
-		return 0, false
-	}
-	return readSysctl(dir + dev + file)
 }
 
 // dumpAddrs lists the addresses of link index (0: of every link) as the

@@ -20,7 +20,7 @@ func inNS(ns *nsFile, fn func() error) error {
 		// No UnlockOSThread: see above.
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("collecting in namespace %q: %v", ns.ref.String(), r)
+				done <- fmt.Errorf("in network namespace %q: %v", ns.ref.String(), r)
 			}
 		}()
 		if !sameNS(ns) {
@@ -36,6 +36,17 @@ func inNS(ns *nsFile, fn func() error) error {
 		done <- fn()
 	}()
 	return <-done
+}
+
+// InNS runs fn in the namespace r names, on a thread of its own as inNS
+// does: the one way podlab enters a namespace.
+func InNS(r NSRef, fn func() error) error {
+	ns, err := openNS(r)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	return inNS(ns, fn)
 }
 
 // sameNS reports whether this thread is already in ns, so that reading

@@ -173,8 +173,8 @@ func podBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]s
 		class   netview.Class
 		missing string
 	}{
-		{netview.ClassPodDefault, "no default route via 169.254.1.1"},
-		{netview.ClassPodGateway, "no scope-link route to 169.254.1.1"},
+		{netview.ClassPodDefault, "no default route via " + netview.CalicoGateway.String()},
+		{netview.ClassPodGateway, "no scope-link route to " + netview.CalicoGateway.String()},
 	}
 	for _, w := range want {
 		found := false
@@ -225,7 +225,7 @@ func nodeBox(p *netview.Pair, a *netview.Analysis, routes []routeLine, notes *[]
 		g := a.Gateway
 		gw := g.Address.String()
 		if !g.Address.IsValid() {
-			gw = "169.254.1.1"
+			gw = netview.CalicoGateway.String()
 		}
 		if g.HostProxyARP {
 			var sp []netview.Span

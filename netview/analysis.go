@@ -36,7 +36,7 @@ type VethPair struct {
 	Reason string `json:"reason"`
 }
 
-// Gateway is the 169.254.1.1 next hop and what confirms it.
+// Gateway is Calico's next hop (CalicoGateway) and what confirms it.
 type Gateway struct {
 	Address netip.Addr `json:"address"`
 	// DefaultRoute: the pod's default route goes via Address.
@@ -44,7 +44,7 @@ type Gateway struct {
 	// LinkRoute: the pod has a scope-link route to Address on eth0.
 	LinkRoute bool `json:"link_route"`
 	// NeighMAC is the pod's neighbour entry for Address, if resolved
-	// (ee:ee:ee:ee:ee:ee when the host end answered).
+	// (CalicoMAC when the host end answered).
 	NeighMAC   string `json:"neigh_mac,omitempty"`
 	NeighState string `json:"neigh_state,omitempty"`
 	// HostProxyARP: proxy_arp=1 on the host end, which answers the ARP.

@@ -6,11 +6,6 @@ import (
 	"strings"
 )
 
-// calicoGateway is the next hop Calico gives every pod.
-var calicoGateway = netip.MustParseAddr("169.254.1.1")
-
-const calicoMAC = "ee:ee:ee:ee:ee:ee"
-
 // Analyze works out what the lesson teaches from a pod's and its node's
 // snapshots: the veth pair, the gateway, and what each route is for.
 func Analyze(p *Pair) Analysis { return analyze(p, nil) }
@@ -170,7 +165,7 @@ func defaultRoute(s *Snapshot) *Route {
 }
 
 func gatewayOf(p *Pair, podIf, hostIf *Link) Gateway {
-	g := Gateway{Address: calicoGateway}
+	g := Gateway{Address: CalicoGateway}
 	def := defaultRoute(&p.Pod)
 	if def != nil && def.Gw.IsValid() {
 		g.Address = def.Gw
@@ -231,8 +226,8 @@ func problems(p *Pair, a *Analysis, podIf, hostIf *Link) []string {
 		if podIf != nil && podIf.MTU != hostIf.MTU {
 			add("mtu differs across the veth: pod %s %d, host %s %d", podIf.Name, podIf.MTU, hostIf.Name, hostIf.MTU)
 		}
-		if hostIf.MAC != "" && !strings.EqualFold(hostIf.MAC, calicoMAC) {
-			add("the host end %s has MAC %s, not %s as Calico sets it", hostIf.Name, hostIf.MAC, calicoMAC)
+		if hostIf.MAC != "" && !strings.EqualFold(hostIf.MAC, CalicoMAC) {
+			add("the host end %s has MAC %s, not %s as Calico sets it", hostIf.Name, hostIf.MAC, CalicoMAC)
 		}
 		if v, ok := hostIf.Sysctl(SysctlProxyARP); ok && v != 1 {
 			add("proxy_arp=%d on %s: nothing answers the pod's ARP for %s", v, hostIf.Name, a.Gateway.Address)
@@ -248,8 +243,8 @@ func problems(p *Pair, a *Analysis, podIf, hostIf *Link) []string {
 		add("%s=%d on the host: it will not route between pods and the network", SysctlIPForward, v)
 	}
 	g := &a.Gateway
-	if g.Address != calicoGateway {
-		add("the pod's default route goes via %s, not %s as Calico sets it", g.Address, calicoGateway)
+	if g.Address != CalicoGateway {
+		add("the pod's default route goes via %s, not %s as Calico sets it", g.Address, CalicoGateway)
 	}
 	if !g.DefaultRoute {
 		add("the pod has no default route via %s", g.Address)

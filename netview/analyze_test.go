@@ -43,8 +43,8 @@ func TestAnalyzeLesson(t *testing.T) {
 	})
 	t.Run("gateway", func(t *testing.T) {
 		g := a.Gateway
-		if g.Address != calicoGateway || !g.DefaultRoute || !g.LinkRoute || !g.HostProxyARP ||
-			g.NeighMAC != calicoMAC || g.NeighState != "REACHABLE" || g.HostMAC != calicoMAC {
+		if g.Address != CalicoGateway || !g.DefaultRoute || !g.LinkRoute || !g.HostProxyARP ||
+			g.NeighMAC != CalicoMAC || g.NeighState != "REACHABLE" || g.HostMAC != CalicoMAC {
 			t.Fatalf("gateway = %+v", g)
 		}
 		for _, want := range []string{"default route", "scope link", "resolved 169.254.1.1 to ee:ee:ee:ee:ee:ee", "proxy_arp=1", "route covering 169.254.1.1"} {

@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -27,15 +28,15 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr, g6 *Gateway6) []R
 			case g6 != nil && g6.HostOwns && via.WithZone("") == g6.Address.WithZone(""):
 				rc.Reason += ", the link-local address of the host end of its veth, which Calico's CNI plugin reads off the host end and makes the pod's IPv6 next hop"
 			case via.WithZone("") == calicoLinkLocal:
-				rc.Reason += fmt.Sprintf(": the link-local address the host end of its veth has from its MAC %s, which Calico's CNI plugin makes the pod's IPv6 next hop", calicoMAC)
+				rc.Reason += fmt.Sprintf(": the link-local address the host end of its veth has from its MAC %s, which Calico's CNI plugin makes the pod's IPv6 next hop", CalicoMAC)
 			default:
-				rc.Reason += fmt.Sprintf(" (Calico would use the host end's link-local address, %s with its MAC %s)", calicoLinkLocal, calicoMAC)
+				rc.Reason += fmt.Sprintf(" (Calico would use the host end's link-local address, %s with its MAC %s)", calicoLinkLocal, CalicoMAC)
 			}
 		case dst.Bits() == 0 && r.Gw.IsValid():
 			rc.Class = ClassPodDefault
 			rc.Reason = fmt.Sprintf("the pod's default route: everything it sends beyond itself goes to %s out of %s", r.Gw, r.Dev)
-			if r.Gw != calicoGateway {
-				rc.Reason += fmt.Sprintf(" (Calico would use %s)", calicoGateway)
+			if r.Gw != CalicoGateway {
+				rc.Reason += fmt.Sprintf(" (Calico would use %s)", CalicoGateway)
 			}
 		case hostLen(dst) && dst.Addr() == gw && !r.Gw.IsValid() && r.Scope == "link":
 			rc.Class = ClassPodGateway
@@ -44,7 +45,7 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr, g6 *Gateway6) []R
 			rc.Class = ClassConnected
 			rc.Reason = fmt.Sprintf("added by the kernel for an address on %s", r.Dev)
 			if v6 && dst.Addr().IsLinkLocalUnicast() && g6 != nil && g6.Address.IsLinkLocalUnicast() {
-				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address: it puts %s, the pod's IPv6 gateway, directly on the link, as 169.254.1.1's route does for IPv4", r.Dev, g6.Address.WithZone(""))
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address: it puts %s, the pod's IPv6 gateway, directly on the link, as %s's route does for IPv4", r.Dev, g6.Address.WithZone(""), CalicoGateway)
 			}
 		default:
 			rc.Class = ClassOther
@@ -97,7 +98,7 @@ func PodWords(f *Facts) string {
 	switch {
 	case p.Name == "":
 		return "the pod"
-	case p.Namespace == "yaobank" && (p.Name == "customer" || strings.HasPrefix(p.Name, "customer-")):
+	case IsCustomerPod(p.Namespace, p.Name):
 		return "the customer pod"
 	}
 	if p.Namespace == "" {
@@ -299,9 +300,9 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.NextHops = &hops
 				rc.Reason += ", " + w
 			}
-			if dst.Contains(calicoGateway) {
-				if lr, ok := Lookup(s, calicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
-					rc.Reason += "; it also covers 169.254.1.1, which proxy ARP needs before it answers the pods"
+			if dst.Contains(CalicoGateway) {
+				if lr, ok := Lookup(s, CalicoGateway); ok && lr.Dst == r.Dst && lr.Gw == r.Gw {
+					rc.Reason += "; it also covers " + CalicoGateway.String() + ", which proxy ARP needs before it answers the pods"
 				}
 			}
 		case isLocalPod(r):
@@ -354,7 +355,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.Peer = b.Node
 			}
 			rc.Reason = fmt.Sprintf("%s's VXLAN tunnel address (its VTEP, taken from its block): Felix writes a route to each remote node's tunnel address on %s, with no gateway, so that the routes to that node's blocks, via this address onlink, are encapsulated to it; %s",
-				nodeOr(rc.Peer, "another node"), r.Dev, protoWords(r))
+				cmp.Or(rc.Peer, "another node"), r.Dev, protoWords(r))
 			if rc.Peer != "" && rc.Peer == node {
 				rc.Reason += fmt.Sprintf("; but the facts put it in %s's own block", node)
 			}
@@ -377,7 +378,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			case hostLen(dst):
 				rc.Peer = strings.Join(hopNodes, ", ")
 			default:
-				rc.Peer = nodeOr(nodeFor(netip.Addr{}, "", dst, false), strings.Join(hopNodes, ", "))
+				rc.Peer = cmp.Or(nodeFor(netip.Addr{}, "", dst, false), strings.Join(hopNodes, ", "))
 			}
 			switch {
 			case hostLen(dst):
@@ -393,7 +394,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				}
 				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), w)
 				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
-					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, nodeOr(rc.Peer, "that node"))
+					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, cmp.Or(rc.Peer, "that node"))
 				} else {
 					rc.Reason += ": a borrowed IP, announced as a more specific route than its block"
 				}
@@ -406,7 +407,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.Reason = fmt.Sprintf("a route to pod addresses %s, %s, %s: larger than a block (%s), so a range of blocks, not one node's", dst, learned(r), w, widestBlockWords(f, dst.Addr().Is6()))
 			case multi:
 				rc.Class = ClassRemoteBlock
-				whose := nodeOr(rc.Peer, "another node") + "'s block"
+				whose := cmp.Or(rc.Peer, "another node") + "'s block"
 				if len(hopNodes) > 1 && rc.Peer == strings.Join(hopNodes, ", ") {
 					whose = "a block reached through " + strings.Join(hopNodes, " and ")
 				}
@@ -419,7 +420,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				k := blockWordsKey{rc.Peer, r.Protocol, via(r, r.Gw, r.Dev, rc.Peer, true)}
 				w, ok := blockWords[k]
 				if !ok {
-					w = nodeOr(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
+					w = cmp.Or(rc.Peer, "another node") + "'s block, " + learned(r) + ", " + k.via
 					blockWords[k] = w
 				}
 				rc.Reason = w
@@ -456,13 +457,6 @@ func MayHaveRemotePods(p *Pair) bool {
 		}
 	}
 	return false
-}
-
-func nodeOr(n, or string) string {
-	if n == "" {
-		return or
-	}
-	return n
 }
 
 func protoWords(r *Route) string {

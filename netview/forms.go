@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 )
@@ -70,9 +71,9 @@ func usesDev(r *Route, dev string) bool {
 // the facts say it; otherwise Calico's default.
 func blockBits(f *Facts, v6 bool) (int, bool) {
 	if v6 {
-		return cmpOrInt(f.BlockSize6, 122), f.BlockSize6 != 0
+		return cmp.Or(f.BlockSize6, 122), f.BlockSize6 != 0
 	}
-	return cmpOrInt(f.BlockSize, 26), f.BlockSize != 0
+	return cmp.Or(f.BlockSize, 26), f.BlockSize != 0
 }
 
 // widestBlock is the largest a block of dst's family can be: the pool's
@@ -101,13 +102,6 @@ func widestBlockWords(f *Facts, v6 bool) string {
 		return fmt.Sprintf("the pool's blocks are /%d", bits)
 	}
 	return fmt.Sprintf("no Calico block is larger than /%d", bits)
-}
-
-func cmpOrInt(v, or int) int {
-	if v == 0 {
-		return or
-	}
-	return v
 }
 
 // hopByIndex: a next hop of the route names its device by index alone.

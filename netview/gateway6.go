@@ -101,8 +101,8 @@ func gateway6Of(p *Pair, podIf, hostIf *Link) *Gateway6 {
 		switch {
 		case g.HostOwns:
 			g.Confirmed = append(g.Confirmed, fmt.Sprintf("%s is the host end %s's own link-local address: the host end answers the pod's neighbour solicitation for it itself", bare, hostIf.Name))
-		case !read && bare == calicoLinkLocal && strings.EqualFold(hostIf.MAC, calicoMAC):
-			g.Confirmed = append(g.Confirmed, fmt.Sprintf("the host end %s has MAC %s, from which the kernel makes its link-local address %s (its addresses were not read)", hostIf.Name, calicoMAC, calicoLinkLocal))
+		case !read && bare == calicoLinkLocal && strings.EqualFold(hostIf.MAC, CalicoMAC):
+			g.Confirmed = append(g.Confirmed, fmt.Sprintf("the host end %s has MAC %s, from which the kernel makes its link-local address %s (its addresses were not read)", hostIf.Name, CalicoMAC, calicoLinkLocal))
 		}
 	}
 	for _, n := range p.Pod.Neighs {

@@ -42,7 +42,7 @@ func dualStack(p *Pair) {
 		route6("fd00:19::2284/128", "", "eth0", ProtoKernel, 256),
 		route6("fe80::/64", "", "eth0", ProtoKernel, 256),
 		route6("::/0", "fe80::ecee:eeff:feee:eeee", "eth0", ProtoBoot, 1024))
-	pod.Neighs = append(pod.Neighs, Neigh{Index: 3, Dev: "eth0", IP: ma("fe80::ecee:eeff:feee:eeee"), MAC: calicoMAC,
+	pod.Neighs = append(pod.Neighs, Neigh{Index: 3, Dev: "eth0", IP: ma("fe80::ecee:eeff:feee:eeee"), MAC: CalicoMAC,
 		State: []string{"REACHABLE"}, Flags: []string{"router"}})
 
 	host := &p.Host
@@ -115,7 +115,7 @@ func TestAnalyzeIPv6(t *testing.T) {
 		if g == nil {
 			t.Fatal("no IPv6 gateway")
 		}
-		if g.Address != calicoLinkLocal || !g.DefaultRoute || !g.HostOwns || g.NeighMAC != calicoMAC || g.NeighState != "REACHABLE" {
+		if g.Address != calicoLinkLocal || !g.DefaultRoute || !g.HostOwns || g.NeighMAC != CalicoMAC || g.NeighState != "REACHABLE" {
 			t.Fatalf("gateway6 = %+v", *g)
 		}
 		all := strings.Join(g.Confirmed, "\n")
@@ -124,7 +124,7 @@ func TestAnalyzeIPv6(t *testing.T) {
 				t.Errorf("confirmed %q does not say %q", g.Confirmed, want)
 			}
 		}
-		if a.Gateway.Address != calicoGateway || !a.Gateway.DefaultRoute {
+		if a.Gateway.Address != CalicoGateway || !a.Gateway.DefaultRoute {
 			t.Errorf("the IPv4 gateway changed: %+v", a.Gateway)
 		}
 	})

@@ -128,7 +128,7 @@ func (j *JSONWriter) Facts(f *Facts) {
 	j.key("pod")
 	j.podFact(&f.Pod)
 	j.stringKey("node", f.Node)
-	j.stringKeyOmitEmpty("mode", f.Mode)
+	j.stringKeyOmitEmpty("mode", string(f.Mode))
 	j.stringKeyOmitEmpty("interface_prefix", f.InterfacePrefix)
 	if len(f.Pods) > 0 {
 		j.key("pods")

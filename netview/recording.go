@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"net/netip"
 	"time"
 )
@@ -31,9 +32,9 @@ type Recording struct {
 type Facts struct {
 	Pod  PodFact `json:"pod"`
 	Node string  `json:"node"` // the pod's node
-	// Mode is the dataplane mode: bgp, vxlan or ipip.
-	Mode string `json:"mode,omitempty"`
-	// InterfacePrefix is Felix's host-side veth prefix ("cali").
+	// Mode is the dataplane mode.
+	Mode Mode `json:"mode,omitempty"`
+	// InterfacePrefix is Felix's host-side veth prefix (empty: the default).
 	InterfacePrefix string     `json:"interface_prefix,omitempty"`
 	Pods            []PodFact  `json:"pods,omitempty"`
 	Nodes           []NodeFact `json:"nodes,omitempty"`
@@ -101,14 +102,5 @@ func (f *Facts) PodByIP(ip netip.Addr) *PodFact {
 	return nil
 }
 
-// DefaultInterfacePrefix is Felix's InterfacePrefix unless configured.
-const DefaultInterfacePrefix = "cali"
-
-// Prefix returns the host-side interface prefix, DefaultInterfacePrefix
-// unless set.
-func (f *Facts) Prefix() string {
-	if f.InterfacePrefix == "" {
-		return DefaultInterfacePrefix
-	}
-	return f.InterfacePrefix
-}
+// Prefix returns the host-side interface prefix, the default unless set.
+func (f *Facts) Prefix() string { return cmp.Or(f.InterfacePrefix, DefaultInterfacePrefix) }

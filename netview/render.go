@@ -13,15 +13,34 @@ type View string
 
 // The views.
 const (
-	ViewAddr  View = "addr"  // ip addr
-	ViewLink  View = "link"  // ip -c link show up
-	ViewRoute View = "route" // ip route
-	ViewNeigh View = "neigh" // ip neigh
+	ViewAddr  View = "addr"
+	ViewLink  View = "link"
+	ViewRoute View = "route"
+	ViewNeigh View = "neigh"
 	// ViewRoute6 is ip -6 route: a dual-stack pod's and node's IPv6 routes.
 	ViewRoute6 View = "route6"
 	// ViewAddr6 is ip -6 addr: the links with IPv6 addresses, and those.
 	ViewAddr6 View = "addr6"
 )
+
+// Command is what a student types to see the view.
+func (v View) Command() string {
+	switch v {
+	case ViewAddr:
+		return "ip addr"
+	case ViewLink:
+		return "ip -c link show up"
+	case ViewRoute:
+		return "ip route"
+	case ViewNeigh:
+		return "ip neigh"
+	case ViewRoute6:
+		return "ip -6 route"
+	case ViewAddr6:
+		return "ip -6 addr"
+	}
+	return "ip " + string(v)
+}
 
 // Render lays a snapshot out as iproute2 prints the view, trailing spaces
 // included, so it can be held against a terminal. With an analysis the
@@ -316,7 +335,7 @@ func (c *renderCtx) linkLayer(l *Link, key string) Line {
 	b.add("    link/"+cmp.Or(l.LinkType, "ether")+" ", TagNone)
 	if l.MAC != "" {
 		tag := TagNone
-		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, calicoMAC)) {
+		if c.a != nil && (l.Index == c.veth || strings.EqualFold(l.MAC, CalicoMAC)) {
 			tag = TagMAC
 		}
 		b.add(l.MAC, tag)

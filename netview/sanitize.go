@@ -3,6 +3,7 @@ package netview
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -166,7 +167,7 @@ func (r *Route) each(f visit) {
 func (f *Facts) each(v visit) {
 	f.Pod.each(v)
 	v.at(&f.Node, kindK8sName)
-	v.at(&f.Mode, kindWord)
+	v.at((*string)(&f.Mode), kindWord)
 	v.at(&f.InterfacePrefix, kindIfName)
 	for i := range f.Pods {
 		f.Pods[i].each(v)
@@ -216,10 +217,18 @@ func keys[V any](f visit, m map[string]V) {
 			changed = append(changed, [2]string{k, n})
 		}
 	}
-	for _, c := range changed {
-		v := m[c[0]]
+	// Two keys may clean to one: a clean key keeps its value, and of the
+	// others the one that sorts first wins, whatever the map's order.
+	slices.SortFunc(changed, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	vals := make([]V, len(changed))
+	for i, c := range changed {
+		vals[i] = m[c[0]]
 		delete(m, c[0])
-		m[c[1]] = v
+	}
+	for i, c := range changed {
+		if _, taken := m[c[1]]; !taken {
+			m[c[1]] = vals[i]
+		}
 	}
 }
 
@@ -230,4 +239,11 @@ func sanitize(s string, k textKind) (string, bool) {
 		return s, false
 	}
 	return Cut(s, textCaps[k].max), true
+}
+
+// FirstLine is the first line of s, trimmed: an error as podlab words it,
+// in one line.
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -236,20 +237,32 @@ func sanitizeField(v reflect.Value, max int) {
 		if v.IsNil() {
 			return
 		}
-		for _, k := range v.MapKeys() {
-			val := v.MapIndex(k)
-			nv := reflect.New(val.Type()).Elem()
-			nv.Set(val)
-			sanitizeField(nv, max)
-			nk := k
-			if k.Kind() == reflect.String {
-				if c := Cut(k.String(), keyCap); c != k.String() {
-					nk = reflect.ValueOf(c).Convert(k.Type())
-					v.SetMapIndex(k, reflect.Value{})
-				}
+		// Keys that clean to one: the clean key's value, else the value
+		// of the key that sorts first.
+		ks := v.MapKeys()
+		slices.SortFunc(ks, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		out := reflect.MakeMap(v.Type())
+		var dirty []reflect.Value
+		for _, k := range ks {
+			if Cut(k.String(), keyCap) == k.String() {
+				out.SetMapIndex(k, v.MapIndex(k))
+			} else {
+				dirty = append(dirty, k)
 			}
-			v.SetMapIndex(nk, nv)
 		}
+		for _, k := range dirty {
+			nk := reflect.ValueOf(Cut(k.String(), keyCap)).Convert(k.Type())
+			if !out.MapIndex(nk).IsValid() {
+				out.SetMapIndex(nk, v.MapIndex(k))
+			}
+		}
+		for _, k := range out.MapKeys() {
+			nv := reflect.New(out.Type().Elem()).Elem()
+			nv.Set(out.MapIndex(k))
+			sanitizeField(nv, max)
+			out.SetMapIndex(k, nv)
+		}
+		v.Set(out)
 	}
 }
 

@@ -1,10 +1,11 @@
 // Package netview holds podlab's model of a network namespace and the
-// analysis the lesson teaches: veth pairing, the 169.254.1.1 gateway, the
+// analysis the lesson teaches: veth pairing, Calico's gateway, the
 // classes of route on a node, and iproute2-style rendering. It does no I/O.
 package netview
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -78,6 +79,46 @@ const (
 	// SysctlIPForward is namespace-wide (Snapshot.Sysctls).
 	SysctlIPForward = "net.ipv4.ip_forward"
 )
+
+// LinkSysctls are the per-interface settings a snapshot carries: every
+// lab reads these and the sandbox sets them, from this one list.
+var LinkSysctls = []string{
+	SysctlProxyARP, SysctlProxyDelay, SysctlForwarding,
+	SysctlRouteLocalnet, SysctlRPFilter, SysctlAcceptRA,
+}
+
+// SysctlPath is where a key of LinkSysctls lives under /proc/sys/net for
+// interface dev ("ipv4/conf/<dev>/proxy_arp", "ipv4/neigh/<dev>/proxy_delay"),
+// or SysctlIPForward's ("ipv4/ip_forward") when key is that.
+func SysctlPath(key, dev string) string {
+	if key == SysctlIPForward {
+		return strings.ReplaceAll(strings.TrimPrefix(key, "net."), ".", "/")
+	}
+	family, rest, _ := strings.Cut(key, ".")
+	section, name, ok := strings.Cut(rest, ".")
+	if !ok {
+		section, name = "conf", rest
+	}
+	return family + "/" + section + "/" + dev + "/" + name
+}
+
+// SysctlKey is SysctlPath read back: the key and the interface of a path
+// under /proc/sys/net; ok is false for a path of no key podlab knows.
+func SysctlKey(path string) (key, dev string, ok bool) {
+	if path == SysctlPath(SysctlIPForward, "") {
+		return SysctlIPForward, "", true
+	}
+	parts := strings.Split(path, "/")
+	if len(parts) != 4 {
+		return "", "", false
+	}
+	for _, k := range LinkSysctls {
+		if SysctlPath(k, parts[2]) == path {
+			return k, parts[2], true
+		}
+	}
+	return "", "", false
+}
 
 // Addr is one address on an interface.
 type Addr struct {

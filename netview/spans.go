@@ -11,10 +11,10 @@ const (
 	TagNone     Tag = ""
 	TagVethPod  Tag = "veth-pod"  // the pod's eth0 and its @ifN
 	TagVethHost Tag = "veth-host" // the host's cali… end and its @ifM
-	TagGateway  Tag = "gateway"   // 169.254.1.1 wherever it appears
+	TagGateway  Tag = "gateway"   // CalicoGateway wherever it appears
 	TagPodIP    Tag = "pod-ip"    // the pod's own address
 	TagNetnsID  Tag = "netnsid"   // link-netnsid N / link-netns cni-…
-	TagMAC      Tag = "mac"       // ee:ee:ee:ee:ee:ee and the pod MAC
+	TagMAC      Tag = "mac"       // CalicoMAC and the pod MAC
 	TagIfName   Tag = "ifname"    // any other interface name
 	TagFlags    Tag = "flags"     // <BROADCAST,...>
 	TagState    Tag = "state"     // state UP/DOWN

@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -20,7 +21,7 @@ func (v Verdict) OK() bool { return len(v.Missing) == 0 }
 const (
 	CheckPod         = "pod"           // the pod is Running with its address
 	CheckVeth        = "veth"          // the veth pair agrees from both sides
-	CheckGateway     = "gateway"       // 169.254.1.1 is proven
+	CheckGateway     = "gateway"       // CalicoGateway is proven
 	CheckNodeRoutes  = "node-routes"   // the node's default and connected routes
 	CheckLocalPods   = "local-pods"    // a /32 into each local pod's host end
 	CheckBlackhole   = "blackhole"     // the node's own block, blackholed
@@ -98,16 +99,16 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 	// The gateway.
 	g := &a.Gateway
 	if !g.DefaultRoute {
-		add(CheckGateway, "the pod has no default route via %s", calicoGateway)
+		add(CheckGateway, "the pod has no default route via %s", CalicoGateway)
 	}
 	if !g.LinkRoute {
-		add(CheckGateway, "the pod has no scope-link route to %s", calicoGateway)
+		add(CheckGateway, "the pod has no scope-link route to %s", CalicoGateway)
 	}
 	if !g.HostProxyARP {
-		add(CheckGateway, "proxy_arp is not 1 on the host end %s, so nothing answers for %s", cmpOr(a.Veth.HostIf, "(not found)"), calicoGateway)
+		add(CheckGateway, "proxy_arp is not 1 on the host end %s, so nothing answers for %s", cmp.Or(a.Veth.HostIf, "(not found)"), CalicoGateway)
 	}
-	if r, ok := Lookup(&p.Host, calicoGateway); !ok || r.Type == "blackhole" {
-		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", calicoGateway)
+	if r, ok := Lookup(&p.Host, CalicoGateway); !ok || r.Type == "blackhole" {
+		add(CheckGateway, "the node has no route covering %s, so proxy ARP will not answer", CalicoGateway)
 	}
 
 	// The node's own routes, by class. The lesson's are IPv4: a
@@ -158,7 +159,7 @@ func Verify(p *Pair, a *Analysis) map[string]Verdict {
 	}
 
 	// The blackhole and the remote blocks; BIRD writes both in bgp mode.
-	bird := f.Mode == "" || f.Mode == "bgp" || f.Mode == "ipip"
+	bird := f.Mode == "" || f.Mode == ModeBGP || f.Mode == ModeIPIP
 	ownBlocks, remote := 0, 0
 	for _, b := range f.Blocks {
 		rc, ok := byDst[b.CIDR.String()]
@@ -196,11 +197,4 @@ func hasAddr(s *Snapshot, index int, ip netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func cmpOr(s, or string) string {
-	if s == "" {
-		return or
-	}
-	return s
 }

@@ -16,10 +16,11 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 
+	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
 
+	"podlab/netview"
 	"podlab/sudo"
 )
 
@@ -140,7 +141,7 @@ func (f File) Load() (*Progress, error) {
 	var data []byte
 	err := f.As.Do(func() error {
 		var err error
-		data, err = readBounded(f.Path)
+		data, err = ReadBounded(f.Path, MaxSize)
 		return err
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -161,7 +162,7 @@ func decode(path string, data []byte) (*Progress, error) {
 	dec.DisallowUnknownFields()
 	var pf file
 	if err := dec.Decode(&pf); err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, oneLine(err))
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, netview.FirstLine(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
@@ -186,9 +187,11 @@ func encode(p *Progress) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// readBounded reads at most MaxSize+1 bytes of a regular file; opening
-// without blocking means a FIFO put in its place cannot hang podlab.
-func readBounded(path string) ([]byte, error) {
+// ReadBounded reads at most max+1 bytes of a regular file, so a caller
+// can tell a file over its bound; opening without blocking means a FIFO
+// put in its place cannot hang podlab. The student's state files
+// (progress, a presenter's class) are read through it.
+func ReadBounded(path string, max int) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -202,7 +205,7 @@ func readBounded(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
 	}
-	return io.ReadAll(io.LimitReader(fh, MaxSize+1))
+	return io.ReadAll(io.LimitReader(fh, int64(max)+1))
 }
 
 // Save writes the progress atomically (a temporary file renamed over
@@ -226,34 +229,15 @@ func write(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
+	defer t.Cleanup()
+	if _, err := t.Write(data); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return t.CloseAtomicallyReplace()
 }
 
 // Check says, before the lesson starts, whether Save could write the
@@ -310,8 +294,6 @@ func (f File) refusal(doing string, err error, verb string) error {
 	}
 	return fmt.Errorf("%s %s%s: %w; choose a --progress FILE you can %s", doing, f.Path, as, err, verb)
 }
-
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // DefaultPath is where progress is kept: $XDG_STATE_HOME/podlab/progress.json,
 // else ~/.local/state/podlab/progress.json. Under sudo it is the invoking

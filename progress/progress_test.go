@@ -167,7 +167,7 @@ func TestSaveAtomic(t *testing.T) {
 	}
 	ents, _ = os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".tmp") {
+		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}

@@ -217,8 +217,8 @@ func (m Model) classStatus() (string, bool) {
 }
 
 // rosterRows draws the roster: each student with their step, how many
-// questions they answered, and whether they seem stuck; students at the
-// presenter's own step first... in step order, then by name.
+// questions they answered, and whether they seem stuck; the stuck first,
+// then in step order, then by name.
 func (m Model) rosterRows(w, h int) []string {
 	t := m.sh.theme
 	type row struct {

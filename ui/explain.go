@@ -146,7 +146,7 @@ func (m Model) legend() string {
 	} else if t.NoColor {
 		parts = append(parts, t.TagStyle(netview.TagVethPod, false).Render("veth ends")+" underlined", t.TagStyle(netview.TagGateway, false).Render("gateway")+" bold")
 	} else {
-		parts = append(parts, t.Swatch(netview.TagVethPod, "veth ends"), t.Swatch(netview.TagGateway, "169.254.1.1"))
+		parts = append(parts, t.Swatch(netview.TagVethPod, "veth ends"), t.Swatch(netview.TagGateway, netview.CalicoGateway.String()))
 	}
 	present := map[netview.Class]bool{}
 	for _, p := range []netPane{m.pod, m.host} {

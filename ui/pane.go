@@ -20,21 +20,6 @@ type shared struct {
 	keys          keyMap
 }
 
-// commandOf is the command a student types to see a view.
-func commandOf(v netview.View) string {
-	switch v {
-	case netview.ViewAddr:
-		return "ip addr"
-	case netview.ViewLink:
-		return "ip -c link show up"
-	case netview.ViewRoute:
-		return "ip route"
-	case netview.ViewNeigh:
-		return "ip neigh"
-	}
-	return "ip " + string(v)
-}
-
 type itemKind uint8
 
 const (
@@ -195,7 +180,7 @@ func (p *netPane) setData(in paneInput) {
 	if in.cur != nil {
 		for i, v := range in.views {
 			if i > 0 {
-				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + commandOf(v)})
+				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
 			}
 			if v == netview.ViewRoute {
 				p.addRoutes(in, last)
@@ -355,7 +340,7 @@ func (p netPane) command() string {
 	if len(p.views) == 0 {
 		return p.who
 	}
-	return p.who + " $ " + commandOf(p.views[0])
+	return p.who + " $ " + p.views[0].Command()
 }
 
 // Update moves the cursor.

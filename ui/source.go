@@ -41,8 +41,22 @@ type Resyncer interface {
 }
 
 // collectTimeout bounds one collection, so a hung lab shows an error
-// instead of a frozen status line.
+// instead of a frozen status line; a Bounded lab's own bound wins when
+// it is longer.
 const collectTimeout = 20 * time.Second
+
+// Bounded is a Source that says how long one collection may take (a
+// cluster's, with its ssh and exec rounds).
+type Bounded interface {
+	CollectTimeout() time.Duration
+}
+
+func timeoutOf(src any) time.Duration {
+	if b, ok := src.(Bounded); ok {
+		return max(b.CollectTimeout(), collectTimeout)
+	}
+	return collectTimeout
+}
 
 // collectedMsg is the answer to one collection; id drops stale answers.
 type collectedMsg struct {
@@ -80,7 +94,7 @@ func collectCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() 
 			return collectedMsg{id: id, err: errStopped, at: now()}
 		}
 		defer g.leave()
-		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		c, cancel := context.WithTimeout(ctx, timeoutOf(src))
 		defer cancel()
 		p, err := src.Collect(c)
 		msg := collectedMsg{id: id, pair: p, err: err, at: now()}
@@ -103,7 +117,7 @@ func resyncCmd(ctx context.Context, g *ioGroup, src Source, id int, now func() t
 		if !g.enter() {
 			return collectedMsg{id: id, err: errStopped, at: now()}
 		}
-		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		c, cancel := context.WithTimeout(ctx, timeoutOf(src))
 		err := r.Resync(c)
 		cancel()
 		g.leave()
@@ -124,7 +138,7 @@ func kernelRouteCmd(ctx context.Context, g *ioGroup, r Router, id int, dst netip
 			return kernelRouteMsg{id: id, err: errStopped}
 		}
 		defer g.leave()
-		c, cancel := context.WithTimeout(ctx, collectTimeout)
+		c, cancel := context.WithTimeout(ctx, timeoutOf(r))
 		defer cancel()
 		rt, err := r.Route(c, dst)
 		return kernelRouteMsg{id: id, route: rt, err: err}

@@ -117,9 +117,9 @@ func lessonVars(p *netview.Pair, a *netview.Analysis) content.Vars {
 func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod, ip string) {
 	rank := func(p netview.PodFact) int {
 		switch {
-		case p.Namespace == "yaobank" && strings.HasPrefix(p.Name, "summary-"):
+		case p.Namespace == netview.DefaultNamespace && strings.HasPrefix(p.Name, "summary-"):
 			return 0
-		case p.Namespace == "yaobank":
+		case p.Namespace == netview.DefaultNamespace:
 			return 1
 		}
 		return 2

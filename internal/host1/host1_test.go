@@ -2,7 +2,6 @@ package host1_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,90 +16,24 @@ import (
 
 	"podlab/internal/host1"
 	"podlab/internal/kubetest"
-	"podlab/internal/netnstest"
 	"podlab/lab/cluster"
 	"podlab/lab/sandbox"
 	"podlab/netview"
 )
 
-// One sandbox (with a borrowed address: default/borrowed-ip-demo on node2
-// holds 198.19.22.140 from node1's block) serves every test.
-var (
-	sbOnce  sync.Once
-	sbOpts  sandbox.Options
-	sbState *sandbox.State
-	sbErr   error
+func TestMain(m *testing.M) { host1.Main(m) }
 
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if sbState != nil {
-		if err := sandbox.Down(context.Background(), sbOpts); err != nil {
-			fmt.Fprintf(os.Stderr, "removing the test sandbox %s: %v\n", sbOpts.Prefix, err)
-			code = 1
-		}
-	}
-	if sbOpts.StateDir != "" {
-		os.RemoveAll(sbOpts.StateDir)
-	}
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	kubetest.Stop()
-	os.Exit(code)
-}
-
+// classroom is host1 around the one sandbox every test shares, with a
+// borrowed address: default/borrowed-ip-demo on node2 holds 198.19.22.140
+// from node1's block.
 func classroom(t *testing.T) *host1.Lab {
 	t.Helper()
-	netnstest.RequireRoot(t)
-	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
-	s := kubetest.Start(t)
-	sbOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "podlab-host1-test-")
-		if err != nil {
-			sbErr = err
-			return
-		}
-		sbOpts = sandbox.Options{Prefix: netnstest.Name("ph1"), StateDir: dir, Borrowed: true}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		sb, err := sandbox.Up(ctx, sbOpts)
-		if err != nil {
-			sbErr = err
-			return
-		}
-		sbState = sb.State
-	})
-	if sbErr != nil {
-		t.Fatalf("sandbox: %v", sbErr)
-	}
-	return host1.New(t, s, sbState)
+	st := host1.Sandbox(t, "ph1", sandbox.Options{Borrowed: true})
+	return host1.New(t, kubetest.Start(t), st)
 }
 
-// podlab builds the podlab command once, where the student can run it.
-func podlab(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "podlab-host1-bin-"); binErr != nil {
-			return
-		}
-		if binErr = os.Chmod(binDir, 0o755); binErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), "podlab").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build podlab: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binDir
-}
+// podlab is the podlab command's directory, where the student can run it.
+func podlab(t *testing.T) string { return host1.PodlabBinary(t) }
 
 type shown struct {
 	Describe string           `json:"describe"`

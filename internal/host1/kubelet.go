@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"podlab/internal/netnstest"
+
 	"github.com/vishvananda/netns"
 	"k8s.io/cri-streaming/pkg/streaming/remotecommand"
 	utilexec "k8s.io/utils/exec"
@@ -198,7 +200,7 @@ func (e *podExecutor) ExecInContainer(ctx context.Context, name, uid, container 
 		// As the runtime words it, and not an exit: the process never ran.
 		return fmt.Errorf("failed to exec in container: OCI runtime exec failed: exec failed: unable to start container process: exec: %q: executable file not found in $PATH: unknown", cmd[0])
 	}
-	args := append([]string{"--net=" + filepath.Join("/run/netns", e.run.Netns), "-S", nobody, "-G", nobody, "--", bin}, cmd[1:]...)
+	args := append([]string{"--net=" + netnstest.Path(e.run.Netns), "-S", nobody, "-G", nobody, "--", bin}, cmd[1:]...)
 	c := exec.CommandContext(ctx, "nsenter", args...)
 	c.WaitDelay = time.Second
 	if in != nil {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"podlab/internal/netnstest"
+
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -86,7 +88,7 @@ func proxy(c net.Conn, addr string) {
 // student, as if logged in on the node.
 func (l *Lab) OnNode(node string, asStudent bool, argv ...string) *exec.Cmd {
 	n, _ := l.State.Node(node)
-	args := []string{"--net=" + filepath.Join("/run/netns", n.NS)}
+	args := []string{"--net=" + netnstest.Path(n.NS)}
 	env := []string{"HOME=/root", "USER=root", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
 	if asStudent {
 		id := func(i int) string { return strconv.Itoa(i) }

@@ -59,16 +59,13 @@ type SSHD struct {
 	Port    uint16
 	HostKey string // public, a known_hosts key
 	dir     string
-	log     *syncBuffer
+	log     *SyncBuffer
 }
 
 // StartSSHD starts sshd for node, letting in the student's key.
 func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	t.Helper()
-	sshd := "/usr/sbin/sshd"
-	if _, err := os.Stat(sshd); err != nil {
-		sshd = netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
-	}
+	sshd := SSHDBinary(t)
 	keygen := netnstest.RequireCommand(t, "ssh-keygen", "apt-get install openssh-client")
 	n, ok := l.State.Node(node)
 	if !ok {
@@ -86,10 +83,6 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	}
 	l.sshPorts[node] = port
 	l.mu.Unlock()
-	// Debian's sshd wants its privilege separation directory.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// sshd reads authorized_keys as the student: it must reach the file.
 	dir, err := os.MkdirTemp(l.User.Base, "sshd-"+node+"-")
 	if err != nil {
@@ -121,11 +114,37 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: &syncBuffer{}}
-	cmd := exec.Command("ip", "netns", "exec", n.NS, sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = s.log, s.log
+	addr := netip.AddrPortFrom(n.IP, port).String()
+	log := RunSSHD(t, "host1: sshd on "+node, []string{"ip", "netns", "exec", n.NS}, sshd, filepath.Join(dir, "sshd_config"), addr)
+	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: log}
+	return s
+}
+
+// SSHDBinary finds sshd (off a plain user's PATH on Debian) and makes the
+// privilege separation directory Debian's sshd wants.
+func SSHDBinary(t *testing.T) string {
+	t.Helper()
+	sshd := "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		sshd = netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return sshd
+}
+
+// RunSSHD runs sshd with config in the foreground (after prefix, such as
+// ip netns exec NS), stops it when the test ends, and returns once it
+// listens at addr. Its log is shown when the test failed.
+func RunSSHD(t *testing.T, what string, prefix []string, sshd, config, addr string) *SyncBuffer {
+	t.Helper()
+	log := &SyncBuffer{}
+	argv := append(append([]string(nil), prefix...), sshd, "-D", "-e", "-f", config)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("host1: sshd on %s: %v", node, err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -138,10 +157,9 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("sshd on %s:\n%s", node, s.log.String())
+			t.Logf("%s:\n%s", what, log.String())
 		}
 	})
-	addr := netip.AddrPortFrom(n.IP, port).String()
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -149,11 +167,11 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 			break
 		}
 		if i == 100 {
-			t.Fatalf("host1: sshd on %s never listened on %s: %v\n%s", node, addr, err, s.log.String())
+			t.Fatalf("%s never listened on %s: %v\n%s", what, addr, err, log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return s
+	return log
 }
 
 // SSHConfig writes the student's ~/.ssh/config (Host NODE → its address
@@ -185,18 +203,20 @@ func writeRoot(t *testing.T, p, s string, mode os.FileMode) {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a buffer a process's stdout and stderr may write at once
+// (an sshd's log).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()

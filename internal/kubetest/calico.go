@@ -22,25 +22,35 @@ var blockAffinityGVR = schema.GroupVersionResource{Group: "crd.projectcalico.org
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// blockAffinityCRD describes BlockAffinity the way Calico installs it:
-// cluster-scoped, with string fields state, node, cidr and deleted.
-func blockAffinityCRD() *unstructured.Unstructured {
+// calicoCRD describes one of Calico's kinds the way Calico installs it:
+// cluster-scoped, in crd.projectcalico.org, its spec kept as written
+// (Calico versions add fields; a test's fields are not pruned) with the
+// string fields named.
+func calicoCRD(gvr schema.GroupVersionResource, kind string, specStrings ...string) *unstructured.Unstructured {
 	str := map[string]any{"type": "string"}
+	spec := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+	if len(specStrings) > 0 {
+		props := map[string]any{}
+		for _, f := range specStrings {
+			props[f] = str
+		}
+		spec["properties"] = props
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiextensions.k8s.io/v1",
 		"kind":       "CustomResourceDefinition",
-		"metadata":   map[string]any{"name": "blockaffinities.crd.projectcalico.org"},
+		"metadata":   map[string]any{"name": gvr.Resource + "." + gvr.Group},
 		"spec": map[string]any{
-			"group": blockAffinityGVR.Group,
+			"group": gvr.Group,
 			"scope": "Cluster",
 			"names": map[string]any{
-				"kind":     "BlockAffinity",
-				"listKind": "BlockAffinityList",
-				"plural":   "blockaffinities",
-				"singular": "blockaffinity",
+				"kind":     kind,
+				"listKind": kind + "List",
+				"plural":   gvr.Resource,
+				"singular": strings.ToLower(kind),
 			},
 			"versions": []any{map[string]any{
-				"name":    blockAffinityGVR.Version,
+				"name":    gvr.Version,
 				"served":  true,
 				"storage": true,
 				"schema": map[string]any{"openAPIV3Schema": map[string]any{
@@ -49,23 +59,18 @@ func blockAffinityCRD() *unstructured.Unstructured {
 						"apiVersion": str,
 						"kind":       str,
 						"metadata":   map[string]any{"type": "object"},
-						"spec": map[string]any{
-							"type": "object",
-							// Calico versions add fields; keep them rather
-							// than prune what a test writes.
-							"x-kubernetes-preserve-unknown-fields": true,
-							"properties": map[string]any{
-								"state":   str,
-								"node":    str,
-								"cidr":    str,
-								"deleted": str,
-							},
-						},
+						"spec":       spec,
 					},
 				}},
 			}},
 		},
 	}}
+}
+
+// blockAffinityCRD describes BlockAffinity, with string fields state,
+// node, cidr and deleted.
+func blockAffinityCRD() *unstructured.Unstructured {
+	return calicoCRD(blockAffinityGVR, "BlockAffinity", "state", "node", "cidr", "deleted")
 }
 
 // InstallBlockAffinityCRD installs Calico's BlockAffinity CRD unless it
@@ -91,28 +96,9 @@ func (s *Server) RemoveBlockAffinityCRD(t testing.TB) {
 	t.Helper()
 	s.crdMu.Lock()
 	defer s.crdMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	dyn := s.Dynamic(t)
-	name := blockAffinityCRD().GetName()
-	err := dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		t.Fatalf("kubetest: delete the BlockAffinity CRD: %v", err)
+	if s.removeCRD(t, blockAffinityCRD().GetName(), blockAffinityGVR) {
+		s.crdServed = false
 	}
-	// The CRD goes once its affinities are cleaned up; only then can it be
-	// created again.
-	err = wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		_, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
-		if !apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		_, err = dyn.Resource(blockAffinityGVR).List(ctx, metav1.ListOptions{Limit: 1})
-		return apierrors.IsNotFound(err), nil
-	})
-	if err != nil {
-		t.Fatalf("kubetest: wait for the BlockAffinity CRD to go: %v", err)
-	}
-	s.crdServed = false
 }
 
 func (s *Server) installBlockAffinityCRD() error {

@@ -2,7 +2,6 @@ package kubetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -17,39 +16,8 @@ import (
 // datastore stores it.
 var felixConfigurationGVR = schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations"}
 
-// felixConfigurationCRD describes FelixConfiguration the way Calico
-// installs it: cluster-scoped, its spec kept as written.
 func felixConfigurationCRD() *unstructured.Unstructured {
-	str := map[string]any{"type": "string"}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1",
-		"kind":       "CustomResourceDefinition",
-		"metadata":   map[string]any{"name": "felixconfigurations.crd.projectcalico.org"},
-		"spec": map[string]any{
-			"group": felixConfigurationGVR.Group,
-			"scope": "Cluster",
-			"names": map[string]any{
-				"kind":     "FelixConfiguration",
-				"listKind": "FelixConfigurationList",
-				"plural":   "felixconfigurations",
-				"singular": "felixconfiguration",
-			},
-			"versions": []any{map[string]any{
-				"name":    felixConfigurationGVR.Version,
-				"served":  true,
-				"storage": true,
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{
-					"type": "object",
-					"properties": map[string]any{
-						"apiVersion": str,
-						"kind":       str,
-						"metadata":   map[string]any{"type": "object"},
-						"spec":       map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-					},
-				}},
-			}},
-		},
-	}}
+	return calicoCRD(felixConfigurationGVR, "FelixConfiguration")
 }
 
 // SetFelixConfiguration installs the FelixConfiguration CRD and writes
@@ -85,16 +53,17 @@ func (s *Server) SetFelixConfiguration(t testing.TB, spec map[string]any) {
 	}
 }
 
-// removeCRD deletes a CRD and waits until its resource is no longer
-// served.
-func (s *Server) removeCRD(t testing.TB, name string, gvr schema.GroupVersionResource) {
+// removeCRD deletes a CRD, with its objects, and waits until its
+// resource is no longer served: a test of a cluster without Calico then
+// does not depend on which tests ran before. It says whether it is gone.
+func (s *Server) removeCRD(t testing.TB, name string, gvr schema.GroupVersionResource) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dyn := s.Dynamic(t)
 	if err := dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Errorf("kubetest: delete CRD %s: %v", name, err)
-		return
+		return false
 	}
 	err := wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		_, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
@@ -105,6 +74,8 @@ func (s *Server) removeCRD(t testing.TB, name string, gvr schema.GroupVersionRes
 		return apierrors.IsNotFound(err), nil
 	})
 	if err != nil {
-		t.Errorf("kubetest: %v", fmt.Errorf("wait for CRD %s to go: %w", name, err))
+		t.Errorf("kubetest: wait for CRD %s to go: %v", name, err)
+		return false
 	}
+	return true
 }

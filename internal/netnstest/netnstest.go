@@ -67,7 +67,8 @@ func New(t testing.TB, prefix string) string {
 	return name
 }
 
-// Path is where a named namespace is mounted.
+// Path is where a named namespace is mounted (lab.NetnsDir; this package
+// cannot import lab, whose tests import it).
 func Path(name string) string { return filepath.Join("/run/netns", name) }
 
 // Run runs a command inside a named namespace and fails the test if it

@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,8 @@ import (
 
 // Defaults: the lesson's customer pod.
 const (
-	defaultNamespace = "yaobank"
-	defaultSelector  = "app=customer"
+	defaultNamespace = netview.DefaultNamespace
+	defaultSelector  = netview.DefaultSelector
 	defaultTimeout   = 10 * time.Second
 )
 
@@ -158,7 +159,7 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 	server := netview.RedactURL(config.Host)
 	client, err := newCoreClient(config)
 	if err != nil {
-		return nil, oneLine(err, "cannot use the kubeconfig's cluster %s: %s", server, firstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
+		return nil, errorf(err, "cannot use the kubeconfig's cluster %s: %s", server, netview.FirstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
 	}
 	d := &discovery{client: client, server: server, opts: opts}
 	facts, err := d.facts(ctx)
@@ -198,14 +199,14 @@ func ownCredentials(c *rest.Config, u *sudo.User) error {
 		return &Error{Msg: fmt.Sprintf("under sudo, the kubeconfig's auth-provider %s is refused: it would run as root; run podlab without sudo (from host1 it needs none)", c.AuthProvider.Name)}
 	}
 	if err := rest.LoadTLSFiles(c); err != nil {
-		return oneLine(err, "reading the kubeconfig's certificates as user %s: %s", u.Name, firstLine(err.Error()))
+		return errorf(err, "reading the kubeconfig's certificates as user %s: %s", u.Name, netview.FirstLine(err.Error()))
 	}
 	c.CAFile, c.CertFile, c.KeyFile = "", "", ""
 	if c.BearerTokenFile != "" {
 		if c.BearerToken == "" {
 			b, err := os.ReadFile(c.BearerTokenFile)
 			if err != nil {
-				return oneLine(err, "reading the kubeconfig's token file as user %s: %s", u.Name, firstLine(err.Error()))
+				return errorf(err, "reading the kubeconfig's token file as user %s: %s", u.Name, netview.FirstLine(err.Error()))
 			}
 			c.BearerToken = strings.TrimSpace(string(b))
 		}
@@ -219,9 +220,9 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	if opts.Kubeconfig != "" {
 		if _, err := os.Stat(opts.Kubeconfig); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, "", oneLine(err, "kubeconfig %s not found: check --kubeconfig", opts.Kubeconfig)
+				return nil, "", errorf(err, "kubeconfig %s not found: check --kubeconfig", opts.Kubeconfig)
 			}
-			return nil, "", oneLine(err, "cannot read kubeconfig %s: %s", opts.Kubeconfig, firstLine(err.Error()))
+			return nil, "", errorf(err, "cannot read kubeconfig %s: %s", opts.Kubeconfig, netview.FirstLine(err.Error()))
 		}
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -232,7 +233,7 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	}
 	wrongContext := func(err error) error {
-		return oneLine(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
+		return errorf(err, "context %q is not in the kubeconfig: list them with kubectl config get-contexts and pass one with --context", opts.Context)
 	}
 	if opts.Context != "" {
 		if raw, err := cc.RawConfig(); err == nil && len(raw.Contexts) > 0 && raw.Contexts[opts.Context] == nil {
@@ -245,9 +246,9 @@ func loadConfig(opts Options) (*rest.Config, string, error) {
 	case clientcmd.IsContextNotFound(err) || (opts.Context != "" && strings.Contains(err.Error(), fmt.Sprintf("context %q does not exist", opts.Context))):
 		return nil, "", wrongContext(err)
 	case clientcmd.IsEmptyConfig(err):
-		return nil, "", oneLine(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
+		return nil, "", errorf(err, "no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster): point --kubeconfig at your cluster's, or use --lab sandbox")
 	default:
-		return nil, "", oneLine(err, "the kubeconfig is not usable: %s: check --kubeconfig and --context", firstLine(err.Error()))
+		return nil, "", errorf(err, "the kubeconfig is not usable: %s: check --kubeconfig and --context", netview.FirstLine(err.Error()))
 	}
 	name := opts.Context
 	if name == "" {
@@ -370,15 +371,25 @@ func (l *Lab) sshDest() string {
 func (l *Lab) sshTarget() (string, error) {
 	if l.opts.SSH != "" {
 		if err := checkSSHDest(l.opts.SSH); err != nil {
-			return "", oneLine(err, "--ssh %q: %v: give [user@]host", l.opts.SSH, err)
+			return "", errorf(err, "--ssh %q: %v: give [user@]host", l.opts.SSH, err)
 		}
 		return l.opts.SSH, nil
 	}
 	if err := checkNodeName(l.facts.Node); err != nil {
-		return "", oneLine(err, "the API server names the pod's node %q, %v: give its address with --ssh, or run podlab on the node with sudo", l.facts.Node, err)
+		return "", errorf(err, "the API server names the pod's node %q, %v: give its address with --ssh, or run podlab on the node with sudo", l.facts.Node, err)
 	}
 	return l.facts.Node, nil
 }
+
+// sshTimeout bounds one ssh round to the node, which runs podlab collect
+// (itself bounded by collectTimeout there) or ip -j: three requests' worth.
+func (o Options) sshTimeout() time.Duration { return 3 * o.Timeout }
+
+// CollectTimeout is how long one Collect may take: the ssh round, the exec
+// into the pod, and a request naming borrowed addresses. A caller that
+// bounds a collection (the lesson's screen) waits this long, so it never
+// gives up on a round still within its own bound.
+func (l *Lab) CollectTimeout() time.Duration { return l.opts.sshTimeout() + 2*l.opts.Timeout }
 
 // Collect takes a fresh snapshot of the pod's namespace and its node's
 // host namespace, named by the facts read at Open.
@@ -403,7 +414,8 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	l.how = how
 	l.mu.Unlock()
 	pair.Facts = l.facts
-	pair.Facts.Mode = modeOf(&pair.Host)
+	// A node that has learned no route yet is in BGP mode all the same.
+	pair.Facts.Mode = cmp.Or(netview.InferMode(&pair.Host), netview.ModeBGP)
 	l.nameBorrowed(ctx, pair)
 	// The facts hold names from the API server (borrowed addresses
 	// named too); the snapshots are clean.
@@ -433,19 +445,6 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 	}
 	return &netview.Pair{Host: *res.host, Pod: *pod},
 		fmt.Sprintf("pod through the exec API, host over ssh %s with ip -j (%s)", target, why), nil
-}
-
-// modeOf tells the dataplane mode from the host's links and routes.
-func modeOf(host *netview.Snapshot) string {
-	if host.LinkByName("vxlan.calico") != nil {
-		return "vxlan"
-	}
-	for _, r := range host.Routes {
-		if r.Dev == "tunl0" && r.Table == netview.TableMain {
-			return "ipip"
-		}
-	}
-	return "bgp"
 }
 
 // Close releases nothing today: every request and ssh session ends with

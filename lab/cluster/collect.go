@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"time"
 
 	"podlab/lab"
 	"podlab/netview"
@@ -20,8 +19,9 @@ type collectOutput struct {
 	Pod    netview.Snapshot `json:"pod"`
 }
 
-// collectTimeout bounds one `podlab collect`.
-const collectTimeout = 30 * time.Second
+// collectTimeout bounds one `podlab collect` on a node: within the ssh
+// round of a lab with the default request timeout, which waits for it.
+const collectTimeout = 3 * defaultTimeout
 
 // CollectJSON is the work of `podlab collect`, its flags already read:
 // it writes this node's host namespace (host; podlab's own when empty)

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"syscall"
+
+	"podlab/netview"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -23,7 +24,8 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
-func oneLine(err error, format string, args ...any) *Error {
+// errorf words err for the user, in one line.
+func errorf(err error, format string, args ...any) *Error {
 	return &Error{Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
@@ -58,17 +60,17 @@ func transportError(err error, server string) (*Error, bool) {
 	var nerr net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return oneLine(err, "cannot reach the API server at %s (connection refused): check that the cluster is up and that --kubeconfig/--context point at it, or use --lab sandbox", server), true
+		return errorf(err, "cannot reach the API server at %s (connection refused): check that the cluster is up and that --kubeconfig/--context point at it, or use --lab sandbox", server), true
 	case errors.As(err, &derr):
-		return oneLine(err, "cannot reach the API server at %s (no such host %s): check --kubeconfig/--context", server, derr.Name), true
+		return errorf(err, "cannot reach the API server at %s (no such host %s): check --kubeconfig/--context", server, derr.Name), true
 	case errors.As(err, &cerr), errors.As(err, &herr):
-		return oneLine(err, "the API server at %s has a certificate the kubeconfig does not trust: check --context, or refresh the kubeconfig from the cluster", server), true
+		return errorf(err, "the API server at %s has a certificate the kubeconfig does not trust: check --context, or refresh the kubeconfig from the cluster", server), true
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		return oneLine(err, "the API server at %s did not answer in time: check that the cluster is up and reachable from here (kubectl get nodes)", server), true
+		return errorf(err, "the API server at %s did not answer in time: check that the cluster is up and reachable from here (kubectl get nodes)", server), true
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return oneLine(err, "cannot reach the API server at %s (no route to it): check the network, or --kubeconfig/--context", server), true
+		return errorf(err, "cannot reach the API server at %s (no route to it): check the network, or --kubeconfig/--context", server), true
 	case errors.As(err, &uerr):
-		return oneLine(err, "cannot reach the API server at %s: %s: check --kubeconfig/--context", server, firstLine(uerr.Err.Error())), true
+		return errorf(err, "cannot reach the API server at %s: %s: check --kubeconfig/--context", server, netview.FirstLine(uerr.Err.Error())), true
 	}
 	return nil, false
 }
@@ -81,17 +83,9 @@ func apiError(err error, r request, server string) *Error {
 	}
 	switch {
 	case apierrors.IsUnauthorized(err):
-		return oneLine(err, "the API server at %s refused the kubeconfig's credentials (401 Unauthorized): log in again or pick another --context", server)
+		return errorf(err, "the API server at %s refused the kubeconfig's credentials (401 Unauthorized): log in again or pick another --context", server)
 	case apierrors.IsForbidden(err):
-		return oneLine(err, "forbidden: cannot %s: ask for %s", r, r.ask())
+		return errorf(err, "forbidden: cannot %s: ask for %s", r, r.ask())
 	}
-	return oneLine(err, "cannot %s: %s", r, firstLine(err.Error()))
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return errorf(err, "cannot %s: %s", r, netview.FirstLine(err.Error()))
 }

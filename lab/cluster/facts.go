@@ -72,7 +72,7 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 			if nsErr := d.namespaceMissing(ctx); nsErr != nil {
 				return nil, nsErr
 			}
-			return nil, oneLine(err, "pod %s/%s not found: check the name (kubectl get pods -n %s) and the namespace (-n)", ns, d.opts.Pod, ns)
+			return nil, errorf(err, "pod %s/%s not found: check the name (kubectl get pods -n %s) and the namespace (-n)", ns, d.opts.Pod, ns)
 		}
 		if err != nil {
 			return nil, apiError(err, request{"get", "pods", ns}, d.server)
@@ -81,7 +81,7 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 	} else {
 		list, err := d.client.pods(ctx, ns, metav1.ListOptions{LabelSelector: d.opts.Selector})
 		if long, ok := errors.AsType[*AnswerTooLongError](err); ok {
-			return nil, oneLine(err, "the pods matching -l %s in namespace %s are more than podlab reads (%s): name one with --pod", d.opts.Selector, ns, sizeName(long.Limit))
+			return nil, errorf(err, "the pods matching -l %s in namespace %s are more than podlab reads (%s): name one with --pod", d.opts.Selector, ns, sizeName(long.Limit))
 		}
 		if err != nil {
 			return nil, apiError(err, request{"list", "pods", ns}, d.server)
@@ -137,7 +137,7 @@ func (d *discovery) pod(ctx context.Context) (*corev1.Pod, error) {
 func (d *discovery) namespaceMissing(ctx context.Context) error {
 	_, err := d.client.namespace(ctx, d.opts.Namespace)
 	if apierrors.IsNotFound(err) {
-		return oneLine(err, "namespace %s not found: check the namespace (-n; kubectl get namespaces), or use --lab sandbox", d.opts.Namespace)
+		return errorf(err, "namespace %s not found: check the namespace (-n; kubectl get namespaces), or use --lab sandbox", d.opts.Namespace)
 	}
 	return nil
 }

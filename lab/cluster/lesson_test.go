@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"podlab/internal/host1"
 	"podlab/internal/kubetest"
 	"podlab/internal/netnstest"
 	"podlab/lab"
@@ -23,59 +22,13 @@ import (
 	"podlab/netview"
 )
 
-// One sandbox serves every test of this package that needs one: building
-// it takes BIRD's convergence. TestMain removes it.
-var (
-	sbOnce  sync.Once
-	sbOpts  sandbox.Options
-	sbState *sandbox.State
-	sbErr   error
-)
+func TestMain(m *testing.M) { host1.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if sbState != nil {
-		if err := sandbox.Down(context.Background(), sbOpts); err != nil {
-			fmt.Fprintf(os.Stderr, "removing the test sandbox %s: %v\n", sbOpts.Prefix, err)
-			code = 1
-		}
-	}
-	if sbOpts.StateDir != "" {
-		os.RemoveAll(sbOpts.StateDir)
-	}
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	kubetest.Stop()
-	os.Exit(code)
-}
-
-// lessonSandbox builds (once) a BGP-mode sandbox with its own prefix and
-// state directory.
+// lessonSandbox is the BGP-mode sandbox every test of this package that
+// needs one shares.
 func lessonSandbox(t *testing.T) *sandbox.State {
 	t.Helper()
-	netnstest.RequireRoot(t)
-	netnstest.RequireCommand(t, "bird", "apt-get install bird2")
-	sbOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "podlab-cluster-test-")
-		if err != nil {
-			sbErr = err
-			return
-		}
-		sbOpts = sandbox.Options{Prefix: netnstest.Name("plc"), StateDir: dir}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		sb, err := sandbox.Up(ctx, sbOpts)
-		if err != nil {
-			sbErr = err
-			return
-		}
-		sbState = sb.State
-	})
-	if sbErr != nil {
-		t.Fatalf("sandbox: %v", sbErr)
-	}
-	return sbState
+	return host1.Sandbox(t, "plc", sandbox.Options{})
 }
 
 // registerSandbox tells the API server about the sandbox's nodes, pods

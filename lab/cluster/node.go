@@ -15,7 +15,7 @@ import (
 func (l *Lab) hostRef() (lab.NSRef, error) {
 	ref, err := lab.ParseNSRef(l.opts.HostNetns)
 	if err != nil {
-		return ref, oneLine(err, "--host-netns: %v", err)
+		return ref, errorf(err, "--host-netns: %v", err)
 	}
 	return ref, nil
 }
@@ -53,7 +53,7 @@ func (l *Lab) nodeError(err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	return oneLine(err, "collecting %s/%s on %s: %v", l.facts.Pod.Namespace, l.facts.Pod.Name, l.facts.Node, err)
+	return errorf(err, "collecting %s/%s on %s: %v", l.facts.Pod.Namespace, l.facts.Pod.Name, l.facts.Node, err)
 }
 
 // collectNodeNoRoot: the host namespace is podlab's own, which needs no

@@ -107,7 +107,7 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 	// The script is one word for the login shell on the node; inside it
 	// every word from outside is quoted or a validated address.
 	script := nodeScript(l.opts.RemotePodlab, ip)
-	stdout, stderr, err := l.ssh(ctx, 3*l.opts.Timeout, "sh -c "+shQuote(script))
+	stdout, stderr, err := l.ssh(ctx, l.opts.sshTimeout(), "sh -c "+shQuote(script))
 	if err != nil {
 		return nil, l.sshError(err, stderr)
 	}
@@ -166,7 +166,7 @@ func (l *Lab) ssh(ctx context.Context, timeout time.Duration, command string) (s
 	case err != nil && ctx.Err() != nil:
 		// The caller's deadline may be the shorter one: say how long it
 		// really waited.
-		return nil, "", oneLine(ctx.Err(), "ssh %s gave no complete answer in %s: check that ssh %s true works, or run podlab on %s with sudo instead", target, time.Since(began).Round(time.Second), target, l.facts.Node)
+		return nil, "", errorf(ctx.Err(), "ssh %s gave no complete answer in %s: check that ssh %s true works, or run podlab on %s with sudo instead", target, time.Since(began).Round(time.Second), target, l.facts.Node)
 	}
 	return out.Bytes(), errOut.String(), err
 }
@@ -185,7 +185,7 @@ func (l *Lab) sshError(err error, stderr string) error {
 	case why == "":
 		why = err.Error()
 	}
-	return oneLine(err, "ssh %s failed: %s — %s", target, why, sshAdvice(why, target, l.facts.Node))
+	return errorf(err, "ssh %s failed: %s — %s", target, why, sshAdvice(why, target, l.facts.Node))
 }
 
 // errOutputLimit is behind every "printed more than" error.
@@ -245,7 +245,7 @@ func sizeName(n int) string {
 func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	sec, err := sections(out)
 	if err != nil {
-		return nil, oneLine(err, "ssh %s printed a line longer than %d MiB (%v): run podlab on that node with sudo instead", target, maxLine>>20, err)
+		return nil, errorf(err, "ssh %s printed a line longer than %d MiB (%v): run podlab on that node with sudo instead", target, maxLine>>20, err)
 	}
 	if c, ok := sec["collect"]; ok {
 		var co collectOutput
@@ -265,7 +265,7 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	}
 	s, err := iproute.ParseIPJSON(sec["addr"], sec["link"], sec["route"], sec["neigh"])
 	if err != nil {
-		return nil, oneLine(err, "reading ip -j from %s: %v", target, err)
+		return nil, errorf(err, "reading ip -j from %s: %v", target, err)
 	}
 	iproute.ParseSysctls(s, sec["sysctl"])
 	if ids, err := iproute.NetnsNames(sec["netns"]); err == nil && len(ids) > 0 {
@@ -307,7 +307,7 @@ func (l *Lab) execPod(ctx context.Context) (*netview.Snapshot, error) {
 	}
 	s, err := iproute.ParseIPJSON(outs[0], outs[1], outs[2], outs[3])
 	if err != nil {
-		return nil, oneLine(err, "reading ip -j from pod %s/%s: %v", l.facts.Pod.Namespace, l.facts.Pod.Name, err)
+		return nil, errorf(err, "reading ip -j from pod %s/%s: %v", l.facts.Pod.Namespace, l.facts.Pod.Name, err)
 	}
 	s.NS.Name = "pod"
 	s.TakenAt = time.Now().UTC()
@@ -328,17 +328,17 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 	})
 	ws, err := remotecommand.NewWebSocketExecutor(l.config, "GET", u.String())
 	if err != nil {
-		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
+		return nil, errorf(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
 	spdy, err := remotecommand.NewSPDYExecutor(l.config, "POST", u)
 	if err != nil {
-		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
+		return nil, errorf(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
 	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
 		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 	})
 	if err != nil {
-		return nil, oneLine(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
+		return nil, errorf(err, "exec into %s/%s: %v", p.Namespace, p.Name, err)
 	}
 	// A flood ends the stream at once (stop cancels ctx); a stream that
 	// never closes ends with ctx's deadline.
@@ -357,7 +357,7 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 		return stdout.Bytes(), nil
 	}
 	if ctx.Err() != nil {
-		return nil, oneLine(err, "exec %s in pod %s/%s gave no complete answer in %s (the API server, the node's kubelet or the command hangs): check kubectl exec, or run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, time.Since(began).Round(time.Second), p.Node)
+		return nil, errorf(err, "exec %s in pod %s/%s gave no complete answer in %s (the API server, the node's kubelet or the command hangs): check kubectl exec, or run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, time.Since(began).Round(time.Second), p.Node)
 	}
 	r := request{"create", "pods/exec", p.Namespace}
 	// A refused exec comes back as a failed upgrade, whose cause is the
@@ -380,13 +380,13 @@ func (l *Lab) exec(ctx context.Context, command []string) ([]byte, error) {
 	}
 	msg := lastLine(stderr.String())
 	if msg == "" {
-		msg = firstLine(err.Error())
+		msg = netview.FirstLine(err.Error())
 	}
 	if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file") {
-		return nil, oneLine(err, "pod %s/%s has no ip command (iproute2) in container %s: run podlab on %s with sudo instead", p.Namespace, p.Name, l.container, p.Node)
+		return nil, errorf(err, "pod %s/%s has no ip command (iproute2) in container %s: run podlab on %s with sudo instead", p.Namespace, p.Name, l.container, p.Node)
 	}
 	if advice, ok := execAdvice(msg, p, l.container); ok {
-		return nil, oneLine(err, "%s", advice)
+		return nil, errorf(err, "%s", advice)
 	}
-	return nil, oneLine(err, "exec %s in pod %s/%s failed: %s: run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, msg, p.Node)
+	return nil, errorf(err, "exec %s in pod %s/%s failed: %s: run podlab on %s with sudo instead", strings.Join(command, " "), p.Namespace, p.Name, msg, p.Node)
 }

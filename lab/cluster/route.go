@@ -48,11 +48,11 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 		if msg == "" {
 			msg = err.Error()
 		}
-		return netview.Route{}, oneLine(err, "route get %s on %s: %s", dst, l.facts.Node, msg)
+		return netview.Route{}, errorf(err, "route get %s on %s: %s", dst, l.facts.Node, msg)
 	}
 	r, err := iproute.ParseRouteGet(stdout)
 	if err != nil {
-		return netview.Route{}, oneLine(err, "route get %s on %s: %v", dst, l.facts.Node, err)
+		return netview.Route{}, errorf(err, "route get %s on %s: %v", dst, l.facts.Node, err)
 	}
 	return r, nil
 }

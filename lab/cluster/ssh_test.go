@@ -1,21 +1,18 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"podlab/internal/host1"
 	"podlab/internal/kubetest"
 	"podlab/internal/netnstest"
 	"podlab/lab"
@@ -31,24 +28,15 @@ type sshNode struct {
 	// as host name.
 	config string
 	name   string
-	log    *bytes.Buffer
+	log    *host1.SyncBuffer
 }
 
 func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 	t.Helper()
 	netnstest.RequireRoot(t)
-	sshd := "/usr/sbin/sshd"
-	if _, err := os.Stat(sshd); err != nil {
-		netnstest.RequireCommand(t, "sshd", "apt-get install openssh-server")
-		sshd, _ = exec.LookPath("sshd")
-	}
+	sshd := host1.SSHDBinary(t)
 	netnstest.RequireCommand(t, "ssh", "apt-get install openssh-client")
 	keygen := netnstest.RequireCommand(t, "ssh-keygen", "apt-get install openssh-client")
-	// Debian's sshd refuses to start without its privilege separation
-	// directory, which a fresh container may lack.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	for _, k := range []string{"host_key", "id"} {
 		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "podlab-test", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
@@ -97,48 +85,8 @@ func startSSHNode(t *testing.T, name, netns, bin string) *sshNode {
 		"",
 	}, "\n"))
 
-	log := &syncBuffer{}
-	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("sshd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", log.String())
-		}
-	})
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("sshd never listened on %d: %v\n%s", port, err, log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &sshNode{config: config, name: name, log: &log.Buffer}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.String()
+	log := host1.RunSSHD(t, "sshd for "+name, nil, sshd, filepath.Join(dir, "sshd_config"), "127.0.0.1:"+strconv.Itoa(port))
+	return &sshNode{config: config, name: name, log: log}
 }
 
 func write(t *testing.T, path, s string) {
@@ -148,30 +96,8 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-// podlabBinary builds the podlab command (once) into a bin directory that
-// TestMain removes.
-func podlabBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "podlab-cluster-bin-"); binErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "podlab"), "podlab").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build podlab: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binDir
-}
+// podlabBinary is the podlab command's directory.
+func podlabBinary(t *testing.T) string { return host1.PodlabBinary(t) }
 
 // TestLessonOverSSH: from elsewhere, podlab reaches node1 with the user's
 // ssh and runs `podlab collect` there, which reads both namespaces.

@@ -426,10 +426,15 @@ func tableNumber(s string) (int, bool) {
 
 // SysctlScript prints, as path:value lines, the sysctls a snapshot
 // carries; ParseSysctls reads its output.
-const SysctlScript = `grep -s . /proc/sys/net/ipv4/ip_forward ` +
-	`/proc/sys/net/ipv4/conf/*/proxy_arp /proc/sys/net/ipv4/conf/*/forwarding ` +
-	`/proc/sys/net/ipv4/conf/*/route_localnet /proc/sys/net/ipv4/conf/*/rp_filter ` +
-	`/proc/sys/net/ipv4/neigh/*/proxy_delay /proc/sys/net/ipv6/conf/*/accept_ra`
+var SysctlScript = sysctlScript()
+
+func sysctlScript() string {
+	s := "grep -s . /proc/sys/net/" + netview.SysctlPath(netview.SysctlIPForward, "")
+	for _, k := range netview.LinkSysctls {
+		s += " /proc/sys/net/" + netview.SysctlPath(k, "*")
+	}
+	return s
+}
 
 // ParseSysctls adds the output of SysctlScript to the snapshot's links and
 // namespace-wide settings. Lines it does not know are skipped.
@@ -448,23 +453,16 @@ func ParseSysctls(s *netview.Snapshot, out []byte) {
 		if !ok {
 			continue
 		}
-		if rest == "ipv4/ip_forward" {
+		key, ifname, ok := netview.SysctlKey(rest)
+		if !ok {
+			continue
+		}
+		if key == netview.SysctlIPForward {
 			if s.Sysctls == nil {
 				s.Sysctls = map[string]int{}
 			}
-			s.Sysctls[netview.SysctlIPForward] = v
+			s.Sysctls[key] = v
 			continue
-		}
-		// ipv4/conf/<if>/proxy_arp, ipv4/neigh/<if>/proxy_delay,
-		// ipv6/conf/<if>/accept_ra
-		parts := strings.Split(rest, "/")
-		if len(parts) != 4 {
-			continue
-		}
-		family, section, ifname, name := parts[0], parts[1], parts[2], parts[3]
-		key := family + "." + name
-		if section == "neigh" {
-			key = family + ".neigh." + name
 		}
 		// The links' names are sanitised; so must this one be to match.
 		l := s.LinkByName(netview.Clean(ifname))
@@ -474,7 +472,7 @@ func ParseSysctls(s *netview.Snapshot, out []byte) {
 		if l.Sysctls == nil {
 			l.Sysctls = map[string]int{}
 		}
-		l.Sysctls[netview.Clean(key)] = v
+		l.Sysctls[key] = v
 	}
 }
 

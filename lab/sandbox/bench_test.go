@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"podlab/internal/netnstest"
+	"podlab/netview"
 )
 
 // BenchmarkUp measures `podlab sandbox up` until BGP has converged (every
@@ -16,7 +17,7 @@ func BenchmarkUp(b *testing.B) {
 			requireSandbox(b, true)
 			var converged int64
 			for b.Loop() {
-				o := Options{Prefix: netnstest.Name("pb"), StateDir: b.TempDir(), Mode: mode}
+				o := Options{Prefix: netnstest.Name("pb"), StateDir: b.TempDir(), Mode: netview.Mode(mode)}
 				sb, err := Up(context.Background(), o)
 				if err != nil {
 					b.Fatal(err)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"podlab/netview"
 )
 
 // builder builds one sandbox, recording each item before creating it.
@@ -35,7 +37,7 @@ func newBuilder(o Options, bird string) *builder {
 	}
 	for _, n := range nodeSpecs {
 		ni := NodeInfo{Name: n.name, NS: o.Prefix + "-" + n.name, IP: n.ip, Block: n.block}
-		if o.Mode == "vxlan" {
+		if o.Mode == netview.ModeVXLAN {
 			ni.VTEP = vtepIP(n.block)
 			ni.VTEPMAC = vtepMAC(ni.VTEP).String()
 		}
@@ -141,7 +143,7 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.o.Mode == "vxlan" {
+	if b.o.Mode == netview.ModeVXLAN {
 		if err := b.vxlan(); err != nil {
 			return err
 		}
@@ -320,16 +322,16 @@ func (b *builder) node(n *NodeInfo) error {
 	if err := h.RouteAdd(def); err != nil {
 		return fmt.Errorf("default route on %s: %w", n.Name, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{{"net/ipv4/ip_forward", "1"}}, nil); err != nil {
+	if err := setSysctls(n.NS, "", []sysctl{{netview.SysctlIPForward, "1"}}); err != nil {
 		return err
 	}
 	return b.save()
 }
 
 // pod wires one pod as Calico's CNI plugin does: the veth is made in the
-// pod's namespace (eth0 and the host end, already named cali… with MAC
-// ee:ee:ee:ee:ee:ee), the pod side gets its /32 and the two routes to
-// 169.254.1.1, then the host end moves to the node, where it gets its
+// pod's namespace (eth0 and the host end, already named as Felix names
+// it, with Calico's MAC), the pod side gets its /32 and the two routes to
+// Calico's gateway, then the host end moves to the node, where it gets its
 // sysctls and the /32 route Felix writes.
 func (b *builder) pod(p podSpec, hostIdx int) error {
 	n := b.nodes[p.node]
@@ -393,11 +395,11 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	if err := ph.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, nsName, err)
 	}
-	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(calicoGW), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
+	gw := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: host32(netview.CalicoGateway), Scope: netlink.SCOPE_LINK, Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(gw); err != nil {
-		return fmt.Errorf("pod %s route to %s: %w", p.name, calicoGW, err)
+		return fmt.Errorf("pod %s route to %s: %w", p.name, netview.CalicoGateway, err)
 	}
-	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: calicoGW.AsSlice(), Protocol: unix.RTPROT_BOOT}
+	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: netview.CalicoGateway.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(def); err != nil {
 		return fmt.Errorf("pod %s default route: %w", p.name, err)
 	}
@@ -415,20 +417,14 @@ func (b *builder) pod(p podSpec, hostIdx int) error {
 	}
 	if ip6.IsValid() {
 		// Before the link is up, so its link-local address skips DAD.
-		if err := setSysctls(n.NS, hostSysctls6(hostIf), nil); err != nil {
+		if err := setSysctls(n.NS, hostIf, hostSysctls6); err != nil {
 			return err
 		}
 	}
 	if err := nh.LinkSetUp(host); err != nil {
 		return fmt.Errorf("set %s up in %s: %w", host.Attrs().Name, n.NS, err)
 	}
-	if err := setSysctls(n.NS, [][2]string{
-		{"net/ipv4/conf/" + hostIf + "/proxy_arp", "1"},
-		{"net/ipv4/neigh/" + hostIf + "/proxy_delay", "0"},
-		{"net/ipv4/conf/" + hostIf + "/forwarding", "1"},
-		{"net/ipv4/conf/" + hostIf + "/route_localnet", "1"},
-		{"net/ipv6/conf/" + hostIf + "/accept_ra", "0"},
-	}, func(k string) bool { return strings.HasPrefix(k, "net/ipv6/") }); err != nil {
+	if err := setSysctls(n.NS, hostIf, calicoSysctls); err != nil {
 		return err
 	}
 	// Felix writes the route with RTPROT_BOOT, so `ip route` shows no proto.
@@ -462,7 +458,7 @@ func (b *builder) startBirds(ctx context.Context) error {
 		conf, sock, pid, log := birdFiles(dir, n.Name)
 		c := birdConf{
 			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
-			AS: asNumber, Log: log, VXLAN: b.o.Mode == "vxlan",
+			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
 		}
 		if n.Block6.IsValid() {
 			c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()

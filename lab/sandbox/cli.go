@@ -15,72 +15,63 @@ import (
 	"podlab/netview"
 )
 
-// Run is `podlab sandbox up|down|status`, its flags already read: it
-// prints what it did to stdout and a one-line error to stderr, and returns
-// the exit code (1 when it failed or the sandbox is unhealthy).
-func Run(ctx context.Context, sub string, o Options, stdout, stderr io.Writer) int {
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "podlab sandbox %s: %s\n", sub, oneLine(err))
-		return 1
+// The commands `podlab sandbox up|down|status|delete-pod`, their flags
+// already read: each prints what it did to stdout and returns the error
+// for the command line to print.
+
+// ErrUnhealthy is StatusCommand's answer when the sandbox has problems;
+// it has printed them.
+var ErrUnhealthy = errors.New("the sandbox is unhealthy")
+
+// UpCommand is `podlab sandbox up`.
+func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
+	sb, err := Up(ctx, o)
+	if err != nil {
+		return err
 	}
-	switch sub {
-	case "up":
-		sb, err := Up(ctx, o)
-		if err != nil {
-			return fail(err)
-		}
-		st := sb.State
-		if !sb.Built {
-			fmt.Fprintf(stdout, "sandbox %s is already up (%s) since %s\n", st.Prefix, modeLine(st), st.UpAt.Local().Format(time.DateTime))
-		} else if st.StaticRoutes {
-			fmt.Fprintf(stdout, "sandbox %s is up (%s)\n", st.Prefix, modeLine(st))
-		} else {
-			fmt.Fprintf(stdout, "sandbox %s is up (%s), BGP converged in %.1fs\n", st.Prefix, modeLine(st), float64(st.ConvergedMS)/1000)
-		}
-		fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
-		fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
-		return 0
-	case "down":
-		if err := Down(ctx, o); err != nil {
-			return fail(err)
-		}
-		fmt.Fprintf(stdout, "sandbox %s is down\n", o.withDefaults().Prefix)
-		return 0
-	case "status":
-		st, err := Status(o)
-		if errors.Is(err, ErrNotUp) {
-			fmt.Fprintf(stdout, "sandbox %s is not up\n", o.withDefaults().Prefix)
-			return 0
-		}
-		if err != nil {
-			return fail(err)
-		}
-		writeStatus(stdout, st)
-		if len(st.Problems) > 0 {
-			return 1
-		}
-		return 0
-	default:
-		fmt.Fprintf(stderr, "podlab sandbox: unknown command %q: use up, down or status\n", sub)
-		return 2
+	st := sb.State
+	if !sb.Built {
+		fmt.Fprintf(stdout, "sandbox %s is already up (%s) since %s\n", st.Prefix, modeLine(st), st.UpAt.Local().Format(time.DateTime))
+	} else if st.StaticRoutes {
+		fmt.Fprintf(stdout, "sandbox %s is up (%s)\n", st.Prefix, modeLine(st))
+	} else {
+		fmt.Fprintf(stdout, "sandbox %s is up (%s), BGP converged in %.1fs\n", st.Prefix, modeLine(st), float64(st.ConvergedMS)/1000)
 	}
+	fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
+	fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
+	return nil
 }
 
-// RunDeletePod is `podlab sandbox delete-pod NAMESPACE/NAME`: it deletes
-// the pod as the CNI plugin's DEL does and, with replace, has a
-// replacement come up a moment later; it returns the exit code.
-func RunDeletePod(ctx context.Context, o Options, pod string, replace bool, stdout, stderr io.Writer) int {
-	if err := deletePodCommand(ctx, o, pod, replace, stdout); err != nil {
-		fmt.Fprintf(stderr, "podlab sandbox delete-pod: %s\n", oneLine(err))
-		return 1
+// DownCommand is `podlab sandbox down`.
+func DownCommand(ctx context.Context, o Options, stdout io.Writer) error {
+	if err := Down(ctx, o); err != nil {
+		return err
 	}
-	return 0
+	fmt.Fprintf(stdout, "sandbox %s is down\n", o.withDefaults().Prefix)
+	return nil
+}
+
+// StatusCommand is `podlab sandbox status`.
+func StatusCommand(o Options, stdout io.Writer) error {
+	st, err := Status(o)
+	if errors.Is(err, ErrNotUp) {
+		fmt.Fprintf(stdout, "sandbox %s is not up\n", o.withDefaults().Prefix)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeStatus(stdout, st)
+	if len(st.Problems) > 0 {
+		return ErrUnhealthy
+	}
+	return nil
 }
 
 func modeLine(st *State) string {
-	s := st.Mode + " mode, BIRD 2"
+	s := string(st.Mode) + " mode, BIRD 2"
 	if st.StaticRoutes {
-		s = st.Mode + " mode, static routes marked proto bird, no BGP"
+		s = string(st.Mode) + " mode, static routes marked proto bird, no BGP"
 	}
 	if st.IPv6 {
 		s += ", dual-stack"
@@ -142,23 +133,11 @@ func writeStatus(w io.Writer, st *State) {
 	fmt.Fprintf(w, "namespaces: %d, links: %d, files: %d\n", len(st.Namespaces), len(st.Links), len(st.Files))
 }
 
-// oneLine keeps an error to its first line. Only Up's convergence error
-// keeps the BIRD log tail it carries on the lines after, where it helps.
-func oneLine(err error) string {
-	var ce *convergeError
-	if errors.As(err, &ce) {
-		return err.Error()
-	}
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// deletePodCommand deletes a pod, says what the node does with its
-// address now (the kernel's own answer), and brings up its replacement.
-func deletePodCommand(ctx context.Context, o Options, pod string, replace bool, stdout io.Writer) error {
+// DeletePodCommand is `podlab sandbox delete-pod NAMESPACE/NAME`: it
+// deletes the pod as the CNI plugin's DEL does, says what the node does
+// with its address now (the kernel's own answer) and, with replace, has a
+// replacement come up a moment later.
+func DeletePodCommand(ctx context.Context, o Options, pod string, replace bool, stdout io.Writer) error {
 	ns, name, ok := strings.Cut(pod, "/")
 	if !ok || ns == "" || name == "" {
 		return fmt.Errorf("name the pod as NAMESPACE/NAME, not %q (see podlab sandbox status)", pod)

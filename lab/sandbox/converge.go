@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/lab"
+	"podlab/netview"
 )
 
 // wantRoute is a route a converged node must have.
@@ -116,7 +117,7 @@ func (b *builder) converge(ctx context.Context) error {
 		var worst NodeInfo
 		for i, n := range b.st.Nodes {
 			var what []string
-			if b.o.Mode == "vxlan" {
+			if b.o.Mode == netview.ModeVXLAN {
 				var peers []birdPeer
 				for _, o := range b.st.Nodes {
 					if o.Name != n.Name {
@@ -166,9 +167,11 @@ func (b *builder) converge(ctx context.Context) error {
 }
 
 // convergeError is Up's failure to converge; its message ends with the
-// tail of a BIRD log, which the command line prints in full.
+// tail of a BIRD log, which the command line prints after the error's
+// one line (Detail).
 type convergeError struct {
 	msg, tail string
 }
 
-func (e *convergeError) Error() string { return e.msg + "\n" + e.tail }
+func (e *convergeError) Error() string  { return e.msg + "\n" + e.tail }
+func (e *convergeError) Detail() string { return e.tail }

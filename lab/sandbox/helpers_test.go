@@ -13,13 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/netnstest"
+	"podlab/netview"
 )
 
 // testOptions gives a test its own prefix and state directory, so it
 // never meets a student's sandbox, another test's, or a leftover.
 func testOptions(t *testing.T, mode string) Options {
 	t.Helper()
-	return Options{Prefix: netnstest.Name("pt"), StateDir: t.TempDir(), Mode: mode}
+	return Options{Prefix: netnstest.Name("pt"), StateDir: t.TempDir(), Mode: netview.Mode(mode)}
 }
 
 func requireSandbox(t testing.TB, needBird bool) {

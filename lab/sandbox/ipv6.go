@@ -58,17 +58,18 @@ func node6(h *netlink.Handle, eth0 netlink.Link, n *NodeInfo) error {
 	if err := h.AddrAdd(eth0, a); err != nil {
 		return fmt.Errorf("address %s on %s eth0: %w", n.IP6, n.Name, err)
 	}
-	return setSysctls(n.NS, [][2]string{{"net/ipv6/conf/all/forwarding", "1"}}, nil)
+	return setSysctls(n.NS, "all", []sysctl{{"ipv6.forwarding", "1"}})
 }
 
 // noDAD turns duplicate address detection off on the two ends of a new
 // veth while they are still in the pod's namespace, as Calico's CNI
 // plugin does, so their addresses are usable at once.
 func noDAD(nsName, hostIf string) error {
-	return setSysctls(nsName, [][2]string{
-		{"net/ipv6/conf/eth0/accept_dad", "0"},
-		{"net/ipv6/conf/" + hostIf + "/accept_dad", "0"},
-	}, nil)
+	off := []sysctl{{"ipv6.accept_dad", "0"}}
+	if err := setSysctls(nsName, "eth0", off); err != nil {
+		return err
+	}
+	return setSysctls(nsName, hostIf, off)
 }
 
 // pod6 is the pod side of Calico's IPv6 wiring: the default route via the
@@ -89,13 +90,11 @@ func pod6(ph *netlink.Handle, eth0 netlink.Link, ip6 netip.Addr) error {
 // writes: proxy NDP (as proxy ARP for IPv4) and forwarding. accept_dad
 // is set again because a link moved to another namespace takes that
 // namespace's defaults.
-func hostSysctls6(hostIf string) [][2]string {
-	return [][2]string{
-		{"net/ipv6/conf/" + hostIf + "/disable_ipv6", "0"},
-		{"net/ipv6/conf/" + hostIf + "/accept_dad", "0"},
-		{"net/ipv6/conf/" + hostIf + "/proxy_ndp", "1"},
-		{"net/ipv6/conf/" + hostIf + "/forwarding", "1"},
-	}
+var hostSysctls6 = []sysctl{
+	{"ipv6.disable_ipv6", "0"},
+	{"ipv6.accept_dad", "0"},
+	{"ipv6.proxy_ndp", "1"},
+	{"ipv6.forwarding", "1"},
 }
 
 // host6 is the node's /128 route into the pod, as Calico's CNI plugin

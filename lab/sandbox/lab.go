@@ -177,7 +177,7 @@ func (l *Lab) Facts() netview.Facts {
 func (s *State) Facts(namespace, name string) netview.Facts {
 	f := netview.Facts{
 		Mode:            s.Mode,
-		InterfacePrefix: ifPrefix,
+		InterfacePrefix: netview.DefaultInterfacePrefix,
 		BlockSize:       blockSize,
 		ClusterCIDR:     clusterCIDR,
 	}

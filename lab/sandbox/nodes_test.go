@@ -69,7 +69,7 @@ func TestControlPlaneAndTunnelEndpoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, l := range links {
-				if strings.HasPrefix(l.Attrs().Name, ifPrefix) {
+				if strings.HasPrefix(l.Attrs().Name, netview.DefaultInterfacePrefix) {
 					t.Errorf("the control node has a workload interface %s", l.Attrs().Name)
 				}
 			}

@@ -6,14 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"podlab/lab"
+	"podlab/netview"
 )
 
-// netnsDir is where named namespaces are mounted, as iproute2 does.
-const netnsDir = "/run/netns"
+const netnsDir = lab.NetnsDir
 
 func nsPath(name string) string { return filepath.Join(netnsDir, name) }
 
@@ -97,25 +100,9 @@ func deleteNS(name string) error {
 	return nil
 }
 
-// inNS runs fn on a fresh thread moved into the named namespace. The
-// thread stays locked and is discarded when fn returns.
+// inNS runs fn on a thread of its own in the named namespace.
 func inNS(name string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		h, err := netns.GetFromPath(nsPath(name))
-		if err != nil {
-			errc <- fmt.Errorf("open namespace %s: %w", name, err)
-			return
-		}
-		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- fmt.Errorf("enter namespace %s: %w", name, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
+	return lab.InNS(lab.NSRef{Name: name}, fn)
 }
 
 // handle opens a netlink handle inside a named namespace.
@@ -132,19 +119,21 @@ func handle(name string) (*netlink.Handle, netns.NsHandle, error) {
 	return h, ns, nil
 }
 
-// setSysctls writes sysctls (keys as paths under /proc/sys, e.g.
-// net/ipv4/conf/eth0/proxy_arp, since interface names may hold dots)
-// inside a namespace. Keys whose file does not exist (IPv6 disabled) are
-// skipped when optional says so.
-func setSysctls(ns string, kv [][2]string, optional func(key string) bool) error {
+// sysctl is one setting: a key of netview's sysctls and its value.
+type sysctl struct{ key, value string }
+
+// setSysctls writes settings of interface dev (of the namespace, for a
+// namespace-wide key) inside a namespace. An IPv6 setting whose file does
+// not exist (IPv6 disabled) is skipped.
+func setSysctls(ns, dev string, kv []sysctl) error {
 	return inNS(ns, func() error {
 		for _, e := range kv {
-			p := "/proc/sys/" + e[0]
-			if err := os.WriteFile(p, []byte(e[1]), 0o644); err != nil {
-				if errors.Is(err, os.ErrNotExist) && optional != nil && optional(e[0]) {
+			p := "/proc/sys/net/" + netview.SysctlPath(e.key, dev)
+			if err := os.WriteFile(p, []byte(e.value), 0o644); err != nil {
+				if errors.Is(err, os.ErrNotExist) && strings.HasPrefix(e.key, "ipv6.") {
 					continue
 				}
-				return fmt.Errorf("sysctl %s=%s in %s: %w", e[0], e[1], ns, err)
+				return fmt.Errorf("sysctl %s=%s in %s: %w", strings.TrimPrefix(p, "/proc/sys/"), e.value, ns, err)
 			}
 		}
 		return nil

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -53,9 +54,9 @@ func TestDeletePodCommandReplaces(t *testing.T) {
 	gone := *before.Pod(ns, name)
 	node1 := before.NodeNS("node1")
 
-	var out, errb bytes.Buffer
-	if code := RunDeletePod(context.Background(), o, ns+"/"+name, true, &out, &errb); code != 0 {
-		t.Fatalf("delete-pod: exit %d, %s", code, errb.String())
+	var out bytes.Buffer
+	if err := DeletePodCommand(context.Background(), o, ns+"/"+name, true, &out); err != nil {
+		t.Fatalf("delete-pod: %v", err)
 	}
 	for _, want := range []string{"deleted pod " + ns + "/" + name, "ip route get 198.19.22.130 on node1: blackhole", "replacement yaobank/summary-85c56b76d7-"} {
 		if !strings.Contains(out.String(), want) {
@@ -110,8 +111,8 @@ func TestDeletePodCommandReplaces(t *testing.T) {
 	}
 
 	out.Reset()
-	if code := RunDeletePod(context.Background(), o, ns+"/"+np.Name, false, &out, &errb); code != 0 {
-		t.Fatalf("delete-pod --no-replace: exit %d, %s", code, errb.String())
+	if err := DeletePodCommand(context.Background(), o, ns+"/"+np.Name, false, &out); err != nil {
+		t.Fatalf("delete-pod --no-replace: %v", err)
 	}
 	after, err := Status(o)
 	if err != nil {
@@ -126,8 +127,8 @@ func TestDeletePodCommandReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := RunDeletePod(context.Background(), o, "yaobank/"+CustomerPod, true, &out, &errb); code != 0 {
-		t.Fatalf("delete-pod of the customer: exit %d, %s", code, errb.String())
+	if err := DeletePodCommand(context.Background(), o, "yaobank/"+CustomerPod, true, &out); err != nil {
+		t.Fatalf("delete-pod of the customer: %v", err)
 	}
 	p, err = lc.Collect(context.Background())
 	switch {
@@ -161,10 +162,9 @@ func TestDeletePodCommandErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pod, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := RunDeletePod(context.Background(), Options{Prefix: tt.prefix, StateDir: dir}, tt.pod, true, &out, &errb)
-			if code != 1 || !strings.Contains(errb.String(), tt.want) || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
-				t.Errorf("exit %d, stderr %q; want 1 and one line with %q", code, errb.String(), tt.want)
+			err := DeletePodCommand(context.Background(), Options{Prefix: tt.prefix, StateDir: dir}, tt.pod, true, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v; want one line with %q", err, tt.want)
 			}
 		})
 	}

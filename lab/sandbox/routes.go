@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"podlab/netview"
+
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +21,7 @@ func (b *builder) recordRoute(ns string, r *netlink.Route) error {
 // block routes are Felix's, already written.
 func (b *builder) staticRoutes() error {
 	for _, n := range b.st.Nodes {
-		if b.o.Mode == "vxlan" {
+		if b.o.Mode == netview.ModeVXLAN {
 			continue
 		}
 		h, ns, err := handle(n.NS)
@@ -42,7 +44,7 @@ func (b *builder) staticRoutes() error {
 // blackhole and a borrowed /32.
 func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.RouteProtocol) error {
 	dev := "eth0"
-	if b.o.Mode == "vxlan" {
+	if b.o.Mode == netview.ModeVXLAN {
 		dev = vxlanName
 	}
 	l, err := h.LinkByName(dev)
@@ -60,7 +62,7 @@ func (b *builder) writeRoutes(h *netlink.Handle, n NodeInfo, proto netlink.Route
 	}
 	via := func(o NodeInfo, dst netip.Prefix) *netlink.Route {
 		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipnet(dst), Gw: o.IP.AsSlice(), Protocol: proto}
-		if b.o.Mode == "vxlan" {
+		if b.o.Mode == netview.ModeVXLAN {
 			r.Gw = o.VTEP.AsSlice()
 			r.Flags = int(netlink.FLAG_ONLINK)
 		}

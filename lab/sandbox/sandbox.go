@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"podlab/netview"
+
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -50,7 +52,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Mode == "ipip" {
+	if o.Mode == netview.ModeIPIP {
 		if !kernelHasIPIP() {
 			return nil, ErrNoIPIP
 		}

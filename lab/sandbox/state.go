@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"podlab/netview"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +28,7 @@ type Options struct {
 	StateDir string
 	// Mode is the dataplane: bgp (the lesson's), vxlan, or ipip (refused
 	// on kernels without IPIP).
-	Mode string
+	Mode netview.Mode
 	// Borrowed adds a pod on node2 with an address from node1's block.
 	Borrowed bool
 	// StaticRoutes skips BIRD: the block routes are written by podlab,
@@ -45,7 +47,7 @@ type Options struct {
 const (
 	DefaultPrefix   = "podlab"
 	DefaultStateDir = "/run/podlab"
-	DefaultMode     = "bgp"
+	DefaultMode     = netview.ModeBGP
 )
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
@@ -64,7 +66,6 @@ func (o Options) withDefaults() Options {
 	if o.Mode == "" {
 		o.Mode = DefaultMode
 	}
-	o.Mode = strings.ToLower(o.Mode)
 	return o
 }
 
@@ -74,12 +75,12 @@ func (o Options) checked() (Options, error) {
 	if !prefixRE.MatchString(o.Prefix) {
 		return o, fmt.Errorf("bad prefix %q: use 1-16 lower-case letters and digits, starting with a letter", o.Prefix)
 	}
-	switch o.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
-		return o, fmt.Errorf("unknown mode %q: use --mode bgp, vxlan or ipip", o.Mode)
+	m, err := netview.ParseMode(string(o.Mode))
+	if err != nil {
+		return o, err
 	}
-	if o.IPv6 && (o.Mode != "bgp" || o.StaticRoutes) {
+	o.Mode = m
+	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
 	return o, nil
@@ -100,12 +101,12 @@ const (
 // item is recorded before it is created, so a sandbox killed half-way
 // still lists everything that may exist.
 type State struct {
-	Prefix       string `json:"prefix"`
-	Mode         string `json:"mode"`
-	Borrowed     bool   `json:"borrowed,omitempty"`
-	StaticRoutes bool   `json:"static_routes"`
-	IPv6         bool   `json:"ipv6,omitempty"`
-	ControlPlane bool   `json:"control_plane,omitempty"`
+	Prefix       string       `json:"prefix"`
+	Mode         netview.Mode `json:"mode"`
+	Borrowed     bool         `json:"borrowed,omitempty"`
+	StaticRoutes bool         `json:"static_routes"`
+	IPv6         bool         `json:"ipv6,omitempty"`
+	ControlPlane bool         `json:"control_plane,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -339,9 +340,7 @@ func (s *State) validate(o Options) error {
 	if s.Prefix != o.Prefix {
 		return fmt.Errorf("prefix %q is not %q", s.Prefix, o.Prefix)
 	}
-	switch s.Mode {
-	case "bgp", "vxlan", "ipip":
-	default:
+	if !s.Mode.Valid() {
 		return fmt.Errorf("unknown mode %q", s.Mode)
 	}
 	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
@@ -450,7 +449,10 @@ const maxPid = 1 << 22
 
 // write saves the state atomically: a reader sees the old or the new file.
 // The temporary file is created afresh (O_EXCL|O_NOFOLLOW), so a file or
-// symlink planted under its name is never written through.
+// symlink planted under its name is never written through. This is
+// renameio's policy (a fresh file, fsync, rename), written here because
+// renameio works by path or in an os.Root, which is opened by path, and
+// the state directory is held as the fd that was checked.
 func (s *State) write(o Options) error {
 	d, err := o.stateDir(true)
 	if err != nil {
@@ -467,6 +469,9 @@ func (s *State) write(o Options) error {
 		return fmt.Errorf("write sandbox state: %w", err)
 	}
 	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -480,8 +485,6 @@ func (s *State) write(o Options) error {
 	return nil
 }
 
-// lockedState takes the prefix's lock and reads its state (nil when
-// nothing is recorded). The caller unlocks, unless there is an error.
 // upState is how every change to a running sandbox begins: its options
 // checked, root, and its state read under the lock. The caller unlocks.
 func upState(opts Options) (Options, *State, func(), error) {
@@ -503,6 +506,8 @@ func upState(opts Options) (Options, *State, func(), error) {
 	return o, st, unlock, nil
 }
 
+// lockedState takes the prefix's lock and reads its state (nil when
+// nothing is recorded). The caller unlocks, unless there is an error.
 func lockedState(o Options) (*State, func(), error) {
 	unlock, err := lock(o)
 	if err != nil {

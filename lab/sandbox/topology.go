@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"podlab/netview"
 )
 
 // The lesson's lab, in values.
@@ -16,11 +18,10 @@ var (
 	host1IP     = netip.MustParseAddr("198.19.15.254")
 	// gatewayIP stands in for the nodes' DHCP gateway: it lives on the
 	// fabric bridge, which has no uplink, and exists so that each node has
-	// a default route (proxy ARP answers 169.254.1.1 only when the node
+	// a default route (proxy ARP answers Calico's gateway only when the node
 	// has a route covering it).
 	gatewayIP = netip.MustParseAddr("198.19.15.253")
-	calicoGW  = netip.MustParseAddr("169.254.1.1")
-	hostMAC   = net.HardwareAddr{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+	hostMAC   = mustMAC(netview.CalicoMAC)
 )
 
 const (
@@ -32,7 +33,6 @@ const (
 	vxlanVNI    = 4096
 	vxlanPort   = 4789
 	vxlanMTU    = 1410
-	ifPrefix    = "cali"
 	bridgeName  = "br0"
 	nodeEthIdx  = 2
 	vxlanIdx    = 4
@@ -45,11 +45,21 @@ const (
 // CustomerNamespace and CustomerPod name the pod the lesson follows;
 // CustomerSelector finds it, and its replacements, by label.
 const (
-	CustomerNamespace = "yaobank"
+	CustomerNamespace = netview.DefaultNamespace
 	CustomerPod       = "customer-574bd6cc75-2blnv"
-	CustomerSelector  = "app=customer"
+	CustomerSelector  = netview.DefaultSelector
 	CustomerNode      = "node1"
 )
+
+// calicoSysctls are what Calico's CNI plugin sets on a host end, in the
+// order it sets them.
+var calicoSysctls = []sysctl{
+	{netview.SysctlProxyARP, "1"},
+	{netview.SysctlProxyDelay, "0"},
+	{netview.SysctlForwarding, "1"},
+	{netview.SysctlRouteLocalnet, "1"},
+	{netview.SysctlAcceptRA, "0"},
+}
 
 // controlNode is the course's control-plane node.
 const controlNode = "control"
@@ -80,12 +90,12 @@ var podSpecs = []podSpec{
 	{"kube-system", "coredns-787d4945fb-7vmtx", "control", netip.MustParseAddr("198.19.21.2")},
 	{"kube-system", "coredns-787d4945fb-lg8qz", "node1", netip.MustParseAddr("198.19.22.128")},
 	{"calico-apiserver", "calico-apiserver-7c5b8d9f6-kx4wd", "node1", netip.MustParseAddr("198.19.22.129")},
-	{"yaobank", "summary-85c56b76d7-28hm5", "node1", netip.MustParseAddr("198.19.22.130")},
+	{CustomerNamespace, "summary-85c56b76d7-28hm5", "node1", netip.MustParseAddr("198.19.22.130")},
 	{"calico-system", "csi-node-driver-7xk2p", "node1", netip.MustParseAddr("198.19.22.131")},
 	{CustomerNamespace, CustomerPod, "node1", netip.MustParseAddr("198.19.22.132")},
 	{"calico-system", "csi-node-driver-m5q8d", "node2", netip.MustParseAddr("198.19.21.64")},
-	{"yaobank", "database-6c5db58d95-mzp4n", "node2", netip.MustParseAddr("198.19.21.65")},
-	{"yaobank", "summary-85c56b76d7-v9qbz", "node2", netip.MustParseAddr("198.19.21.66")},
+	{CustomerNamespace, "database-6c5db58d95-mzp4n", "node2", netip.MustParseAddr("198.19.21.65")},
+	{CustomerNamespace, "summary-85c56b76d7-v9qbz", "node2", netip.MustParseAddr("198.19.21.66")},
 	{"calico-apiserver", "calico-apiserver-7c5b8d9f6-r8nwl", "node2", netip.MustParseAddr("198.19.21.67")},
 }
 
@@ -96,7 +106,7 @@ func podLabels(namespace, name string) map[string]string {
 	// in -<suffix>.
 	owner := baseName(name)
 	switch {
-	case namespace == "yaobank":
+	case namespace == CustomerNamespace:
 		return map[string]string{"app": baseName(owner), "version": "v1"}
 	case strings.HasPrefix(name, "coredns-"):
 		return map[string]string{"k8s-app": "kube-dns"}
@@ -115,10 +125,18 @@ func podLabels(namespace, name string) map[string]string {
 // IPAM does when it has no free block left; node2 announces it as a /32.
 var borrowedPod = podSpec{"default", "borrowed-ip-demo", "node2", netip.MustParseAddr("198.19.22.140")}
 
-// vethName is Calico's host-side name: cali + sha1("<ns>.<pod>")[:11].
+// vethName is the host end's name as Felix gives it with its default
+// prefix, which the sandbox keeps.
 func vethName(namespace, pod string) string {
-	h := sha1.Sum([]byte(namespace + "." + pod))
-	return ifPrefix + hex.EncodeToString(h[:])[:11]
+	return netview.VethName(netview.DefaultInterfacePrefix, namespace, pod)
+}
+
+func mustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
 }
 
 // podNSName is the pod's namespace name, shaped like the container
