@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,11 @@ func newShow(name string) *cobra.Command {
 		Short: "print the pod's and the node's views, highlighted and explained",
 		Long: `Print the views the lesson uses (the pod's ip addr, link, route and neigh,
 the node's link and route), with the highlights as colours, then what they
-show in words. --json prints the same as one JSON object, --map as a picture.`,
+show in words. A dual-stack pod or node (one with an IPv6 address beyond
+link-local) has its ip -6 route shown after its ip route (and the pod its
+ip -6 addr after its ip addr), and its IPv6 routes classed and explained
+with the others. --json prints the same as
+one JSON object, --map as a picture.`,
 		Example: examples(name,
 			"the built-in recording", "show --lab recording",
 			"the cluster's customer pod, as JSON", "show --lab cluster -n yaobank -l app=customer --json",
@@ -173,6 +178,17 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 		{netview.SideHost, node, netview.ViewLink, &p.Host},
 		{netview.SideHost, node, netview.ViewRoute, &p.Host},
 	}
+	// A dual-stack side's IPv6 routes too, after its IPv4 ones.
+	if dualStack(&p.Pod) {
+		views = slices.Insert(views, 3, views[2])
+		views[3].view = netview.ViewRoute6
+		views = slices.Insert(views, 1, views[0])
+		views[1].view = netview.ViewAddr6
+	}
+	if dualStack(&p.Host) {
+		views = append(views, views[len(views)-1])
+		views[len(views)-1].view = netview.ViewRoute6
+	}
 	for _, v := range views {
 		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.view.Command()))
 		for _, l := range netview.Render(v.side, v.view, v.snap, a) {
@@ -183,6 +199,17 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	}
 	writeAnalysis(b, pal, p, a)
 	return b.Flush()
+}
+
+// dualStack says whether a namespace has an IPv6 address beyond the
+// link-local ones every IPv6 link has: its ip -6 route is then shown.
+func dualStack(s *netview.Snapshot) bool {
+	for _, a := range s.Addrs {
+		if a.Prefix.Addr().Is6() && !a.Prefix.Addr().IsLinkLocalUnicast() && !a.Prefix.Addr().IsLoopback() {
+			return true
+		}
+	}
+	return false
 }
 
 // writeAnalysis says in words what the highlights mean.

@@ -308,7 +308,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		case isLocalPod(r):
 			rc.Class = ClassLocalPod
 			who := "a pod on " + nodeWords
-			if pf := f.PodByIP(dst.Addr()); pf != nil {
+			// A netns lab knows the pod's address but not its name.
+			if pf := f.PodByIP(dst.Addr()); pf != nil && pf.Name != "" {
 				rc.Peer = pf.Namespace + "/" + pf.Name
 				who = "pod " + rc.Peer
 			}
@@ -324,6 +325,25 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				rc.Reason += "; Felix writes it with RTPROT_BOOT, so ip shows no proto"
 			} else {
 				rc.Reason += fmt.Sprintf("; proto %s (Felix writes these with RTPROT_BOOT, which ip does not show)", ProtoName(r.Protocol))
+			}
+		// Before the device forms: the kernel gives every IPv6 link, Felix's
+		// devices too, its fe80::/64.
+		case isConnected(r, dst):
+			rc.Class = ClassConnected
+			switch {
+			case dst.Addr().Is6() && dst.Addr().IsLinkLocalUnicast():
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address, as on every IPv6 link", r.Dev)
+			case r.Src.IsValid():
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's address %s", r.Dev, r.Src)
+			default:
+				rc.Reason = fmt.Sprintf("added by the kernel for %s's address", r.Dev)
+			}
+			rc.Reason += fmt.Sprintf(": %s is reached directly on %s", dst, r.Dev)
+			for _, n := range f.Nodes {
+				if (dst.Contains(n.InternalIP) || dst.Contains(n.InternalIP6)) && n.Name != node {
+					rc.Reason += ", and the other nodes are in it"
+					break
+				}
 			}
 		case usesDev(r, devBPFIn):
 			rc.Class = ClassOther
@@ -364,7 +384,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			case hostLen(dst):
 				rc.Class = ClassRemotePod
 				holder := ""
-				if pf := f.PodByIP(dst.Addr()); pf != nil {
+				if pf := f.PodByIP(dst.Addr()); pf != nil && pf.Name != "" {
 					rc.Pod = pf.Namespace + "/" + pf.Name
 					holder = " (pod " + rc.Pod + ")"
 				}
@@ -404,23 +424,6 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 					blockWords[k] = w
 				}
 				rc.Reason = w
-			}
-		case isConnected(r, dst):
-			rc.Class = ClassConnected
-			switch {
-			case dst.Addr().Is6() && dst.Addr().IsLinkLocalUnicast():
-				rc.Reason = fmt.Sprintf("added by the kernel for %s's link-local address, as on every IPv6 link", r.Dev)
-			case r.Src.IsValid():
-				rc.Reason = fmt.Sprintf("added by the kernel for %s's address %s", r.Dev, r.Src)
-			default:
-				rc.Reason = fmt.Sprintf("added by the kernel for %s's address", r.Dev)
-			}
-			rc.Reason += fmt.Sprintf(": %s is reached directly on %s", dst, r.Dev)
-			for _, n := range f.Nodes {
-				if (dst.Contains(n.InternalIP) || dst.Contains(n.InternalIP6)) && n.Name != node {
-					rc.Reason += ", and the other nodes are in it"
-					break
-				}
 			}
 		default:
 			rc.Class = ClassOther

@@ -112,6 +112,16 @@ func TestAnalyzeRealNodeRoutes(t *testing.T) {
 				p.Host.Routes[i].Dev = strings.Replace(p.Host.Routes[i].Dev, "cali", "tap", 1)
 			}
 		}, "198.19.22.131", ClassOther, "", []string{"tapf0a98285df9", "start with cali (Felix's interface prefix"}, nil},
+		{"fe80::/64 on bpfin.cali is the kernel's", func(p *Pair) {
+			p.Host.Routes = append(p.Host.Routes, route6("fe80::/64", "", "bpfin.cali", ProtoKernel, 256))
+		}, "fe80::/64", ClassConnected, "", []string{"link-local address", "bpfin.cali"}, []string{"eBPF"}},
+		{"fe80::/64 on vxlan.calico is the kernel's", func(p *Pair) {
+			p.Host.Links = append(p.Host.Links, vxlan)
+			p.Host.Routes = append(p.Host.Routes, route6("fe80::/64", "", "vxlan.calico", ProtoKernel, 256))
+		}, "fe80::/64", ClassConnected, "", []string{"link-local address", "vxlan.calico"}, []string{"VXLAN", "invalid IP"}},
+		{"a local pod whose name is not known", func(p *Pair) {
+			p.Facts.Pods = []PodFact{{IP: ma("198.19.22.131")}}
+		}, "198.19.22.131", ClassLocalPod, "", []string{"a pod on"}, []string{"pod /"}},
 		{"eBPF mode's service route", func(p *Pair) {
 			p.Host.Routes = append(p.Host.Routes, hostRoute("10.96.0.10/32", "169.254.1.1", "bpfin.cali", ProtoBoot))
 		}, "10.96.0.10", ClassOther, "", []string{"Felix's, in eBPF mode", "bpfin.cali"}, []string{"not one of Calico's"}},

@@ -59,6 +59,9 @@ func ipRouteText(r *Route) string {
 type routeTokens struct {
 	buf  []byte
 	toks []routeToken
+	// noTrail: the last word has no space after it (an IPv6 route's
+	// pref, which iproute2 prints last and on its own).
+	noTrail bool
 }
 
 type routeToken struct {
@@ -87,7 +90,7 @@ func (t *routeTokens) appendText(b []byte, trailing bool) []byte {
 		}
 		b = append(b, t.text(i)...)
 	}
-	if trailing && len(t.toks) > 0 {
+	if trailing && len(t.toks) > 0 && !t.noTrail {
 		b = append(b, ' ')
 	}
 	return b
@@ -96,7 +99,7 @@ func (t *routeTokens) appendText(b []byte, trailing bool) []byte {
 // of follows iproute2's print_route: type, dst, via, dev, table, proto
 // (not boot), scope (not universe), src, metric, flags.
 func (t *routeTokens) of(r *Route, s *Snapshot) {
-	t.buf, t.toks = t.buf[:0], t.toks[:0]
+	t.buf, t.toks, t.noTrail = t.buf[:0], t.toks[:0], false
 	if typ := routeType(r); typ != "unicast" {
 		t.word("", typ)
 	}
@@ -158,13 +161,21 @@ func (t *routeTokens) of(r *Route, s *Snapshot) {
 	for _, f := range r.Flags {
 		t.word("", f)
 	}
+	if routeDst(r).Addr().Is6() {
+		// The kernel gives every IPv6 route a router preference; only a
+		// route learned from a router advertisement may have one but
+		// medium, and the snapshot does not keep it.
+		t.word("", "pref")
+		t.word("", "medium")
+		t.noTrail = true
+	}
 }
 
 // ofHop follows iproute2's print_rta_multipath for one next hop: lead
 // ("nexthop", or "\tnexthop" to start a line of its own as ip does),
 // then via, dev, weight and the hop's flags.
 func (t *routeTokens) ofHop(h *NextHop, s *Snapshot, lead string) {
-	t.buf, t.toks = t.buf[:0], t.toks[:0]
+	t.buf, t.toks, t.noTrail = t.buf[:0], t.toks[:0], false
 	t.word("", lead)
 	if h.Gw.IsValid() {
 		t.word("", "via")

@@ -17,6 +17,10 @@ const (
 	ViewLink  View = "link"
 	ViewRoute View = "route"
 	ViewNeigh View = "neigh"
+	// ViewRoute6 is ip -6 route: a dual-stack pod's and node's IPv6 routes.
+	ViewRoute6 View = "route6"
+	// ViewAddr6 is ip -6 addr: the links with IPv6 addresses, and those.
+	ViewAddr6 View = "addr6"
 )
 
 // Command is what a student types to see the view.
@@ -30,6 +34,10 @@ func (v View) Command() string {
 		return "ip route"
 	case ViewNeigh:
 		return "ip neigh"
+	case ViewRoute6:
+		return "ip -6 route"
+	case ViewAddr6:
+		return "ip -6 addr"
 	}
 	return "ip " + string(v)
 }
@@ -41,8 +49,11 @@ func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
 	if s == nil {
 		return nil
 	}
-	if v == ViewRoute {
+	if v == ViewRoute || v == ViewRoute6 {
 		rv := NewRouteView(side, s, a)
+		if v == ViewRoute6 {
+			rv = NewRouteView6(side, s, a)
+		}
 		out := make([]Line, rv.Len())
 		for i := range out {
 			out[i] = rv.Line(i)
@@ -53,6 +64,8 @@ func Render(side Side, v View, s *Snapshot, a *Analysis) []Line {
 	switch v {
 	case ViewAddr:
 		return c.links(false)
+	case ViewAddr6:
+		return c.links6()
 	case ViewLink:
 		return c.links(true)
 	case ViewNeigh:
@@ -214,6 +227,51 @@ func (c *renderCtx) links(linkView bool) []Line {
 				if addrs[j].Prefix.Addr().Is4() == v4 {
 					out = append(out, c.addrLines(l, &addrs[j])...)
 				}
+			}
+		}
+	}
+	return out
+}
+
+// links6 is `ip -6 addr`: each link with an IPv6 address, under a header
+// made of what the kernel's IPv6 link dump carries (no qdisc, group,
+// master or link layer), then its IPv6 addresses.
+func (c *renderCtx) links6() []Line {
+	var out []Line
+	for i := range c.s.Links {
+		l := &c.s.Links[i]
+		addrs := c.s.AddrsOf(l.Index)
+		if !slices.ContainsFunc(addrs, func(a Addr) bool { return a.Prefix.Addr().Is6() }) {
+			continue
+		}
+		key := "link:" + strconv.Itoa(l.Index)
+		b := lineBuilder{key: key}
+		tag := c.ifTag(l.Index)
+		b.add(strconv.Itoa(l.Index)+": ", TagNone)
+		b.add(l.Name, tag)
+		// The IPv6 dump gives the peer's index without its namespace, and
+		// only when it differs from the link's own: ip names it from this
+		// namespace's links, rightly or not.
+		if l.ParentIndex != 0 && l.ParentIndex != l.Index {
+			peer := "@if" + strconv.Itoa(l.ParentIndex)
+			if p := c.s.LinkByIndex(l.ParentIndex); p != nil {
+				peer = "@" + p.Name
+			}
+			b.add(peer, tag)
+		}
+		b.add(": ", TagNone)
+		b.add("<"+strings.Join(l.Flags, ",")+">", TagFlags)
+		b.add(" mtu "+strconv.Itoa(l.MTU)+" ", TagNone)
+		b.add("state "+cmp.Or(l.OperState, "UNKNOWN"), TagState)
+		rest := " "
+		if l.TxQLen > 0 {
+			rest += "qlen " + strconv.Itoa(l.TxQLen)
+		}
+		b.add(rest, TagNone)
+		out = append(out, b.line())
+		for j := range addrs {
+			if addrs[j].Prefix.Addr().Is6() {
+				out = append(out, c.addrLines(l, &addrs[j])...)
 			}
 		}
 	}

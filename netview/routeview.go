@@ -7,22 +7,27 @@ import (
 
 // routeOrder is what `ip route` prints: the main table's IPv4 routes in
 // the kernel's order (by address, the longer prefix first, then the lower
-// metric), with their classes.
-func (c *renderCtx) routeOrder() []routeClass {
+// metric), with their classes. With v6, `ip -6 route`: the IPv6 routes in
+// the dump's order, which is the kernel's walk of its IPv6 tree and no
+// order of addresses.
+func (c *renderCtx) routeOrder(v6 bool) []routeClass {
 	n := 0
 	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
+		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).IsValid() && routeDst(r).Addr().Is6() == v6 {
 			n++
 		}
 	}
 	cls := make([]routeClass, 0, n)
 	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).Addr().Is4() {
+		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).IsValid() && routeDst(r).Addr().Is6() == v6 {
 			cls = append(cls, routeClass{r: r})
 		}
 	}
 	if c.a != nil {
 		c.routeClasses(cls)
+	}
+	if v6 {
+		return withHops(cls)
 	}
 	order := func(x, y routeClass) int {
 		if n := cmpDst(routeDst(x.r), routeDst(y.r)); n != 0 {
@@ -64,16 +69,26 @@ func withHops(cls []routeClass) []routeClass {
 type RouteView struct {
 	c   *renderCtx
 	cls []routeClass
+	v6  bool // ip -6 route: not in order of destination
 }
 
 // NewRouteView lays out the route view of a snapshot, tagged by the
 // analysis when there is one.
 func NewRouteView(side Side, s *Snapshot, a *Analysis) *RouteView {
+	return newRouteView(side, s, a, false)
+}
+
+// NewRouteView6 is NewRouteView for `ip -6 route`.
+func NewRouteView6(side Side, s *Snapshot, a *Analysis) *RouteView {
+	return newRouteView(side, s, a, true)
+}
+
+func newRouteView(side Side, s *Snapshot, a *Analysis, v6 bool) *RouteView {
 	if s == nil {
-		return &RouteView{}
+		return &RouteView{v6: v6}
 	}
 	c := newRenderCtx(side, s, a)
-	v := &RouteView{c: c, cls: c.routeOrder()}
+	v := &RouteView{c: c, cls: c.routeOrder(v6), v6: v6}
 	// What the lines need of the analysis is in c now and in the classes:
 	// the view holds no pointer to the analysis itself, which may be a
 	// field of a value its holder would otherwise keep alive.
@@ -143,6 +158,14 @@ func (v *RouteView) HasTag(i int, t Tag) bool {
 // the lines with j's destination are looked at.
 func (v *RouteView) Has(w *RouteView, j int) bool {
 	d := routeDst(w.cls[j].r)
+	if v.v6 {
+		for i := range v.cls {
+			if routeDst(v.cls[i].r) == d && v.SameLine(i, w, j) {
+				return true
+			}
+		}
+		return false
+	}
 	i, _ := slices.BinarySearchFunc(v.cls, d, func(x routeClass, d netip.Prefix) int {
 		return cmpDst(routeDst(x.r), d)
 	})
@@ -202,7 +225,9 @@ func (c *renderCtx) routeLine(x routeClass, tag Tag) Line {
 			}
 		}
 		b.addBytes(t.text(i), tt)
-		b.add(" ", tag)
+		if i < len(t.toks)-1 || !t.noTrail {
+			b.add(" ", tag)
+		}
 	}
 	return b.line()
 }

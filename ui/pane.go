@@ -114,6 +114,12 @@ func (p *netPane) line(i int) netview.Line {
 			return l
 		}
 		l := p.routes.Line(int(it.n))
+		// ip starts a next hop's line with a tab: a terminal would jump
+		// to its next tab stop past the pane's edge.
+		if len(l.Spans) > 0 && strings.HasPrefix(l.Spans[0].Text, "\t") {
+			l.Spans = slices.Clone(l.Spans)
+			l.Spans[0].Text = "        " + l.Spans[0].Text[1:]
+		}
 		if len(p.drawn) >= 4096 { // a few screens; scrolling far draws again
 			clear(p.drawn)
 		}

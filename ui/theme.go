@@ -40,6 +40,7 @@ func newPalette(dark bool) palette {
 			netview.ClassLocalBlockBlackhole: c("#D70000", "#FF5F5F"),
 			netview.ClassRemoteBlock:         c("#0000D7", "#5F87FF"),
 			netview.ClassRemotePod:           c("#008787", "#5FD7AF"),
+			netview.ClassTunnelEndpoint:      c("#5F00D7", "#AF87FF"),
 			netview.ClassDefault:             c("#878700", "#D7D787"),
 			netview.ClassConnected:           c("#5F5F87", "#AFAFD7"),
 			netview.ClassOther:               c("#6C6C6C", "#9E9E9E"),
@@ -63,7 +64,7 @@ func newPalette(dark bool) palette {
 var classOrder = []netview.Class{
 	netview.ClassPodDefault, netview.ClassPodGateway,
 	netview.ClassLocalPod, netview.ClassLocalBlockBlackhole,
-	netview.ClassRemoteBlock, netview.ClassRemotePod,
+	netview.ClassRemoteBlock, netview.ClassRemotePod, netview.ClassTunnelEndpoint,
 	netview.ClassDefault, netview.ClassConnected, netview.ClassOther,
 }
 
@@ -76,6 +77,7 @@ var classCode = map[netview.Class]string{
 	netview.ClassLocalBlockBlackhole: "BH",
 	netview.ClassRemoteBlock:         "RB",
 	netview.ClassRemotePod:           "RP",
+	netview.ClassTunnelEndpoint:      "TE",
 	netview.ClassDefault:             "DF",
 	netview.ClassConnected:           "CN",
 	netview.ClassOther:               "OT",
@@ -89,6 +91,7 @@ var classShort = map[netview.Class]string{
 	netview.ClassLocalBlockBlackhole: "blackhole",
 	netview.ClassRemoteBlock:         "remote block",
 	netview.ClassRemotePod:           "remote pod",
+	netview.ClassTunnelEndpoint:      "tunnel endpoint",
 	netview.ClassDefault:             "default",
 	netview.ClassConnected:           "connected",
 	netview.ClassOther:               "other",

@@ -25,7 +25,7 @@ func Snapshot(t testing.TB, s *netview.Snapshot) {
 	p := &netview.Pair{Pod: *s, Host: *s}
 	a := netview.Analyze(p)
 	for _, side := range []netview.Side{netview.SidePod, netview.SideHost} {
-		for _, v := range []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh} {
+		for _, v := range []netview.View{netview.ViewAddr, netview.ViewAddr6, netview.ViewLink, netview.ViewRoute, netview.ViewRoute6, netview.ViewNeigh} {
 			for _, l := range netview.Render(side, v, s, &a) {
 				if err := hostile.Check(l.String(), false); err != nil || strings.Contains(l.String(), "\n") {
 					t.Fatalf("%s %s renders %q: %v", side, v, l.String(), err)

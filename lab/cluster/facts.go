@@ -178,7 +178,8 @@ func (d *discovery) nodePods(ctx context.Context, pod *corev1.Pod) []netview.Pod
 	return out
 }
 
-// nodes lists every node's InternalIP, to name remote blocks.
+// nodes lists every node's InternalIPs (IPv4 and IPv6), to name remote
+// blocks.
 func (d *discovery) nodes(ctx context.Context) []netview.NodeFact {
 	list, err := d.client.nodes(ctx)
 	if err != nil {
@@ -192,9 +193,14 @@ func (d *discovery) nodes(ctx context.Context) []netview.NodeFact {
 			if a.Type != corev1.NodeInternalIP {
 				continue
 			}
-			if ip, err := netip.ParseAddr(a.Address); err == nil && ip.Is4() {
+			// A dual-stack node lists an InternalIP of each family.
+			ip, err := netip.ParseAddr(a.Address)
+			switch {
+			case err != nil:
+			case ip.Is4() && !nf.InternalIP.IsValid():
 				nf.InternalIP = ip
-				break
+			case ip.Is6() && !ip.Is4In6() && ip.Zone() == "" && !nf.InternalIP6.IsValid():
+				nf.InternalIP6 = ip
 			}
 		}
 		out = append(out, nf)
@@ -258,12 +264,24 @@ func podIP(p *corev1.Pod) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// podIP6 is a dual-stack pod's IPv6 address: the second family of
+// status.podIPs.
+func podIP6(p *corev1.Pod) netip.Addr {
+	for _, pi := range p.Status.PodIPs {
+		if ip, err := netip.ParseAddr(pi.IP); err == nil && ip.Is6() && !ip.Is4In6() && ip.Zone() == "" {
+			return ip
+		}
+	}
+	return netip.Addr{}
+}
+
 func podFact(p *corev1.Pod) netview.PodFact {
 	ip, _ := podIP(p)
 	return netview.PodFact{
 		Namespace: p.Namespace,
 		Name:      p.Name,
 		IP:        ip,
+		IP6:       podIP6(p),
 		Node:      p.Spec.NodeName,
 		Phase:     string(p.Status.Phase),
 	}

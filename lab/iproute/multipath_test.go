@@ -136,6 +136,13 @@ func TestMultipathRouteViewReal(t *testing.T) {
 	if got := routeView(s); got != string(out) {
 		t.Errorf("route view differs from ip route:\n got %q\nwant %q", got, out)
 	}
+	out6, err := exec.Command("ip", "-n", ns, "-6", "route").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := netview.Plain(netview.Render(netview.SideHost, netview.ViewRoute6, s, nil)); got != string(out6) {
+		t.Errorf("IPv6 route view differs from ip -6 route:\n got %q\nwant %q", got, out6)
+	}
 	if r := findRoute(s, netview.TableMain, "fd00:22::/122"); r == nil || len(r.NextHops) != 2 {
 		t.Errorf("IPv6 multipath route: %+v", r)
 	}
