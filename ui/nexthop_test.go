@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"podlab/content"
 	"podlab/netview"
 )
 
@@ -21,7 +22,9 @@ func TestPaneNextHopLineHasNoTab(t *testing.T) {
 	}
 	p := newNetPane(&shared{theme: NewTheme(true, false)}, netview.SideHost)
 	p.setSize(80, 10)
-	p.setData(paneInput{views: []netview.View{netview.ViewRoute}, cur: s})
+	var first *netview.Refresh
+	lab := &content.Lab{Refresh: first.Next(&netview.Analyzer{}, &netview.Pair{Host: *s}, false)}
+	p.setData(paneInput{views: []netview.View{netview.ViewRoute}, lab: lab})
 	hops := 0
 	for i := range p.items {
 		text := p.line(i).String()
