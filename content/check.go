@@ -107,7 +107,7 @@ func (s Step) Answer(v Vars) (string, bool) {
 	var a string
 	switch s.CheckKind {
 	case "pod-ip":
-		a = v.PodIP
+		a = addrText(v.PodIP)
 	case "peer-index":
 		a = positive(v.PodPeerIndex)
 	case "host-peer-index":
@@ -115,18 +115,15 @@ func (s Step) Answer(v Vars) (string, bool) {
 	case "host-if":
 		a = v.HostIf
 	case "gateway":
-		a = v.gateway()
+		a = v.gateway().String()
 	case "node":
 		a = v.Node
 	case "own-block":
-		a = v.OwnBlock
+		a = prefixText(v.OwnBlock)
 	case "remote-node":
 		a = v.RemoteNode
 	case "block-size":
-		a = v.BlockSize
-		if a != "" && !strings.HasPrefix(a, "/") {
-			a = "/" + a
-		}
+		a = lengthText(v.BlockSize)
 	}
 	return a, a != ""
 }
@@ -207,7 +204,7 @@ func checkAddr(kind string, v Vars, in, want string) Result {
 	gw := v.gateway()
 	switch kind {
 	case "pod-ip":
-		if g, ok := parseAddr(gw); ok && got == g {
+		if got == gw {
 			return Result{Hint: "that is the gateway every pod routes through; the pod's own address is the inet line of eth0 in ip addr"}
 		}
 		if got.IsLoopback() {
@@ -215,7 +212,7 @@ func checkAddr(kind string, v Vars, in, want string) Result {
 		}
 		return Result{Hint: "look at ip addr in the pod: the inet address on eth0 (the IP column of kubectl get pods -o wide says the same)"}
 	default:
-		if p, ok := parseAddr(v.PodIP); ok && got == p {
+		if v.PodIP.IsValid() && got == v.PodIP {
 			return Result{Hint: "that is the pod's own address; where does its default route send everything else?"}
 		}
 		return Result{Hint: "look at ip route in the pod: the address after \"default via\""}
@@ -288,7 +285,7 @@ func checkNode(kind string, v Vars, in, want string) Result {
 		return Result{OK: true}
 	}
 	if _, err := netip.ParseAddr(got); err == nil {
-		if kind == "remote-node" && got == strings.ToLower(v.RemoteVia) {
+		if kind == "remote-node" && got == addrText(v.RemoteVia) {
 			return Result{Hint: "that is the node's address; answer with its name (kubectl get nodes -o wide pairs them)"}
 		}
 		return Result{Hint: "answer with the node's name, not an address"}
@@ -302,8 +299,8 @@ func checkNode(kind string, v Vars, in, want string) Result {
 	if got == strings.ToLower(v.Node) {
 		return Result{Hint: "that is the node you are on; this block belongs to another one"}
 	}
-	if v.RemoteVia != "" {
-		return Result{Hint: "the route goes via " + v.RemoteVia + ": which node has that address? (kubectl get nodes -o wide)"}
+	if v.RemoteVia.IsValid() {
+		return Result{Hint: "the route goes via " + v.RemoteVia.String() + ": which node has that address? (kubectl get nodes -o wide)"}
 	}
 	return Result{Hint: "the route names a next hop: which node has that address? (kubectl get nodes -o wide)"}
 }
@@ -327,7 +324,7 @@ func checkBlock(v Vars, in, want string) Result {
 	if p.Masked() == w.Masked() {
 		return Result{OK: true}
 	}
-	if r, err := netip.ParsePrefix(v.RemoteBlock); err == nil && p.Masked() == r.Masked() || strings.Contains(v.RemoteBlocks, p.String()+" ") {
+	if r := v.RemoteBlock; r.IsValid() && p.Masked() == r.Masked() || strings.Contains(v.RemoteBlocks, p.String()+" ") {
 		return Result{Hint: "that block belongs to another node (its route goes via that node); this node's own block is the one it blackholes"}
 	}
 	if p.Contains(w.Addr()) || w.Contains(p.Addr()) {
@@ -349,7 +346,7 @@ func checkSize(v Vars, in, want string) Result {
 	if n == w {
 		return Result{OK: true}
 	}
-	if addrs := blockAddrs(want); addrs != "" && s == addrs {
+	if addrs := blockAddrs(w); w > 0 && addrs != "" && s == addrs {
 		return Result{OK: true, Hint: "that many addresses, yes: a /" + strconv.Itoa(w)}
 	}
 	return Result{Hint: "look at the routes marked proto bird on the node: the number after the slash"}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -202,7 +203,7 @@ func live() Vars {
 	return Vars{
 		PodName:       "customer-7d9f8b6c4d-x2x9q",
 		PodNamespace:  "yaobank",
-		PodIP:         "198.19.22.70",
+		PodIP:         netip.MustParseAddr("198.19.22.70"),
 		Node:          "node2",
 		PodIf:         "eth0",
 		PodIndex:      4,
@@ -212,14 +213,14 @@ func live() Vars {
 		HostIndex:     12,
 		HostPeerIndex: 4,
 		HostLinkNetns: "cni-0000",
-		Gateway:       "169.254.1.1",
+		Gateway:       netip.MustParseAddr("169.254.1.1"),
 		HostProxyARP:  "1",
-		OwnBlock:      "198.19.22.64/26",
-		RemoteBlock:   "198.19.21.0/26",
-		RemoteVia:     "198.19.0.1",
+		OwnBlock:      netip.MustParsePrefix("198.19.22.64/26"),
+		RemoteBlock:   netip.MustParsePrefix("198.19.21.0/26"),
+		RemoteVia:     netip.MustParseAddr("198.19.0.1"),
 		RemoteNode:    "control",
-		BlockSize:     "/26",
-		FreeIP:        "198.19.22.99",
+		BlockSize:     26,
+		FreeIP:        netip.MustParseAddr("198.19.22.99"),
 	}
 }
 
@@ -260,7 +261,7 @@ func TestRender(t *testing.T) {
 			[]string{"this is the customer pod's cable"}, nil},
 		{"another pod's words", Vars{PodNamespace: "bank", PodName: "teller-1", Node: "node1"}, "The host's end of the veth pair",
 			[]string{"this is pod bank/teller-1's cable"}, []string{"customer pod"}},
-		{"another pod's words on the routes", Vars{PodNamespace: "bank", PodName: "teller-1", Node: "node1", PodIP: "198.19.22.9"}, "Routes to pods on this node",
+		{"another pod's words on the routes", Vars{PodNamespace: "bank", PodName: "teller-1", Node: "node1", PodIP: netip.MustParseAddr("198.19.22.9")}, "Routes to pods on this node",
 			[]string{"pod bank/teller-1's address"}, []string{"customer pod"}},
 		{"lesson pod ip", LessonVars(), "Find the customer pod",
 			[]string{"198.19.22.132", "node1"}, []string{"lesson's"}},
@@ -284,7 +285,7 @@ func TestRender(t *testing.T) {
 			[]string{"198.19.21.0/26 via 198.19.0.1", "(control)", "198.19.21.64/26 via 198.19.0.3"}, nil},
 		{"blackhole", LessonVars(), "The blackhole for this node's block",
 			[]string{"blackhole 198.19.22.128/26 proto bird"}, nil},
-		{"block size", Vars{BlockSize: "/24"}, "Blocks, not pods",
+		{"block size", Vars{BlockSize: 24}, "Blocks, not pods",
 			[]string{"**/24**, 256 addresses"}, nil},
 		{"lookup free ip", LessonVars(), "Where does an address go?",
 			[]string{"198.19.22.140, which no pod holds", "blackhole"}, nil},
@@ -292,7 +293,7 @@ func TestRender(t *testing.T) {
 			[]string{"a free address in OWN_BLOCK"}, nil},
 		{"delete the lesson's pod", LessonVars(), "Delete a pod",
 			[]string{"yaobank/summary-85c56b76d7-28hm5 at\n198.19.22.130", "kubectl delete pod -n yaobank summary-85c56b76d7-28hm5"}, []string{"recording"}},
-		{"delete a live pod", Vars{Node: "node2", DeletePod: "bank/teller-7", DeleteIP: "10.0.0.9"}, "Delete a pod",
+		{"delete a live pod", Vars{Node: "node2", DeletePod: "bank/teller-7", DeleteIP: netip.MustParseAddr("10.0.0.9")}, "Delete a pod",
 			[]string{"node2's pods, bank/teller-7 at\n10.0.0.9", "kubectl delete pod -n bank teller-7"}, []string{"summary"}},
 		{"delete on a recording", Vars{Recorded: true}, "Delete a pod",
 			[]string{"NAMESPACE/POD", "This is a recording, so nothing here changes"}, nil},

@@ -37,15 +37,10 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 		HostIf: a.Veth.HostIf, HostIndex: a.Veth.HostIndex, HostPeerIndex: a.Veth.HostPeerIndex,
 		HostLinkNetns: a.Veth.HostLinkNetns, ExpectedHostIf: a.ExpectedHostIf,
 		InterfacePrefix: f.Prefix(), GatewayMAC: a.Gateway.NeighMAC,
-	}
-	if f.Pod.IP.IsValid() {
-		v.PodIP = f.Pod.IP.String()
+		PodIP: f.Pod.IP, Gateway: a.Gateway.Address,
 	}
 	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
 		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)
-	}
-	if a.Gateway.Address.IsValid() {
-		v.Gateway = a.Gateway.Address.String()
 	}
 	if a.Veth.HostIf != "" {
 		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
@@ -75,8 +70,8 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 				own, _ = netip.ParsePrefix(rc.Dst)
 			}
 		case netview.ClassRemoteBlock:
-			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
-				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
+			if !v.RemoteBlock.IsValid() || rc.Peer != "" && v.RemoteNode == "" {
+				v.RemoteBlock, v.RemoteVia, v.RemoteNode = dstPrefix(rc.Dst), gatewayAddr(rc.Gateway), rc.Peer
 			}
 			if len(remotes) == MaxRemoteBlocks {
 				more++ // a large node's thousands are counted, not listed
@@ -95,11 +90,11 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
 	}
 	if own.IsValid() {
-		v.OwnBlock = own.String()
-		v.BlockSize = "/" + strconv.Itoa(own.Bits())
+		v.OwnBlock = own
+		v.BlockSize = own.Bits()
 		v.FreeIP = freeIP(p, own)
 	} else if f.BlockSize > 0 {
-		v.BlockSize = "/" + strconv.Itoa(f.BlockSize)
+		v.BlockSize = f.BlockSize
 	}
 	return v
 }
@@ -108,7 +103,7 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 // node, other than the pod shown, whose /32 the node has now; a yaobank
 // summary pod as the lesson's, else another of yaobank's, else any; the
 // first by name among equals, so it does not change between refreshes.
-func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod, ip string) {
+func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod string, ip netip.Addr) {
 	rank := func(p netview.PodFact) int {
 		switch {
 		case p.Namespace == netview.DefaultNamespace && strings.HasPrefix(p.Name, "summary-"):
@@ -130,15 +125,15 @@ func podToDelete(f *netview.Facts, node string, local map[string]bool) (pod, ip 
 		}
 	}
 	if best == nil {
-		return "", ""
+		return "", netip.Addr{}
 	}
-	return best.Namespace + "/" + best.Name, best.IP.String()
+	return best.Namespace + "/" + best.Name, best.IP
 }
 
 // freeIP is an address of the node's own block that no pod holds, for a
 // lookup that hits the blackhole; from the block's upper half, where a
 // small lab has no pods.
-func freeIP(p *netview.Pair, block netip.Prefix) string {
+func freeIP(p *netview.Pair, block netip.Prefix) netip.Addr {
 	used := map[netip.Addr]bool{}
 	for _, pf := range p.Facts.Pods {
 		used[pf.IP] = true
@@ -152,15 +147,33 @@ func freeIP(p *netview.Pair, block netip.Prefix) string {
 	a := block.Masked().Addr()
 	size := 1 << (a.BitLen() - block.Bits())
 	if a.BitLen() != 32 || size < 4 {
-		return ""
+		return netip.Addr{}
 	}
 	for range size / 2 {
 		a = a.Next()
 	}
 	for ; block.Contains(a); a = a.Next() {
 		if !used[a] {
-			return a.String()
+			return a
 		}
 	}
-	return ""
+	return netip.Addr{}
+}
+
+// dstPrefix reads a route's destination as the analysis prints it (a
+// /32 prints bare, as ip does); a zero prefix when it names none.
+func dstPrefix(s string) netip.Prefix {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen())
+	}
+	return netip.Prefix{}
+}
+
+// gatewayAddr reads a route's next hop as the analysis prints it.
+func gatewayAddr(s string) netip.Addr {
+	a, _ := netip.ParseAddr(s)
+	return a
 }

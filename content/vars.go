@@ -12,11 +12,11 @@ import (
 // Vars are the live values a step's body can show. A zero field means
 // "not known" and renders as a neutral stand-in.
 type Vars struct {
-	PodName      string // customer-574bd6cc75-2blnv
-	PodNamespace string // yaobank
-	PodIP        string // 198.19.22.132
-	Node         string // node1
-	PodIf        string // eth0
+	PodName      string     // customer-574bd6cc75-2blnv
+	PodNamespace string     // yaobank
+	PodIP        netip.Addr // 198.19.22.132
+	Node         string     // node1
+	PodIf        string     // eth0
 
 	PodIndex     int    // the pod's eth0 index: 3
 	PodPeerIndex int    // the N of eth0@ifN: 9
@@ -31,23 +31,24 @@ type Vars struct {
 	ExpectedHostIf  string
 	InterfacePrefix string // netview.DefaultInterfacePrefix when empty
 
-	Gateway      string // netview.CalicoGateway when empty
-	GatewayMAC   string // the pod's neighbour entry for Gateway, if resolved
-	HostProxyARP string // proxy_arp on the host end: "1", "0", "" unknown
+	Gateway      netip.Addr // the analysis's; netview.CalicoGateway stands in when unknown
+	GatewayMAC   string     // the pod's neighbour entry for Gateway, if resolved
+	HostProxyARP string     // proxy_arp on the host end: "1", "0", "" unknown
 
-	OwnBlock     string // the node's block: 198.19.22.128/26
-	RemoteBlock  string // one remote block route, as an example: 198.19.21.64/26
-	RemoteVia    string // its gateway: 198.19.0.3
-	RemoteNode   string // the node behind it: node2
-	RemoteBlocks string // every remote block, e.g. "198.19.21.0/26 (control), 198.19.21.64/26 (node2)"
-	BlockSize    string // "/26"
+	OwnBlock     netip.Prefix // the node's block: 198.19.22.128/26
+	RemoteBlock  netip.Prefix // one remote block route, as an example: 198.19.21.64/26
+	RemoteVia    netip.Addr   // its gateway: 198.19.0.3
+	RemoteNode   string       // the node behind it: node2
+	RemoteBlocks string       // every remote block, e.g. "198.19.21.0/26 (control), 198.19.21.64/26 (node2)"
+	BlockSize    int          // a block's prefix length: 26; 0 unknown
 	// FreeIP is an address in OwnBlock that no pod holds, the stand-in for
 	// a deleted pod in the lookup step.
-	FreeIP string
+	FreeIP netip.Addr
 	// DeletePod ("<namespace>/<name>") and DeleteIP are a pod on Node,
 	// other than the one shown, that exists now: the one step 4.8 has the
 	// student delete.
-	DeletePod, DeleteIP string
+	DeletePod string
+	DeleteIP  netip.Addr
 	// Recorded says the lab is a recording: nothing in it changes, so a
 	// command that changes the lab cannot be watched there.
 	Recorded bool
@@ -62,7 +63,7 @@ func LessonVars() Vars {
 	return Vars{
 		PodName:         "customer-574bd6cc75-2blnv",
 		PodNamespace:    netview.DefaultNamespace,
-		PodIP:           "198.19.22.132",
+		PodIP:           netip.MustParseAddr("198.19.22.132"),
 		Node:            "node1",
 		PodIf:           "eth0",
 		PodIndex:        3,
@@ -73,18 +74,18 @@ func LessonVars() Vars {
 		HostPeerIndex:   3,
 		HostLinkNetns:   "cni-f7159375-bf04-e8d8-85b8-0da49bfd53d0",
 		InterfacePrefix: netview.DefaultInterfacePrefix,
-		Gateway:         netview.CalicoGateway.String(),
+		Gateway:         netview.CalicoGateway,
 		GatewayMAC:      netview.CalicoMAC,
 		HostProxyARP:    "1",
-		OwnBlock:        "198.19.22.128/26",
-		RemoteBlock:     "198.19.21.64/26",
-		RemoteVia:       "198.19.0.3",
+		OwnBlock:        netip.MustParsePrefix("198.19.22.128/26"),
+		RemoteBlock:     netip.MustParsePrefix("198.19.21.64/26"),
+		RemoteVia:       netip.MustParseAddr("198.19.0.3"),
 		RemoteNode:      "node2",
 		RemoteBlocks:    "198.19.21.0/26 via 198.19.0.1 (control), 198.19.21.64/26 via 198.19.0.3 (node2)",
-		BlockSize:       "/26",
-		FreeIP:          "198.19.22.140",
+		BlockSize:       26,
+		FreeIP:          netip.MustParseAddr("198.19.22.140"),
 		DeletePod:       "yaobank/summary-85c56b76d7-28hm5",
-		DeleteIP:        "198.19.22.130",
+		DeleteIP:        netip.MustParseAddr("198.19.22.130"),
 	}
 }
 
@@ -150,7 +151,7 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"ThePod":          thePod(v.PodNamespace, v.PodName),
 		"PodName":         or(v.PodName, "customer-…"),
 		"PodNamespace":    or(v.PodNamespace, netview.DefaultNamespace),
-		"PodIP":           or(v.PodIP, "POD_IP"),
+		"PodIP":           or(addrText(v.PodIP), "POD_IP"),
 		"Node":            or(v.Node, "NODE"),
 		"PodIf":           or(v.PodIf, "eth0"),
 		"PodIndex":        num(v.PodIndex, "A"),
@@ -161,21 +162,21 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"HostPeerIndex":   num(v.HostPeerIndex, "A"),
 		"HostLinkNetns":   or(v.HostLinkNetns, "cni-…"),
 		"InterfacePrefix": prefix,
-		"Gateway":         v.gateway(),
+		"Gateway":         v.gateway().String(),
 		"GatewayMAC":      v.GatewayMAC,
 		"HostProxyARP":    v.HostProxyARP,
-		"OwnBlock":        or(v.OwnBlock, "OWN_BLOCK"),
-		"RemoteBlock":     or(v.RemoteBlock, "BLOCK"),
-		"RemoteVia":       or(v.RemoteVia, "NODE_IP"),
+		"OwnBlock":        or(prefixText(v.OwnBlock), "OWN_BLOCK"),
+		"RemoteBlock":     or(prefixText(v.RemoteBlock), "BLOCK"),
+		"RemoteVia":       or(addrText(v.RemoteVia), "NODE_IP"),
 		"RemoteNode":      or(v.RemoteNode, "another node"),
 		"RemoteBlocks":    v.RemoteBlocks,
-		"BlockSize":       or(v.BlockSize, "/26"),
-		"BlockAddrs":      blockAddrs(or(v.BlockSize, "/26")),
-		"FreeIP":          v.FreeIP,
+		"BlockSize":       or(lengthText(v.BlockSize), "/26"),
+		"BlockAddrs":      blockAddrs(cmp.Or(v.BlockSize, 26)),
+		"FreeIP":          addrText(v.FreeIP),
 		"DeletePod":       or(v.DeletePod, "NAMESPACE/POD"),
 		"DeleteNamespace": or(deleteNS, "NAMESPACE"),
 		"DeleteName":      or(deleteName, "POD"),
-		"DeleteIP":        or(v.DeleteIP, "ITS_IP"),
+		"DeleteIP":        or(addrText(v.DeleteIP), "ITS_IP"),
 		"Recorded":        v.Recorded,
 		"HashInput":       hashIn,
 		"HashHex":         hashHex,
@@ -189,11 +190,43 @@ func (v Vars) fields(standIns bool) map[string]any {
 	return d
 }
 
-// gateway is the pod's gateway, Calico's unless the lab said otherwise.
-func (v Vars) gateway() string { return cmp.Or(v.Gateway, netview.CalicoGateway.String()) }
+// gateway is the pod's gateway: the analysis's, which always names one;
+// Calico's stands in when no lab is known (a step read with no lab still
+// names 169.254.1.1, as the lesson does).
+func (v Vars) gateway() netip.Addr {
+	if v.Gateway.IsValid() {
+		return v.Gateway
+	}
+	return netview.CalicoGateway
+}
 
 // prefix is the host ends' prefix, Felix's default unless the lab said.
 func (v Vars) prefix() string { return cmp.Or(v.InterfacePrefix, netview.DefaultInterfacePrefix) }
+
+// The text forms of the typed values: "" for an unknown (zero) one, which
+// the template reads as false and fields replaces with its stand-in.
+// Templates see only these strings, so `{{if .PodIP}}` means "known".
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func prefixText(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
+}
+
+// lengthText is a prefix length as ip prints it after an address: "/26".
+func lengthText(bits int) string {
+	if bits <= 0 {
+		return ""
+	}
+	return "/" + strconv.Itoa(bits)
+}
 
 // thePod names the shown pod in prose: "the customer pod" for the
 // lesson's (or when unknown), otherwise the pod itself, so that the text
@@ -208,17 +241,9 @@ func thePod(ns, name string) string {
 	return "pod " + ns + "/" + name
 }
 
-// blockAddrs is how many addresses a block of that size holds, as text
-// ("64" for "/26"), or "" when the size does not parse.
-func blockAddrs(size string) string {
-	bits, err := strconv.Atoi(strings.TrimPrefix(size, "/"))
-	if err != nil {
-		if p, perr := netip.ParsePrefix(size); perr == nil {
-			bits = p.Bits()
-		} else {
-			return ""
-		}
-	}
+// blockAddrs is how many addresses an IPv4 block of that prefix length
+// holds, as text ("64" for 26), or "" when it is no IPv4 length.
+func blockAddrs(bits int) string {
 	if bits < 0 || bits > 32 {
 		return ""
 	}

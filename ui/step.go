@@ -126,10 +126,10 @@ func (m *Model) rebuild(keep bool) {
 		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
 	m.host.setData(paneInput{who: node, views: hostViews, lab: lab,
 		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
-	if st.Extra == "delete" && !keep && vars.DeleteIP != "" {
+	if st.Extra == "delete" && !keep && vars.DeleteIP.IsValid() {
 		// Start on the /32 of the pod the step's command deletes, not on
 		// the first pod's.
-		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP) })
+		m.host.selectWhere(func(l netview.Line) bool { return routeLineMatches(l, vars.DeleteIP.String()) })
 	}
 	if m.mapv.open { // a hidden map is not drawn: at 20,000 routes that costs
 		m.mapv.setData(lab, hi, order, keep)
