@@ -213,14 +213,16 @@ func live() Vars {
 		HostIndex:     12,
 		HostPeerIndex: 4,
 		HostLinkNetns: "cni-0000",
-		Gateway:       netip.MustParseAddr("169.254.1.1"),
-		HostProxyARP:  "1",
-		OwnBlock:      netip.MustParsePrefix("198.19.22.64/26"),
-		RemoteBlock:   netip.MustParsePrefix("198.19.21.0/26"),
-		RemoteVia:     netip.MustParseAddr("198.19.0.1"),
-		RemoteNode:    "control",
-		BlockSize:     26,
-		FreeIP:        netip.MustParseAddr("198.19.22.99"),
+		// As the analysis names it; the live host end (HostIf) differs.
+		ExpectedHostIf: netview.VethName("cali", "yaobank", "customer-7d9f8b6c4d-x2x9q"),
+		Gateway:        netip.MustParseAddr("169.254.1.1"),
+		HostProxyARP:   "1",
+		OwnBlock:       netip.MustParsePrefix("198.19.22.64/26"),
+		RemoteBlock:    netip.MustParsePrefix("198.19.21.0/26"),
+		RemoteVia:      netip.MustParseAddr("198.19.0.1"),
+		RemoteNode:     "control",
+		BlockSize:      26,
+		FreeIP:         netip.MustParseAddr("198.19.22.99"),
 	}
 }
 

@@ -26,8 +26,8 @@ type Vars struct {
 	HostIndex     int    // 9
 	HostPeerIndex int    // the M of cali…@ifM: 3
 	HostLinkNetns string // cni-f7159375-…
-	// ExpectedHostIf is InterfacePrefix + SHA-1("<ns>.<pod>")[:11];
-	// computed from the pod's name when empty.
+	// ExpectedHostIf is the analysis's name for the host end,
+	// InterfacePrefix + SHA-1("<ns>.<pod>")[:11]; never derived here.
 	ExpectedHostIf  string
 	InterfacePrefix string // netview.DefaultInterfacePrefix when empty
 
@@ -73,6 +73,7 @@ func LessonVars() Vars {
 		HostIndex:       9,
 		HostPeerIndex:   3,
 		HostLinkNetns:   "cni-f7159375-bf04-e8d8-85b8-0da49bfd53d0",
+		ExpectedHostIf:  "caliea2aa288365",
 		InterfacePrefix: netview.DefaultInterfacePrefix,
 		Gateway:         netview.CalicoGateway,
 		GatewayMAC:      netview.CalicoMAC,
@@ -134,8 +135,10 @@ func (v Vars) fields(standIns bool) map[string]any {
 		return strconv.Itoa(n)
 	}
 	prefix := v.prefix()
-	// The hash needs both halves of the name; without them it stays empty
-	// and bodies say so.
+	// The worked example of the name shows the hash's input and digest,
+	// which the analysis does not keep; netview computes them. It needs
+	// both halves of the name; without them it stays empty and bodies say
+	// so.
 	var hashIn, hashHex, short string
 	if v.PodNamespace != "" && v.PodName != "" {
 		hashIn = netview.VethHashInput(v.PodNamespace, v.PodName)
@@ -144,9 +147,6 @@ func (v Vars) fields(standIns bool) map[string]any {
 	}
 	deleteNS, deleteName, _ := strings.Cut(v.DeletePod, "/")
 	expected := v.ExpectedHostIf
-	if expected == "" && short != "" {
-		expected = prefix + short
-	}
 	d := map[string]any{
 		"ThePod":          thePod(v.PodNamespace, v.PodName),
 		"PodName":         or(v.PodName, "customer-…"),
