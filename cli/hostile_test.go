@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"podlab/internal/hostile"
-	"podlab/lab"
+	"podlab/lab/replay"
 	"podlab/netview"
 )
 
@@ -20,7 +20,7 @@ import (
 // to every string, under a file name that carries it too.
 func hostileRecording(t *testing.T) string {
 	t.Helper()
-	b, err := lab.Builtin()
+	b, err := replay.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestShowHostileRecording(t *testing.T) {
 		}
 	})
 	t.Run("colour", func(t *testing.T) {
-		src, err := lab.OpenReplay(path, nil)
+		src, err := replay.Open(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func (f fakeSource) Collect(context.Context) (*netview.Pair, error) {
 func (f fakeSource) Close() error { return nil }
 
 func TestShowHostileDescribe(t *testing.T) {
-	b, err := lab.Builtin()
+	b, err := replay.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"podlab/lab"
 	"podlab/lab/cluster"
+	"podlab/lab/replay"
 	"podlab/lab/sandbox"
 	"podlab/netview"
 	"podlab/sudo"
@@ -128,12 +129,12 @@ func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
 	case "netns":
 		return f.openNetns(ctx)
 	case "recording", "builtin":
-		return lab.Builtin()
+		return replay.Builtin()
 	case "replay":
 		if arg == "" {
 			return nil, usageErr("--lab replay needs a file: --lab replay=FILE")
 		}
-		return lab.OpenReplay(arg, openAsInvoker)
+		return replay.Open(arg, openAsInvoker)
 	default:
 		return nil, usageErr("unknown lab %q: use auto, cluster, sandbox, netns, recording or replay=FILE", f.lab)
 	}
@@ -269,7 +270,7 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 		fmt.Fprintf(note, "podlab: no cluster (%s); using the running sandbox\n", brief(cerr))
 		return s, nil
 	}
-	r, err := lab.Builtin()
+	r, err := replay.Builtin()
 	if err != nil {
 		return nil, err
 	}

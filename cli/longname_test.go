@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"podlab/lab"
+	"podlab/lab/replay"
 	"podlab/netview"
 )
 
@@ -17,7 +17,7 @@ import (
 // the pod's veth renamed to a name of 1 MB, everywhere it is named.
 func longNameRecording(t *testing.T) string {
 	t.Helper()
-	b, err := lab.Builtin()
+	b, err := replay.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}

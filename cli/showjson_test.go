@@ -9,7 +9,7 @@ import (
 
 	"podlab/internal/fill"
 	"podlab/internal/hostile"
-	"podlab/lab"
+	"podlab/lab/replay"
 	"podlab/netview"
 )
 
@@ -19,7 +19,7 @@ import (
 // with every field set (a field added to showJSON and not to
 // encodeShowJSON fails here; netview's tests hold the rest).
 func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
-	src, err := lab.Builtin()
+	src, err := replay.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestEncodeShowJSONMatchesEncoder(t *testing.T) {
 	}
 	empty := *lesson
 	empty.Pod.Routes, empty.Host.Routes = []netview.Route{}, nil
-	src, err = lab.Builtin()
+	src, err = replay.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}

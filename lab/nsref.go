@@ -1,6 +1,15 @@
 // Package lab is where podlab's data comes from: a netlink collector that
 // reads any network namespace without entering it on a long-lived thread,
-// and the simple labs built on it (named namespaces, recordings).
+// and the netns lab built on it. The other labs are subpackages: sandbox,
+// cluster and replay.
+//
+// The netns lab stays here, not in a subpackage of its own, because it is
+// the collector's thinnest client: it finds the pod's namespace by nsid or
+// address, opens it and asks the kernel for routes through the engine's
+// unexported pieces (findPodNSBy, openNS, routeGet), and the engine's own
+// tests (changes, fault, bench) build their labs through it. A subpackage
+// would export those pieces for one caller and part those tests from the
+// code they test.
 package lab
 
 import (

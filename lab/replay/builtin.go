@@ -1,4 +1,4 @@
-package lab
+package replay
 
 import (
 	"bytes"
@@ -13,6 +13,6 @@ import (
 var builtinRecording []byte
 
 // Builtin is the lab of the recording built into podlab.
-func Builtin() (*Replay, error) {
-	return NewReplay("built-in", bytes.NewReader(builtinRecording))
+func Builtin() (*Lab, error) {
+	return New("built-in", bytes.NewReader(builtinRecording))
 }

@@ -1,4 +1,6 @@
-package lab
+// Package replay is the lab of a recording: a file `podlab record` wrote,
+// or the recording of the sandbox built into podlab.
+package replay
 
 import (
 	"bytes"
@@ -12,17 +14,17 @@ import (
 	"podlab/netview"
 )
 
-// Replay is the lab of a recording: what `podlab record` wrote, or the
+// Lab is the lab of a recording: what `podlab record` wrote, or the
 // recording built into podlab.
-type Replay struct {
+type Lab struct {
 	name string
 	rec  *netview.Recording
 }
 
-// OpenReplay reads the recording file at path, opened by open (os.Open
+// Open reads the recording file at path, opened by open (os.Open
 // when nil: under sudo the command line opens it with the invoking
 // user's rights).
-func OpenReplay(path string, open func(string) (*os.File, error)) (*Replay, error) {
+func Open(path string, open func(string) (*os.File, error)) (*Lab, error) {
 	if open == nil {
 		open = os.Open
 	}
@@ -40,23 +42,23 @@ func OpenReplay(path string, open func(string) (*os.File, error)) (*Replay, erro
 		return nil, fmt.Errorf("recording %q is %d MiB, more than the %d MiB podlab reads: give a file written by `podlab record`",
 			path, fi.Size()>>20, netview.MaxRecording>>20)
 	}
-	return NewReplay(path, f)
+	return New(path, f)
 }
 
-// NewReplay reads a recording from r; name says where it came from.
-func NewReplay(name string, r io.Reader) (*Replay, error) {
+// New reads a recording from r; name says where it came from.
+func New(name string, r io.Reader) (*Lab, error) {
 	rec, err := netview.ReadRecording(r)
 	if err != nil {
 		return nil, fmt.Errorf("recording %q: %w", name, err)
 	}
-	return &Replay{name: name, rec: rec}, nil
+	return &Lab{name: name, rec: rec}, nil
 }
 
 // Kind is "recording".
-func (r *Replay) Kind() string { return "recording" }
+func (r *Lab) Kind() string { return "recording" }
 
 // Describe says what was recorded, where and when.
-func (r *Replay) Describe() string {
+func (r *Lab) Describe() string {
 	d := "recording " + netview.Clean(r.name)
 	if r.rec.Lab != "" {
 		d += " of a " + r.rec.Lab + " lab"
@@ -71,11 +73,11 @@ func (r *Replay) Describe() string {
 }
 
 // Recording is the recording itself.
-func (r *Replay) Recording() *netview.Recording { return r.rec }
+func (r *Lab) Recording() *netview.Recording { return r.rec }
 
 // Collect returns the recorded pair: a fresh copy each time, so that a
 // caller may change it freely.
-func (r *Replay) Collect(ctx context.Context) (*netview.Pair, error) {
+func (r *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -91,4 +93,4 @@ func (r *Replay) Collect(ctx context.Context) (*netview.Pair, error) {
 }
 
 // Close does nothing: a recording holds nothing open.
-func (r *Replay) Close() error { return nil }
+func (r *Lab) Close() error { return nil }
