@@ -47,6 +47,12 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	if a.Gateway.Address.IsValid() {
 		v.Gateway = a.Gateway.Address.String()
 	}
+	if f.Pod.IP6.IsValid() {
+		v.PodIP6 = f.Pod.IP6.String()
+	}
+	if g := a.Gateway6; g != nil && g.DefaultRoute {
+		v.Gateway6, v.HostOwnsGateway6 = g.Address.WithZone("").String(), g.HostOwns
+	}
 	if a.Veth.HostIf != "" {
 		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
 			if x, ok := l.Sysctl(netview.SysctlProxyARP); ok {
@@ -54,10 +60,16 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 			}
 		}
 	}
-	var own netip.Prefix
+	// The text is IPv4-first: a dual-stack node's IPv6 blocks are named
+	// apart.
+	var own, own6 netip.Prefix
 	for _, b := range f.Blocks {
-		if b.Node == v.Node && v.Node != "" {
+		switch {
+		case b.Node != v.Node || v.Node == "":
+		case b.CIDR.Addr().Is4():
 			own = b.CIDR
+		default:
+			own6 = b.CIDR
 		}
 	}
 	var remotes []string
@@ -71,10 +83,18 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 		case netview.ClassLocalPod:
 			local[rc.Dst] = true
 		case netview.ClassLocalBlockBlackhole:
-			if !own.IsValid() {
-				own, _ = netip.ParsePrefix(rc.Dst)
+			b, err := netip.ParsePrefix(rc.Dst)
+			switch {
+			case err != nil:
+			case b.Addr().Is4() && !own.IsValid():
+				own = b
+			case b.Addr().Is6() && !own6.IsValid():
+				own6 = b
 			}
 		case netview.ClassRemoteBlock:
+			if strings.Contains(rc.Dst, ":") {
+				continue // IPv6: the text names IPv4 blocks
+			}
 			if v.RemoteBlock == "" || rc.Peer != "" && v.RemoteNode == "" {
 				v.RemoteBlock, v.RemoteVia, v.RemoteNode = rc.Dst, rc.Gateway, rc.Peer
 			}
@@ -93,6 +113,9 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	v.RemoteBlocks = strings.Join(remotes, ", ")
 	if more > 0 {
 		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
+	}
+	if own6.IsValid() {
+		v.OwnBlock6 = own6.String()
 	}
 	if own.IsValid() {
 		v.OwnBlock = own.String()
