@@ -179,13 +179,13 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 		{netview.SideHost, node, netview.ViewRoute, &p.Host},
 	}
 	// A dual-stack side's IPv6 routes too, after its IPv4 ones.
-	if dualStack(&p.Pod) {
+	if p.Pod.DualStack() {
 		views = slices.Insert(views, 3, views[2])
 		views[3].view = netview.ViewRoute6
 		views = slices.Insert(views, 1, views[0])
 		views[1].view = netview.ViewAddr6
 	}
-	if dualStack(&p.Host) {
+	if p.Host.DualStack() {
 		views = append(views, views[len(views)-1])
 		views[len(views)-1].view = netview.ViewRoute6
 	}
@@ -199,17 +199,6 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	}
 	writeAnalysis(b, pal, p, a)
 	return b.Flush()
-}
-
-// dualStack says whether a namespace has an IPv6 address beyond the
-// link-local ones every IPv6 link has: its ip -6 route is then shown.
-func dualStack(s *netview.Snapshot) bool {
-	for _, a := range s.Addrs {
-		if a.Prefix.Addr().Is6() && !a.Prefix.Addr().IsLinkLocalUnicast() && !a.Prefix.Addr().IsLoopback() {
-			return true
-		}
-	}
-	return false
 }
 
 // writeAnalysis says in words what the highlights mean.

@@ -32,7 +32,9 @@
 //	run:       a command, typed where "where:" says; "run@pod: exit"
 //	           names another place for that one command
 //	pod:       views of the pod pane, main one first: addr link route neigh
-//	host:      views of the host pane, same names
+//	host:      views of the host pane, same names; on a dual-stack
+//	           side the pane adds ip -6 addr and ip -6 route after addr
+//	           and route by itself (netview.Refresh.Views)
 //	highlight: netview tag names to light up (veth-pod, gateway,
 //	           route-local-pod, ...), space separated
 //	extra:     hash, arp, lookup or delete for the steps that go beyond the lesson

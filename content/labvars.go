@@ -42,6 +42,12 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	if a.Veth.PodIndex > 0 && a.Veth.PodNetNSID >= 0 {
 		v.PodNetNSID = strconv.Itoa(a.Veth.PodNetNSID)
 	}
+	if f.Pod.IP6.IsValid() {
+		v.PodIP6 = f.Pod.IP6
+	}
+	if g := a.Gateway6; g != nil && g.DefaultRoute {
+		v.Gateway6, v.HostOwnsGateway6 = g.Address.WithZone(""), g.HostOwns
+	}
 	if a.Veth.HostIf != "" {
 		if l := p.Host.LinkByName(a.Veth.HostIf); l != nil {
 			if x, ok := l.Sysctl(netview.SysctlProxyARP); ok {
@@ -49,10 +55,16 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 			}
 		}
 	}
-	var own netip.Prefix
+	// The text is IPv4-first: a dual-stack node's IPv6 blocks are named
+	// apart.
+	var own, own6 netip.Prefix
 	for _, b := range f.Blocks {
-		if b.Node == v.Node && v.Node != "" {
+		switch {
+		case b.Node != v.Node || v.Node == "":
+		case b.CIDR.Addr().Is4():
 			own = b.CIDR
+		default:
+			own6 = b.CIDR
 		}
 	}
 	var remotes []string
@@ -66,10 +78,18 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 		case netview.ClassLocalPod:
 			local[rc.Dst] = true
 		case netview.ClassLocalBlockBlackhole:
-			if !own.IsValid() {
-				own, _ = netip.ParsePrefix(rc.Dst)
+			b, err := netip.ParsePrefix(rc.Dst)
+			switch {
+			case err != nil:
+			case b.Addr().Is4() && !own.IsValid():
+				own = b
+			case b.Addr().Is6() && !own6.IsValid():
+				own6 = b
 			}
 		case netview.ClassRemoteBlock:
+			if strings.Contains(rc.Dst, ":") {
+				continue // IPv6: the text names IPv4 blocks
+			}
 			if !v.RemoteBlock.IsValid() || rc.Peer != "" && v.RemoteNode == "" {
 				v.RemoteBlock, v.RemoteVia, v.RemoteNode = dstPrefix(rc.Dst), gatewayAddr(rc.Gateway), rc.Peer
 			}
@@ -89,6 +109,7 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	if more > 0 {
 		v.RemoteBlocks += fmt.Sprintf(" and %d more", more)
 	}
+	v.OwnBlock6 = own6
 	if own.IsValid() {
 		v.OwnBlock = own
 		v.BlockSize = own.Bits()

@@ -35,6 +35,15 @@ type Vars struct {
 	GatewayMAC   string     // the pod's neighbour entry for Gateway, if resolved
 	HostProxyARP string     // proxy_arp on the host end: "1", "0", "" unknown
 
+	// PodIP6 is a dual-stack pod's IPv6 address, Gateway6 the next hop
+	// of its IPv6 default route (HostOwnsGateway6: the host end holds
+	// it) and OwnBlock6 the node's IPv6 block; unset on an IPv4-only
+	// lab, where the text says nothing of IPv6.
+	PodIP6           netip.Addr
+	Gateway6         netip.Addr
+	HostOwnsGateway6 bool
+	OwnBlock6        netip.Prefix
+
 	OwnBlock     netip.Prefix // the node's block: 198.19.22.128/26
 	RemoteBlock  netip.Prefix // one remote block route, as an example: 198.19.21.64/26
 	RemoteVia    netip.Addr   // its gateway: 198.19.0.3
@@ -148,40 +157,44 @@ func (v Vars) fields(standIns bool) map[string]any {
 	deleteNS, deleteName, _ := strings.Cut(v.DeletePod, "/")
 	expected := v.ExpectedHostIf
 	d := map[string]any{
-		"ThePod":          thePod(v.PodNamespace, v.PodName),
-		"PodName":         or(v.PodName, "customer-…"),
-		"PodNamespace":    or(v.PodNamespace, netview.DefaultNamespace),
-		"PodIP":           or(addrText(v.PodIP), "POD_IP"),
-		"Node":            or(v.Node, "NODE"),
-		"PodIf":           or(v.PodIf, "eth0"),
-		"PodIndex":        num(v.PodIndex, "A"),
-		"PodPeerIndex":    num(v.PodPeerIndex, "B"),
-		"PodNetNSID":      or(v.PodNetNSID, "N"),
-		"HostIf":          or(v.HostIf, prefix+"…"),
-		"HostIndex":       num(v.HostIndex, "B"),
-		"HostPeerIndex":   num(v.HostPeerIndex, "A"),
-		"HostLinkNetns":   or(v.HostLinkNetns, "cni-…"),
-		"InterfacePrefix": prefix,
-		"Gateway":         v.gateway().String(),
-		"GatewayMAC":      v.GatewayMAC,
-		"HostProxyARP":    v.HostProxyARP,
-		"OwnBlock":        or(prefixText(v.OwnBlock), "OWN_BLOCK"),
-		"RemoteBlock":     or(prefixText(v.RemoteBlock), "BLOCK"),
-		"RemoteVia":       or(addrText(v.RemoteVia), "NODE_IP"),
-		"RemoteNode":      or(v.RemoteNode, "another node"),
-		"RemoteBlocks":    v.RemoteBlocks,
-		"BlockSize":       or(lengthText(v.BlockSize), "/26"),
-		"BlockAddrs":      blockAddrs(cmp.Or(v.BlockSize, 26)),
-		"FreeIP":          addrText(v.FreeIP),
-		"DeletePod":       or(v.DeletePod, "NAMESPACE/POD"),
-		"DeleteNamespace": or(deleteNS, "NAMESPACE"),
-		"DeleteName":      or(deleteName, "POD"),
-		"DeleteIP":        or(addrText(v.DeleteIP), "ITS_IP"),
-		"Recorded":        v.Recorded,
-		"HashInput":       hashIn,
-		"HashHex":         hashHex,
-		"HashShort":       short,
-		"ExpectedHostIf":  or(expected, prefix+"…"),
+		"ThePod":           thePod(v.PodNamespace, v.PodName),
+		"PodName":          or(v.PodName, "customer-…"),
+		"PodNamespace":     or(v.PodNamespace, netview.DefaultNamespace),
+		"PodIP":            or(addrText(v.PodIP), "POD_IP"),
+		"Node":             or(v.Node, "NODE"),
+		"PodIf":            or(v.PodIf, "eth0"),
+		"PodIndex":         num(v.PodIndex, "A"),
+		"PodPeerIndex":     num(v.PodPeerIndex, "B"),
+		"PodNetNSID":       or(v.PodNetNSID, "N"),
+		"HostIf":           or(v.HostIf, prefix+"…"),
+		"HostIndex":        num(v.HostIndex, "B"),
+		"HostPeerIndex":    num(v.HostPeerIndex, "A"),
+		"HostLinkNetns":    or(v.HostLinkNetns, "cni-…"),
+		"InterfacePrefix":  prefix,
+		"Gateway":          v.gateway().String(),
+		"GatewayMAC":       v.GatewayMAC,
+		"HostProxyARP":     v.HostProxyARP,
+		"OwnBlock":         or(prefixText(v.OwnBlock), "OWN_BLOCK"),
+		"PodIP6":           addrText(v.PodIP6),
+		"Gateway6":         addrText(v.Gateway6),
+		"HostOwnsGateway6": v.HostOwnsGateway6,
+		"OwnBlock6":        prefixText(v.OwnBlock6),
+		"RemoteBlock":      or(prefixText(v.RemoteBlock), "BLOCK"),
+		"RemoteVia":        or(addrText(v.RemoteVia), "NODE_IP"),
+		"RemoteNode":       or(v.RemoteNode, "another node"),
+		"RemoteBlocks":     v.RemoteBlocks,
+		"BlockSize":        or(lengthText(v.BlockSize), "/26"),
+		"BlockAddrs":       blockAddrs(cmp.Or(v.BlockSize, 26)),
+		"FreeIP":           addrText(v.FreeIP),
+		"DeletePod":        or(v.DeletePod, "NAMESPACE/POD"),
+		"DeleteNamespace":  or(deleteNS, "NAMESPACE"),
+		"DeleteName":       or(deleteName, "POD"),
+		"DeleteIP":         or(addrText(v.DeleteIP), "ITS_IP"),
+		"Recorded":         v.Recorded,
+		"HashInput":        hashIn,
+		"HashHex":          hashHex,
+		"HashShort":        short,
+		"ExpectedHostIf":   or(expected, prefix+"…"),
 		// NameKnown: both names are known, so they can be compared.
 		"NameKnown":   v.HostIf != "" && expected != "",
 		"NameMatches": v.HostIf != "" && v.HostIf == expected,

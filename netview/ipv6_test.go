@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -193,4 +194,67 @@ func slicesDelete(rs []Route, dst string) []Route {
 		}
 	}
 	return out
+}
+
+// A step's IPv4 route and address views are followed by their IPv6 ones
+// on a dual-stack side, and only there.
+func TestRefreshViewsDualStack(t *testing.T) {
+	lesson := variant(t, nil)
+	ds := variant(t, dualStack)
+	var first *Refresh
+	tests := []struct {
+		name  string
+		pair  *Pair
+		side  Side
+		views []View
+		want  []View
+	}{
+		{"ipv4 pod", lesson, SidePod, []View{ViewAddr, ViewRoute}, []View{ViewAddr, ViewRoute}},
+		{"ipv4 node", lesson, SideHost, []View{ViewRoute}, []View{ViewRoute}},
+		{"dual-stack pod", ds, SidePod, []View{ViewAddr, ViewLink, ViewRoute, ViewNeigh},
+			[]View{ViewAddr, ViewAddr6, ViewLink, ViewRoute, ViewRoute6, ViewNeigh}},
+		{"dual-stack node", ds, SideHost, []View{ViewLink, ViewRoute}, []View{ViewLink, ViewRoute, ViewRoute6}},
+		{"dual-stack, no ip views", ds, SidePod, []View{ViewLink, ViewNeigh}, []View{ViewLink, ViewNeigh}},
+		{"dual-stack, none", ds, SidePod, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := first.Next(&Analyzer{}, tt.pair, false)
+			if got := r.Views(tt.side, tt.views); !slices.Equal(got, tt.want) {
+				t.Errorf("Views = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("no refresh", func(t *testing.T) {
+		if got := first.Views(SidePod, []View{ViewRoute}); !slices.Equal(got, []View{ViewRoute}) {
+			t.Errorf("Views = %v, want [route]", got)
+		}
+	})
+}
+
+// Only an address a namespace routes with makes it dual-stack: the
+// link-local, loopback and IPv4-mapped ones every host may hold do not.
+func TestSnapshotDualStack(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"10.65.0.2/32", false},
+		{"fe80::1/64", false},
+		{"::1/128", false},
+		{"::ffff:10.0.0.1/128", false},
+		{"fd00:19::2284/128", true},
+		{"2001:db8::1/64", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			s := &Snapshot{Addrs: []Addr{{Index: 1, Dev: "eth0", Prefix: mp(tt.addr)}}}
+			if got := s.DualStack(); got != tt.want {
+				t.Errorf("DualStack = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if (*Snapshot)(nil).DualStack() {
+		t.Error("a nil snapshot is dual-stack")
+	}
 }

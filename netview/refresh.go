@@ -136,3 +136,38 @@ func (r *Refresh) Next(a *Analyzer, p *Pair, keepBase bool) *Refresh {
 	}
 	return n
 }
+
+// DualStack says whether a namespace has an IPv6 address beyond the
+// link-local and loopback ones every IPv6 link has: its IPv6 routes and
+// addresses are then worth showing.
+func (s *Snapshot) DualStack() bool {
+	if s == nil {
+		return false
+	}
+	for _, a := range s.Addrs {
+		if ad := a.Prefix.Addr(); ad.Is6() && !ad.Is4In6() && !ad.IsLinkLocalUnicast() && !ad.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
+// Views is the views a step declares for a side, with, when that side
+// is dual-stack in this refresh, the IPv6 view of each IPv4 route and
+// address view right after it. The lesson's steps stay IPv4-first.
+func (r *Refresh) Views(side Side, views []View) []View {
+	if r == nil || !r.Pair.Side(side).DualStack() {
+		return views
+	}
+	out := make([]View, 0, len(views)+2)
+	for _, v := range views {
+		out = append(out, v)
+		switch v {
+		case ViewRoute:
+			out = append(out, ViewRoute6)
+		case ViewAddr:
+			out = append(out, ViewAddr6)
+		}
+	}
+	return out
+}

@@ -163,7 +163,11 @@ func (p *netPane) setData(in paneInput) {
 	if _, ok := p.selected(); ok && in.keepCursor {
 		keep, keepAt = p.appendText(nil, p.sel[p.cursor]), p.cursor
 	}
-	p.who, p.views, p.hi = in.who, in.views, in.hi
+	views := in.views
+	if in.lab != nil {
+		views = in.lab.Views(p.side, views)
+	}
+	p.who, p.views, p.hi = in.who, views, in.hi
 	// The route view shown is the previous one of the next refresh.
 	last := p.routes
 	// Fresh: an older model may still hold the old ones.
@@ -174,7 +178,7 @@ func (p *netPane) setData(in paneInput) {
 	if in.lab != nil {
 		cur, curA, prev = in.lab.Pair.Side(p.side), in.lab.Analysis, in.lab.Prev.Side(p.side)
 	}
-	if cur == nil || len(in.views) == 0 {
+	if cur == nil || len(views) == 0 {
 		msg := in.empty
 		if cur == nil {
 			msg = "waiting for the lab…"
@@ -182,12 +186,12 @@ func (p *netPane) setData(in paneInput) {
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
 	if cur != nil {
-		for i, v := range in.views {
+		for i, v := range views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
 			}
 			if v == netview.ViewRoute {
-				p.addRoutes(cur, curA, prev, len(in.views), last)
+				p.addRoutes(cur, curA, prev, len(views), last)
 				continue
 			}
 			// A line's text does not hang on the analysis, only its
