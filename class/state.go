@@ -6,11 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/google/renameio/v2"
 
 	"podlab/progress"
 	"podlab/sudo"
@@ -95,21 +91,5 @@ func (st Store) Save(s Saved) error {
 	if err != nil {
 		return err
 	}
-	return st.As.Do(func() error { return writeState(st.Path, append(data, '\n')) })
-}
-
-func writeState(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
-	if err != nil {
-		return err
-	}
-	defer t.Cleanup()
-	if _, err := t.Write(data); err != nil {
-		return err
-	}
-	return t.CloseAtomicallyReplace()
+	return st.As.Do(func() error { return progress.WriteFile(st.Path, append(data, '\n'), 0o700, 0o600) })
 }

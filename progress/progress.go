@@ -218,18 +218,22 @@ func (f File) Save(p *Progress) error {
 	if err != nil {
 		return err
 	}
-	if err := f.As.Do(func() error { return write(f.Path, data) }); err != nil {
+	if err := f.As.Do(func() error { return WriteFile(f.Path, data, 0o755, 0o644) }); err != nil {
 		return f.refusal("writing progress to", err, "write")
 	}
 	return nil
 }
 
-func write(path string, data []byte) error {
+// WriteFile writes data to path atomically (a fresh temporary beside it,
+// synced, renamed over it) with mode perm, making missing directories
+// with dirPerm: the one way podlab writes a student's state files. Under
+// sudo, call it inside the student's As.Do.
+func WriteFile(path string, data []byte, dirPerm, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return err
 	}
-	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o644))
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(perm))
 	if err != nil {
 		return err
 	}
