@@ -17,6 +17,12 @@ var CalicoGateway = netip.MustParseAddr("169.254.1.1")
 // CalicoMAC is the MAC Calico gives every host end of a pod's veth.
 const CalicoMAC = "ee:ee:ee:ee:ee:ee"
 
+// CalicoLinkLocal is the host end's IPv6 link-local address, which the
+// kernel makes from CalicoMAC (EUI-64: the universal/local bit flipped,
+// ff:fe in the middle). Calico's CNI plugin makes it the next hop of the
+// pod's IPv6 routes: no stand-in as for IPv4, the host end holds it.
+var CalicoLinkLocal = netip.MustParseAddr("fe80::ecee:eeff:feee:eeee")
+
 // DefaultInterfacePrefix is Felix's host-side veth prefix, unless
 // FELIX_INTERFACEPREFIX says otherwise.
 const DefaultInterfacePrefix = "cali"

@@ -27,10 +27,10 @@ func classifyPod(out []RouteClass, s *Snapshot, gw netip.Addr, g6 *Gateway6) []R
 			switch {
 			case g6 != nil && g6.HostOwns && via.WithZone("") == g6.Address.WithZone(""):
 				rc.Reason += ", the link-local address of the host end of its veth, which Calico's CNI plugin reads off the host end and makes the pod's IPv6 next hop"
-			case via.WithZone("") == calicoLinkLocal:
+			case via.WithZone("") == CalicoLinkLocal:
 				rc.Reason += fmt.Sprintf(": the link-local address the host end of its veth has from its MAC %s, which Calico's CNI plugin makes the pod's IPv6 next hop", CalicoMAC)
 			default:
-				rc.Reason += fmt.Sprintf(" (Calico would use the host end's link-local address, %s with its MAC %s)", calicoLinkLocal, CalicoMAC)
+				rc.Reason += fmt.Sprintf(" (Calico would use the host end's link-local address, %s with its MAC %s)", CalicoLinkLocal, CalicoMAC)
 			}
 		case dst.Bits() == 0 && r.Gw.IsValid():
 			rc.Class = ClassPodDefault

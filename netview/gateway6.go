@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// calicoLinkLocal is the link-local address the kernel gives a link with
-// Calico's MAC ee:ee:ee:ee:ee:ee (EUI-64: the universal/local bit
-// flipped, ff:fe in the middle). Calico's CNI plugin makes the host end's
-// first IPv6 address, this one, the next hop of the pod's IPv6 routes: no
-// 169.254.1.1 stand-in is needed, the host end really holds it.
-var calicoLinkLocal = netip.MustParseAddr("fe80::ecee:eeff:feee:eeee")
-
 // Gateway6 is the pod's IPv6 next hop and what confirms it.
 type Gateway6 struct {
 	// Address is the next hop of the pod's IPv6 default route;
@@ -72,7 +65,7 @@ func gateway6Of(p *Pair, podIf, hostIf *Link) *Gateway6 {
 	if def == nil && len(podAddrs6(&p.Pod, podIf)) == 0 {
 		return nil
 	}
-	g := &Gateway6{Address: calicoLinkLocal}
+	g := &Gateway6{Address: CalicoLinkLocal}
 	podName := "eth0"
 	if podIf != nil {
 		podName = podIf.Name
@@ -101,8 +94,8 @@ func gateway6Of(p *Pair, podIf, hostIf *Link) *Gateway6 {
 		switch {
 		case g.HostOwns:
 			g.Confirmed = append(g.Confirmed, fmt.Sprintf("%s is the host end %s's own link-local address: the host end answers the pod's neighbour solicitation for it itself", bare, hostIf.Name))
-		case !read && bare == calicoLinkLocal && strings.EqualFold(hostIf.MAC, CalicoMAC):
-			g.Confirmed = append(g.Confirmed, fmt.Sprintf("the host end %s has MAC %s, from which the kernel makes its link-local address %s (its addresses were not read)", hostIf.Name, CalicoMAC, calicoLinkLocal))
+		case !read && bare == CalicoLinkLocal && strings.EqualFold(hostIf.MAC, CalicoMAC):
+			g.Confirmed = append(g.Confirmed, fmt.Sprintf("the host end %s has MAC %s, from which the kernel makes its link-local address %s (its addresses were not read)", hostIf.Name, CalicoMAC, CalicoLinkLocal))
 		}
 	}
 	for _, n := range p.Pod.Neighs {
@@ -125,7 +118,7 @@ func problems6(p *Pair, g *Gateway6, podIf, hostIf *Link, add func(format string
 		return
 	}
 	if !g.DefaultRoute {
-		add("the pod has IPv6 but no IPv6 default route via the host end's link-local address (%s as Calico sets it)", calicoLinkLocal)
+		add("the pod has IPv6 but no IPv6 default route via the host end's link-local address (%s as Calico sets it)", CalicoLinkLocal)
 	}
 	if hostIf == nil {
 		return

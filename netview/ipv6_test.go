@@ -116,7 +116,7 @@ func TestAnalyzeIPv6(t *testing.T) {
 		if g == nil {
 			t.Fatal("no IPv6 gateway")
 		}
-		if g.Address != calicoLinkLocal || !g.DefaultRoute || !g.HostOwns || g.NeighMAC != CalicoMAC || g.NeighState != "REACHABLE" {
+		if g.Address != CalicoLinkLocal || !g.DefaultRoute || !g.HostOwns || g.NeighMAC != CalicoMAC || g.NeighState != "REACHABLE" {
 			t.Fatalf("gateway6 = %+v", *g)
 		}
 		all := strings.Join(g.Confirmed, "\n")

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/netip"
+	"podlab/netview"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -20,11 +21,6 @@ var (
 
 // blockSize6 is Calico's default IPv6 block size.
 const blockSize6 = 122
-
-// hostLinkLocal is the host end's IPv6 link-local address, which the
-// kernel makes from its MAC ee:ee:ee:ee:ee:ee (EUI-64), and which
-// Calico's CNI plugin reads back and gives the pod as its IPv6 gateway.
-var hostLinkLocal = netip.MustParseAddr("fe80::ecee:eeff:feee:eeee")
 
 // ip6Of is the IPv6 twin of a cluster address: the third byte's decimal
 // digits read as hex, then the last byte, so 198.19.22.132 becomes
@@ -76,9 +72,9 @@ func noDAD(nsName, hostIf string) error {
 // host end's link-local address (no 169.254.1.1 stand-in is needed, the
 // host end has a real address), then the pod's /128.
 func pod6(ph *netlink.Handle, eth0 netlink.Link, ip6 netip.Addr) error {
-	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: ipnet(netip.PrefixFrom(netip.IPv6Unspecified(), 0)), Gw: hostLinkLocal.AsSlice(), Protocol: unix.RTPROT_BOOT}
+	def := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: ipnet(netip.PrefixFrom(netip.IPv6Unspecified(), 0)), Gw: netview.CalicoLinkLocal.AsSlice(), Protocol: unix.RTPROT_BOOT}
 	if err := ph.RouteAdd(def); err != nil {
-		return fmt.Errorf("pod IPv6 default route via %s: %w", hostLinkLocal, err)
+		return fmt.Errorf("pod IPv6 default route via %s: %w", netview.CalicoLinkLocal, err)
 	}
 	if err := ph.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(ip6, 128))}); err != nil {
 		return fmt.Errorf("pod address %s: %w", ip6, err)

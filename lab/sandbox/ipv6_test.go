@@ -112,9 +112,9 @@ func TestDualStack(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.ContainsFunc(addrs, func(a netlink.Addr) bool {
-			return a.IP.String() == hostLinkLocal.String() && a.Flags&unix.IFA_F_TENTATIVE == 0
+			return a.IP.String() == netview.CalicoLinkLocal.String() && a.Flags&unix.IFA_F_TENTATIVE == 0
 		}) {
-			t.Errorf("the host end has no usable %s: %v", hostLinkLocal, addrs)
+			t.Errorf("the host end has no usable %s: %v", netview.CalicoLinkLocal, addrs)
 		}
 		if r, ok := findRoute(t, h, "fd00:19::2284/128", unix.RTPROT_BOOT); !ok || r.LinkIndex != cali.Attrs().Index {
 			t.Errorf("node1 has no fd00:19::2284/128 dev caliea2aa288365: %v", r)
