@@ -124,7 +124,9 @@ var brokenLabs = []struct {
 		}
 	}},
 	{"pod address gone", func(p *netview.Pair) { p.Pod.Addrs = nil }},
-	{"pod veth gone", func(p *netview.Pair) { p.Pod.Links = slices.DeleteFunc(p.Pod.Links, func(l netview.Link) bool { return l.Name != "lo" }) }},
+	{"pod veth gone", func(p *netview.Pair) {
+		p.Pod.Links = slices.DeleteFunc(p.Pod.Links, func(l netview.Link) bool { return l.Name != "lo" })
+	}},
 	{"host end gone", func(p *netview.Pair) {
 		p.Host.Links = slices.DeleteFunc(p.Host.Links, func(l netview.Link) bool { return strings.HasPrefix(l.Name, "cali") })
 	}},

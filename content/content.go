@@ -2,19 +2,12 @@ package content
 
 import (
 	"bufio"
-	"embed"
 	"fmt"
-	"io/fs"
-	"path"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"text/template"
-)
 
-//go:embed lesson/*.md
-var files embed.FS
+	"github.com/google/cel-go/cel"
+)
 
 // Section is one part of the lesson, e.g. 2 "How Pods See the Network".
 type Section struct {
@@ -44,18 +37,37 @@ type Step struct {
 	// Extra is "hash", "arp", "lookup" or "delete" for the steps beyond the lesson
 	// text, "" otherwise.
 	Extra string
-	// CheckKind names what a self-paced student is asked at this step
-	// (pod-ip, peer-index, host-if, ...; see CheckKinds), "" for none.
-	CheckKind string
 	// Ask is the question, with {{placeholders}} like Body; see Question.
-	Ask string
+	// AnswerExpr is the CEL expression that gives its answer, Compare the
+	// comparison that holds an answer against it (address, index, ...).
+	Ask, AnswerExpr, Compare string
+	// Wrong are the question's explained wrong answers, in order; Hint is
+	// said of any other.
+	Wrong []WrongAnswer
+	Hint  string
+	// Hide names template values blanked while the question is open,
+	// besides the one the answer reads: they would give it away.
+	Hide []string
 	// Notes are the presenter's speaker notes, one paragraph a "notes:"
 	// line: what to ask the class, what usually confuses, the answers.
 	Notes []string
 
-	tmpl, askTmpl *template.Template
+	tmpl, askTmpl, hintTmpl *tmpl
 	// cmdTmpls are the Commands' texts as templates, in order.
-	cmdTmpls []*template.Template
+	cmdTmpls []*tmpl
+	answer   cel.Program
+	pk       *Pack
+}
+
+// WrongAnswer is one wrong answer a question explains: when the CEL
+// condition holds of the student's answer (got), Say (a template) is the
+// hint.
+type WrongAnswer struct {
+	When string
+	Say  string
+
+	when cel.Program
+	say  *tmpl
 }
 
 // Command is one command line and where to type it. Text may hold
@@ -104,31 +116,6 @@ var (
 	extras = []string{"hash", "arp", "lookup", "delete"}
 )
 
-var load = sync.OnceValues(func() ([]Section, error) { return parseFS(files, "lesson") })
-
-// Lesson returns the lesson's sections in order. The embedded files are
-// parsed once; each call returns its own copy.
-func Lesson() ([]Section, error) {
-	secs, err := load()
-	if err != nil {
-		return nil, err
-	}
-	out := slices.Clone(secs)
-	for i := range out {
-		out[i].Steps = slices.Clone(out[i].Steps)
-		for j := range out[i].Steps {
-			st := &out[i].Steps[j]
-			st.Commands = slices.Clone(st.Commands)
-			st.cmdTmpls = slices.Clone(st.cmdTmpls)
-			st.PodViews = slices.Clone(st.PodViews)
-			st.HostViews = slices.Clone(st.HostViews)
-			st.Highlight = slices.Clone(st.Highlight)
-			st.Notes = slices.Clone(st.Notes)
-		}
-	}
-	return out, nil
-}
-
 // Render returns the step's body with the placeholders filled from v.
 func (s Step) Render(v Vars) string {
 	t := s.tmpl
@@ -138,7 +125,7 @@ func (s Step) Render(v Vars) string {
 			return s.Body
 		}
 	}
-	out, err := execute(t, v.Data())
+	out, err := execute(t, s.pack().data(&v))
 	if err != nil {
 		// Lesson executes every body before handing it out, so this is
 		// only reachable for a hand-built Step.
@@ -155,7 +142,7 @@ func (s Step) RenderCommands(v Vars) []Command {
 	if len(s.cmdTmpls) != len(out) {
 		return out // a hand-built Step: its texts as they are
 	}
-	data := v.Data()
+	data := s.pack().data(&v)
 	for i, t := range s.cmdTmpls {
 		if text, err := execute(t, data); err == nil {
 			out[i].Text = text
@@ -164,57 +151,15 @@ func (s Step) RenderCommands(v Vars) []Command {
 	return out
 }
 
-func parseBody(name, body string) (*template.Template, error) {
-	return template.New(name).Option("missingkey=error").Parse(body)
-}
-
-func execute(t *template.Template, data map[string]any) (string, error) {
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func parseFS(fsys fs.FS, dir string) ([]Section, error) {
-	names, err := fs.Glob(fsys, path.Join(dir, "*.md"))
-	if err != nil {
-		return nil, err
-	}
-	var secs []Section
-	for _, name := range names {
-		num, _, ok := strings.Cut(path.Base(name), "-")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil || n < 1 {
-			return nil, fmt.Errorf("content: %s: file name must start with the section number and a dash", name)
-		}
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		sec, err := parseSection(name, n, string(data))
-		if err != nil {
-			return nil, err
-		}
-		secs = append(secs, sec)
-	}
-	slices.SortFunc(secs, func(a, b Section) int { return a.Number - b.Number })
-	for i, s := range secs {
-		if s.Number != i+1 {
-			return nil, fmt.Errorf("content: sections must be numbered 1, 2, 3, ...: found %d where %d belongs", s.Number, i+1)
-		}
-	}
-	if len(secs) == 0 {
-		return nil, fmt.Errorf("content: no lesson files in %s", dir)
-	}
-	return secs, nil
+func parseBody(name, body string) (*tmpl, error) {
+	return parseTemplate(name, body, true)
 }
 
 // parseSection reads one section file; errors name the file and line.
-func parseSection(name string, number int, text string) (Section, error) {
+func (pk *Pack) parseSection(name string, number int, text string) (Section, error) {
 	sec := Section{Number: number}
 	fail := func(line int, format string, a ...any) (Section, error) {
-		return Section{}, fmt.Errorf("content: %s:%d: %s", name, line, fmt.Sprintf(format, a...))
+		return Section{}, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, a...))
 	}
 	var (
 		st      *Step
@@ -222,39 +167,29 @@ func parseSection(name string, number int, text string) (Section, error) {
 		inFence bool
 		inMeta  bool
 		metaAt  int
+		headAt  int
 	)
 	finish := func() error {
 		if st == nil {
 			return nil
 		}
 		st.Body = strings.TrimSpace(strings.Join(body, "\n")) + "\n"
-		t, err := parseBody(st.ID(), st.Body)
+		st.pk = pk
+		at := func(err error) error { return fmt.Errorf("%s:%d: step %q: %w", name, headAt, st.Title, err) }
+		t, err := pk.tryTemplate(st.ID(), st.Body)
 		if err != nil {
-			return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
-		}
-		// Fail now, not on a student's screen, on a misspelt field.
-		for _, v := range []Vars{LessonVars(), {}} {
-			if _, err := execute(t, v.Data()); err != nil {
-				return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
-			}
+			return at(err)
 		}
 		st.tmpl = t
 		for i, c := range st.Commands {
-			ct, err := parseBody(fmt.Sprintf("%s run %d", st.ID(), i+1), c.Text)
-			if err == nil {
-				for _, v := range []Vars{LessonVars(), {}} {
-					if _, err = execute(ct, v.Data()); err != nil {
-						break
-					}
-				}
-			}
+			ct, err := pk.tryTemplate(fmt.Sprintf("%s run %d", st.ID(), i+1), c.Text)
 			if err != nil {
-				return fmt.Errorf("content: %s: step %q: run: %w", name, st.Title, err)
+				return at(fmt.Errorf("run: %w", err))
 			}
 			st.cmdTmpls = append(st.cmdTmpls, ct)
 		}
-		if err := st.checkAsk(); err != nil {
-			return fmt.Errorf("content: %s: step %q: %w", name, st.Title, err)
+		if err := st.compileQuestion(); err != nil {
+			return at(err)
 		}
 		sec.Steps = append(sec.Steps, *st)
 		return nil
@@ -272,7 +207,7 @@ func parseSection(name string, number int, text string) (Section, error) {
 			if trimmed == "" {
 				continue
 			}
-			if err := st.setKey(trimmed); err != nil {
+			if err := pk.setKey(st, trimmed); err != nil {
 				return fail(ln, "%v", err)
 			}
 		case sec.Title == "":
@@ -290,7 +225,7 @@ func parseSection(name string, number int, text string) (Section, error) {
 			}
 			st = &Step{Section: number, Index: len(sec.Steps) + 1, Title: strings.TrimSpace(line[3:])}
 			body = nil
-			metaAt = ln + 1
+			metaAt, headAt = ln+1, ln
 		case st == nil:
 			if trimmed != "" {
 				return fail(ln, "text before the first \"## \" step heading")
@@ -311,21 +246,21 @@ func parseSection(name string, number int, text string) (Section, error) {
 		return fail(metaAt, "step block not closed with \"-->\"")
 	}
 	if inFence {
-		return Section{}, fmt.Errorf("content: %s: code fence not closed", name)
+		return Section{}, fmt.Errorf("%s:%d: code fence not closed", name, headAt)
 	}
 	if err := finish(); err != nil {
 		return Section{}, err
 	}
 	if len(sec.Steps) == 0 {
-		return Section{}, fmt.Errorf("content: %s: no steps", name)
+		return Section{}, fmt.Errorf("%s:1: no steps (a step starts with \"## Title\")", name)
 	}
 	for i := range sec.Steps {
 		st := &sec.Steps[i]
 		if st.Where == "" {
-			return Section{}, fmt.Errorf("content: %s: step %q: missing \"where:\"", name, st.Title)
+			return Section{}, fmt.Errorf("%s: step %q: missing \"where:\"", name, st.Title)
 		}
 		if strings.TrimSpace(st.Body) == "" {
-			return Section{}, fmt.Errorf("content: %s: step %q: empty body", name, st.Title)
+			return Section{}, fmt.Errorf("%s: step %q: empty body", name, st.Title)
 		}
 		for j := range st.Commands {
 			if st.Commands[j].Where == "" {
@@ -337,7 +272,7 @@ func parseSection(name string, number int, text string) (Section, error) {
 }
 
 // setKey applies one "key: value" line of a step block.
-func (st *Step) setKey(line string) error {
+func (pk *Pack) setKey(st *Step, line string) error {
 	key, val, ok := strings.Cut(line, ":")
 	if !ok {
 		return fmt.Errorf("want \"key: value\", got %q", line)
@@ -369,6 +304,9 @@ func (st *Step) setKey(line string) error {
 		}
 		st.Where = val
 	case key == "pod", key == "host":
+		if !slices.Contains(pk.Panes, key) {
+			return fmt.Errorf("%s: the pack's panes are %s (pack.yaml panes:)", key, strings.Join(pk.Panes, ", "))
+		}
 		for _, v := range strings.Fields(val) {
 			if err := oneOf(v, views); err != nil {
 				return err
@@ -380,45 +318,40 @@ func (st *Step) setKey(line string) error {
 			}
 		}
 	case key == "highlight":
-		st.Highlight = append(st.Highlight, strings.Fields(val)...)
+		for _, v := range strings.Fields(val) {
+			if err := oneOf(v, Tags()); err != nil {
+				return err
+			}
+			st.Highlight = append(st.Highlight, v)
+		}
 	case key == "extra":
 		if err := oneOf(val, extras); err != nil {
 			return err
 		}
 		st.Extra = val
-	case key == "check":
-		if err := oneOf(val, CheckKinds()); err != nil {
+	case key == "answer":
+		st.AnswerExpr = val
+	case key == "compare":
+		if err := oneOf(val, comparisonNames()); err != nil {
 			return err
 		}
-		st.CheckKind = val
+		st.Compare = val
+	case key == "wrong":
+		when, say, ok := strings.Cut(val, " => ")
+		if !ok || strings.TrimSpace(say) == "" {
+			return fmt.Errorf("wrong: want \"CONDITION => what to say\", got %q", val)
+		}
+		st.Wrong = append(st.Wrong, WrongAnswer{When: strings.TrimSpace(when), Say: strings.TrimSpace(say)})
+	case key == "hint":
+		st.Hint = val
+	case key == "hide":
+		st.Hide = append(st.Hide, strings.Fields(val)...)
 	case key == "ask":
 		st.Ask = val
 	case key == "notes":
 		st.Notes = append(st.Notes, val)
 	default:
-		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight, extra, check, ask or notes)", key)
+		return fmt.Errorf("unknown key %q (want where, run, pod, host, highlight, extra, ask, answer, compare, wrong, hint, hide or notes)", key)
 	}
-	return nil
-}
-
-// checkAsk validates a step's question: "check:" and "ask:" come
-// together, the question's placeholders exist, and it does not share the
-// step with the lookup prompt (both take what the student types).
-func (st *Step) checkAsk() error {
-	switch {
-	case st.CheckKind == "" && st.Ask == "":
-		return nil
-	case st.CheckKind == "":
-		return fmt.Errorf("\"ask:\" needs a \"check:\" saying what answers it")
-	case st.Ask == "":
-		return fmt.Errorf("\"check: %s\" needs an \"ask:\" question", st.CheckKind)
-	case st.Extra == "lookup":
-		return fmt.Errorf("\"check:\" and \"extra: lookup\" cannot share a step: both take typed input")
-	}
-	t, err := parseAsk(st.ID(), st.Ask)
-	if err != nil {
-		return fmt.Errorf("ask: %w", err)
-	}
-	st.askTmpl = t
 	return nil
 }

@@ -1,6 +1,9 @@
-// Package content is the lesson podlab walks through: "Pod Connectivity
-// Fundamentals", one embedded markdown file per section under lesson/,
-// parsed once into sections and steps.
+// Package content is podlab's lesson-pack engine: it loads a pack (a
+// pack.yaml manifest and one markdown file per section, see packs/ and
+// docs/packs.md), checks it, and renders its steps, questions and lab
+// checks from a lab's facts. Questions, derived values and lab checks are
+// CEL expressions; the tolerant comparisons of answers stay Go. It does no
+// I/O beyond reading a pack through an fs.FS.
 //
 // # Files
 //
@@ -39,14 +42,19 @@
 //	           route-local-pod, ...), space separated
 //	extra:     hash, arp, lookup or delete for the steps that go beyond the lesson
 //	           text; the UI may attach a live widget to them
-//	check:     what a self-paced student is asked to read off their own
-//	           terminal at this step, answered from the live values:
-//	           pod-ip, peer-index (the N of eth0@ifN), host-if,
-//	           host-peer-index, gateway, node, own-block, remote-node
-//	           (the node behind RemoteBlock) or block-size
-//	ask:       the question, one line, with {{placeholders}} as in a
-//	           body; "check" and "ask" come together, and not on a step
-//	           with "extra: lookup"
+//	ask:       a question for a self-paced student, one line, with
+//	           {{placeholders}} as in a body; it comes with answer: and
+//	           compare:, and not on a step with "extra: lookup"
+//	answer:    a CEL expression over the facts giving the right answer
+//	           ("" or 0: not known here)
+//	compare:   how an answer is held against it: address, cidr, index,
+//	           int, interface, length, node or text (Comparisons)
+//	wrong:     "CONDITION => hint": a CEL condition on the student's
+//	           answer (got, the right one as want) and what to say then
+//	           (a template); repeatable, the first that holds is said
+//	hint:      what to say of any other wrong answer (a template)
+//	hide:      text values blanked while the question is open, besides
+//	           the one the answer names
 //	notes:     a paragraph of the presenter's speaker notes (plain text,
 //	           repeatable): what to ask the class, what usually
 //	           confuses; a paragraph that begins "Answer:" is the
@@ -61,8 +69,8 @@
 //
 // # Bodies
 //
-// A body is a text/template over the fields that Vars.Data returns: the
-// live values ({{.PodIP}}, {{.HostIf}}, {{.PodPeerIndex}}, ...), the
+// A body is a text/template (if, else, with, and, or, not, eq, ne, lt,
+// le, gt, ge, len and index only) over the facts (Facts): the live values ({{.PodIP}}, {{.HostIf}}, {{.PodPeerIndex}}, ...), the
 // lesson's own values under .Lesson ({{.Lesson.PodPeerIndex}}), and under
 // .Differs whether a live value is known and differs from the lesson's:
 //
@@ -72,6 +80,6 @@
 // and in a command alike ("POD_IP", "NODE", "cali…", "@ifB"), so a body
 // always makes sense. While a step's question is unanswered, the UI shows
 // RenderAsking, where the value asked for reads "?". Every body and question is executed
-// once with the lesson's values and once with none when the lesson is
-// loaded, so a misspelt field fails Lesson, not a student's screen.
+// once with the pack's example values and once with none when the pack
+// is loaded, so a misspelt field fails Load, not a student's screen.
 package content

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 
 	"podlab/netview"
@@ -14,28 +17,36 @@ import (
 type StepVerdict struct {
 	Step    string   `json:"step"` // "4.3"
 	Title   string   `json:"title"`
-	Checks  []string `json:"checks"` // the lab checks the step relies on (netview.Check*)
+	Checks  []string `json:"checks"` // the pack's lab checks the step relies on
 	OK      bool     `json:"ok"`
 	Missing []string `json:"missing,omitempty"`
 }
 
-// CheckLab runs each step's lab checks against one analysed pair: a step
-// passes when every piece its highlights point at is in the lab. A step
-// that highlights nothing checkable passes with no checks.
+// CheckLab runs the built-in lesson's lab checks; see Pack.CheckLab.
 func CheckLab(secs []Section, p *netview.Pair) []StepVerdict {
+	pk := &Pack{exprs: &exprs{}}
+	if len(secs) > 0 && len(secs[0].Steps) > 0 {
+		pk = secs[0].Steps[0].pack()
+	}
+	return pk.checkLab(secs, p)
+}
+
+// CheckLab runs each step's lab checks against one analysed pair: a step
+// passes when every check whose tags it highlights finds nothing missing.
+// A step that highlights nothing checkable passes with no checks.
+func (pk *Pack) CheckLab(p *netview.Pair) []StepVerdict { return pk.checkLab(pk.Sections, p) }
+
+func (pk *Pack) checkLab(secs []Section, p *netview.Pair) []StepVerdict {
 	a := netview.Analyze(p)
-	found := netview.Verify(p, &a)
+	found := pk.runChecks(p, &a)
 	var out []StepVerdict
 	for _, sec := range secs {
 		for _, st := range sec.Steps {
-			v := StepVerdict{Step: st.ID(), Title: st.Title, Checks: netview.ChecksFor(st.Highlight), OK: true}
-			if v.Checks == nil {
-				v.Checks = []string{}
-			}
+			v := StepVerdict{Step: st.ID(), Title: st.Title, Checks: pk.checksFor(st.Highlight), OK: true}
 			for _, c := range v.Checks {
-				if f := found[c]; !f.OK() {
+				if m := found[c]; len(m) > 0 {
 					v.OK = false
-					v.Missing = append(v.Missing, f.Missing...)
+					v.Missing = append(v.Missing, m...)
 				}
 			}
 			out = append(out, v)
@@ -43,6 +54,130 @@ func CheckLab(secs []Section, p *netview.Pair) []StepVerdict {
 	}
 	return out
 }
+
+// checksFor are the checks a step highlighting tags relies on, sorted.
+func (pk *Pack) checksFor(tags []string) []string {
+	out := []string{}
+	for _, c := range pk.exprs.lab {
+		for _, t := range c.Tags {
+			if slices.Contains(tags, t) && !slices.Contains(out, c.Name) {
+				out = append(out, c.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkActivation is what a lab check reads: the text's facts and those
+// only checks read. It is made once for a `podlab check`, so plainly.
+func (pk *Pack) checkActivation(p *netview.Pair, a *netview.Analysis) map[string]any {
+	v := VarsOf(p, a)
+	act := pk.exprs.activation(&v)
+	lf := netview.FactsForChecks(p, a)
+	act["PodPhase"] = lf.PodPhase
+	act["PodVeth"] = lf.PodVeth
+	act["PodHoldsIP"] = lf.PodHoldsIP
+	act["VethAgree"] = a.Veth.Agree
+	act["VethReason"] = a.Veth.Reason
+	act["GatewayDefaultRoute"] = a.Gateway.DefaultRoute
+	act["GatewayLinkRoute"] = a.Gateway.LinkRoute
+	act["GatewayProxyARP"] = a.Gateway.HostProxyARP
+	act["NodeCoversGateway"] = lf.NodeCoversGateway
+	act["CalicoGateway"] = netview.CalicoGateway.String()
+	act["Mode"] = string(p.Facts.Mode)
+	act["HostRoutes"] = func() any {
+		m := make(map[string]any, len(lf.Routes))
+		for dst, r := range lf.Routes {
+			m[dst] = map[string]any{"class": string(r.Class), "dev": r.Dev, "proto": r.Proto, "family": int64(r.Family)}
+		}
+		return m
+	}
+	act["HostClasses4"] = func() any {
+		out := []string{}
+		for c, ok := range lf.HasClass4 {
+			if ok {
+				out = append(out, string(c))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	act["Blocks"] = func() any {
+		out := make([]any, 0, len(lf.Blocks))
+		for _, b := range lf.Blocks {
+			out = append(out, map[string]any{"cidr": b.CIDR.String(), "node": b.Node, "own": b.Own})
+		}
+		return out
+	}
+	act["LocalAddrs"] = func() any {
+		out := make([]any, 0, len(lf.LocalAddrs))
+		for _, l := range lf.LocalAddrs {
+			out = append(out, map[string]any{"ip": l.IP.String(), "pod": l.Pod, "shown": l.Shown})
+		}
+		return out
+	}
+	return act
+}
+
+// runChecks runs every lab check of the pack: what each finds missing, in
+// the pack's words. A check whose expression cannot be evaluated says so.
+func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]string {
+	act := pk.checkActivation(p, a)
+	for k, v := range act {
+		if f, ok := v.(func() any); ok {
+			act[k] = f()
+		}
+	}
+	data := maps.Clone(act)
+	out := map[string][]string{}
+	for _, c := range pk.exprs.lab {
+		for _, r := range c.rules {
+			items := []any{nil}
+			if r.list != nil {
+				l, err := eval(r.list, act)
+				if err != nil {
+					out[c.Name] = append(out[c.Name], "the check could not run: "+err.Error())
+					continue
+				}
+				items = nil
+				if lv, ok := l.Value().([]any); ok {
+					items = lv
+				} else if conv, err := l.ConvertToNative(anySliceType); err == nil {
+					items = conv.([]any)
+				}
+			}
+			for _, it := range items {
+				if r.list != nil {
+					act[r.loopVar], data[r.loopVar] = it, it
+				}
+				for _, cs := range r.cases {
+					res, err := eval(cs.fail, act)
+					if err != nil {
+						out[c.Name] = append(out[c.Name], "the check could not run: "+err.Error())
+						break
+					}
+					if res.Value() != true {
+						continue
+					}
+					msg, err := execute(cs.say, data)
+					if err != nil {
+						msg = "the check's words could not be written: " + Clean(err.Error())
+					}
+					out[c.Name] = append(out[c.Name], strings.TrimSpace(msg))
+					break
+				}
+			}
+			if r.list != nil {
+				delete(act, r.loopVar)
+				delete(data, r.loopVar)
+			}
+		}
+	}
+	return out
+}
+
+var anySliceType = reflect.TypeOf([]any{})
 
 // Failed counts the steps that did not pass.
 func Failed(vs []StepVerdict) int {

@@ -67,66 +67,6 @@ type Vars struct {
 	LiveDiffers bool
 }
 
-// LessonVars are the values of the lesson's own example.
-func LessonVars() Vars {
-	return Vars{
-		PodName:         "customer-574bd6cc75-2blnv",
-		PodNamespace:    netview.DefaultNamespace,
-		PodIP:           netip.MustParseAddr("198.19.22.132"),
-		Node:            "node1",
-		PodIf:           "eth0",
-		PodIndex:        3,
-		PodPeerIndex:    9,
-		PodNetNSID:      "0",
-		HostIf:          "caliea2aa288365",
-		HostIndex:       9,
-		HostPeerIndex:   3,
-		HostLinkNetns:   "cni-f7159375-bf04-e8d8-85b8-0da49bfd53d0",
-		ExpectedHostIf:  "caliea2aa288365",
-		InterfacePrefix: netview.DefaultInterfacePrefix,
-		Gateway:         netview.CalicoGateway,
-		GatewayMAC:      netview.CalicoMAC,
-		HostProxyARP:    "1",
-		OwnBlock:        netip.MustParsePrefix("198.19.22.128/26"),
-		RemoteBlock:     netip.MustParsePrefix("198.19.21.64/26"),
-		RemoteVia:       netip.MustParseAddr("198.19.0.3"),
-		RemoteNode:      "node2",
-		RemoteBlocks:    "198.19.21.0/26 via 198.19.0.1 (control), 198.19.21.64/26 via 198.19.0.3 (node2)",
-		BlockSize:       26,
-		FreeIP:          netip.MustParseAddr("198.19.22.140"),
-		DeletePod:       "yaobank/summary-85c56b76d7-28hm5",
-		DeleteIP:        netip.MustParseAddr("198.19.22.130"),
-	}
-}
-
-// compared are the fields whose live value the text sets against the
-// lesson's.
-var compared = []string{
-	"PodName", "PodIP", "Node", "PodIndex", "PodPeerIndex", "PodNetNSID",
-	"HostIf", "HostIndex", "HostPeerIndex", "OwnBlock", "RemoteBlock",
-	"RemoteVia", "RemoteNode", "BlockSize",
-}
-
-// Data is what a body's template sees: every field as text (a stand-in
-// when unknown), values computed from them, .Lesson with the lesson's
-// values and .Differs with, per compared field, whether the live value is
-// known and differs from the lesson's.
-func (v Vars) Data() map[string]any {
-	d := v.fields(true)
-	raw := v.fields(false)
-	les := LessonVars().fields(true)
-	differs := map[string]bool{}
-	for _, k := range compared {
-		differs[k] = raw[k] != "" && raw[k] != les[k]
-		if differs[k] {
-			d["LiveDiffers"] = true
-		}
-	}
-	d["Lesson"] = les
-	d["Differs"] = differs
-	return d
-}
-
 // fields renders v as text. With stand-ins, an unknown value reads as a
 // metavariable the way manual pages write them (POD_IP, NODE, @ifB), or
 // with an ellipsis (cali…), so it fits both prose and a command line.

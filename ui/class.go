@@ -204,7 +204,7 @@ func (m Model) tellCmd() tea.Cmd {
 	var answered []string
 	if r != nil {
 		for _, s := range m.course.steps {
-			if s.CheckKind != "" && m.self.prog.Done(s.ID()) {
+			if s.Asks() && m.self.prog.Done(s.ID()) {
 				answered = append(answered, s.ID())
 			}
 		}
@@ -268,7 +268,7 @@ func (m Model) rosterRows(w, h int) []string {
 	m.opts.Presenter.RosterEach(func(name string, at content.StepID, answered []string, since, seen time.Time) {
 		r := row{name: name, at: at, answered: len(answered), seen: seen}
 		if i := m.stepIndex(r.at); i >= 0 {
-			if st := m.course.steps[i]; st.CheckKind != "" && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
+			if st := m.course.steps[i]; st.Asks() && !slices.Contains(answered, st.ID()) && now.Sub(since) >= stuckAfter {
 				r.stuck = fmt.Sprintf("stuck on %s's question for %dm", st.ID(), int(now.Sub(since).Minutes()))
 			}
 		}

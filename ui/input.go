@@ -30,7 +30,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.Quit):
 		return m.quit()
 	case key.Matches(k, keys.Answer):
-		if st, _, _ := m.asks(); st.CheckKind != "" {
+		if st, _, _ := m.asks(); st.Asks() {
 			return m, m.openAnswer()
 		}
 	case key.Matches(k, keys.Help):

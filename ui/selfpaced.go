@@ -75,7 +75,7 @@ func (m *Model) resume() {
 // this lab; known is false until the lab has been read.
 func (m Model) asks() (st content.Step, checkable, known bool) {
 	st, ok := m.step()
-	if !ok || !m.selfPaced() || st.CheckKind == "" {
+	if !ok || !m.selfPaced() || !st.Asks() {
 		return st, false, false
 	}
 	if m.lab() == nil {
@@ -101,7 +101,7 @@ func (m *Model) visit() {
 		return
 	}
 	st, checkable, known := m.asks()
-	done := st.CheckKind == "" || known && !checkable
+	done := !st.Asks() || known && !checkable
 	p := m.self.prog.Clone() // copy on write: an older model may be read still
 	before := m.doneCount()
 	if p.Visit(st.ID(), done) {
@@ -198,7 +198,7 @@ func (m Model) submitAnswer() (tea.Model, tea.Cmd) {
 // shown under the lesson text; none outside self-paced mode.
 func (m Model) checkRows() []string {
 	st, checkable, known := m.asks()
-	if st.CheckKind == "" || !m.selfPaced() {
+	if !st.Asks() || !m.selfPaced() {
 		return nil
 	}
 	t := m.sh.theme

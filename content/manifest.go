@@ -1,0 +1,227 @@
+package content
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FormatVersion is the pack format this podlab reads.
+const FormatVersion = 1
+
+// Manifest is a pack's pack.yaml.
+type Manifest struct {
+	Format  int    `yaml:"format"`
+	Name    string `yaml:"name"`
+	Title   string `yaml:"title"`
+	Course  string `yaml:"course"`
+	Lesson  string `yaml:"lesson"`
+	Version string `yaml:"version"`
+	// Places are where the lesson reads state: pod, node, host1,
+	// other-node.
+	Places []string `yaml:"places"`
+	// Panes name the lesson's panes, left to right.
+	Panes []string `yaml:"panes"`
+	// Readers are the kinds of state it reads: netlink, and those the
+	// labs add.
+	Readers []string `yaml:"readers"`
+	// Labs are the lab kinds it runs on: cluster, sandbox, replay.
+	Labs       []string    `yaml:"labs"`
+	Privileges []Privilege `yaml:"privileges"`
+	// Example holds the lesson's own values by fact name: what the text
+	// shows under .Lesson, and what lint evaluates every template and
+	// expression with.
+	Example map[string]string `yaml:"example"`
+	// Differs names the example's values the text sets against the live
+	// lab's (.Differs).
+	Differs []string   `yaml:"differs"`
+	Derived []Derived  `yaml:"derived"`
+	Checks  []LabCheck `yaml:"checks"`
+
+	lines map[string]int // top-level key → line, for errors
+}
+
+// Privilege is one right the pack's lab needs, and why.
+type Privilege struct {
+	Need string `yaml:"need"`
+	Why  string `yaml:"why"`
+}
+
+// Derived is a value a pack names once and reads in its text and
+// expressions: a CEL expression over the facts and the derived values
+// before it.
+type Derived struct {
+	Name string `yaml:"name"`
+	Expr Expr   `yaml:"expr"`
+}
+
+// LabCheck proves one piece of the lab a step points at. A step relies on
+// the checks whose tags it highlights.
+type LabCheck struct {
+	Name  string      `yaml:"name"`
+	Tags  []string    `yaml:"tags"`
+	Rules []CheckRule `yaml:"rules"`
+	Line  int         `yaml:"-"`
+}
+
+// CheckRule says what is missing when its expression holds: for each
+// element of For's list when it has one ("x in LIST"), the first of its
+// cases that fails says so, in the pack's words (a template).
+type CheckRule struct {
+	For   string      `yaml:"for"`
+	Fail  Expr        `yaml:"fail"`
+	Say   string      `yaml:"say"`
+	Cases []CheckCase `yaml:"cases"`
+	Line  int         `yaml:"-"`
+}
+
+// CheckCase is one condition and its words.
+type CheckCase struct {
+	Fail Expr   `yaml:"fail"`
+	Say  string `yaml:"say"`
+	Line int    `yaml:"-"`
+}
+
+// Expr is a CEL expression as written, with the line it is on.
+type Expr struct {
+	Text string
+	Line int
+}
+
+func (e *Expr) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: an expression is one string", n.Line)
+	}
+	e.Text, e.Line = n.Value, n.Line
+	return nil
+}
+
+func (c *LabCheck) UnmarshalYAML(n *yaml.Node) error {
+	type plain LabCheck
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = n.Line
+	return nil
+}
+
+func (r *CheckRule) UnmarshalYAML(n *yaml.Node) error {
+	type plain CheckRule
+	if err := n.Decode((*plain)(r)); err != nil {
+		return err
+	}
+	r.Line = n.Line
+	return nil
+}
+
+func (c *CheckCase) UnmarshalYAML(n *yaml.Node) error {
+	type plain CheckCase
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = n.Line
+	return nil
+}
+
+// Places, panes, readers and lab kinds a manifest may name.
+var (
+	manifestPlaces = []string{"pod", "node", "host1", "other-node"}
+	knownPanes     = []string{"pod", "host"}
+	knownReaders   = []string{"netlink"}
+	knownLabs      = []string{"cluster", "sandbox", "replay"}
+)
+
+var packName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// parseManifest reads pack.yaml; every error is "file:line: what".
+func parseManifest(file string, data []byte) (*Manifest, []error) {
+	var m Manifest
+	var errs []error
+	fail := func(line int, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, fmt.Sprintf(format, a...)))
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, []error{yamlError(file, err)}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, []error{fmt.Errorf("%s:1: a manifest is a mapping of keys (format, name, title, ...)", file)}
+	}
+	m.lines = map[string]int{}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		m.lines[top.Content[i].Value] = top.Content[i].Line
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&m); err != nil {
+		return nil, []error{yamlError(file, err)}
+	}
+	line := func(key string) int { return max(m.lines[key], 1) }
+	for _, req := range []struct {
+		key string
+		set bool
+	}{{"format", m.Format != 0}, {"name", m.Name != ""}, {"title", m.Title != ""}, {"course", m.Course != ""},
+		{"lesson", m.Lesson != ""}, {"version", m.Version != ""}, {"places", len(m.Places) > 0},
+		{"panes", len(m.Panes) > 0}, {"readers", len(m.Readers) > 0}, {"labs", len(m.Labs) > 0}} {
+		if !req.set {
+			fail(1, "missing %q", req.key)
+		}
+	}
+	if m.Format != 0 && m.Format != FormatVersion {
+		fail(line("format"), "format %d is not one this podlab reads (%d): a newer podlab may", m.Format, FormatVersion)
+	}
+	if m.Name != "" && !packName.MatchString(m.Name) {
+		fail(line("name"), "name %q: lowercase letters, digits and dashes, starting with a letter", Clean(m.Name))
+	}
+	for _, l := range []struct {
+		key     string
+		got     []string
+		allowed []string
+	}{{"places", m.Places, manifestPlaces}, {"panes", m.Panes, knownPanes}, {"readers", m.Readers, knownReaders}, {"labs", m.Labs, knownLabs}} {
+		for _, v := range l.got {
+			if !slices.Contains(l.allowed, v) {
+				fail(line(l.key), "%s: %q is not one of %s", l.key, Clean(v), strings.Join(l.allowed, ", "))
+			}
+		}
+	}
+	for name, val := range m.Example {
+		f, ok := factNamed(name)
+		if !ok || f.field == nil {
+			fail(line("example"), "example: %q is not a fact an example can set (see podlab pack facts)", Clean(name))
+			continue
+		}
+		var v Vars
+		if err := setFact(&v, name, val); err != nil {
+			fail(line("example"), "example: %v", err)
+		}
+	}
+	for _, d := range m.Differs {
+		if _, ok := m.Example[d]; !ok {
+			fail(line("differs"), "differs: %q has no example value to differ from", Clean(d))
+		}
+	}
+	return &m, errs
+}
+
+// yamlError puts the file in front of the YAML parser's own message,
+// which names the line.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			return fmt.Errorf("%s:%s: %s", file, n, after)
+		}
+	}
+	return fmt.Errorf("%s:1: %s", file, msg)
+}
