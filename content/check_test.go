@@ -298,8 +298,10 @@ func TestParseQuestion(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if !regexp.MustCompile(`^x\.md:\d+: `).MatchString(l) {
+					t.Errorf("error line %q does not start with file:line", l)
+				}
 			}
 		})
 	}

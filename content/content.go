@@ -48,6 +48,9 @@ type Step struct {
 	// Hide names template values blanked while the question is open,
 	// besides the one the answer reads: they would give it away.
 	Hide []string
+	// File and Line are where the step's heading is.
+	File string
+	Line int
 	// Notes are the presenter's speaker notes, one paragraph a "notes:"
 	// line: what to ask the class, what usually confuses, the answers.
 	Notes []string
@@ -155,11 +158,14 @@ func parseBody(name, body string) (*tmpl, error) {
 	return parseTemplate(name, body, true)
 }
 
-// parseSection reads one section file; errors name the file and line.
-func (pk *Pack) parseSection(name string, number int, text string) (Section, error) {
+// parseSection reads one section file; errors name the file and line. A
+// step's errors do not stop the others' being read, so lint lists them
+// all; one in the file's structure does.
+func (pk *Pack) parseSection(name string, number int, text string) (Section, []error) {
 	sec := Section{Number: number}
-	fail := func(line int, format string, a ...any) (Section, error) {
-		return Section{}, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, a...))
+	var errs []error
+	fail := func(line int, format string, a ...any) (Section, []error) {
+		return Section{}, append(errs, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, a...)))
 	}
 	var (
 		st      *Step
@@ -195,6 +201,7 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, err
 		return nil
 	}
 	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	for ln := 1; sc.Scan(); ln++ {
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
@@ -208,7 +215,7 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, err
 				continue
 			}
 			if err := pk.setKey(st, trimmed); err != nil {
-				return fail(ln, "%v", err)
+				errs = append(errs, fmt.Errorf("%s:%d: %v", name, ln, err))
 			}
 		case sec.Title == "":
 			if trimmed == "" {
@@ -221,9 +228,9 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, err
 			sec.Title = strings.TrimSpace(title)
 		case !inFence && strings.HasPrefix(line, "## "):
 			if err := finish(); err != nil {
-				return Section{}, err
+				errs = append(errs, err)
 			}
-			st = &Step{Section: number, Index: len(sec.Steps) + 1, Title: strings.TrimSpace(line[3:])}
+			st = &Step{Section: number, Index: len(sec.Steps) + 1, Title: strings.TrimSpace(line[3:]), File: name, Line: ln}
 			body = nil
 			metaAt, headAt = ln+1, ln
 		case st == nil:
@@ -242,25 +249,28 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, err
 			body = append(body, line)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fail(1, "%v (a line may be at most %d bytes)", err, maxLine)
+	}
 	if inMeta {
 		return fail(metaAt, "step block not closed with \"-->\"")
 	}
 	if inFence {
-		return Section{}, fmt.Errorf("%s:%d: code fence not closed", name, headAt)
+		return fail(headAt, "code fence not closed")
 	}
 	if err := finish(); err != nil {
-		return Section{}, err
+		errs = append(errs, err)
 	}
-	if len(sec.Steps) == 0 {
-		return Section{}, fmt.Errorf("%s:1: no steps (a step starts with \"## Title\")", name)
+	if len(sec.Steps) == 0 && len(errs) == 0 {
+		return fail(1, "no steps (a step starts with \"## Title\")")
 	}
 	for i := range sec.Steps {
 		st := &sec.Steps[i]
 		if st.Where == "" {
-			return Section{}, fmt.Errorf("%s: step %q: missing \"where:\"", name, st.Title)
+			errs = append(errs, fmt.Errorf("%s:%d: step %q: missing \"where:\"", name, st.Line, st.Title))
 		}
 		if strings.TrimSpace(st.Body) == "" {
-			return Section{}, fmt.Errorf("%s: step %q: empty body", name, st.Title)
+			errs = append(errs, fmt.Errorf("%s:%d: step %q: empty body", name, st.Line, st.Title))
 		}
 		for j := range st.Commands {
 			if st.Commands[j].Where == "" {
@@ -268,8 +278,14 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, err
 			}
 		}
 	}
+	if len(errs) > 0 {
+		return Section{}, errs
+	}
 	return sec, nil
 }
+
+// maxLine bounds one line of a section file.
+const maxLine = 64 << 10
 
 // setKey applies one "key: value" line of a step block.
 func (pk *Pack) setKey(st *Step, line string) error {

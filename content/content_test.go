@@ -405,8 +405,10 @@ func TestParseErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got error %v, want one containing %q", err, tc.want)
 			}
-			if strings.Count(err.Error(), "\n") > 0 {
-				t.Errorf("error is not one line: %q", err)
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if !regexp.MustCompile(`^x\.md:\d+: `).MatchString(l) {
+					t.Errorf("error line %q does not start with file:line", l)
+				}
 			}
 		})
 	}

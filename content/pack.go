@@ -157,9 +157,9 @@ func Load(fsys fs.FS, dir string) (*Pack, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		sec, err := pk.parseSection(name, n, cleanText(string(data)))
-		if err != nil {
-			errs = append(errs, err)
+		sec, serrs := pk.parseSection(name, n, cleanText(string(data)))
+		if len(serrs) > 0 {
+			errs = append(errs, serrs...)
 			continue
 		}
 		steps += len(sec.Steps)
@@ -243,5 +243,6 @@ func parseSection(name string, number int, text string) (Section, error) {
 	if err != nil {
 		return Section{}, err
 	}
-	return pk.parseSection(name, number, text)
+	sec, errs := pk.parseSection(name, number, text)
+	return sec, errors.Join(errs...)
 }
