@@ -2,6 +2,8 @@ package content
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/google/cel-go/cel"
@@ -115,14 +117,40 @@ func (st *Step) compileQuestion() error {
 func (pk *Pack) tryTemplate(name, text string) (*tmpl, error) {
 	t, err := parseBody(name, text)
 	if err != nil {
-		return nil, err
+		return nil, templateError(name, err)
 	}
 	for _, v := range []Vars{pk.example, {}} {
 		if _, err := execute(t, pk.data(&v)); err != nil {
-			return nil, fmt.Errorf("%s", Clean(strings.TrimPrefix(err.Error(), "template: ")))
+			return nil, templateError(name, err)
 		}
 	}
 	return t, nil
+}
+
+// TemplateError is a text's mistake, at a line of the text.
+type TemplateError struct {
+	Line int // 1-based within the text; 0 not known
+	Msg  string
+}
+
+func (e *TemplateError) Error() string { return e.Msg }
+
+var tmplPos = regexp.MustCompile(`^(?:template: )?(.*?):(\d+)(?::\d+)?: (?:executing ".*?" at (<.*?>): )?`)
+
+// templateError reads text/template's "template: NAME:LINE:COL: executing
+// "NAME" at <.X>: what" into a line of the text and what.
+func templateError(name string, err error) error {
+	msg := err.Error()
+	line := 0
+	if m := tmplPos.FindStringSubmatch(msg); m != nil && m[1] == name {
+		line, _ = strconv.Atoi(m[2])
+		if msg = msg[len(m[0]):]; m[3] != "" {
+			msg = m[3] + ": " + msg
+		}
+	} else {
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "template: "), name+": ")
+	}
+	return &TemplateError{Line: line, Msg: Clean(msg)}
 }
 
 // askedKey is the text's value the question asks for, when the answer

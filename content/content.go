@@ -174,6 +174,7 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, []e
 		inMeta  bool
 		metaAt  int
 		headAt  int
+		bodyAt  int
 	)
 	finish := func() error {
 		if st == nil {
@@ -183,6 +184,9 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, []e
 		st.pk = pk
 		at := func(err error) error { return fmt.Errorf("%s:%d: step %q: %w", name, headAt, st.Title, err) }
 		t, err := pk.tryTemplate(st.ID(), st.Body)
+		if te, ok := err.(*TemplateError); ok && te.Line > 0 {
+			return fmt.Errorf("%s:%d: step %q: %w", name, bodyAt+te.Line-1, st.Title, err)
+		}
 		if err != nil {
 			return at(err)
 		}
@@ -232,7 +236,7 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, []e
 			}
 			st = &Step{Section: number, Index: len(sec.Steps) + 1, Title: strings.TrimSpace(line[3:]), File: name, Line: ln}
 			body = nil
-			metaAt, headAt = ln+1, ln
+			metaAt, headAt, bodyAt = ln+1, ln, 0
 		case st == nil:
 			if trimmed != "" {
 				return fail(ln, "text before the first \"## \" step heading")
@@ -245,6 +249,9 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, []e
 		default:
 			if strings.HasPrefix(trimmed, "```") {
 				inFence = !inFence
+			}
+			if bodyAt == 0 && trimmed != "" {
+				bodyAt = ln
 			}
 			body = append(body, line)
 		}

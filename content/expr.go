@@ -261,9 +261,9 @@ func compileRule(env *cel.Env, file string, r CheckRule) (compiledRule, error) {
 		if err != nil {
 			return cr, err
 		}
-		say, err := parseTemplate(fmt.Sprintf("%s:%d", file, line), c.Say, false)
+		say, err := parseTemplate("say", c.Say, true)
 		if err != nil {
-			return cr, err
+			return cr, fmt.Errorf("%s:%d: say: %v", file, line, templateError("say", err))
 		}
 		if strings.TrimSpace(c.Say) == "" {
 			return cr, fmt.Errorf("%s:%d: a failing check must say what is missing (say:)", file, line)

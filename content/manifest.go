@@ -168,7 +168,7 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 		set bool
 	}{{"format", m.Format != 0}, {"name", m.Name != ""}, {"title", m.Title != ""}, {"course", m.Course != ""},
 		{"lesson", m.Lesson != ""}, {"version", m.Version != ""}, {"places", len(m.Places) > 0},
-		{"panes", len(m.Panes) > 0}, {"readers", len(m.Readers) > 0}, {"labs", len(m.Labs) > 0}} {
+		{"panes", len(m.Panes) > 0}, {"labs", len(m.Labs) > 0}} {
 		if !req.set {
 			fail(1, "missing %q", req.key)
 		}

@@ -31,7 +31,7 @@ func parseTemplate(name, text string, missingKeyError bool) (*tmpl, error) {
 	}
 	t, err := t.Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s", Clean(strings.TrimPrefix(err.Error(), "template: ")))
+		return nil, err
 	}
 	for _, tr := range t.Templates() {
 		if tr.Name() != name {
@@ -41,7 +41,7 @@ func parseTemplate(name, text string, missingKeyError bool) (*tmpl, error) {
 			continue
 		}
 		if err := allowed(tr.Root); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, err
 		}
 	}
 	return t, nil
