@@ -21,7 +21,7 @@ const (
 	MaxExprBytes = 4096
 	// ExprCostLimit allows a check to look at a large node's 20,000
 	// routes a few times over, and no more.
-	ExprCostLimit = 5_000_000
+	ExprCostLimit = 1_000_000
 	ExprTimeout   = 2 * time.Second
 )
 

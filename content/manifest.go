@@ -162,6 +162,7 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, []error{yamlError(file, err)}
 	}
+	m.clean()
 	line := func(key string) int { return max(m.lines[key], 1) }
 	for _, req := range []struct {
 		key string
@@ -207,6 +208,24 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 		}
 	}
 	return &m, errs
+}
+
+// clean makes the manifest's words safe for a terminal, where they enter.
+func (m *Manifest) clean() {
+	for _, p := range []*string{&m.Name, &m.Title, &m.Course, &m.Lesson, &m.Version} {
+		*p = Clean(*p)
+	}
+	for _, l := range [][]string{m.Places, m.Panes, m.Readers, m.Labs, m.Differs} {
+		for i := range l {
+			l[i] = Clean(l[i])
+		}
+	}
+	for i := range m.Privileges {
+		m.Privileges[i].Need, m.Privileges[i].Why = Clean(m.Privileges[i].Need), Clean(m.Privileges[i].Why)
+	}
+	for k, v := range m.Example {
+		m.Example[k] = Clean(v)
+	}
 }
 
 // yamlError puts the file in front of the YAML parser's own message,
