@@ -3,10 +3,9 @@ package content
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/google/cel-go/cel"
 
 	"podlab/netview"
 )
@@ -37,7 +36,10 @@ func Tags() []string {
 }
 
 // Asks says the step asks a question.
-func (s Step) Asks() bool { return s.answer != nil }
+func (s Step) Asks() bool { return s.AnswerExpr != "" && s.Compare != "" && s.Ask != "" }
+
+// compiled is the step's question, compiled; nil when it has none.
+func (s Step) compiled() *question { return s.pack().x().questions[s.Pos()] }
 
 // pack is the step's pack; a hand-built step reads as the built-in one's.
 func (s Step) pack() *Pack {
@@ -47,13 +49,18 @@ func (s Step) pack() *Pack {
 	if pk, err := loadLesson(); err == nil {
 		return pk
 	}
-	return &Pack{exprs: &exprs{}}
+	return emptyPack()
 }
 
-// compileQuestion checks a step's question when the pack is loaded:
-// "ask", "answer" and "compare" come together, their expressions compile
-// with the right types, and the question does not share the step with the
-// lookup prompt (both take what the student types).
+// emptyPack stands in when not even the built-in pack loads.
+func emptyPack() *Pack {
+	return &Pack{derived: map[string]bool{}, usesDerived: map[*tmpl]bool{}}
+}
+
+// compileQuestion checks a step's question when its file is read:
+// "ask", "answer" and "compare" come together, and the question does not
+// share the step with the lookup prompt (both take what the student
+// types). Its expressions compile with the pack's (Pack.x).
 func (st *Step) compileQuestion() error {
 	set := 0
 	for _, s := range []string{st.Ask, st.AnswerExpr, st.Compare} {
@@ -70,21 +77,9 @@ func (st *Step) compileQuestion() error {
 		return fmt.Errorf("a question and \"extra: lookup\" cannot share a step: both take typed input")
 	}
 	pk := st.pk
-	cmp := comparisons[st.Compare]
-	prog, err := compile(pk.exprs.base, "", Expr{Text: st.AnswerExpr, Line: 1}, cmp.typ)
-	if err != nil {
-		return fmt.Errorf("answer: %s", strings.TrimPrefix(err.Error(), ":1: "))
-	}
-	st.answer = prog
-	env, err := pk.exprs.base.Extend(cel.Variable("got", cel.DynType), cel.Variable("want", cel.StringType))
-	if err != nil {
-		return err
-	}
+	var err error
 	for i := range st.Wrong {
 		w := &st.Wrong[i]
-		if w.when, err = compile(env, "", Expr{Text: w.When, Line: 1}, cel.BoolType); err != nil {
-			return fmt.Errorf("wrong: %s", strings.TrimPrefix(err.Error(), ":1: "))
-		}
 		if w.say, err = pk.tryTemplate(st.ID()+" wrong", w.Say); err != nil {
 			return fmt.Errorf("wrong: %w", err)
 		}
@@ -97,18 +92,37 @@ func (st *Step) compileQuestion() error {
 	if st.askTmpl, err = pk.tryTemplate(st.ID()+" ask", st.Ask); err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
-	data := pk.data(&Vars{})
-	for _, h := range append(st.Hide, st.askedKey()) {
-		if _, ok := data[h]; !ok && h != "" {
-			return fmt.Errorf("hide: %q is no value of the text", h)
-		}
-	}
-	for _, v := range []Vars{pk.example, {}} {
-		if _, err := eval(st.answer, pk.exprs.activation(&v)); err != nil {
-			return fmt.Errorf("answer: %v", err)
-		}
-	}
 	return nil
+}
+
+// validateQuestions runs each question's answer with the example's
+// values and with none, and checks what it hides names a value.
+func (pk *Pack) validateQuestions() []error {
+	var errs []error
+	data := pk.data(&Vars{})
+	for _, sec := range pk.Sections {
+		for _, st := range sec.Steps {
+			q := pk.x().questions[st.Pos()]
+			if q == nil {
+				continue
+			}
+			at := func(format string, a ...any) {
+				errs = append(errs, fmt.Errorf("%s:%d: step %q: %s", st.File, st.Line, st.Title, fmt.Sprintf(format, a...)))
+			}
+			for _, h := range append(slices.Clone(st.Hide), st.askedKey()) {
+				if _, ok := data[h]; !ok && h != "" {
+					at("hide: %q is no value of the text", h)
+				}
+			}
+			for _, v := range []Vars{pk.example, {}} {
+				if _, err := eval(q.answer, pk.x().activation(&v)); err != nil {
+					at("answer: %v", err)
+					break
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // tryTemplate parses a text of the pack and executes it once with the
@@ -119,8 +133,14 @@ func (pk *Pack) tryTemplate(name, text string) (*tmpl, error) {
 	if err != nil {
 		return nil, templateError(name, err)
 	}
+	if pk.readsDerived(t) {
+		pk.usesDerived[t] = true
+	}
+	if pk.lazy {
+		return t, nil
+	}
 	for _, v := range []Vars{pk.example, {}} {
-		if _, err := execute(t, pk.data(&v)); err != nil {
+		if _, err := execute(t, pk.dataFor(t, &v)); err != nil {
 			return nil, templateError(name, err)
 		}
 	}
@@ -168,7 +188,7 @@ func (s Step) Question(v Vars) string {
 	if !s.Asks() || s.askTmpl == nil {
 		return ""
 	}
-	out, err := execute(s.askTmpl, s.pack().data(&v))
+	out, err := execute(s.askTmpl, s.pack().dataFor(s.askTmpl, &v))
 	if err != nil {
 		return s.Ask
 	}
@@ -183,7 +203,7 @@ func (s Step) RenderAsking(v Vars) string {
 	if !s.Asks() || s.tmpl == nil {
 		return s.Render(v)
 	}
-	d := s.pack().data(&v)
+	d := s.pack().dataFor(s.tmpl, &v)
 	if key := s.askedKey(); key != "" {
 		d[key] = "?"
 		// The comparison with the example's value would name it.
@@ -204,10 +224,11 @@ func (s Step) RenderAsking(v Vars) string {
 // Answer is the right answer to the step's question in v, as text, and
 // whether it is known.
 func (s Step) Answer(v Vars) (string, bool) {
-	if !s.Asks() {
+	q := s.compiled()
+	if !s.Asks() || q == nil {
 		return "", false
 	}
-	out, err := eval(s.answer, s.pack().exprs.activation(&v))
+	out, err := eval(q.answer, s.pack().x().activation(&v))
 	if err != nil {
 		return "", false
 	}
@@ -237,10 +258,14 @@ func (s Step) Check(v Vars, answer string) Result {
 		return Result{OK: true, Hint: why}
 	}
 	pk := s.pack()
-	act := pk.exprs.activation(&v)
+	act := pk.x().activation(&v)
 	act["got"], act["want"] = got, want
-	for _, w := range s.Wrong {
-		if out, err := eval(w.when, act); err == nil && out.Value() == true {
+	q := s.compiled()
+	for i, w := range s.Wrong {
+		if i >= len(q.wrong) {
+			break
+		}
+		if out, err := eval(q.wrong[i], act); err == nil && out.Value() == true {
 			return Result{Hint: s.say(w.say, v)}
 		}
 	}
@@ -251,7 +276,7 @@ func (s Step) say(t *tmpl, v Vars) string {
 	if t == nil {
 		return "not quite; look again at what this step shows"
 	}
-	out, err := execute(t, s.pack().data(&v))
+	out, err := execute(t, s.pack().dataFor(t, &v))
 	if err != nil {
 		return "not quite; look again at what this step shows"
 	}

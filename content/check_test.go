@@ -55,7 +55,7 @@ hint: look at the routes marked proto bird on the node: the number after the sla
 body
 `
 
-func question(t *testing.T, kind string) Step {
+func askStep(t *testing.T, kind string) Step {
 	t.Helper()
 	if id, ok := questionSteps[kind]; ok {
 		for _, st := range allSteps(t) {
@@ -89,7 +89,7 @@ func TestCheckKindsResolve(t *testing.T) {
 	same := map[string]bool{"gateway": true, "block-size": true}
 	for _, kind := range kinds() {
 		t.Run(kind, func(t *testing.T) {
-			st := question(t, kind)
+			st := askStep(t, kind)
 			les, ok := st.Answer(LessonVars())
 			if !ok {
 				t.Fatalf("no answer from LessonVars")
@@ -232,7 +232,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.kind+"/"+tc.answer, func(t *testing.T) {
-			st := question(t, tc.kind)
+			st := askStep(t, tc.kind)
 			r := st.Check(tc.vars, tc.answer)
 			if r.OK != tc.ok {
 				t.Fatalf("Check(%q) ok = %v, want %v (hint %q)", tc.answer, r.OK, tc.ok, r.Hint)
@@ -255,7 +255,7 @@ func TestCheckUnknown(t *testing.T) {
 		if kind == "gateway" {
 			continue
 		}
-		r := question(t, kind).Check(Vars{}, "anything")
+		r := askStep(t, kind).Check(Vars{}, "anything")
 		if r.OK || !r.Unknown || r.Hint == "" {
 			t.Errorf("%s with nothing known: %+v", kind, r)
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/cel-go/cel"
 )
 
 // Section is one part of the lesson, e.g. 2 "How Pods See the Network".
@@ -58,7 +56,6 @@ type Step struct {
 	tmpl, askTmpl, hintTmpl *tmpl
 	// cmdTmpls are the Commands' texts as templates, in order.
 	cmdTmpls []*tmpl
-	answer   cel.Program
 	pk       *Pack
 }
 
@@ -69,8 +66,7 @@ type WrongAnswer struct {
 	When string
 	Say  string
 
-	when cel.Program
-	say  *tmpl
+	say *tmpl
 }
 
 // Command is one command line and where to type it. Text may hold
@@ -128,7 +124,7 @@ func (s Step) Render(v Vars) string {
 			return s.Body
 		}
 	}
-	out, err := execute(t, s.pack().data(&v))
+	out, err := execute(t, s.pack().dataFor(t, &v))
 	if err != nil {
 		// Lesson executes every body before handing it out, so this is
 		// only reachable for a hand-built Step.
@@ -145,9 +141,8 @@ func (s Step) RenderCommands(v Vars) []Command {
 	if len(s.cmdTmpls) != len(out) {
 		return out // a hand-built Step: its texts as they are
 	}
-	data := s.pack().data(&v)
 	for i, t := range s.cmdTmpls {
-		if text, err := execute(t, data); err == nil {
+		if text, err := execute(t, s.pack().dataFor(t, &v)); err == nil {
 			out[i].Text = text
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -108,8 +109,15 @@ func celType(t string) *cel.Type {
 type exprs struct {
 	base    *cel.Env // the facts every expression reads, and the derived values
 	checks  *cel.Env // base and the facts only lab checks read
-	derived []derivedProg
-	lab     []compiledCheck
+	derived   []derivedProg
+	lab       []compiledCheck
+	questions map[StepID]*question
+}
+
+// question is a step's question, compiled.
+type question struct {
+	answer cel.Program
+	wrong  []cel.Program
 }
 
 type derivedProg struct {
@@ -133,7 +141,21 @@ type compiledCase struct {
 	say  *tmpl
 }
 
+// The environments hold only podlab's facts and functions, the same for
+// every pack: made once, each pack extends them with its derived values.
+var (
+	baseEnv  = sync.OnceValues(func() (*cel.Env, error) { return makeEnv(false) })
+	checkEnv = sync.OnceValues(func() (*cel.Env, error) { return makeEnv(true) })
+)
+
 func newEnv(checks bool) (*cel.Env, error) {
+	if checks {
+		return checkEnv()
+	}
+	return baseEnv()
+}
+
+func makeEnv(checks bool) (*cel.Env, error) {
 	opts := append(celFunctions(), cel.ParserExpressionSizeLimit(MaxExprBytes), cel.ParserRecursionLimit(64))
 	for _, f := range facts {
 		if f.In == "all" || checks && f.In == "checks" {
@@ -174,7 +196,7 @@ func compile(env *cel.Env, file string, e Expr, want *cel.Type) (cel.Program, er
 // compileManifest compiles the manifest's derived values and lab checks.
 func compileManifest(pk *Pack, file string) (*exprs, []error) {
 	var errs []error
-	x := &exprs{}
+	x := &exprs{questions: map[StepID]*question{}}
 	base, err := newEnv(false)
 	if err != nil {
 		return nil, []error{fmt.Errorf("%s: %w", file, err)}
@@ -322,4 +344,29 @@ func (x *exprs) derive(act map[string]any) {
 			act[d.name] = ""
 		}
 	}
+}
+
+// compileQuestion compiles a step's answer and wrong-answer conditions.
+func (x *exprs) compileQuestion(st *Step) error {
+	if st.AnswerExpr == "" || st.Compare == "" || x.base == nil {
+		return nil
+	}
+	prog, err := compile(x.base, "", Expr{Text: st.AnswerExpr, Line: 1}, comparisons[st.Compare].typ)
+	if err != nil {
+		return fmt.Errorf("answer: %s", strings.TrimPrefix(err.Error(), ":1: "))
+	}
+	q := &question{answer: prog}
+	env, err := x.base.Extend(cel.Variable("got", cel.DynType), cel.Variable("want", cel.StringType))
+	if err != nil {
+		return err
+	}
+	for _, w := range st.Wrong {
+		p, err := compile(env, "", Expr{Text: w.When, Line: 1}, cel.BoolType)
+		if err != nil {
+			return fmt.Errorf("wrong: %s", strings.TrimPrefix(err.Error(), ":1: "))
+		}
+		q.wrong = append(q.wrong, p)
+	}
+	x.questions[st.Pos()] = q
+	return nil
 }

@@ -24,7 +24,7 @@ type StepVerdict struct {
 
 // CheckLab runs the built-in lesson's lab checks; see Pack.CheckLab.
 func CheckLab(secs []Section, p *netview.Pair) []StepVerdict {
-	pk := &Pack{exprs: &exprs{}}
+	pk := emptyPack()
 	if len(secs) > 0 && len(secs[0].Steps) > 0 {
 		pk = secs[0].Steps[0].pack()
 	}
@@ -58,7 +58,7 @@ func (pk *Pack) checkLab(secs []Section, p *netview.Pair) []StepVerdict {
 // checksFor are the checks a step highlighting tags relies on, sorted.
 func (pk *Pack) checksFor(tags []string) []string {
 	out := []string{}
-	for _, c := range pk.exprs.lab {
+	for _, c := range pk.x().lab {
 		for _, t := range c.Tags {
 			if slices.Contains(tags, t) && !slices.Contains(out, c.Name) {
 				out = append(out, c.Name)
@@ -73,7 +73,7 @@ func (pk *Pack) checksFor(tags []string) []string {
 // only checks read. It is made once for a `podlab check`, so plainly.
 func (pk *Pack) checkActivation(p *netview.Pair, a *netview.Analysis) map[string]any {
 	v := VarsOf(p, a)
-	act := pk.exprs.activation(&v)
+	act := pk.x().activation(&v)
 	lf := netview.FactsForChecks(p, a)
 	act["PodPhase"] = lf.PodPhase
 	act["PodVeth"] = lf.PodVeth
@@ -131,7 +131,7 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 	}
 	data := maps.Clone(act)
 	out := map[string][]string{}
-	for _, c := range pk.exprs.lab {
+	for _, c := range pk.x().lab {
 		for _, r := range c.rules {
 			items := []any{nil}
 			if r.list != nil {

@@ -45,19 +45,23 @@ func Lint(fsys fs.FS, dir string, labs ...*netview.Pair) []error {
 				}
 			}
 			for _, v := range []Vars{{}, pk.example} {
-				act := pk.exprs.activation(&v)
+				act := pk.x().activation(&v)
 				act["got"], act["want"] = "", ""
-				for _, w := range st.Wrong {
-					if _, err := eval(w.when, act); err != nil && !strings.Contains(err.Error(), "no such overload") {
+				q := pk.x().questions[st.Pos()]
+				for i, w := range st.Wrong {
+					if q == nil || i >= len(q.wrong) {
+						break
+					}
+					if _, err := eval(q.wrong[i], act); err != nil && !strings.Contains(err.Error(), "no such overload") {
 						at("wrong: %s: %v", Clean(w.When), err)
 					}
 				}
 			}
 		}
 	}
-	for _, d := range pk.exprs.derived {
+	for _, d := range pk.x().derived {
 		for _, v := range []Vars{{}, pk.example} {
-			if _, err := eval(d.prog, pk.exprs.activation(&v)); err != nil {
+			if _, err := eval(d.prog, pk.x().activation(&v)); err != nil {
 				errs = append(errs, fmt.Errorf("%s:1: derived value %s: %v", mf, d.name, err))
 			}
 		}

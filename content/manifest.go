@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -145,21 +146,21 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 	fail := func(line int, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, fmt.Sprintf(format, a...)))
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, []error{yamlError(file, err)}
-	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, []error{fmt.Errorf("%s:1: a manifest is a mapping of keys (format, name, title, ...)", file)}
-	}
+	// Top-level keys start a line; their lines name errors.
 	m.lines = map[string]int{}
-	top := doc.Content[0]
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		m.lines[top.Content[i].Value] = top.Content[i].Line
+	for i, l := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(l, ":"); ok && k != "" && k[0] != ' ' && k[0] != '#' && k[0] != '-' {
+			if _, seen := m.lines[k]; !seen {
+				m.lines[k] = i + 1
+			}
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, []error{fmt.Errorf("%s:1: a manifest is a mapping of keys (format, name, title, ...)", file)}
+		}
 		return nil, []error{yamlError(file, err)}
 	}
 	m.clean()

@@ -23,7 +23,35 @@ type Pack struct {
 	Source string
 
 	example Vars
-	exprs   *exprs
+	// lazy: the pack is built in and its tests lint it, so its
+	// expressions are compiled when first needed, off the start-up path.
+	lazy    bool
+	xOnce   sync.Once
+	xv      *exprs
+	xerrs   []error
+	derived map[string]bool // the derived values' names
+	// usesDerived says which templates read a derived value, so the rest
+	// are rendered without evaluating any.
+	usesDerived map[*tmpl]bool
+}
+
+// x is the pack's compiled expressions, compiled once.
+func (pk *Pack) x() *exprs {
+	pk.xOnce.Do(func() {
+		pk.xv, pk.xerrs = compileManifest(pk, path.Join(pk.Source, "pack.yaml"))
+		if pk.xv == nil {
+			pk.xv = &exprs{questions: map[StepID]*question{}}
+		}
+		for _, sec := range pk.Sections {
+			for i := range sec.Steps {
+				st := &sec.Steps[i]
+				if err := pk.xv.compileQuestion(st); err != nil {
+					pk.xerrs = append(pk.xerrs, fmt.Errorf("%s:%d: step %q: %w", st.File, st.Line, st.Title, err))
+				}
+			}
+		}
+	})
+	return pk.xv
 }
 
 // Size bounds of a pack: it is outside input, like a recording.
@@ -45,7 +73,7 @@ func Builtin(name string) (*Pack, error) {
 		return nil, fmt.Errorf("no built-in pack %q (podlab pack list names them)", netview.Clean(name))
 	}
 	f, _ := builtins.LoadOrStore(name, sync.OnceValues(func() (*Pack, error) {
-		pk, errs := Load(packs.FS, name)
+		pk, errs := load(packs.FS, name, true)
 		if len(errs) > 0 {
 			return nil, errs[0]
 		}
@@ -116,7 +144,9 @@ func (pk *Pack) ID() string { return pk.Name + "@" + pk.Version }
 
 // Load reads, checks and compiles the pack in dir of fsys. Every error
 // names its file and line; a pack with errors is not returned.
-func Load(fsys fs.FS, dir string) (*Pack, []error) {
+func Load(fsys fs.FS, dir string) (*Pack, []error) { return load(fsys, dir, false) }
+
+func load(fsys fs.FS, dir string, lazy bool) (*Pack, []error) {
 	mf := path.Join(dir, "pack.yaml")
 	data, err := readBounded(fsys, mf, MaxManifestBytes)
 	if err != nil {
@@ -126,14 +156,13 @@ func Load(fsys fs.FS, dir string) (*Pack, []error) {
 	if m == nil {
 		return nil, errs
 	}
-	pk := &Pack{Manifest: *m, Source: dir}
+	pk := &Pack{Manifest: *m, Source: dir, lazy: lazy, derived: map[string]bool{}, usesDerived: map[*tmpl]bool{}}
+	for _, d := range m.Derived {
+		pk.derived[d.Name] = true
+	}
 	for name, val := range m.Example {
 		_ = setFact(&pk.example, name, val) // checked by parseManifest
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	pk.exprs, errs = compileManifest(pk, mf)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -179,6 +208,15 @@ func Load(fsys fs.FS, dir string) (*Pack, []error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if !lazy {
+		pk.x()
+		if len(pk.xerrs) > 0 {
+			return nil, pk.xerrs
+		}
+		if errs := pk.validateQuestions(); len(errs) > 0 {
+			return nil, errs
+		}
 	}
 	return pk, nil
 }
@@ -236,13 +274,21 @@ func cleanText(s string) string {
 // Clean is netview.Clean, for the pack's own strings.
 func Clean(s string) string { return netview.Clean(s) }
 
-// parseSection reads one section file as the built-in lesson's, for tests
-// of the step format.
+// parseSection reads one section file as a section of a pack with the
+// built-in lesson's manifest, checked as Load checks, for tests of the
+// step format.
 func parseSection(name string, number int, text string) (Section, error) {
-	pk, err := loadLesson()
+	b, err := loadLesson()
 	if err != nil {
 		return Section{}, err
 	}
+	pk := &Pack{Manifest: b.Manifest, Source: b.Source, example: b.example, derived: b.derived, usesDerived: map[*tmpl]bool{}}
 	sec, errs := pk.parseSection(name, number, text)
+	if len(errs) > 0 {
+		return Section{}, errors.Join(errs...)
+	}
+	pk.Sections = []Section{sec}
+	pk.x()
+	errs = append(pk.xerrs, pk.validateQuestions()...)
 	return sec, errors.Join(errs...)
 }
