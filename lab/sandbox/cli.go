@@ -39,6 +39,9 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
 	fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
+	if ns := st.Host1NS(); ns != "" {
+		fmt.Fprintf(stdout, "  host1:            sudo ip netns exec %s ip route\n", ns)
+	}
 	return nil
 }
 
@@ -81,6 +84,9 @@ func modeLine(st *State) string {
 	}
 	if st.Borrowed {
 		s += ", with a borrowed address"
+	}
+	if st.Host1 {
+		s += ", host1 peered, services advertised"
 	}
 	return s
 }
