@@ -367,6 +367,9 @@ func (s *State) validate(o Options) error {
 		if n.Role != role {
 			return fmt.Errorf("namespace %q has role %q, not %q", n.Name, n.Role, role)
 		}
+		if role == host1Name && !s.Host1 {
+			return fmt.Errorf("namespace %q is host1's, but the state records no host1", n.Name)
+		}
 		if recorded[n.Name] {
 			return fmt.Errorf("namespace %q is listed twice", n.Name)
 		}
