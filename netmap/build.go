@@ -449,26 +449,21 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 			continue
 		}
 		kinds = addLinkKind(kinds, rc)
-		key, known := rc.Peer, rc.Peer != ""
-		if !known {
-			key = rc.Gateway
-			if key == "" {
-				key = "dev " + rc.Dev
+		for _, t := range targets(rc) {
+			g := byKey[t.key]
+			if g == nil {
+				g = &group{key: t.key, known: t.known}
+				if t.known {
+					g.ip = nodeIP(p, t.key)
+				}
+				if !g.ip.IsValid() {
+					g.ip, _ = netip.ParseAddr(t.gateway)
+				}
+				byKey[t.key] = g
+				groups = append(groups, g)
 			}
+			g.blocks = append(g.blocks, rc)
 		}
-		g := byKey[key]
-		if g == nil {
-			g = &group{key: key, known: known}
-			if known {
-				g.ip = nodeIP(p, key)
-			}
-			if !g.ip.IsValid() {
-				g.ip, _ = netip.ParseAddr(rc.Gateway)
-			}
-			byKey[key] = g
-			groups = append(groups, g)
-		}
-		g.blocks = append(g.blocks, rc)
 	}
 	if len(groups) == 0 {
 		return
@@ -522,13 +517,60 @@ func (m *Map) remotes(p *netview.Pair, a *netview.Analysis, routes []routeLine) 
 				if pf := podAt(p, rc.Dst); pf != "" {
 					sp = append(sp, span(" by "+pf, netview.TagNone))
 				}
-				b.Rows = append(b.Rows, row(sp...))
+				b.Rows = append(b.Rows, row(append(sp, ecmp(rc)...)...))
 				continue
 			}
-			b.Rows = append(b.Rows, row(span(rc.Dst, tag), span(" block", netview.TagNone)))
+			b.Rows = append(b.Rows, row(append([]netview.Span{span(rc.Dst, tag), span(" block", netview.TagNone)}, ecmp(rc)...)...))
 		}
 		m.Remotes = append(m.Remotes, b)
 	}
+}
+
+// target is a node a route leads to: its name when known, else the
+// next hop's address or device.
+type target struct {
+	key, gateway string
+	known        bool
+}
+
+// targets are the nodes a route leads to: one, or for a multipath route
+// each of its next hops' nodes, once.
+func targets(rc netview.RouteClass) []target {
+	one := func(peer, gw, dev string) target {
+		if peer != "" {
+			return target{peer, gw, true}
+		}
+		if gw != "" {
+			return target{gw, gw, false}
+		}
+		return target{"dev " + dev, gw, false}
+	}
+	hops := rc.Hops()
+	if len(hops) == 0 {
+		return []target{one(rc.Peer, rc.Gateway, rc.Dev)}
+	}
+	var out []target
+	for _, h := range hops {
+		t := one(h.Peer, h.Gateway, h.Dev)
+		if !slices.ContainsFunc(out, func(x target) bool { return x.key == t.key }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ecmp names every node a multipath route leads to, in its next hops'
+// order, on the route's row in each of those nodes' boxes; nothing for a
+// route with one next hop.
+func ecmp(rc netview.RouteClass) []netview.Span {
+	if len(rc.Hops()) == 0 {
+		return nil
+	}
+	var names []string
+	for _, t := range targets(rc) {
+		names = append(names, t.key)
+	}
+	return []netview.Span{span(" · ECMP over "+strings.Join(names, ", "), netview.TagNone)}
 }
 
 func rank(c netview.Class) int {
