@@ -126,6 +126,9 @@ func writeStatus(w io.Writer, st *State) {
 		rows = append(rows, v6([]string{n.Name, n.IP.String(), n.Block.String(), n.NS}, 3, n.IP6.String(), n.Block6.String()))
 	}
 	table("nodes", v6([]string{"NODE", "IP", "BLOCK", "NAMESPACE"}, 3, "IP6", "BLOCK6"), rows)
+	if ns := st.Host1NS(); ns != "" {
+		fmt.Fprintf(w, "host1: %s in %s, peered with every node, which advertise %s to it\n", host1IP, ns, serviceCIDR)
+	}
 	rows = nil
 	for _, p := range st.Pods {
 		rows = append(rows, v6([]string{p.Namespace + "/" + p.Name, p.IP.String(), p.Node, p.HostIf, p.NS}, 2, p.IP6.String()))

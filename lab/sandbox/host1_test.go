@@ -214,3 +214,17 @@ func ipRoute(t *testing.T, ns string) string {
 	}
 	return string(out)
 }
+
+// Status names host1, where it is and what it learns, and its BIRD.
+func TestStatusNamesHost1(t *testing.T) {
+	o := fuzzOptions
+	st := fullState(o)
+	host1State(st, o)
+	var b strings.Builder
+	writeStatus(&b, st)
+	for _, want := range []string{"host1 peered, services advertised", "host1: 198.19.15.254 in pt-host1, peered with every node, which advertise 198.19.32.0/20 to it", "  host1    4300"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+}
