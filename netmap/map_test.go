@@ -83,6 +83,23 @@ var variants = []struct {
 			}
 		}
 	}},
+	{"multipath", func(p *netview.Pair) {
+		hops := func(gws ...string) []netview.NextHop {
+			var out []netview.NextHop
+			for _, gw := range gws {
+				out = append(out, netview.NextHop{Gw: netip.MustParseAddr(gw), Dev: "eth0", Weight: 1})
+			}
+			return out
+		}
+		// control's block over two nodes, and a block no node owns over
+		// two, as BGP's ECMP leaves them.
+		both := hostRoute("198.19.21.0/26", "", "", netview.ProtoBird)
+		both.NextHops = hops("198.19.0.1", "198.19.0.3")
+		replaceRoutes(&p.Host, map[string]netview.Route{"198.19.21.0/26": both})
+		r := hostRoute("198.19.24.0/26", "", "", netview.ProtoBird)
+		r.NextHops = hops("198.19.0.3", "198.19.0.1")
+		p.Host.Routes = append(p.Host.Routes, r)
+	}},
 	{"110-pods", func(p *netview.Pair) {
 		for i := range 105 {
 			name := fmt.Sprintf("cali%011x", 0xa0000000+i)
@@ -351,6 +368,55 @@ func TestUplinkVethSaysSo(t *testing.T) {
 				if has := strings.Contains(got, "eth0 198.19.0.2/20 · "+UplinkVethMark); has != veth {
 					t.Errorf("width %d: the uplink's mark shown %v, want %v:\n%s", w, has, veth, got)
 				}
+			}
+		})
+	}
+}
+
+// A multipath route is drawn in the box of every node its next hops
+// lead to, each time naming all of them; a next hop no node owns gets a
+// dashed box of its own, as a single next hop does.
+func TestMultipathNamesEveryNextHop(t *testing.T) {
+	tests := []struct {
+		name  string
+		gws   []string
+		boxes []string // box titles that must hold the route
+		words string
+	}{
+		{"two nodes", []string{"198.19.0.3", "198.19.0.1"}, []string{"node2 · 198.19.0.3", "control · 198.19.0.1"}, "ECMP over node2, control"},
+		{"three nodes", []string{"198.19.0.1", "198.19.0.2", "198.19.0.3"}, []string{"control · 198.19.0.1", "node1 · 198.19.0.2", "node2 · 198.19.0.3"}, "ECMP over control, node1, node2"},
+		{"twice to one node", []string{"198.19.0.3", "198.19.0.3"}, []string{"node2 · 198.19.0.3"}, "ECMP over node2"},
+		{"a next hop no node owns", []string{"198.19.0.3", "198.19.0.9"}, []string{"node2 · 198.19.0.3", "198.19.0.9 · no node known"}, "ECMP over node2, 198.19.0.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, a := variant(t, func(p *netview.Pair) {
+				r := hostRoute("198.19.24.0/26", "", "", netview.ProtoBird)
+				for _, gw := range tt.gws {
+					r.NextHops = append(r.NextHops, netview.NextHop{Gw: netip.MustParseAddr(gw), Dev: "eth0", Weight: 1})
+				}
+				p.Host.Routes = append(p.Host.Routes, r)
+			})
+			m := Build(p, a)
+			held := 0
+			for _, b := range m.Remotes {
+				title := strings.Join(strings.Fields(netview.Plain([]netview.Line{{Spans: b.Title}})), " ")
+				for _, r := range b.Rows {
+					text := netview.Plain([]netview.Line{{Spans: r.Spans}})
+					if !strings.HasPrefix(text, "198.19.24.0/26 ") {
+						continue
+					}
+					held++
+					if !slices.Contains(tt.boxes, title) {
+						t.Errorf("box %q holds the route, want only %q", title, tt.boxes)
+					}
+					if !strings.Contains(text, tt.words) {
+						t.Errorf("box %q: row %q does not say %q", title, text, tt.words)
+					}
+				}
+			}
+			if held != len(tt.boxes) {
+				t.Errorf("%d boxes hold the route, want %d (%q):\n%s", held, len(tt.boxes), tt.boxes, netview.Plain(Render(p, a, 160)))
 			}
 		})
 	}

@@ -142,10 +142,14 @@ type HopWords struct {
 // wordsOf hands out one RouteWords for all that read alike.
 type wordsOf map[RouteWords]*RouteWords
 
+// intern returns the one RouteWords that reads as *w, a copy of *w when
+// it is the first: w itself may be reused.
 func (m wordsOf) intern(w *RouteWords) *RouteWords {
 	if have, ok := m[*w]; ok {
 		return have
 	}
-	m[*w] = w
-	return w
+	c := new(RouteWords)
+	*c = *w
+	m[*c] = c
+	return c
 }

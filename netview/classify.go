@@ -254,6 +254,10 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	blockWords := map[blockWordsKey]string{}
 	gwTexts := map[netip.Addr]string{}
 	words := wordsOf{}
+	// A route's words are worked out here and kept only when no route
+	// before read alike (intern copies them): most of a large node's
+	// routes share theirs.
+	scratch := new(RouteWords)
 	def := defaultRoute(s)
 	var memo *routeMemo
 	if z != nil {
@@ -281,8 +285,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 			gw = addrText(r.Gw)
 			gwTexts[r.Gw] = gw
 		}
-		rc := RouteClass{Side: SideHost, Dst: dstText(r), Route: r, RouteWords: &RouteWords{Dev: r.Dev, Gateway: gw,
-			Proto: ProtoName(r.Protocol), Type: routeType(r)}}
+		*scratch = RouteWords{Dev: r.Dev, Gateway: gw, Proto: ProtoName(r.Protocol), Type: routeType(r)}
+		rc := RouteClass{Side: SideHost, Dst: dstText(r), Route: r, RouteWords: scratch}
 		dst := routeDst(r)
 		switch {
 		case r.Type == "blackhole":

@@ -13,18 +13,18 @@ import (
 func (c *renderCtx) routeOrder(v6 bool) []routeClass {
 	n := 0
 	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).IsValid() && routeDst(r).Addr().Is6() == v6 {
+		if inRouteView(&c.s.Routes[i], v6) {
 			n++
 		}
 	}
 	cls := make([]routeClass, 0, n)
 	for i := range c.s.Routes {
-		if r := &c.s.Routes[i]; isMain(r) && routeDst(r).IsValid() && routeDst(r).Addr().Is6() == v6 {
+		if r := &c.s.Routes[i]; inRouteView(r, v6) {
 			cls = append(cls, routeClass{r: r})
 		}
 	}
 	if c.a != nil {
-		c.routeClasses(cls)
+		c.routeClasses(cls, v6)
 	}
 	if v6 {
 		return withHops(cls)
@@ -40,6 +40,12 @@ func (c *renderCtx) routeOrder(v6 bool) []routeClass {
 		slices.SortStableFunc(cls, order)
 	}
 	return withHops(cls)
+}
+
+// inRouteView says whether r is a line of the ip route view of its
+// family (v6: ip -6 route's).
+func inRouteView(r *Route, v6 bool) bool {
+	return isMain(r) && routeDst(r).IsValid() && routeDst(r).Addr().Is6() == v6
 }
 
 // withHops gives each multipath route a line for each of its next hops,
@@ -235,13 +241,14 @@ func (c *renderCtx) routeLine(x routeClass, tag Tag) Line {
 // routeClasses pairs rs, the snapshot's routes that the analysis
 // classes, in the snapshot's order, with their classes (nil for a route
 // it has none for). An analysis of this very snapshot lists them in the
-// same order, so they pair up one by one; only an analysis of another (a
-// caller's mix) needs them looked up.
-func (c *renderCtx) routeClasses(rs []routeClass) {
+// same order, so they pair up one by one, the other family's routes
+// passed over; only an analysis of another (a caller's mix) needs them
+// looked up, in a map as large as the table.
+func (c *renderCtx) routeClasses(rs []routeClass, v6 bool) {
 	j, aligned := 0, true
 	for i := range c.a.Routes {
 		rc := &c.a.Routes[i]
-		if rc.Side != c.side {
+		if rc.Side != c.side || rc.Route != nil && !inRouteView(rc.Route, v6) {
 			continue
 		}
 		if j >= len(rs) || rc.Route == nil || !routeEqual(rc.Route, rs[j].r) {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -81,5 +83,38 @@ func TestRemoteBlockWordsShared(t *testing.T) {
 		if blocks < 1900 || len(reasons) > 4 || len(words) > 4 {
 			t.Fatalf("%d remote blocks hold %d reasons and %d sets of words, want at most 4: %v", blocks, len(reasons), len(words), slices.Collect(maps.Values(reasons)))
 		}
+	}
+}
+
+// A node with routes of both families renders its ip route view from its
+// analysis pairing route and class one by one, as an IPv4-only node's
+// does: the IPv6 routes (every link's fe80::/64 at least) are passed
+// over, not a reason to look all 20,000 classes up in a map built for it.
+func TestRenderBothFamiliesPairsInOrder(t *testing.T) {
+	alloc := func(p *Pair, view View) (uint64, []Line) {
+		a := Analyze(p)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		lines := Render(SideHost, view, &p.Host, &a)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc, lines
+	}
+	v4 := scalePair(t, 5000)
+	both := scalePair(t, 5000)
+	for _, dst := range []string{"fe80::/64", "fd00:198::/64"} {
+		both.Host.Routes = append(both.Host.Routes, Route{Family: 6, Table: TableMain, Type: "unicast",
+			Dst: netip.MustParsePrefix(dst), Dev: "eth0", DevIndex: 2, Scope: "universe", Protocol: ProtoKernel, Metric: 256})
+	}
+	base, want := alloc(v4, ViewRoute)
+	got, lines := alloc(both, ViewRoute)
+	if Plain(lines) != Plain(want) || tagged(lines) != tagged(want) {
+		t.Fatal("the IPv4 view changed with IPv6 routes beside it")
+	}
+	if got > base+base/10 {
+		t.Errorf("the IPv4 view of a node with IPv6 routes allocates %d bytes, the same node without them %d", got, base)
+	}
+	if _, l6 := alloc(both, ViewRoute6); !strings.Contains(Plain(l6), "fd00:198::/64 dev eth0 proto kernel") {
+		t.Errorf("the IPv6 view lost its routes:\n%s", Plain(l6))
 	}
 }

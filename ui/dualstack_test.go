@@ -39,10 +39,9 @@ func dualStackPod(t *testing.T) *netview.Pair {
 func paneText(p *netPane) string {
 	var b strings.Builder
 	for i, it := range p.items {
-		switch it.kind {
-		case itemLine, itemRoute:
+		if it.isLine() {
 			b.WriteString(p.line(i).String())
-		default:
+		} else {
 			b.WriteString(it.text)
 		}
 		b.WriteByte('\n')
@@ -119,5 +118,43 @@ func TestPaneDualStackRemovedRoute(t *testing.T) {
 	}
 	if !removed {
 		t.Errorf("the IPv6 default route is not marked removed:\n%s", paneText(&p))
+	}
+}
+
+// The ip -6 route view is drawn as the ip route view is, a line when it
+// is shown, not whole on each refresh: its lines read as netview renders
+// them, an IPv6 route new since the last refresh is marked added, and
+// none is drawn before it is looked at.
+func TestPaneIPv6RoutesDrawnWhenShown(t *testing.T) {
+	old := dualStackPod(t)
+	cur := *old
+	cur.Pod.Routes = append(slices.Clone(old.Pod.Routes), netview.Route{Family: 6, Table: netview.TableMain, Type: "unicast",
+		Dst: netip.MustParsePrefix("fd00:22::/122"), Gw: netip.MustParseAddr("fe80::ecee:eeff:feee:eeee"), Dev: "eth0",
+		Scope: "universe", Protocol: netview.ProtoBoot, Metric: 1024})
+	var first *netview.Refresh
+	an := &netview.Analyzer{}
+	r := first.Next(an, old, false).Next(an, &cur, false)
+	p := newNetPane(&shared{theme: NewTheme(true, false)}, netview.SidePod)
+	p.setData(paneInput{who: "pod", views: []netview.View{netview.ViewRoute}, lab: &content.Lab{Refresh: r}})
+	var got []string
+	for i, it := range p.items {
+		if it.kind != itemRoute6 {
+			continue
+		}
+		if _, drawn := p.drawn[-1-it.n]; drawn {
+			t.Errorf("ip -6 route line %d was drawn before it was shown", it.n)
+		}
+		l := p.line(i)
+		got = append(got, l.String())
+		if added := strings.HasPrefix(l.String(), "fd00:22::/122 "); it.added != added {
+			t.Errorf("%q marked added %v, want %v", l.String(), it.added, added)
+		}
+	}
+	var want []string
+	for _, l := range netview.Render(netview.SidePod, netview.ViewRoute6, &cur.Pod, r.Analysis) {
+		want = append(want, strings.ReplaceAll(l.String(), "\t", "        "))
+	}
+	if len(want) != 3 || !slices.Equal(got, want) {
+		t.Errorf("the pane's ip -6 route lines:\n%s\nnetview renders:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

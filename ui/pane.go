@@ -26,6 +26,7 @@ type itemKind uint8
 const (
 	itemLine    itemKind = iota // a drawn line; the cursor stops here
 	itemRoute                   // a line of the route view, drawn when shown; the cursor stops here
+	itemRoute6                  // a line of the ip -6 route view, likewise
 	itemHeader                  // "$ ip route" between two views
 	itemRemoved                 // a line gone since the last refresh
 	itemNote                    // a message in place of a view
@@ -38,13 +39,16 @@ type paneItem struct {
 	kind  itemKind
 	added bool
 	// n is, for itemLine, the line's index in the pane's lines; for
-	// itemRoute, in its route view.
+	// itemRoute and itemRoute6, in its route view.
 	n    int32
 	text string
 }
 
 // isLine says whether the cursor stops on the item.
-func (it paneItem) isLine() bool { return it.kind == itemLine || it.kind == itemRoute }
+func (it paneItem) isLine() bool { return it.kind == itemLine || it.isRoute() }
+
+// isRoute says whether the item is a route view's line.
+func (it paneItem) isRoute() bool { return it.kind == itemRoute || it.kind == itemRoute6 }
 
 // paneInput is what a pane shows: views of its side of the last refresh,
 // marking what changed since the pair it is compared with.
@@ -92,9 +96,10 @@ type netPane struct {
 	// lines are the drawn lines of the views other than the route view,
 	// and routes the route view, whose lines are drawn when shown (drawn
 	// keeps those); all replaced by setData, never changed.
-	lines  []netview.Line
-	routes *netview.RouteView
-	drawn  map[int32]netview.Line
+	lines           []netview.Line
+	routes, routes6 *netview.RouteView
+	// drawn is keyed by n, and by -1-n for routes6's lines.
+	drawn map[int32]netview.Line
 	// classes are the route classes the route view shows.
 	classes map[netview.Class]bool
 }
@@ -109,11 +114,15 @@ func (p *netPane) line(i int) netview.Line {
 	switch it.kind {
 	case itemLine:
 		return p.lines[it.n]
-	case itemRoute:
-		if l, ok := p.drawn[it.n]; ok {
+	case itemRoute, itemRoute6:
+		key := it.n
+		if it.kind == itemRoute6 {
+			key = -1 - it.n
+		}
+		if l, ok := p.drawn[key]; ok {
 			return l
 		}
-		l := p.routes.Line(int(it.n))
+		l := p.routeView(it).Line(int(it.n))
 		// ip starts a next hop's line with a tab: a terminal would jump
 		// to its next tab stop past the pane's edge.
 		if len(l.Spans) > 0 && strings.HasPrefix(l.Spans[0].Text, "\t") {
@@ -123,25 +132,33 @@ func (p *netPane) line(i int) netview.Line {
 		if len(p.drawn) >= 4096 { // a few screens; scrolling far draws again
 			clear(p.drawn)
 		}
-		p.drawn[it.n] = l
+		p.drawn[key] = l
 		return l
 	}
 	return netview.Line{}
 }
 
+// routeView is the route view a route item is a line of.
+func (p *netPane) routeView(it paneItem) *netview.RouteView {
+	if it.kind == itemRoute6 {
+		return p.routes6
+	}
+	return p.routes
+}
+
 // hasTag is line(i).HasTag(t), without drawing a route's line where it
 // need not.
 func (p *netPane) hasTag(i int, t netview.Tag) bool {
-	if it := p.items[i]; it.kind == itemRoute {
-		return p.routes.HasTag(int(it.n), t)
+	if it := p.items[i]; it.isRoute() {
+		return p.routeView(it).HasTag(int(it.n), t)
 	}
 	return p.line(i).HasTag(t)
 }
 
 // appendText appends item i's line's text.
 func (p *netPane) appendText(b []byte, i int) []byte {
-	if it := p.items[i]; it.kind == itemRoute {
-		return p.routes.AppendText(b, int(it.n))
+	if it := p.items[i]; it.isRoute() {
+		return p.routeView(it).AppendText(b, int(it.n))
 	}
 	return appendText(b, p.line(i))
 }
@@ -169,9 +186,9 @@ func (p *netPane) setData(in paneInput) {
 	}
 	p.who, p.views, p.hi = in.who, views, in.hi
 	// The route view shown is the previous one of the next refresh.
-	last := p.routes
+	last, last6 := p.routes, p.routes6
 	// Fresh: an older model may still hold the old ones.
-	p.items, p.counts, p.lines, p.routes = nil, nil, nil, nil
+	p.items, p.counts, p.lines, p.routes, p.routes6 = nil, nil, nil, nil, nil
 	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
 	var cur, prev *netview.Snapshot
 	var curA *netview.Analysis
@@ -190,8 +207,8 @@ func (p *netPane) setData(in paneInput) {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
 			}
-			if v == netview.ViewRoute {
-				p.addRoutes(cur, curA, prev, len(views), last)
+			if v == netview.ViewRoute || v == netview.ViewRoute6 {
+				p.addRoutes(cur, curA, prev, len(views), last, last6, v == netview.ViewRoute6)
 				continue
 			}
 			// A line's text does not hang on the analysis, only its
@@ -228,14 +245,24 @@ func (p *netPane) setData(in paneInput) {
 	p.refresh()
 }
 
-// addRoutes adds the route view's items, marking what changed since the
-// previous snapshot. Its lines are drawn when shown.
-func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev *netview.Snapshot, views int, last *netview.RouteView) {
-	rv := netview.NewRouteView(p.side, cur, curA)
-	p.routes = rv
-	for i := range rv.Len() {
-		if rc := rv.Class(i); rc != nil {
-			p.classes[rc.Class] = true
+// addRoutes adds the route view's items (with v6, ip -6 route's),
+// marking what changed since the previous snapshot. Its lines are drawn
+// when shown.
+func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev *netview.Snapshot, views int, last, last6 *netview.RouteView, v6 bool) {
+	view, kind := netview.NewRouteView, itemRoute
+	if v6 {
+		view, kind, last = netview.NewRouteView6, itemRoute6, last6
+	}
+	rv := view(p.side, cur, curA)
+	if v6 {
+		p.routes6 = rv
+	} else {
+		// The legend's classes are the IPv4 view's, as they were.
+		p.routes = rv
+		for i := range rv.Len() {
+			if rc := rv.Class(i); rc != nil {
+				p.classes[rc.Class] = true
+			}
 		}
 	}
 	var added []bool
@@ -243,14 +270,14 @@ func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev 
 	if prev != nil {
 		old := last
 		if old == nil || old.Snapshot() != prev {
-			old = netview.NewRouteView(p.side, prev, nil)
+			old = view(p.side, prev, nil)
 		}
 		added, removed = netview.DiffRoutes(old, rv)
 	}
 	// Grown once: a node's route view is tens of thousands.
 	p.items = slices.Grow(p.items, rv.Len()+len(removed)+views)
 	for i := range rv.Len() {
-		p.items = append(p.items, paneItem{kind: itemRoute, n: int32(i), added: added != nil && added[i]})
+		p.items = append(p.items, paneItem{kind: kind, n: int32(i), added: added != nil && added[i]})
 	}
 	p.addRemoved(removed)
 }

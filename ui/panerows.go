@@ -91,8 +91,8 @@ func (p *netPane) rowCount(i int, textW int) int {
 		return 1
 	case itemRemoved:
 		return strings.Count(ansi.Hardwrap(it.text, textW, true), "\n") + 1
-	case itemRoute:
-		if p.scratch = p.routes.AppendText(p.scratch[:0], int(it.n)); asciiLen(p.scratch) <= textW {
+	case itemRoute, itemRoute6:
+		if p.scratch = p.routeView(*it).AppendText(p.scratch[:0], int(it.n)); asciiLen(p.scratch) <= textW {
 			return 1 // most lines, measured without drawing them
 		}
 		return len(wrapSpans(p.line(i).Spans, textW))
@@ -135,7 +135,7 @@ func (p *netPane) itemRows(i, selItem, codeW, textW int) []string {
 		for _, r := range strings.Split(ansi.Hardwrap(it.text, textW, true), "\n") {
 			rows = append(rows, pad+t.Removed.Render(r))
 		}
-	case itemLine, itemRoute:
+	case itemLine, itemRoute, itemRoute6:
 		line := p.line(i)
 		isSel := i == selItem
 		mark := " "

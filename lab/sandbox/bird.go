@@ -55,6 +55,10 @@ type birdConf struct {
 	// The IPv6 side (--ipv6): empty Block6 for none.
 	IP6, Block6, ClusterCIDR6 string
 	Peers6                    []birdPeer
+	// Host1 is the global peer host1 (--host1), nil for none; Services
+	// is the service range advertised to it.
+	Host1    *birdPeer
+	Services string
 }
 
 // birdTmpl follows Calico's BIRD templates (bird.cfg, bird_aggr.cfg,
@@ -93,6 +97,10 @@ filter calico_export_to_bgp_peers {
 }
 
 filter calico_kernel_programming {
+{{- if .Services}}
+  # The advertised service range is for host1, never a route here.
+  if ( proto = "static_svc" ) then { reject; }
+{{- end}}
 {{- if .VXLAN}}
   # VXLAN mode: Felix programs the pool's routes, BIRD writes none.
   if ( net ~ {{.ClusterCIDR}} ) then { reject; }
@@ -138,6 +146,42 @@ template bgp bgp_template {
 {{range .Peers}}
 protocol bgp {{.Name}} from bgp_template {
   neighbor {{.IP}} as {{$.AS}};
+}
+{{end}}
+{{- with .Host1}}
+# host1, a global BGPPeer: what the mesh gets, and the service cluster
+# IP range Calico announces when serviceClusterIPs are advertised. host1
+# is not on the mesh's terms: a multihop session, as Calico makes them.
+protocol static static_svc {
+  ipv4;
+  route {{$.Services}} blackhole;
+}
+
+filter calico_export_to_host1 {
+  if ( proto = "static_svc" ) then { accept; }
+  if ( net ~ {{$.Services}} ) then { reject; }
+  if ( defined(krt_source) && krt_source = 80 ) then { reject; }
+  calico_aggr();
+  if ( net ~ {{$.ClusterCIDR}} ) then { accept; }
+  reject;
+}
+
+protocol bgp {{.Name}} {
+  debug { states };
+  description "Connection to BGP peer";
+  local {{$.RouterID}} as {{$.AS}};
+  neighbor {{.IP}} as {{$.AS}};
+  multihop;
+  graceful restart;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+  ipv4 {
+    next hop self;
+    import all;
+    export filter calico_export_to_host1;
+    add paths on;
+  };
 }
 {{end}}
 {{- if .Block6}}

@@ -32,6 +32,7 @@ func newBuilder(o Options, bird string) *builder {
 		StaticRoutes: o.StaticRoutes,
 		IPv6:         o.IPv6,
 		ControlPlane: o.ControlPlane,
+		Host1:        o.Host1,
 		Phase:        PhaseBuilding,
 		StartedAt:    time.Now().UTC().Truncate(time.Millisecond),
 	}
@@ -70,6 +71,9 @@ func (b *builder) checkFree() error {
 	names := []string{b.st.FabricNS()}
 	for _, n := range b.st.Nodes {
 		names = append(names, n.NS)
+	}
+	if b.o.Host1 {
+		names = append(names, b.st.Host1NS())
 	}
 	for _, p := range b.pods() {
 		names = append(names, podNSName(b.o.Prefix, p.namespace, p.name))
@@ -115,6 +119,14 @@ func (b *builder) build(ctx context.Context) error {
 			return err
 		}
 		if err := b.step(ctx, "node "+n.name); err != nil {
+			return err
+		}
+	}
+	if b.o.Host1 {
+		if err := b.host1(); err != nil {
+			return err
+		}
+		if err := b.step(ctx, host1Name); err != nil {
 			return err
 		}
 	}
@@ -224,7 +236,8 @@ func prefixOf(n *net.IPNet) netip.Prefix {
 }
 
 // fabric is the network the nodes share: a bridge in its own namespace,
-// holding host1's address and the stand-in gateway, with no uplink.
+// holding the stand-in gateway and, without --host1, host1's address,
+// with no uplink.
 func (b *builder) fabric() error {
 	name := b.st.FabricNS()
 	if err := b.newNS(name, "fabric", "fabric"); err != nil {
@@ -243,7 +256,11 @@ func (b *builder) fabric() error {
 	if err := h.LinkAdd(br); err != nil {
 		return fmt.Errorf("add bridge in %s: %w", name, err)
 	}
-	for _, a := range []netip.Addr{host1IP, gatewayIP} {
+	addrs := []netip.Addr{host1IP, gatewayIP}
+	if b.o.Host1 {
+		addrs = addrs[1:] // host1 has a namespace of its own
+	}
+	for _, a := range addrs {
 		if err := h.AddrAdd(br, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(a, fabricNet.Bits()))}); err != nil {
 			return fmt.Errorf("address %s on the fabric: %w", a, err)
 		}
@@ -260,58 +277,15 @@ func (b *builder) node(n *NodeInfo) error {
 	if err := b.newNS(n.NS, "node", n.Name); err != nil {
 		return err
 	}
-	fab := b.st.FabricNS()
-	if err := b.recordLinks(
-		LinkRec{NS: n.NS, Name: "eth0", Kind: "veth", Peer: fab + "/" + n.Name},
-		LinkRec{NS: fab, Name: n.Name, Kind: "veth", Peer: n.NS + "/eth0"},
-	); err != nil {
-		return err
-	}
 	h, ns, err := handle(n.NS)
 	if err != nil {
 		return err
 	}
 	defer ns.Close()
 	defer h.Close()
-	fh, fns, err := handle(fab)
+	eth0, err := b.uplink(h, n.NS, n.Name, n.IP)
 	if err != nil {
 		return err
-	}
-	defer fns.Close()
-	defer fh.Close()
-
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: "eth0", Index: nodeEthIdx, MTU: nodeMTU},
-		PeerName:      n.Name,
-		PeerNamespace: netlink.NsFd(fns),
-	}
-	if err := h.LinkAdd(veth); err != nil {
-		return fmt.Errorf("add eth0 in %s: %w", n.NS, err)
-	}
-	br, err := fh.LinkByName(bridgeName)
-	if err != nil {
-		return fmt.Errorf("find %s in %s: %w", bridgeName, fab, err)
-	}
-	port, err := fh.LinkByName(n.Name)
-	if err != nil {
-		return fmt.Errorf("find %s in %s: %w", n.Name, fab, err)
-	}
-	if err := fh.LinkSetMaster(port, br); err != nil {
-		return fmt.Errorf("attach %s to the fabric: %w", n.Name, err)
-	}
-	if err := fh.LinkSetUp(port); err != nil {
-		return fmt.Errorf("set %s up in %s: %w", port.Attrs().Name, fab, err)
-	}
-	eth0, err := h.LinkByName("eth0")
-	if err != nil {
-		return fmt.Errorf("find eth0 in %s: %w", n.NS, err)
-	}
-	b.setLinkIndex(n.NS, "eth0", eth0.Attrs().Index)
-	if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(n.IP, fabricNet.Bits()))}); err != nil {
-		return fmt.Errorf("address %s on %s eth0: %w", n.IP, n.Name, err)
-	}
-	if err := h.LinkSetUp(eth0); err != nil {
-		return fmt.Errorf("set %s up in %s: %w", eth0.Attrs().Name, n.NS, err)
 	}
 	if n.IP6.IsValid() {
 		if err := node6(h, eth0, n); err != nil {
@@ -326,6 +300,59 @@ func (b *builder) node(n *NodeInfo) error {
 		return err
 	}
 	return b.save()
+}
+
+// uplink puts a namespace on the fabric: eth0 (index 2) in it, its peer
+// named port on the fabric's bridge, and ip on eth0 within the fabric's
+// /20, both ends up.
+func (b *builder) uplink(h *netlink.Handle, nsName, port string, ip netip.Addr) (netlink.Link, error) {
+	fab := b.st.FabricNS()
+	if err := b.recordLinks(
+		LinkRec{NS: nsName, Name: "eth0", Kind: "veth", Peer: fab + "/" + port},
+		LinkRec{NS: fab, Name: port, Kind: "veth", Peer: nsName + "/eth0"},
+	); err != nil {
+		return nil, err
+	}
+	fh, fns, err := handle(fab)
+	if err != nil {
+		return nil, err
+	}
+	defer fns.Close()
+	defer fh.Close()
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: "eth0", Index: nodeEthIdx, MTU: nodeMTU},
+		PeerName:      port,
+		PeerNamespace: netlink.NsFd(fns),
+	}
+	if err := h.LinkAdd(veth); err != nil {
+		return nil, fmt.Errorf("add eth0 in %s: %w", nsName, err)
+	}
+	br, err := fh.LinkByName(bridgeName)
+	if err != nil {
+		return nil, fmt.Errorf("find %s in %s: %w", bridgeName, fab, err)
+	}
+	pl, err := fh.LinkByName(port)
+	if err != nil {
+		return nil, fmt.Errorf("find %s in %s: %w", port, fab, err)
+	}
+	if err := fh.LinkSetMaster(pl, br); err != nil {
+		return nil, fmt.Errorf("attach %s to the fabric: %w", port, err)
+	}
+	if err := fh.LinkSetUp(pl); err != nil {
+		return nil, fmt.Errorf("set %s up in %s: %w", port, fab, err)
+	}
+	eth0, err := h.LinkByName("eth0")
+	if err != nil {
+		return nil, fmt.Errorf("find eth0 in %s: %w", nsName, err)
+	}
+	b.setLinkIndex(nsName, "eth0", eth0.Attrs().Index)
+	if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(ip, fabricNet.Bits()))}); err != nil {
+		return nil, fmt.Errorf("address %s on %s eth0: %w", ip, port, err)
+	}
+	if err := h.LinkSetUp(eth0); err != nil {
+		return nil, fmt.Errorf("set eth0 up in %s: %w", nsName, err)
+	}
+	return eth0, nil
 }
 
 // pod wires one pod as Calico's CNI plugin does: the veth is made in the
@@ -460,6 +487,10 @@ func (b *builder) startBirds(ctx context.Context) error {
 			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
 			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
 		}
+		if b.o.Host1 {
+			c.Host1 = &birdPeer{Name: globalPeerName(host1IP), IP: host1IP.String()}
+			c.Services = serviceCIDR.String()
+		}
 		if n.Block6.IsValid() {
 			c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()
 		}
@@ -471,33 +502,42 @@ func (b *builder) startBirds(ctx context.Context) error {
 				}
 			}
 		}
-		for _, f := range []string{conf, sock, pid, log, log + ".stderr"} {
-			if err := b.addFile(f); err != nil {
-				return err
-			}
-		}
 		var sb strings.Builder
 		if err := birdTmpl.Execute(&sb, c); err != nil {
 			return err
 		}
-		if err := b.writeConf(conf, sb.String(), sock, pid, log); err != nil {
-			return fmt.Errorf("write %s: %w", conf, err)
-		}
 		p := Process{Node: n.Name, NS: n.NS, Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}
-		b.st.Processes = append(b.st.Processes, p)
-		if err := b.save(); err != nil {
-			return err
-		}
-		got, err := startBird(ctx, b.o, b.bird, p)
-		if err != nil {
-			return err
-		}
-		b.st.Processes[len(b.st.Processes)-1].Pid = got
-		if err := b.save(); err != nil {
+		if err := b.runBird(ctx, p, conf, sb.String()); err != nil {
 			return err
 		}
 	}
+	if b.o.Host1 {
+		return b.startHost1Bird(ctx)
+	}
 	return nil
+}
+
+// runBird records a BIRD's files and process, writes its config and
+// starts it, then records its pid.
+func (b *builder) runBird(ctx context.Context, p Process, conf, text string) error {
+	for _, f := range []string{conf, p.Socket, p.PidFile, p.Log, p.Log + ".stderr"} {
+		if err := b.addFile(f); err != nil {
+			return err
+		}
+	}
+	if err := b.writeConf(conf, text, p.Socket, p.PidFile, p.Log); err != nil {
+		return fmt.Errorf("write %s: %w", conf, err)
+	}
+	b.st.Processes = append(b.st.Processes, p)
+	if err := b.save(); err != nil {
+		return err
+	}
+	got, err := startBird(ctx, b.o, b.bird, p)
+	if err != nil {
+		return err
+	}
+	b.st.Processes[len(b.st.Processes)-1].Pid = got
+	return b.save()
 }
 
 // writeConf writes a BIRD config afresh, never through a symlink, and

@@ -39,6 +39,9 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  the customer pod: sudo ip netns exec %s ip addr\n", st.PodNS(CustomerNamespace, CustomerPod))
 	fmt.Fprintf(stdout, "  its node:         sudo ip netns exec %s ip route\n", st.NodeNS(CustomerNode))
+	if ns := st.Host1NS(); ns != "" {
+		fmt.Fprintf(stdout, "  host1:            sudo ip netns exec %s ip route\n", ns)
+	}
 	return nil
 }
 
@@ -82,6 +85,9 @@ func modeLine(st *State) string {
 	if st.Borrowed {
 		s += ", with a borrowed address"
 	}
+	if st.Host1 {
+		s += ", host1 peered, services advertised"
+	}
 	return s
 }
 
@@ -120,6 +126,9 @@ func writeStatus(w io.Writer, st *State) {
 		rows = append(rows, v6([]string{n.Name, n.IP.String(), n.Block.String(), n.NS}, 3, n.IP6.String(), n.Block6.String()))
 	}
 	table("nodes", v6([]string{"NODE", "IP", "BLOCK", "NAMESPACE"}, 3, "IP6", "BLOCK6"), rows)
+	if ns := st.Host1NS(); ns != "" {
+		fmt.Fprintf(w, "host1: %s in %s, peered with every node, which advertise %s to it\n", host1IP, ns, serviceCIDR)
+	}
 	rows = nil
 	for _, p := range st.Pods {
 		rows = append(rows, v6([]string{p.Namespace + "/" + p.Name, p.IP.String(), p.Node, p.HostIf, p.NS}, 2, p.IP6.String()))

@@ -96,7 +96,8 @@ func missingRoutes(ctx context.Context, h *netlink.Handle, want []wantRoute) ([]
 
 // converge waits, bounded, until every node's kernel has its BGP routes
 // (bgp mode) or every mesh session is Established (vxlan mode, where
-// BIRD writes no routes).
+// BIRD writes no routes), and host1's has the service range over every
+// node (--host1).
 func (b *builder) converge(ctx context.Context) error {
 	if b.o.StaticRoutes {
 		return nil
@@ -111,6 +112,16 @@ func (b *builder) converge(ctx context.Context) error {
 		ns.Close()
 		defer h.Close()
 		handles[n.Name] = h
+	}
+	var host1 *netlink.Handle
+	if b.o.Host1 {
+		h, ns, err := handle(b.st.Host1NS())
+		if err != nil {
+			return err
+		}
+		ns.Close()
+		defer h.Close()
+		host1 = h
 	}
 	for {
 		var lacking []string
@@ -145,6 +156,18 @@ func (b *builder) converge(ctx context.Context) error {
 					worst = n
 				}
 				lacking = append(lacking, n.Name+" lacks "+strings.Join(what, ", "))
+			}
+		}
+		if host1 != nil {
+			miss, err := b.host1Missing(ctx, host1)
+			if err != nil {
+				return err
+			}
+			if miss != "" {
+				if len(lacking) == 0 {
+					worst = NodeInfo{Name: host1Name}
+				}
+				lacking = append(lacking, host1Name+" lacks "+miss)
 			}
 		}
 		if len(lacking) == 0 {

@@ -41,6 +41,11 @@ type Options struct {
 	// of the lesson's run there, but it keeps its block, which BIRD
 	// blackholes with no pod route under it.
 	ControlPlane bool
+	// Host1 adds host1 in a namespace of its own on the fabric, with a
+	// BIRD as the course's host1 runs, peered with every node; the
+	// nodes advertise the service cluster IP range to it, which host1
+	// then routes over every node (ECMP).
+	Host1 bool
 }
 
 // Defaults.
@@ -80,6 +85,9 @@ func (o Options) checked() (Options, error) {
 		return o, err
 	}
 	o.Mode = m
+	if o.Host1 && o.StaticRoutes {
+		return o, errors.New("--host1 peers host1 with the nodes' BIRDs: drop --static-routes, or --host1")
+	}
 	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
@@ -107,6 +115,7 @@ type State struct {
 	StaticRoutes bool         `json:"static_routes"`
 	IPv6         bool         `json:"ipv6,omitempty"`
 	ControlPlane bool         `json:"control_plane,omitempty"`
+	Host1        bool         `json:"host1,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -130,7 +139,7 @@ type State struct {
 // NSRecord is one namespace the sandbox created.
 type NSRecord struct {
 	Name string `json:"name"`
-	Role string `json:"role"` // fabric, node, pod
+	Role string `json:"role"` // fabric, node, pod, host1
 	// Owner is the node's name, or the pod's "<namespace>/<name>".
 	Owner string `json:"owner"`
 	// Inode identifies the namespace; Down deletes a name only while it
@@ -150,8 +159,10 @@ type LinkRec struct {
 	Peer string `json:"peer,omitempty"`
 }
 
-// Process is one process the sandbox started (a BIRD per node).
+// Process is one process the sandbox started (a BIRD per node, and
+// host1's with --host1).
 type Process struct {
+	// Node is the node the BIRD runs on, or "host1".
 	Node    string   `json:"node"`
 	NS      string   `json:"ns"`
 	Pid     int      `json:"pid,omitempty"`
@@ -301,7 +312,7 @@ var (
 // allowedNS lists the namespace names a sandbox of this prefix may
 // create, with the role of each.
 func allowedNS(prefix string) map[string]string {
-	m := map[string]string{prefix + "-fabric": "fabric"}
+	m := map[string]string{prefix + "-fabric": "fabric", prefix + "-" + host1Name: host1Name}
 	for _, n := range nodeSpecs {
 		m[prefix+"-"+n.name] = "node"
 	}
@@ -355,6 +366,9 @@ func (s *State) validate(o Options) error {
 		}
 		if n.Role != role {
 			return fmt.Errorf("namespace %q has role %q, not %q", n.Name, n.Role, role)
+		}
+		if role == host1Name && !s.Host1 {
+			return fmt.Errorf("namespace %q is host1's, but the state records no host1", n.Name)
 		}
 		if recorded[n.Name] {
 			return fmt.Errorf("namespace %q is listed twice", n.Name)
@@ -418,7 +432,7 @@ func (s *State) validate(o Options) error {
 		}
 	}
 	for _, p := range s.Processes {
-		if !nodes[p.Node] {
+		if !nodes[p.Node] && (p.Node != host1Name || !s.Host1) {
 			return fmt.Errorf("process on unknown node %q", p.Node)
 		}
 		if p.NS != o.Prefix+"-"+p.Node {

@@ -1,0 +1,185 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"text/template"
+
+	"github.com/vishvananda/netlink"
+
+	"podlab/lab"
+)
+
+// host1 (--host1) is the course's host1 on the fabric: a BIRD in the
+// cluster's AS with a multihop iBGP session to each node, exporting
+// nothing, importing only the external pool, the service range and the
+// external IPs, and merging equal paths into one kernel route (ECMP).
+const host1Name = "host1"
+
+var (
+	// serviceCIDR is the cluster's service cluster IP range, which the
+	// nodes advertise to host1 as Calico does when serviceClusterIPs are
+	// set in its BGPConfiguration.
+	serviceCIDR = netip.MustParsePrefix("198.19.32.0/20")
+	// host1Imports is host1's import filter, as the course writes it:
+	// the external pool's /29s, the service range and longer, and the
+	// external IP range exactly.
+	host1Imports = []string{"198.19.24.0/21+", "198.19.32.0/20+", "198.19.48.0/20"}
+)
+
+// Host1NS is host1's namespace (--host1), or "" without one.
+func (s *State) Host1NS() string {
+	if !s.Host1 {
+		return ""
+	}
+	return s.Prefix + "-" + host1Name
+}
+
+// globalPeerName is Calico's name for a global BGPPeer's session on a node.
+func globalPeerName(ip netip.Addr) string {
+	return "Global_" + strings.ReplaceAll(ip.String(), ".", "_")
+}
+
+type host1Conf struct {
+	RouterID string
+	AS       int
+	Log      string
+	Imports  string
+	Peers    []birdPeer
+}
+
+// host1Tmpl is host1's BIRD. The direct protocol puts the fabric's /20
+// in BIRD's table, so the nodes' multihop next hops resolve over it;
+// only BGP routes go to the kernel, with metric 0 as the nodes' do.
+var host1Tmpl = template.Must(template.New("host1").Parse(`# podlab sandbox: BIRD 2 for host1, as the course's host1 runs it.
+router id {{.RouterID}};
+log "{{.Log}}" all;
+
+protocol device {
+  scan time 2;
+}
+
+protocol direct {
+  ipv4;
+  interface "eth0";
+}
+
+protocol kernel {
+  scan time 2;
+  metric 0;
+  # One kernel route with a next hop per node that announces it.
+  merge paths on;
+  ipv4 {
+    import none;
+    export where source = RTS_BGP;
+  };
+}
+
+filter host1_import {
+  if ( net ~ [ {{.Imports}} ] ) then accept;
+  reject;
+}
+
+template bgp nodes {
+  local {{.RouterID}} as {{.AS}};
+  multihop;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+  ipv4 {
+    import filter host1_import;
+    export none;
+  };
+}
+{{range .Peers}}
+protocol bgp {{.Name}} from nodes {
+  neighbor {{.IP}} as {{$.AS}};
+}
+{{end}}`))
+
+// host1 makes host1's namespace on the fabric, with host1's address.
+func (b *builder) host1() error {
+	name := b.st.Host1NS()
+	if err := b.newNS(name, host1Name, host1Name); err != nil {
+		return err
+	}
+	h, ns, err := handle(name)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	defer h.Close()
+	if _, err := b.uplink(h, name, host1Name, host1IP); err != nil {
+		return err
+	}
+	return b.save()
+}
+
+// startHost1Bird writes host1's BIRD config and starts it in host1's
+// namespace.
+func (b *builder) startHost1Bird(ctx context.Context) error {
+	conf, sock, pid, log := birdFiles(b.o.fileDir(), host1Name)
+	c := host1Conf{RouterID: host1IP.String(), AS: asNumber, Log: log, Imports: strings.Join(host1Imports, ", ")}
+	for _, n := range b.st.Nodes {
+		c.Peers = append(c.Peers, birdPeer{Name: n.Name, IP: n.IP.String()})
+	}
+	var sb strings.Builder
+	if err := host1Tmpl.Execute(&sb, c); err != nil {
+		return err
+	}
+	p := Process{Node: host1Name, NS: b.st.Host1NS(), Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}
+	return b.runBird(ctx, p, conf, sb.String())
+}
+
+// host1Missing says what host1's kernel still lacks: the service range
+// with one next hop per node.
+func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, error) {
+	want := map[netip.Addr]bool{}
+	for _, n := range b.st.Nodes {
+		want[n.IP] = true
+	}
+	hops, err := serviceHops(ctx, h)
+	if err != nil {
+		return "", err
+	}
+	for _, gw := range hops {
+		delete(want, gw)
+	}
+	if len(want) == 0 {
+		return "", nil
+	}
+	var miss []string
+	for _, n := range b.st.Nodes {
+		if want[n.IP] {
+			miss = append(miss, n.IP.String())
+		}
+	}
+	return fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(miss, ", ")), nil
+}
+
+// serviceHops are the gateways of host1's route to the service range
+// written by BIRD: one per next hop.
+func serviceHops(ctx context.Context, h *netlink.Handle) ([]netip.Addr, error) {
+	// BIRD writes routes while we read: an interrupted dump is read again.
+	rs, err := lab.RetryDump(ctx, func() ([]netlink.Route, error) { return listMainRoutes(h) })
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, r := range rs {
+		if r.Dst == nil || prefixOf(r.Dst) != serviceCIDR || r.Protocol != protoBird {
+			continue
+		}
+		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
+			out = append(out, gw.Unmap())
+		}
+		for _, nh := range r.MultiPath {
+			if gw, ok := netip.AddrFromSlice(nh.Gw); ok {
+				out = append(out, gw.Unmap())
+			}
+		}
+	}
+	return out, nil
+}
