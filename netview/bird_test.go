@@ -54,3 +54,27 @@ func TestBirdSanitizeReachesEveryString(t *testing.T) {
 		t.Errorf("name of %d bytes not cut", n)
 	}
 }
+
+// TestResourcesSanitizeReachesEveryString: as for BIRD's protocols, every
+// string of the cluster's resources, zones included, is clean after
+// Sanitize.
+func TestResourcesSanitizeReachesEveryString(t *testing.T) {
+	z := netip.MustParseAddr("fe80::1").WithZone("eth0" + hostile.Text)
+	yes := true
+	r := Resources{
+		Pools:          []IPPool{{}},
+		Peers:          []BGPPeer{{PeerIP: z}},
+		BGPConfigs:     []BGPConfiguration{{NodeToNodeMeshEnabled: &yes}},
+		Services:       []Service{{ClusterIPs: []netip.Addr{z}, ExternalIPs: []netip.Addr{z}, Ports: []ServicePort{{}}}},
+		EndpointSlices: []EndpointSlice{{Endpoints: []Endpoint{{Addresses: []netip.Addr{z}}}}},
+		Unreadable:     []ResourceGap{{}},
+	}
+	hostile.Taint(&r)
+	if len(hostile.Unclean(&r)) == 0 {
+		t.Fatal("tainting left nothing to clean")
+	}
+	r.Sanitize()
+	if dirty := hostile.Unclean(&r); len(dirty) > 0 {
+		t.Errorf("control characters left in %v", dirty)
+	}
+}
