@@ -158,17 +158,7 @@ func (r *Resources) listError(err error, gvr schema.GroupVersionResource, namesp
 func (r *Resources) IPPools(ctx context.Context) ([]netview.IPPool, error) {
 	var out []netview.IPPool
 	err := r.list(ctx, ipPoolsGVR, "", func(u *unstructured.Unstructured) error {
-		spec := specOf(u)
-		out = append(out, netview.IPPool{
-			Name:         u.GetName(),
-			CIDR:         prefix(str(spec, "cidr")),
-			BlockSize:    int(min(max(number(spec["blockSize"]), 0), 128)),
-			IPIPMode:     str(spec, "ipipMode"),
-			VXLANMode:    str(spec, "vxlanMode"),
-			NATOutgoing:  boolean(spec, "natOutgoing"),
-			Disabled:     boolean(spec, "disabled"),
-			NodeSelector: str(spec, "nodeSelector"),
-		})
+		out = append(out, poolOf(u))
 		return nil
 	})
 	slices.SortFunc(out, func(a, b netview.IPPool) int { return cmp.Compare(a.Name, b.Name) })
@@ -179,15 +169,7 @@ func (r *Resources) IPPools(ctx context.Context) ([]netview.IPPool, error) {
 func (r *Resources) BGPPeers(ctx context.Context) ([]netview.BGPPeer, error) {
 	var out []netview.BGPPeer
 	err := r.list(ctx, bgpPeersGVR, "", func(u *unstructured.Unstructured) error {
-		spec := specOf(u)
-		p := netview.BGPPeer{
-			Name:         u.GetName(),
-			ASNumber:     asNumber(spec["asNumber"]),
-			Node:         str(spec, "node"),
-			NodeSelector: str(spec, "nodeSelector"),
-		}
-		p.PeerIP, p.PeerPort = peerIP(str(spec, "peerIP"))
-		out = append(out, p)
+		out = append(out, peerOf(u))
 		return nil
 	})
 	slices.SortFunc(out, func(a, b netview.BGPPeer) int { return cmp.Compare(a.Name, b.Name) })
@@ -198,17 +180,7 @@ func (r *Resources) BGPPeers(ctx context.Context) ([]netview.BGPPeer, error) {
 func (r *Resources) BGPConfigurations(ctx context.Context) ([]netview.BGPConfiguration, error) {
 	var out []netview.BGPConfiguration
 	err := r.list(ctx, bgpConfigurationsGVR, "", func(u *unstructured.Unstructured) error {
-		spec := specOf(u)
-		c := netview.BGPConfiguration{
-			Name:               u.GetName(),
-			ASNumber:           asNumber(spec["asNumber"]),
-			ServiceClusterIPs:  cidrs(spec["serviceClusterIPs"]),
-			ServiceExternalIPs: cidrs(spec["serviceExternalIPs"]),
-		}
-		if b, ok := spec["nodeToNodeMeshEnabled"].(bool); ok {
-			c.NodeToNodeMeshEnabled = &b
-		}
-		out = append(out, c)
+		out = append(out, bgpConfigOf(u))
 		return nil
 	})
 	slices.SortFunc(out, func(a, b netview.BGPConfiguration) int { return cmp.Compare(a.Name, b.Name) })
@@ -246,6 +218,49 @@ func (r *Resources) EndpointSlices(ctx context.Context, namespace string) ([]net
 		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Name, b.Name))
 	})
 	return out, err
+}
+
+// poolOf, peerOf and bgpConfigOf read Calico's objects field by field:
+// a field of another type than Calico's reads as unset, never fails the
+// list.
+func poolOf(u *unstructured.Unstructured) netview.IPPool {
+	spec := specOf(u)
+	return netview.IPPool{
+		Name:         u.GetName(),
+		CIDR:         prefix(str(spec, "cidr")),
+		BlockSize:    int(min(max(number(spec["blockSize"]), 0), 128)),
+		IPIPMode:     str(spec, "ipipMode"),
+		VXLANMode:    str(spec, "vxlanMode"),
+		NATOutgoing:  boolean(spec, "natOutgoing"),
+		Disabled:     boolean(spec, "disabled"),
+		NodeSelector: str(spec, "nodeSelector"),
+	}
+}
+
+func peerOf(u *unstructured.Unstructured) netview.BGPPeer {
+	spec := specOf(u)
+	p := netview.BGPPeer{
+		Name:         u.GetName(),
+		ASNumber:     asNumber(spec["asNumber"]),
+		Node:         str(spec, "node"),
+		NodeSelector: str(spec, "nodeSelector"),
+	}
+	p.PeerIP, p.PeerPort = peerIP(str(spec, "peerIP"))
+	return p
+}
+
+func bgpConfigOf(u *unstructured.Unstructured) netview.BGPConfiguration {
+	spec := specOf(u)
+	c := netview.BGPConfiguration{
+		Name:               u.GetName(),
+		ASNumber:           asNumber(spec["asNumber"]),
+		ServiceClusterIPs:  cidrs(spec["serviceClusterIPs"]),
+		ServiceExternalIPs: cidrs(spec["serviceExternalIPs"]),
+	}
+	if b, ok := spec["nodeToNodeMeshEnabled"].(bool); ok {
+		c.NodeToNodeMeshEnabled = &b
+	}
+	return c
 }
 
 func notA(u *unstructured.Unstructured, kind string, err error) error {

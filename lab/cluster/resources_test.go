@@ -268,3 +268,28 @@ func TestAsNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcesHostile: text an administrator (or an attacker with
+// write access to Calico's resources) put in a pool or a peer reaches
+// the facts cleaned, never as terminal controls.
+func TestResourcesHostile(t *testing.T) {
+	s := kubetest.Start(t)
+	s.AddCalicoObject(t, kubetest.KindIPPool, "hostile-pool", map[string]any{
+		"cidr": "10.77.0.0/24", "ipipMode": "Never" + hostile.Text, "nodeSelector": "all()" + hostile.Text,
+	})
+	s.AddCalicoObject(t, kubetest.KindBGPPeer, "hostile-peer", map[string]any{
+		"peerIP": "198.19.15.254" + hostile.Text, "node": "node1" + hostile.Text, "asNumber": 64512,
+	})
+	got := openResources(t, s.Kubeconfig).Read(context.Background(), bgpNamespace)
+	if dirty := hostile.Unclean(&got); len(dirty) > 0 {
+		t.Fatalf("control characters in %v", dirty)
+	}
+	i := slices.IndexFunc(got.Pools, func(p netview.IPPool) bool { return p.Name == "hostile-pool" })
+	if i < 0 || got.Pools[i].NodeSelector != netview.Clean("all()"+hostile.Text) || got.Pools[i].CIDR.String() != "10.77.0.0/24" {
+		t.Errorf("pools %+v", got.Pools)
+	}
+	j := slices.IndexFunc(got.Peers, func(p netview.BGPPeer) bool { return p.Name == "hostile-peer" })
+	if j < 0 || got.Peers[j].PeerIP.IsValid() || !strings.HasPrefix(got.Peers[j].Node, "node1\\x1b") {
+		t.Errorf("peers %+v", got.Peers)
+	}
+}
