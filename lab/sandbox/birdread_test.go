@@ -1,7 +1,11 @@
 package sandbox
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +99,43 @@ func TestBirdProtocolsFromSocket(t *testing.T) {
 	}
 	if _, err := BirdProtocols(ctx, o, "nosuch"); err == nil || !strings.Contains(err.Error(), `has no node "nosuch"`) {
 		t.Errorf("unknown node: %v", err)
+	}
+}
+
+// TestMeshEstablishedBounded: the build's wait for the mesh reads BIRD's
+// socket within bounds: a socket that sends a line without end is
+// refused at the line bound, not read into memory until a timeout.
+func TestMeshEstablishedBounded(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "bird.ctl")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("0001 BIRD 2.0.12 ready.\n"))
+		r := bufio.NewReader(c)
+		r.ReadString('\n')
+		// Whatever was asked, the answer's first line never ends.
+		c.Write([]byte("1002-"))
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for range 256 { // 16 MiB, then silence
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		c.Read(make([]byte, 1))
+	}()
+	_, err = meshEstablished(sock, []birdPeer{{Name: "Mesh_198_19_0_1"}})
+	if err == nil || !strings.Contains(err.Error(), "a line longer than") {
+		t.Fatalf("err %v, want the line bound", err)
 	}
 }
