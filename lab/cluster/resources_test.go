@@ -3,9 +3,11 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 
 	"podlab/internal/hostile"
 	"podlab/internal/kubetest"
@@ -138,11 +141,29 @@ func TestResourcesRead(t *testing.T) {
 	}
 	for _, page := range []int64{listPage, 1} {
 		t.Run(fmt.Sprintf("pages of %d", page), func(t *testing.T) {
-			r := openResources(t, s.Kubeconfig)
+			// Count the requests for pools: three pools in pages of one
+			// are three pages and a last, empty-continue answer.
+			var poolRequests atomic.Int32
+			config := rest.CopyConfig(s.Config)
+			config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+				return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+					if strings.HasSuffix(req.URL.Path, "/ippools") {
+						poolRequests.Add(1)
+					}
+					return rt.RoundTrip(req)
+				})
+			})
+			r, err := newResources(config, s.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.page = page
 			got := r.Read(context.Background(), bgpNamespace)
 			if len(got.Unreadable) > 0 {
 				t.Fatalf("unreadable: %+v", got.Unreadable)
+			}
+			if n := poolRequests.Load(); page == 1 && n < 3 || page > 3 && n != 1 {
+				t.Errorf("%d requests for pools in pages of %d", n, page)
 			}
 			checkResources(t, got, want)
 			if !got.BGPConfigs[0].MeshEnabled() || !got.BGPConfigs[1].MeshEnabled() {
@@ -293,3 +314,7 @@ func TestResourcesHostile(t *testing.T) {
 		t.Errorf("peers %+v", got.Peers)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
