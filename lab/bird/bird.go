@@ -150,7 +150,7 @@ func dialError(name string, within time.Duration, err error) error {
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("cannot reach bird at %s: no such socket: check that bird runs with -s %s", name, name)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("cannot reach bird at %s: connection refused: bird is not running there; start it (or the sandbox: sudo podlab sandbox up)", name)
+		return fmt.Errorf("cannot reach bird at %s: connection refused: bird is not running there; start it, or see in its log why it stopped", name)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("cannot reach bird at %s: permission denied: read it as root (sudo)", name)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -168,7 +168,7 @@ func exchangeError(ctx context.Context, name string, within time.Duration, err e
 	var ne net.Error
 	switch {
 	case errors.As(err, &lim):
-		return fmt.Errorf("bird at %s: %v, more than podlab reads: check that it is BIRD's control socket", name, lim)
+		return fmt.Errorf("bird at %s: %v (podlab reads no more): check that this is BIRD's control socket", name, lim)
 	case errors.As(err, &re):
 		return fmt.Errorf("bird at %s: %v", name, re)
 	case errors.Is(err, errNotBird):
