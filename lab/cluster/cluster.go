@@ -139,24 +139,10 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 		// ssh would read it as root and run its ProxyCommand, Match exec...
 		return nil, &Error{Msg: fmt.Sprintf("under sudo, --ssh-config is refused: ssh would run what %s says as root; run podlab without sudo to use it (from host1 podlab needs no sudo)", opts.SSHConfig)}
 	}
-	var config *rest.Config
-	var contextName string
-	err := opts.Invoker.Do(func() error {
-		var err error
-		config, contextName, err = loadConfig(opts)
-		if err == nil && opts.Invoker != nil {
-			err = ownCredentials(config, opts.Invoker)
-		}
-		return err
-	})
+	config, contextName, server, err := connect(opts)
 	if err != nil {
 		return nil, err
 	}
-	config.Timeout = opts.Timeout
-	config.WarningHandler = rest.NoWarnings{}
-	// The server's URL is printed in errors: never with a password in it
-	// (a --server of https://user:password@host).
-	server := netview.RedactURL(config.Host)
 	client, err := newCoreClient(config)
 	if err != nil {
 		return nil, errorf(err, "cannot use the kubeconfig's cluster %s: %s", server, netview.FirstLine(strings.ReplaceAll(err.Error(), config.Host, server)))
@@ -178,6 +164,27 @@ func Open(ctx context.Context, opts Options) (*Lab, error) {
 		}
 	}
 	return l, nil
+}
+
+// connect loads the client's configuration, under sudo with the
+// invoking user's rights; server is its URL as errors may print it.
+func connect(opts Options) (config *rest.Config, contextName, server string, err error) {
+	err = opts.Invoker.Do(func() error {
+		var err error
+		config, contextName, err = loadConfig(opts)
+		if err == nil && opts.Invoker != nil {
+			err = ownCredentials(config, opts.Invoker)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", "", err
+	}
+	config.Timeout = opts.Timeout
+	config.WarningHandler = rest.NoWarnings{}
+	// The server's URL is printed in errors: never with a password in it
+	// (a --server of https://user:password@host).
+	return config, contextName, netview.RedactURL(config.Host), nil
 }
 
 // client-go's own log lines (klog) go nowhere: podlab words every failure

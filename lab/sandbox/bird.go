@@ -1,13 +1,10 @@
 package sandbox
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +14,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"podlab/lab/bird"
 )
 
 // ErrNoBird is returned, before anything is created, when BIRD 2 is missing.
@@ -341,67 +340,17 @@ func logTail(o Options, path string, n int) string {
 	return "  " + strings.Join(lines, "\n  ")
 }
 
-// birdShow sends one command to BIRD's control socket and returns the
-// reply's text lines (without the reply codes).
-func birdShow(sock, command string) ([]string, error) {
-	c, err := net.DialTimeout("unix", sock, 2*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * time.Second))
-	r := bufio.NewReader(c)
-	// Greeting: "0001 BIRD 2.x ready."
-	if _, err := r.ReadString('\n'); err != nil {
-		return nil, err
-	}
-	if _, err := fmt.Fprintf(c, "%s\n", command); err != nil {
-		return nil, err
-	}
-	var out []string
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return out, err
-		}
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case strings.HasPrefix(line, " "):
-			out = append(out, line[1:])
-		case len(line) >= 5 && (line[4] == '-' || line[4] == ' '):
-			code := line[:4]
-			if line[4] != ' ' || code != "0000" {
-				out = append(out, line[5:])
-			}
-			if line[4] == ' ' {
-				if code[0] == '8' || code[0] == '9' {
-					return out, fmt.Errorf("bird: %s", line[5:])
-				}
-				return out, nil
-			}
-		default:
-			out = append(out, line)
-		}
-	}
-}
-
 // meshEstablished reports which of a node's mesh sessions are not yet
-// Established, according to BIRD itself.
+// Established, according to BIRD itself, read from its control socket
+// within lab/bird's bounds.
 func meshEstablished(sock string, peers []birdPeer) ([]string, error) {
-	lines, err := birdShow(sock, "show protocols")
+	ps, err := bird.Protocols(context.Background(), sock)
 	if err != nil {
 		return nil, err
 	}
 	var missing []string
 	for _, p := range peers {
-		ok := false
-		for _, l := range lines {
-			f := strings.Fields(l)
-			if len(f) > 0 && f[0] == p.Name && bytes.Contains([]byte(l), []byte("Established")) {
-				ok = true
-			}
-		}
-		if !ok {
+		if s := ps.Find(p.Name); s == nil || !s.Established() {
 			missing = append(missing, p.Name)
 		}
 	}
