@@ -107,8 +107,8 @@ func celType(t string) *cel.Type {
 // exprs are a pack's compiled expressions: the environments its steps'
 // questions and its lab checks compile in, and its derived values.
 type exprs struct {
-	base    *cel.Env // the facts every expression reads, and the derived values
-	checks  *cel.Env // base and the facts only lab checks read
+	base      *cel.Env // the facts every expression reads, and the derived values
+	checks    *cel.Env // base and the facts only lab checks read
 	derived   []derivedProg
 	lab       []compiledCheck
 	questions map[StepID]*question
