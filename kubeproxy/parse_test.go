@@ -1,0 +1,153 @@
+package kubeproxy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"podlab/internal/hostile"
+)
+
+func readSave(t *testing.T, name string) *Table {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	tab, err := ParseSave(f, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// testdata/yaobank2.save is what iptables-save v1.8.9 (nf_tables) -c -t
+// nat printed of a namespace loaded with kube-proxy's rules for the
+// lesson's three services (`kpbench gen -yaobank 2 | iptables-restore`),
+// the date lines left out.
+func TestParseSave(t *testing.T) {
+	tab := readSave(t, "yaobank2.save")
+	if tab.Name != "nat" || tab.Mode != ModeIPTables || tab.Skipped != 0 {
+		t.Fatalf("table %q mode %q skipped %d", tab.Name, tab.Mode, tab.Skipped)
+	}
+	if got, want := len(tab.Chains), 16; got != want {
+		t.Errorf("%d chains, want %d", got, want)
+	}
+	svc := tab.Chain("KUBE-SVC-OIQIZJVJK6E34BR4")
+	if svc == nil || len(svc.Rules) != 3 {
+		t.Fatalf("summary's chain: %+v", svc)
+	}
+	for _, tt := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"masq source negated", svc.Rules[0].Source, Match{Value: "198.19.16.0/20", Not: true}},
+		{"masq dest", svc.Rules[0].Dest, Match{Value: "10.49.117.163/32"}},
+		{"masq dport", svc.Rules[0].DPort, Match{Value: "80"}},
+		{"masq protocol", svc.Rules[0].Protocol, Match{Value: "tcp"}},
+		{"masq target", svc.Rules[0].Target, "KUBE-MARK-MASQ"},
+		{"pick comment", svc.Rules[1].Comment, "yaobank/summary:http -> 198.19.22.129:80"},
+		{"pick probability", svc.Rules[1].Probability, "0.50000000000"},
+		{"last pick has none", svc.Rules[2].Probability, ""},
+		{"counted", svc.Rules[1].Counted, true},
+		{"dnat", tab.Chain(svc.Rules[1].Target).Rules[1].ToDest, "198.19.22.129:80"},
+		{"text", svc.Rules[2].Text, `-m comment --comment "yaobank/summary:http -> 198.19.21.65:80" -j KUBE-SEP-MJL5PZCXRMOUHU26`},
+		{"policy", tab.Chain("PREROUTING").Policy, "ACCEPT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %#v, want %#v", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSaveCounters(t *testing.T) {
+	in := "*nat\n:PREROUTING ACCEPT [7:420]\n:KUBE-SERVICES - [0:0]\n[12:720] -A KUBE-SERVICES -j RETURN\nCOMMIT\n"
+	tab, err := ParseSave(strings.NewReader(in), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := tab.Chain("PREROUTING"); c.Packets != 7 || c.Bytes != 420 {
+		t.Errorf("policy counters %d/%d", c.Packets, c.Bytes)
+	}
+	if r := tab.Chain("KUBE-SERVICES").Rules[0]; r.Packets != 12 || r.Bytes != 720 || !r.Counted {
+		t.Errorf("rule counters %+v", r)
+	}
+}
+
+// Each bound is an error in one line that names it.
+func TestParseSaveBounds(t *testing.T) {
+	small := Limits{Lines: 10, Rules: 3, LineBytes: 80}
+	rules := func(n int) string {
+		return "*nat\n:X - [0:0]\n" + strings.Repeat("-A X -j RETURN\n", n) + "COMMIT\n"
+	}
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{"lines", strings.Repeat("# x\n", 11), "longer than 10 lines"},
+		{"rules", rules(4), "more than 3 rules"},
+		{"line length", "*nat\n-A X -m comment --comment \"" + strings.Repeat("a", 100) + "\" -j RETURN\n", "longer than 80 bytes"},
+		{"two tables", "*nat\nCOMMIT\n*filter\nCOMMIT\n", "a second table"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseSave(strings.NewReader(tt.in), small)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line with %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := ParseSave(strings.NewReader(rules(3)), small); err != nil {
+		t.Errorf("at the bound: %v", err)
+	}
+}
+
+// A rule someone else wrote can carry anything in a comment, a chain
+// name or a target: none of it reaches the model unclean, and a line
+// that does not read is left out and counted, not fatal.
+func TestParseSaveHostile(t *testing.T) {
+	evil := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(hostile.Text)
+	in := "*nat\n:KUBE-SERVICES - [0:0]\n:EVIL" + "\x1b[2J" + " - [0:0]\n" +
+		`[1:2] -A KUBE-SERVICES -m comment --comment "` + evil + `" -d 10.0.0.1/32 -j EVIL` + "\x1b]0;x\x07\n" +
+		`-A KUBE-SERVICES -m comment --comment "unterminated` + "\n" +
+		"-A\n[x:y] -A KUBE-SERVICES -j RETURN\n-A KUBE-SERVICES -j\nnonsense\nCOMMIT\n"
+	tab, err := ParseSave(strings.NewReader(in), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dirty := hostile.Unclean(tab); len(dirty) > 0 {
+		t.Errorf("control characters in %v", dirty)
+	}
+	if tab.Skipped != 5 {
+		t.Errorf("skipped %d lines, want 5", tab.Skipped)
+	}
+	r := tab.Chain(ChainServices).Rules[0]
+	if !strings.HasPrefix(r.Comment, `\x1b]52;c;`) || r.Dest.Value != "10.0.0.1/32" {
+		t.Errorf("the hostile rule reads as %+v", r)
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`-A X -j Y`, []string{"-A", "X", "-j", "Y"}, true},
+		{`--comment "a b" x`, []string{"--comment", "a b", "x"}, true},
+		{`--comment "say \"hi\" \\ it's"`, []string{"--comment", `say "hi" \ it's`}, true},
+		{`--comment ""`, []string{"--comment", ""}, true},
+		{`--comment "open`, nil, false},
+		{`--comment "trailing\"`, nil, false},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := words(tt.in, nil)
+			if ok != tt.ok || ok && strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("got %q %v, want %q %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
