@@ -34,6 +34,9 @@ func walkNFT(t *Table, s ServicePort) Walk {
 			n := len(r.Choices)
 			for _, c := range r.Choices {
 				h := Hop{Index: i, Chain: c.Chain, P: 1 / float64(n), Reach: 1, Share: 1 / float64(n), Rule: r, ToDest: c.ToDest}
+				if c.Chain == "" {
+					h.DNAT = r
+				}
 				h.Why = fmt.Sprintf("numgen random mod %d is %d: %s of new connections", n, c.Index, Fraction(h.Share))
 				w.Hops = append(w.Hops, nftHop(t, s, h))
 			}
