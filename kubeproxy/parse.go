@@ -40,6 +40,7 @@ const (
 // that names it.
 func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 	t := &Table{Mode: ModeIPTables, byName: map[string]int{}}
+	p := parser{t: t, last: -1}
 	sc := bufio.NewScanner(r)
 	// The buffer's capacity is a bound too (bufio.Scanner takes the
 	// larger), so it starts no larger than the bound.
@@ -65,7 +66,7 @@ func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 			if tables > 1 {
 				return nil, fmt.Errorf("line %d: a second table; podlab reads one (iptables-save -t nat)", n)
 			}
-			t.Name = netview.Cut(string(b[1:]), capValue)
+			t.Name = clip(string(b[1:]), capValue)
 			continue
 		case ':':
 			if !t.chainLine(b[1:]) {
@@ -83,7 +84,7 @@ func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 		// One string per line: every field of the rule is a piece of
 		// it, so a large table costs its text once.
 		var ok bool
-		toks, ok = t.ruleLine(string(b), toks[:0])
+		toks, ok = p.ruleLine(string(b), toks[:0])
 		if !ok {
 			t.Skipped++
 		}
@@ -95,6 +96,15 @@ func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 		return nil, fmt.Errorf("reading the nat table: %s", netview.FirstLine(err.Error()))
 	}
 	return t, nil
+}
+
+// clip is netview.Cut for a string that is nearly always clean and
+// short already: those are kept as they are, without Cut's walk.
+func clip(s string, max int) string {
+	if len(s) <= max && netview.IsClean(s) {
+		return s
+	}
+	return netview.Cut(s, max)
 }
 
 // chainLine reads ":NAME POLICY [packets:bytes]".
@@ -110,7 +120,7 @@ func (t *Table) chainLine(b []byte) bool {
 			return false
 		}
 	}
-	c := t.AddChain(netview.Cut(f[0], capChain), netview.Cut(f[1], capValue))
+	c := t.AddChain(clip(f[0], capChain), clip(f[1], capValue))
 	c.Packets, c.Bytes = p, by
 	return true
 }
@@ -129,9 +139,51 @@ func counters(s string) (p, b uint64, ok bool) {
 	return p, b, err1 == nil && err2 == nil
 }
 
+// parser is ParseSave's state between rules.
+type parser struct {
+	t    *Table
+	last int // the chain the last rule went to, or -1
+	// block holds the rules of many chains, each chain's a piece of
+	// it: 25,000 small chains would otherwise each grow a slice of
+	// their own, which cost a third of the parse. start is where the
+	// last chain's rules begin in it, or -1 when they are elsewhere.
+	block []Rule
+	start int
+}
+
+const blockRules = 1024
+
+// add appends r to the rules of chain i.
+func (p *parser) add(i int, r Rule) {
+	c := &p.t.Chains[i]
+	if i != p.last {
+		p.last, p.start = i, len(p.block)
+		if len(c.Rules) > 0 {
+			// The chain's rules came before another chain's: they
+			// go on in a slice of their own.
+			p.start = -1
+		}
+	}
+	if p.start < 0 {
+		c.Rules = append(c.Rules, r)
+		return
+	}
+	if len(p.block) == cap(p.block) {
+		n := len(p.block) - p.start
+		nb := make([]Rule, n, max(blockRules, 2*n))
+		copy(nb, p.block[p.start:])
+		p.block, p.start = nb, 0
+	}
+	p.block = append(p.block, r)
+	// The cap ends at the length, so that no append to a chain's rules
+	// elsewhere can write over the next chain's.
+	c.Rules = p.block[p.start:len(p.block):len(p.block)]
+}
+
 // ruleLine reads "[p:b] -A CHAIN matches… -j TARGET …" into its chain.
 // toks is a buffer for the line's words, handed back for the next line.
-func (t *Table) ruleLine(line string, toks []string) ([]string, bool) {
+func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
+	t := p.t
 	var r Rule
 	if line[0] == '[' {
 		end := strings.IndexByte(line, ']')
@@ -149,8 +201,8 @@ func (t *Table) ruleLine(line string, toks []string) ([]string, bool) {
 	if !ok || len(toks) < 2 || toks[0] != "-A" {
 		return toks, false
 	}
-	chain := netview.Cut(toks[1], capChain)
-	r.Text = netview.Cut(strings.TrimLeft(strings.TrimPrefix(line, "-A "+toks[1]), " "), DefaultLimits.LineBytes)
+	chain := clip(toks[1], capChain)
+	r.Text = clip(strings.TrimLeft(strings.TrimPrefix(line, "-A "+toks[1]), " "), DefaultLimits.LineBytes)
 	not := false
 	for i := 2; i < len(toks); i++ {
 		w := toks[i]
@@ -193,18 +245,24 @@ func (t *Table) ruleLine(line string, toks []string) ([]string, bool) {
 		v := toks[i]
 		switch {
 		case m != nil:
-			*m = Match{Value: netview.Cut(v, capValue), Not: not}
+			*m = Match{Value: clip(v, capValue), Not: not}
 		case dst == &r.Comment:
-			*dst = netview.Cut(v, capComment)
+			*dst = clip(v, capComment)
 		case dst == &r.Target:
-			*dst = netview.Cut(v, capChain)
+			*dst = clip(v, capChain)
 		default:
-			*dst = netview.Cut(v, capValue)
+			*dst = clip(v, capValue)
 		}
 		not = false
 	}
-	c := t.AddChain(chain, "-")
-	c.Rules = append(c.Rules, r)
+	// iptables-save prints a chain's rules together: the last chain
+	// is nearly always this rule's.
+	i := p.last
+	if i < 0 || t.Chains[i].Name != chain {
+		t.AddChain(chain, "-")
+		i = t.byName[chain]
+	}
+	p.add(i, r)
 	return toks, true
 }
 

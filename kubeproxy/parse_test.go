@@ -1,6 +1,7 @@
 package kubeproxy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,72 @@ func TestWords(t *testing.T) {
 				t.Errorf("got %q %v, want %q %v", got, ok, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+// A chain whose rules come apart (iptables-save keeps them together;
+// other input need not) keeps all of them, in order, and no chain's
+// rules are written over by another's; also past the size of a block.
+func TestParseSaveChainsApart(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("*nat\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "-A A -j A%d\n-A B -j B%d\n", i, i)
+		if i%7 == 0 {
+			fmt.Fprintf(&b, "-A C%d -j C\n", i)
+		}
+	}
+	tab, err := ParseSave(strings.NewReader(b.String()), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"A", "B"} {
+		c := tab.Chain(name)
+		if len(c.Rules) != 3000 {
+			t.Fatalf("%s: %d rules", name, len(c.Rules))
+		}
+		for i, r := range c.Rules {
+			if r.Target != fmt.Sprintf("%s%d", name, i) {
+				t.Fatalf("%s rule %d jumps to %s", name, i, r.Target)
+			}
+		}
+	}
+	for i := 0; i < 3000; i += 7 {
+		if c := tab.Chain(fmt.Sprintf("C%d", i)); len(c.Rules) != 1 || c.Rules[0].Target != "C" {
+			t.Fatalf("C%d: %+v", i, c.Rules)
+		}
+	}
+}
+
+// Rules of many small chains, each after the other as iptables-save
+// prints them, crossing blocks.
+func TestParseSaveManyChains(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("*nat\n")
+	for i := range 5000 {
+		for j := range i % 5 {
+			fmt.Fprintf(&b, "-A S%d -j T%d.%d\n", i, i, j)
+		}
+	}
+	tab, err := ParseSave(strings.NewReader(b.String()), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5000 {
+		c := tab.Chain(fmt.Sprintf("S%d", i))
+		if i%5 == 0 {
+			if c != nil {
+				t.Fatalf("S%d exists", i)
+			}
+			continue
+		}
+		if len(c.Rules) != i%5 {
+			t.Fatalf("S%d: %d rules", i, len(c.Rules))
+		}
+		for j, r := range c.Rules {
+			if r.Target != fmt.Sprintf("T%d.%d", i, j) {
+				t.Fatalf("S%d rule %d: %s", i, j, r.Target)
+			}
+		}
 	}
 }

@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"podlab/kubeproxy"
 	"podlab/lab"
@@ -41,51 +44,62 @@ func readIPTables(ctx context.Context, r lab.NSRef, argv []string, max int64, li
 	if err != nil {
 		return nil, fmt.Errorf("%s is not installed: install iptables (apt-get install iptables) to read kube-proxy's rules", argv[0])
 	}
-	if _, ok := ctx.Deadline(); !ok {
+	budget := Timeout
+	if d, ok := ctx.Deadline(); ok {
+		budget = time.Until(d).Round(time.Millisecond)
+	} else {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, Timeout)
 		defer cancel()
 	}
-	var t *kubeproxy.Table
-	err = lab.InNS(r, func() error {
-		// Started on this thread, the child is born in the namespace
-		// the thread joined.
-		cmd := exec.CommandContext(ctx, path, argv[1:]...)
-		cmd.Env = []string{"LC_ALL=C"}
-		cmd.WaitDelay = time.Second
-		var stderr bytes.Buffer
-		cmd.Stderr = &capped{b: &stderr, n: 4 << 10}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return err
-		}
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("running %s: %s", argv[0], netview.FirstLine(err.Error()))
-		}
-		lr := &bounded{r: out, n: max}
-		t, err = kubeproxy.ParseSave(lr, lim)
-		if err != nil {
-			_, _ = io.Copy(io.Discard, out)
-		}
-		werr := cmd.Wait()
-		switch {
-		case lr.over:
-			return fmt.Errorf("%s printed more than %s: podlab reads at most that much", argv[0], size(max))
-		case ctx.Err() != nil:
-			return fmt.Errorf("%s took longer than podlab waits (%v): %w", argv[0], ctxBudget(ctx), ctx.Err())
-		case err != nil:
-			return err
-		case werr != nil:
-			msg := netview.Clean(netview.FirstLine(stderr.String()))
-			if msg == "" {
-				msg = netview.FirstLine(werr.Error())
-			}
-			return fmt.Errorf("%s -t nat failed: %s", argv[0], msg)
-		}
-		return nil
-	})
+	out, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
+	}
+	defer out.Close()
+	// A pipe of 1 MiB rather than 64 KiB: iptables-save then writes a
+	// large table in fewer turns of the two processes.
+	_, _ = unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Env = []string{"LC_ALL=C"}
+	cmd.WaitDelay = time.Second
+	cmd.Stdout = w
+	var stderr bytes.Buffer
+	cmd.Stderr = &capped{b: &stderr, n: 4 << 10}
+	// Only the start happens on the namespace's thread: the child is
+	// born in the namespace the thread joined. The parse runs here, on
+	// an ordinary goroutine: a goroutine locked to its thread pays a
+	// thread hand-off each time it waits on the pipe, which cost more
+	// than the parse itself.
+	err = lab.InNS(r, cmd.Start)
+	w.Close()
+	if err != nil {
+		if errors.Is(err, lab.ErrNeedRoot) || errors.Is(err, lab.ErrNamespaceGone) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("running %s: %s", argv[0], netview.FirstLine(err.Error()))
+	}
+	lr := &bounded{r: out, n: max}
+	t, perr := kubeproxy.ParseSave(lr, lim)
+	if perr != nil {
+		// Stop it rather than read on: past a bound, the rest is not
+		// wanted, and may be endless.
+		_ = cmd.Process.Kill()
+	}
+	werr := cmd.Wait()
+	switch {
+	case lr.over:
+		return nil, fmt.Errorf("%s printed more than %s: podlab reads at most that much", argv[0], size(max))
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%s took longer than podlab waits (%v): %w", argv[0], budget, ctx.Err())
+	case perr != nil:
+		return nil, perr
+	case werr != nil:
+		msg := netview.Clean(netview.FirstLine(stderr.String()))
+		if msg == "" {
+			msg = netview.FirstLine(werr.Error())
+		}
+		return nil, fmt.Errorf("%s -t nat failed: %s", argv[0], msg)
 	}
 	return t, nil
 }
@@ -95,13 +109,6 @@ func size(n int64) string {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-func ctxBudget(ctx context.Context) time.Duration {
-	if d, ok := ctx.Deadline(); ok {
-		return time.Until(d).Round(time.Second)
-	}
-	return 0
 }
 
 // bounded reads at most n bytes of r, then fails: a reader past its bound
