@@ -38,6 +38,13 @@ func FuzzParseSave(f *testing.F) {
 		if tab.Rules() > lim.Rules {
 			t.Fatalf("%d rules past the bound", tab.Rules())
 		}
+		for _, c := range tab.Chains {
+			for _, r := range c.Rules {
+				if m := r.Match(); len(hostile.Unclean(&m)) > 0 {
+					t.Fatalf("control characters in the matches of %q", r.Text)
+				}
+			}
+		}
 		for _, s := range append(Services(tab), ServiceEntry{Name: "yaobank/summary:http"}) {
 			ns, rest, _ := strings.Cut(s.Name, "/")
 			name, port, _ := strings.Cut(rest, ":")

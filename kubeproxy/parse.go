@@ -1,8 +1,6 @@
 package kubeproxy
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +20,10 @@ type Limits struct {
 }
 
 // DefaultLimits hold kube-proxy's rules for a large cluster with room to
-// spare: 5,000 services with 20,000 endpoints are about 90,000 rules,
+// spare: 5,000 services with 20,000 endpoints are about 72,000 rules,
 // and no rule iptables-save prints comes near 16 KiB (a comment is at
 // most 256 bytes).
-var DefaultLimits = Limits{Lines: 4_000_000, Rules: 2_000_000, LineBytes: 16 << 10}
+var DefaultLimits = Limits{Lines: 1_000_000, Rules: 500_000, LineBytes: 16 << 10}
 
 // The caps of the strings a rule carries, in bytes before cleaning.
 const (
@@ -41,61 +39,117 @@ const (
 func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 	t := &Table{Mode: ModeIPTables, byName: map[string]int{}}
 	p := parser{t: t, last: -1}
-	sc := bufio.NewScanner(r)
-	// The buffer's capacity is a bound too (bufio.Scanner takes the
-	// larger), so it starts no larger than the bound.
-	sc.Buffer(make([]byte, 0, min(64<<10, lim.LineBytes+1)), lim.LineBytes+1)
+	lr := lineReader{r: r, buf: make([]byte, 256<<10), max: lim.LineBytes}
 	var (
 		toks   []string
 		tables int
 		rules  int
 		n      int
 	)
-	for sc.Scan() {
+	for {
+		line, ok, err := lr.next()
+		if err != nil {
+			if errors.Is(err, errLineTooLong) {
+				return nil, fmt.Errorf("line %d is longer than %d bytes: podlab reads no longer line", n+1, lim.LineBytes)
+			}
+			return nil, fmt.Errorf("reading the nat table: %s", netview.FirstLine(err.Error()))
+		}
+		if !ok {
+			return t, nil
+		}
 		n++
 		if n > lim.Lines {
 			return nil, fmt.Errorf("the nat table is longer than %d lines: podlab reads at most that many", lim.Lines)
 		}
-		b := bytes.TrimRight(sc.Bytes(), "\r")
-		if len(b) == 0 || b[0] == '#' {
+		line = strings.TrimRight(line, "\r")
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		switch b[0] {
+		switch line[0] {
 		case '*':
 			tables++
 			if tables > 1 {
 				return nil, fmt.Errorf("line %d: a second table; podlab reads one (iptables-save -t nat)", n)
 			}
-			t.Name = clip(string(b[1:]), capValue)
+			t.Name = clip(line[1:], capValue)
 			continue
 		case ':':
-			if !t.chainLine(b[1:]) {
+			if !t.chainLine(line[1:]) {
 				t.Skipped++
 			}
 			continue
 		}
-		if string(b) == "COMMIT" {
+		if line == "COMMIT" {
 			continue
 		}
 		rules++
 		if rules > lim.Rules {
 			return nil, fmt.Errorf("the nat table holds more than %d rules: podlab reads at most that many", lim.Rules)
 		}
-		// One string per line: every field of the rule is a piece of
-		// it, so a large table costs its text once.
-		var ok bool
-		toks, ok = p.ruleLine(string(b), toks[:0])
+		toks, ok = p.ruleLine(line, toks[:0])
 		if !ok {
 			t.Skipped++
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("line %d is longer than %d bytes: podlab reads no longer line", n+1, lim.LineBytes)
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// lineReader hands out lines as pieces of one string per read, not one
+// per line: every field of a rule is then a piece of its read, and a
+// table of 70,000 rules costs a few hundred allocations, not 70,000
+// (which, with their page faults, cost more than the parse).
+type lineReader struct {
+	r     io.Reader
+	buf   []byte
+	rest  string // what the last read holds past the lines handed out
+	carry []byte // a line begun in an earlier read
+	max   int
+	err   error // the reader's, once it has said it
+}
+
+// next is the next line without its newline; ok is false at the end.
+func (l *lineReader) next() (line string, ok bool, err error) {
+	for empty := 0; ; {
+		if i := strings.IndexByte(l.rest, '\n'); i >= 0 {
+			line, l.rest = l.rest[:i], l.rest[i+1:]
+			if len(l.carry) > 0 {
+				if len(l.carry)+len(line) > l.max {
+					return "", false, errLineTooLong
+				}
+				line = string(append(l.carry, line...))
+				l.carry = l.carry[:0]
+			}
+			if len(line) > l.max {
+				return "", false, errLineTooLong
+			}
+			return line, true, nil
 		}
-		return nil, fmt.Errorf("reading the nat table: %s", netview.FirstLine(err.Error()))
+		if len(l.carry)+len(l.rest) > l.max {
+			return "", false, errLineTooLong
+		}
+		l.carry, l.rest = append(l.carry, l.rest...), ""
+		if l.err != nil {
+			if len(l.carry) > 0 {
+				line, l.carry = string(l.carry), l.carry[:0]
+				return line, true, nil
+			}
+			if l.err == io.EOF {
+				return "", false, nil
+			}
+			return "", false, l.err
+		}
+		n, err := l.r.Read(l.buf)
+		if n > 0 {
+			l.rest = string(l.buf[:n])
+		}
+		l.err = err
+		if n == 0 && err == nil {
+			if empty++; empty > 100 {
+				l.err = io.ErrNoProgress
+			}
+		}
 	}
-	return t, nil
 }
 
 // clip is netview.Cut for a string that is nearly always clean and
@@ -108,8 +162,8 @@ func clip(s string, max int) string {
 }
 
 // chainLine reads ":NAME POLICY [packets:bytes]".
-func (t *Table) chainLine(b []byte) bool {
-	f := strings.Fields(string(b))
+func (t *Table) chainLine(line string) bool {
+	f := strings.Fields(line)
 	if len(f) < 2 || len(f) > 3 {
 		return false
 	}
@@ -202,58 +256,21 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 		return toks, false
 	}
 	chain := clip(toks[1], capChain)
-	r.Text = clip(strings.TrimLeft(strings.TrimPrefix(line, "-A "+toks[1]), " "), DefaultLimits.LineBytes)
-	not := false
-	for i := 2; i < len(toks); i++ {
-		w := toks[i]
-		if w == "!" {
-			not = true
-			continue
-		}
-		var dst *string
-		var m *Match
-		switch w {
-		case "-s", "--source":
-			m = &r.Source
-		case "-d", "--destination":
-			m = &r.Dest
-		case "-p", "--protocol":
-			m = &r.Protocol
-		case "--dport", "--dports", "--destination-port":
-			m = &r.DPort
-		case "--comment":
-			dst = &r.Comment
-		case "--probability":
-			dst = &r.Probability
-		case "-j", "--jump":
-			dst = &r.Target
-		case "-g", "--goto":
-			dst, r.Goto = &r.Target, true
-		case "--to-destination":
-			dst = &r.ToDest
-		case "--rcheck":
-			r.Affinity = true
-		}
-		if dst == nil && m == nil {
-			not = false
-			continue
-		}
-		if i+1 >= len(toks) {
-			return toks, false
-		}
-		i++
-		v := toks[i]
-		switch {
-		case m != nil:
-			*m = Match{Value: clip(v, capValue), Not: not}
-		case dst == &r.Comment:
-			*dst = clip(v, capComment)
-		case dst == &r.Target:
-			*dst = clip(v, capChain)
-		default:
-			*dst = clip(v, capValue)
-		}
-		not = false
+	text := strings.TrimLeft(strings.TrimPrefix(line, "-A "+toks[1]), " ")
+	var m *Matches
+	clean := len(text) <= DefaultLimits.LineBytes && netview.IsClean(text)
+	if !clean {
+		// Match could not read the matches back from the cleaned
+		// text (an escape is not what was there): they are read now,
+		// each cleaned on its own.
+		m = new(Matches)
+	}
+	if !scan(toks[2:], m, &r.Target, &r.Goto) {
+		return toks, false
+	}
+	r.Text, r.Parsed = text, m
+	if !clean {
+		r.Text = netview.Cut(text, DefaultLimits.LineBytes)
 	}
 	// iptables-save prints a chain's rules together: the last chain
 	// is nearly always this rule's.
@@ -264,6 +281,85 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 	}
 	p.add(i, r)
 	return toks, true
+}
+
+// scan reads a rule's words after `-A CHAIN`: the target, and into m
+// (when not nil) the matches. It is false when an option lacks its value.
+func scan(toks []string, m *Matches, target *string, isGoto *bool) bool {
+	var sink Matches
+	if m == nil {
+		m = &sink
+	}
+	not := false
+	for i := 0; i < len(toks); i++ {
+		w := toks[i]
+		if w == "!" {
+			not = true
+			continue
+		}
+		var dst *string
+		var mv *Match
+		capacity := capValue
+		switch w {
+		case "-s", "--source":
+			mv = &m.Source
+		case "-d", "--destination":
+			mv = &m.Dest
+		case "-p", "--protocol":
+			mv = &m.Protocol
+		case "--dport", "--dports", "--destination-port":
+			mv = &m.DPort
+		case "--comment":
+			dst, capacity = &m.Comment, capComment
+		case "--probability":
+			dst = &m.Probability
+		case "-j", "--jump":
+			dst, capacity = target, capChain
+		case "-g", "--goto":
+			dst, capacity, *isGoto = target, capChain, true
+		case "--to-destination":
+			dst = &m.ToDest
+		case "--rcheck":
+			m.Affinity = true
+		}
+		if dst == nil && mv == nil {
+			not = false
+			continue
+		}
+		if i+1 >= len(toks) {
+			return false
+		}
+		i++
+		// The sink's fields are never read: only the target is kept
+		// then, and only it is cleaned.
+		switch {
+		case mv != nil && m != &sink:
+			*mv = Match{Value: clip(toks[i], capValue), Not: not}
+		case dst == target:
+			*dst = clip(toks[i], capacity)
+		case dst != nil && m != &sink:
+			*dst = clip(toks[i], capacity)
+		}
+		not = false
+	}
+	return true
+}
+
+// Match reads what the rule matches: from Parsed when its reader read
+// it, else from Text, as iptables-save wrote it.
+func (r *Rule) Match() Matches {
+	if r.Parsed != nil {
+		return *r.Parsed
+	}
+	var m Matches
+	toks, ok := words(r.Text, make([]string, 0, 32))
+	if !ok {
+		return m
+	}
+	var target string
+	var isGoto bool
+	scan(toks, &m, &target, &isGoto)
+	return m
 }
 
 // words splits a rule as iptables-save quotes it (libxtables'

@@ -1,11 +1,15 @@
 package kubeproxy
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"podlab/internal/hostile"
 )
@@ -40,21 +44,23 @@ func TestParseSave(t *testing.T) {
 	if svc == nil || len(svc.Rules) != 3 {
 		t.Fatalf("summary's chain: %+v", svc)
 	}
+	masq, pick, last := svc.Rules[0].Match(), svc.Rules[1].Match(), svc.Rules[2].Match()
 	for _, tt := range []struct {
 		name string
 		got  any
 		want any
 	}{
-		{"masq source negated", svc.Rules[0].Source, Match{Value: "198.19.16.0/20", Not: true}},
-		{"masq dest", svc.Rules[0].Dest, Match{Value: "10.49.117.163/32"}},
-		{"masq dport", svc.Rules[0].DPort, Match{Value: "80"}},
-		{"masq protocol", svc.Rules[0].Protocol, Match{Value: "tcp"}},
+		{"masq source negated", masq.Source, Match{Value: "198.19.16.0/20", Not: true}},
+		{"masq dest", masq.Dest, Match{Value: "10.49.117.163/32"}},
+		{"masq dport", masq.DPort, Match{Value: "80"}},
+		{"masq protocol", masq.Protocol, Match{Value: "tcp"}},
 		{"masq target", svc.Rules[0].Target, "KUBE-MARK-MASQ"},
-		{"pick comment", svc.Rules[1].Comment, "yaobank/summary:http -> 198.19.22.129:80"},
-		{"pick probability", svc.Rules[1].Probability, "0.50000000000"},
-		{"last pick has none", svc.Rules[2].Probability, ""},
+		{"pick comment", pick.Comment, "yaobank/summary:http -> 198.19.22.129:80"},
+		{"pick probability", pick.Probability, "0.50000000000"},
+		{"last pick has none", last.Probability, ""},
 		{"counted", svc.Rules[1].Counted, true},
-		{"dnat", tab.Chain(svc.Rules[1].Target).Rules[1].ToDest, "198.19.22.129:80"},
+		{"read from the text", svc.Rules[1].Parsed == nil, true},
+		{"dnat", tab.Chain(svc.Rules[1].Target).Rules[1].Match().ToDest, "198.19.22.129:80"},
 		{"text", svc.Rules[2].Text, `-m comment --comment "yaobank/summary:http -> 198.19.21.65:80" -j KUBE-SEP-MJL5PZCXRMOUHU26`},
 		{"policy", tab.Chain("PREROUTING").Policy, "ACCEPT"},
 	} {
@@ -126,8 +132,8 @@ func TestParseSaveHostile(t *testing.T) {
 		t.Errorf("skipped %d lines, want 5", tab.Skipped)
 	}
 	r := tab.Chain(ChainServices).Rules[0]
-	if !strings.HasPrefix(r.Comment, `\x1b]52;c;`) || r.Dest.Value != "10.0.0.1/32" {
-		t.Errorf("the hostile rule reads as %+v", r)
+	if m := r.Match(); !strings.HasPrefix(m.Comment, `\x1b]52;c;`) || m.Dest.Value != "10.0.0.1/32" || r.Parsed == nil {
+		t.Errorf("the hostile rule reads as %+v %+v", r, m)
 	}
 }
 
@@ -217,5 +223,48 @@ func TestParseSaveManyChains(t *testing.T) {
 				t.Fatalf("S%d rule %d: %s", i, j, r.Target)
 			}
 		}
+	}
+}
+
+// However the reader cuts what it reads, the table is the same: lines
+// that span reads, a last line without its newline, a reader's error.
+func TestParseSaveReads(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "yaobank3.save"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseSave(bytes.NewReader(b), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := bytes.TrimSuffix(b, []byte("\n"))
+	for _, tt := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"one byte a read", iotest.OneByteReader(bytes.NewReader(b))},
+		{"half a read", iotest.HalfReader(bytes.NewReader(b))},
+		{"error with the data", iotest.DataErrReader(bytes.NewReader(b))},
+		{"no newline at the end", bytes.NewReader(trimmed)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseSave(tt.r, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Chains, want.Chains) {
+				t.Errorf("the table differs")
+			}
+		})
+	}
+	_, err = ParseSave(iotest.TimeoutReader(iotest.OneByteReader(bytes.NewReader(b))), DefaultLimits)
+	if err == nil || !strings.HasPrefix(err.Error(), "reading the nat table: ") {
+		t.Errorf("a reader's error reads as %v", err)
+	}
+	// A long line that spans reads is still too long.
+	long := "*nat\n-A X -m comment --comment \"" + strings.Repeat("a", 200) + "\" -j RETURN\n"
+	_, err = ParseSave(iotest.OneByteReader(strings.NewReader(long)), Limits{Lines: 10, Rules: 10, LineBytes: 100})
+	if err == nil || !strings.Contains(err.Error(), "line 2 is longer than 100 bytes") {
+		t.Errorf("a long line in pieces reads as %v", err)
 	}
 }

@@ -30,18 +30,30 @@ type Chain struct {
 	Rules          []Rule
 }
 
-// Rule is one rule with what a student reads in it: its counters, where
-// it jumps, and the matches kube-proxy writes.
+// Rule is one rule: its counters, where it jumps, and its text. What it
+// matches is read from the text when asked (Match): a node's table has
+// tens of thousands of rules and a lesson looks at a few, so the parse
+// keeps only what every view needs.
 type Rule struct {
 	Packets, Bytes uint64
 	Counted        bool   // the rule has counters (nftables rules may not)
-	Target         string // the chain it jumps or goes to, or a verdict (DNAT, MARK, RETURN)
 	Goto           bool   // -g / goto: no return to this chain
-	Comment        string
-	Protocol       Match
-	Source         Match
-	Dest           Match
-	DPort          Match
+	Target         string // the chain it jumps or goes to, or a verdict (DNAT, MARK, RETURN)
+	Text           string // the rule as printed, after `-A CHAIN`
+	// Parsed holds the rule's matches when its reader read them already
+	// (nftables, or a line that had to be cleaned); when nil, Match reads
+	// them from Text.
+	Parsed *Matches
+}
+
+// Matches are the parts of a rule a student reads: the matches
+// kube-proxy writes and the DNAT.
+type Matches struct {
+	Comment  string
+	Protocol Match
+	Source   Match
+	Dest     Match
+	DPort    Match
 	// Probability is the statistic match's --probability as printed
 	// ("0.50000000000"); "" when the rule has none.
 	Probability string
@@ -50,7 +62,6 @@ type Rule struct {
 	// Choices are an nftables numgen map's elements: the rule picks one
 	// at random, each with probability 1/len(Choices).
 	Choices []Choice
-	Text    string // the rule as printed, after `-A CHAIN`
 }
 
 // Match is one match value and whether it is negated (`! -s …`).

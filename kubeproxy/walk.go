@@ -74,8 +74,9 @@ func WalkService(t *Table, s ServicePort) Walk {
 			kind := "node port"
 			if name == ChainServices {
 				kind = "service IP"
+				comment := r.Match().Comment
 				for _, k := range kinds {
-					if strings.HasSuffix(r.Comment, " "+k) {
+					if strings.HasSuffix(comment, " "+k) {
 						kind = k
 					}
 				}
@@ -89,17 +90,22 @@ func WalkService(t *Table, s ServicePort) Walk {
 	}
 	w.Found = true
 	var picks []int
-	for i, r := range svc.Rules {
-		if strings.HasPrefix(r.Target, PrefixSEP) && !r.Affinity {
-			picks = append(picks, i)
+	var probs []string
+	for i := range svc.Rules {
+		r := &svc.Rules[i]
+		if !strings.HasPrefix(r.Target, PrefixSEP) {
+			continue
+		}
+		if m := r.Match(); !m.Affinity {
+			picks, probs = append(picks, i), append(probs, m.Probability)
 		}
 	}
 	reach := 1.0
 	for n, i := range picks {
 		r := svc.Rules[i]
-		h := Hop{Index: i, Chain: r.Target, Probability: r.Probability, P: 1, Reach: reach, Rule: r}
-		if r.Probability != "" {
-			p, err := strconv.ParseFloat(r.Probability, 64)
+		h := Hop{Index: i, Chain: r.Target, Probability: probs[n], P: 1, Reach: reach, Rule: r}
+		if h.Probability != "" {
+			p, err := strconv.ParseFloat(h.Probability, 64)
 			if err != nil || p < 0 || p > 1 || math.IsNaN(p) {
 				p = 0
 			}
@@ -110,8 +116,11 @@ func WalkService(t *Table, s ServicePort) Walk {
 		reach -= h.Share
 		if sep := t.Chain(h.Chain); sep != nil {
 			for _, d := range sep.Rules {
-				if d.Target == "DNAT" && d.ToDest != "" {
-					h.ToDest, h.DNAT = d.ToDest, d
+				if d.Target != "DNAT" {
+					continue
+				}
+				if to := d.Match().ToDest; to != "" {
+					h.ToDest, h.DNAT = to, d
 					break
 				}
 			}
@@ -189,13 +198,15 @@ func Services(t *Table) []ServiceEntry {
 		return nil
 	}
 	var out []ServiceEntry
-	for _, r := range c.Rules {
+	for i := range c.Rules {
+		r := &c.Rules[i]
 		if !strings.HasPrefix(r.Target, "KUBE-SVC-") && !strings.HasPrefix(r.Target, "KUBE-SVL-") &&
 			!strings.HasPrefix(r.Target, "KUBE-EXT-") && !strings.HasPrefix(r.Target, "KUBE-FW-") {
 			continue
 		}
+		comment := r.Match().Comment
 		for _, k := range kinds {
-			if name, ok := strings.CutSuffix(r.Comment, " "+k); ok {
+			if name, ok := strings.CutSuffix(comment, " "+k); ok {
 				out = append(out, ServiceEntry{Name: name, Kind: k, Chain: r.Target})
 			}
 		}

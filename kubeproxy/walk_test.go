@@ -33,7 +33,7 @@ func TestWalkService(t *testing.T) {
 			if !w.Found || w.SVC != "KUBE-SVC-OIQIZJVJK6E34BR4" {
 				t.Fatalf("found %v %s", w.Found, w.SVC)
 			}
-			if len(w.Entries) != 1 || w.Entries[0].Chain != ChainServices || w.Entries[0].Kind != "cluster IP" || w.Entries[0].Rule.Dest.Value != "10.49.117.163/32" {
+			if len(w.Entries) != 1 || w.Entries[0].Chain != ChainServices || w.Entries[0].Kind != "cluster IP" || w.Entries[0].Rule.Match().Dest.Value != "10.49.117.163/32" {
 				t.Errorf("entries %+v", w.Entries)
 			}
 			if len(w.Hops) != len(tt.probs) {
@@ -82,7 +82,7 @@ func TestWalkMissing(t *testing.T) {
 func TestWalkUnnamed(t *testing.T) {
 	tab := readSave(t, "yaobank2.save")
 	sep := tab.Chain(tab.Chain("KUBE-SVC-OIQIZJVJK6E34BR4").Rules[1].Target)
-	sep.Rules[1].ToDest = "198.19.22.200:80"
+	sep.Rules[1].Text = strings.Replace(sep.Rules[1].Text, "198.19.22.129:80", "198.19.22.200:80", 1)
 	w := WalkService(tab, summary)
 	if w.Hops[0].Named || !w.Hops[1].Named {
 		t.Errorf("named %v %v", w.Hops[0].Named, w.Hops[1].Named)
@@ -112,7 +112,7 @@ func TestWalkNFT(t *testing.T) {
 		Maps: []Map{{Name: NFTServiceIPsMap, Elems: []MapElem{{Key: []string{"10.49.117.163", "tcp", "80"}, Target: svc, Goto: true}}}}}
 	tab.AddChain(svc, "-").Rules = []Rule{
 		{Target: "mark-for-masquerade"},
-		{Target: "DNAT", Choices: []Choice{{Index: 0, ToDest: "198.19.22.129:80"}, {Index: 1, ToDest: "198.19.21.65:80"}, {Index: 2, ToDest: "198.19.22.130:80"}}},
+		{Target: "DNAT", Parsed: &Matches{Choices: []Choice{{Index: 0, ToDest: "198.19.22.129:80"}, {Index: 1, ToDest: "198.19.21.65:80"}, {Index: 2, ToDest: "198.19.22.130:80"}}}},
 	}
 	w := WalkService(tab, summary)
 	if !w.Found || len(w.Entries) != 1 || w.Entries[0].Rule.Text != "10.49.117.163 . tcp . 80 : goto "+svc {

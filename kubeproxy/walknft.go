@@ -29,10 +29,11 @@ func walkNFT(t *Table, s ServicePort) Walk {
 	}
 	w.Found = true
 	for i, r := range svc.Rules {
+		m := r.Match()
 		switch {
-		case len(r.Choices) > 0:
-			n := len(r.Choices)
-			for _, c := range r.Choices {
+		case len(m.Choices) > 0:
+			n := len(m.Choices)
+			for _, c := range m.Choices {
 				h := Hop{Index: i, Chain: c.Chain, P: 1 / float64(n), Reach: 1, Share: 1 / float64(n), Rule: r, ToDest: c.ToDest}
 				if c.Chain == "" {
 					h.DNAT = r
@@ -40,8 +41,8 @@ func walkNFT(t *Table, s ServicePort) Walk {
 				h.Why = fmt.Sprintf("numgen random mod %d is %d: %s of new connections", n, c.Index, Fraction(h.Share))
 				w.Hops = append(w.Hops, nftHop(t, s, h))
 			}
-		case r.ToDest != "" && len(w.Hops) == 0:
-			h := Hop{Index: i, P: 1, Reach: 1, Share: 1, Rule: r, ToDest: r.ToDest, DNAT: r,
+		case m.ToDest != "" && len(w.Hops) == 0:
+			h := Hop{Index: i, P: 1, Reach: 1, Share: 1, Rule: r, ToDest: m.ToDest, DNAT: r,
 				Why: "the only endpoint: the service chain DNATs every new connection to it"}
 			w.Hops = append(w.Hops, nftHop(t, s, h))
 		}
@@ -58,8 +59,8 @@ func nftHop(t *Table, s ServicePort, h Hop) Hop {
 	if h.Chain != "" {
 		if ep := t.Chain(h.Chain); ep != nil {
 			for _, d := range ep.Rules {
-				if d.ToDest != "" {
-					h.ToDest, h.DNAT = d.ToDest, d
+				if to := d.Match().ToDest; to != "" {
+					h.ToDest, h.DNAT = to, d
 					break
 				}
 			}

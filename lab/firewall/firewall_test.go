@@ -173,7 +173,7 @@ func TestReadIPTablesHostileComment(t *testing.T) {
 	if dirty := hostile.Unclean(tab); len(dirty) > 0 {
 		t.Errorf("control characters in %v", dirty)
 	}
-	if c := tab.Chain(kubeproxy.ChainServices); c == nil || len(c.Rules) != 1 || !strings.Contains(c.Rules[0].Comment, `\x1b]52;`) {
+	if c := tab.Chain(kubeproxy.ChainServices); c == nil || len(c.Rules) != 1 || !strings.Contains(c.Rules[0].Match().Comment, `\x1b]52;`) {
 		t.Errorf("the comment reads as %+v", c)
 	}
 }

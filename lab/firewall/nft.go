@@ -137,6 +137,7 @@ const capChain = 256
 func rule(r *nftables.Rule, elements func(string) ([]nftables.SetElement, error)) (kubeproxy.Rule, error) {
 	var (
 		kr     kubeproxy.Rule
+		m      kubeproxy.Matches
 		words  []string
 		imm    = map[uint32][]byte{}
 		loads  []load // what the registers hold, for a comparison or a lookup
@@ -169,7 +170,7 @@ func rule(r *nftables.Rule, elements func(string) ([]nftables.SetElement, error)
 			if n := len(loads); n > 0 {
 				l, loads = loads[n-1], loads[:n-1]
 			}
-			words = append(words, cmpWords(&kr, l, e)...)
+			words = append(words, cmpWords(&m, l, e)...)
 		case *expr.Immediate:
 			imm[e.Register] = e.Data
 		case *expr.Numgen:
@@ -197,9 +198,9 @@ func rule(r *nftables.Rule, elements func(string) ([]nftables.SetElement, error)
 				if err != nil {
 					return kr, err
 				}
-				kr.Choices = choices(el)
+				m.Choices = choices(el)
 				if e.DestRegister == 0 {
-					words = append(words, fmt.Sprintf("numgen random mod %d vmap %s", numgen.Modulus, choicesText(kr.Choices)))
+					words = append(words, fmt.Sprintf("numgen random mod %d vmap %s", numgen.Modulus, choicesText(m.Choices)))
 				}
 			}
 		case *expr.NAT:
@@ -209,11 +210,11 @@ func rule(r *nftables.Rule, elements func(string) ([]nftables.SetElement, error)
 			}
 			kr.Target = "DNAT"
 			switch {
-			case lookup != nil && len(kr.Choices) > 0:
-				words = append(words, "dnat ip addr . port to numgen random mod "+strconv.Itoa(len(kr.Choices))+" map "+choicesText(kr.Choices))
+			case lookup != nil && len(m.Choices) > 0:
+				words = append(words, "dnat ip addr . port to numgen random mod "+strconv.Itoa(len(m.Choices))+" map "+choicesText(m.Choices))
 			default:
-				kr.ToDest = addrPort(imm[e.RegAddrMin], imm[e.RegProtoMin])
-				words = append(words, "dnat to "+kr.ToDest)
+				m.ToDest = addrPort(imm[e.RegAddrMin], imm[e.RegProtoMin])
+				words = append(words, "dnat to "+m.ToDest)
 			}
 		case *expr.Masq:
 			words = append(words, "masquerade")
@@ -233,11 +234,12 @@ func rule(r *nftables.Rule, elements func(string) ([]nftables.SetElement, error)
 	}
 	if len(r.UserData) > 0 {
 		if c, ok := comment(r.UserData); ok {
-			kr.Comment = netview.Cut(c, 256)
-			words = append(words, `comment "`+kr.Comment+`"`)
+			m.Comment = netview.Cut(c, 256)
+			words = append(words, `comment "`+m.Comment+`"`)
 		}
 	}
 	kr.Text = netview.Cut(strings.Join(words, " "), 16<<10)
+	kr.Parsed = &m
 	return kr, nil
 }
 
@@ -274,7 +276,7 @@ func (l load) name() string {
 
 // cmpWords reads the comparisons kube-proxy writes: the protocol, the
 // addresses (a prefix when masked) and the destination port.
-func cmpWords(kr *kubeproxy.Rule, l load, c *expr.Cmp) []string {
+func cmpWords(kr *kubeproxy.Matches, l load, c *expr.Cmp) []string {
 	not := c.Op == expr.CmpOpNeq
 	op := ""
 	if not {
