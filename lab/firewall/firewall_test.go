@@ -26,6 +26,16 @@ import (
 // iptables-restore (or nft -f when nft is set).
 func restore(t *testing.T, ns string, nft bool, write func(*bytes.Buffer) error) {
 	t.Helper()
+	cmd := "iptables-restore"
+	if nft {
+		cmd = "nft"
+	}
+	restoreWith(t, ns, cmd, write)
+}
+
+// restoreWith loads rules with cmd: nft (-f), or an iptables-restore.
+func restoreWith(t *testing.T, ns, cmd string, write func(*bytes.Buffer) error) {
+	t.Helper()
 	var b bytes.Buffer
 	if err := write(&b); err != nil {
 		t.Fatal(err)
@@ -34,10 +44,10 @@ func restore(t *testing.T, ns string, nft bool, write func(*bytes.Buffer) error)
 	if err := os.WriteFile(f, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if nft {
+	if cmd == "nft" {
 		netnstest.Run(t, ns, "nft", "-f", f)
 	} else {
-		netnstest.Run(t, ns, "iptables-restore", f)
+		netnstest.Run(t, ns, cmd, f)
 	}
 }
 
@@ -55,9 +65,27 @@ var summary = kpgen.Summary(2).Port
 // by its computed name, both endpoints with 0.5 then the rest, and
 // endpoint chains named as kube-proxy names them. Then the summary
 // deployment scales to three (kube-proxy rewrites the table) and the
-// walk shows 0.333…, 0.5 and the rest.
+// walk shows 0.333…, 0.5 and the rest. Through the installed
+// iptables-save, and through each backend's own (kube-proxy's iptables
+// mode writes with whichever the node's iptables is).
 func TestReadIPTablesYaobank(t *testing.T) {
-	ns := iptablesNS(t)
+	for _, backend := range []string{"iptables", "iptables-legacy", "iptables-nft"} {
+		t.Run(backend, func(t *testing.T) {
+			ns := iptablesNS(t)
+			netnstest.RequireCommand(t, backend+"-save", "apt-get install iptables")
+			read := func() (*kubeproxy.Table, error) {
+				if backend == "iptables" {
+					return ReadIPTables(context.Background(), lab.NSRef{Name: ns})
+				}
+				return readIPTables(context.Background(), lab.NSRef{Name: ns}, []string{backend + "-save", "-c", "-t", "nat"}, MaxOutput, kubeproxy.DefaultLimits)
+			}
+			testYaobank(t, ns, backend+"-restore", read)
+		})
+	}
+}
+
+func testYaobank(t *testing.T, ns, restoreCmd string, read func() (*kubeproxy.Table, error)) {
+	t.Helper()
 	for _, tt := range []struct {
 		endpoints int
 		probs     []string
@@ -65,8 +93,8 @@ func TestReadIPTablesYaobank(t *testing.T) {
 		{2, []string{"0.50000000000", ""}},
 		{3, []string{"0.33333333349", "0.50000000000", ""}},
 	} {
-		restore(t, ns, false, func(b *bytes.Buffer) error { return kpgen.WriteIPTables(b, kpgen.Yaobank(tt.endpoints)) })
-		tab, err := ReadIPTables(context.Background(), lab.NSRef{Name: ns})
+		restoreWith(t, ns, restoreCmd, func(b *bytes.Buffer) error { return kpgen.WriteIPTables(b, kpgen.Yaobank(tt.endpoints)) })
+		tab, err := read()
 		if err != nil {
 			t.Fatal(err)
 		}
