@@ -163,18 +163,20 @@ func clip(s string, max int) string {
 
 // chainLine reads ":NAME POLICY [packets:bytes]".
 func (t *Table) chainLine(line string) bool {
-	f := strings.Fields(line)
-	if len(f) < 2 || len(f) > 3 {
+	name, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	policy, cnt, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	cnt = strings.TrimSpace(cnt)
+	if name == "" || policy == "" || strings.ContainsAny(cnt, " \t") {
 		return false
 	}
 	var p, by uint64
-	if len(f) == 3 {
+	if cnt != "" {
 		var ok bool
-		if p, by, ok = counters(f[2]); !ok {
+		if p, by, ok = counters(cnt); !ok {
 			return false
 		}
 	}
-	c := t.AddChain(clip(f[0], capChain), clip(f[1], capValue))
+	c := t.AddChain(clip(name, capChain), clip(policy, capValue))
 	c.Packets, c.Bytes = p, by
 	return true
 }
