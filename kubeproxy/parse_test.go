@@ -120,6 +120,7 @@ func TestParseSaveHostile(t *testing.T) {
 	in := "*nat\n:KUBE-SERVICES - [0:0]\n:EVIL" + "\x1b[2J" + " - [0:0]\n" +
 		`[1:2] -A KUBE-SERVICES -m comment --comment "` + evil + `" -d 10.0.0.1/32 -j EVIL` + "\x1b]0;x\x07\n" +
 		`-A KUBE-SERVICES -m comment --comment "unterminated` + "\n" +
+		"-A EVIL\x1b[2J -j RETURN\n" +
 		"-A\n[x:y] -A KUBE-SERVICES -j RETURN\n-A KUBE-SERVICES -j\nnonsense\nCOMMIT\n"
 	tab, err := ParseSave(strings.NewReader(in), DefaultLimits)
 	if err != nil {
@@ -130,6 +131,9 @@ func TestParseSaveHostile(t *testing.T) {
 	}
 	if tab.Skipped != 5 {
 		t.Errorf("skipped %d lines, want 5", tab.Skipped)
+	}
+	if c := tab.Chain(`EVIL\x1b[2J`); c == nil || len(c.Rules) != 1 || len(tab.Chains) != 2 {
+		t.Errorf("the hostile chain's rule is not in it: %+v", tab.Chains)
 	}
 	r := tab.Chain(ChainServices).Rules[0]
 	if m := r.Match(); !strings.HasPrefix(m.Comment, `\x1b]52;c;`) || m.Dest.Value != "10.0.0.1/32" || r.Parsed == nil {

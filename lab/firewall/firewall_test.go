@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
 	"podlab/internal/hostile"
@@ -285,5 +287,47 @@ func TestReadNFTYaobank(t *testing.T) {
 	}
 	if len(w.Hops) != 1 || w.Hops[0].ToDest != "198.19.22.132:80" || w.Hops[0].Share != 1 {
 		t.Errorf("customer's hops %+v", w.Hops)
+	}
+}
+
+// The kernel takes any bytes in an nftables name or comment, which nft
+// never wrote but a program over netlink can: read back, none reaches
+// the model unclean. And each bound of the nftables reader is an error
+// that names it.
+func TestReadNFTHostileAndBounds(t *testing.T) {
+	ns := netnstest.New(t, "plfw")
+	evil := strings.ReplaceAll(hostile.Text, "\x00", "")
+	err := lab.InNS(lab.NSRef{Name: ns}, func() error {
+		c, err := nftables.New()
+		if err != nil {
+			return err
+		}
+		tab := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: kubeproxy.NFTTable})
+		svc := c.AddChain(&nftables.Chain{Name: "service-" + evil, Table: tab})
+		ud := append([]byte{0, byte(len(evil) + 1)}, evil+"\x00"...)
+		for range 4 {
+			c.AddRule(&nftables.Rule{Table: tab, Chain: svc, UserData: ud, Exprs: []expr.Any{
+				&expr.Counter{},
+				&expr.Verdict{Kind: expr.VerdictJump, Chain: "service-" + evil},
+			}})
+		}
+		return c.Flush()
+	})
+	if err != nil {
+		t.Fatalf("writing the hostile table: %v", err)
+	}
+	tab, err := ReadNFT(context.Background(), lab.NSRef{Name: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dirty := hostile.Unclean(tab); len(dirty) > 0 {
+		t.Errorf("control characters in %v", dirty)
+	}
+	if len(tab.Chains) != 1 || len(tab.Chains[0].Rules) != 4 || !strings.Contains(tab.Chains[0].Rules[0].Match().Comment, `\x1b]52;`) {
+		t.Errorf("the table reads as %+v", tab.Chains)
+	}
+	_, err = readNFT(context.Background(), lab.NSRef{Name: ns}, kubeproxy.Limits{Lines: 100, Rules: 3, LineBytes: 4096})
+	if err == nil || !strings.Contains(err.Error(), "holds more than 3 rules") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("past the rule bound: %v", err)
 	}
 }
