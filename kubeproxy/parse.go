@@ -152,6 +152,14 @@ func (l *lineReader) next() (line string, ok bool, err error) {
 	}
 }
 
+// cut bounds a string known to be clean.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return netview.Cut(s, max)
+}
+
 // clip is netview.Cut for a string that is nearly always clean and
 // short already: those are kept as they are, without Cut's walk.
 func clip(s string, max int) string {
@@ -257,17 +265,22 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 	if !ok || len(toks) < 2 || toks[0] != "-A" {
 		return toks, false
 	}
-	chain := clip(toks[1], capChain)
+	// One look at the whole line: when it is clean (nearly always), so
+	// is every word of it, and only their lengths are left to bound.
+	clean := len(line) <= DefaultLimits.LineBytes && netview.IsClean(line)
+	chain := toks[1]
+	if !clean || len(chain) > capChain {
+		chain = clip(chain, capChain)
+	}
 	text := strings.TrimLeft(strings.TrimPrefix(line, "-A "+toks[1]), " ")
 	var m *Matches
-	clean := len(text) <= DefaultLimits.LineBytes && netview.IsClean(text)
 	if !clean {
 		// Match could not read the matches back from the cleaned
 		// text (an escape is not what was there): they are read now,
 		// each cleaned on its own.
 		m = new(Matches)
 	}
-	if !scan(toks[2:], m, &r.Target, &r.Goto) {
+	if !scan(toks[2:], m, &r.Target, &r.Goto, clean) {
 		return toks, false
 	}
 	r.Text, r.Parsed = text, m
@@ -278,8 +291,7 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 	// is nearly always this rule's.
 	i := p.last
 	if i < 0 || t.Chains[i].Name != chain {
-		t.AddChain(chain, "-")
-		i = t.byName[chain]
+		i = t.addChain(chain, "-")
 	}
 	p.add(i, r)
 	return toks, true
@@ -287,7 +299,12 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 
 // scan reads a rule's words after `-A CHAIN`: the target, and into m
 // (when not nil) the matches. It is false when an option lacks its value.
-func scan(toks []string, m *Matches, target *string, isGoto *bool) bool {
+// clean says the words are known to be clean.
+func scan(toks []string, m *Matches, target *string, isGoto *bool, clean bool) bool {
+	clip := clip
+	if clean {
+		clip = cut
+	}
 	var sink Matches
 	if m == nil {
 		m = &sink
@@ -360,7 +377,9 @@ func (r *Rule) Match() Matches {
 	}
 	var target string
 	var isGoto bool
-	scan(toks, &m, &target, &isGoto)
+	// Text is clean as the parse keeps it; each field is checked all
+	// the same (a few rules are asked, not the table).
+	scan(toks, &m, &target, &isGoto, false)
 	return m
 }
 

@@ -115,12 +115,20 @@ func (t *Table) Map(name string) *Map {
 // AddChain adds a chain (or returns the one of that name) and returns it;
 // the pointer is good until the next AddChain.
 func (t *Table) AddChain(name, policy string) *Chain {
-	if c := t.Chain(name); c != nil {
-		return c
+	return &t.Chains[t.addChain(name, policy)]
+}
+
+// addChain is AddChain's index of the chain.
+func (t *Table) addChain(name, policy string) int {
+	if t.byName == nil {
+		t.index()
+	}
+	if i, ok := t.byName[name]; ok {
+		return i
 	}
 	t.Chains = append(t.Chains, Chain{Name: name, Policy: policy})
 	t.byName[name] = len(t.Chains) - 1
-	return &t.Chains[len(t.Chains)-1]
+	return len(t.Chains) - 1
 }
 
 // Rules counts the rules of every chain.
