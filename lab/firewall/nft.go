@@ -28,19 +28,24 @@ func ReadNFT(ctx context.Context, r lab.NSRef) (*kubeproxy.Table, error) {
 }
 
 func readNFT(ctx context.Context, r lab.NSRef, lim kubeproxy.Limits) (*kubeproxy.Table, error) {
-	var t *kubeproxy.Table
+	var c *nftables.Conn
 	err := lab.InNS(r, func() error {
 		// The socket is made on this thread, so it belongs to the
-		// namespace the thread joined.
-		c, err := nftables.New(nftables.AsLasting())
+		// namespace the thread joined; it is read from here, off the
+		// locked thread, whose every wait on the socket would cost a
+		// hand-off between threads (5,000 services: 7 s instead of 2).
+		var err error
+		c, err = nftables.New(nftables.AsLasting())
 		if err != nil {
 			return fmt.Errorf("opening netlink to nftables: %s", netview.FirstLine(err.Error()))
 		}
-		defer c.CloseLasting()
-		t, err = readNFTConn(ctx, c, lim)
-		return err
+		return nil
 	})
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	defer c.CloseLasting()
+	return readNFTConn(ctx, c, lim)
 }
 
 func readNFTConn(ctx context.Context, c *nftables.Conn, lim kubeproxy.Limits) (*kubeproxy.Table, error) {
