@@ -9,16 +9,26 @@
 # both started in the namespace the same way (kpbench), and prints the
 # medians of wall time, CPU time and peak RSS, and the ratios. The reader
 # runs with GOGC 400, as podlab show does; GOGC in the environment rules.
-#   usage: sudo scripts/bench-kubeproxy.sh [services] [endpoints] [rounds]
+#   usage: sudo scripts/bench-kubeproxy.sh [services] [endpoints] [rounds] [nft]
 # Targets: wall ≤ 1.2x iptables-save's, podlab's peak RSS ≤ 64 MiB.
+# With a fourth argument "nft", kube-proxy's nftables mode instead: the
+# table loaded with nft -f, `nft list table ip kube-proxy` against
+# podlab's nftables reader.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-svcs=${1:-5000} eps=${2:-20000} rounds=${3:-9}
+svcs=${1:-5000} eps=${2:-20000} rounds=${3:-9} mode=${4:-iptables}
+case $mode in iptables | nft) ;; *) echo "bench-kubeproxy: the fourth argument is nft or nothing, not '$mode'" >&2; exit 2 ;; esac
 for v in "$svcs" "$eps" "$rounds"; do
 	case $v in '' | *[!0-9]*) echo "bench-kubeproxy: arguments are whole numbers, not '$v'" >&2; exit 2 ;; esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-kubeproxy: needs root to make a namespace: sudo $0" >&2; exit 1; }
-command -v iptables-restore >/dev/null || { echo "bench-kubeproxy: needs iptables (apt-get install iptables)" >&2; exit 1; }
+if [ "$mode" = nft ]; then
+	command -v nft >/dev/null || { echo "bench-kubeproxy: needs nft (apt-get install nftables)" >&2; exit 1; }
+	base=(nft list table ip kube-proxy) genflag=-nft readflag=-nft
+else
+	command -v iptables-restore >/dev/null || { echo "bench-kubeproxy: needs iptables (apt-get install iptables)" >&2; exit 1; }
+	base=(iptables-save -c -t nat) genflag= readflag=
+fi
 
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns=plkp$tag
@@ -28,16 +38,21 @@ trap cleanup EXIT
 ip netns add "$ns"
 
 go build -o "$dir/kpbench" ./internal/kpgen/kpbench
-"$dir/kpbench" gen -services "$svcs" -endpoints "$eps" >"$dir/rules"
-ip netns exec "$ns" iptables-restore "$dir/rules"
-echo "namespace $ns: $svcs services, $eps endpoints, $(wc -l <"$dir/rules") lines of iptables-restore input; $(iptables-save --version)"
+"$dir/kpbench" gen $genflag -services "$svcs" -endpoints "$eps" >"$dir/rules"
+if [ "$mode" = nft ]; then
+	ip netns exec "$ns" nft -f "$dir/rules"
+	echo "namespace $ns: $svcs services, $eps endpoints, $(wc -l <"$dir/rules") lines of nft -f input; $(nft --version)"
+else
+	ip netns exec "$ns" iptables-restore "$dir/rules"
+	echo "namespace $ns: $svcs services, $eps endpoints, $(wc -l <"$dir/rules") lines of iptables-restore input; $(iptables-save --version)"
+fi
 
 # One of each to warm the caches, then the rounds, alternating.
-"$dir/kpbench" time -netns "$ns" -- iptables-save -c -t nat >/dev/null
-"$dir/kpbench" read -netns "$ns" >/dev/null
+"$dir/kpbench" time -netns "$ns" -- "${base[@]}" >/dev/null
+"$dir/kpbench" read $readflag -netns "$ns" >/dev/null
 for _ in $(seq "$rounds"); do
-	"$dir/kpbench" time -netns "$ns" -- iptables-save -c -t nat >>"$dir/save"
-	"$dir/kpbench" read -netns "$ns" >>"$dir/read"
+	"$dir/kpbench" time -netns "$ns" -- "${base[@]}" >>"$dir/save"
+	"$dir/kpbench" read $readflag -netns "$ns" >>"$dir/read"
 done
 head -n1 "$dir/read" | sed 's/^/first podlab run: /'
 
@@ -49,9 +64,9 @@ median() {
 sw=$(median "$dir/save" wall_ms) sc=$(median "$dir/save" cpu_ms) sr=$(median "$dir/save" rss_mib)
 rw=$(median "$dir/read" wall_ms) rc=$(median "$dir/read" cpu_ms) rr=$(median "$dir/read" rss_mib)
 rs=$(median "$dir/read" self_cpu_ms)
-awk -v sw="$sw" -v sc="$sc" -v sr="$sr" -v rw="$rw" -v rc="$rc" -v rr="$rr" -v rs="$rs" -v n="$rounds" 'BEGIN {
+awk -v sw="$sw" -v sc="$sc" -v sr="$sr" -v rw="$rw" -v rc="$rc" -v rr="$rr" -v rs="$rs" -v n="$rounds" -v b="${base[*]}" 'BEGIN {
 	printf "medians of %d rounds             wall ms   CPU ms   peak RSS MiB\n", n
-	printf "iptables-save -c -t nat        %8.1f %8.1f %10.1f\n", sw, sc, sr
-	printf "podlab reader + walk           %8.1f %8.1f %10.1f   (its own CPU %.1f ms; iptables-save runs as its child)\n", rw, rc, rr, rs
-	printf "ratio podlab / iptables-save: wall %.2fx (target <= 1.2x), podlab RSS %.1f MiB (target <= 64)\n", rw / sw, rr
+	printf "%-30s %8.1f %8.1f %10.1f\n", b, sw, sc, sr
+	printf "podlab reader + walk           %8.1f %8.1f %10.1f   (its own CPU %.1f ms)\n", rw, rc, rr, rs
+	printf "ratio podlab / %s: wall %.2fx, CPU %.2fx (target <= 1.2x wall), podlab RSS %.1f MiB (target <= 64)\n", b, rw / sw, rc / sc, rr
 }'
