@@ -15,8 +15,11 @@ type Walk struct {
 	Service ServicePort
 	Mode    Mode
 	// SVC and EXT are the chain names computed for the service port;
-	// Found says whether the table has the SVC chain.
+	// Found says whether the table has the chain the hops are in:
+	// Chain, the SVC chain, or the KUBE-SVL chain of a service whose
+	// traffic policy is Local and that has no SVC chain.
 	SVC, EXT string
+	Chain    string
 	Found    bool
 	Entries  []Entry
 	Hops     []Hop
@@ -84,9 +87,14 @@ func WalkService(t *Table, s ServicePort) Walk {
 			w.Entries = append(w.Entries, Entry{Chain: name, Index: i, Kind: kind, Target: r.Target, Rule: r})
 		}
 	}
+	w.Chain = w.SVC
 	svc := t.Chain(w.SVC)
 	if svc == nil {
-		return w
+		w.Chain = SVLChain(s)
+		if svc = t.Chain(w.Chain); svc == nil {
+			w.Chain = ""
+			return w
+		}
 	}
 	w.Found = true
 	var picks []int

@@ -138,3 +138,21 @@ func TestFraction(t *testing.T) {
 		}
 	}
 }
+
+// A service whose internal traffic policy is Local has a KUBE-SVL chain
+// and no KUBE-SVC chain: the walk follows it.
+func TestWalkLocalPolicy(t *testing.T) {
+	svl := SVLChain(summary)
+	in := "*nat\n:KUBE-SERVICES - [0:0]\n:" + svl + " - [0:0]\n:KUBE-SEP-X - [0:0]\n" +
+		`[3:180] -A KUBE-SERVICES -d 10.49.117.163/32 -p tcp -m comment --comment "yaobank/summary:http cluster IP" -m tcp --dport 80 -j ` + svl + "\n" +
+		`[3:180] -A ` + svl + ` -m comment --comment "yaobank/summary:http -> 198.19.22.129:80" -j KUBE-SEP-X` + "\n" +
+		"[3:180] -A KUBE-SEP-X -p tcp -m tcp -j DNAT --to-destination 198.19.22.129:80\nCOMMIT\n"
+	tab, err := ParseSave(strings.NewReader(in), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := WalkService(tab, summary)
+	if !w.Found || w.Chain != svl || len(w.Entries) != 1 || len(w.Hops) != 1 || w.Hops[0].ToDest != "198.19.22.129:80" || w.Hops[0].DNAT.Packets != 3 {
+		t.Errorf("%+v", w)
+	}
+}

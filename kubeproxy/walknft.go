@@ -27,7 +27,7 @@ func walkNFT(t *Table, s ServicePort) Walk {
 	if svc == nil {
 		return w
 	}
-	w.Found = true
+	w.Chain, w.Found = w.SVC, true
 	for i, r := range svc.Rules {
 		m := r.Match()
 		switch {
