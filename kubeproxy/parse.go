@@ -52,7 +52,7 @@ func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 			if errors.Is(err, errLineTooLong) {
 				return nil, fmt.Errorf("line %d is longer than %d bytes: podlab reads no longer line", n+1, lim.LineBytes)
 			}
-			return nil, fmt.Errorf("reading the nat table: %s", netview.FirstLine(err.Error()))
+			return nil, fmt.Errorf("reading the nat table: %s", netview.Clean(netview.FirstLine(err.Error())))
 		}
 		if !ok {
 			return t, nil
