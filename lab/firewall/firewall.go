@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -40,7 +41,7 @@ func ReadIPTables(ctx context.Context, r lab.NSRef) (*kubeproxy.Table, error) {
 }
 
 func readIPTables(ctx context.Context, r lab.NSRef, argv []string, max int64, lim kubeproxy.Limits) (*kubeproxy.Table, error) {
-	path, err := exec.LookPath(argv[0])
+	path, err := lookPath(argv[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s is not installed: install iptables (apt-get install iptables) to read kube-proxy's rules", argv[0])
 	}
@@ -102,6 +103,19 @@ func readIPTables(ctx context.Context, r lab.NSRef, argv []string, max int64, li
 		return nil, fmt.Errorf("%s -t nat failed: %s", argv[0], msg)
 	}
 	return t, nil
+}
+
+// lookPath finds a program in the system's own directories first: podlab
+// runs it as root, and a PATH is the caller's (a plain user's lacks
+// /usr/sbin, where iptables-save lives).
+func lookPath(name string) (string, error) {
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return exec.LookPath(name)
 }
 
 func size(n int64) string {
