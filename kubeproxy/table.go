@@ -91,10 +91,17 @@ type MapElem struct {
 	Goto   bool
 }
 
-// Chain returns the chain of that name, or nil.
+// Chain returns the chain of that name, or nil. It only reads, so
+// readers may share a table: one built by hand or decoded, without the
+// index the parse and AddChain keep, is searched in order.
 func (t *Table) Chain(name string) *Chain {
 	if t.byName == nil {
-		t.index()
+		for i := range t.Chains {
+			if t.Chains[i].Name == name {
+				return &t.Chains[i]
+			}
+		}
+		return nil
 	}
 	if i, ok := t.byName[name]; ok {
 		return &t.Chains[i]
