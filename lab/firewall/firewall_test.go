@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +330,42 @@ func TestReadNFTHostileAndBounds(t *testing.T) {
 	_, err = readNFT(context.Background(), lab.NSRef{Name: ns}, kubeproxy.Limits{Lines: 100, Rules: 3, LineBytes: 4096})
 	if err == nil || !strings.Contains(err.Error(), "holds more than 3 rules") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("past the rule bound: %v", err)
+	}
+}
+
+// A service with session affinity: kube-proxy's nftables mode makes an
+// endpoint- chain per endpoint, and the service chain goes to one
+// through a numgen vmap. The walk follows each to its DNAT, under the
+// endpoint chain's computed name.
+func TestReadNFTAffinity(t *testing.T) {
+	ns := netnstest.New(t, "plfw")
+	netnstest.RequireCommand(t, "nft", "apt-get install nftables")
+	s := kpgen.Summary(2)
+	svc := kubeproxy.NFTServiceChain(s.Port)
+	var eps []string
+	var b strings.Builder
+	b.WriteString("add table ip kube-proxy\nadd map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }\n")
+	b.WriteString("add chain ip kube-proxy " + svc + "\n")
+	for i, ip := range s.Endpoints {
+		ep := kubeproxy.NFTEndpointChain(s.Port, kubeproxy.Endpoint(ip, 80))
+		eps = append(eps, strconv.Itoa(i)+" : goto "+ep)
+		b.WriteString("add chain ip kube-proxy " + ep + "\n")
+		b.WriteString("add rule ip kube-proxy " + ep + " meta l4proto tcp dnat to " + ip + ":80\n")
+	}
+	b.WriteString("add rule ip kube-proxy " + svc + " numgen random mod 2 vmap { " + strings.Join(eps, ", ") + " }\n")
+	b.WriteString("add element ip kube-proxy service-ips { " + s.ClusterIP + " . tcp . 80 : goto " + svc + " }\n")
+	restore(t, ns, true, func(buf *bytes.Buffer) error { buf.WriteString(b.String()); return nil })
+	tab, err := ReadNFT(context.Background(), lab.NSRef{Name: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := kubeproxy.WalkService(tab, s.Port)
+	if !w.Found || len(w.Entries) != 1 || len(w.Hops) != 2 {
+		t.Fatalf("%+v", w)
+	}
+	for i, h := range w.Hops {
+		if !h.Named || h.ToDest != kubeproxy.Endpoint(s.Endpoints[i], 80) || h.Share != 0.5 || h.DNAT.Target != "DNAT" {
+			t.Errorf("hop %d: %+v", i, h)
+		}
 	}
 }
