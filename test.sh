@@ -2,7 +2,7 @@
 # test.sh: podlab's whole test suite, set-up included.
 #
 # As root it installs what the live tests need (iproute2, bird2, tmux,
-# openssh, sudo, kubectl, qemu-user-static) and builds the test API server
+# openssh, sudo, kubectl, qemu-user-static, iptables, nftables) and builds the test API server
 # (kube-apiserver and etcd, cached under ~/.cache/podlab/kube). As a plain
 # user the tests that need root or
 # the API server skip; with PODLAB_REQUIRE_ROOT=1 / PODLAB_REQUIRE_KUBE=1
@@ -16,6 +16,10 @@ if [ "$(id -u)" = 0 ]; then
   need=()
   command -v ip >/dev/null || need+=(iproute2)
   command -v bird >/dev/null || need+=(bird2)
+  # lab/firewall reads kube-proxy's rules with iptables-save and loads
+  # them in its tests with iptables-restore and nft -f.
+  command -v iptables-save >/dev/null || need+=(iptables)
+  command -v nft >/dev/null || need+=(nftables)
   command -v tmux >/dev/null || need+=(tmux)
   command -v ssh >/dev/null || need+=(openssh-client)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
