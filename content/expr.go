@@ -13,6 +13,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
 
+	"podlab/kubeproxy"
 	"podlab/netview"
 )
 
@@ -39,6 +40,8 @@ var functions = []Function{
 	{"overlaps", "overlaps(string, string) -> bool", "two prefixes, either holding the other's address"},
 	{"vethName", "vethName(prefix, namespace, pod string) -> string", "the host end's name Calico gives a pod's veth: prefix + SHA-1(\"ns.pod\")[:11]"},
 	{"caliName", "caliName(namespace, pod string) -> string", "vethName with Felix's default prefix, cali"},
+	{"kubeSvcChain", "kubeSvcChain(namespace, service, portName, protocol string) -> string", "kube-proxy's KUBE-SVC- chain of a service port: yaobank, summary, http, tcp → KUBE-SVC-OIQIZJVJK6E34BR4"},
+	{"kubeSepChain", "kubeSepChain(namespace, service, portName, protocol, endpoint string) -> string", "its KUBE-SEP- chain for one endpoint \"ip:port\""},
 }
 
 // Functions are podlab's CEL functions, for the guide.
@@ -78,6 +81,14 @@ func celFunctions() []cel.EnvOption {
 		cel.Function("vethName", cel.Overload("veth_name_string_string_string", []*cel.Type{cel.StringType, cel.StringType, cel.StringType}, cel.StringType,
 			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
 				return types.String(netview.VethName(str(args[0]), str(args[1]), str(args[2])))
+			}))),
+		cel.Function("kubeSvcChain", cel.Overload("kube_svc_chain_string4", []*cel.Type{cel.StringType, cel.StringType, cel.StringType, cel.StringType}, cel.StringType,
+			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+				return types.String(kubeproxy.SVCChain(servicePort(str(args[0]), str(args[1]), str(args[2]), str(args[3]))))
+			}))),
+		cel.Function("kubeSepChain", cel.Overload("kube_sep_chain_string5", []*cel.Type{cel.StringType, cel.StringType, cel.StringType, cel.StringType, cel.StringType}, cel.StringType,
+			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+				return types.String(kubeproxy.SEPChain(servicePort(str(args[0]), str(args[1]), str(args[2]), str(args[3])), str(args[4])))
 			}))),
 		cel.Function("caliName", cel.Overload("cali_name_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.StringType,
 			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
@@ -369,4 +380,8 @@ func (x *exprs) compileQuestion(st *Step) error {
 	}
 	x.questions[st.Pos()] = q
 	return nil
+}
+
+func servicePort(ns, name, port, proto string) kubeproxy.ServicePort {
+	return kubeproxy.ServicePort{Namespace: ns, Name: name, Port: port, Protocol: proto}
 }

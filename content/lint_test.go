@@ -1,6 +1,7 @@
 package content
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -147,3 +148,32 @@ func TestEditedPackShows(t *testing.T) {
 }
 
 var _ = netview.Clean
+
+// TestFunctions: podlab's CEL functions compute what a lab's names are.
+func TestFunctions(t *testing.T) {
+	env, err := newEnv(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ expr, want string }{
+		{`kubeSvcChain("yaobank", "summary", "http", "tcp")`, "KUBE-SVC-OIQIZJVJK6E34BR4"},
+		{`caliName("yaobank", "customer-574bd6cc75-2blnv")`, "caliea2aa288365"},
+		{`vethName("tap", "yaobank", "customer-574bd6cc75-2blnv")`, "tapea2aa288365"},
+		{`masked("198.19.22.130/26")`, "198.19.22.128/26"},
+		{`string(overlaps("198.19.22.128/26", "198.19.22.128/24"))`, "true"},
+		{`string(isLoopback("127.0.0.1")) + string(isAddress("node1"))`, "truefalse"},
+		{`kubeSepChain("yaobank", "summary", "http", "tcp", "198.19.21.66:80").startsWith("KUBE-SEP-")`, ""},
+	} {
+		prog, err := compile(env, "t", Expr{Text: tc.expr}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := eval(prog, map[string]any{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		if got := fmt.Sprint(out.Value()); tc.want != "" && got != tc.want || tc.want == "" && got != "true" {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+}
