@@ -170,7 +170,7 @@ func templateError(name string, err error) error {
 	} else {
 		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "template: "), name+": ")
 	}
-	return &TemplateError{Line: line, Msg: Clean(msg)}
+	return &TemplateError{Line: line, Msg: clean(msg)}
 }
 
 // askedKey is the text's value the question asks for, when the answer

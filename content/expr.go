@@ -192,14 +192,14 @@ func compile(env *cel.Env, file string, e Expr, want *cel.Type) (cel.Program, er
 		if len(errs) > 0 {
 			msg = errs[0].Message
 		}
-		return nil, fmt.Errorf("%s:%d: %s: %s", file, line, Clean(e.Text), Clean(msg))
+		return nil, fmt.Errorf("%s:%d: %s: %s", file, line, clean(e.Text), clean(msg))
 	}
 	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
-		return nil, fmt.Errorf("%s:%d: %s is %s, want %s", file, line, Clean(e.Text), ast.OutputType(), want)
+		return nil, fmt.Errorf("%s:%d: %s is %s, want %s", file, line, clean(e.Text), ast.OutputType(), want)
 	}
 	prog, err := env.Program(ast, cel.CostLimit(ExprCostLimit), cel.InterruptCheckFrequency(64))
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d: %s: %v", file, line, Clean(e.Text), err)
+		return nil, fmt.Errorf("%s:%d: %s: %v", file, line, clean(e.Text), err)
 	}
 	return prog, nil
 }
@@ -218,7 +218,7 @@ func compileManifest(pk *Pack, file string) (*exprs, []error) {
 	}
 	for _, d := range pk.Derived {
 		if !identifier(d.Name) {
-			errs = append(errs, fmt.Errorf("%s:%d: derived value %q: a name of letters and digits", file, max(d.Expr.Line, 1), Clean(d.Name)))
+			errs = append(errs, fmt.Errorf("%s:%d: derived value %q: a name of letters and digits", file, max(d.Expr.Line, 1), clean(d.Name)))
 			continue
 		}
 		if _, ok := factNamed(d.Name); ok {
@@ -243,7 +243,7 @@ func compileManifest(pk *Pack, file string) (*exprs, []error) {
 	names := map[string]bool{}
 	for _, c := range pk.Checks {
 		if !identifierDash(c.Name) || names[c.Name] {
-			errs = append(errs, fmt.Errorf("%s:%d: check %q: a unique name of letters, digits and dashes", file, max(c.Line, 1), Clean(c.Name)))
+			errs = append(errs, fmt.Errorf("%s:%d: check %q: a unique name of letters, digits and dashes", file, max(c.Line, 1), clean(c.Name)))
 			continue
 		}
 		names[c.Name] = true
@@ -273,7 +273,7 @@ func compileRule(env *cel.Env, file string, r CheckRule) (compiledRule, error) {
 		v, list, ok := strings.Cut(r.For, " in ")
 		v = strings.TrimSpace(v)
 		if !ok || !identifier(v) {
-			return cr, fmt.Errorf("%s:%d: for: want \"NAME in LIST\", got %q", file, max(r.Line, 1), Clean(r.For))
+			return cr, fmt.Errorf("%s:%d: for: want \"NAME in LIST\", got %q", file, max(r.Line, 1), clean(r.For))
 		}
 		prog, err := compile(env, file, Expr{Text: list, Line: r.Line}, nil)
 		if err != nil {
@@ -328,7 +328,7 @@ func eval(p cel.Program, act map[string]any) (ref.Val, error) {
 	defer cancel()
 	out, _, err := p.ContextEval(ctx, act)
 	if err != nil {
-		return nil, fmt.Errorf("%s", Clean(err.Error()))
+		return nil, fmt.Errorf("%s", clean(err.Error()))
 	}
 	return out, nil
 }

@@ -162,7 +162,7 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 					}
 					msg, err := execute(cs.say, data)
 					if err != nil {
-						msg = "the check's words could not be written: " + Clean(err.Error())
+						msg = "the check's words could not be written: " + clean(err.Error())
 					}
 					out[c.Name] = append(out[c.Name], strings.TrimSpace(msg))
 					break

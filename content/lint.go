@@ -36,11 +36,11 @@ func Lint(fsys fs.FS, dir string, labs ...*netview.Pair) []error {
 					at("view %s needs the %s reader, which pack.yaml does not declare (readers:)", v, r)
 				}
 			}
-			if st.Where != "" && !slices.Contains(places, placeOf(st.Where)) {
+			if st.Where != "" && !slices.Contains(places, st.Where) {
 				at("where: %s is not one of the pack's places (places: in pack.yaml)", st.Where)
 			}
 			for _, c := range st.Commands {
-				if c.Where != "" && !slices.Contains(places, placeOf(c.Where)) {
+				if c.Where != "" && !slices.Contains(places, c.Where) {
 					at("run@%s: not one of the pack's places (places: in pack.yaml)", c.Where)
 				}
 			}
@@ -53,7 +53,7 @@ func Lint(fsys fs.FS, dir string, labs ...*netview.Pair) []error {
 						break
 					}
 					if _, err := eval(q.wrong[i], act); err != nil && !strings.Contains(err.Error(), "no such overload") {
-						at("wrong: %s: %v", Clean(w.When), err)
+						at("wrong: %s: %v", clean(w.When), err)
 					}
 				}
 			}
@@ -85,16 +85,13 @@ func Lint(fsys fs.FS, dir string, labs ...*netview.Pair) []error {
 	return slices.CompactFunc(errs, func(a, b error) bool { return a.Error() == b.Error() })
 }
 
-// placeOf maps a step's place to the manifest's word for it.
-func placeOf(where string) string { return where }
-
 func ptr[T any](v T) *T { return &v }
 
 // NewPack is the scaffold `podlab pack new` writes: a manifest and one
 // section, which lint clean and run on the built-in recording.
 func NewPack(name string) (map[string]string, error) {
 	if !packName.MatchString(name) {
-		return nil, fmt.Errorf("pack name %q: lowercase letters, digits and dashes, starting with a letter", Clean(name))
+		return nil, fmt.Errorf("pack name %q: lowercase letters, digits and dashes, starting with a letter", clean(name))
 	}
 	return map[string]string{
 		"pack.yaml": fmt.Sprintf(`# A podlab lesson pack. docs/packs.md says what every key means;

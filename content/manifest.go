@@ -179,7 +179,7 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 		fail(line("format"), "format %d is not one this podlab reads (%d): a newer podlab may", m.Format, FormatVersion)
 	}
 	if m.Name != "" && !packName.MatchString(m.Name) {
-		fail(line("name"), "name %q: lowercase letters, digits and dashes, starting with a letter", Clean(m.Name))
+		fail(line("name"), "name %q: lowercase letters, digits and dashes, starting with a letter", clean(m.Name))
 	}
 	for _, l := range []struct {
 		key     string
@@ -188,14 +188,14 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 	}{{"places", m.Places, manifestPlaces}, {"panes", m.Panes, knownPanes}, {"readers", m.Readers, knownReaders}, {"labs", m.Labs, knownLabs}} {
 		for _, v := range l.got {
 			if !slices.Contains(l.allowed, v) {
-				fail(line(l.key), "%s: %q is not one of %s", l.key, Clean(v), strings.Join(l.allowed, ", "))
+				fail(line(l.key), "%s: %q is not one of %s", l.key, clean(v), strings.Join(l.allowed, ", "))
 			}
 		}
 	}
 	for name, val := range m.Example {
 		f, ok := factNamed(name)
 		if !ok || f.field == nil {
-			fail(line("example"), "example: %q is not a fact an example can set (see podlab pack facts)", Clean(name))
+			fail(line("example"), "example: %q is not a fact an example can set (see podlab pack facts)", clean(name))
 			continue
 		}
 		var v Vars
@@ -205,7 +205,7 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 	}
 	for _, d := range m.Differs {
 		if _, ok := m.Example[d]; !ok {
-			fail(line("differs"), "differs: %q has no example value to differ from", Clean(d))
+			fail(line("differs"), "differs: %q has no example value to differ from", clean(d))
 		}
 	}
 	return &m, errs
@@ -214,18 +214,18 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 // clean makes the manifest's words safe for a terminal, where they enter.
 func (m *Manifest) clean() {
 	for _, p := range []*string{&m.Name, &m.Title, &m.Course, &m.Lesson, &m.Version} {
-		*p = Clean(*p)
+		*p = clean(*p)
 	}
 	for _, l := range [][]string{m.Places, m.Panes, m.Readers, m.Labs, m.Differs} {
 		for i := range l {
-			l[i] = Clean(l[i])
+			l[i] = clean(l[i])
 		}
 	}
 	for i := range m.Privileges {
-		m.Privileges[i].Need, m.Privileges[i].Why = Clean(m.Privileges[i].Need), Clean(m.Privileges[i].Why)
+		m.Privileges[i].Need, m.Privileges[i].Why = clean(m.Privileges[i].Need), clean(m.Privileges[i].Why)
 	}
 	for k, v := range m.Example {
-		m.Example[k] = Clean(v)
+		m.Example[k] = clean(v)
 	}
 }
 

@@ -271,8 +271,8 @@ func cleanText(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Clean is netview.Clean, for the pack's own strings.
-func Clean(s string) string { return netview.Clean(s) }
+// clean is netview.Clean, for the pack's own strings.
+func clean(s string) string { return netview.Clean(s) }
 
 // parseSection reads one section file as a section of a pack with the
 // built-in lesson's manifest, checked as Load checks, for tests of the
