@@ -23,6 +23,7 @@ import (
 // lesson in a terminal UI.
 type lessonFlags struct {
 	lab       labFlags
+	pack      packFlags
 	section   int
 	refresh   time.Duration
 	plain     bool
@@ -52,6 +53,7 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.BoolVar(&f.class.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
 	fs.IntVar(&f.class.PerAddress, "class-per-address", 0, fmt.Sprintf("with --serve: the most streams, and names on the roster, from one address (default %d; raise it for a class behind one NAT)", class.DefaultPerAddress))
 	fs.BoolVar(&f.class.NewClass, "new-class", false, "with --serve: start a new class (a new token, the first step) instead of resuming the one kept from the last run")
+	f.pack.register(root)
 	f.lab.register(root)
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		if f.version {
@@ -78,8 +80,16 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if f.refresh < 0 {
 		return usageErr("--refresh must not be negative")
 	}
-	if f.section < 1 || f.section > 4 {
-		return usageErr("--section must be 1 to 4, not %d", f.section)
+	pk, err := f.pack.load()
+	if err != nil {
+		return err
+	}
+	f.lab.pack = pk
+	if err := f.lab.suitsPack(); err != nil {
+		return err
+	}
+	if f.section < 1 || f.section > len(pk.Sections) {
+		return usageErr("--section must be 1 to %d, not %d", len(pk.Sections), f.section)
 	}
 	var prog *progress.Progress
 	var saver ui.Saver
@@ -96,7 +106,7 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	notes := &noteLines{w: stderr}
 	// The class flags are checked (and a presenter's address bound) first:
 	// a mistake there is what the user should hear of.
-	if err := f.classSetup(); err != nil {
+	if err := f.classSetup(pk); err != nil {
 		return err
 	}
 	srv, fol, err := f.class.Start(notes)
@@ -119,12 +129,13 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 		every = 0
 	}
 	opts := ui.Options{
-		Source:  src,
-		Refresh: every,
-		NoColor: f.plain || os.Getenv("NO_COLOR") != "",
-		Section: f.section,
-		Present: f.present,
-		Notices: notes.lines,
+		Source:   src,
+		Sections: pk.Copy(),
+		Refresh:  every,
+		NoColor:  f.plain || os.Getenv("NO_COLOR") != "",
+		Section:  f.section,
+		Present:  f.present,
+		Notices:  notes.lines,
 
 		SelfPaced: f.selfPaced,
 		Progress:  prog,
@@ -177,15 +188,11 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 // lesson's steps, which a report must name, and, for a presenter, where
 // the class is kept across restarts (the state directory, under sudo the
 // invoking user's, written with their rights).
-func (f *lessonFlags) classSetup() error {
+func (f *lessonFlags) classSetup(pk *content.Pack) error {
 	if f.class.Serve == "" {
 		return nil
 	}
-	sections, err := content.Lesson()
-	if err != nil {
-		return err
-	}
-	for _, sec := range sections {
+	for _, sec := range pk.Sections {
 		for _, st := range sec.Steps {
 			f.class.Steps = append(f.class.Steps, st.ID())
 		}

@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"podlab/content"
+	"podlab/netview"
+	"podlab/sudo"
+)
+
+// PackPathEnv holds pack directories, as --pack-path does.
+const PackPathEnv = "PODLAB_PACK_PATH"
+
+// packFlags choose the lesson pack: every command that runs a lesson's
+// text or checks shares them.
+type packFlags struct {
+	pack string
+	path string
+}
+
+func (f *packFlags) register(c *cobra.Command) {
+	fs := c.Flags()
+	fs.StringVar(&f.pack, "pack", "", "the lesson pack: a built-in pack's name, a pack's name in --pack-path, or a pack's directory (default "+content.BuiltinName+")")
+	fs.StringVar(&f.path, "pack-path", "", "directories holding pack directories, colon-separated (default $"+PackPathEnv+")")
+}
+
+// dirs are the --pack-path directories, else $PODLAB_PACK_PATH's.
+func (f *packFlags) dirs() []string {
+	p := f.path
+	if p == "" {
+		p = os.Getenv(PackPathEnv)
+	}
+	var out []string
+	for _, d := range filepath.SplitList(p) {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// isPackDir says whether --pack names a directory rather than a pack.
+func isPackDir(v string) bool { return strings.Contains(v, "/") || strings.HasPrefix(v, ".") }
+
+// load is the pack the flags name: the built-in lesson when none is.
+func (f *packFlags) load() (*content.Pack, error) {
+	if f.pack == "" {
+		return content.Builtin(content.BuiltinName)
+	}
+	as, err := sudo.Invoker()
+	if err != nil {
+		return nil, err
+	}
+	if isPackDir(f.pack) {
+		return loadPackDir(f.pack, f.pack, as)
+	}
+	if slices.Contains(content.BuiltinNames(), f.pack) {
+		return content.Builtin(f.pack)
+	}
+	for _, d := range f.dirs() {
+		dir := filepath.Join(d, f.pack)
+		if !hasManifest(dir, as) {
+			continue
+		}
+		pk, err := loadPackDir(f.pack, dir, as)
+		if err != nil {
+			return nil, err
+		}
+		if pk.Name != f.pack {
+			return nil, fmt.Errorf("pack %s: %s names itself %q: give the directory (--pack %s) or rename one of them",
+				f.pack, filepath.Join(dir, "pack.yaml"), netview.Clean(pk.Name), dir)
+		}
+		return pk, nil
+	}
+	where := "no built-in pack of that name"
+	if ds := f.dirs(); len(ds) > 0 {
+		where += " and none in " + strings.Join(ds, ":")
+	} else {
+		where += " and no --pack-path (or $" + PackPathEnv + ") to look in"
+	}
+	return nil, usageErr("pack %q: %s (podlab pack list names the packs at hand; a directory is --pack ./DIR)", f.pack, where)
+}
+
+// loadPackDir loads the pack in dir, named on the command line as arg,
+// reading it with the rights of the student who ran sudo. Its errors
+// come as one: the first, and how to see them all.
+func loadPackDir(arg, dir string, as *sudo.User) (*content.Pack, error) {
+	fsys, name, err := packFS(dir, as)
+	if err != nil {
+		return nil, fmt.Errorf("pack %s: %w", arg, err)
+	}
+	pk, errs := content.Load(fsys, name)
+	if len(errs) > 0 {
+		return nil, packErrors(arg, errs)
+	}
+	return pk, nil
+}
+
+// packErrors are a pack's errors as one line: the first, and how many
+// more lint lists.
+func packErrors(arg string, errs []error) error {
+	msg := netview.FirstLine(errs[0].Error())
+	if n := len(errs) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more; podlab pack lint %s lists them)", n, arg)
+	}
+	return fmt.Errorf("pack %s: %s", arg, msg)
+}
+
+// packFS is the file system a pack directory is read through, and the
+// directory's name in it: its parent, so that errors name the pack's
+// directory with the file ("x/2-a.md:14: ...").
+func packFS(dir string, as *sudo.User) (fs.FS, string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	var fi os.FileInfo
+	if err := as.Do(func() error { fi, err = os.Stat(abs); return err }); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", fmt.Errorf("%s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, "", fmt.Errorf("%s is not a directory: a pack is a directory holding pack.yaml", dir)
+	}
+	parent, base := filepath.Split(abs)
+	if base == "" {
+		return userFS{root: abs, as: as}, ".", nil
+	}
+	return userFS{root: parent, as: as}, base, nil
+}
+
+// hasManifest says whether dir holds a pack.yaml the student can see.
+func hasManifest(dir string, as *sudo.User) bool {
+	return as.Do(func() error {
+		_, err := os.Stat(filepath.Join(dir, "pack.yaml"))
+		return err
+	}) == nil
+}
+
+// userFS reads a directory tree with the rights of the student who ran
+// podlab under sudo (as; nil is the process's own): a pack is theirs,
+// and --pack must reach no file they could not read themselves. Files
+// are opened without blocking, so a FIFO in a pack cannot hang podlab.
+type userFS struct {
+	root string
+	as   *sudo.User
+}
+
+func (u userFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	var f *os.File
+	err := u.as.Do(func() error {
+		fd, err := unix.Open(filepath.Join(u.root, filepath.FromSlash(name)), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		f = os.NewFile(uintptr(fd), name)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
