@@ -56,30 +56,42 @@ func (f *packFlags) load() (*content.Pack, error) {
 	if f.pack == "" {
 		return content.Builtin(content.BuiltinName)
 	}
-	as, err := sudo.Invoker()
+	builtin, dir, as, err := f.locate(f.pack)
 	if err != nil {
 		return nil, err
 	}
-	if isPackDir(f.pack) {
-		return loadPackDir(f.pack, f.pack, as)
-	}
-	if slices.Contains(content.BuiltinNames(), f.pack) {
+	if builtin {
 		return content.Builtin(f.pack)
 	}
+	pk, err := loadPackDir(f.pack, dir, as)
+	if err != nil {
+		return nil, err
+	}
+	if !isPackDir(f.pack) && pk.Name != f.pack {
+		return nil, fmt.Errorf("pack %s: %s names itself %q: give the directory (--pack %s) or make the two agree",
+			f.pack, filepath.Join(dir, "pack.yaml"), netview.Clean(pk.Name), dir)
+	}
+	return pk, nil
+}
+
+// locate finds the pack arg names: a directory when it looks like one,
+// else a built-in pack of that name, else the first DIR/NAME of the pack
+// path that holds a pack.yaml. as is whose rights a directory is read
+// with.
+func (f *packFlags) locate(arg string) (builtin bool, dir string, as *sudo.User, err error) {
+	if as, err = sudo.Invoker(); err != nil {
+		return false, "", nil, err
+	}
+	if isPackDir(arg) {
+		return false, arg, as, nil
+	}
+	if slices.Contains(content.BuiltinNames(), arg) {
+		return true, "", as, nil
+	}
 	for _, d := range f.dirs() {
-		dir := filepath.Join(d, f.pack)
-		if !hasManifest(dir, as) {
-			continue
+		if dir := filepath.Join(d, arg); hasManifest(dir, as) {
+			return false, dir, as, nil
 		}
-		pk, err := loadPackDir(f.pack, dir, as)
-		if err != nil {
-			return nil, err
-		}
-		if pk.Name != f.pack {
-			return nil, fmt.Errorf("pack %s: %s names itself %q: give the directory (--pack %s) or rename one of them",
-				f.pack, filepath.Join(dir, "pack.yaml"), netview.Clean(pk.Name), dir)
-		}
-		return pk, nil
 	}
 	where := "no built-in pack of that name"
 	if ds := f.dirs(); len(ds) > 0 {
@@ -87,7 +99,7 @@ func (f *packFlags) load() (*content.Pack, error) {
 	} else {
 		where += " and no --pack-path (or $" + PackPathEnv + ") to look in"
 	}
-	return nil, usageErr("pack %q: %s (podlab pack list names the packs at hand; a directory is --pack ./DIR)", f.pack, where)
+	return false, "", nil, usageErr("pack %q: %s (podlab pack list names the packs at hand; a directory is ./DIR)", netview.Clean(arg), where)
 }
 
 // loadPackDir loads the pack in dir, named on the command line as arg,

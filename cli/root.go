@@ -145,7 +145,7 @@ Where the data comes from (--lab):
 	root.SetUsageFunc(usage)
 	root.SetHelpFunc(help)
 	addLessonFlags(root, name)
-	root.AddCommand(newShow(name), newCheck(name), newRecord(name), newCollect(name), newSandbox(name), newVersion(name))
+	root.AddCommand(newShow(name), newCheck(name), newRecord(name), newCollect(name), newSandbox(name), newPack(name), newVersion(name))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
