@@ -42,7 +42,7 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.DurationVar(&f.refresh, "refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
 	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set); highlights become underline, bold and markers")
 	fs.BoolVar(&f.selfPaced, "self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
-	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
+	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's; another --pack's progress-NAME@VERSION.json beside it, so each pack and version starts afresh)")
 	fs.BoolVar(&f.reset, "reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
 	fs.BoolVar(&f.version, "version", false, "print podlab's version and exit (as '"+name+" version')")
 	fs.BoolVar(&f.present, "present", false, "presenter view for a projector: large titles, a larger lesson, speaker notes (N) and answers (A)")
@@ -95,7 +95,7 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	var saver ui.Saver
 	if f.selfPaced {
 		var err error
-		if prog, saver, err = loadProgress(f.progress, f.reset); err != nil {
+		if prog, saver, err = loadPackProgress(f.progress, f.reset, progressPack(pk)); err != nil {
 			return err
 		}
 	} else if f.progress != "" || f.reset {
@@ -157,9 +157,25 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 // the rights of the student who ran sudo, so --progress reaches no file
 // they could not read or write themselves.
 func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error) {
+	return loadPackProgress(path, reset, "")
+}
+
+// progressPack is the pack a progress file is kept for: "" for the
+// built-in lesson, whose file is as it was before packs; another pack's
+// name and version, so that a new version starts afresh.
+func progressPack(pk *content.Pack) string {
+	if pk.Source == "built-in" && pk.Name == content.BuiltinName {
+		return ""
+	}
+	return pk.ID()
+}
+
+// loadPackProgress is loadProgress for a pack (see progressPack): its
+// own file by default, and a file of another pack refused.
+func loadPackProgress(path string, reset bool, pack string) (*progress.Progress, ui.Saver, error) {
 	if path == "" {
 		var err error
-		if path, err = progress.DefaultPath(); err != nil {
+		if path, err = progress.PackPath(pack); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -167,7 +183,7 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	f := progress.File{Path: path, As: as}
+	f := progress.File{Path: path, As: as, Pack: pack}
 	p := &progress.Progress{}
 	if !reset {
 		p, err = f.Load()

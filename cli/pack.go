@@ -114,6 +114,7 @@ func loadPackDir(arg, dir string, as *sudo.User) (*content.Pack, error) {
 	if len(errs) > 0 {
 		return nil, packErrors(arg, errs)
 	}
+	pk.Source = dir
 	return pk, nil
 }
 

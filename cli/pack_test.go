@@ -15,6 +15,7 @@ import (
 
 	"podlab/content"
 	"podlab/lab/replay"
+	"podlab/progress"
 	"podlab/ui"
 )
 
@@ -324,5 +325,57 @@ func TestPackUnderSudo(t *testing.T) {
 		if st := fi.Sys().(*syscall.Stat_t); st.Uid != student || st.Gid != student {
 			t.Errorf("%s is %d:%d's, want the student's", f, st.Uid, st.Gid)
 		}
+	}
+}
+
+// TestProgressPerPack: self-paced progress is kept per pack and pack
+// version: the built-in lesson in today's file, a copy of it from a
+// directory and its next version each in a file of their own, none
+// seeing another's.
+func TestProgressPerPack(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	t.Setenv("SUDO_USER", "")
+	copied := copyBuiltinPack(t, "copied")
+	next := copyBuiltinPack(t, "next")
+	editFile(t, next, "pack.yaml", "version: 1.0.0", "version: 1.1.0")
+	tests := []struct {
+		name, pack, file, visit string
+	}{
+		{"built-in", "", "progress.json", "2.1"},
+		{"a copy from a directory", copied, "progress-pod-connectivity@1.0.0.json", "3.1"},
+		{"its next version", next, "progress-pod-connectivity@1.1.0.json", "4.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pk, err := (&packFlags{pack: tc.pack}).load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, saver, err := loadPackProgress("", false, progressPack(pk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Empty() {
+				t.Errorf("%s starts with another's progress: %+v", tc.name, p)
+			}
+			p.Visit(tc.visit, true)
+			if err := saver.Save(p); err != nil {
+				t.Fatal(err)
+			}
+			if f := saver.(progress.File).Path; f != filepath.Join(state, "podlab", tc.file) {
+				t.Errorf("kept in %s, want %s", f, tc.file)
+			}
+			again, _, err := loadPackProgress("", false, progressPack(pk))
+			if err != nil || again.Last != tc.visit {
+				t.Errorf("loaded again: %+v, %v", again, err)
+			}
+		})
+	}
+	// One pack's file, named with --progress for another, is refused.
+	next1, _ := (&packFlags{pack: next}).load()
+	code, _, stderr := podlab(t, "--lab", "recording", "--self-paced", "--pack", next, "--progress", filepath.Join(state, "podlab", "progress.json"))
+	if code != 1 || !strings.Contains(stderr, "holds the progress of another lesson pack: the built-in lesson, not pack "+next1.ID()) {
+		t.Errorf("another pack's progress: exit %d, %q", code, stderr)
 	}
 }
