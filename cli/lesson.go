@@ -116,6 +116,13 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if srv != nil {
 		defer srv.Close()
 	}
+	if fol != nil {
+		// A presenter on another pack is said before the lesson starts,
+		// when it can be asked now; following says so later otherwise.
+		if err := fol.Check(ctx); err != nil {
+			return err
+		}
+	}
 	if err := ui.CheckTerminal(); err != nil {
 		return err
 	}
@@ -201,10 +208,13 @@ func loadPackProgress(path string, reset bool, pack string) (*progress.Progress,
 }
 
 // classSetup gives the class what it needs from the rest of podlab: the
-// lesson's steps, which a report must name, and, for a presenter, where
+// lesson's pack and steps, which a report must name, and, for a presenter, where
 // the class is kept across restarts (the state directory, under sudo the
 // invoking user's, written with their rights).
 func (f *lessonFlags) classSetup(pk *content.Pack) error {
+	// The pack travels with the class: a follower must be on the
+	// presenter's.
+	f.class.Pack, f.class.Builtin = pk.ID(), progressPack(pk) == ""
 	if f.class.Serve == "" {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"podlab/class"
 	"podlab/content"
 	"podlab/lab/replay"
 	"podlab/progress"
@@ -377,5 +378,44 @@ func TestProgressPerPack(t *testing.T) {
 	code, _, stderr := podlab(t, "--lab", "recording", "--self-paced", "--pack", next, "--progress", filepath.Join(state, "podlab", "progress.json"))
 	if code != 1 || !strings.Contains(stderr, "holds the progress of another lesson pack: the built-in lesson, not pack "+next1.ID()) {
 		t.Errorf("another pack's progress: exit %d, %q", code, stderr)
+	}
+}
+
+// TestFollowOtherPack: a follower whose pack is not the presenter's is
+// refused in one line, before the lesson starts, naming the presenter's
+// pack@version and how to follow it; on the presenter's pack it goes on
+// (to ask for a terminal, which a test has none of).
+func TestFollowOtherPack(t *testing.T) {
+	t.Setenv("PODLAB_CLASS_TOKEN", "")
+	builtin, err := content.Builtin(content.BuiltinName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := copyBuiltinPack(t, "next")
+	editFile(t, next, "pack.yaml", "version: 1.0.0", "version: 1.1.0")
+	tests := []struct {
+		name, presenter string
+		args            []string
+		want            string
+	}{
+		{"another pack", "my-lesson@0.1.0", nil,
+			"podlab: the presenter teaches pack my-lesson@0.1.0 and this podlab has " + builtin.ID() + ": follow with --pack my-lesson (the presenter's pack directory, or its name in --pack-path)"},
+		{"another version", builtin.ID(), []string{"--pack", next},
+			"podlab: the presenter teaches pack " + builtin.ID() + " and this podlab has pod-connectivity@1.1.0: follow with --pack pod-connectivity"},
+		{"the same", builtin.ID(), nil, "interactive terminal"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := class.Listen("127.0.0.1:0", class.ServerOptions{Token: "tok", Pack: tc.presenter, Bare: tc.presenter == builtin.ID()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			args := append([]string{"--lab", "recording", "--follow", s.FollowURL()}, tc.args...)
+			code, _, stderr := podlab(t, args...)
+			if code != 1 || !strings.HasPrefix(stderr, tc.want) && !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("podlab %v: exit %d, %q; want one line with %q", args, code, stderr, tc.want)
+			}
+		})
 	}
 }
