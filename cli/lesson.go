@@ -38,7 +38,7 @@ type lessonFlags struct {
 func addLessonFlags(root *cobra.Command, name string) {
 	f := &lessonFlags{}
 	fs := root.Flags()
-	fs.IntVar(&f.section, "section", 1, "start at this section (1-4)")
+	fs.IntVar(&f.section, "section", 1, "start at this section (1-4 in the built-in lesson)")
 	fs.DurationVar(&f.refresh, "refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
 	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set); highlights become underline, bold and markers")
 	fs.BoolVar(&f.selfPaced, "self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")

@@ -31,6 +31,30 @@ func (f *packFlags) register(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&f.pack, "pack", "", "the lesson pack: a built-in pack's name, a pack's name in --pack-path, or a pack's directory (default "+content.BuiltinName+")")
 	fs.StringVar(&f.path, "pack-path", "", "directories holding pack directories, colon-separated (default $"+PackPathEnv+")")
+	_ = c.RegisterFlagCompletionFunc("pack", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return f.names(), cobra.ShellCompDirectiveDefault // a directory too
+	})
+	_ = c.MarkFlagDirname("pack-path")
+}
+
+// names are the packs --pack can name without a directory: the built-in
+// ones and those in the pack path.
+func (f *packFlags) names() []string {
+	out := content.BuiltinNames()
+	as, err := sudo.Invoker()
+	if err != nil {
+		return out
+	}
+	for _, d := range f.dirs() {
+		var ents []os.DirEntry
+		_ = as.Do(func() error { ents, err = os.ReadDir(d); return err })
+		for _, e := range ents {
+			if !slices.Contains(out, e.Name()) && hasManifest(filepath.Join(d, e.Name()), as) {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	return out
 }
 
 // dirs are the --pack-path directories, else $PODLAB_PACK_PATH's.
