@@ -153,8 +153,9 @@ func packErrors(arg string, errs []error) error {
 }
 
 // packFS is the file system a pack directory is read through, and the
-// directory's name in it: its parent, so that errors name the pack's
-// directory with the file ("x/2-a.md:14: ...").
+// pack's directory in it: the directory's own name, so that errors name
+// it with the file ("x/2-a.md:14: ..."); "pack" for one whose name a
+// file pattern would misread.
 func packFS(dir string, as *sudo.User) (fs.FS, string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -171,11 +172,11 @@ func packFS(dir string, as *sudo.User) (fs.FS, string, error) {
 	if !fi.IsDir() {
 		return nil, "", fmt.Errorf("%s is not a directory: a pack is a directory holding pack.yaml", dir)
 	}
-	parent, base := filepath.Split(abs)
-	if base == "" {
-		return userFS{root: abs, as: as}, ".", nil
+	name := filepath.Base(abs)
+	if !fs.ValidPath(name) || name == "." || strings.ContainsAny(name, `*?[\`) {
+		name = "pack"
 	}
-	return userFS{root: parent, as: as}, base, nil
+	return userFS{dir: abs, name: name, as: as}, name, nil
 }
 
 // hasManifest says whether dir holds a pack.yaml the student can see.
@@ -186,22 +187,24 @@ func hasManifest(dir string, as *sudo.User) bool {
 	}) == nil
 }
 
-// userFS reads a directory tree with the rights of the student who ran
-// podlab under sudo (as; nil is the process's own): a pack is theirs,
-// and --pack must reach no file they could not read themselves. Files
-// are opened without blocking, so a FIFO in a pack cannot hang podlab.
+// userFS is one directory, dir, seen as name and what is below it, read
+// with the rights of the student who ran podlab under sudo (as; nil is
+// the process's own): a pack is theirs, and --pack must reach no file
+// they could not read themselves. Files are opened without blocking, so
+// a FIFO in a pack cannot hang podlab.
 type userFS struct {
-	root string
-	as   *sudo.User
+	dir, name string
+	as        *sudo.User
 }
 
 func (u userFS) Open(name string) (fs.File, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	rest, ok := strings.CutPrefix(name, u.name)
+	if !fs.ValidPath(name) || !ok || rest != "" && rest[0] != '/' {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	var f *os.File
 	err := u.as.Do(func() error {
-		fd, err := unix.Open(filepath.Join(u.root, filepath.FromSlash(name)), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(filepath.Join(u.dir, filepath.FromSlash(rest)), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return &fs.PathError{Op: "open", Path: name, Err: err}
 		}

@@ -419,3 +419,23 @@ func TestFollowOtherPack(t *testing.T) {
 		})
 	}
 }
+
+// TestPackDirOddities: a pack directory whose name a file pattern would
+// misread still loads; a FIFO in place of a section is refused, not
+// waited on.
+func TestPackDirOddities(t *testing.T) {
+	odd := copyBuiltinPack(t, "my[1]*")
+	if code, out, stderr := podlab(t, "pack", "lint", odd); code != 0 || !strings.Contains(out, "ok (4 sections, 22 steps)") {
+		t.Errorf("pack lint %s: exit %d, %q %q", odd, code, out, stderr)
+	}
+	fifo := copyBuiltinPack(t, "fifo")
+	if err := os.Remove(filepath.Join(fifo, "3-hosts-see.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(fifo, "3-hosts-see.md"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := podlab(t, "show", "--lab", "recording", "--pack", fifo); code != 1 || !strings.Contains(stderr, "fifo/3-hosts-see.md: not a regular file") {
+		t.Errorf("a FIFO section: exit %d, %q", code, stderr)
+	}
+}
