@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,47 @@ func TestKeptPack(t *testing.T) {
 	s.Close()
 	if strings.Contains(note, "resumed") || !strings.Contains(note, "was on pack my-lesson@0.1.0") {
 		t.Errorf("another version resumed the class: %q", note)
+	}
+}
+
+// TestHostilePackHeader: a pack name from the other end is outside
+// input: a follower's comes back to it cleaned, a presenter's reaches
+// the student's status line cleaned, and an absurdly long one is not
+// taken as a pack at all.
+func TestHostilePackHeader(t *testing.T) {
+	s := listenPack(t, "my-lesson@0.1.0", false)
+	// (Go's client sends no control character in a header, nor its
+	// server takes one: a C1 control, CSI, stands in for them.)
+	for _, theirs := range []string{"evil\u009b2J@1", "a@" + strings.Repeat("x", 4000)} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr()+"/v1/steps", nil)
+		req.Header.Set(TokenHeader, "tok")
+		req.Header.Set(PackHeader, theirs)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict || strings.ContainsRune(string(body), 0x9b) || strings.Count(strings.TrimSpace(string(body)), "\n") > 0 {
+			t.Errorf("pack %.20q: %d %q", theirs, resp.StatusCode, body)
+		}
+	}
+
+	// A presenter naming a hostile pack.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/steps", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(PackHeader, "evil\u009b2J@1")
+		http.Error(w, "no", http.StatusConflict)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f, err := NewFollower(srv.URL, "tok", "ana", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pack = "my-lesson@0.1.0"
+	err = f.Check(context.Background())
+	if err == nil || strings.ContainsRune(err.Error(), 0x9b) || !strings.Contains(err.Error(), `the presenter teaches pack evil\u009b2J@1`) {
+		t.Errorf("Check: %q", err)
 	}
 }
