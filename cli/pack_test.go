@@ -439,3 +439,37 @@ func TestPackDirOddities(t *testing.T) {
 		t.Errorf("a FIFO section: exit %d, %q", code, stderr)
 	}
 }
+
+// TestPackSuitsLab: each --lab is the lab kind a pack names (netns reads
+// namespaces as the sandbox does; the recordings are replays), and a
+// pack is refused on a kind it does not name or whose readers the kind
+// lacks.
+func TestPackSuitsLab(t *testing.T) {
+	pk := func(labs, readers []string) *content.Pack {
+		return &content.Pack{Manifest: content.Manifest{Name: "p", Version: "1", Labs: labs, Readers: readers}}
+	}
+	all := []string{"cluster", "sandbox", "replay"}
+	tests := []struct {
+		lab  string
+		pack *content.Pack
+		want string // "" suits
+	}{
+		{"cluster", pk(all, []string{"netlink"}), ""},
+		{"netns", pk([]string{"sandbox"}, []string{"netlink"}), ""},
+		{"recording", pk([]string{"replay"}, []string{"netlink"}), ""},
+		{"replay=x.json", pk([]string{"replay"}, []string{"netlink"}), ""},
+		{"auto", pk([]string{"cluster"}, []string{"netlink"}), ""}, // auto passes by what it cannot use
+		{"replay=x.json", pk([]string{"cluster", "sandbox"}, []string{"netlink"}), "pack p@1 does not run on a replay lab (--lab replay): it runs on cluster, sandbox"},
+		{"netns", pk([]string{"cluster"}, []string{"netlink"}), "pack p@1 does not run on a sandbox lab (--lab netns): it runs on cluster"},
+		{"sandbox", pk(all, []string{"netlink", "bird"}), "pack p@1 needs the bird reader, which a sandbox lab does not have (it reads netlink)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lab+"/"+strings.Join(tc.pack.Labs, ","), func(t *testing.T) {
+			f := labFlags{lab: tc.lab, pack: tc.pack}
+			err := f.suitsPack()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || err.Error() != tc.want) {
+				t.Errorf("suitsPack: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
