@@ -33,6 +33,12 @@ type Config struct {
 	// Store keeps the presenter's class across restarts; nil keeps
 	// nothing.
 	Store *Store
+	// Pack is the lesson's pack, "name@version": a presenter serves it
+	// and keeps it with the class, a follower names it; the two must
+	// agree. Builtin says it is the built-in lesson, the only one a
+	// podlab from before packs has (and a kept class names no pack).
+	Pack    string
+	Builtin bool
 }
 
 // Start serves or follows as the config says: at most one of the two is
@@ -59,6 +65,9 @@ func (c Config) Start(note io.Writer) (*Server, *Follower, error) {
 			c.Name = DefaultName()
 		}
 		f, err := NewFollower(c.Follow, c.Token, c.Name, !c.NoReport)
+		if f != nil {
+			f.pack = c.Pack
+		}
 		return nil, f, err
 	}
 	return nil, nil, nil
@@ -69,7 +78,8 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 		return nil, nil, fmt.Errorf("--serve %q: want HOST:PORT, like 0.0.0.0:7777 or 127.0.0.1:7777", c.Serve)
 	}
 	// The class kept from the last run on this address resumes, unless a
-	// token given now says it is another class.
+	// token given now says it is another class; a class of another pack
+	// is another class too.
 	var kept *Saved
 	if c.Store != nil && !c.NewClass {
 		k, err := c.Store.Load()
@@ -77,11 +87,15 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 		case err != nil:
 			fmt.Fprintf(note, "podlab: the class kept in %s cannot be read (%v): starting a new one\n", c.Store.Path, netview.Clean(err.Error()))
 		case k != nil && k.Serve == c.Serve && (c.Token == "" || c.Token == k.Token):
-			kept = k
+			if k.Pack == c.keptPack() {
+				kept = k
+				break
+			}
+			fmt.Fprintf(note, "podlab: the class kept in %s was on %s: starting a new one\n", c.Store.Path, keptPackName(k.Pack))
 		}
 	}
 	generated := false
-	opts := ServerOptions{Token: c.Token, Steps: c.Steps, PerAddress: c.PerAddress}
+	opts := ServerOptions{Token: c.Token, Steps: c.Steps, PerAddress: c.PerAddress, Pack: c.Pack, Bare: c.Builtin}
 	switch {
 	case kept != nil:
 		opts.Token, opts.Start, opts.Names = kept.Token, kept.Pos, kept.Names
@@ -93,7 +107,7 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 		store := *c.Store
 		opts.Keep = func(k Kept) {
 			if keeping.Load() {
-				store.Save(Saved{Serve: c.Serve, Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
+				store.Save(Saved{Serve: c.Serve, Pack: c.keptPack(), Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
 			}
 		}
 	}
@@ -105,7 +119,7 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 		// Whether the class can be kept is known at once: the first save
 		// is now, before the lesson starts.
 		k := s.kept()
-		err := c.Store.Save(Saved{Serve: c.Serve, Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
+		err := c.Store.Save(Saved{Serve: c.Serve, Pack: c.keptPack(), Token: k.Token, Pos: k.Pos, Names: k.Names, At: time.Now()})
 		if err != nil {
 			fmt.Fprintf(note, "podlab: cannot keep the class in %s (%v): a restart starts a new class\n", c.Store.Path, netview.Clean(err.Error()))
 		}
@@ -120,6 +134,22 @@ func (c Config) serve(note io.Writer) (*Server, *Follower, error) {
 	}
 	fmt.Fprintf(note, "podlab: students follow with: podlab --follow '%s'\n", s.FollowURL())
 	return s, nil, nil
+}
+
+// keptPack is the pack a kept class names: none for the built-in
+// lesson, as before packs.
+func (c Config) keptPack() string {
+	if c.Builtin {
+		return ""
+	}
+	return c.Pack
+}
+
+func keptPackName(p string) string {
+	if p == "" {
+		return "the built-in lesson"
+	}
+	return "pack " + netview.Clean(p)
 }
 
 // FollowURL is the URL students give --follow, token included. An

@@ -49,6 +49,8 @@ type Follower struct {
 	token  string
 	name   string
 	report bool
+	// pack is the student's lesson pack, "name@version"; "" names none.
+	pack   string
 	stream *http.Client
 	post   *http.Client
 	// silence, now and sleep are silentAfter and the clock; tests
@@ -221,25 +223,18 @@ var errSilent = errors.New("the presenter fell silent")
 func (f *Follower) once(ctx context.Context) (opened bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(sctx, http.MethodGet, f.base.String()+"/v1/steps", nil)
+	req, err := f.streamRequest(sctx)
 	if err != nil {
 		return false, err
-	}
-	req.Header.Set(TokenHeader, f.token)
-	req.Header.Set("Accept", "text/event-stream")
-	f.mu.Lock()
-	if f.secret != "" {
-		req.Header.Set(FollowerHeader, f.secret)
-	}
-	f.mu.Unlock()
-	if f.report {
-		req.Header.Set(NameHeader, url.QueryEscape(f.name))
 	}
 	resp, err := f.stream.Do(req)
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close()
+	if err := f.samePack(resp); err != nil {
+		return false, err
+	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return false, errRefused
@@ -292,6 +287,68 @@ func (f *Follower) once(ctx context.Context) (opened bool, err error) {
 	return true, io.EOF
 }
 
+// streamRequest is the request that opens the step stream. A check
+// before the lesson sends the same, so that a presenter counts a
+// refused follower once.
+func (f *Follower) streamRequest(ctx context.Context) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base.String()+"/v1/steps", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(TokenHeader, f.token)
+	req.Header.Set("Accept", "text/event-stream")
+	f.mu.Lock()
+	if f.secret != "" {
+		req.Header.Set(FollowerHeader, f.secret)
+	}
+	f.mu.Unlock()
+	if f.report {
+		req.Header.Set(NameHeader, url.QueryEscape(f.name))
+	}
+	if f.pack != "" {
+		req.Header.Set(PackHeader, f.pack)
+	}
+	return req, nil
+}
+
+// otherPackError is a presenter teaching another pack than the
+// student's.
+type otherPackError struct{ msg string }
+
+func (e otherPackError) Error() string { return e.msg }
+
+// samePack says whether the presenter's answer is of another pack: one
+// that names its pack and refuses the stream, or names another than
+// the student's. A presenter from before packs names none.
+func (f *Follower) samePack(resp *http.Response) error {
+	theirs := resp.Header.Get(PackHeader)
+	if theirs == "" || len(theirs) > 256 {
+		return nil
+	}
+	if resp.StatusCode == http.StatusConflict || f.pack != "" && theirs != f.pack {
+		return otherPackError{OtherPack(theirs, f.pack)}
+	}
+	return nil
+}
+
+// Check asks the presenter once, before the lesson starts, whether it
+// teaches the student's pack: the refusal when it does not, nil when it
+// does or cannot be asked now (following says so later).
+func (f *Follower) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := f.streamRequest(ctx)
+	if err != nil {
+		return nil
+	}
+	resp, err := f.stream.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	return f.samePack(resp)
+}
+
 // limiter paces the lines read to per a second.
 type limiter struct {
 	now   func() time.Time
@@ -327,6 +384,8 @@ func describe(err error) string {
 			err = ue.Err
 		}
 		return err.Error() + ": not followed, the class token stays here"
+	case errors.As(err, new(otherPackError)):
+		return err.Error()
 	case errors.Is(err, errSilent):
 		return fmt.Sprintf("the presenter fell silent (nothing for %s)", silentAfter)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

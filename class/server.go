@@ -19,10 +19,12 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"podlab/content"
+	"podlab/netview"
 )
 
 // Headers of the class's requests and answers.
@@ -36,6 +38,10 @@ const (
 	// NameHeader is the name a reporting follower goes by, sent when it
 	// opens a stream: refused clients are counted apart by it.
 	NameHeader = "X-Podlab-Name"
+	// PackHeader names the lesson pack, "name@version": a follower sends
+	// its own when it opens a stream, the presenter answers with the
+	// class's. A follower on another pack is refused (409 Conflict).
+	PackHeader = "X-Podlab-Pack"
 )
 
 // Limits on what the server accepts.
@@ -111,6 +117,11 @@ type ServerOptions struct {
 	// Names are the roster's names and their followers' keys, kept from
 	// before a restart: each stays its follower's until it expires.
 	Names []Binding
+	// Pack is the class's lesson pack, "name@version"; "" takes a
+	// follower on any. Bare says a follower that names none (a podlab
+	// from before packs) is on it: the built-in lesson.
+	Pack string
+	Bare bool
 	// Keep, when set, is handed the class after it changes (the step
 	// shown, a name taken or freed), from a goroutine of its own, one
 	// call at a time, the latest state winning; and once more by Close.
@@ -136,6 +147,8 @@ type Kept struct {
 type Server struct {
 	token   []byte
 	lesson  map[string]bool // the steps a report may name; nil: any
+	pack    string          // the class's pack; "": any
+	bare    bool            // a follower naming no pack is on it
 	perAddr int
 	ln      net.Listener
 	srv     *http.Server
@@ -199,6 +212,8 @@ func Listen(addr string, o ServerOptions) (*Server, error) {
 	}
 	s := &Server{
 		token:    []byte(o.Token),
+		pack:     o.Pack,
+		bare:     o.Bare,
 		perAddr:  o.PerAddress,
 		ln:       ln,
 		now:      time.Now,
@@ -405,6 +420,13 @@ func (s *Server) steps(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := sourceAddr(r)
+	if s.pack != "" {
+		w.Header().Set(PackHeader, s.pack)
+		if fp := r.Header.Get(PackHeader); fp != s.pack && (fp != "" || !s.bare) {
+			s.refuse(w, r, http.StatusConflict, OtherPack(s.pack, fp), "on another pack")
+			return
+		}
+	}
 	ch := make(chan Position, 1)
 	s.mu.Lock()
 	if len(s.subs) >= MaxFollowers {
@@ -499,6 +521,19 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// OtherPack is what a follower on pack theirs ("" an older podlab's
+// built-in lesson) hears from a presenter on pack ours: one line that
+// names the presenter's pack and how to follow it.
+func OtherPack(ours, theirs string) string {
+	name, _, _ := strings.Cut(ours, "@")
+	have := "no pack"
+	if theirs != "" {
+		have = netview.Clean(theirs)
+	}
+	return fmt.Sprintf("the presenter teaches pack %s and this podlab has %s: follow with --pack %s (the presenter's pack directory, or its name in --pack-path)",
+		netview.Clean(ours), have, netview.Clean(name))
 }
 
 // stepKnown says whether the lesson has the step.

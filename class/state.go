@@ -27,7 +27,10 @@ const maxStateBytes = 64 << 10
 type Saved struct {
 	Version int `json:"version"`
 	// Serve is the --serve address: another address is another class.
-	Serve string    `json:"serve"`
+	Serve string `json:"serve"`
+	// Pack is the class's lesson pack, "name@version"; none for the
+	// built-in lesson. Another pack is another class.
+	Pack  string    `json:"pack,omitempty"`
 	Token string    `json:"token"`
 	Pos   Position  `json:"position"`
 	Names []Binding `json:"names,omitempty"`
@@ -77,6 +80,8 @@ func decodeState(path string, data []byte) (*Saved, error) {
 		return nil, fmt.Errorf("%s: %w (version %d, this podlab reads %d)", path, ErrCorruptState, s.Version, stateVersion)
 	case s.Token == "" || len(s.Token) > 256 || CleanName(s.Token) != s.Token:
 		return nil, fmt.Errorf("%s: %w (no usable token)", path, ErrCorruptState)
+	case len(s.Pack) > 256:
+		return nil, fmt.Errorf("%s: %w (a pack name of %d bytes)", path, ErrCorruptState, len(s.Pack))
 	case len(s.Names) > MaxStudents:
 		return nil, fmt.Errorf("%s: %w (more than %d names)", path, ErrCorruptState, MaxStudents)
 	}

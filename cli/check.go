@@ -12,6 +12,7 @@ import (
 
 type checkFlags struct {
 	lab  labFlags
+	pack packFlags
 	json bool
 }
 
@@ -24,16 +25,18 @@ func newCheck(name string) *cobra.Command {
 is there, the veth pair agrees, the gateway is proven, the node has its /32s,
 its blackholed block and a route per remote block. Prints pass or FAIL per
 step with what is missing, and exits 1 when a step fails. A sandbox is read
-as it is, never built or rebuilt.`,
+as it is, never built or rebuilt. --pack runs that pack's checks.`,
 		Example: examples(name,
 			"the running sandbox, before class", "check --lab sandbox",
-			"the cluster, for a script", "check --lab cluster --json"),
+			"the cluster, for a script", "check --lab cluster --json",
+			"the checks of another lesson pack", "check --lab sandbox --pack ./my-pack"),
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runCheck(c.Context(), f, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	c.Flags().BoolVar(&f.json, "json", false, "print the verdicts as a JSON array")
+	f.pack.register(c)
 	f.lab.register(c)
 	return c
 }
@@ -41,6 +44,11 @@ as it is, never built or rebuilt.`,
 // runCheck is `podlab check`: every step's lab check, without the UI.
 func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) error {
 	f.lab.asIs = true // a broken sandbox is what check is for: read it, never rebuild it
+	pk, err := f.pack.load()
+	if err != nil {
+		return err
+	}
+	f.lab.pack = pk
 	src, pair, err := f.lab.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
@@ -50,11 +58,7 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		p := pair.Facts.Pod
 		fmt.Fprintf(stdout, "%s: pod %s/%s at %s on %s\n", src.Kind(), p.Namespace, p.Name, p.IP, pair.Facts.Node)
 	}
-	secs, err := content.Lesson()
-	if err != nil {
-		return err
-	}
-	vs := content.CheckLab(secs, pair)
+	vs := pk.CheckLab(pair)
 	if err := content.WriteVerdicts(stdout, vs, f.json); err != nil {
 		return err
 	}

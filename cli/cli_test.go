@@ -84,7 +84,7 @@ func TestCommandLineErrors(t *testing.T) {
 // -n and --namespace on one line).
 func TestHelp(t *testing.T) {
 	commands := [][]string{{}, {"show"}, {"record"}, {"collect"}, {"sandbox"}, {"sandbox", "up"}, {"sandbox", "down"},
-		{"sandbox", "status"}, {"version"}, {"completion"}, {"help"}}
+		{"sandbox", "status"}, {"version"}, {"completion"}, {"help"}, {"pack"}, {"pack", "list"}, {"pack", "lint"}, {"pack", "new"}}
 	flagName := regexp.MustCompile(`^  (?:-\w, |    )(--[\w-]+)`)
 	for _, cmd := range commands {
 		for _, h := range []string{"-h", "--help"} {

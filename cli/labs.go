@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"podlab/content"
 	"podlab/lab"
 	"podlab/lab/cluster"
 	"podlab/lab/replay"
@@ -50,6 +52,10 @@ type labFlags struct {
 	// asIs: a running sandbox is read as it is, healthy or not, and none
 	// is built (podlab check).
 	asIs bool
+	// pack is the lesson pack the lab is for: a lab it does not run on,
+	// or whose readers it lacks, is refused before it is opened (or
+	// built). nil takes any.
+	pack *content.Pack
 }
 
 // sandboxFlags name a sandbox: the same two flags in the lab flags and in
@@ -117,6 +123,9 @@ func (f *labFlags) register(c *cobra.Command) {
 func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
 	if f.ifPrefix != "" && !netview.ValidInterfacePrefix(f.ifPrefix) {
 		return nil, usageErr("--interface-prefix %q is not an interface prefix: give the start of the host ends' names, e.g. cali or tap", f.ifPrefix)
+	}
+	if err := f.suitsPack(); err != nil {
+		return nil, err
 	}
 	kind, arg, _ := strings.Cut(f.lab, "=")
 	switch kind {
@@ -258,17 +267,28 @@ func (f *labFlags) openNetns(ctx context.Context) (source, error) {
 // openAuto tries a cluster, then a running sandbox, then the built-in
 // recording, and says why it settled where it did.
 func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error) {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	c, cerr := f.openCluster(cctx)
-	cancel()
+	// A pack that does not run on a lab kind has auto pass it by.
+	cerr := f.suits("cluster")
 	if cerr == nil {
-		fmt.Fprintf(note, "podlab: using the cluster: %s\n", c.Describe())
-		return c, nil
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var c source
+		c, cerr = f.openCluster(cctx)
+		cancel()
+		if cerr == nil {
+			fmt.Fprintf(note, "podlab: using the cluster: %s\n", c.Describe())
+			return c, nil
+		}
 	}
-	s, serr := f.openSandbox(ctx, false, note)
+	serr := f.suits("sandbox")
 	if serr == nil {
-		fmt.Fprintf(note, "podlab: no cluster (%s); using the running sandbox\n", brief(cerr))
-		return s, nil
+		var s source
+		if s, serr = f.openSandbox(ctx, false, note); serr == nil {
+			fmt.Fprintf(note, "podlab: no cluster (%s); using the running sandbox\n", brief(cerr))
+			return s, nil
+		}
+	}
+	if err := f.suits("recording"); err != nil {
+		return nil, fmt.Errorf("no lab pack %s runs on: no cluster (%s), no sandbox (%s), and %w", f.pack.ID(), brief(cerr), brief(serr), err)
 	}
 	r, err := replay.Builtin()
 	if err != nil {
@@ -276,6 +296,49 @@ func (f *labFlags) openAuto(ctx context.Context, note io.Writer) (source, error)
 	}
 	fmt.Fprintf(note, "podlab: no cluster (%s) and no sandbox running; showing the built-in recording (for a live lab: sudo podlab sandbox up, or --lab cluster)\n", brief(cerr))
 	return r, nil
+}
+
+// packLabKinds are the lab kinds a pack names (labs: in pack.yaml) for
+// each --lab: the namespaces of --lab netns are read as a sandbox's are,
+// and the built-in recording is a replay.
+var packLabKinds = map[string]string{
+	"cluster": "cluster", "sandbox": "sandbox", "netns": "sandbox",
+	"recording": "replay", "builtin": "replay", "replay": "replay",
+}
+
+// labReaders are the readers each lab kind has. Every lab reads links,
+// addresses, routes and neighbours through netlink (or ip -j, its
+// words).
+var labReaders = map[string][]string{
+	"cluster": {"netlink"}, "sandbox": {"netlink"}, "replay": {"netlink"},
+}
+
+// suitsPack says why the pack cannot run on the lab --lab names; auto
+// passes by the kinds it cannot run on.
+func (f *labFlags) suitsPack() error {
+	kind, _, _ := strings.Cut(f.lab, "=")
+	if kind == "auto" {
+		return nil
+	}
+	return f.suits(kind)
+}
+
+// suits says why the pack cannot run on the lab kind --lab names (nil
+// when it can, or when there is no pack).
+func (f *labFlags) suits(lab string) error {
+	kind, ok := packLabKinds[lab]
+	if f.pack == nil || !ok {
+		return nil // an unknown --lab is open's to refuse
+	}
+	if !slices.Contains(f.pack.Labs, kind) {
+		return fmt.Errorf("pack %s does not run on a %s lab (--lab %s): it runs on %s", f.pack.ID(), kind, lab, strings.Join(f.pack.Labs, ", "))
+	}
+	for _, r := range f.pack.Readers {
+		if !slices.Contains(labReaders[kind], r) {
+			return fmt.Errorf("pack %s needs the %s reader, which a %s lab does not have (it reads %s)", f.pack.ID(), netview.Clean(r), kind, strings.Join(labReaders[kind], ", "))
+		}
+	}
+	return nil
 }
 
 // requestTimeout is --request-timeout as kubectl reads it: a duration,

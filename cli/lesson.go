@@ -23,6 +23,7 @@ import (
 // lesson in a terminal UI.
 type lessonFlags struct {
 	lab       labFlags
+	pack      packFlags
 	section   int
 	refresh   time.Duration
 	plain     bool
@@ -37,11 +38,11 @@ type lessonFlags struct {
 func addLessonFlags(root *cobra.Command, name string) {
 	f := &lessonFlags{}
 	fs := root.Flags()
-	fs.IntVar(&f.section, "section", 1, "start at this section (1-4)")
+	fs.IntVar(&f.section, "section", 1, "start at this section (1-4 in the built-in lesson)")
 	fs.DurationVar(&f.refresh, "refresh", 2*time.Second, "how often a live lab is read again (0: only on 'r')")
 	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set); highlights become underline, bold and markers")
 	fs.BoolVar(&f.selfPaced, "self-paced", false, "check the steps that ask a question and keep your progress (resumed on the next start)")
-	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's)")
+	fs.StringVar(&f.progress, "progress", "", "with --self-paced: where progress is kept (default $XDG_STATE_HOME/podlab/progress.json or ~/.local/state/podlab/progress.json; under sudo, the invoking user's; another --pack's progress-NAME@VERSION.json beside it, so each pack and version starts afresh)")
 	fs.BoolVar(&f.reset, "reset", false, "with --self-paced: start the lesson over, forgetting the progress kept")
 	fs.BoolVar(&f.version, "version", false, "print podlab's version and exit (as '"+name+" version')")
 	fs.BoolVar(&f.present, "present", false, "presenter view for a projector: large titles, a larger lesson, speaker notes (N) and answers (A)")
@@ -52,6 +53,7 @@ func addLessonFlags(root *cobra.Command, name string) {
 	fs.BoolVar(&f.class.NoReport, "no-report", false, "with --follow: send the presenter nothing about you")
 	fs.IntVar(&f.class.PerAddress, "class-per-address", 0, fmt.Sprintf("with --serve: the most streams, and names on the roster, from one address (default %d; raise it for a class behind one NAT)", class.DefaultPerAddress))
 	fs.BoolVar(&f.class.NewClass, "new-class", false, "with --serve: start a new class (a new token, the first step) instead of resuming the one kept from the last run")
+	f.pack.register(root)
 	f.lab.register(root)
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		if f.version {
@@ -78,14 +80,22 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	if f.refresh < 0 {
 		return usageErr("--refresh must not be negative")
 	}
-	if f.section < 1 || f.section > 4 {
-		return usageErr("--section must be 1 to 4, not %d", f.section)
+	pk, err := f.pack.load()
+	if err != nil {
+		return err
+	}
+	f.lab.pack = pk
+	if err := f.lab.suitsPack(); err != nil {
+		return err
+	}
+	if f.section < 1 || f.section > len(pk.Sections) {
+		return usageErr("--section must be 1 to %d, not %d", len(pk.Sections), f.section)
 	}
 	var prog *progress.Progress
 	var saver ui.Saver
 	if f.selfPaced {
 		var err error
-		if prog, saver, err = loadProgress(f.progress, f.reset); err != nil {
+		if prog, saver, err = loadPackProgress(f.progress, f.reset, progressPack(pk)); err != nil {
 			return err
 		}
 	} else if f.progress != "" || f.reset {
@@ -96,7 +106,7 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	notes := &noteLines{w: stderr}
 	// The class flags are checked (and a presenter's address bound) first:
 	// a mistake there is what the user should hear of.
-	if err := f.classSetup(); err != nil {
+	if err := f.classSetup(pk); err != nil {
 		return err
 	}
 	srv, fol, err := f.class.Start(notes)
@@ -105,6 +115,13 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 	}
 	if srv != nil {
 		defer srv.Close()
+	}
+	if fol != nil {
+		// A presenter on another pack is said before the lesson starts,
+		// when it can be asked now; following says so later otherwise.
+		if err := fol.Check(ctx); err != nil {
+			return err
+		}
 	}
 	if err := ui.CheckTerminal(); err != nil {
 		return err
@@ -119,12 +136,13 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 		every = 0
 	}
 	opts := ui.Options{
-		Source:  src,
-		Refresh: every,
-		NoColor: f.plain || os.Getenv("NO_COLOR") != "",
-		Section: f.section,
-		Present: f.present,
-		Notices: notes.lines,
+		Source:   src,
+		Sections: pk.Copy(),
+		Refresh:  every,
+		NoColor:  f.plain || os.Getenv("NO_COLOR") != "",
+		Section:  f.section,
+		Present:  f.present,
+		Notices:  notes.lines,
 
 		SelfPaced: f.selfPaced,
 		Progress:  prog,
@@ -146,9 +164,25 @@ func runLesson(ctx context.Context, f *lessonFlags, stderr io.Writer) error {
 // the rights of the student who ran sudo, so --progress reaches no file
 // they could not read or write themselves.
 func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error) {
+	return loadPackProgress(path, reset, "")
+}
+
+// progressPack is the pack a progress file is kept for: "" for the
+// built-in lesson, whose file is as it was before packs; another pack's
+// name and version, so that a new version starts afresh.
+func progressPack(pk *content.Pack) string {
+	if pk.Source == "built-in" && pk.Name == content.BuiltinName {
+		return ""
+	}
+	return pk.ID()
+}
+
+// loadPackProgress is loadProgress for a pack (see progressPack): its
+// own file by default, and a file of another pack refused.
+func loadPackProgress(path string, reset bool, pack string) (*progress.Progress, ui.Saver, error) {
 	if path == "" {
 		var err error
-		if path, err = progress.DefaultPath(); err != nil {
+		if path, err = progress.PackPath(pack); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -156,7 +190,7 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	f := progress.File{Path: path, As: as}
+	f := progress.File{Path: path, As: as, Pack: pack}
 	p := &progress.Progress{}
 	if !reset {
 		p, err = f.Load()
@@ -174,18 +208,17 @@ func loadProgress(path string, reset bool) (*progress.Progress, ui.Saver, error)
 }
 
 // classSetup gives the class what it needs from the rest of podlab: the
-// lesson's steps, which a report must name, and, for a presenter, where
+// lesson's pack and steps, which a report must name, and, for a presenter, where
 // the class is kept across restarts (the state directory, under sudo the
 // invoking user's, written with their rights).
-func (f *lessonFlags) classSetup() error {
+func (f *lessonFlags) classSetup(pk *content.Pack) error {
+	// The pack travels with the class: a follower must be on the
+	// presenter's.
+	f.class.Pack, f.class.Builtin = pk.ID(), progressPack(pk) == ""
 	if f.class.Serve == "" {
 		return nil
 	}
-	sections, err := content.Lesson()
-	if err != nil {
-		return err
-	}
-	for _, sec := range sections {
+	for _, sec := range pk.Sections {
 		for _, st := range sec.Steps {
 			f.class.Steps = append(f.class.Steps, st.ID())
 		}

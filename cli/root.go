@@ -130,7 +130,8 @@ Where the data comes from (--lab):
 			"on the cluster of another kubeconfig context", "--lab cluster --context lab -n yaobank",
 			"on the built-in recording, without colours", "--lab recording --plain",
 			"lead a class from a projector; students follow the URL it prints", "--present --serve 0.0.0.0:7777",
-			"follow the instructor (the token is in the URL they give)", "--follow 'http://198.19.15.254:7777/?token=…'"),
+			"follow the instructor (the token is in the URL they give)", "--follow 'http://198.19.15.254:7777/?token=…'",
+			"a lesson pack of your own, on the built-in recording", "--pack ./my-lesson --lab recording"),
 		Args:          rootArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -145,7 +146,7 @@ Where the data comes from (--lab):
 	root.SetUsageFunc(usage)
 	root.SetHelpFunc(help)
 	addLessonFlags(root, name)
-	root.AddCommand(newShow(name), newCheck(name), newRecord(name), newCollect(name), newSandbox(name), newVersion(name))
+	root.AddCommand(newShow(name), newCheck(name), newRecord(name), newCollect(name), newSandbox(name), newPack(name), newVersion(name))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -15,12 +15,14 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"podlab/content"
 	"podlab/netmap"
 	"podlab/netview"
 )
 
 type showFlags struct {
 	lab   labFlags
+	pack  packFlags
 	json  bool
 	map_  bool
 	plain bool
@@ -37,11 +39,13 @@ show in words. A dual-stack pod or node (one with an IPv6 address beyond
 link-local) has its ip -6 route shown after its ip route (and the pod its
 ip -6 addr after its ip addr), and its IPv6 routes classed and explained
 with the others. --json prints the same as
-one JSON object, --map as a picture.`,
+one JSON object, --map as a picture. With --pack, the views are those the
+pack's steps show.`,
 		Example: examples(name,
 			"the built-in recording", "show --lab recording",
 			"the cluster's customer pod, as JSON", "show --lab cluster -n yaobank -l app=customer --json",
-			"a picture of the running sandbox", "show --lab sandbox --map"),
+			"a picture of the running sandbox", "show --lab sandbox --map",
+			"the views a pack of your own shows", "show --lab recording --pack ./my-pack"),
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runShow(c.Context(), f, c.OutOrStdout(), c.ErrOrStderr())
@@ -51,6 +55,7 @@ one JSON object, --map as a picture.`,
 	fs.BoolVar(&f.json, "json", false, "print one JSON object: the snapshots and the analysis")
 	fs.BoolVar(&f.map_, "map", false, "draw the lab as a picture, as wide as the terminal ($COLUMNS, else 80)")
 	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
+	f.pack.register(c)
 	f.lab.register(c)
 	return c
 }
@@ -72,6 +77,11 @@ func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error 
 	if f.json && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(showGCPercent))
 	}
+	pk, err := f.pack.load()
+	if err != nil {
+		return err
+	}
+	f.lab.pack = pk
 	src, pair, err := f.lab.collectOnce(ctx, stderr)
 	if err != nil {
 		return err
@@ -91,7 +101,33 @@ func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error 
 	if f.map_ {
 		return writeMap(out, src, pair, &a, pal, mapWidth(stdout))
 	}
-	return writeShow(out, src, pair, &a, pal)
+	pod, host := packViews(pk)
+	return writeShowViews(out, src, pair, &a, pal, pod, host)
+}
+
+// viewOrder is the order show prints a side's views in.
+var viewOrder = []netview.View{netview.ViewAddr, netview.ViewLink, netview.ViewRoute, netview.ViewNeigh}
+
+// packViews are the views the pack's steps show, per side, in show's
+// order: for the built-in lesson, the pod's addr, link, route and neigh
+// and the node's link and route.
+func packViews(pk *content.Pack) (pod, host []netview.View) {
+	var podSet, hostSet []string
+	for _, sec := range pk.Sections {
+		for _, st := range sec.Steps {
+			podSet = append(podSet, st.PodViews...)
+			hostSet = append(hostSet, st.HostViews...)
+		}
+	}
+	for _, v := range viewOrder {
+		if slices.Contains(podSet, string(v)) {
+			pod = append(pod, v)
+		}
+		if slices.Contains(hostSet, string(v)) {
+			host = append(host, v)
+		}
+	}
+	return pod, host
 }
 
 // writeMap is `podlab show --map`.
@@ -152,6 +188,11 @@ func writeShowJSONLate(w io.Writer, src source, p *netview.Pair, analysis func()
 }
 
 func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette) error {
+	return writeShowViews(w, src, p, a, pal, viewOrder, []netview.View{netview.ViewLink, netview.ViewRoute})
+}
+
+// writeShowViews is show of the pod's and the node's views named.
+func writeShowViews(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pal palette, podViews, hostViews []netview.View) error {
 	podName := p.Facts.Pod.Name
 	if podName == "" {
 		podName = "pod"
@@ -165,29 +206,26 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	b := bufio.NewWriterSize(w, 64<<10)
 	// A lab's description names pods, contexts and files: outside text.
 	fmt.Fprintf(b, "%s\n\n", pal.heading("lab: "+netview.Clean(src.Describe())))
-	views := []struct {
+	type shown struct {
 		side   netview.Side
 		prompt string
 		view   netview.View
 		snap   *netview.Snapshot
-	}{
-		{netview.SidePod, podName, netview.ViewAddr, &p.Pod},
-		{netview.SidePod, podName, netview.ViewLink, &p.Pod},
-		{netview.SidePod, podName, netview.ViewRoute, &p.Pod},
-		{netview.SidePod, podName, netview.ViewNeigh, &p.Pod},
-		{netview.SideHost, node, netview.ViewLink, &p.Host},
-		{netview.SideHost, node, netview.ViewRoute, &p.Host},
 	}
-	// A dual-stack side's IPv6 routes too, after its IPv4 ones.
-	if p.Pod.DualStack() {
-		views = slices.Insert(views, 3, views[2])
-		views[3].view = netview.ViewRoute6
-		views = slices.Insert(views, 1, views[0])
-		views[1].view = netview.ViewAddr6
+	var views []shown
+	// A dual-stack side's IPv6 addresses and routes too, each after its
+	// IPv4 view.
+	for _, v := range podViews {
+		views = append(views, shown{netview.SidePod, podName, v, &p.Pod})
+		if v6, ok := ipv6View[v]; ok && p.Pod.DualStack() {
+			views = append(views, shown{netview.SidePod, podName, v6, &p.Pod})
+		}
 	}
-	if p.Host.DualStack() {
-		views = append(views, views[len(views)-1])
-		views[len(views)-1].view = netview.ViewRoute6
+	for _, v := range hostViews {
+		views = append(views, shown{netview.SideHost, node, v, &p.Host})
+		if v == netview.ViewRoute && p.Host.DualStack() {
+			views = append(views, shown{netview.SideHost, node, netview.ViewRoute6, &p.Host})
+		}
 	}
 	for _, v := range views {
 		fmt.Fprintf(b, "%s\n", pal.heading(v.prompt+" $ "+v.view.Command()))
@@ -200,6 +238,9 @@ func writeShow(w io.Writer, src source, p *netview.Pair, a *netview.Analysis, pa
 	writeAnalysis(b, pal, p, a)
 	return b.Flush()
 }
+
+// ipv6View is the IPv6 view shown after a pod's IPv4 one.
+var ipv6View = map[netview.View]netview.View{netview.ViewAddr: netview.ViewAddr6, netview.ViewRoute: netview.ViewRoute6}
 
 // writeAnalysis says in words what the highlights mean.
 func writeAnalysis(b *bufio.Writer, pal palette, p *netview.Pair, a *netview.Analysis) {

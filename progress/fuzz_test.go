@@ -24,6 +24,7 @@ func FuzzLoad(f *testing.F) {
 		`{"version":1,"version":1}`,
 		`{"version":1,"colour":"red"}`,
 		`{"version":1,"steps":null}`,
+		`{"version":1,"pack":"my-lesson@0.1.0","last":"1.1"}`,
 		`[]`,
 		``,
 		"\x00",
@@ -32,7 +33,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const path = "/home/student/progress.json"
-		p, err := decode(path, data)
+		p, pack, err := decode(path, data)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("decode: %v, want ErrCorrupt", err)
@@ -42,15 +43,15 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
-		saved, err := encode(p)
+		saved, err := encode(p, pack)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := decode(path, saved)
+		q, qpack, err := decode(path, saved)
 		if err != nil {
 			t.Fatalf("a loaded progress, saved, does not load: %v\n%s", err, saved)
 		}
-		if !reflect.DeepEqual(normal(p), normal(q)) {
+		if !reflect.DeepEqual(normal(p), normal(q)) || pack != qpack {
 			t.Fatalf("loaded %+v, saved and loaded again %+v", p, q)
 		}
 	})

@@ -2,7 +2,8 @@
 // lesson: which steps are done, how many answers each took, and where
 // they left off. Steps are named by their IDs ("2.4"). The pure part
 // (Progress and its methods) is what the UI works with; Load, Save and
-// DefaultPath are the file around it.
+// DefaultPath are the file around it. Progress is kept per lesson pack
+// and pack version (File.Pack, PackPath).
 package progress
 
 import (
@@ -42,9 +43,11 @@ type Step struct {
 	Answers int `json:"answers,omitempty"`
 }
 
-// file is the JSON form, versioned.
+// file is the JSON form, versioned. Pack is the lesson pack it belongs
+// to; the built-in lesson's files have none, as before packs.
 type file struct {
-	Version int `json:"version"`
+	Version int    `json:"version"`
+	Pack    string `json:"pack,omitempty"`
 	Progress
 }
 
@@ -119,6 +122,13 @@ var ErrCorrupt = errors.New("not a podlab progress file")
 // few KiB, so anything near this is not progress.
 const MaxSize = 1 << 20
 
+// maxPackID bounds the pack a file names: a name and a version.
+const maxPackID = 256
+
+// ErrOtherPack marks a progress file kept for another lesson pack, or
+// another version of it.
+var ErrOtherPack = errors.New("holds the progress of another lesson pack")
+
 // Load reads the progress kept at path with the process's own rights.
 func Load(path string) (*Progress, error) { return File{Path: path}.Load() }
 
@@ -131,6 +141,10 @@ type File struct {
 	// As is the student who ran podlab under sudo (see sudo.Invoker); nil
 	// is the process's own rights.
 	As *sudo.User
+	// Pack is the lesson pack the progress is of, "name@version"; "" is
+	// the built-in lesson's. A file of another pack is refused, so two
+	// packs, or two versions of one, never mix.
+	Pack string
 }
 
 // Load reads the progress. A missing file is a fresh start; a file that
@@ -150,37 +164,56 @@ func (f File) Load() (*Progress, error) {
 	if err != nil {
 		return nil, f.refusal("reading progress from", err, "read")
 	}
-	return decode(f.Path, data)
+	p, pack, err := decode(f.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	if pack != f.Pack {
+		return nil, fmt.Errorf("%s %w: %s, not %s; choose another --progress FILE", f.Path, ErrOtherPack, packName(pack), packName(f.Pack))
+	}
+	return p, nil
 }
 
-// decode is the progress in data, read from the file at path.
-func decode(path string, data []byte) (*Progress, error) {
+// packName names a pack in a refusal.
+func packName(id string) string {
+	if id == "" {
+		return "the built-in lesson"
+	}
+	return "pack " + netview.Clean(id)
+}
+
+// decode is the progress in data, read from the file at path, and the
+// pack it is of.
+func decode(path string, data []byte) (*Progress, string, error) {
 	if len(data) > MaxSize {
-		return nil, fmt.Errorf("%s: %w (larger than the %d MiB limit)", path, ErrCorrupt, MaxSize>>20)
+		return nil, "", fmt.Errorf("%s: %w (larger than the %d MiB limit)", path, ErrCorrupt, MaxSize>>20)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var pf file
 	if err := dec.Decode(&pf); err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, netview.FirstLine(err.Error()))
+		return nil, "", fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, netview.FirstLine(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
+		return nil, "", fmt.Errorf("%s: %w (more after the progress)", path, ErrCorrupt)
+	}
+	if len(pf.Pack) > maxPackID {
+		return nil, "", fmt.Errorf("%s: %w (a pack name of %d bytes)", path, ErrCorrupt, len(pf.Pack))
 	}
 	if pf.Version != Version {
-		return nil, fmt.Errorf("%s: %w (version %d, this podlab reads %d)", path, ErrCorrupt, pf.Version, Version)
+		return nil, "", fmt.Errorf("%s: %w (version %d, this podlab reads %d)", path, ErrCorrupt, pf.Version, Version)
 	}
 	for id, s := range pf.Steps {
 		if s.Answers < 0 {
-			return nil, fmt.Errorf("%s: %w (step %q has %d answers)", path, ErrCorrupt, id, s.Answers)
+			return nil, "", fmt.Errorf("%s: %w (step %q has %d answers)", path, ErrCorrupt, id, s.Answers)
 		}
 	}
-	return &pf.Progress, nil
+	return &pf.Progress, pf.Pack, nil
 }
 
-// encode is the file's text for p.
-func encode(p *Progress) ([]byte, error) {
-	data, err := json.MarshalIndent(file{Version: Version, Progress: *p.Clone()}, "", "  ")
+// encode is the file's text for p, of the pack.
+func encode(p *Progress, pack string) ([]byte, error) {
+	data, err := json.MarshalIndent(file{Version: Version, Pack: pack, Progress: *p.Clone()}, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +247,7 @@ func ReadBounded(path string, max int) ([]byte, error) {
 // theirs without a chown, and a path they could not write (a root-only
 // directory, a symlink into one) is refused.
 func (f File) Save(p *Progress) error {
-	data, err := encode(p)
+	data, err := encode(p, f.Pack)
 	if err != nil {
 		return err
 	}
@@ -311,6 +344,31 @@ func DefaultPath() (string, error) {
 // DefaultPath keeps the progress; the same rules hold.
 func StatePath(name string) (string, error) {
 	return statePath(name, os.Getenv, os.Geteuid(), user.Lookup)
+}
+
+// PackPath is where the progress through a lesson pack is kept by
+// default: the built-in lesson's ("") at DefaultPath, as before packs;
+// another pack's beside it, as progress-NAME@VERSION.json (a character a
+// file name should not hold becomes "_"; the pack named in the file
+// tells two such apart).
+func PackPath(pack string) (string, error) {
+	return statePath(packFile(pack), os.Getenv, os.Geteuid(), user.Lookup)
+}
+
+func packFile(pack string) string {
+	if pack == "" {
+		return "progress.json"
+	}
+	b := []byte(pack)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == '@' || c == '+') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return "progress-" + string(b) + ".json"
 }
 
 func defaultPath(getenv func(string) string, euid int, lookup func(string) (*user.User, error)) (string, error) {

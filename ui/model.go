@@ -19,6 +19,9 @@ import (
 // Options configure the program.
 type Options struct {
 	Source Source
+	// Sections are the lesson's, from its pack (each run its own copy);
+	// nil is the built-in lesson's.
+	Sections []content.Section
 	// Refresh is how often a live lab is collected again; 0 collects once
 	// (a recording) and then only on 'r'.
 	Refresh time.Duration
@@ -218,7 +221,9 @@ func New(opts Options) Model {
 	m.help.Styles = sh.theme.Help
 	m.prompt = textinput.New()
 	m.prompt.CharLimit = 64
-	m.course.sections, m.course.err = content.Lesson()
+	if m.course.sections = opts.Sections; m.course.sections == nil {
+		m.course.sections, m.course.err = content.Lesson()
+	}
 	for _, s := range m.course.sections {
 		m.course.steps = append(m.course.steps, s.Steps...)
 	}
