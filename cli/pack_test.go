@@ -435,7 +435,7 @@ func TestPackDirOddities(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(fifo, "3-hosts-see.md"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := podlab(t, "show", "--lab", "recording", "--pack", fifo); code != 1 || !strings.Contains(stderr, "fifo/3-hosts-see.md: not a regular file") {
+	if code, _, stderr := podlab(t, "show", "--lab", "recording", "--pack", fifo); code != 1 || !strings.Contains(stderr, "fifo/3-hosts-see.md:1: not a regular file") {
 		t.Errorf("a FIFO section: exit %d, %q", code, stderr)
 	}
 }

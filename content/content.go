@@ -196,6 +196,11 @@ func (pk *Pack) parseSection(name string, number int, text string) (Section, []e
 		if err := st.compileQuestion(); err != nil {
 			return at(err)
 		}
+		if !pk.lazy && pk.xv != nil {
+			if err := pk.xv.compileQuestion(st); err != nil {
+				return at(err)
+			}
+		}
 		sec.Steps = append(sec.Steps, *st)
 		return nil
 	}

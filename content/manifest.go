@@ -137,7 +137,10 @@ var (
 	knownLabs      = []string{"cluster", "sandbox", "replay"}
 )
 
-var packName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+var (
+	packName    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	packVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$`)
+)
 
 // parseManifest reads pack.yaml; every error is "file:line: what".
 func parseManifest(file string, data []byte) (*Manifest, []error) {
@@ -177,6 +180,9 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 	}
 	if m.Format != 0 && m.Format != FormatVersion {
 		fail(line("format"), "format %d is not one this podlab reads (%d): a newer podlab may", m.Format, FormatVersion)
+	}
+	if m.Version != "" && !packVersion.MatchString(m.Version) {
+		fail(line("version"), "version %q: letters, digits, dots, dashes and pluses, at most 32 (1.0.0)", m.Version)
 	}
 	if m.Name != "" && !packName.MatchString(m.Name) {
 		fail(line("name"), "name %q: lowercase letters, digits and dashes, starting with a letter", clean(m.Name))

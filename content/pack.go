@@ -163,12 +163,22 @@ func load(fsys fs.FS, dir string, lazy bool) (*Pack, []error) {
 	for name, val := range m.Example {
 		_ = setFact(&pk.example, name, val) // checked by parseManifest
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	if !lazy {
+		// Compiled now, so each step's expressions compile as it is read.
+		pk.x()
+		errs = append(errs, pk.xerrs...)
 	}
-	names, err := fs.Glob(fsys, path.Join(dir, "*.md"))
+	// The sections are read even when the manifest has mistakes, so lint
+	// lists both at once.
+	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, []error{err}
+		return nil, append(errs, fmt.Errorf("%s: %w", dir, errors.Unwrap(err)))
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".md") {
+			names = append(names, path.Join(dir, e.Name()))
+		}
 	}
 	if len(names) > MaxSections {
 		return nil, []error{fmt.Errorf("%s: %d section files, more than a pack may hold (%d)", dir, len(names), MaxSections)}
@@ -210,10 +220,6 @@ func load(fsys fs.FS, dir string, lazy bool) (*Pack, []error) {
 		return nil, errs
 	}
 	if !lazy {
-		pk.x()
-		if len(pk.xerrs) > 0 {
-			return nil, pk.xerrs
-		}
 		if errs := pk.validateQuestions(); len(errs) > 0 {
 			return nil, errs
 		}
@@ -246,7 +252,7 @@ func readBounded(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", name)
+		return nil, fmt.Errorf("%s:1: not a regular file", name)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -283,12 +289,11 @@ func parseSection(name string, number int, text string) (Section, error) {
 		return Section{}, err
 	}
 	pk := &Pack{Manifest: b.Manifest, Source: b.Source, example: b.example, derived: b.derived, usesDerived: map[*tmpl]bool{}}
+	pk.x()
 	sec, errs := pk.parseSection(name, number, text)
 	if len(errs) > 0 {
 		return Section{}, errors.Join(errs...)
 	}
 	pk.Sections = []Section{sec}
-	pk.x()
-	errs = append(pk.xerrs, pk.validateQuestions()...)
-	return sec, errors.Join(errs...)
+	return sec, errors.Join(append(pk.xerrs, pk.validateQuestions()...)...)
 }

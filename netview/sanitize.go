@@ -9,7 +9,8 @@ import (
 )
 
 // Clean makes text from outside safe to print: C0 controls, DEL, C1
-// controls (U+0080-U+009F) and bytes that are not UTF-8 are shown as
+// controls (U+0080-U+009F), the bidirectional controls (U+202E and the
+// like) and bytes that are not UTF-8 are shown as
 // escapes (`\x1b`, `\u009b`), so that a name cannot move the cursor, set
 // a title, write the clipboard or open a hyperlink. Clean(Clean(s)) is
 // Clean(s): the escapes are printable.
@@ -26,7 +27,7 @@ func Clean(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f:
+		case r >= 0x80 && r <= 0x9f || isBidi(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -48,12 +49,19 @@ func IsClean(s string) bool {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 || r >= 0x80 && r <= 0x9f {
+		if r == utf8.RuneError && size <= 1 || r >= 0x80 && r <= 0x9f || isBidi(r) {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// isBidi says r reorders the text around it (the explicit embeddings,
+// overrides and isolates, and the marks): a name holding one can print
+// as another name.
+func isBidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // Sanitize cleans every string in the pair (names, kinds, flags, facts,

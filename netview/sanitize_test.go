@@ -17,6 +17,8 @@ func TestClean(t *testing.T) {
 		{"plain", "cali12345678901", "cali12345678901"},
 		{"unicode", "pod-é✓", "pod-é✓"},
 		{"esc", "a\x1b[31mb", `a\x1b[31mb`},
+		{"bidi override", "cali\u202eoof", `cali\u202eoof`},
+		{"bidi isolate", "a\u2067b\u2069", `a\u2067b\u2069`},
 		{"osc 52", "\x1b]52;c;aGk=\x07", `\x1b]52;c;aGk=\x07`},
 		{"osc 0 st", "\x1b]0;owned\x1b\\", `\x1b]0;owned\x1b\`},
 		{"newline tab", "a\nb\tc\r", `a\x0ab\x09c\x0d`},
