@@ -127,6 +127,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	if node != "" {
 		nodeWords = node
 	}
+	blocks := newBlockIndex(f.Blocks)
 	isLocalPod := func(r *Route) bool {
 		return routeType(r) == "unicast" && strings.HasPrefix(r.Dev, prefix) && hostLen(routeDst(r)) && !r.Gw.IsValid()
 	}
@@ -142,10 +143,8 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 				return true
 			}
 		}
-		for _, b := range f.Blocks {
-			if b.CIDR.Overlaps(dst) {
-				return true
-			}
+		if blocks.overlaps(dst) {
+			return true
 		}
 		return r.Protocol == ProtoBird || r.Protocol == ProtoFelix || usesDev(r, devIPIP) || usesDev(r, devVXLAN) || usesDev(r, devVXLAN6)
 	}
@@ -154,7 +153,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		n := f.NodeByIP(gw)
 		if n == "" && gw.IsValid() && isTunnel(dev) {
 			// a VXLAN next hop is the remote node's tunnel address, taken from its block
-			if b := blockOf(f, gw); b != nil {
+			if b := blocks.first(gw); b != nil {
 				n = b.Node
 			}
 		}
@@ -163,12 +162,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 	// nodeFor names the node a remote route leads to.
 	nodeFor := func(gw netip.Addr, dev string, dst netip.Prefix, preferGw bool) string {
 		byGw := gwNode(gw, dev)
-		byBlock := ""
-		for _, b := range f.Blocks {
-			if b.CIDR == dst || (!preferGw && b.CIDR.Contains(dst.Addr())) {
-				byBlock = b.Node
-			}
-		}
+		byBlock := blocks.lastNode(dst, !preferGw)
 		if preferGw && byGw != "" || byBlock == "" {
 			return byGw
 		}
@@ -355,7 +349,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 		case isVTEP(r, dst):
 			rc.Class = ClassTunnelEndpoint
 			rc.Encap = "vxlan"
-			if b := blockOf(f, dst.Addr()); b != nil {
+			if b := blocks.first(dst.Addr()); b != nil {
 				rc.Peer = b.Node
 			}
 			rc.Reason = fmt.Sprintf("%s's VXLAN tunnel address (its VTEP, taken from its block): Felix writes a route to each remote node's tunnel address on %s, with no gateway, so that the routes to that node's blocks, via this address onlink, are encapsulated to it; %s",
@@ -397,7 +391,7 @@ func classifyHost(out []RouteClass, p *Pair, hostIf *Link, z *Analyzer) []RouteC
 					w = via(r, r.Gw, r.Dev, rc.Peer, true)
 				}
 				rc.Reason = fmt.Sprintf("a single pod IP %s%s, %s, %s", dst.Addr(), holder, learned(r), w)
-				if b := blockOf(f, dst.Addr()); b != nil && b.Node != rc.Peer {
+				if b := blocks.first(dst.Addr()); b != nil && b.Node != rc.Peer {
 					rc.Reason += fmt.Sprintf(": it lies in %s's block %s, so %s borrowed it when IPAM ran short of blocks", b.Node, b.CIDR, cmp.Or(rc.Peer, "that node"))
 				} else {
 					rc.Reason += ": a borrowed IP, announced as a more specific route than its block"
