@@ -11,6 +11,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/ext"
 
 	"podlab/kubeproxy"
@@ -40,6 +41,7 @@ var functions = []Function{
 	{"overlaps", "overlaps(string, string) -> bool", "two prefixes, either holding the other's address"},
 	{"vethName", "vethName(prefix, namespace, pod string) -> string", "the host end's name Calico gives a pod's veth: prefix + SHA-1(\"ns.pod\")[:11]"},
 	{"caliName", "caliName(namespace, pod string) -> string", "vethName with Felix's default prefix, cali"},
+	{"blockOwner", "blockOwner(address string, blocks list(map)) -> string", "the node whose block (of Blocks) holds the address or prefix: blockOwner(\"198.19.21.70\", Blocks) → node2; \"\" when none"},
 	{"kubeSvcChain", "kubeSvcChain(namespace, service, portName, protocol string) -> string", "kube-proxy's KUBE-SVC- chain of a service port: yaobank, summary, http, tcp → KUBE-SVC-OIQIZJVJK6E34BR4"},
 	{"kubeSepChain", "kubeSepChain(namespace, service, portName, protocol, endpoint string) -> string", "its KUBE-SEP- chain for one endpoint \"ip:port\""},
 }
@@ -89,6 +91,10 @@ func celFunctions() []cel.EnvOption {
 		cel.Function("kubeSepChain", cel.Overload("kube_sep_chain_string5", []*cel.Type{cel.StringType, cel.StringType, cel.StringType, cel.StringType, cel.StringType}, cel.StringType,
 			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
 				return types.String(kubeproxy.SEPChain(servicePort(str(args[0]), str(args[1]), str(args[2]), str(args[3])), str(args[4])))
+			}))),
+		cel.Function("blockOwner", cel.Overload("block_owner_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.MapType(cel.StringType, cel.DynType))}, cel.StringType,
+			cel.BinaryBinding(func(a, l ref.Val) ref.Val {
+				return types.String(blockOwner(str(a), l))
 			}))),
 		cel.Function("caliName", cel.Overload("cali_name_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.StringType,
 			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
@@ -384,4 +390,34 @@ func (x *exprs) compileQuestion(st *Step) error {
 
 func servicePort(ns, name, port, proto string) kubeproxy.ServicePort {
 	return kubeproxy.ServicePort{Namespace: ns, Name: name, Port: port, Protocol: proto}
+}
+
+// blockOwner is the node of the first block in blocks (Blocks' maps)
+// that holds addr, an address or a prefix.
+func blockOwner(addr string, blocks ref.Val) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		p, perr := netip.ParsePrefix(addr)
+		if perr != nil {
+			return ""
+		}
+		a = p.Addr()
+	}
+	lister, ok := blocks.(traits.Lister)
+	if !ok {
+		return ""
+	}
+	for it := lister.Iterator(); it.HasNext() == types.True; {
+		m, ok := it.Next().(traits.Mapper)
+		if !ok {
+			continue
+		}
+		cidr, node := m.Get(types.String("cidr")), m.Get(types.String("node"))
+		p, err := netip.ParsePrefix(fmt.Sprint(cidr.Value()))
+		if err == nil && p.Contains(a) {
+			n, _ := node.Value().(string)
+			return n
+		}
+	}
+	return ""
 }

@@ -163,6 +163,9 @@ func TestFunctions(t *testing.T) {
 		{`string(overlaps("198.19.22.128/26", "198.19.22.128/24"))`, "true"},
 		{`string(isLoopback("127.0.0.1")) + string(isAddress("node1"))`, "truefalse"},
 		{`kubeSepChain("yaobank", "summary", "http", "tcp", "198.19.21.66:80").startsWith("KUBE-SEP-")`, ""},
+		{`blockOwner("198.19.21.70", [{"cidr": "198.19.21.0/26", "node": "control"}, {"cidr": "198.19.21.64/26", "node": "node2"}])`, "node2"},
+		{`blockOwner("198.19.21.64/26", [{"cidr": "198.19.21.64/26", "node": "node2"}])`, "node2"},
+		{`blockOwner("10.0.0.1", [{"cidr": "198.19.21.64/26", "node": "node2"}]) == ""`, ""},
 	} {
 		prog, err := compile(env, "t", Expr{Text: tc.expr}, nil)
 		if err != nil {
