@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,12 +20,13 @@ import (
 
 // coreScheme holds core/v1 alone (with meta/v1's options and Status,
 // which core/v1 registers): client-go's full clientset registers every
-// API group at start-up, several MiB that podlab never reads.
-var coreScheme = func() *runtime.Scheme {
+// API group at start-up, several MiB that podlab never reads. Made when
+// a cluster is first opened, not when podlab starts.
+var coreScheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(corev1.AddToScheme(s))
 	return s
-}()
+})
 
 // coreClient is the little of the API podlab reads: pods, namespaces and
 // nodes in core/v1, the URL of a pod's exec, and Calico's block
@@ -52,7 +54,7 @@ func newCoreClient(config *rest.Config) (*coreClient, error) {
 	c := rest.CopyConfig(config)
 	c.GroupVersion = &corev1.SchemeGroupVersion
 	c.APIPath = "/api"
-	c.NegotiatedSerializer = serializer.NewCodecFactory(coreScheme).WithoutConversion()
+	c.NegotiatedSerializer = serializer.NewCodecFactory(coreScheme()).WithoutConversion()
 	c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return boundedBodies{rt} })
 	if c.UserAgent == "" {
 		c.UserAgent = rest.DefaultKubernetesUserAgent()
@@ -61,7 +63,7 @@ func newCoreClient(config *rest.Config) (*coreClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &coreClient{rest: rc, params: runtime.NewParameterCodec(coreScheme), page: listPage, budget: maxAnswer}, nil
+	return &coreClient{rest: rc, params: runtime.NewParameterCodec(coreScheme()), page: listPage, budget: maxAnswer}, nil
 }
 
 // get reads one object, in protobuf as the typed client asks for it.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -66,7 +67,9 @@ type birdConf struct {
 // none) and exports only BGP and static routes, so device routes never
 // come back to the kernel; the mesh sessions are direct, since the nodes
 // share the fabric /20.
-var birdTmpl = template.Must(template.New("bird").Parse(`# podlab sandbox: BIRD 2 for node {{.RouterID}}, shaped like Calico's.
+// Parsed when first used, not at every podlab start.
+var birdTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("bird").Parse(`# podlab sandbox: BIRD 2 for node {{.RouterID}}, shaped like Calico's.
 router id {{.RouterID}};
 log "{{.Log}}" all;
 
@@ -238,6 +241,7 @@ protocol bgp {{.Name}} from bgp_template6 {
 }
 {{end}}
 {{- end}}`))
+})
 
 // meshName is Calico's name for a node-to-node mesh peer.
 func meshName(ip string) string {

@@ -24,7 +24,7 @@ func TestBirdConfigParses(t *testing.T) {
 			Log: filepath.Join(t.TempDir(), "bird.log"), VXLAN: vx,
 			Peers: []birdPeer{{meshName("198.19.0.1"), "198.19.0.1"}, {meshName("198.19.0.3"), "198.19.0.3"}}}
 		var sb strings.Builder
-		if err := birdTmpl.Execute(&sb, c); err != nil {
+		if err := birdTmpl().Execute(&sb, c); err != nil {
 			t.Fatal(err)
 		}
 		conf := filepath.Join(t.TempDir(), "bird.conf")

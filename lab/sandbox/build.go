@@ -503,7 +503,7 @@ func (b *builder) startBirds(ctx context.Context) error {
 			}
 		}
 		var sb strings.Builder
-		if err := birdTmpl.Execute(&sb, c); err != nil {
+		if err := birdTmpl().Execute(&sb, c); err != nil {
 			return err
 		}
 		p := Process{Node: n.Name, NS: n.NS, Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}

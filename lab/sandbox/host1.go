@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/vishvananda/netlink"
@@ -53,7 +54,9 @@ type host1Conf struct {
 // host1Tmpl is host1's BIRD. The direct protocol puts the fabric's /20
 // in BIRD's table, so the nodes' multihop next hops resolve over it;
 // only BGP routes go to the kernel, with metric 0 as the nodes' do.
-var host1Tmpl = template.Must(template.New("host1").Parse(`# podlab sandbox: BIRD 2 for host1, as the course's host1 runs it.
+// Parsed when first used, not at every podlab start.
+var host1Tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("host1").Parse(`# podlab sandbox: BIRD 2 for host1, as the course's host1 runs it.
 router id {{.RouterID}};
 log "{{.Log}}" all;
 
@@ -98,6 +101,7 @@ protocol bgp {{.Name}} from nodes {
   neighbor {{.IP}} as {{$.AS}};
 }
 {{end}}`))
+})
 
 // host1 makes host1's namespace on the fabric, with host1's address.
 func (b *builder) host1() error {
@@ -126,7 +130,7 @@ func (b *builder) startHost1Bird(ctx context.Context) error {
 		c.Peers = append(c.Peers, birdPeer{Name: n.Name, IP: n.IP.String()})
 	}
 	var sb strings.Builder
-	if err := host1Tmpl.Execute(&sb, c); err != nil {
+	if err := host1Tmpl().Execute(&sb, c); err != nil {
 		return err
 	}
 	p := Process{Node: host1Name, NS: b.st.Host1NS(), Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}
