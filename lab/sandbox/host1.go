@@ -134,11 +134,16 @@ func (b *builder) startHost1Bird(ctx context.Context) error {
 }
 
 // host1Missing says what host1's kernel still lacks: the service range
-// with one next hop per node.
+// with one next hop per node, and each node's /29 of the external pool
+// via that node.
 func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, error) {
 	want := map[netip.Addr]bool{}
+	var blocks []wantRoute
 	for _, n := range b.st.Nodes {
 		want[n.IP] = true
+		if n.ExtBlock.IsValid() {
+			blocks = append(blocks, wantRoute{n.ExtBlock, n.IP, protoBird})
+		}
 	}
 	hops, err := serviceHops(ctx, h)
 	if err != nil {
@@ -147,16 +152,24 @@ func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, 
 	for _, gw := range hops {
 		delete(want, gw)
 	}
-	if len(want) == 0 {
-		return "", nil
-	}
 	var miss []string
-	for _, n := range b.st.Nodes {
-		if want[n.IP] {
-			miss = append(miss, n.IP.String())
+	if len(want) > 0 {
+		var gws []string
+		for _, n := range b.st.Nodes {
+			if want[n.IP] {
+				gws = append(gws, n.IP.String())
+			}
 		}
+		miss = append(miss, fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(gws, ", ")))
 	}
-	return fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(miss, ", ")), nil
+	lack, err := missingRoutes(ctx, h, blocks)
+	if err != nil {
+		return "", err
+	}
+	for _, w := range lack {
+		miss = append(miss, w.String())
+	}
+	return strings.Join(miss, ", "), nil
 }
 
 // serviceHops are the gateways of host1's route to the service range
