@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"text/template"
 
 	"github.com/vishvananda/netlink"
 
 	"podlab/lab"
+	"podlab/netview"
 )
 
 // host1 (--host1) is the course's host1 on the fabric: a BIRD in the
@@ -195,4 +197,41 @@ func serviceHops(ctx context.Context, h *netlink.Handle) ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+// Host1Facts are what the analysis of host1's table reads: the nodes
+// and their blocks, the pools and the BGP configuration, and host1's
+// import filter.
+func (s *State) Host1Facts() netview.Host1Facts {
+	f := s.Facts("", "")
+	return netview.Host1Facts{Facts: f, Resources: s.Resources(), Imports: slices.Clone(host1Imports)}
+}
+
+// Host1 snapshots host1's namespace (--host1), with the facts its
+// analysis reads; an error that says how to build one when the sandbox
+// has no host1.
+func (l *Lab) Host1(ctx context.Context) (*netview.Snapshot, netview.Host1Facts, error) {
+	st := l.State()
+	if now, err := readState(l.opts); err == nil && now != nil {
+		st = now
+	}
+	ns := st.Host1NS()
+	if ns == "" {
+		return nil, netview.Host1Facts{}, fmt.Errorf("sandbox %q has no host1: run sudo podlab sandbox down, then sudo podlab sandbox up --host1", st.Prefix)
+	}
+	s, err := lab.Collect(ctx, lab.NSRef{Name: ns})
+	if err != nil {
+		return nil, netview.Host1Facts{}, fmt.Errorf("host1: %w", err)
+	}
+	// As a node's: the fabric's far side has no name on a real host1.
+	forgetNames(s, st.FabricNS())
+	f := st.Host1Facts()
+	f.Sanitize()
+	return s, f, nil
+}
+
+// Host1Describe says in one line where host1 is.
+func (l *Lab) Host1Describe() string {
+	st := l.State()
+	return netview.Clean(fmt.Sprintf("sandbox %s (%s): host1 %s in %s", st.Prefix, modeLine(st), host1IP, st.Host1NS()))
 }
