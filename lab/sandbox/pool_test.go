@@ -214,3 +214,25 @@ func TestExternalPoolHost1(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A deleted pod of the external pool is replaced from its node's /29,
+// a lesson pod's from its node's /26; and external-ns's pods are among
+// those the sandbox replaces.
+func TestFreeAddrExternal(t *testing.T) {
+	o := fuzzOptions
+	o.ExternalPool = true
+	st := fullState(o)
+	n, _ := st.Node("node1")
+	for _, tt := range []struct{ avoid, want string }{
+		{"198.19.24.8", "198.19.24.9"},
+		{"198.19.22.132", "198.19.22.133"},
+	} {
+		got, err := freeAddr(st, n, netip.MustParseAddr(tt.avoid))
+		if err != nil || got.String() != tt.want {
+			t.Errorf("replacing %s: %v %v, want %s", tt.avoid, got, err, tt.want)
+		}
+	}
+	if !isReplacement(externalNamespace, "nginx-7d9b8c5f4d-5wnjm") {
+		t.Error("an external-ns pod's replacement is not one the sandbox makes")
+	}
+}
