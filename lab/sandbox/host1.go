@@ -235,3 +235,12 @@ func (l *Lab) Host1Describe() string {
 	st := l.State()
 	return netview.Clean(fmt.Sprintf("sandbox %s (%s): host1 %s in %s", st.Prefix, modeLine(st), host1IP, st.Host1NS()))
 }
+
+// Resources are the Calico objects the sandbox stands for (its pools,
+// host1 as a BGPPeer, the BGPConfiguration), as a cluster would list
+// them, cleaned as everything entering netview is.
+func (l *Lab) Resources() netview.Resources {
+	r := l.State().Resources()
+	r.Sanitize()
+	return r
+}

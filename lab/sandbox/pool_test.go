@@ -236,3 +236,31 @@ func TestFreeAddrExternal(t *testing.T) {
 		t.Error("an external-ns pod's replacement is not one the sandbox makes")
 	}
 }
+
+// Status lists the pools and each node's external block; the resources
+// are the two pools, host1 as a peer and the service range advertised.
+func TestStatusNamesPools(t *testing.T) {
+	o := fuzzOptions
+	o.ExternalPool = true
+	st := fullState(o)
+	host1State(st, o)
+	var b strings.Builder
+	writeStatus(&b, st)
+	for _, want := range []string{
+		"external-ns in external-pool",
+		"  NODE     IP          BLOCK             EXTERNAL BLOCK   NAMESPACE\n",
+		"  node1    198.19.0.2  198.19.22.128/26  198.19.24.8/29   pt-node1\n",
+		"  default-ipv4-ippool  198.19.16.0/21  /26\n",
+		"  external-pool        198.19.24.0/21  /29\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+	r := st.Resources()
+	if len(r.Pools) != 2 || r.Pools[1].Name != externalPoolName || r.Pools[1].BlockSize != 29 ||
+		len(r.Peers) != 1 || r.Peers[0].PeerIP != host1IP ||
+		len(r.BGPConfigs) != 1 || !slices.Equal(r.BGPConfigs[0].ServiceClusterIPs, []netip.Prefix{serviceCIDR}) {
+		t.Errorf("resources: %+v", r)
+	}
+}
