@@ -41,7 +41,8 @@ mesh. It needs root.`,
 		{"up", "build the sandbox (root)",
 			"Build the sandbox, or say that it is up already, and wait until BGP has converged.",
 			[]string{"the lesson's dataplane", "sandbox up", "pods with a borrowed address", "sandbox up --borrowed",
-				"host1 peered, services advertised (ECMP)", "sandbox up --host1"},
+				"host1 peered, services advertised (ECMP)", "sandbox up --host1",
+				"and pods in a second pool, whose /29s host1 learns", "sandbox up --host1 --external-pool"},
 			sandbox.UpCommand},
 		{"down", "remove everything the sandbox recorded, and its BIRDs",
 			"Remove the namespaces, links, files and BIRD processes the sandbox's state records.",
@@ -90,6 +91,7 @@ mesh. It needs root.`,
 			fs.BoolVar(&o.StaticRoutes, "static-routes", false, "no BIRD: write the block routes marked proto bird, labelled as static")
 			fs.BoolVar(&o.ControlPlane, "control-plane", false, "run no pods on the control node, which keeps its block: a blackhole with no pod routes under it")
 			fs.BoolVar(&o.Host1, "host1", false, "add host1 (198.19.15.254) with its own BIRD, peered with every node, which advertise the service range 198.19.32.0/20 to it: host1 routes it over all three (ECMP)")
+			fs.BoolVar(&o.ExternalPool, "external-pool", false, "add the pool external-pool (198.19.24.0/21, /29 blocks) and a namespace external-ns whose pods take addresses from it, one on each node; with --host1, host1 learns each node's /29 and none of the default pool's /26s")
 			fs.BoolVar(&o.IPv6, "ipv6", false, "dual-stack: pods get an IPv6 address too, from /122 blocks routed over IPv6 BGP sessions")
 			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 		}

@@ -26,6 +26,7 @@ type showFlags struct {
 	json  bool
 	map_  bool
 	plain bool
+	place string
 }
 
 func newShow(name string) *cobra.Command {
@@ -40,12 +41,16 @@ link-local) has its ip -6 route shown after its ip route (and the pod its
 ip -6 addr after its ip addr), and its IPv6 routes classed and explained
 with the others. --json prints the same as
 one JSON object, --map as a picture. With --pack, the views are those the
-pack's steps show.`,
+pack's steps show. --place host1 prints the sandbox's host1 instead (sudo
+podlab sandbox up --host1): its ip addr and ip route, each route it learned
+named by the node its next hop is, the pools' blocks it has and those its
+import filter keeps out.`,
 		Example: examples(name,
 			"the built-in recording", "show --lab recording",
 			"the cluster's customer pod, as JSON", "show --lab cluster -n yaobank -l app=customer --json",
 			"a picture of the running sandbox", "show --lab sandbox --map",
-			"the views a pack of your own shows", "show --lab recording --pack ./my-pack"),
+			"the views a pack of your own shows", "show --lab recording --pack ./my-pack",
+			"host1's routes, learned from the nodes over BGP", "show --lab sandbox --place host1"),
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runShow(c.Context(), f, c.OutOrStdout(), c.ErrOrStderr())
@@ -55,6 +60,8 @@ pack's steps show.`,
 	fs.BoolVar(&f.json, "json", false, "print one JSON object: the snapshots and the analysis")
 	fs.BoolVar(&f.map_, "map", false, "draw the lab as a picture, as wide as the terminal ($COLUMNS, else 80)")
 	fs.BoolVar(&f.plain, "plain", false, "no colours (also when NO_COLOR is set or stdout is not a terminal)")
+	fs.StringVar(&f.place, "place", placePod, "what to show: pod (the pod and its node) or host1 (with --lab sandbox: the sandbox's host1)")
+	_ = c.RegisterFlagCompletionFunc("place", cobra.FixedCompletions(placeNames, cobra.ShellCompDirectiveNoFileComp))
 	f.pack.register(c)
 	f.lab.register(c)
 	return c
@@ -73,6 +80,13 @@ const showGCPercent = 400
 func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error {
 	if f.json && f.map_ {
 		return usageErr("--json and --map do not go together")
+	}
+	switch f.place {
+	case placePod:
+	case placeHost1:
+		return runShowHost1(ctx, f, stdout, stderr)
+	default:
+		return usageErr("--place %q: use pod or host1", netview.Clean(f.place))
 	}
 	if f.json && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(showGCPercent))

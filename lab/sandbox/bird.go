@@ -59,6 +59,9 @@ type birdConf struct {
 	// is the service range advertised to it.
 	Host1    *birdPeer
 	Services string
+	// ExtBlock is the node's /29 of the external pool (--external-pool),
+	// "" for none: blackholed and announced as its own block is.
+	ExtBlock string
 }
 
 // birdTmpl follows Calico's BIRD templates (bird.cfg, bird_aggr.cfg,
@@ -78,12 +81,19 @@ log "{{.Log}}" all;
 protocol static {
   ipv4;
   route {{.Block}} blackhole;
+{{- with .ExtBlock}}
+  route {{.}} blackhole;
+{{- end}}
 }
 
 function calico_aggr ()
 {
   if ( net = {{.Block}} ) then { accept; }
   if ( net ~ {{.Block}} ) then { reject; }
+{{- with .ExtBlock}}
+  if ( net = {{.}} ) then { accept; }
+  if ( net ~ {{.}} ) then { reject; }
+{{- end}}
 }
 
 filter calico_export_to_bgp_peers {

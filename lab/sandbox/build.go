@@ -33,6 +33,7 @@ func newBuilder(o Options, bird string) *builder {
 		IPv6:         o.IPv6,
 		ControlPlane: o.ControlPlane,
 		Host1:        o.Host1,
+		ExternalPool: o.ExternalPool,
 		Phase:        PhaseBuilding,
 		StartedAt:    time.Now().UTC().Truncate(time.Millisecond),
 	}
@@ -44,6 +45,11 @@ func newBuilder(o Options, bird string) *builder {
 		}
 		if o.IPv6 {
 			ni.IP6, ni.Block6 = nodeIP6Of(n.ip), block6Of(n.block)
+		}
+		if o.ExternalPool && !(o.ControlPlane && n.name == controlNode) {
+			// Calico gives a node a block of a pool when a pod there
+			// needs an address from it.
+			ni.ExtBlock = externalBlocks[n.name]
 		}
 		st.Nodes = append(st.Nodes, ni)
 	}
@@ -61,6 +67,13 @@ func (b *builder) pods() []podSpec {
 	}
 	if b.o.Borrowed {
 		ps = append(ps, borrowedPod)
+	}
+	if b.o.ExternalPool {
+		for _, p := range externalPods {
+			if !b.o.ControlPlane || p.node != controlNode {
+				ps = append(ps, p)
+			}
+		}
 	}
 	return ps
 }
@@ -486,6 +499,9 @@ func (b *builder) startBirds(ctx context.Context) error {
 		c := birdConf{
 			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
 			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
+		}
+		if n.ExtBlock.IsValid() {
+			c.ExtBlock = n.ExtBlock.String()
 		}
 		if b.o.Host1 {
 			c.Host1 = &birdPeer{Name: globalPeerName(host1IP), IP: host1IP.String()}

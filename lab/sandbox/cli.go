@@ -42,6 +42,9 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 	if ns := st.Host1NS(); ns != "" {
 		fmt.Fprintf(stdout, "  host1:            sudo ip netns exec %s ip route\n", ns)
 	}
+	if st.ExternalPool {
+		fmt.Fprintf(stdout, "  pods of %s take addresses from %s %s (/%d blocks)\n", externalNamespace, externalPoolName, externalPool, externalBlockSize)
+	}
 	return nil
 }
 
@@ -88,6 +91,9 @@ func modeLine(st *State) string {
 	if st.Host1 {
 		s += ", host1 peered, services advertised"
 	}
+	if st.ExternalPool {
+		s += ", " + externalNamespace + " in " + externalPoolName
+	}
 	return s
 }
 
@@ -122,10 +128,29 @@ func writeStatus(w io.Writer, st *State) {
 		}
 		return slices.Insert(row, at, x...)
 	}
-	for _, n := range st.Nodes {
-		rows = append(rows, v6([]string{n.Name, n.IP.String(), n.Block.String(), n.NS}, 3, n.IP6.String(), n.Block6.String()))
+	// The external pool's blocks in a column of their own, after the
+	// default pool's.
+	ext := func(row []string, x string) []string {
+		if !st.ExternalPool {
+			return row
+		}
+		return slices.Insert(row, 3, x)
 	}
-	table("nodes", v6([]string{"NODE", "IP", "BLOCK", "NAMESPACE"}, 3, "IP6", "BLOCK6"), rows)
+	for _, n := range st.Nodes {
+		eb := "-"
+		if n.ExtBlock.IsValid() {
+			eb = n.ExtBlock.String()
+		}
+		rows = append(rows, v6(ext([]string{n.Name, n.IP.String(), n.Block.String(), n.NS}, eb), 3, n.IP6.String(), n.Block6.String()))
+	}
+	table("nodes", v6(ext([]string{"NODE", "IP", "BLOCK", "NAMESPACE"}, "EXTERNAL BLOCK"), 3, "IP6", "BLOCK6"), rows)
+	if st.ExternalPool {
+		rows = nil
+		for _, p := range st.Resources().Pools {
+			rows = append(rows, []string{p.Name, p.CIDR.String(), "/" + strconv.Itoa(p.BlockSize)})
+		}
+		table("pools", []string{"POOL", "CIDR", "BLOCKS"}, rows)
+	}
 	if ns := st.Host1NS(); ns != "" {
 		fmt.Fprintf(w, "host1: %s in %s, peered with every node, which advertise %s to it\n", host1IP, ns, serviceCIDR)
 	}

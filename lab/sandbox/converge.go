@@ -44,6 +44,15 @@ func (b *builder) wanted(n NodeInfo) []wantRoute {
 		}
 	}
 	w = append(w, wantRoute{dst: n.Block, proto: protoBird})
+	for _, o := range b.st.Nodes {
+		switch {
+		case !o.ExtBlock.IsValid():
+		case o.Name == n.Name:
+			w = append(w, wantRoute{dst: o.ExtBlock, proto: protoBird})
+		default:
+			w = append(w, wantRoute{o.ExtBlock, o.IP, protoBird})
+		}
+	}
 	if b.o.Borrowed && n.Name != borrowedPod.node {
 		w = append(w, wantRoute{netip.PrefixFrom(borrowedPod.ip, 32), b.nodes[borrowedPod.node].IP, protoBird})
 	}

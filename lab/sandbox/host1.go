@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -11,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"podlab/lab"
+	"podlab/netview"
 )
 
 // host1 (--host1) is the course's host1 on the fabric: a BIRD in the
@@ -138,11 +140,16 @@ func (b *builder) startHost1Bird(ctx context.Context) error {
 }
 
 // host1Missing says what host1's kernel still lacks: the service range
-// with one next hop per node.
+// with one next hop per node, and each node's /29 of the external pool
+// via that node.
 func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, error) {
 	want := map[netip.Addr]bool{}
+	var blocks []wantRoute
 	for _, n := range b.st.Nodes {
 		want[n.IP] = true
+		if n.ExtBlock.IsValid() {
+			blocks = append(blocks, wantRoute{n.ExtBlock, n.IP, protoBird})
+		}
 	}
 	hops, err := serviceHops(ctx, h)
 	if err != nil {
@@ -151,16 +158,24 @@ func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, 
 	for _, gw := range hops {
 		delete(want, gw)
 	}
-	if len(want) == 0 {
-		return "", nil
-	}
 	var miss []string
-	for _, n := range b.st.Nodes {
-		if want[n.IP] {
-			miss = append(miss, n.IP.String())
+	if len(want) > 0 {
+		var gws []string
+		for _, n := range b.st.Nodes {
+			if want[n.IP] {
+				gws = append(gws, n.IP.String())
+			}
 		}
+		miss = append(miss, fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(gws, ", ")))
 	}
-	return fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(miss, ", ")), nil
+	lack, err := missingRoutes(ctx, h, blocks)
+	if err != nil {
+		return "", err
+	}
+	for _, w := range lack {
+		miss = append(miss, w.String())
+	}
+	return strings.Join(miss, ", "), nil
 }
 
 // serviceHops are the gateways of host1's route to the service range
@@ -186,4 +201,50 @@ func serviceHops(ctx context.Context, h *netlink.Handle) ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+// Host1Facts are what the analysis of host1's table reads: the nodes
+// and their blocks, the pools and the BGP configuration, and host1's
+// import filter.
+func (s *State) Host1Facts() netview.Host1Facts {
+	f := s.Facts("", "")
+	return netview.Host1Facts{Facts: f, Resources: s.Resources(), Imports: slices.Clone(host1Imports)}
+}
+
+// Host1 snapshots host1's namespace (--host1), with the facts its
+// analysis reads; an error that says how to build one when the sandbox
+// has no host1.
+func (l *Lab) Host1(ctx context.Context) (*netview.Snapshot, netview.Host1Facts, error) {
+	st := l.State()
+	if now, err := readState(l.opts); err == nil && now != nil {
+		st = now
+	}
+	ns := st.Host1NS()
+	if ns == "" {
+		return nil, netview.Host1Facts{}, fmt.Errorf("sandbox %q has no host1: run sudo podlab sandbox down, then sudo podlab sandbox up --host1", st.Prefix)
+	}
+	s, err := lab.Collect(ctx, lab.NSRef{Name: ns})
+	if err != nil {
+		return nil, netview.Host1Facts{}, fmt.Errorf("host1: %w", err)
+	}
+	// As a node's: the fabric's far side has no name on a real host1.
+	forgetNames(s, st.FabricNS())
+	f := st.Host1Facts()
+	f.Sanitize()
+	return s, f, nil
+}
+
+// Host1Describe says in one line where host1 is.
+func (l *Lab) Host1Describe() string {
+	st := l.State()
+	return netview.Clean(fmt.Sprintf("sandbox %s (%s): host1 %s in %s", st.Prefix, modeLine(st), host1IP, st.Host1NS()))
+}
+
+// Resources are the Calico objects the sandbox stands for (its pools,
+// host1 as a BGPPeer, the BGPConfiguration), as a cluster would list
+// them, cleaned as everything entering netview is.
+func (l *Lab) Resources() netview.Resources {
+	r := l.State().Resources()
+	r.Sanitize()
+	return r
 }

@@ -198,6 +198,11 @@ func (s *State) Facts(namespace, name string) netview.Facts {
 			f.Blocks = append(f.Blocks, netview.Block{CIDR: n.Block6, Node: n.Name})
 		}
 	}
+	for _, n := range s.Nodes {
+		if n.ExtBlock.IsValid() {
+			f.Blocks = append(f.Blocks, netview.Block{CIDR: n.ExtBlock, Node: n.Name})
+		}
+	}
 	return f
 }
 

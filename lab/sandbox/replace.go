@@ -40,7 +40,7 @@ func isReplacement(namespace, name string) bool {
 	if i <= 0 || !suffixRE.MatchString(name[i+1:]) {
 		return false
 	}
-	return slices.ContainsFunc(append(slices.Clone(podSpecs), borrowedPod), func(p podSpec) bool {
+	return slices.ContainsFunc(allPodSpecs(), func(p podSpec) bool {
 		return p.namespace == namespace && baseName(p.name) == name[:i]
 	})
 }
@@ -62,15 +62,21 @@ func replacementName(st *State, gone PodInfo) string {
 
 // freeAddr is the lowest address of the node's block that no pod holds,
 // that is not the node's tunnel address, and that is not avoid (the
-// deleted pod's, so the replacement is seen to get a new one).
+// deleted pod's, so the replacement is seen to get a new one). The block
+// is the one avoid is in: a pod of the external pool is replaced from
+// the node's /29.
 func freeAddr(st *State, n NodeInfo, avoid netip.Addr) (netip.Addr, error) {
-	for a := n.Block.Addr(); n.Block.Contains(a); a = a.Next() {
+	block := n.Block
+	if n.ExtBlock.Contains(avoid) {
+		block = n.ExtBlock
+	}
+	for a := block.Addr(); block.Contains(a); a = a.Next() {
 		if a == avoid || a == n.VTEP || slices.ContainsFunc(st.Pods, func(p PodInfo) bool { return p.IP == a }) {
 			continue
 		}
 		return a, nil
 	}
-	return netip.Addr{}, fmt.Errorf("node %s's block %s has no free address", n.Name, n.Block)
+	return netip.Addr{}, fmt.Errorf("node %s's block %s has no free address", n.Name, block)
 }
 
 // ReplacePod does what the deleted pod's Deployment would: it creates a

@@ -75,7 +75,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
 		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes && old.IPv6 == o.IPv6 &&
-			old.ControlPlane == o.ControlPlane && old.Host1 == o.Host1
+			old.ControlPlane == o.ControlPlane && old.Host1 == o.Host1 && old.ExternalPool == o.ExternalPool
 		switch {
 		case healthy && same:
 			return &Sandbox{Options: o, State: old}, nil
@@ -120,6 +120,9 @@ func describeExtras(s *State) string {
 	}
 	if s.Host1 {
 		x = append(x, "--host1")
+	}
+	if s.ExternalPool {
+		x = append(x, "--external-pool")
 	}
 	if len(x) == 0 {
 		return ""

@@ -46,6 +46,10 @@ type Options struct {
 	// nodes advertise the service cluster IP range to it, which host1
 	// then routes over every node (ECMP).
 	Host1 bool
+	// ExternalPool adds a second IP pool with /29 blocks and a namespace
+	// whose pods take their addresses from it, one on each node that runs
+	// pods; the nodes' BIRDs announce their /29s with their other blocks.
+	ExternalPool bool
 }
 
 // Defaults.
@@ -88,6 +92,9 @@ func (o Options) checked() (Options, error) {
 	if o.Host1 && o.StaticRoutes {
 		return o, errors.New("--host1 peers host1 with the nodes' BIRDs: drop --static-routes, or --host1")
 	}
+	if o.ExternalPool && (o.Mode != netview.ModeBGP || o.StaticRoutes || o.IPv6) {
+		return o, errors.New("the sandbox builds --external-pool in bgp mode with BIRD, IPv4 only: drop --mode, --static-routes and --ipv6, or --external-pool")
+	}
 	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
@@ -116,6 +123,7 @@ type State struct {
 	IPv6         bool         `json:"ipv6,omitempty"`
 	ControlPlane bool         `json:"control_plane,omitempty"`
 	Host1        bool         `json:"host1,omitempty"`
+	ExternalPool bool         `json:"external_pool,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -183,6 +191,9 @@ type NodeInfo struct {
 	// IP6 and Block6 are the node's IPv6 address and block (--ipv6).
 	IP6    netip.Addr   `json:"ip6,omitzero"`
 	Block6 netip.Prefix `json:"block6,omitzero"`
+	// ExtBlock is the node's /29 of the external pool (--external-pool),
+	// when it runs pods.
+	ExtBlock netip.Prefix `json:"external_block,omitzero"`
 }
 
 // PodInfo is one pod of the sandbox.
@@ -316,7 +327,7 @@ func allowedNS(prefix string) map[string]string {
 	for _, n := range nodeSpecs {
 		m[prefix+"-"+n.name] = "node"
 	}
-	for _, p := range append(slices.Clone(podSpecs), borrowedPod) {
+	for _, p := range allPodSpecs() {
 		m[podNSName(prefix, p.namespace, p.name)] = "pod"
 	}
 	return m
@@ -410,6 +421,9 @@ func (s *State) validate(o Options) error {
 		if !n.IP.Is4() || !n.Block.IsValid() || !n.Block.Addr().Is4() ||
 			!optional6(n.IP6) || n.Block6.IsValid() && !optional6(n.Block6.Addr()) || n.IP6.IsValid() != s.IPv6 || n.Block6.IsValid() != s.IPv6 {
 			return fmt.Errorf("node %q has a bad address or block", n.Name)
+		}
+		if n.ExtBlock.IsValid() && (!s.ExternalPool || n.ExtBlock != externalBlocks[n.Name]) {
+			return fmt.Errorf("node %q has an external block %s the sandbox does not give it", n.Name, n.ExtBlock)
 		}
 	}
 	for _, p := range s.Pods {

@@ -108,6 +108,8 @@ func podLabels(namespace, name string) map[string]string {
 	switch {
 	case namespace == CustomerNamespace:
 		return map[string]string{"app": baseName(owner), "version": "v1"}
+	case namespace == externalNamespace:
+		return map[string]string{"app": baseName(owner)}
 	case strings.HasPrefix(name, "coredns-"):
 		return map[string]string{"k8s-app": "kube-dns"}
 	case strings.HasPrefix(name, "csi-node-driver-"):
