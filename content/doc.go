@@ -70,16 +70,20 @@
 // # Bodies
 //
 // A body is a text/template (if, else, with, and, or, not, eq, ne, lt,
-// le, gt, ge, len and index only) over the facts (Facts): the live values ({{.PodIP}}, {{.HostIf}}, {{.PodPeerIndex}}, ...), the
-// lesson's own values under .Lesson ({{.Lesson.PodPeerIndex}}), and under
-// .Differs whether a live value is known and differs from the lesson's:
+// le, gt, ge, len and index only) over the facts (Facts): the live values
+// ({{.PodIP}}, {{.HostIf}}, {{.PodPeerIndex}}, ...), the pack's derived
+// values, its example's values under .Lesson ({{.Lesson.PodPeerIndex}}),
+// and under .Differs whether a live value is known and differs from the
+// example's:
 //
 //	{{if .Differs.PodPeerIndex}}(The lesson showed @if{{.Lesson.PodPeerIndex}}.){{end}}
 //
 // A value that is not known renders as a stand-in that reads well in prose
 // and in a command alike ("POD_IP", "NODE", "cali…", "@ifB"), so a body
 // always makes sense. While a step's question is unanswered, the UI shows
-// RenderAsking, where the value asked for reads "?". Every body and question is executed
-// once with the pack's example values and once with none when the pack
-// is loaded, so a misspelt field fails Load, not a student's screen.
+// RenderAsking, where the value asked for reads "?". Load executes every
+// text once with the example's values and once with none, and compiles
+// every expression, so a misspelt field fails Load (and lint), not a
+// student's screen; the built-in pack, which the tests lint, is compiled
+// when first needed instead.
 package content
