@@ -79,7 +79,9 @@ func (s *Server) StartKubeProxy(t testing.TB, ns, node, mode string) *KubeProxy 
 	)
 	k.cmd.Dir = dir
 	k.cmd.Stdout, k.cmd.Stderr = logFile, logFile
-	k.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A group of its own: the iptables-restore or nft it may be running
+	// when it is stopped is ended with it.
+	k.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := launch(k.cmd); err != nil {
 		logFile.Close()
 		t.Fatalf("kubetest: start kube-proxy in %s: %v", ns, err)
@@ -90,7 +92,9 @@ func (s *Server) StartKubeProxy(t testing.TB, ns, node, mode string) *KubeProxy 
 		close(k.done)
 	}()
 	t.Cleanup(func() {
-		k.stop()
+		if err := k.stop(); err != nil {
+			t.Errorf("kubetest: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("kubetest: kube-proxy in %s:\n%s", ns, k.Tail())
 		}
@@ -117,19 +121,30 @@ func (k *KubeProxy) Tail() string {
 	return lastLines(string(b), 40)
 }
 
-func (k *KubeProxy) stop() {
+// stop ends kube-proxy, then what is left of its process group, and
+// waits (bounded) until the group is gone.
+func (k *KubeProxy) stop() error {
 	select {
 	case <-k.done:
-		return
 	default:
+		_ = k.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-k.done:
+		case <-time.After(stopTimeout):
+			_ = k.cmd.Process.Kill()
+			<-k.done
+		}
 	}
-	_ = k.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-k.done:
-	case <-time.After(stopTimeout):
-		_ = k.cmd.Process.Kill()
-		<-k.done
+	group := -k.cmd.Process.Pid
+	_ = unix.Kill(group, unix.SIGKILL)
+	deadline := time.Now().Add(stopTimeout)
+	for unix.Kill(group, 0) == nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kube-proxy's children in %s still there %s after it ended", k.NS, stopTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	return nil
 }
 
 func checkBinary(dir, name string) error {
