@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -41,6 +42,14 @@ const ruleWait = 2 * time.Minute
 func TestRealKubeProxy(t *testing.T) {
 	netnstest.RequireRoot(t)
 	srv := kubetest.Start(t)
+	before := hostKnobs()
+	t.Cleanup(func() {
+		for f, v := range hostKnobs() {
+			if was, ok := before[f]; ok && was != v {
+				t.Errorf("kube-proxy changed the host's %s from %s to %s", f, was, v)
+			}
+		}
+	})
 	for _, tt := range []struct {
 		name, mode string
 		// ClientIP affinity: in nftables mode the one way kube-proxy
@@ -59,7 +68,8 @@ func TestRealKubeProxy(t *testing.T) {
 				// After kube-proxy's own cleanup, before the namespace's:
 				// nothing may be left running in it.
 				if out, _ := exec.Command("ip", "netns", "pids", ns).Output(); strings.TrimSpace(string(out)) != "" {
-					t.Errorf("processes left in %s: %s", ns, out)
+					ps, _ := exec.Command("ps", "-o", "pid,ppid,pgid,stat,args", "-p", strings.Join(strings.Fields(string(out)), ",")).CombinedOutput()
+					t.Errorf("processes left in %s (test %d):\n%s", ns, os.Getpid(), ps)
 				}
 			})
 			read := func() (*kubeproxy.Table, error) { return ReadIPTables(context.Background(), lab.NSRef{Name: ns}) }
@@ -87,6 +97,27 @@ func TestRealKubeProxy(t *testing.T) {
 
 		})
 	}
+}
+
+// hostKnobs reads what kube-proxy's defaults would write outside its
+// namespace (the conntrack table's size and hash, global) or in the
+// host's own namespace, as the test sees them; a file absent (the
+// conntrack module not loaded) is left out.
+func hostKnobs() map[string]string {
+	knobs := map[string]string{}
+	for _, f := range []string{
+		"/proc/sys/net/netfilter/nf_conntrack_max",
+		"/sys/module/nf_conntrack/parameters/hashsize",
+		"/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established",
+		"/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close_wait",
+		"/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal",
+		"/proc/sys/net/ipv4/conf/all/route_localnet",
+	} {
+		if b, err := os.ReadFile(f); err == nil {
+			knobs[f] = strings.TrimSpace(string(b))
+		}
+	}
+	return knobs
 }
 
 // The probabilities iptables-save prints for kube-proxy's 1/(n-i).
