@@ -16,9 +16,14 @@
 #     CPU 12m20s user + 2m20s sys, so about 7.5 min on 2 idle cores;
 #     peak process RSS 2.3 GB, build cache grows by 2.7 GB
 #     (kube-apiserver and etcd);
-#   kube-proxy after them (their packages in the build cache): 59s wall,
-#     32s user + 13s sys, peak RSS 1.6 GB;
-#   warm (binaries present and runnable): 0.1s idle, up to 4s under load.
+#   all three cold, in this script's order (2026-12-05, load 3-12):
+#     kube-apiserver 15m49s, etcd 22s, kube-proxy 27s, 16m39s in all; CPU
+#     16m30s user + 5m49s sys; peak RSS 2.3 GB, build cache 2.9 GB. So
+#     kube-proxy adds about half a minute: most of its packages are
+#     kube-apiserver's. Alone from an empty build cache it took 25m28s
+#     under load 10-12 (12m user + 4m sys), peak RSS 1.6 GB;
+#   kube-proxy added to a cache holding the other two: 52-59s under load;
+#   warm (binaries present and runnable): 0.5s idle, up to 4s under load.
 set -euo pipefail
 
 k8s_version=v1.37.2
