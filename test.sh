@@ -3,7 +3,7 @@
 #
 # As root it installs what the live tests need (iproute2, bird2, tmux,
 # openssh, sudo, kubectl, qemu-user-static, iptables, nftables) and builds the test API server
-# (kube-apiserver and etcd, cached under ~/.cache/podlab/kube). As a plain
+# (kube-apiserver, etcd and kube-proxy, cached under ~/.cache/podlab/kube). As a plain
 # user the tests that need root or
 # the API server skip; with PODLAB_REQUIRE_ROOT=1 / PODLAB_REQUIRE_KUBE=1
 # (as CI sets them) they fail instead.

@@ -1,8 +1,9 @@
 // Package kubetest runs a real etcd and kube-apiserver on 127.0.0.1 for
 // podlab's cluster tests, and offers the few helpers a cluster without a
 // kubelet needs: nodes with addresses, pods with a written status,
-// Calico's BlockAffinity objects, and a kubelet stand-in for exec
-// (AddKubelet).
+// Calico's BlockAffinity objects, a kubelet stand-in for exec
+// (AddKubelet), and a real kube-proxy in a network namespace
+// (StartKubeProxy).
 //
 // One server is shared by every test of a test binary: it starts on the
 // first call to Start and runs until Stop. A package that uses it stops it
@@ -170,12 +171,8 @@ func binDir() (string, error) {
 
 func checkBinaries(dir string) error {
 	for _, name := range []string{"etcd", "kube-apiserver"} {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("no %s in %s", name, dir)
-		}
-		if fi.Mode()&0o111 == 0 {
-			return fmt.Errorf("%s in %s is not executable", name, dir)
+		if err := checkBinary(dir, name); err != nil {
+			return err
 		}
 	}
 	return nil
