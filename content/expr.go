@@ -3,6 +3,7 @@ package content
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"strings"
 	"sync"
@@ -22,10 +23,16 @@ import (
 // small, and no evaluation runs long or costs much, whatever it is given.
 const (
 	MaxExprBytes = 4096
-	// ExprCostLimit allows a check to look at a large node's 20,000
+	// ExprCostLimit allows a lab check to look at a large node's 20,000
 	// routes a few times over, and no more.
 	ExprCostLimit = 1_000_000
-	ExprTimeout   = 2 * time.Second
+	// ValueCostLimit bounds what answers and derived values, which read
+	// single values, may cost: they run at every refresh.
+	ValueCostLimit = 100_000
+	ExprTimeout    = 2 * time.Second
+	// ChecksTimeout bounds a whole `podlab check`: every rule of every
+	// check, each element of its list.
+	ChecksTimeout = 10 * time.Second
 )
 
 // Function is one of podlab's own CEL functions.
@@ -129,6 +136,10 @@ type exprs struct {
 	derived   []derivedProg
 	lab       []compiledCheck
 	questions map[StepID]*question
+
+	mu       sync.Mutex
+	lastVars Vars
+	last     map[string]any
 }
 
 // question is a step's question, compiled.
@@ -183,7 +194,7 @@ func makeEnv(checks bool) (*cel.Env, error) {
 }
 
 // compile checks one expression in env; the error names file and line.
-func compile(env *cel.Env, file string, e Expr, want *cel.Type) (cel.Program, error) {
+func compile(env *cel.Env, file string, e Expr, want *cel.Type, costLimit uint64) (cel.Program, error) {
 	line := max(e.Line, 1)
 	if strings.TrimSpace(e.Text) == "" {
 		return nil, fmt.Errorf("%s:%d: empty expression", file, line)
@@ -203,7 +214,7 @@ func compile(env *cel.Env, file string, e Expr, want *cel.Type) (cel.Program, er
 	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
 		return nil, fmt.Errorf("%s:%d: %s is %s, want %s", file, line, clean(e.Text), ast.OutputType(), want)
 	}
-	prog, err := env.Program(ast, cel.CostLimit(ExprCostLimit), cel.InterruptCheckFrequency(64))
+	prog, err := env.Program(ast, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(64))
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %s: %v", file, line, clean(e.Text), err)
 	}
@@ -231,7 +242,7 @@ func compileManifest(pk *Pack, file string) (*exprs, []error) {
 			errs = append(errs, fmt.Errorf("%s:%d: derived value %q has a fact's name", file, max(d.Expr.Line, 1), d.Name))
 			continue
 		}
-		prog, err := compile(base, file, d.Expr, nil)
+		prog, err := compile(base, file, d.Expr, nil, ValueCostLimit)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -281,7 +292,7 @@ func compileRule(env *cel.Env, file string, r CheckRule) (compiledRule, error) {
 		if !ok || !identifier(v) {
 			return cr, fmt.Errorf("%s:%d: for: want \"NAME in LIST\", got %q", file, max(r.Line, 1), clean(r.For))
 		}
-		prog, err := compile(env, file, Expr{Text: list, Line: r.Line}, nil)
+		prog, err := compile(env, file, Expr{Text: list, Line: r.Line}, nil, ExprCostLimit)
 		if err != nil {
 			return cr, err
 		}
@@ -296,7 +307,7 @@ func compileRule(env *cel.Env, file string, r CheckRule) (compiledRule, error) {
 		if fail.Line == 0 {
 			fail.Line = line
 		}
-		prog, err := compile(env, file, fail, cel.BoolType)
+		prog, err := compile(env, file, fail, cel.BoolType, ExprCostLimit)
 		if err != nil {
 			return cr, err
 		}
@@ -330,7 +341,12 @@ func identifierDash(s string) bool {
 
 // eval runs one program with the time limit; an error reads as one line.
 func eval(p cel.Program, act map[string]any) (ref.Val, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), ExprTimeout)
+	return evalCtx(context.Background(), p, act)
+}
+
+// evalCtx is eval within ctx's deadline as well.
+func evalCtx(ctx context.Context, p cel.Program, act map[string]any) (ref.Val, error) {
+	ctx, cancel := context.WithTimeout(ctx, ExprTimeout)
 	defer cancel()
 	out, _, err := p.ContextEval(ctx, act)
 	if err != nil {
@@ -340,8 +356,15 @@ func eval(p cel.Program, act map[string]any) (ref.Val, error) {
 }
 
 // activation is what an expression reads of v: every fact, then the
-// pack's derived values in order.
+// pack's derived values in order. The last one is kept, so a refresh's
+// derived values are worked out once however often its text is drawn;
+// each caller gets its own copy to add to.
 func (x *exprs) activation(v *Vars) map[string]any {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.last != nil && x.lastVars == *v {
+		return maps.Clone(x.last)
+	}
 	act := make(map[string]any, len(facts)+len(x.derived)+4)
 	for _, f := range facts {
 		if f.field != nil {
@@ -349,7 +372,8 @@ func (x *exprs) activation(v *Vars) map[string]any {
 		}
 	}
 	x.derive(act)
-	return act
+	x.lastVars, x.last = *v, act
+	return maps.Clone(act)
 }
 
 // derive adds the derived values; one that fails reads as its zero.
@@ -368,7 +392,7 @@ func (x *exprs) compileQuestion(st *Step) error {
 	if st.AnswerExpr == "" || st.Compare == "" || x.base == nil {
 		return nil
 	}
-	prog, err := compile(x.base, "", Expr{Text: st.AnswerExpr, Line: 1}, comparisons[st.Compare].typ)
+	prog, err := compile(x.base, "", Expr{Text: st.AnswerExpr, Line: 1}, comparisons[st.Compare].typ, ValueCostLimit)
 	if err != nil {
 		return fmt.Errorf("answer: %s", strings.TrimPrefix(err.Error(), ":1: "))
 	}
@@ -378,7 +402,7 @@ func (x *exprs) compileQuestion(st *Step) error {
 		return err
 	}
 	for _, w := range st.Wrong {
-		p, err := compile(env, "", Expr{Text: w.When, Line: 1}, cel.BoolType)
+		p, err := compile(env, "", Expr{Text: w.When, Line: 1}, cel.BoolType, ValueCostLimit)
 		if err != nil {
 			return fmt.Errorf("wrong: %s", strings.TrimPrefix(err.Error(), ":1: "))
 		}

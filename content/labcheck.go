@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,9 +121,17 @@ func (pk *Pack) checkActivation(p *netview.Pair, a *netview.Analysis) map[string
 	return act
 }
 
+// MaxMissing is how many findings one check lists; the rest are counted.
+const MaxMissing = 50
+
 // runChecks runs every lab check of the pack: what each finds missing, in
 // the pack's words. A check whose expression cannot be evaluated says so.
+// The whole run has ChecksTimeout, and each check lists at most
+// MaxMissing findings, so no pack makes `podlab check` run or print
+// without end.
 func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]string {
+	ctx, cancel := context.WithTimeout(context.Background(), ChecksTimeout)
+	defer cancel()
 	act := pk.checkActivation(p, a)
 	for k, v := range act {
 		if f, ok := v.(func() any); ok {
@@ -131,13 +140,30 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 	}
 	data := maps.Clone(act)
 	out := map[string][]string{}
+	late := fmt.Sprintf("the check could not run: the pack's checks took longer than %s", ChecksTimeout)
 	for _, c := range pk.x().lab {
+		if ctx.Err() != nil {
+			// Not run is not passed.
+			out[c.Name] = append(out[c.Name], late)
+			continue
+		}
+		more := 0
+		say := func(msg string) {
+			if len(out[c.Name]) < MaxMissing {
+				out[c.Name] = append(out[c.Name], msg)
+			} else {
+				more++
+			}
+		}
 		for _, r := range c.rules {
+			if ctx.Err() != nil {
+				break
+			}
 			items := []any{nil}
 			if r.list != nil {
-				l, err := eval(r.list, act)
+				l, err := evalCtx(ctx, r.list, act)
 				if err != nil {
-					out[c.Name] = append(out[c.Name], "the check could not run: "+err.Error())
+					say("the check could not run: " + err.Error())
 					continue
 				}
 				items = nil
@@ -148,13 +174,16 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 				}
 			}
 			for _, it := range items {
+				if ctx.Err() != nil {
+					break
+				}
 				if r.list != nil {
 					act[r.loopVar], data[r.loopVar] = it, it
 				}
 				for _, cs := range r.cases {
-					res, err := eval(cs.fail, act)
+					res, err := evalCtx(ctx, cs.fail, act)
 					if err != nil {
-						out[c.Name] = append(out[c.Name], "the check could not run: "+err.Error())
+						say("the check could not run: " + err.Error())
 						break
 					}
 					if res.Value() != true {
@@ -164,7 +193,7 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 					if err != nil {
 						msg = "the check's words could not be written: " + clean(err.Error())
 					}
-					out[c.Name] = append(out[c.Name], strings.TrimSpace(msg))
+					say(strings.TrimSpace(msg))
 					break
 				}
 			}
@@ -172,6 +201,12 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 				delete(act, r.loopVar)
 				delete(data, r.loopVar)
 			}
+		}
+		if more > 0 {
+			out[c.Name] = append(out[c.Name], fmt.Sprintf("and %d more", more))
+		}
+		if ctx.Err() != nil {
+			out[c.Name] = append(out[c.Name], late)
 		}
 	}
 	return out

@@ -167,7 +167,7 @@ func TestFunctions(t *testing.T) {
 		{`blockOwner("198.19.21.64/26", [{"cidr": "198.19.21.64/26", "node": "node2"}])`, "node2"},
 		{`blockOwner("10.0.0.1", [{"cidr": "198.19.21.64/26", "node": "node2"}]) == ""`, ""},
 	} {
-		prog, err := compile(env, "t", Expr{Text: tc.expr}, nil)
+		prog, err := compile(env, "t", Expr{Text: tc.expr}, nil, ValueCostLimit)
 		if err != nil {
 			t.Fatal(err)
 		}
