@@ -87,37 +87,26 @@ func (pk *Pack) checkActivation(p *netview.Pair, a *netview.Analysis) map[string
 	act["NodeCoversGateway"] = lf.NodeCoversGateway
 	act["CalicoGateway"] = netview.CalicoGateway.String()
 	act["Mode"] = string(p.Facts.Mode)
-	act["HostRoutes"] = func() any {
-		m := make(map[string]any, len(lf.Routes))
-		for dst, r := range lf.Routes {
-			m[dst] = map[string]any{"class": string(r.Class), "dev": r.Dev, "proto": r.Proto, "family": int64(r.Family)}
-		}
-		return m
+	routes := make(map[string]any, len(lf.Routes))
+	for dst, r := range lf.Routes {
+		routes[dst] = map[string]any{"class": string(r.Class), "dev": r.Dev, "proto": r.Proto, "family": int64(r.Family)}
 	}
-	act["HostClasses4"] = func() any {
-		out := []string{}
-		for c, ok := range lf.HasClass4 {
-			if ok {
-				out = append(out, string(c))
-			}
+	classes := []string{}
+	for c, ok := range lf.HasClass4 {
+		if ok {
+			classes = append(classes, string(c))
 		}
-		slices.Sort(out)
-		return out
 	}
-	act["Blocks"] = func() any {
-		out := make([]any, 0, len(lf.Blocks))
-		for _, b := range lf.Blocks {
-			out = append(out, map[string]any{"cidr": b.CIDR.String(), "node": b.Node, "own": b.Own})
-		}
-		return out
+	slices.Sort(classes)
+	blocks := make([]any, 0, len(lf.Blocks))
+	for _, b := range lf.Blocks {
+		blocks = append(blocks, map[string]any{"cidr": b.CIDR.String(), "node": b.Node, "own": b.Own})
 	}
-	act["LocalAddrs"] = func() any {
-		out := make([]any, 0, len(lf.LocalAddrs))
-		for _, l := range lf.LocalAddrs {
-			out = append(out, map[string]any{"ip": l.IP.String(), "pod": l.Pod, "shown": l.Shown})
-		}
-		return out
+	local := make([]any, 0, len(lf.LocalAddrs))
+	for _, l := range lf.LocalAddrs {
+		local = append(local, map[string]any{"ip": l.IP.String(), "pod": l.Pod, "shown": l.Shown})
 	}
+	act["HostRoutes"], act["HostClasses4"], act["Blocks"], act["LocalAddrs"] = routes, classes, blocks, local
 	return act
 }
 
@@ -133,11 +122,6 @@ func (pk *Pack) runChecks(p *netview.Pair, a *netview.Analysis) map[string][]str
 	ctx, cancel := context.WithTimeout(context.Background(), ChecksTimeout)
 	defer cancel()
 	act := pk.checkActivation(p, a)
-	for k, v := range act {
-		if f, ok := v.(func() any); ok {
-			act[k] = f()
-		}
-	}
 	data := maps.Clone(act)
 	out := map[string][]string{}
 	late := fmt.Sprintf("the check could not run: the pack's checks took longer than %s", ChecksTimeout)

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"podlab/lab"
 	"sync"
 	"syscall"
 	"testing"
@@ -227,40 +227,14 @@ func (s *Server) forwardInto(t testing.TB, ns string) {
 }
 
 // listenIn opens a TCP listener inside the named namespace: the socket
-// stays there whichever thread later accepts on it.
+// stays there whichever thread later accepts on it. lab.InNS is podlab's
+// one way into a namespace.
 func listenIn(ns, addr string) (net.Listener, error) {
-	type result struct {
-		l   net.Listener
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		// The thread goes back to the test's namespace before it is
-		// unlocked; when it cannot, it stays locked and Go retires it (or,
-		// the main thread, parks it: a process left in the namespace).
-		home, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer home.Close()
-		f, err := os.Open(filepath.Join("/run/netns", ns))
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("enter namespace %s: %w", ns, err)}
-			return
-		}
-		l, err := net.Listen("tcp", addr)
-		if unix.Setns(int(home.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		done <- result{l, err}
-	}()
-	r := <-done
-	return r.l, r.err
+	var l net.Listener
+	err := lab.InNS(lab.NSRef{Name: ns}, func() error {
+		var err error
+		l, err = net.Listen("tcp", addr)
+		return err
+	})
+	return l, err
 }
