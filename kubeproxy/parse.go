@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"podlab/netview"
+	"podlab/termtext"
 )
 
 // Limits bound what ParseSave reads: a node's nat table is outside
@@ -52,7 +52,7 @@ func ParseSave(r io.Reader, lim Limits) (*Table, error) {
 			if errors.Is(err, errLineTooLong) {
 				return nil, fmt.Errorf("line %d is longer than %d bytes: podlab reads no longer line", n+1, lim.LineBytes)
 			}
-			return nil, fmt.Errorf("reading the nat table: %s", netview.Clean(netview.FirstLine(err.Error())))
+			return nil, fmt.Errorf("reading the nat table: %s", termtext.Clean(termtext.FirstLine(err.Error())))
 		}
 		if !ok {
 			return t, nil
@@ -157,16 +157,16 @@ func cut(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	return netview.Cut(s, max)
+	return termtext.Cut(s, max)
 }
 
 // clip is netview.Cut for a string that is nearly always clean and
 // short already: those are kept as they are, without Cut's walk.
 func clip(s string, max int) string {
-	if len(s) <= max && netview.IsClean(s) {
+	if len(s) <= max && termtext.IsClean(s) {
 		return s
 	}
-	return netview.Cut(s, max)
+	return termtext.Cut(s, max)
 }
 
 // chainLine reads ":NAME POLICY [packets:bytes]".
@@ -267,7 +267,7 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 	}
 	// One look at the whole line: when it is clean (nearly always), so
 	// is every word of it, and only their lengths are left to bound.
-	clean := len(line) <= DefaultLimits.LineBytes && netview.IsClean(line)
+	clean := len(line) <= DefaultLimits.LineBytes && termtext.IsClean(line)
 	chain := toks[1]
 	if !clean || len(chain) > capChain {
 		chain = clip(chain, capChain)
@@ -285,7 +285,7 @@ func (p *parser) ruleLine(line string, toks []string) ([]string, bool) {
 	}
 	r.Text, r.Parsed = text, m
 	if !clean {
-		r.Text = netview.Cut(text, DefaultLimits.LineBytes)
+		r.Text = termtext.Cut(text, DefaultLimits.LineBytes)
 	}
 	// iptables-save prints a chain's rules together: the last chain
 	// is nearly always this rule's.

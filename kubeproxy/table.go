@@ -10,7 +10,7 @@ const (
 
 // Table is one table of NAT rules: the nat table of iptables (every
 // chain, kube-proxy's and others'), or kube-proxy's own nftables table
-// with its verdict maps. Every string in it is clean (netview.Clean) and
+// with its verdict maps. Every string in it is clean (termtext.Clean) and
 // cut to its cap where it entered.
 type Table struct {
 	Mode    Mode

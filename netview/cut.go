@@ -1,12 +1,12 @@
 package netview
 
 import (
+	"podlab/termtext"
 	"strings"
-	"unicode/utf8"
 )
 
 // CutMark ends a string that was cut to its kind's cap.
-const CutMark = "…"
+const CutMark = termtext.CutMark
 
 // textKind is what a string from outside names; each kind has a cap.
 type textKind uint8
@@ -42,60 +42,14 @@ var textCaps = [numKinds]struct {
 	kindText:     {2048, "notes to 2048 bytes"},
 }
 
-// Cut is Clean(s) cut to max bytes of s, CutMark added when it is cut.
-// Cut(Cut(s, n), n) is Cut(s, n): the length is counted on the clean
-// form with each escape counting as the bytes it stands for, so a name
-// already cut (and its escapes) is not cut again.
-func Cut(s string, max int) string {
-	// A unit counts at least one byte per four it takes, so the units
-	// that fit max, and the one after them that decides the cut, lie in
-	// the first 4*max+6 bytes: what is past them can only be cut off.
-	if limit := 4*max + 8; len(s) > limit {
-		s = s[:limit]
-	}
-	s = Clean(s)
-	n, i := 0, 0
-	for i < len(s) {
-		size, counts := unit(s[i:])
-		if n+counts > max {
-			return s[:i] + CutMark
-		}
-		n += counts
-		i += size
-	}
-	return s
-}
-
-// unit is the first piece of clean text: an escape Clean writes (\x1b
-// stands for one byte, \u009b for two) or a rune. It returns the piece's
-// size and how many bytes it counts for.
-func unit(s string) (size, counts int) {
-	if len(s) >= 4 && s[0] == '\\' {
-		switch {
-		case s[1] == 'x' && isHex(s[2:4]):
-			return 4, 1
-		case s[1] == 'u' && len(s) >= 6 && isHex(s[2:6]):
-			return 6, 2
-		}
-	}
-	_, size = utf8.DecodeRuneInString(s)
-	return size, size
-}
-
-func isHex(s string) bool {
-	for i := range len(s) {
-		if !strings.ContainsRune("0123456789abcdef", rune(s[i])) {
-			return false
-		}
-	}
-	return true
-}
+// Cut is Clean(s) cut to max bytes of s (termtext.Cut).
+func Cut(s string, max int) string { return termtext.Cut(s, max) }
 
 // counted is how many bytes of outside text clean text s stands for.
 func counted(s string) int {
 	n := 0
 	for i := 0; i < len(s); {
-		size, c := unit(s[i:])
+		size, c := termtext.Unit(s[i:])
 		n += c
 		i += size
 	}

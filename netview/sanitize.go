@@ -1,68 +1,17 @@
 package netview
 
 import (
-	"fmt"
 	"net/netip"
+	"podlab/termtext"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
-// Clean makes text from outside safe to print: C0 controls, DEL, C1
-// controls (U+0080-U+009F), the bidirectional controls (U+202E and the
-// like) and bytes that are not UTF-8 are shown as
-// escapes (`\x1b`, `\u009b`), so that a name cannot move the cursor, set
-// a title, write the clipboard or open a hyperlink. Clean(Clean(s)) is
-// Clean(s): the escapes are printable.
-func Clean(s string) string {
-	if IsClean(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f || isBidi(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+// Clean makes text from outside safe to print (termtext.Clean).
+func Clean(s string) string { return termtext.Clean(s) }
 
 // IsClean reports whether s holds nothing Clean would escape.
-func IsClean(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 || r >= 0x80 && r <= 0x9f || isBidi(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-// isBidi says r reorders the text around it (the explicit embeddings,
-// overrides and isolates, and the marks): a name holding one can print
-// as another name.
-func isBidi(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
-}
+func IsClean(s string) bool { return termtext.IsClean(s) }
 
 // Sanitize cleans every string in the pair (names, kinds, flags, facts,
 // map keys, the zones of IPv6 addresses) and cuts each to the length its
@@ -249,9 +198,5 @@ func sanitize(s string, k textKind) (string, bool) {
 	return Cut(s, textCaps[k].max), true
 }
 
-// FirstLine is the first line of s, trimmed: an error as podlab words it,
-// in one line.
-func FirstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(s)
-}
+// FirstLine is s's first line, trimmed (termtext.FirstLine).
+func FirstLine(s string) string { return termtext.FirstLine(s) }
