@@ -15,6 +15,9 @@ type Pair struct {
 	Pod   Snapshot `json:"pod"`
 	Host  Snapshot `json:"host"`
 	Facts Facts    `json:"facts"`
+	// Extra is what the lab read beyond the two namespaces because the
+	// lesson wanted it (Wants); nil for the first lesson.
+	Extra *Extra `json:"extra,omitempty"`
 }
 
 // Recording is the versioned JSON form of a Pair: `podlab record` writes

@@ -58,6 +58,7 @@ func (p *Pair) each(f visit) {
 	p.Pod.each(f)
 	p.Host.each(f)
 	p.Facts.each(f)
+	p.Extra.each(f)
 }
 
 func (s *Snapshot) each(f visit) {

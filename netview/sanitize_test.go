@@ -143,6 +143,7 @@ func TestSanitizeReachesEveryString(t *testing.T) {
 		{"snapshot", &Snapshot{}, func(v any) { v.(*Snapshot).Sanitize() }},
 		{"route", &Route{}, func(v any) { v.(*Route).Sanitize() }},
 		{"facts", &Facts{}, func(v any) { v.(*Facts).Sanitize() }},
+		{"extra", &Extra{}, func(v any) { v.(*Extra).Sanitize() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +188,25 @@ var fieldCaps = map[string]int{
 	"Facts.Node": 253, "Facts.Mode": 64, "Facts.InterfacePrefix": 15,
 	"PodFact.Namespace": 63, "PodFact.Name": 253, "PodFact.Node": 253, "PodFact.Phase": 64,
 	"NodeFact.Name": 253, "Block.Node": 253,
+	// Extra: what a lesson beyond the first reads.
+	"Extra.Unread": 2048, "Host1Facts.Imports": 64,
+	"BirdProtocol.Name": 64, "BirdProtocol.Proto": 64, "BirdProtocol.Table": 64,
+	"BirdProtocol.State": 64, "BirdProtocol.Since": 64, "BirdProtocol.Info": 2048,
+	"BirdProtocol.Description": 2048, "BirdBGP.State": 64, "BirdBGP.LastError": 2048,
+	"BirdChannel.Name": 64, "BirdChannel.State": 64, "BirdChannel.Table": 64,
+	"BirdChannel.ImportFilter": 64, "BirdChannel.ExportFilter": 64,
+	"IPPool.Name": 253, "IPPool.IPIPMode": 64, "IPPool.VXLANMode": 64, "IPPool.NodeSelector": 2048,
+	"BGPPeer.Name": 253, "BGPPeer.Node": 253, "BGPPeer.NodeSelector": 2048,
+	"BGPConfiguration.Name": 253,
+	"Service.Namespace": 63, "Service.Name": 253, "Service.Type": 64, "Service.ExternalTrafficPolicy": 64,
+	"ServicePort.Name": 64, "ServicePort.Protocol": 64, "ServicePort.TargetPort": 64,
+	"EndpointSlice.Namespace": 63, "EndpointSlice.Name": 253, "EndpointSlice.Service": 253,
+	"EndpointSlice.AddressType": 64, "Endpoint.Node": 253, "Endpoint.Pod": 253,
+	"ResourceGap.Resource": 64, "ResourceGap.Reason": 2048,
+	"Table.Mode": 64, "Table.Name": 64, "Chain.Name": 2048, "Chain.Policy": 64,
+	"Rule.Target": 2048, "Rule.Text": 2048, "Matches.Comment": 2048, "Match.Value": 2048,
+	"Matches.Probability": 2048, "Matches.ToDest": 2048, "Choice.ToDest": 2048, "Choice.Chain": 2048,
+	"Map.Name": 2048, "MapElem.Key": 2048, "MapElem.Target": 2048,
 }
 
 // Caps of what is not a field of its own: map keys (sysctl names) and

@@ -38,6 +38,8 @@ type Lab struct {
 	// kept keeps the snapshots of the pod's namespace and its node's
 	// current while Changes watches them.
 	kept lab.Kept
+	// wants is what the lesson reads beyond the pair (Want).
+	wants netview.Wants
 }
 
 // newLab is a Lab on st choosing the customer pod by its label.
@@ -287,7 +289,7 @@ func (l *Lab) collectPod(ctx context.Context, st *State, p *PodInfo) (*netview.P
 	forgetNames(host, st.FabricNS())
 	f := st.Facts(p.Namespace, p.Name)
 	f.Sanitize() // names from the state file, validated there
-	return &netview.Pair{Pod: *pod, Host: *host, Facts: f}, nil
+	return &netview.Pair{Pod: *pod, Host: *host, Facts: f, Extra: l.extra(ctx, st, p.Node)}, nil
 }
 
 func forgetNames(s *netview.Snapshot, names ...string) {

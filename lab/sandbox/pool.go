@@ -71,5 +71,6 @@ func (s *State) Resources() netview.Resources {
 		cfg.ServiceClusterIPs = []netip.Prefix{serviceCIDR}
 	}
 	r.BGPConfigs = []netview.BGPConfiguration{cfg}
+	r.Services, r.EndpointSlices = s.Services(), s.EndpointSlices()
 	return r
 }

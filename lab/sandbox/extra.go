@@ -1,0 +1,72 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+
+	"podlab/lab"
+	"podlab/lab/firewall"
+	"podlab/netview"
+)
+
+// Want says what the lesson reads beyond the pod and its node; Collect
+// then reads it too, each part on its own: one that cannot be read is
+// said in the pair's Extra.Unread, not as the refresh's error.
+func (l *Lab) Want(w netview.Wants) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.wants = w
+}
+
+func (l *Lab) wanted() netview.Wants {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wants
+}
+
+// extra reads what the lesson wants beyond the pair, on the pod's node.
+func (l *Lab) extra(ctx context.Context, st *State, node string) *netview.Extra {
+	w := l.wanted()
+	if !w.Any() {
+		return nil
+	}
+	e := &netview.Extra{}
+	if w.Host1 {
+		if ns := st.Host1NS(); ns == "" {
+			e.Miss(netview.PartHost1, fmt.Errorf("sandbox %q has no host1: sudo podlab sandbox up --host1 builds one", st.Prefix))
+		} else if s, err := lab.Collect(ctx, lab.NSRef{Name: ns}); err != nil {
+			e.Miss(netview.PartHost1, fmt.Errorf("host1: %w", err))
+		} else {
+			forgetNames(s, st.FabricNS())
+			f := st.Host1Facts()
+			e.Host1, e.Host1Facts = s, &f
+		}
+		if w.Bird && st.Host1NS() != "" {
+			if ps, err := st.birdProtocols(ctx, host1Name); err != nil {
+				e.Miss(netview.PartHost1Bird, err)
+			} else {
+				e.Host1Bird = ps
+			}
+		}
+	}
+	if w.Bird {
+		if ps, err := st.birdProtocols(ctx, node); err != nil {
+			e.Miss(netview.PartBird, err)
+		} else {
+			e.Bird = ps
+		}
+	}
+	if w.NAT {
+		if t, err := firewall.ReadIPTables(ctx, lab.NSRef{Name: st.NodeNS(node)}); err != nil {
+			e.Miss(netview.PartNAT, fmt.Errorf("%s: %w", node, err))
+		} else {
+			e.NAT = t
+		}
+	}
+	if w.Resources {
+		r := st.Resources()
+		e.Resources = &r
+	}
+	e.Sanitize()
+	return e
+}
