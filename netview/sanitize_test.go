@@ -198,7 +198,7 @@ var fieldCaps = map[string]int{
 	"IPPool.Name": 253, "IPPool.IPIPMode": 64, "IPPool.VXLANMode": 64, "IPPool.NodeSelector": 2048,
 	"BGPPeer.Name": 253, "BGPPeer.Node": 253, "BGPPeer.NodeSelector": 2048,
 	"BGPConfiguration.Name": 253,
-	"Service.Namespace": 63, "Service.Name": 253, "Service.Type": 64, "Service.ExternalTrafficPolicy": 64,
+	"Service.Namespace":     63, "Service.Name": 253, "Service.Type": 64, "Service.ExternalTrafficPolicy": 64,
 	"ServicePort.Name": 64, "ServicePort.Protocol": 64, "ServicePort.TargetPort": 64,
 	"EndpointSlice.Namespace": 63, "EndpointSlice.Name": 253, "EndpointSlice.Service": 253,
 	"EndpointSlice.AddressType": 64, "Endpoint.Node": 253, "Endpoint.Pod": 253,
