@@ -118,9 +118,24 @@ func (f *labFlags) register(c *cobra.Command) {
 	_ = c.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 }
 
-// open builds the lab the flags name. note receives one line saying which
-// lab was chosen and why, when that was not spelled out.
+// wanter is a lab that reads what a pack wants beyond the pod and its
+// node when told.
+type wanter interface{ Want(netview.Wants) }
+
+// open builds the lab the flags name, reading what the pack wants. note
+// receives one line saying which lab was chosen and why, when that was
+// not spelled out.
 func (f *labFlags) open(ctx context.Context, note io.Writer) (source, error) {
+	src, err := f.openLab(ctx, note)
+	if err == nil && f.pack != nil {
+		if w, ok := src.(wanter); ok {
+			w.Want(f.pack.Wants())
+		}
+	}
+	return src, err
+}
+
+func (f *labFlags) openLab(ctx context.Context, note io.Writer) (source, error) {
 	if f.ifPrefix != "" && !netview.ValidInterfacePrefix(f.ifPrefix) {
 		return nil, usageErr("--interface-prefix %q is not an interface prefix: give the start of the host ends' names, e.g. cali or tap", f.ifPrefix)
 	}
@@ -308,9 +323,12 @@ var packLabKinds = map[string]string{
 
 // labReaders are the readers each lab kind has. Every lab reads links,
 // addresses, routes and neighbours through netlink (or ip -j, its
-// words).
+// words); a cluster and a sandbox also read BIRD, the NAT rules and
+// the cluster's objects. A recording holds only what netlink read.
 var labReaders = map[string][]string{
-	"cluster": {"netlink"}, "sandbox": {"netlink"}, "replay": {"netlink"},
+	"cluster": {"netlink", "bird", "nat", "resources"},
+	"sandbox": {"netlink", "bird", "nat", "resources"},
+	"replay":  {"netlink"},
 }
 
 // suitsPack says why the pack cannot run on the lab --lab names; auto

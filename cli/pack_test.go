@@ -222,7 +222,7 @@ func TestPackNewLints(t *testing.T) {
 // asked for, is one line before anything starts.
 func TestPackRefused(t *testing.T) {
 	reader := copyBuiltinPack(t, "reader")
-	editFile(t, reader, "pack.yaml", "readers: [netlink]", "readers: [netlink, bird]")
+	editFile(t, reader, "pack.yaml", "readers: [netlink]", "readers: [netlink, birdc]")
 	clusterOnly := copyBuiltinPack(t, "cluster-only")
 	editFile(t, clusterOnly, "pack.yaml", "labs: [cluster, sandbox, replay]", "labs: [cluster]")
 	tests := []struct {
@@ -240,14 +240,14 @@ func TestPackRefused(t *testing.T) {
 		{"a file, not a directory", []string{"show", "--lab", "recording", "--pack", filepath.Join(reader, "pack.yaml")}, 1,
 			"is not a directory"},
 		{"unknown reader", []string{"show", "--lab", "recording", "--pack", reader}, 1,
-			`reader/pack.yaml:11: readers: "bird" is not one of netlink`},
+			`reader/pack.yaml:11: readers: "birdc" is not one of netlink, bird, nat, resources`},
 		{"lab kind it lacks", []string{"show", "--lab", "recording", "--pack", clusterOnly}, 1,
 			"podlab: pack pod-connectivity@1.0.0 does not run on a replay lab (--lab recording): it runs on cluster"},
 		// The lesson refuses it before it asks for a terminal.
 		{"lesson on a lab kind it lacks", []string{"--lab", "recording", "--pack", clusterOnly}, 1,
 			"does not run on a replay lab"},
 		{"lesson with an unknown reader", []string{"--lab", "recording", "--pack", reader}, 1,
-			`readers: "bird" is not one of netlink`},
+			`readers: "birdc" is not one of netlink, bird, nat, resources`},
 		{"section beyond the pack's", []string{"--lab", "recording", "--section", "5"}, 2, "--section must be 1 to 4, not 5"},
 	}
 	for _, tc := range tests {
@@ -461,7 +461,8 @@ func TestPackSuitsLab(t *testing.T) {
 		{"auto", pk([]string{"cluster"}, []string{"netlink"}), ""}, // auto passes by what it cannot use
 		{"replay=x.json", pk([]string{"cluster", "sandbox"}, []string{"netlink"}), "pack p@1 does not run on a replay lab (--lab replay): it runs on cluster, sandbox"},
 		{"netns", pk([]string{"cluster"}, []string{"netlink"}), "pack p@1 does not run on a sandbox lab (--lab netns): it runs on cluster"},
-		{"sandbox", pk(all, []string{"netlink", "bird"}), "pack p@1 needs the bird reader, which a sandbox lab does not have (it reads netlink)"},
+		{"sandbox", pk(all, []string{"netlink", "bird"}), ""},
+		{"recording", pk(all, []string{"netlink", "nat"}), "pack p@1 needs the nat reader, which a replay lab does not have (it reads netlink)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lab+"/"+strings.Join(tc.pack.Labs, ","), func(t *testing.T) {

@@ -286,7 +286,7 @@ func TestParseQuestion(t *testing.T) {
 		{"no ask", "answer: Node\ncompare: node\n", "together"},
 		{"no answer", "ask: Which?\ncompare: node\n", "together"},
 		{"bad field", "answer: Node\ncompare: node\nask: {{.Nope}}?\n", "Nope"},
-		{"unknown fact", "answer: Nodes\ncompare: node\nask: Which?\n", "undeclared reference to 'Nodes'"},
+		{"unknown fact", "answer: Routers\ncompare: node\nask: Which?\n", "undeclared reference to 'Routers'"},
 		{"wrong type", "answer: PodPeerIndex\ncompare: address\nask: Which?\n", "want string"},
 		{"bad wrong", "answer: Node\ncompare: node\nask: Which?\nwrong: got ==\n", "wrong:"},
 		{"wrong not bool", "answer: Node\ncompare: node\nask: Which?\nwrong: Node => no\n", "want bool"},

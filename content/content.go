@@ -25,7 +25,9 @@ type Step struct {
 	// Where the student types at this step: "local", "host1", "pod", "node".
 	Where string
 	// PodViews and HostViews name the views of the two panes, main one
-	// first: "addr", "link", "route", "neigh".
+	// first: "addr", "link", "route", "neigh", and those of the readers
+	// a pack adds. PodViews are the left pane's: the pod's, or host1's or
+	// the cluster's when the pack's panes say so (Manifest.LeftPane).
 	PodViews, HostViews []string
 	// Highlight names netview tags to light up: veth-pod, gateway,
 	// route-local-pod, ...
@@ -111,7 +113,14 @@ func (s Step) NoteAnswers() []string {
 // Places, views and extras a step may name.
 var (
 	places = []string{"local", "host1", "pod", "node"}
-	views  = []string{"addr", "link", "route", "neigh"}
+	views  = []string{"addr", "link", "route", "neigh", "bird", "nat", "pools", "peers", "bgp", "services", "endpoints"}
+	// paneViews are the views each pane can show.
+	paneViews = map[string][]string{
+		"pod":     {"addr", "link", "route", "neigh"},
+		"host":    {"addr", "link", "route", "neigh", "bird", "nat"},
+		"host1":   {"addr", "route", "bird"},
+		"cluster": {"pools", "peers", "bgp", "services", "endpoints"},
+	}
 	extras = []string{"hash", "arp", "lookup", "delete"}
 )
 
@@ -326,18 +335,19 @@ func (pk *Pack) setKey(st *Step, line string) error {
 			return err
 		}
 		st.Where = val
-	case key == "pod", key == "host":
+	case slices.Contains(knownPanes, key):
 		if !slices.Contains(pk.Panes, key) {
 			return fmt.Errorf("%s: the pack's panes are %s (pack.yaml panes:)", key, strings.Join(pk.Panes, ", "))
 		}
 		for _, v := range strings.Fields(val) {
-			if err := oneOf(v, views); err != nil {
+			if err := oneOf(v, paneViews[key]); err != nil {
 				return err
 			}
-			if key == "pod" {
-				st.PodViews = append(st.PodViews, v)
-			} else {
+			// The left pane's views (pod, host1 or cluster) are PodViews.
+			if key == "host" {
 				st.HostViews = append(st.HostViews, v)
+			} else {
+				st.PodViews = append(st.PodViews, v)
 			}
 		}
 	case key == "highlight":

@@ -122,6 +122,8 @@ func celType(t string) *cel.Type {
 		return cel.ListType(cel.StringType)
 	case "list(map)":
 		return cel.ListType(cel.MapType(cel.StringType, cel.DynType))
+	case "map(string, string)":
+		return cel.MapType(cel.StringType, cel.StringType)
 	case "map(string, map)":
 		return cel.MapType(cel.StringType, cel.MapType(cel.StringType, cel.DynType))
 	}
@@ -370,6 +372,9 @@ func (x *exprs) activation(v *Vars) map[string]any {
 		if f.field != nil {
 			act[f.Name] = celValue(v, f)
 		}
+	}
+	for _, f := range extraFacts {
+		act[f.Name] = extraFactOf(v.Extra, f)
 	}
 	x.derive(act)
 	x.lastVars, x.last = *v, act

@@ -24,8 +24,8 @@ type Fact struct {
 	field func(*Vars) any
 }
 
-// facts are the lab's values, in the order the guide lists them.
-var facts = []Fact{
+// labFacts are the pair's values, in the order the guide lists them.
+var labFacts = []Fact{
 	{"PodName", "string", "the shown pod's name: customer-574bd6cc75-2blnv", "all", func(v *Vars) any { return &v.PodName }},
 	{"PodNamespace", "string", "its namespace: yaobank", "all", func(v *Vars) any { return &v.PodNamespace }},
 	{"PodIP", "string", "its IPv4 address: 198.19.22.132", "all", func(v *Vars) any { return &v.PodIP }},
@@ -87,6 +87,10 @@ var facts = []Fact{
 	{"Blocks", "list(map)", "the IPAM blocks: {cidr, node, own}", "checks", nil},
 	{"LocalAddrs", "list(map)", "each address of each pod on the node: {ip, pod, shown}", "checks", nil},
 }
+
+// facts are every value a pack may name: the pair's, then those of what
+// a lab read beyond it.
+var facts = slices.Concat(labFacts, extraFacts)
 
 // Facts are the facts a pack may name, in the guide's order.
 func Facts() []Fact { return slices.Clone(facts) }

@@ -117,6 +117,7 @@ func VarsOf(p *netview.Pair, a *netview.Analysis) Vars {
 	} else if f.BlockSize > 0 {
 		v.BlockSize = f.BlockSize
 	}
+	v.Extra = NewExtraFacts(p)
 	return v
 }
 

@@ -11,7 +11,9 @@ import (
 )
 
 // viewReaders says which reader each view of a pane needs.
-var viewReaders = map[string]string{"addr": "netlink", "link": "netlink", "route": "netlink", "neigh": "netlink"}
+var viewReaders = map[string]string{"addr": "netlink", "link": "netlink", "route": "netlink", "neigh": "netlink",
+	"bird": "bird", "nat": "nat", "pools": "resources", "peers": "resources", "bgp": "resources",
+	"services": "resources", "endpoints": "resources"}
 
 // Lint loads the pack in dir and checks it as a student's podlab would
 // use it: every error as "file:line: what is wrong". Beyond Load, it runs

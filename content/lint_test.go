@@ -93,7 +93,7 @@ func TestLintFinds(t *testing.T) {
 		{"missing manifest field", "p/pack.yaml", "title: Pod Connectivity Fundamentals\n", "", `p/pack.yaml:1: missing "title"`},
 		{"unknown manifest key", "p/pack.yaml", "title: Pod", "colour: red\ntitle: Pod", `p/pack.yaml:5: field colour not found`},
 		{"reader not declared", "p/pack.yaml", "readers: [netlink]", "readers: []", `p/2-pods.md:3: step "Find the customer pod": view addr needs the netlink reader, which pack.yaml does not declare`},
-		{"unknown reader", "p/pack.yaml", "readers: [netlink]", "readers: [netlink, bird]", `p/pack.yaml:11: readers: "bird" is not one of`},
+		{"unknown reader", "p/pack.yaml", "readers: [netlink]", "readers: [netlink, birdc]", `p/pack.yaml:11: readers: "birdc" is not one of`},
 		{"place not declared", "p/pack.yaml", "places: [host1, pod, node]", "places: [pod, node]", `step "Find the customer pod": where: host1 is not one of the pack's places`},
 		{"bad check expression", "p/pack.yaml", `fail: "!VethAgree"`, `fail: "VethAgree + 1"`, `p/pack.yaml:`},
 		{"check not bool", "p/pack.yaml", `fail: "!VethAgree"`, `fail: VethReason`, `VethReason is string, want bool`},

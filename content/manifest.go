@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"podlab/netview"
 	"regexp"
 	"slices"
 	"strings"
@@ -129,12 +130,46 @@ func (c *CheckCase) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// leftPanes are the panes of m that take the left of the screen.
+func (m *Manifest) leftPanes() []string {
+	var out []string
+	for _, p := range m.Panes {
+		if p != "host" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LeftPane is what the pack's left pane shows: pod (the default),
+// host1 or cluster.
+func (m *Manifest) LeftPane() string {
+	if l := m.leftPanes(); len(l) > 0 {
+		return l[0]
+	}
+	return "pod"
+}
+
+// Wants is what a lab must read for the pack beyond the pod's and its
+// node's namespaces: host1 when a pane shows it, and the readers it
+// declares besides netlink.
+func (m *Manifest) Wants() netview.Wants {
+	return netview.Wants{
+		Host1:     slices.Contains(m.Panes, "host1"),
+		Bird:      slices.Contains(m.Readers, "bird"),
+		NAT:       slices.Contains(m.Readers, "nat"),
+		Resources: slices.Contains(m.Readers, "resources") || slices.Contains(m.Panes, "cluster"),
+	}
+}
+
 // Places, panes, readers and lab kinds a manifest may name.
 var (
 	manifestPlaces = []string{"pod", "node", "host1", "other-node"}
-	knownPanes     = []string{"pod", "host"}
-	knownReaders   = []string{"netlink"}
-	knownLabs      = []string{"cluster", "sandbox", "replay"}
+	// A pack's left pane is one of pod, host1 and cluster; its right
+	// pane is host, the pod's node.
+	knownPanes   = []string{"pod", "host", "host1", "cluster"}
+	knownReaders = []string{"netlink", "bird", "nat", "resources"}
+	knownLabs    = []string{"cluster", "sandbox", "replay"}
 )
 
 var (
@@ -197,6 +232,9 @@ func parseManifest(file string, data []byte) (*Manifest, []error) {
 				fail(line(l.key), "%s: %q is not one of %s", l.key, clean(v), strings.Join(l.allowed, ", "))
 			}
 		}
+	}
+	if left := m.leftPanes(); len(left) > 1 {
+		fail(line("panes"), "panes: %s all take the left pane; name one of them, and host for the right", strings.Join(left, " and "))
 	}
 	for name, val := range m.Example {
 		f, ok := factNamed(name)

@@ -65,6 +65,10 @@ type Vars struct {
 	// LiveDiffers says the live lab differs from the lesson's example. Data
 	// also sets it when any known value differs, so callers may leave it.
 	LiveDiffers bool
+
+	// Extra are the facts of what the lab read beyond the pair (host1,
+	// BIRD, NAT rules, the cluster's objects); nil when it read none.
+	Extra *ExtraFacts
 }
 
 // fields renders v as text. With stand-ins, an unknown value reads as a
@@ -139,6 +143,9 @@ func (v Vars) fields(standIns bool) map[string]any {
 		"NameKnown":   v.HostIf != "" && expected != "",
 		"NameMatches": v.HostIf != "" && v.HostIf == expected,
 		"LiveDiffers": v.LiveDiffers,
+	}
+	for _, f := range extraFacts {
+		d[f.Name] = extraFactOf(v.Extra, f)
 	}
 	return d
 }
