@@ -32,8 +32,13 @@ func Tags() []string {
 	for _, c := range netview.Classes() {
 		out = append(out, string(netview.RouteTag(c)))
 	}
-	return out
+	return append(out, extraTags...)
 }
+
+// extraTags mark what the views beyond the pair show: BIRD's sessions,
+// the cluster's objects, kube-proxy's rules.
+var extraTags = []string{"session-up", "session-down", "pool", "pool-external", "peer", "service-range",
+	"service", "endpoint", "kube-services", "kube-svc", "kube-sep", "dnat", "probability", "counter-moved", "nodeport"}
 
 // Asks says the step asks a question.
 func (s Step) Asks() bool { return s.AnswerExpr != "" && s.Compare != "" && s.Ask != "" }

@@ -116,9 +116,11 @@ var (
 	views  = []string{"addr", "link", "route", "neigh", "bird", "nat", "pools", "peers", "bgp", "services", "endpoints"}
 	// paneViews are the views each pane can show.
 	paneViews = map[string][]string{
-		"pod":     {"addr", "link", "route", "neigh"},
-		"host":    {"addr", "link", "route", "neigh", "bird", "nat"},
-		"host1":   {"addr", "route", "bird"},
+		"pod":  {"addr", "link", "route", "neigh"},
+		"host": {"addr", "link", "route", "neigh", "bird", "nat"},
+		// What the student reads from host1: its own table and BIRD, and
+		// the cluster through calicoctl and kubectl.
+		"host1":   {"addr", "route", "bird", "pools", "peers", "bgp", "services", "endpoints"},
 		"cluster": {"pools", "peers", "bgp", "services", "endpoints"},
 	}
 	extras = []string{"hash", "arp", "lookup", "delete"}

@@ -33,7 +33,7 @@ var extraFacts = []Fact{
 	{"AdvertisedExternalIPs", "list(string)", "the service external IP ranges the nodes advertise", "all", nil},
 	{"Services", "list(map)", "the Services of the pod's namespace: {namespace, name, type, clusterIP, externalIPs, policy, ports: [{name, protocol, port, targetPort, nodePort}], endpoints: [{ip, node, pod, ready}]}", "all", nil},
 	{"NATMode", "string", "the mode kube-proxy's rules were read in: iptables, nftables, \"\" not read", "all", nil},
-	{"NAT", "list(map)", "each Service port followed through kube-proxy's rules: {service, namespace, name, port, protocol, svcChain, chain, found, entries: [{chain, kind, packets}], hops: [{chain, want, named, probability, share, toDest, packets}]}", "all", nil},
+	{"NAT", "list(map)", "each Service port followed through kube-proxy's rules: {service, namespace, name, port, protocol, svcChain, chain, found, entries: [{chain, kind, packets}], hops: [{index, chain, want, named, probability (as the rule prints it), p (as a number), share (1/2), why, toDest, packets, dnatPackets}]}", "all", nil},
 }
 
 // extraFactOf is the value a fact of ExtraFacts has in x; an empty one
@@ -266,8 +266,8 @@ func natWalks(t *kubeproxy.Table, res *netview.Resources) []any {
 			entries = append(entries, map[string]any{"chain": en.Chain, "kind": en.Kind, "packets": int64(en.Rule.Packets)})
 		}
 		hops := []any{}
-		for _, h := range w.Hops {
-			hops = append(hops, map[string]any{"chain": h.Chain, "want": h.Want, "named": h.Named,
+		for i, h := range w.Hops {
+			hops = append(hops, map[string]any{"index": int64(i), "p": h.P, "why": h.Why, "chain": h.Chain, "want": h.Want, "named": h.Named,
 				"probability": h.Probability, "share": kubeproxy.Fraction(h.Share), "toDest": h.ToDest,
 				"packets": int64(h.Rule.Packets), "dnatPackets": int64(h.DNAT.Packets)})
 		}

@@ -50,6 +50,8 @@ func TestPacksLintClean(t *testing.T) {
 		dir  string
 	}{
 		{"built-in", packs.FS, BuiltinName},
+		{"bgp-peering", packs.FS, "bgp-peering"},
+		{"kube-proxy", packs.FS, "kube-proxy"},
 		{"example", os.DirFS("../examples"), "gateway-basics"},
 		{"scaffold", scaffold(t), "p"},
 	} {
