@@ -156,13 +156,13 @@ func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
 	}
 	gives := "it learns nothing from " + self
 	if exp > 0 {
-		gives = fmt.Sprintf("it learns %s of %s's", plural(exp, "route"), self)
+		gives = fmt.Sprintf("it learns %s from %s", plural(exp, "route"), self)
 		switch {
 		case self == "host1":
 		case peer.kind == "node":
-			gives += " (the blocks it owns)"
+			gives += " (the blocks " + self + " owns)"
 		default:
-			gives += " (its blocks, and the service ranges when advertised)"
+			gives += " (the blocks " + self + " owns, and the service ranges when advertised)"
 		}
 	}
 	return fmt.Sprintf("%s: Established since %s, %d imported, %d exported: %s, %s", peer.name, pr.Since, imp, exp, learns, gives)

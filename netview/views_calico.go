@@ -84,6 +84,8 @@ func poolWhy(p Place, pl *IPPool, e *Extra, imports []importPattern, external bo
 		b.WriteString("; disabled: no pod takes a new address from it")
 	case sel == "" || sel == "all()":
 		b.WriteString("; pods on every node may take addresses from it")
+	case sel == "!all()":
+		b.WriteString("; it selects no node (!all()): only the pods, or the namespaces, that name it in their cni.projectcalico.org/ipv4pools annotation take addresses from it")
 	default:
 		fmt.Fprintf(&b, "; only pods on nodes matching %s take addresses from it", sel)
 	}

@@ -249,7 +249,7 @@ func renderEndpointSlices(e *Extra) []Line {
 		svc := es.Namespace + "/" + es.Service
 		why := fmt.Sprintf("a slice of the endpoints of Service %s, written by the EndpointSlice controller from the pods it selects", svc)
 		if len(es.Endpoints) > 0 {
-			why += fmt.Sprintf(": %s; kube-proxy makes a KUBE-SEP chain for each of the %d ready ones", endpointWords(es.Endpoints), readyCount(es.Endpoints))
+			why += fmt.Sprintf(": %s; kube-proxy makes one KUBE-SEP chain per ready endpoint, %d here", endpointWords(es.Endpoints), readyCount(es.Endpoints))
 		} else {
 			why += ": none, so kube-proxy has nowhere to send the Service's connections"
 		}

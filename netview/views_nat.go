@@ -197,7 +197,7 @@ func planNAT(e *Extra) []natItem {
 			hops[w.Hops[j].Chain] = &w.Hops[j]
 		}
 		svc := t.Chain(w.Chain)
-		p.chain(w.Chain, refs)
+		p.chain(w.Chain, refs, svcNamed(s, w))
 		for _, r := range svc.Rules {
 			it := natItem{kind: natRule, key: "nat:" + w.Chain + ":" + r.Target, rule: r}
 			if h := hops[r.Target]; h != nil && strings.HasPrefix(r.Target, kubeproxy.PrefixSEP) {
@@ -212,7 +212,7 @@ func planNAT(e *Extra) []natItem {
 			if c == nil {
 				continue
 			}
-			p.chain(h.Chain, refs)
+			p.chain(h.Chain, refs, sepNamed(s, &h))
 			for _, r := range c.Rules {
 				it := natItem{kind: natRule, key: "nat:" + h.Chain + ":" + r.Target, rule: r}
 				it.label, it.why = sepRuleWhy(s, &h, &r)
@@ -224,12 +224,16 @@ func planNAT(e *Extra) []natItem {
 }
 
 // chain adds a blank line (but first) and a chain's header and columns.
-func (p *natPlan) chain(name string, refs map[string]int) {
+func (p *natPlan) chain(name string, refs map[string]int, why ...string) {
 	if n := len(p.items); n > 0 && p.items[n-1].kind != natNote {
 		p.add(natItem{kind: natGap, key: "nat:gap:" + name})
 	}
+	w := chainWhy(name)
+	if len(why) > 0 {
+		w += "; " + why[0]
+	}
 	p.add(natItem{kind: natChain, key: "nat:chain:" + name, text: name, tag: chainTag(name), refs: refs[name],
-		label: "chain " + name, why: chainWhy(name)})
+		label: "chain " + name, why: w})
 	p.add(natItem{kind: natNote, key: "nat:cols:" + name, label: "column headers",
 		text: " pkts bytes target     prot opt in     out     source               destination         "})
 }
@@ -347,6 +351,27 @@ func svcNoteWhy(s *natService, w *kubeproxy.Walk) string {
 	return why
 }
 
+// svcNamed says how the service chain's name is computed and whether the
+// table's is it.
+func svcNamed(s *natService, w *kubeproxy.Walk) string {
+	if w.Chain != w.SVC {
+		return fmt.Sprintf("the name computed for %s %s is %s, absent: this is its Local policy chain", s.port, strings.ToLower(s.port.Protocol), w.SVC)
+	}
+	return fmt.Sprintf("its name is computed for %s %s (a hash of the port's name and protocol): %s, it matches, the same in every lab", s.port, strings.ToLower(s.port.Protocol), w.SVC)
+}
+
+// sepNamed says how an endpoint chain's name is computed and whether the
+// table's is it.
+func sepNamed(s *natService, h *kubeproxy.Hop) string {
+	if h.Want == "" {
+		return "it DNATs to no endpoint podlab could read, so its name cannot be computed"
+	}
+	if h.Named {
+		return fmt.Sprintf("its name is computed from %s and the endpoint %s: %s, it matches (it differs from lab to lab, as the endpoint's address does)", s.port, h.ToDest, h.Want)
+	}
+	return fmt.Sprintf("the name computed from %s and the endpoint %s is %s: it does not match this chain's", s.port, h.ToDest, h.Want)
+}
+
 // matchesText is a rule's destination and port as a sentence says them.
 func matchesText(r *kubeproxy.Rule) string {
 	m := r.Match()
@@ -403,17 +428,20 @@ func hopWhy(s *natService, w *kubeproxy.Walk, h *kubeproxy.Hop) string {
 	if who := endpointOwner(s.eps, h.ToDest); who != "" {
 		ep += " (" + who + ")"
 	}
+	n := len(w.Hops)
+	if n == 1 {
+		return fmt.Sprintf("endpoint %s of %s, its only one: every new connection to the service port ends here", ep, s.port)
+	}
 	reach := "every new connection reaches this rule"
 	if h.Reach < 1-1e-9 {
 		reach = fmt.Sprintf("this rule is reached by %s of new connections", kubeproxy.Fraction(h.Reach))
 	}
-	take := "it takes all that reach it"
+	take := "it takes all that reach it: the last rule needs no statistic match"
 	if h.Probability != "" {
 		take = fmt.Sprintf("probability %s of all that reach it", trimProbability(h.Probability))
 	}
-	n := len(w.Hops)
-	return fmt.Sprintf("endpoint %s of %s; %s (%s): %s of new connections end here; with %s each gets 1/%d", ep, s.port, reach, take,
-		kubeproxy.Fraction(h.Share), plural(n, "endpoint"), n)
+	return fmt.Sprintf("endpoint %s of %s; %s (%s): %s of new connections end here, as each of the %d endpoints gets 1/%d",
+		ep, s.port, reach, take, kubeproxy.Fraction(h.Share), n, n)
 }
 
 // trimProbability shortens kube-proxy's ten decimals: 0.50000000000 → 0.5.
