@@ -39,6 +39,9 @@ func (v View) Command() string {
 	case ViewAddr6:
 		return "ip -6 addr"
 	}
+	if c := extraCommand(v); c != "" {
+		return c
+	}
 	return "ip " + string(v)
 }
 

@@ -21,6 +21,67 @@ const (
 	TagMuted    Tag = "muted"     // valid_lft lines and other noise
 )
 
+// The tags of the views of what a lesson reads beyond the pair (RenderExtra).
+const (
+	TagSessionUp    Tag = "session-up"    // a BGP session BIRD calls Established
+	TagSessionDown  Tag = "session-down"  // a BGP session that is not
+	TagPool         Tag = "pool"          // an IP pool whose blocks stay inside the cluster
+	TagPoolExternal Tag = "pool-external" // an IP pool whose blocks host1 learns
+	TagPeer         Tag = "peer"          // a BGP peer (BGPPeer, or the neighbour of a session)
+	TagServiceRange Tag = "service-range" // a service range the nodes advertise over BGP
+	TagService      Tag = "service"       // a Service, its cluster IP and ports
+	TagEndpoint     Tag = "endpoint"      // an endpoint: a pod's address behind a Service
+	TagKubeServices Tag = "kube-services" // KUBE-SERVICES (nftables: the service-ips map)
+	TagKubeSVC      Tag = "kube-svc"      // a service port's KUBE-SVC chain (nftables: service-)
+	TagKubeSEP      Tag = "kube-sep"      // an endpoint's KUBE-SEP chain (nftables: endpoint-)
+	TagDNAT         Tag = "dnat"          // the DNAT to an endpoint's address and port
+	TagProbability  Tag = "probability"   // the statistic match that picks an endpoint
+	TagCounterMoved Tag = "counter-moved" // a rule's counters that grew since the last refresh
+	TagNodePort     Tag = "nodeport"      // KUBE-NODEPORTS, a node port and its KUBE-EXT chain
+)
+
+// tagDocs say what each tag of RenderExtra's views marks, for the docs
+// and the legends.
+var tagDocs = []struct {
+	tag Tag
+	doc string
+}{
+	{TagSessionUp, "a BGP session BIRD calls Established"},
+	{TagSessionDown, "a BGP session that is not Established, with BIRD's last error"},
+	{TagPool, "an IP pool whose blocks stay inside the cluster"},
+	{TagPoolExternal, "an IP pool whose blocks host1 learns (its import filter admits them)"},
+	{TagPeer, "a BGP peer: a BGPPeer resource, or the neighbour of a session"},
+	{TagServiceRange, "a service range the nodes advertise over BGP (serviceClusterIPs, serviceExternalIPs)"},
+	{TagService, "a Service: its name, cluster IP and ports"},
+	{TagEndpoint, "an endpoint: the address of a pod behind a Service"},
+	{TagKubeServices, "KUBE-SERVICES, where kube-proxy sends each service port to its chain"},
+	{TagKubeSVC, "a service port's KUBE-SVC chain, named from a hash of the port's name"},
+	{TagKubeSEP, "an endpoint's KUBE-SEP chain, named from a hash of the port's name and the endpoint"},
+	{TagDNAT, "the DNAT that rewrites the destination to an endpoint's address and port"},
+	{TagProbability, "the statistic match that picks an endpoint at random"},
+	{TagCounterMoved, "packet and byte counters that grew since the last refresh"},
+	{TagNodePort, "KUBE-NODEPORTS, a node port and the KUBE-EXT chain it jumps to"},
+}
+
+// ExtraTags are the tags of RenderExtra's views, in the order of their docs.
+func ExtraTags() []Tag {
+	out := make([]Tag, len(tagDocs))
+	for i, d := range tagDocs {
+		out[i] = d.tag
+	}
+	return out
+}
+
+// TagDoc says what a tag of RenderExtra's views marks; "" for another tag.
+func TagDoc(t Tag) string {
+	for _, d := range tagDocs {
+		if d.tag == t {
+			return d.doc
+		}
+	}
+	return ""
+}
+
 // RouteTag is the tag of a route class.
 func RouteTag(c Class) Tag {
 	if t, ok := routeTags[c]; ok {
@@ -56,6 +117,11 @@ type Span struct {
 type Line struct {
 	Key   string `json:"key,omitempty"`
 	Spans []Span `json:"spans"`
+	// Label and Why are what the UI shows for the selected line: a short
+	// noun phrase, and one or two sentences in the lesson's terms. Views
+	// whose lines an analysis explains elsewhere leave them empty.
+	Label string `json:"label,omitempty"`
+	Why   string `json:"why,omitempty"`
 }
 
 // String is the line's plain text.

@@ -1,0 +1,176 @@
+package netview
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// renderBird lays out `birdc show protocols`: BIRD's own columns (a
+// printf of fixed widths a longer value pushes on, not a table), its BGP
+// sessions tagged up or down and explained with the peer each is.
+func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
+	out := make([]Line, 0, len(ps)+1)
+	hdr := lineBuilder{key: "bird:header"}
+	hdr.add(birdRow("Name", "Proto", "Table", "State", "Since", "Info"), TagNone)
+	h := hdr.line()
+	h.Label = "column headers"
+	out = append(out, h)
+	self, peerOf := birdSelf(p, e), birdPeerNamer(e)
+	for i := range ps {
+		pr := &ps[i]
+		b := lineBuilder{key: "bird:" + pr.Name}
+		info := pr.Info
+		if pr.IsBGP() && !strings.EqualFold(pr.State, "down") {
+			// BIRD pads the session's state to 14 before the error.
+			first, rest, _ := strings.Cut(info, " ")
+			info = fmt.Sprintf("%-14s%s", first, rest)
+		}
+		name := fmt.Sprintf("%-10s ", pr.Name)
+		rest := fmt.Sprintf("%-10s %-10s ", pr.Proto, pr.Table)
+		state := fmt.Sprintf("%-6s %-12s  %s", pr.State, pr.Since, info)
+		l := Line{}
+		if pr.IsBGP() {
+			tag := TagSessionDown
+			if pr.Established() {
+				tag = TagSessionUp
+			}
+			b.add(name, TagPeer)
+			b.add(rest, TagNone)
+			b.add(state, tag)
+			l = b.line()
+			peer := peerOf(pr)
+			l.Label = "BGP session with " + peer.name
+			l.Why = birdWhy(pr, self, peer)
+		} else {
+			b.add(name+rest+state, TagNone)
+			l = b.line()
+			l.Label = "BIRD protocol " + pr.Name
+			l.Why = fmt.Sprintf("a %s protocol, not a session: %s", pr.Proto, birdProtoWords(pr.Proto))
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func birdRow(name, proto, table, state, since, info string) string {
+	return fmt.Sprintf("%-10s %-10s %-10s %-6s %-12s  %s", name, proto, table, state, since, info)
+}
+
+func birdProtoWords(kind string) string {
+	switch strings.ToLower(kind) {
+	case "device":
+		return "it tells BIRD which interfaces are up"
+	case "direct":
+		return "it gives BIRD the directly connected networks"
+	case "kernel":
+		return "it syncs BIRD's table with the kernel's: what the sessions learn becomes routes, proto bird"
+	case "static":
+		return "routes written in BIRD's configuration"
+	}
+	return "one of BIRD's own, no peer behind it"
+}
+
+// birdPeer is who a session's neighbour is.
+type birdPeer struct {
+	name string // "host1 (198.19.15.254)", "node2 (198.19.0.3)"
+	kind string // "host1", "node", "peer"
+}
+
+// birdSelf names whose BIRD this is, for the sentences.
+func birdSelf(p Place, e *Extra) string {
+	if p == PlaceHost1 {
+		return "host1"
+	}
+	if e.Host1Facts != nil && e.Host1Facts.Facts.Node != "" {
+		return e.Host1Facts.Facts.Node
+	}
+	return "this node"
+}
+
+// birdPeerNamer names a session's neighbour from the BGPPeers and the
+// nodes Extra carries, or from Calico's protocol names (Mesh_198_19_0_3,
+// Global_198_19_15_254, Node_…) when BIRD's details are missing.
+func birdPeerNamer(e *Extra) func(*BirdProtocol) birdPeer {
+	names := map[netip.Addr]birdPeer{}
+	if e.Host1Facts != nil {
+		for _, n := range e.Host1Facts.Facts.Nodes {
+			if n.InternalIP.IsValid() {
+				names[n.InternalIP] = birdPeer{name: n.Name, kind: "node"}
+			}
+		}
+	}
+	if e.Resources != nil {
+		for _, pe := range e.Resources.Peers {
+			if pe.PeerIP.IsValid() {
+				names[pe.PeerIP] = birdPeer{name: pe.Name, kind: "peer"}
+			}
+		}
+	}
+	return func(pr *BirdProtocol) birdPeer {
+		var addr netip.Addr
+		if pr.BGP != nil {
+			addr = pr.BGP.NeighborAddr
+		}
+		if !addr.IsValid() {
+			if _, tail, ok := strings.Cut(pr.Name, "_"); ok {
+				addr, _ = netip.ParseAddr(strings.ReplaceAll(tail, "_", "."))
+			}
+		}
+		if !addr.IsValid() {
+			return birdPeer{name: pr.Name, kind: "peer"}
+		}
+		if n, ok := names[addr]; ok {
+			return birdPeer{name: n.name + " (" + addr.String() + ")", kind: n.kind}
+		}
+		return birdPeer{name: addr.String(), kind: "peer"}
+	}
+}
+
+// birdWhy explains a session: its state, and what passes over it in
+// the lesson's terms.
+func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
+	state := pr.Info
+	if pr.BGP != nil && pr.BGP.State != "" {
+		state = pr.BGP.State
+	}
+	first, _, _ := strings.Cut(state, " ")
+	if !pr.Established() {
+		why := fmt.Sprintf("%s: %s since %s: the session is not up, so no routes pass between %s and it", peer.name, first, pr.Since, self)
+		lastErr := ""
+		if pr.BGP != nil {
+			lastErr = pr.BGP.LastError
+		}
+		if _, rest, ok := strings.Cut(pr.Info, " "); ok && lastErr == "" {
+			lastErr = rest
+		}
+		if lastErr != "" {
+			why += " (BIRD's last error: " + lastErr + ")"
+		}
+		return why
+	}
+	imp, exp := pr.Routes.Imported, pr.Routes.Exported
+	learns := fmt.Sprintf("%s learns nothing from it", self)
+	if imp > 0 {
+		learns = fmt.Sprintf("%s learns %s from it", self, plural(imp, "route"))
+	}
+	gives := "it learns nothing from " + self
+	if exp > 0 {
+		gives = fmt.Sprintf("it learns %s from %s", plural(exp, "route"), self)
+		switch {
+		case self == "host1":
+		case peer.kind == "node":
+			gives += " (the blocks " + self + " owns)"
+		default:
+			gives += " (the blocks " + self + " owns, and the service ranges when advertised)"
+		}
+	}
+	return fmt.Sprintf("%s: Established since %s, %d imported, %d exported: %s, %s", peer.name, pr.Since, imp, exp, learns, gives)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,795 @@
+package netview
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"podlab/kubeproxy"
+)
+
+// The NAT view: the rules kube-proxy wrote for the lesson's service ports,
+// as `iptables -t nat -L CHAIN -v -n` prints them (nftables mode: as `nft
+// list` does), KUBE-SERVICES down to each endpoint's DNAT. Only the walked
+// chains are laid out: a node's table of thousands of services costs the
+// walk's lookups, not a pass over every rule.
+
+// natItem is one line of the view before its layout.
+type natItem struct {
+	kind  natKind
+	key   string
+	text  string // a note's text, a chain's or a map's name
+	tag   Tag    // a chain's tag
+	refs  int
+	rule  kubeproxy.Rule
+	label string
+	why   string
+	depth int // nftables: the indentation
+}
+
+type natKind int
+
+const (
+	natNote natKind = iota
+	natChain
+	natRule
+	natGap
+	natOpen  // nftables: `table ip kube-proxy {`, `chain … {`
+	natClose // nftables: `}`
+)
+
+// natService is a service port the view follows, with what the cluster
+// says of it.
+type natService struct {
+	port kubeproxy.ServicePort
+	svc  *Service // nil without Resources
+	sp   *ServicePort
+	eps  []Endpoint
+}
+
+func renderNAT(e, prev *Extra) []Line {
+	items := planNAT(e)
+	var moved map[string][2]uint64
+	if prev != nil {
+		moved = map[string][2]uint64{}
+		for _, it := range planNAT(prev) {
+			if it.kind == natRule {
+				moved[it.key] = [2]uint64{it.rule.Packets, it.rule.Bytes}
+			}
+		}
+	}
+	nft := e.NAT.Mode == kubeproxy.ModeNFTables
+	out := make([]Line, 0, len(items))
+	for _, it := range items {
+		var l Line
+		switch it.kind {
+		case natNote:
+			l = noteLine(it.key, it.label, it.why, it.text)
+		case natGap:
+			l = Line{Key: it.key}
+		case natChain:
+			l = chainHeader(it)
+		case natOpen, natClose:
+			b := lineBuilder{key: it.key}
+			b.add(strings.Repeat(" ", 8*it.depth), TagNone)
+			if it.kind == natClose {
+				b.add("}", TagNone)
+			} else {
+				b.add(it.text, it.tag)
+				b.add(" {", TagNone)
+			}
+			l = b.line()
+		case natRule:
+			was, seen := moved[it.key]
+			grew := seen && it.rule.Counted && it.rule.Packets > was[0]
+			if nft {
+				l = nftRuleLine(it, grew)
+			} else {
+				l = iptRuleLine(it, grew)
+			}
+		}
+		if it.kind != natNote {
+			l.Label, l.Why = it.label, it.why
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// natServices are the service ports the view follows: the Resources'
+// Services' ports, or every one the table sends somewhere.
+func natServices(e *Extra) []natService {
+	var out []natService
+	if r := e.Resources; r != nil {
+		for i := range r.Services {
+			s := &r.Services[i]
+			eps := endpointsOf(r, s.Namespace, s.Name)
+			for j := range s.Ports {
+				p := &s.Ports[j]
+				out = append(out, natService{port: kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol},
+					svc: s, sp: p, eps: eps})
+			}
+		}
+		return out
+	}
+	for _, p := range kubeproxy.ServicePorts(e.NAT) {
+		out = append(out, natService{port: p})
+	}
+	return out
+}
+
+// natPlan gathers the items, keeping their keys unique: a key met again
+// takes #2, #3…
+type natPlan struct {
+	items []natItem
+	keys  map[string]int
+}
+
+func (p *natPlan) add(it natItem) {
+	if n := p.keys[it.key]; n > 0 {
+		p.keys[it.key] = n + 1
+		it.key += "#" + strconv.Itoa(n+1)
+	} else {
+		p.keys[it.key] = 1
+	}
+	p.items = append(p.items, it)
+}
+
+func planNAT(e *Extra) []natItem {
+	t := e.NAT
+	svcs := natServices(e)
+	walks := make([]kubeproxy.Walk, len(svcs))
+	for i := range svcs {
+		walks[i] = kubeproxy.WalkService(t, svcs[i].port)
+	}
+	p := &natPlan{keys: map[string]int{}}
+	if t.Mode == kubeproxy.ModeNFTables {
+		planNFT(p, t, svcs, walks)
+		return p.items
+	}
+	refs := natRefs(t, walks)
+	for _, chain := range []string{kubeproxy.ChainServices, kubeproxy.ChainNodePorts} {
+		type entry struct {
+			e kubeproxy.Entry
+			s int
+		}
+		var es []entry
+		for i, w := range walks {
+			for _, en := range w.Entries {
+				if en.Chain == chain {
+					es = append(es, entry{en, i})
+				}
+			}
+		}
+		if len(es) == 0 {
+			continue
+		}
+		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.e.Index, b.e.Index) })
+		p.chain(chain, refs)
+		for _, en := range es {
+			s := &svcs[en.s]
+			p.add(natItem{kind: natRule, key: "nat:" + chain + ":" + en.e.Target + ":" + en.e.Kind, rule: en.e.Rule,
+				label: en.e.Kind + " entry of " + s.port.String(), why: entryWhy(s, en.e, walks[en.s])})
+		}
+	}
+	for i := range walks {
+		s, w := &svcs[i], &walks[i]
+		key := s.port.String() + "/" + strings.ToLower(s.port.Protocol)
+		if len(p.items) > 0 {
+			p.add(natItem{kind: natGap, key: "nat:gap:" + key})
+		}
+		p.add(natItem{kind: natNote, key: "nat:svc:" + key, text: svcNote(s, w), label: "service port " + s.port.String(), why: svcNoteWhy(s, w)})
+		if !w.Found {
+			continue
+		}
+		if c := t.Chain(w.EXT); c != nil {
+			p.chain(w.EXT, refs)
+			for _, r := range c.Rules {
+				p.add(natItem{kind: natRule, key: "nat:" + w.EXT + ":" + r.Target, rule: r,
+					label: "external traffic of " + s.port.String(), why: extWhy(s, w, &r)})
+			}
+		}
+		hops := map[string]*kubeproxy.Hop{}
+		for j := range w.Hops {
+			hops[w.Hops[j].Chain] = &w.Hops[j]
+		}
+		svc := t.Chain(w.Chain)
+		p.chain(w.Chain, refs, svcNamed(s, w))
+		for _, r := range svc.Rules {
+			it := natItem{kind: natRule, key: "nat:" + w.Chain + ":" + r.Target, rule: r}
+			if h := hops[r.Target]; h != nil && strings.HasPrefix(r.Target, kubeproxy.PrefixSEP) {
+				it.label, it.why = "endpoint "+h.ToDest+" of "+s.port.String(), hopWhy(s, w, h)
+			} else {
+				it.label, it.why = svcRuleWhy(s, &r)
+			}
+			p.add(it)
+		}
+		for _, h := range w.Hops {
+			c := t.Chain(h.Chain)
+			if c == nil {
+				continue
+			}
+			p.chain(h.Chain, refs, sepNamed(s, &h))
+			for _, r := range c.Rules {
+				it := natItem{kind: natRule, key: "nat:" + h.Chain + ":" + r.Target, rule: r}
+				it.label, it.why = sepRuleWhy(s, &h, &r)
+				p.add(it)
+			}
+		}
+	}
+	return p.items
+}
+
+// chain adds a blank line (but first) and a chain's header and columns.
+func (p *natPlan) chain(name string, refs map[string]int, why ...string) {
+	if n := len(p.items); n > 0 && p.items[n-1].kind != natNote {
+		p.add(natItem{kind: natGap, key: "nat:gap:" + name})
+	}
+	w := chainWhy(name)
+	if len(why) > 0 {
+		w += "; " + why[0]
+	}
+	p.add(natItem{kind: natChain, key: "nat:chain:" + name, text: name, tag: chainTag(name), refs: refs[name],
+		label: "chain " + name, why: w})
+	p.add(natItem{kind: natNote, key: "nat:cols:" + name, label: "column headers",
+		text: " pkts bytes target     prot opt in     out     source               destination         "})
+}
+
+// natRefs counts the jumps to each chain from the chains that reach the
+// walked ones: the built-in chains, KUBE-SERVICES, KUBE-NODEPORTS and the
+// walked service chains, which is every reference kube-proxy writes to
+// them. (A count over the whole table would cost a pass over it.)
+func natRefs(t *kubeproxy.Table, walks []kubeproxy.Walk) map[string]int {
+	refs := map[string]int{}
+	count := func(name string) {
+		if c := t.Chain(name); c != nil {
+			for i := range c.Rules {
+				refs[c.Rules[i].Target]++
+			}
+		}
+	}
+	for _, name := range []string{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", kubeproxy.ChainServices, kubeproxy.ChainNodePorts} {
+		count(name)
+	}
+	done := map[string]bool{}
+	for _, w := range walks {
+		s := w.Service
+		for _, name := range []string{w.EXT, w.SVC, kubeproxy.SVLChain(s), kubeproxy.FWChain(s)} {
+			if !done[name] {
+				done[name] = true
+				count(name)
+			}
+		}
+	}
+	return refs
+}
+
+func chainTag(name string) Tag {
+	switch {
+	case name == kubeproxy.ChainServices, name == kubeproxy.NFTServiceIPsMap:
+		return TagKubeServices
+	case name == kubeproxy.ChainNodePorts, name == kubeproxy.NFTNodePortsMap,
+		strings.HasPrefix(name, kubeproxy.PrefixEXT), strings.HasPrefix(name, kubeproxy.NFTPrefixExternal):
+		return TagNodePort
+	case strings.HasPrefix(name, kubeproxy.PrefixSVC), strings.HasPrefix(name, kubeproxy.PrefixSVL),
+		strings.HasPrefix(name, kubeproxy.NFTPrefixService), strings.HasPrefix(name, kubeproxy.NFTPrefixLocal):
+		return TagKubeSVC
+	case strings.HasPrefix(name, kubeproxy.PrefixSEP), strings.HasPrefix(name, kubeproxy.NFTPrefixEndpoint):
+		return TagKubeSEP
+	case name == "DNAT":
+		return TagDNAT
+	}
+	return TagNone
+}
+
+func chainWhy(name string) string {
+	switch chainTag(name) {
+	case TagKubeServices:
+		return "where kube-proxy sends every new connection to a service port: PREROUTING (from pods and outside) and OUTPUT (from the node) jump here, and each rule matches one cluster IP and port"
+	case TagNodePort:
+		if name == kubeproxy.ChainNodePorts || name == kubeproxy.NFTNodePortsMap {
+			return "connections to a node port on one of the node's own addresses: KUBE-SERVICES' last rule sends them here"
+		}
+		return "a service port's external traffic (node port, external IPs): marked for masquerade, then sent on to the service port's chain"
+	case TagKubeSVC:
+		return "a service port's chain: it picks one endpoint for each new connection"
+	case TagKubeSEP:
+		return "an endpoint's chain: it DNATs the connection to the endpoint's address and port"
+	}
+	return ""
+}
+
+func chainHeader(it natItem) Line {
+	b := lineBuilder{key: it.key}
+	b.add("Chain ", TagNone)
+	b.add(it.text, it.tag)
+	b.add(" ("+strconv.Itoa(it.refs)+" references)", TagNone)
+	return b.line()
+}
+
+// svcNote is podlab's line above a service port's chains: the chain name
+// it computes, and whether the table has it.
+func svcNote(s *natService, w *kubeproxy.Walk) string {
+	proto := strings.ToLower(s.port.Protocol)
+	if !w.Found {
+		return fmt.Sprintf("# %s %s: computed %s: not in the table", s.port, proto, w.SVC)
+	}
+	text := fmt.Sprintf("# %s %s: computed %s: found", s.port, proto, w.SVC)
+	if w.Chain != w.SVC {
+		text = fmt.Sprintf("# %s %s: computed %s: absent, %s found", s.port, proto, w.SVC, w.Chain)
+	}
+	named := 0
+	for _, h := range w.Hops {
+		if h.Named {
+			named++
+		}
+	}
+	text += fmt.Sprintf(", %s", plural(len(w.Hops), "endpoint"))
+	if named != len(w.Hops) && w.Mode != kubeproxy.ModeNFTables {
+		text += fmt.Sprintf(", %d KUBE-SEP not named as computed", len(w.Hops)-named)
+	}
+	return text
+}
+
+func svcNoteWhy(s *natService, w *kubeproxy.Walk) string {
+	hash := fmt.Sprintf("%q + the first 16 characters of base32(sha256(%q))", kubeproxy.PrefixSVC, s.port.String()+strings.ToLower(s.port.Protocol))
+	if w.Mode == kubeproxy.ModeNFTables {
+		hash = "service- + an 8-character hash of namespace/name/protocol/port + that name"
+	}
+	why := fmt.Sprintf("kube-proxy names the chain of %s %s: %s, so it is the same in every lab", s.port, strings.ToLower(s.port.Protocol), hash)
+	switch {
+	case !w.Found:
+		why += "; this table has no such chain: kube-proxy has written no rules for this service port (is it running, and does the Service have endpoints?)"
+	case len(w.Hops) == 0:
+		why += "; the chain is there but picks no endpoint: the Service has no ready endpoint"
+	default:
+		why += fmt.Sprintf("; the table has it, with %s", plural(len(w.Hops), "endpoint"))
+	}
+	return why
+}
+
+// svcNamed says how the service chain's name is computed and whether the
+// table's is it.
+func svcNamed(s *natService, w *kubeproxy.Walk) string {
+	if w.Chain != w.SVC {
+		return fmt.Sprintf("the name computed for %s %s is %s, absent: this is its Local policy chain", s.port, strings.ToLower(s.port.Protocol), w.SVC)
+	}
+	return fmt.Sprintf("its name is computed for %s %s (a hash of the port's name and protocol): %s, it matches, the same in every lab", s.port, strings.ToLower(s.port.Protocol), w.SVC)
+}
+
+// sepNamed says how an endpoint chain's name is computed and whether the
+// table's is it.
+func sepNamed(s *natService, h *kubeproxy.Hop) string {
+	if h.Want == "" {
+		return "it DNATs to no endpoint podlab could read, so its name cannot be computed"
+	}
+	if h.Named {
+		return fmt.Sprintf("its name is computed from %s and the endpoint %s: %s, it matches (it differs from lab to lab, as the endpoint's address does)", s.port, h.ToDest, h.Want)
+	}
+	return fmt.Sprintf("the name computed from %s and the endpoint %s is %s: it does not match this chain's", s.port, h.ToDest, h.Want)
+}
+
+// matchesText is a rule's destination and port as a sentence says them.
+func matchesText(r *kubeproxy.Rule) string {
+	m := r.Match()
+	var ws []string
+	if m.Dest.Value != "" {
+		ws = append(ws, strings.TrimSuffix(m.Dest.Value, "/32"))
+	}
+	if m.DPort.Value != "" {
+		ws = append(ws, "port "+m.DPort.Value)
+	}
+	if m.Protocol.Value != "" {
+		ws = append(ws, strings.ToLower(m.Protocol.Value))
+	}
+	return strings.Join(ws, " ")
+}
+
+func entryWhy(s *natService, en kubeproxy.Entry, w kubeproxy.Walk) string {
+	r := en.Rule
+	if en.Chain == kubeproxy.ChainNodePorts || en.Chain == kubeproxy.NFTNodePortsMap {
+		return fmt.Sprintf("the node port of %s: new connections to %s on any of the node's own addresses go to %s", s.port, matchesText(&r), en.Target)
+	}
+	what := matchesText(&r)
+	if what == "" && w.Mode == kubeproxy.ModeNFTables {
+		what = r.Text
+	}
+	return fmt.Sprintf("the %s entry of %s: new connections to %s go to %s, the chain computed for it", en.Kind, s.port, what, en.Target)
+}
+
+func extWhy(s *natService, w *kubeproxy.Walk, r *kubeproxy.Rule) string {
+	if r.Target == "KUBE-MARK-MASQ" {
+		return "traffic from outside the cluster to the node port is marked for masquerade: leaving the node its source becomes the node's address, so the reply comes back this way"
+	}
+	if r.Target == w.Chain {
+		return fmt.Sprintf("then on to %s, the service port's chain: a node port's connection picks an endpoint as one to the cluster IP does", r.Target)
+	}
+	return "a rule of the service port's external chain"
+}
+
+func svcRuleWhy(s *natService, r *kubeproxy.Rule) (label, why string) {
+	if r.Target == "KUBE-MARK-MASQ" {
+		m := r.Match()
+		src := "outside the pod CIDR"
+		if m.Source.Not && m.Source.Value != "" {
+			src = "outside the pod CIDR " + m.Source.Value
+		}
+		return "masquerade mark", fmt.Sprintf("a connection to %s from %s (not from a pod) is marked for masquerade, so the reply comes back through this node", matchesText(r), src)
+	}
+	return "rule of " + s.port.String(), "a rule of the service port's chain"
+}
+
+// hopWhy explains the rule that picks an endpoint.
+func hopWhy(s *natService, w *kubeproxy.Walk, h *kubeproxy.Hop) string {
+	ep := h.ToDest
+	if who := endpointOwner(s.eps, h.ToDest); who != "" {
+		ep += " (" + who + ")"
+	}
+	n := len(w.Hops)
+	if n == 1 {
+		return fmt.Sprintf("endpoint %s of %s, its only one: every new connection to the service port ends here", ep, s.port)
+	}
+	reach := "every new connection reaches this rule"
+	if h.Reach < 1-1e-9 {
+		reach = fmt.Sprintf("this rule is reached by %s of new connections", kubeproxy.Fraction(h.Reach))
+	}
+	take := "it takes all that reach it: the last rule needs no statistic match"
+	if h.Probability != "" {
+		take = fmt.Sprintf("probability %s of all that reach it", trimProbability(h.Probability))
+	}
+	return fmt.Sprintf("endpoint %s of %s; %s (%s): %s of new connections end here, as each of the %d endpoints gets 1/%d",
+		ep, s.port, reach, take, kubeproxy.Fraction(h.Share), n, n)
+}
+
+// trimProbability shortens kube-proxy's ten decimals: 0.50000000000 → 0.5.
+func trimProbability(p string) string {
+	if !strings.Contains(p, ".") {
+		return p
+	}
+	q := strings.TrimSuffix(strings.TrimRight(p, "0"), ".")
+	if len(q) > 5 {
+		return q[:5] + "…"
+	}
+	return q
+}
+
+// endpointOwner names the pod and node behind "ip:port".
+func endpointOwner(eps []Endpoint, dest string) string {
+	ap, err := netip.ParseAddrPort(dest)
+	if err != nil {
+		return ""
+	}
+	for _, ep := range eps {
+		if slices.Contains(ep.Addresses, ap.Addr()) {
+			var ws []string
+			if ep.Pod != "" {
+				ws = append(ws, "pod "+ep.Pod)
+			}
+			if ep.Node != "" {
+				ws = append(ws, "on "+ep.Node)
+			}
+			return strings.Join(ws, " ")
+		}
+	}
+	return ""
+}
+
+func sepRuleWhy(s *natService, h *kubeproxy.Hop, r *kubeproxy.Rule) (label, why string) {
+	switch {
+	case r.Target == "KUBE-MARK-MASQ":
+		return "hairpin mark", "a connection from the endpoint itself (a pod reaching itself through the Service) is marked for masquerade, so the reply is not sent straight back to the pod"
+	case r.Target == "DNAT":
+		to := r.Match().ToDest
+		who := endpointOwner(s.eps, to)
+		if who != "" {
+			who = ", " + who
+		}
+		why := fmt.Sprintf("DNAT: the destination becomes %s%s; the connection to %s ends at this endpoint", to, who, s.port)
+		named := fmt.Sprintf("; the chain's name is computed from %s and %s: %s", s.port, to, h.Want)
+		if h.Named {
+			named += ", as the table has it (it differs from lab to lab, as the endpoint's address does)"
+		} else {
+			named += ", but the table names it " + h.Chain
+		}
+		return "DNAT to " + to, why + named
+	}
+	return "rule of " + h.Chain, "a rule of the endpoint's chain"
+}
+
+// iptRuleLine lays a rule out as `iptables -L -v -n` does (iptables
+// 1.8's print_firewall): counters, target, protocol number, options,
+// interfaces, addresses, then each match and the target's own words.
+func iptRuleLine(it natItem, grew bool) Line {
+	b := lineBuilder{key: it.key}
+	r := &it.rule
+	ct := TagNone
+	if grew {
+		ct = TagCounterMoved
+	}
+	b.add(iptNum(r.Packets)+iptNum(r.Bytes), ct)
+	lf := listForm(r)
+	b.add(lf.target, chainTag(r.Target))
+	b.add(strings.Repeat(" ", max(0, 9-len(lf.target)))+" ", TagNone)
+	b.add(fmt.Sprintf("%c%-5s-- %s%-6s %-6s %c%-19s %c%-19s ", lf.protoInv, lf.proto, " ", lf.in, lf.out, lf.srcInv, lf.src, lf.dstInv, lf.dst), TagNone)
+	for _, m := range lf.rest {
+		b.add(" ", TagNone)
+		for _, s := range m {
+			b.add(s.Text, s.Tag)
+		}
+	}
+	return b.line()
+}
+
+// iptNum is xtables_print_num without -x: five columns, then K, M, G, T.
+func iptNum(n uint64) string {
+	if n <= 99999 {
+		return fmt.Sprintf("%5d ", n)
+	}
+	for _, unit := range []string{"K", "M", "G"} {
+		n = (n + 500) / 1000
+		if n <= 9999 {
+			return fmt.Sprintf("%4d%s ", n, unit)
+		}
+	}
+	return fmt.Sprintf("%4dT ", (n+500)/1000)
+}
+
+// ruleList is a rule in the columns of `iptables -L`.
+type ruleList struct {
+	target                   string
+	proto, in, out, src, dst string
+	protoInv, srcInv, dstInv byte
+	rest                     [][]Span // each match's, then the target's
+}
+
+var protoNumbers = map[string]string{"all": "0", "icmp": "1", "tcp": "6", "udp": "17", "sctp": "132", "icmpv6": "58"}
+
+// listForm reads a rule's iptables-save words into iptables -L's
+// columns and words.
+func listForm(r *kubeproxy.Rule) ruleList {
+	l := ruleList{target: r.Target, proto: "0", in: "*", out: "*", src: "0.0.0.0/0", dst: "0.0.0.0/0", protoInv: ' ', srcInv: ' ', dstInv: ' '}
+	toks := kubeproxy.Fields(r.Text)
+	var module string
+	var opts []string // the current module's or target's words
+	flush := func() {
+		if ws := matchWords(module, opts); module != "" && len(ws) > 0 {
+			l.rest = append(l.rest, ws)
+		}
+		module, opts = "", nil
+	}
+	inTarget := false
+	for i := 0; i < len(toks); i++ {
+		w := toks[i]
+		not := false
+		if w == "!" && i+1 < len(toks) {
+			not, i = true, i+1
+			w = toks[i]
+		}
+		val := func() string {
+			if i+1 < len(toks) {
+				i++
+				return toks[i]
+			}
+			return ""
+		}
+		inv := func(c *byte) {
+			if not {
+				*c = '!'
+			}
+		}
+		switch {
+		case !inTarget && (w == "-s" || w == "--source"):
+			l.src = hostText(val())
+			inv(&l.srcInv)
+		case !inTarget && (w == "-d" || w == "--destination"):
+			l.dst = hostText(val())
+			inv(&l.dstInv)
+		case !inTarget && (w == "-p" || w == "--protocol"):
+			p := strings.ToLower(val())
+			l.proto = cmp.Or(protoNumbers[p], p)
+			inv(&l.protoInv)
+		case !inTarget && (w == "-i" || w == "-o"):
+			v := val()
+			if not {
+				v = "!" + v
+			}
+			if w == "-i" {
+				l.in = v
+			} else {
+				l.out = v
+			}
+		case !inTarget && (w == "-m" || w == "--match"):
+			flush()
+			module = val()
+		case w == "-j" || w == "-g" || w == "--jump" || w == "--goto":
+			flush()
+			val()
+			inTarget, module = true, "target:"+r.Target
+		default:
+			if not {
+				opts = append(opts, "!")
+			}
+			opts = append(opts, w)
+		}
+	}
+	flush()
+	return l
+}
+
+// hostText is an address as iptables -L -n prints it: a /32 without
+// its length.
+func hostText(s string) string {
+	return strings.TrimSuffix(s, "/32")
+}
+
+// matchWords are a match's (or the target's) words in iptables -L's
+// form, for the matches and targets kube-proxy writes; another's are
+// shown as saved.
+func matchWords(module string, opts []string) []Span {
+	get := func(name string) (string, bool, bool) {
+		for i, o := range opts {
+			if o == name {
+				not := i > 0 && opts[i-1] == "!"
+				if i+1 < len(opts) {
+					return opts[i+1], not, true
+				}
+				return "", not, true
+			}
+		}
+		return "", false, false
+	}
+	switch module {
+	case "comment":
+		c, _, _ := get("--comment")
+		return []Span{{Text: "/* " + c + " */"}}
+	case "tcp", "udp", "sctp":
+		out := []Span{{Text: module}}
+		for _, o := range []struct{ opt, word string }{{"--sport", "spt"}, {"--source-port", "spt"}, {"--dport", "dpt"}, {"--destination-port", "dpt"}} {
+			if v, not, ok := get(o.opt); ok {
+				word := o.word
+				if strings.Contains(v, ":") {
+					word += "s"
+				}
+				if not {
+					v = "!" + v
+				}
+				out = append(out, Span{Text: word + ":" + v})
+			}
+		}
+		return joinSpans(out)
+	case "statistic":
+		mode, _, _ := get("--mode")
+		text := "statistic mode " + mode
+		if p, _, ok := get("--probability"); ok {
+			text += " probability " + p
+		}
+		if n, _, ok := get("--every"); ok {
+			text += " every " + n
+		}
+		return []Span{{Text: text, Tag: TagProbability}}
+	case "addrtype":
+		text := "ADDRTYPE match"
+		for _, o := range []struct{ opt, word string }{{"--src-type", "src-type"}, {"--dst-type", "dst-type"}} {
+			if v, not, ok := get(o.opt); ok {
+				if not {
+					v = "!" + v
+				}
+				text += " " + o.word + " " + v
+			}
+		}
+		return []Span{{Text: text}}
+	case "mark":
+		v, not, _ := get("--mark")
+		if not {
+			return []Span{{Text: "mark match ! " + v}}
+		}
+		return []Span{{Text: "mark match " + v}}
+	case "recent":
+		text := "recent:"
+		switch {
+		case has(opts, "--set"):
+			text += " SET"
+		case has(opts, "--rcheck"):
+			text += " CHECK"
+		case has(opts, "--update"):
+			text += " UPDATE"
+		case has(opts, "--remove"):
+			text += " REMOVE"
+		}
+		if v, _, ok := get("--seconds"); ok {
+			text += " seconds: " + v
+		}
+		if has(opts, "--reap") {
+			text += " reap"
+		}
+		if v, _, ok := get("--name"); ok {
+			text += " name: " + v
+		}
+		if has(opts, "--rdest") {
+			text += " side: dest"
+		} else {
+			text += " side: source"
+		}
+		if v, _, ok := get("--mask"); ok {
+			text += " mask: " + v
+		}
+		return []Span{{Text: text}}
+	case "target:DNAT":
+		v, _, _ := get("--to-destination")
+		out := []Span{{Text: "to:" + v, Tag: TagDNAT}}
+		if has(opts, "--random") {
+			out = append(out, Span{Text: " random"})
+		}
+		return out
+	case "target:MARK":
+		return []Span{{Text: markWords(get)}}
+	case "target:MASQUERADE":
+		var ws []string
+		if v, _, ok := get("--to-ports"); ok {
+			ws = append(ws, "masq ports: "+v)
+		}
+		for _, f := range []string{"--random", "--random-fully"} {
+			if has(opts, f) {
+				ws = append(ws, strings.TrimPrefix(f, "--"))
+			}
+		}
+		if len(ws) == 0 {
+			return nil
+		}
+		return []Span{{Text: strings.Join(ws, " ")}}
+	}
+	if strings.HasPrefix(module, "target:") {
+		if len(opts) == 0 {
+			return nil
+		}
+		return []Span{{Text: strings.Join(opts, " ")}}
+	}
+	return []Span{{Text: strings.TrimSpace(module + " " + strings.Join(opts, " "))}}
+}
+
+func has(opts []string, o string) bool { return slices.Contains(opts, o) }
+
+// joinSpans puts spaces between the spans of one match.
+func joinSpans(ss []Span) []Span {
+	var out []Span
+	for i, s := range ss {
+		if i > 0 {
+			s.Text = " " + s.Text
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// markWords is the MARK target as iptables -L says it.
+func markWords(get func(string) (string, bool, bool)) string {
+	for _, o := range []struct{ opt, word string }{{"--or-mark", "or"}, {"--xor-mark", "xor"}, {"--and-mark", "and"}, {"--set-mark", "set"}} {
+		if v, _, ok := get(o.opt); ok {
+			return "MARK " + o.word + " " + v
+		}
+	}
+	v, _, ok := get("--set-xmark")
+	if !ok {
+		return "MARK"
+	}
+	val, mask, _ := strings.Cut(v, "/")
+	vn, err1 := strconv.ParseUint(strings.TrimPrefix(val, "0x"), 16, 32)
+	mn, err2 := strconv.ParseUint(strings.TrimPrefix(mask, "0x"), 16, 32)
+	if err1 != nil || err2 != nil || mask == "" {
+		return "MARK xset " + v
+	}
+	switch {
+	case mn == 0:
+		return fmt.Sprintf("MARK xor 0x%x", vn)
+	case vn == 0:
+		return fmt.Sprintf("MARK and 0x%x", ^mn&0xffffffff)
+	case vn == mn:
+		return fmt.Sprintf("MARK or 0x%x", vn)
+	case mn == 0xffffffff:
+		return fmt.Sprintf("MARK set 0x%x", vn)
+	}
+	return "MARK xset " + v
+}
