@@ -109,7 +109,7 @@ func TestShowHost1Sandbox(t *testing.T) {
 		"- host1 route 198.19.24.0/29 (control) is remote-block: control's block of pool external-pool (198.19.24.0/21, /29 blocks), learned over BGP (proto bird), via control (198.19.0.1) on eth0\n",
 		"- host1 route 198.19.24.8/29 (node1) is remote-block: node1's block of pool external-pool",
 		"- host1 route 198.19.24.16/29 (node2) is remote-block: node2's block of pool external-pool",
-		"- host1 route 198.19.32.0/20 (control, node1, node2) is remote-block: the service cluster IP range",
+		"- host1 route 198.19.32.0/20 (control, node1, node2) is service-range: the service cluster IP range",
 		"ECMP over control, node1, node2",
 		"- absent: the blocks of pool default-ipv4-ippool (198.19.16.0/21, /26 blocks) are absent (control's 198.19.21.0/26, node1's 198.19.22.128/26, node2's 198.19.21.64/26): the nodes announce every block they own, but host1's BIRD imports only the ranges its filter lists (198.19.24.0/21+, 198.19.32.0/20+, 198.19.48.0/20)",
 		"host1 $ ip addr\n",
@@ -162,7 +162,7 @@ func TestShowHost1Sandbox(t *testing.T) {
 		t.Errorf("node2 stopped: show prints host1's ip route as:\n%s\nip prints:\n%s", got, ip)
 	}
 	for _, want := range []string{
-		"- host1 route 198.19.32.0/20 (control, node1) is remote-block:",
+		"- host1 route 198.19.32.0/20 (control, node1) is service-range:",
 		"ECMP over control, node1:",
 		"- problem: the service cluster IP range 198.19.32.0/20 has no next hop via node2 (198.19.0.3)",
 		"- problem: host1 has no route to node2's block 198.19.24.16/29 of pool external-pool (198.19.24.0/21, /29 blocks), which its import filter admits",

@@ -32,13 +32,11 @@ func Tags() []string {
 	for _, c := range netview.Classes() {
 		out = append(out, string(netview.RouteTag(c)))
 	}
-	return append(out, extraTags...)
+	for _, t := range netview.ExtraTags() {
+		out = append(out, string(t))
+	}
+	return out
 }
-
-// extraTags mark what the views beyond the pair show: BIRD's sessions,
-// the cluster's objects, kube-proxy's rules.
-var extraTags = []string{"session-up", "session-down", "pool", "pool-external", "peer", "service-range",
-	"service", "endpoint", "kube-services", "kube-svc", "kube-sep", "dnat", "probability", "counter-moved", "nodeport"}
 
 // Asks says the step asks a question.
 func (s Step) Asks() bool { return s.AnswerExpr != "" && s.Compare != "" && s.Ask != "" }
@@ -47,6 +45,10 @@ func (s Step) Asks() bool { return s.AnswerExpr != "" && s.Compare != "" && s.As
 func (s Step) compiled() *question { return s.pack().x().questions[s.Pos()] }
 
 // pack is the step's pack; a hand-built step reads as the built-in one's.
+// LeftPane is what the step's left pane shows: pod, host1 or cluster,
+// as its pack's panes say.
+func (s Step) LeftPane() string { return s.pack().LeftPane() }
+
 func (s Step) pack() *Pack {
 	if s.pk != nil {
 		return s.pk

@@ -15,6 +15,8 @@ import (
 type Lab struct {
 	*netview.Refresh
 	Vars Vars
+	// Host1 is host1's table explained, when the lab read host1.
+	Host1 *netview.Host1Analysis
 }
 
 // NewLab derives the lesson's variables of a refresh; recorded says the
@@ -22,7 +24,21 @@ type Lab struct {
 func NewLab(r *netview.Refresh, recorded bool) *Lab {
 	l := &Lab{Refresh: r, Vars: VarsOf(r.Pair, r.Analysis)}
 	l.Vars.Recorded = recorded
+	if e := r.Pair.Extra; e != nil && e.Host1 != nil && e.Host1Facts != nil {
+		h := netview.AnalyzeHost1(e.Host1, e.Host1Facts)
+		l.Host1 = &h
+	}
 	return l
+}
+
+// Extra is what the lab read beyond the pair, and the previous
+// refresh's (nil when none).
+func (l *Lab) Extra() (cur, prev *netview.Extra) {
+	cur = l.Pair.Extra
+	if l.Prev != nil {
+		prev = l.Prev.Extra
+	}
+	return cur, prev
 }
 
 // MaxRemoteBlocks is how many remote blocks the lesson's text lists.

@@ -69,9 +69,12 @@ const (
 	// ClassTunnelEndpoint is Felix's route to another node's VXLAN
 	// tunnel address: <vtep> dev vxlan.calico scope link.
 	ClassTunnelEndpoint Class = "tunnel-endpoint"
-	ClassDefault        Class = "default"
-	ClassConnected      Class = "connected"
-	ClassOther          Class = "other"
+	// ClassServiceRange is a service range learned from the nodes (host1
+	// learns the cluster and external IP ranges when they are advertised).
+	ClassServiceRange Class = "service-range"
+	ClassDefault      Class = "default"
+	ClassConnected    Class = "connected"
+	ClassOther        Class = "other"
 )
 
 // Side says which namespace a route belongs to.

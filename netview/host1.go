@@ -244,13 +244,13 @@ func host1Learned(hr *Host1Route, r *Route, f *Host1Facts, dst netip.Prefix, hop
 	clusterIPs, externalIPs []netip.Prefix, problems *[]string) {
 	if rng, ok := withinAny(dst, clusterIPs); ok {
 		hr.Kind = Host1ClusterIPs
-		hr.Class = ClassRemoteBlock
+		hr.Class = ClassServiceRange
 		hr.Reason = serviceWords("the service cluster IP range", "serviceClusterIPs", dst, rng, f, hops, nodes, via, learned, problems)
 		return
 	}
 	if rng, ok := withinAny(dst, externalIPs); ok {
 		hr.Kind = Host1ExternalIPs
-		hr.Class = ClassRemoteBlock
+		hr.Class = ClassServiceRange
 		hr.Reason = serviceWords("the service external IP range", "serviceExternalIPs", dst, rng, f, hops, nodes, via, learned, problems)
 		return
 	}

@@ -94,7 +94,7 @@ func RouteTag(c Class) Tag {
 // styles that must cover each.
 func Classes() []Class {
 	return []Class{ClassPodDefault, ClassPodGateway, ClassLocalPod, ClassLocalBlockBlackhole,
-		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassDefault, ClassConnected, ClassOther}
+		ClassRemoteBlock, ClassRemotePod, ClassTunnelEndpoint, ClassServiceRange, ClassDefault, ClassConnected, ClassOther}
 }
 
 var routeTags = func() map[Class]Tag {

@@ -66,6 +66,9 @@ func (m Model) explanation() (string, string) {
 		return "", ""
 	}
 	a := m.lab().Analysis
+	if l.Why != "" {
+		return l.Label, l.Why
+	}
 	if rc := p.selectedClass(); rc != nil {
 		label := string(rc.Class)
 		if rc.Peer != "" {

@@ -53,7 +53,10 @@ func (it paneItem) isRoute() bool { return it.kind == itemRoute || it.kind == it
 // paneInput is what a pane shows: views of its side of the last refresh,
 // marking what changed since the pair it is compared with.
 type paneInput struct {
-	who   string
+	who string
+	// place is where the pane's views read: the pod or host (its side
+	// of the pair), host1 or the cluster (what the lab read beyond it).
+	place netview.Place
 	views []netview.View
 	lab   *content.Lab // nil while the lab is being read
 	hi    map[netview.Tag]bool
@@ -70,6 +73,7 @@ type paneInput struct {
 type netPane struct {
 	sh      *shared
 	side    netview.Side
+	place   netview.Place
 	who     string
 	views   []netview.View
 	items   []paneItem
@@ -181,10 +185,10 @@ func (p *netPane) setData(in paneInput) {
 		keep, keepAt = p.appendText(nil, p.sel[p.cursor]), p.cursor
 	}
 	views := in.views
-	if in.lab != nil {
+	if in.lab != nil && in.place != netview.PlaceHost1 {
 		views = in.lab.Views(p.side, views)
 	}
-	p.who, p.views, p.hi = in.who, views, in.hi
+	p.who, p.views, p.hi, p.place = in.who, views, in.hi, in.place
 	// The route view shown is the previous one of the next refresh.
 	last, last6 := p.routes, p.routes6
 	// Fresh: an older model may still hold the old ones.
@@ -192,20 +196,50 @@ func (p *netPane) setData(in paneInput) {
 	p.drawn, p.classes = map[int32]netview.Line{}, map[netview.Class]bool{}
 	var cur, prev *netview.Snapshot
 	var curA *netview.Analysis
+	var extra, prevExtra *netview.Extra
 	if in.lab != nil {
 		cur, curA, prev = in.lab.Pair.Side(p.side), in.lab.Analysis, in.lab.Prev.Side(p.side)
+		extra, prevExtra = in.lab.Extra()
+		if in.place == netview.PlaceHost1 {
+			cur, curA, prev = nil, nil, nil
+			if extra != nil && extra.Host1 != nil {
+				cur = extra.Host1
+				if in.lab.Host1 != nil {
+					curA = in.lab.Host1.Analysis()
+				}
+			}
+			if prevExtra != nil {
+				prev = prevExtra.Host1
+			}
+		}
 	}
-	if cur == nil || len(views) == 0 {
+	if in.lab == nil || len(views) == 0 {
 		msg := in.empty
-		if cur == nil {
+		if in.lab == nil {
 			msg = "waiting for the lab…"
 		}
 		p.items = append(p.items, paneItem{kind: itemNote, text: msg})
 	}
-	if cur != nil {
+	if in.lab != nil {
 		for i, v := range views {
 			if i > 0 {
 				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
+			}
+			if slices.Contains(netview.ExtraViews(), v) {
+				lines := netview.RenderExtra(in.place, v, extra, prevExtra)
+				if len(lines) == 0 {
+					p.items = append(p.items, paneItem{kind: itemNote, text: "this lab does not read " + v.Command()})
+				}
+				p.addLines(lines, nil, nil)
+				continue
+			}
+			if cur == nil {
+				why := "this lab does not read host1"
+				if extra != nil && extra.Unread[netview.PartHost1] != "" {
+					why = "host1 not read: " + extra.Unread[netview.PartHost1]
+				}
+				p.items = append(p.items, paneItem{kind: itemNote, text: why})
+				continue
 			}
 			if v == netview.ViewRoute || v == netview.ViewRoute6 {
 				p.addRoutes(cur, curA, prev, len(views), last, last6, v == netview.ViewRoute6)
@@ -213,17 +247,13 @@ func (p *netPane) setData(in paneInput) {
 			}
 			// A line's text does not hang on the analysis, only its
 			// tags: the old lines need none.
-			lines := netview.Render(p.side, v, cur, curA)
+			lines := netview.Render(p.drawSide(), v, cur, curA)
 			var added []bool
 			var removed []string
 			if prev != nil {
-				added, removed = netview.DiffLines(netview.Render(p.side, v, prev, nil), lines)
+				added, removed = netview.DiffLines(netview.Render(p.drawSide(), v, prev, nil), lines)
 			}
-			for i, l := range lines {
-				p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
-				p.lines = append(p.lines, l)
-			}
-			p.addRemoved(removed)
+			p.addLines(lines, added, removed)
 		}
 	}
 	p.sel = make([]int, 0, len(p.items))
@@ -245,6 +275,25 @@ func (p *netPane) setData(in paneInput) {
 	p.refresh()
 }
 
+// drawSide is the side the pane's namespace is drawn as: host1's table
+// reads as a node's, whatever pane shows it.
+func (p *netPane) drawSide() netview.Side {
+	if p.place == netview.PlaceHost1 {
+		return netview.SideHost
+	}
+	return p.side
+}
+
+// addLines adds drawn lines, marking those added since the last refresh
+// and listing those removed.
+func (p *netPane) addLines(lines []netview.Line, added []bool, removed []string) {
+	for i, l := range lines {
+		p.items = append(p.items, paneItem{kind: itemLine, n: int32(len(p.lines)), added: added != nil && added[i]})
+		p.lines = append(p.lines, l)
+	}
+	p.addRemoved(removed)
+}
+
 // addRoutes adds the route view's items (with v6, ip -6 route's),
 // marking what changed since the previous snapshot. Its lines are drawn
 // when shown.
@@ -253,7 +302,7 @@ func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev 
 	if v6 {
 		view, kind, last = netview.NewRouteView6, itemRoute6, last6
 	}
-	rv := view(p.side, cur, curA)
+	rv := view(p.drawSide(), cur, curA)
 	if v6 {
 		p.routes6 = rv
 	} else {
@@ -270,7 +319,7 @@ func (p *netPane) addRoutes(cur *netview.Snapshot, curA *netview.Analysis, prev 
 	if prev != nil {
 		old := last
 		if old == nil || old.Snapshot() != prev {
-			old = view(p.side, prev, nil)
+			old = view(p.drawSide(), prev, nil)
 		}
 		added, removed = netview.DiffRoutes(old, rv)
 	}

@@ -120,11 +120,15 @@ func (m *Model) rebuild(keep bool) {
 		hostViews = append([]netview.View{netview.ViewRoute}, hostViews...)
 	}
 	podWho, node := m.paneTitles()
+	left, empty := netview.Place(st.LeftPane()), "This step shows nothing inside the pod."
+	if left != netview.PlacePod {
+		podWho, empty = string(left), "This step shows nothing on "+string(left)+"."
+	}
 	// Every pane and the map are handed the same refresh.
 	lab := m.lab()
-	m.pod.setData(paneInput{who: podWho, views: toViews(st.PodViews), lab: lab,
-		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing inside the pod."})
-	m.host.setData(paneInput{who: node, views: hostViews, lab: lab,
+	m.pod.setData(paneInput{who: podWho, place: left, views: toViews(st.PodViews), lab: lab,
+		hi: hi, order: order, keepCursor: keep, empty: empty})
+	m.host.setData(paneInput{who: node, place: netview.PlaceHost, views: hostViews, lab: lab,
 		hi: hi, order: order, keepCursor: keep, empty: "This step shows nothing on the node."})
 	if st.Extra == "delete" && !keep && vars.DeleteIP.IsValid() {
 		// Start on the /32 of the pod the step's command deletes, not on

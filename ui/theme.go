@@ -41,6 +41,7 @@ func newPalette(dark bool) palette {
 			netview.ClassRemoteBlock:         c("#0000D7", "#5F87FF"),
 			netview.ClassRemotePod:           c("#008787", "#5FD7AF"),
 			netview.ClassTunnelEndpoint:      c("#5F00D7", "#AF87FF"),
+			netview.ClassServiceRange:        c("#AF5F00", "#FFAF00"),
 			netview.ClassDefault:             c("#878700", "#D7D787"),
 			netview.ClassConnected:           c("#5F5F87", "#AFAFD7"),
 			netview.ClassOther:               c("#6C6C6C", "#9E9E9E"),
@@ -64,7 +65,7 @@ func newPalette(dark bool) palette {
 var classOrder = []netview.Class{
 	netview.ClassPodDefault, netview.ClassPodGateway,
 	netview.ClassLocalPod, netview.ClassLocalBlockBlackhole,
-	netview.ClassRemoteBlock, netview.ClassRemotePod, netview.ClassTunnelEndpoint,
+	netview.ClassRemoteBlock, netview.ClassRemotePod, netview.ClassTunnelEndpoint, netview.ClassServiceRange,
 	netview.ClassDefault, netview.ClassConnected, netview.ClassOther,
 }
 
@@ -78,6 +79,7 @@ var classCode = map[netview.Class]string{
 	netview.ClassRemoteBlock:         "RB",
 	netview.ClassRemotePod:           "RP",
 	netview.ClassTunnelEndpoint:      "TE",
+	netview.ClassServiceRange:        "SR",
 	netview.ClassDefault:             "DF",
 	netview.ClassConnected:           "CN",
 	netview.ClassOther:               "OT",
@@ -92,6 +94,7 @@ var classShort = map[netview.Class]string{
 	netview.ClassRemoteBlock:         "remote block",
 	netview.ClassRemotePod:           "remote pod",
 	netview.ClassTunnelEndpoint:      "tunnel endpoint",
+	netview.ClassServiceRange:        "service range",
 	netview.ClassDefault:             "default",
 	netview.ClassConnected:           "connected",
 	netview.ClassOther:               "other",
@@ -206,6 +209,8 @@ func (t Theme) TagStyle(tag netview.Tag, hi bool) lipgloss.Style {
 			s = s.Underline(true)
 		case netview.TagGateway:
 			s = s.Bold(true)
+		case netview.TagCounterMoved, netview.TagSessionDown:
+			s = s.Reverse(true)
 		}
 		if hi && tag != netview.TagNone && tag != netview.TagMuted {
 			s = s.Bold(true).Underline(true)
@@ -223,6 +228,24 @@ func (t Theme) TagStyle(tag netview.Tag, hi bool) lipgloss.Style {
 		s = s.Foreground(t.pal.mac)
 	case netview.TagMuted:
 		s = s.Foreground(t.pal.muted)
+	case netview.TagSessionUp:
+		s = s.Foreground(t.pal.good)
+	case netview.TagSessionDown:
+		s = s.Foreground(t.pal.bad)
+	case netview.TagKubeServices, netview.TagServiceRange, netview.TagPoolExternal, netview.TagNodePort:
+		s = s.Foreground(t.pal.gateway)
+	case netview.TagKubeSVC, netview.TagService, netview.TagPeer:
+		s = s.Foreground(t.pal.accent)
+	case netview.TagKubeSEP, netview.TagEndpoint:
+		s = s.Foreground(t.pal.veth)
+	case netview.TagDNAT, netview.TagPool:
+		s = s.Foreground(t.pal.podIP)
+	case netview.TagProbability:
+		s = s.Foreground(t.pal.mac)
+	case netview.TagCounterMoved:
+		// What a request just moved stands out whether or not the step
+		// highlights it.
+		s = s.Reverse(true)
 	default:
 		if c, ok := t.classColor(tag); ok {
 			s = s.Foreground(c)
