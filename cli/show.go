@@ -115,6 +115,9 @@ func runShow(ctx context.Context, f *showFlags, stdout, stderr io.Writer) error 
 	if f.map_ {
 		return writeMap(out, src, pair, &a, pal, mapWidth(stdout))
 	}
+	if packShowsBeyond(pk) {
+		return writeShowPack(out, src, pair, &a, pk, pal)
+	}
 	pod, host := packViews(pk)
 	return writeShowViews(out, src, pair, &a, pal, pod, host)
 }
