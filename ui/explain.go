@@ -130,7 +130,15 @@ func (m Model) explainLines(n int) []string {
 func (m Model) legend() string {
 	t := m.sh.theme
 	var parts []string
-	if m.lay.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
+	st, _ := m.step()
+	if st.LeftPane() != "pod" {
+		// A pack beyond the pod: the step's own marks, not the veth's.
+		for _, h := range st.Highlight {
+			if tag := netview.Tag(h); netview.TagDoc(tag) != "" {
+				parts = append(parts, t.Swatch(tag, h))
+			}
+		}
+	} else if m.lay.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
 		// No room for both: the route classes matter more here.
 	} else if t.NoColor {
 		parts = append(parts, t.TagStyle(netview.TagVethPod, false).Render("veth ends")+" underlined", t.TagStyle(netview.TagGateway, false).Render("gateway")+" bold")

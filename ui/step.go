@@ -51,9 +51,15 @@ func (m *Model) enterStep() {
 	m.layout()
 }
 
-// mainSide is the pane a step is mostly about.
+// mainSide is the pane a step is mostly about: the left one when the
+// student types where it reads (in the pod, or on host1 for host1's and
+// the cluster's views), or when the right one shows nothing.
 func mainSide(st content.Step) netview.Side {
-	if len(st.HostViews) > 0 && (len(st.PodViews) == 0 || st.Where != "pod") {
+	where := st.LeftPane()
+	if where == "cluster" {
+		where = "host1"
+	}
+	if len(st.HostViews) > 0 && (len(st.PodViews) == 0 || st.Where != where) {
 		return netview.SideHost
 	}
 	return netview.SidePod

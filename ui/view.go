@@ -270,7 +270,11 @@ func (m Model) tabBar() string {
 		}
 		return t.Title.Render(label)
 	}
-	bar := tab("pod", netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(m.shown().command())
+	left := "pod"
+	if st, ok := m.step(); ok {
+		left = st.LeftPane()
+	}
+	bar := tab(left, netview.SidePod) + t.Tab.Render("│") + tab("host", netview.SideHost) + "  " + t.Command.Render(m.shown().command())
 	if m.lesson.more() {
 		more := t.Muted.Render(" " + m.moreHint(true))
 		room := m.sh.width - ansi.StringWidth(more)
