@@ -109,7 +109,7 @@ func missingByStep(pk *Pack, p *netview.Pair) map[string]string {
 func TestBGPPeeringChecks(t *testing.T) {
 	pk := builtinPack(t, "bgp-peering")
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(p *netview.Pair)
 		// want: step → words its findings hold; every other step passes.
 		want map[string][]string
