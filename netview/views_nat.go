@@ -28,6 +28,8 @@ type natItem struct {
 	label string
 	why   string
 	depth int // nftables: the indentation
+	// pre and post wrap an nftables map's element: `elements = { `…`,`.
+	pre, post string
 }
 
 type natKind int
@@ -78,7 +80,10 @@ func renderNAT(e, prev *Extra) []Line {
 			if it.kind == natClose {
 				b.add("}", TagNone)
 			} else {
-				b.add(it.text, it.tag)
+				// Only the name carries the chain's tag, not `chain`.
+				word, name, _ := strings.Cut(it.text, " ")
+				b.add(word+" ", TagNone)
+				b.add(name, it.tag)
 				b.add(" {", TagNone)
 			}
 			l = b.line()
