@@ -9,10 +9,20 @@ import (
 // renderBird lays out `birdc show protocols`: BIRD's own columns (a
 // printf of fixed widths a longer value pushes on, not a table), its BGP
 // sessions tagged up or down and explained with the peer each is.
+// calico-node runs BIRD 1, whose widths and header differ from BIRD 2's
+// (the sandbox's).
 func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
 	out := make([]Line, 0, len(ps)+1)
 	hdr := lineBuilder{key: "bird:header"}
-	hdr.add(birdRow("Name", "Proto", "Table", "State", "Since", "Info"), TagNone)
+	v1 := birdV1(ps)
+	row := birdRow
+	if v1 {
+		row = bird1Row
+		hdr.add("name     proto    table    state  since       info", TagNone)
+	} else {
+		n, r, st := birdRow("Name", "Proto", "Table", "State", "Since", "Info")
+		hdr.add(n+r+st, TagNone)
+	}
 	h := hdr.line()
 	h.Label = "column headers"
 	out = append(out, h)
@@ -26,9 +36,7 @@ func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
 			first, rest, _ := strings.Cut(info, " ")
 			info = fmt.Sprintf("%-14s%s", first, rest)
 		}
-		name := fmt.Sprintf("%-10s ", pr.Name)
-		rest := fmt.Sprintf("%-10s %-10s ", pr.Proto, pr.Table)
-		state := fmt.Sprintf("%-6s %-12s  %s", pr.State, pr.Since, info)
+		name, rest, state := row(pr.Name, pr.Proto, pr.Table, pr.State, pr.Since, info)
 		l := Line{}
 		if pr.IsBGP() {
 			tag := TagSessionDown
@@ -53,8 +61,37 @@ func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
 	return out
 }
 
-func birdRow(name, proto, table, state, since, info string) string {
-	return fmt.Sprintf("%-10s %-10s %-10s %-6s %-12s  %s", name, proto, table, state, since, info)
+// birdRow is BIRD 2's row, "%-10s %-10s %-10s %-6s %-12s  %s", in three
+// pieces: the name, kind and table, state to info.
+func birdRow(name, proto, table, state, since, info string) (string, string, string) {
+	return fmt.Sprintf("%-10s ", name), fmt.Sprintf("%-10s %-10s ", proto, table), fmt.Sprintf("%-6s %-12s  %s", state, since, info)
+}
+
+// bird1Row is BIRD 1's, "%-8s %-8s %-8s %-5s %-10s %s".
+func bird1Row(name, proto, table, state, since, info string) (string, string, string) {
+	return fmt.Sprintf("%-8s ", name), fmt.Sprintf("%-8s %-8s ", proto, table), fmt.Sprintf("%-5s %-10s %s", state, since, info)
+}
+
+// birdV1 says whether the protocols are BIRD 1's: one table per
+// protocol, no named channels (BIRD 2 gives a BGP protocol the table
+// "---" and its channels names).
+func birdV1(ps BirdProtocols) bool {
+	for i := range ps {
+		if ps[i].Table == "---" {
+			return false
+		}
+		for _, c := range ps[i].Channels {
+			if c.Name != "" {
+				return false
+			}
+		}
+	}
+	for i := range ps {
+		if ps[i].Table == "master" {
+			return true
+		}
+	}
+	return false
 }
 
 func birdProtoWords(kind string) string {

@@ -126,6 +126,11 @@ func natServices(e *Extra) []natService {
 	return out
 }
 
+// maxNATPorts bounds the service ports a view without the cluster's
+// Services follows: each walk reads KUBE-SERVICES, so a node of 5,000
+// services would cost 5,000 passes over it.
+const maxNATPorts = 50
+
 // natPlan gathers the items, keeping their keys unique: a key met again
 // takes #2, #3…
 type natPlan struct {
@@ -146,6 +151,10 @@ func (p *natPlan) add(it natItem) {
 func planNAT(e *Extra) []natItem {
 	t := e.NAT
 	svcs := natServices(e)
+	more := 0
+	if len(svcs) > maxNATPorts {
+		svcs, more = svcs[:maxNATPorts], len(svcs)-maxNATPorts
+	}
 	walks := make([]kubeproxy.Walk, len(svcs))
 	for i := range svcs {
 		walks[i] = kubeproxy.WalkService(t, svcs[i].port)
@@ -153,8 +162,19 @@ func planNAT(e *Extra) []natItem {
 	p := &natPlan{keys: map[string]int{}}
 	if t.Mode == kubeproxy.ModeNFTables {
 		planNFT(p, t, svcs, walks)
-		return p.items
+	} else {
+		planIPT(p, t, svcs, walks)
 	}
+	if more > 0 {
+		p.add(natItem{kind: natNote, key: "nat:more", label: "service ports left out",
+			why:  "without the cluster's Services podlab follows the first service ports the table lists; a lesson that reads the Services shows its own",
+			text: fmt.Sprintf("# and %d more service ports, not shown", more)})
+	}
+	return p.items
+}
+
+// planIPT lays the walks out as iptables -L prints their chains.
+func planIPT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeproxy.Walk) {
 	refs := natRefs(t, walks)
 	for _, chain := range []string{kubeproxy.ChainServices, kubeproxy.ChainNodePorts} {
 		type entry struct {
@@ -212,6 +232,21 @@ func planNAT(e *Extra) []natItem {
 			}
 			p.add(it)
 		}
+		if svl := kubeproxy.SVLChain(s.port); svl != w.Chain {
+			if c := t.Chain(svl); c != nil {
+				p.chain(svl, refs, "externalTrafficPolicy Local: the node port and external IPs send here, to the endpoints on this node only")
+				for _, r := range c.Rules {
+					it := natItem{kind: natRule, key: "nat:" + svl + ":" + r.Target, rule: r}
+					if h := hops[r.Target]; h != nil {
+						it.label = "local endpoint " + h.ToDest + " of " + s.port.String()
+						it.why = fmt.Sprintf("endpoint %s of %s, on this node: with externalTrafficPolicy Local, external traffic goes only to the endpoints on the node it reached, so its source address is kept (no masquerade) and a node without one does not take it", h.ToDest, s.port)
+					} else {
+						it.label, it.why = "rule of "+svl, "a rule of the service port's Local policy chain"
+					}
+					p.add(it)
+				}
+			}
+		}
 		for _, h := range w.Hops {
 			c := t.Chain(h.Chain)
 			if c == nil {
@@ -225,7 +260,6 @@ func planNAT(e *Extra) []natItem {
 			}
 		}
 	}
-	return p.items
 }
 
 // chain adds a blank line (but first) and a chain's header and columns.
@@ -409,7 +443,13 @@ func extWhy(s *natService, w *kubeproxy.Walk, r *kubeproxy.Rule) string {
 	if r.Target == "KUBE-MARK-MASQ" {
 		return "traffic from outside the cluster to the node port is marked for masquerade: leaving the node its source becomes the node's address, so the reply comes back this way"
 	}
+	if r.Target == kubeproxy.SVLChain(s.port) && r.Target != w.Chain {
+		return fmt.Sprintf("then on to %s, the Local policy chain: externalTrafficPolicy Local sends external traffic only to the endpoints on this node", r.Target)
+	}
 	if r.Target == w.Chain {
+		if m := r.Match(); m.Source.Value != "" || m.Comment != "" && !strings.HasPrefix(m.Comment, "masquerade") {
+			return fmt.Sprintf("traffic from pods or from the node itself goes on to %s, the service port's chain, as traffic to the cluster IP", r.Target)
+		}
 		return fmt.Sprintf("then on to %s, the service port's chain: a node port's connection picks an endpoint as one to the cluster IP does", r.Target)
 	}
 	return "a rule of the service port's external chain"
