@@ -182,3 +182,31 @@ func TestExtraTagDocs(t *testing.T) {
 		t.Error("ExtraTags lists an older tag")
 	}
 }
+
+// A view with nothing to follow says so in a line, not by being empty.
+func TestRenderNATNothingToFollow(t *testing.T) {
+	tb, err := kubeproxy.ParseSave(strings.NewReader("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n"), kubeproxy.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*Extra{{NAT: tb}, {NAT: tb, Resources: &Resources{}}} {
+		lines := RenderExtra(PlaceHost, ViewNAT, e, nil)
+		if len(lines) != 1 || lines[0].String() != "# no service port to follow" || lines[0].Why == "" {
+			t.Errorf("%q", Plain(lines))
+		}
+	}
+}
+
+// Without the cluster's objects, the pools and the BGP configuration
+// come from host1's facts, which carry them.
+func TestRenderExtraResourcesFromHost1Facts(t *testing.T) {
+	e := viewsLab(t, 2)
+	want := Plain(RenderExtra(PlaceHost1, ViewPools, e, nil))
+	e.Resources = nil
+	if got := Plain(RenderExtra(PlaceHost1, ViewPools, e, nil)); got != want {
+		t.Errorf("--- with Resources\n%s--- from Host1Facts\n%s", want, got)
+	}
+	if e.Resources != nil {
+		t.Error("RenderExtra changed the Extra")
+	}
+}

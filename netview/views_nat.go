@@ -47,9 +47,7 @@ const (
 // says of it.
 type natService struct {
 	port kubeproxy.ServicePort
-	svc  *Service // nil without Resources
-	sp   *ServicePort
-	eps  []Endpoint
+	eps  []Endpoint // nil without Resources
 }
 
 func renderNAT(e, prev *Extra) []Line {
@@ -114,8 +112,7 @@ func natServices(e *Extra) []natService {
 			eps := endpointsOf(r, s.Namespace, s.Name)
 			for j := range s.Ports {
 				p := &s.Ports[j]
-				out = append(out, natService{port: kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol},
-					svc: s, sp: p, eps: eps})
+				out = append(out, natService{port: kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol}, eps: eps})
 			}
 		}
 		return out
@@ -151,6 +148,13 @@ func (p *natPlan) add(it natItem) {
 func planNAT(e *Extra) []natItem {
 	t := e.NAT
 	svcs := natServices(e)
+	if len(svcs) == 0 {
+		why := "the cluster's Services, as read, have no port: there is no service port to follow"
+		if e.Resources == nil {
+			why = "the table sends no service port to a chain of its own: kube-proxy has written no service's rules here"
+		}
+		return []natItem{{kind: natNote, key: "nat:none", label: "no service port", why: why, text: "# no service port to follow"}}
+	}
 	more := 0
 	if len(svcs) > maxNATPorts {
 		svcs, more = svcs[:maxNATPorts], len(svcs)-maxNATPorts
