@@ -91,6 +91,14 @@ func RenderExtra(p Place, v View, e, prev *Extra) []Line {
 		}
 		return renderNAT(e, pt)
 	case ViewPools, ViewPeers, ViewBGP, ViewServices, ViewEndpoints:
+		if e.Resources == nil && e.Host1Facts != nil {
+			// host1's analysis carries the pools and the BGP
+			// configuration: a lesson that reads host1 without the
+			// cluster's objects still shows them.
+			with := *e
+			with.Resources = &e.Host1Facts.Resources
+			e = &with
+		}
 		if e.Resources == nil {
 			return unreadLine(e, PartResources, v)
 		}

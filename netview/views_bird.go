@@ -9,10 +9,18 @@ import (
 // renderBird lays out `birdc show protocols`: BIRD's own columns (a
 // printf of fixed widths a longer value pushes on, not a table), its BGP
 // sessions tagged up or down and explained with the peer each is.
+// calico-node runs BIRD 1, whose widths and header differ from BIRD 2's
+// (the sandbox's).
 func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
 	out := make([]Line, 0, len(ps)+1)
 	hdr := lineBuilder{key: "bird:header"}
-	hdr.add(birdRow("Name", "Proto", "Table", "State", "Since", "Info"), TagNone)
+	layout := bird2Layout
+	if birdV1(ps) {
+		layout = bird1Layout
+		hdr.add("name     proto    table    state  since       info", TagNone)
+	} else {
+		hdr.add(layout.row("Name", "Proto", "Table", "State", "Since", "Info"), TagNone)
+	}
 	h := hdr.line()
 	h.Label = "column headers"
 	out = append(out, h)
@@ -26,35 +34,81 @@ func renderBird(p Place, ps BirdProtocols, e *Extra) []Line {
 			first, rest, _ := strings.Cut(info, " ")
 			info = fmt.Sprintf("%-14s%s", first, rest)
 		}
-		name := fmt.Sprintf("%-10s ", pr.Name)
-		rest := fmt.Sprintf("%-10s %-10s ", pr.Proto, pr.Table)
-		state := fmt.Sprintf("%-6s %-12s  %s", pr.State, pr.Since, info)
-		l := Line{}
-		if pr.IsBGP() {
-			tag := TagSessionDown
-			if pr.Established() {
-				tag = TagSessionUp
-			}
-			b.add(name, TagPeer)
-			b.add(rest, TagNone)
-			b.add(state, tag)
-			l = b.line()
-			peer := peerOf(pr)
-			l.Label = "BGP session with " + peer.name
-			l.Why = birdWhy(pr, self, peer)
-		} else {
-			b.add(name+rest+state, TagNone)
-			l = b.line()
+		cells := []string{pr.Name, pr.Proto, pr.Table, pr.State, pr.Since}
+		if !pr.IsBGP() {
+			b.add(layout.row(append(cells, info)...), TagNone)
+			l := b.line()
 			l.Label = "BIRD protocol " + pr.Name
 			l.Why = fmt.Sprintf("a %s protocol, not a session: %s", pr.Proto, birdProtoWords(pr.Proto))
+			out = append(out, l)
+			continue
 		}
+		state := TagSessionDown
+		if pr.Established() {
+			state = TagSessionUp
+		}
+		// The name is the peer; the state and the info say how the
+		// session is; the padding between carries no tag.
+		tags := []Tag{TagPeer, TagNone, TagNone, state, TagNone}
+		for j, c := range cells {
+			b.add(c, tags[j])
+			b.add(strings.Repeat(" ", max(0, layout.widths[j]-len(c)))+layout.seps[j], TagNone)
+		}
+		b.add(info, state)
+		l := b.line()
+		peer := peerOf(pr)
+		l.Label = "BGP session with " + peer.name
+		l.Why = birdWhy(pr, self, peer)
 		out = append(out, l)
 	}
 	return out
 }
 
-func birdRow(name, proto, table, state, since, info string) string {
-	return fmt.Sprintf("%-10s %-10s %-10s %-6s %-12s  %s", name, proto, table, state, since, info)
+// birdLayout is how a BIRD prints a row of show protocols: each of the
+// first five columns padded to its width, then its separator.
+type birdLayout struct {
+	widths [5]int
+	seps   [5]string
+}
+
+// BIRD 2 prints "%-10s %-10s %-10s %-6s %-12s  %s", BIRD 1.6 (calico-node's)
+// "%-8s %-8s %-8s %-5s %-10s %s".
+var (
+	bird2Layout = birdLayout{[5]int{10, 10, 10, 6, 12}, [5]string{" ", " ", " ", " ", "  "}}
+	bird1Layout = birdLayout{[5]int{8, 8, 8, 5, 10}, [5]string{" ", " ", " ", " ", " "}}
+)
+
+func (bl birdLayout) row(cells ...string) string {
+	var b strings.Builder
+	for j, c := range cells {
+		b.WriteString(c)
+		if j < len(bl.widths) {
+			b.WriteString(strings.Repeat(" ", max(0, bl.widths[j]-len(c))) + bl.seps[j])
+		}
+	}
+	return b.String()
+}
+
+// birdV1 says whether the protocols are BIRD 1's: one table per
+// protocol, no named channels (BIRD 2 gives a BGP protocol the table
+// "---" and its channels names).
+func birdV1(ps BirdProtocols) bool {
+	for i := range ps {
+		if ps[i].Table == "---" {
+			return false
+		}
+		for _, c := range ps[i].Channels {
+			if c.Name != "" {
+				return false
+			}
+		}
+	}
+	for i := range ps {
+		if ps[i].Table == "master" {
+			return true
+		}
+	}
+	return false
 }
 
 func birdProtoWords(kind string) string {
@@ -73,8 +127,9 @@ func birdProtoWords(kind string) string {
 
 // birdPeer is who a session's neighbour is.
 type birdPeer struct {
-	name string // "host1 (198.19.15.254)", "node2 (198.19.0.3)"
-	kind string // "host1", "node", "peer"
+	name  string // "host1 (198.19.15.254)", "node2 (198.19.0.3)"
+	short string // "host1", "node2"
+	kind  string // "node", "peer"
 }
 
 // birdSelf names whose BIRD this is, for the sentences.
@@ -96,14 +151,14 @@ func birdPeerNamer(e *Extra) func(*BirdProtocol) birdPeer {
 	if e.Host1Facts != nil {
 		for _, n := range e.Host1Facts.Facts.Nodes {
 			if n.InternalIP.IsValid() {
-				names[n.InternalIP] = birdPeer{name: n.Name, kind: "node"}
+				names[n.InternalIP] = birdPeer{name: n.Name, short: n.Name, kind: "node"}
 			}
 		}
 	}
 	if e.Resources != nil {
 		for _, pe := range e.Resources.Peers {
 			if pe.PeerIP.IsValid() {
-				names[pe.PeerIP] = birdPeer{name: pe.Name, kind: "peer"}
+				names[pe.PeerIP] = birdPeer{name: pe.Name, short: pe.Name, kind: "peer"}
 			}
 		}
 	}
@@ -118,12 +173,12 @@ func birdPeerNamer(e *Extra) func(*BirdProtocol) birdPeer {
 			}
 		}
 		if !addr.IsValid() {
-			return birdPeer{name: pr.Name, kind: "peer"}
+			return birdPeer{name: pr.Name, short: pr.Name, kind: "peer"}
 		}
 		if n, ok := names[addr]; ok {
-			return birdPeer{name: n.name + " (" + addr.String() + ")", kind: n.kind}
+			return birdPeer{name: n.name + " (" + addr.String() + ")", short: n.short, kind: n.kind}
 		}
-		return birdPeer{name: addr.String(), kind: "peer"}
+		return birdPeer{name: addr.String(), short: addr.String(), kind: "peer"}
 	}
 }
 
@@ -136,7 +191,7 @@ func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
 	}
 	first, _, _ := strings.Cut(state, " ")
 	if !pr.Established() {
-		why := fmt.Sprintf("%s: %s since %s: the session is not up, so no routes pass between %s and it", peer.name, first, pr.Since, self)
+		why := fmt.Sprintf("%s: %s since %s: the session is not up, so no routes pass between %s and %s", peer.name, first, pr.Since, self, peer.short)
 		lastErr := ""
 		if pr.BGP != nil {
 			lastErr = pr.BGP.LastError
@@ -150,13 +205,13 @@ func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
 		return why
 	}
 	imp, exp := pr.Routes.Imported, pr.Routes.Exported
-	learns := fmt.Sprintf("%s learns nothing from it", self)
+	learns := fmt.Sprintf("%s learns nothing from %s", self, peer.short)
 	if imp > 0 {
-		learns = fmt.Sprintf("%s learns %s from it", self, plural(imp, "route"))
+		learns = fmt.Sprintf("%s learns %s from %s", self, plural(imp, "route"), peer.short)
 	}
-	gives := "it learns nothing from " + self
+	gives := peer.short + " learns nothing from " + self
 	if exp > 0 {
-		gives = fmt.Sprintf("it learns %s from %s", plural(exp, "route"), self)
+		gives = fmt.Sprintf("%s learns %s from %s", peer.short, plural(exp, "route"), self)
 		switch {
 		case self == "host1":
 		case peer.kind == "node":

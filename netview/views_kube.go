@@ -202,6 +202,15 @@ func serviceWhy(s *Service, r *Resources) string {
 			}
 		}
 	}
+	if len(s.ExternalIPs) > 0 {
+		fmt.Fprintf(&b, "; external IPs %s", externalIPText(s))
+		if c := defaultBGPConfig(r); c != nil {
+			a := s.ExternalIPs[0]
+			if rng, ok := withinAny(netip.PrefixFrom(a, a.BitLen()), c.ServiceExternalIPs); ok {
+				fmt.Fprintf(&b, " (in the advertised range %s: a BGP peer routes them over the nodes)", rng)
+			}
+		}
+	}
 	for _, p := range s.Ports {
 		sp := kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol}
 		fmt.Fprintf(&b, "; port %d/%s", p.Port, p.Protocol)

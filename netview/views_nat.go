@@ -28,6 +28,8 @@ type natItem struct {
 	label string
 	why   string
 	depth int // nftables: the indentation
+	// pre and post wrap an nftables map's element: `elements = { `…`,`.
+	pre, post string
 }
 
 type natKind int
@@ -45,9 +47,7 @@ const (
 // says of it.
 type natService struct {
 	port kubeproxy.ServicePort
-	svc  *Service // nil without Resources
-	sp   *ServicePort
-	eps  []Endpoint
+	eps  []Endpoint // nil without Resources
 }
 
 func renderNAT(e, prev *Extra) []Line {
@@ -78,7 +78,10 @@ func renderNAT(e, prev *Extra) []Line {
 			if it.kind == natClose {
 				b.add("}", TagNone)
 			} else {
-				b.add(it.text, it.tag)
+				// Only the name carries the chain's tag, not `chain`.
+				word, name, _ := strings.Cut(it.text, " ")
+				b.add(word+" ", TagNone)
+				b.add(name, it.tag)
 				b.add(" {", TagNone)
 			}
 			l = b.line()
@@ -109,8 +112,7 @@ func natServices(e *Extra) []natService {
 			eps := endpointsOf(r, s.Namespace, s.Name)
 			for j := range s.Ports {
 				p := &s.Ports[j]
-				out = append(out, natService{port: kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol},
-					svc: s, sp: p, eps: eps})
+				out = append(out, natService{port: kubeproxy.ServicePort{Namespace: s.Namespace, Name: s.Name, Port: p.Name, Protocol: p.Protocol}, eps: eps})
 			}
 		}
 		return out
@@ -120,6 +122,11 @@ func natServices(e *Extra) []natService {
 	}
 	return out
 }
+
+// maxNATPorts bounds the service ports a view without the cluster's
+// Services follows: each walk reads KUBE-SERVICES, so a node of 5,000
+// services would cost 5,000 passes over it.
+const maxNATPorts = 50
 
 // natPlan gathers the items, keeping their keys unique: a key met again
 // takes #2, #3…
@@ -141,6 +148,17 @@ func (p *natPlan) add(it natItem) {
 func planNAT(e *Extra) []natItem {
 	t := e.NAT
 	svcs := natServices(e)
+	if len(svcs) == 0 {
+		why := "the cluster's Services, as read, have no port: there is no service port to follow"
+		if e.Resources == nil {
+			why = "the table sends no service port to a chain of its own: kube-proxy has written no service's rules here"
+		}
+		return []natItem{{kind: natNote, key: "nat:none", label: "no service port", why: why, text: "# no service port to follow"}}
+	}
+	more := 0
+	if len(svcs) > maxNATPorts {
+		svcs, more = svcs[:maxNATPorts], len(svcs)-maxNATPorts
+	}
 	walks := make([]kubeproxy.Walk, len(svcs))
 	for i := range svcs {
 		walks[i] = kubeproxy.WalkService(t, svcs[i].port)
@@ -148,8 +166,19 @@ func planNAT(e *Extra) []natItem {
 	p := &natPlan{keys: map[string]int{}}
 	if t.Mode == kubeproxy.ModeNFTables {
 		planNFT(p, t, svcs, walks)
-		return p.items
+	} else {
+		planIPT(p, t, svcs, walks)
 	}
+	if more > 0 {
+		p.add(natItem{kind: natNote, key: "nat:more", label: "service ports left out",
+			why:  "without the cluster's Services podlab follows the first service ports the table lists; a lesson that reads the Services shows its own",
+			text: fmt.Sprintf("# and %d more service ports, not shown", more)})
+	}
+	return p.items
+}
+
+// planIPT lays the walks out as iptables -L prints their chains.
+func planIPT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeproxy.Walk) {
 	refs := natRefs(t, walks)
 	for _, chain := range []string{kubeproxy.ChainServices, kubeproxy.ChainNodePorts} {
 		type entry struct {
@@ -207,6 +236,21 @@ func planNAT(e *Extra) []natItem {
 			}
 			p.add(it)
 		}
+		if svl := kubeproxy.SVLChain(s.port); svl != w.Chain {
+			if c := t.Chain(svl); c != nil {
+				p.chain(svl, refs, "externalTrafficPolicy Local: the node port and external IPs send here, to the endpoints on this node only")
+				for _, r := range c.Rules {
+					it := natItem{kind: natRule, key: "nat:" + svl + ":" + r.Target, rule: r}
+					if h := hops[r.Target]; h != nil {
+						it.label = "local endpoint " + h.ToDest + " of " + s.port.String()
+						it.why = fmt.Sprintf("endpoint %s of %s, on this node: with externalTrafficPolicy Local, external traffic goes only to the endpoints on the node it reached, so its source address is kept (no masquerade) and a node without one does not take it", h.ToDest, s.port)
+					} else {
+						it.label, it.why = "rule of "+svl, "a rule of the service port's Local policy chain"
+					}
+					p.add(it)
+				}
+			}
+		}
 		for _, h := range w.Hops {
 			c := t.Chain(h.Chain)
 			if c == nil {
@@ -220,7 +264,6 @@ func planNAT(e *Extra) []natItem {
 			}
 		}
 	}
-	return p.items
 }
 
 // chain adds a blank line (but first) and a chain's header and columns.
@@ -243,11 +286,23 @@ func (p *natPlan) chain(name string, refs map[string]int, why ...string) {
 // walked service chains, which is every reference kube-proxy writes to
 // them. (A count over the whole table would cost a pass over it.)
 func natRefs(t *kubeproxy.Table, walks []kubeproxy.Walk) map[string]int {
-	refs := map[string]int{}
+	// Only the chains the view shows are counted: a map of every target
+	// of KUBE-SERVICES would cost more than the rest of the view.
+	refs := map[string]int{kubeproxy.ChainServices: 0, kubeproxy.ChainNodePorts: 0}
+	for _, w := range walks {
+		for _, name := range []string{w.EXT, w.SVC, kubeproxy.SVLChain(w.Service)} {
+			refs[name] = 0
+		}
+		for _, h := range w.Hops {
+			refs[h.Chain] = 0
+		}
+	}
 	count := func(name string) {
 		if c := t.Chain(name); c != nil {
 			for i := range c.Rules {
-				refs[c.Rules[i].Target]++
+				if n, ok := refs[c.Rules[i].Target]; ok {
+					refs[c.Rules[i].Target] = n + 1
+				}
 			}
 		}
 	}
@@ -404,7 +459,13 @@ func extWhy(s *natService, w *kubeproxy.Walk, r *kubeproxy.Rule) string {
 	if r.Target == "KUBE-MARK-MASQ" {
 		return "traffic from outside the cluster to the node port is marked for masquerade: leaving the node its source becomes the node's address, so the reply comes back this way"
 	}
+	if r.Target == kubeproxy.SVLChain(s.port) && r.Target != w.Chain {
+		return fmt.Sprintf("then on to %s, the Local policy chain: externalTrafficPolicy Local sends external traffic only to the endpoints on this node", r.Target)
+	}
 	if r.Target == w.Chain {
+		if m := r.Match(); m.Source.Value != "" || m.Comment != "" && !strings.HasPrefix(m.Comment, "masquerade") {
+			return fmt.Sprintf("traffic from pods or from the node itself goes on to %s, the service port's chain, as traffic to the cluster IP", r.Target)
+		}
 		return fmt.Sprintf("then on to %s, the service port's chain: a node port's connection picks an endpoint as one to the cluster IP does", r.Target)
 	}
 	return "a rule of the service port's external chain"
@@ -497,299 +558,4 @@ func sepRuleWhy(s *natService, h *kubeproxy.Hop, r *kubeproxy.Rule) (label, why 
 		return "DNAT to " + to, why + named
 	}
 	return "rule of " + h.Chain, "a rule of the endpoint's chain"
-}
-
-// iptRuleLine lays a rule out as `iptables -L -v -n` does (iptables
-// 1.8's print_firewall): counters, target, protocol number, options,
-// interfaces, addresses, then each match and the target's own words.
-func iptRuleLine(it natItem, grew bool) Line {
-	b := lineBuilder{key: it.key}
-	r := &it.rule
-	ct := TagNone
-	if grew {
-		ct = TagCounterMoved
-	}
-	b.add(iptNum(r.Packets)+iptNum(r.Bytes), ct)
-	lf := listForm(r)
-	b.add(lf.target, chainTag(r.Target))
-	b.add(strings.Repeat(" ", max(0, 9-len(lf.target)))+" ", TagNone)
-	b.add(fmt.Sprintf("%c%-5s-- %s%-6s %-6s %c%-19s %c%-19s ", lf.protoInv, lf.proto, " ", lf.in, lf.out, lf.srcInv, lf.src, lf.dstInv, lf.dst), TagNone)
-	for _, m := range lf.rest {
-		b.add(" ", TagNone)
-		for _, s := range m {
-			b.add(s.Text, s.Tag)
-		}
-	}
-	return b.line()
-}
-
-// iptNum is xtables_print_num without -x: five columns, then K, M, G, T.
-func iptNum(n uint64) string {
-	if n <= 99999 {
-		return fmt.Sprintf("%5d ", n)
-	}
-	for _, unit := range []string{"K", "M", "G"} {
-		n = (n + 500) / 1000
-		if n <= 9999 {
-			return fmt.Sprintf("%4d%s ", n, unit)
-		}
-	}
-	return fmt.Sprintf("%4dT ", (n+500)/1000)
-}
-
-// ruleList is a rule in the columns of `iptables -L`.
-type ruleList struct {
-	target                   string
-	proto, in, out, src, dst string
-	protoInv, srcInv, dstInv byte
-	rest                     [][]Span // each match's, then the target's
-}
-
-var protoNumbers = map[string]string{"all": "0", "icmp": "1", "tcp": "6", "udp": "17", "sctp": "132", "icmpv6": "58"}
-
-// listForm reads a rule's iptables-save words into iptables -L's
-// columns and words.
-func listForm(r *kubeproxy.Rule) ruleList {
-	l := ruleList{target: r.Target, proto: "0", in: "*", out: "*", src: "0.0.0.0/0", dst: "0.0.0.0/0", protoInv: ' ', srcInv: ' ', dstInv: ' '}
-	toks := kubeproxy.Fields(r.Text)
-	var module string
-	var opts []string // the current module's or target's words
-	flush := func() {
-		if ws := matchWords(module, opts); module != "" && len(ws) > 0 {
-			l.rest = append(l.rest, ws)
-		}
-		module, opts = "", nil
-	}
-	inTarget := false
-	for i := 0; i < len(toks); i++ {
-		w := toks[i]
-		not := false
-		if w == "!" && i+1 < len(toks) {
-			not, i = true, i+1
-			w = toks[i]
-		}
-		val := func() string {
-			if i+1 < len(toks) {
-				i++
-				return toks[i]
-			}
-			return ""
-		}
-		inv := func(c *byte) {
-			if not {
-				*c = '!'
-			}
-		}
-		switch {
-		case !inTarget && (w == "-s" || w == "--source"):
-			l.src = hostText(val())
-			inv(&l.srcInv)
-		case !inTarget && (w == "-d" || w == "--destination"):
-			l.dst = hostText(val())
-			inv(&l.dstInv)
-		case !inTarget && (w == "-p" || w == "--protocol"):
-			p := strings.ToLower(val())
-			l.proto = cmp.Or(protoNumbers[p], p)
-			inv(&l.protoInv)
-		case !inTarget && (w == "-i" || w == "-o"):
-			v := val()
-			if not {
-				v = "!" + v
-			}
-			if w == "-i" {
-				l.in = v
-			} else {
-				l.out = v
-			}
-		case !inTarget && (w == "-m" || w == "--match"):
-			flush()
-			module = val()
-		case w == "-j" || w == "-g" || w == "--jump" || w == "--goto":
-			flush()
-			val()
-			inTarget, module = true, "target:"+r.Target
-		default:
-			if not {
-				opts = append(opts, "!")
-			}
-			opts = append(opts, w)
-		}
-	}
-	flush()
-	return l
-}
-
-// hostText is an address as iptables -L -n prints it: a /32 without
-// its length.
-func hostText(s string) string {
-	return strings.TrimSuffix(s, "/32")
-}
-
-// matchWords are a match's (or the target's) words in iptables -L's
-// form, for the matches and targets kube-proxy writes; another's are
-// shown as saved.
-func matchWords(module string, opts []string) []Span {
-	get := func(name string) (string, bool, bool) {
-		for i, o := range opts {
-			if o == name {
-				not := i > 0 && opts[i-1] == "!"
-				if i+1 < len(opts) {
-					return opts[i+1], not, true
-				}
-				return "", not, true
-			}
-		}
-		return "", false, false
-	}
-	switch module {
-	case "comment":
-		c, _, _ := get("--comment")
-		return []Span{{Text: "/* " + c + " */"}}
-	case "tcp", "udp", "sctp":
-		out := []Span{{Text: module}}
-		for _, o := range []struct{ opt, word string }{{"--sport", "spt"}, {"--source-port", "spt"}, {"--dport", "dpt"}, {"--destination-port", "dpt"}} {
-			if v, not, ok := get(o.opt); ok {
-				word := o.word
-				if strings.Contains(v, ":") {
-					word += "s"
-				}
-				if not {
-					v = "!" + v
-				}
-				out = append(out, Span{Text: word + ":" + v})
-			}
-		}
-		return joinSpans(out)
-	case "statistic":
-		mode, _, _ := get("--mode")
-		text := "statistic mode " + mode
-		if p, _, ok := get("--probability"); ok {
-			text += " probability " + p
-		}
-		if n, _, ok := get("--every"); ok {
-			text += " every " + n
-		}
-		return []Span{{Text: text, Tag: TagProbability}}
-	case "addrtype":
-		text := "ADDRTYPE match"
-		for _, o := range []struct{ opt, word string }{{"--src-type", "src-type"}, {"--dst-type", "dst-type"}} {
-			if v, not, ok := get(o.opt); ok {
-				if not {
-					v = "!" + v
-				}
-				text += " " + o.word + " " + v
-			}
-		}
-		return []Span{{Text: text}}
-	case "mark":
-		v, not, _ := get("--mark")
-		if not {
-			return []Span{{Text: "mark match ! " + v}}
-		}
-		return []Span{{Text: "mark match " + v}}
-	case "recent":
-		text := "recent:"
-		switch {
-		case has(opts, "--set"):
-			text += " SET"
-		case has(opts, "--rcheck"):
-			text += " CHECK"
-		case has(opts, "--update"):
-			text += " UPDATE"
-		case has(opts, "--remove"):
-			text += " REMOVE"
-		}
-		if v, _, ok := get("--seconds"); ok {
-			text += " seconds: " + v
-		}
-		if has(opts, "--reap") {
-			text += " reap"
-		}
-		if v, _, ok := get("--name"); ok {
-			text += " name: " + v
-		}
-		if has(opts, "--rdest") {
-			text += " side: dest"
-		} else {
-			text += " side: source"
-		}
-		if v, _, ok := get("--mask"); ok {
-			text += " mask: " + v
-		}
-		return []Span{{Text: text}}
-	case "target:DNAT":
-		v, _, _ := get("--to-destination")
-		out := []Span{{Text: "to:" + v, Tag: TagDNAT}}
-		if has(opts, "--random") {
-			out = append(out, Span{Text: " random"})
-		}
-		return out
-	case "target:MARK":
-		return []Span{{Text: markWords(get)}}
-	case "target:MASQUERADE":
-		var ws []string
-		if v, _, ok := get("--to-ports"); ok {
-			ws = append(ws, "masq ports: "+v)
-		}
-		for _, f := range []string{"--random", "--random-fully"} {
-			if has(opts, f) {
-				ws = append(ws, strings.TrimPrefix(f, "--"))
-			}
-		}
-		if len(ws) == 0 {
-			return nil
-		}
-		return []Span{{Text: strings.Join(ws, " ")}}
-	}
-	if strings.HasPrefix(module, "target:") {
-		if len(opts) == 0 {
-			return nil
-		}
-		return []Span{{Text: strings.Join(opts, " ")}}
-	}
-	return []Span{{Text: strings.TrimSpace(module + " " + strings.Join(opts, " "))}}
-}
-
-func has(opts []string, o string) bool { return slices.Contains(opts, o) }
-
-// joinSpans puts spaces between the spans of one match.
-func joinSpans(ss []Span) []Span {
-	var out []Span
-	for i, s := range ss {
-		if i > 0 {
-			s.Text = " " + s.Text
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// markWords is the MARK target as iptables -L says it.
-func markWords(get func(string) (string, bool, bool)) string {
-	for _, o := range []struct{ opt, word string }{{"--or-mark", "or"}, {"--xor-mark", "xor"}, {"--and-mark", "and"}, {"--set-mark", "set"}} {
-		if v, _, ok := get(o.opt); ok {
-			return "MARK " + o.word + " " + v
-		}
-	}
-	v, _, ok := get("--set-xmark")
-	if !ok {
-		return "MARK"
-	}
-	val, mask, _ := strings.Cut(v, "/")
-	vn, err1 := strconv.ParseUint(strings.TrimPrefix(val, "0x"), 16, 32)
-	mn, err2 := strconv.ParseUint(strings.TrimPrefix(mask, "0x"), 16, 32)
-	if err1 != nil || err2 != nil || mask == "" {
-		return "MARK xset " + v
-	}
-	switch {
-	case mn == 0:
-		return fmt.Sprintf("MARK xor 0x%x", vn)
-	case vn == 0:
-		return fmt.Sprintf("MARK and 0x%x", ^mn&0xffffffff)
-	case vn == mn:
-		return fmt.Sprintf("MARK or 0x%x", vn)
-	case mn == 0xffffffff:
-		return fmt.Sprintf("MARK set 0x%x", vn)
-	}
-	return "MARK xset " + v
 }

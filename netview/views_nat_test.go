@@ -1,7 +1,9 @@
 package netview
 
 import (
+	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -219,6 +221,62 @@ func BenchmarkRenderExtraNAT(b *testing.B) {
 			if _, err := kubeproxy.ParseSave(strings.NewReader(text), kubeproxy.DefaultLimits); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// nftLab is viewsLab with the node's rules in kube-proxy's nftables mode:
+// testdata/nat-nft.json is lab/firewall's reading of kpgen's nftables
+// rules for the yaobank Services, loaded with nft -f into a namespace.
+func nftLab(t testing.TB) *Extra {
+	t.Helper()
+	e := viewsLab(t, 2)
+	var tb kubeproxy.Table
+	if err := json.Unmarshal([]byte(readFile(t, "testdata/nat-nft.json")), &tb); err != nil {
+		t.Fatal(err)
+	}
+	e.NAT = &tb
+	return e
+}
+
+func TestRenderNATNFTables(t *testing.T) {
+	e := nftLab(t)
+	lines := RenderExtra(PlaceHost, ViewNAT, e, nil)
+	golden(t, "extra-nat-nft.golden", explained(lines))
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l.Key] {
+			t.Errorf("key %s twice", l.Key)
+		}
+		seen[l.Key] = true
+	}
+	for _, k := range []string{"nat:chain:" + kubeproxy.NFTServiceChain(summaryPort), "nat:service-ips:" + kubeproxy.NFTServiceChain(summaryPort),
+		"nat:service-nodeports:" + kubeproxy.NFTExternalChain(kubeproxy.ServicePort{Namespace: "yaobank", Name: "customer", Port: "http", Protocol: "tcp"})} {
+		if !seen[k] {
+			t.Errorf("no line %s", k)
+		}
+	}
+	t.Run("counter moved", func(t *testing.T) {
+		prev, cur := nftLab(t), nftLab(t)
+		for _, x := range []struct {
+			e *Extra
+			n int
+		}{{prev, 4}, {cur, 5}} {
+			c := x.e.NAT.Chain(kubeproxy.NFTServiceChain(summaryPort))
+			r := &c.Rules[len(c.Rules)-1]
+			r.Counted, r.Packets, r.Bytes = true, uint64(x.n), uint64(60*x.n)
+			r.Text += " counter packets " + strconv.Itoa(x.n) + " bytes " + strconv.Itoa(60*x.n)
+		}
+		var moved []string
+		for _, l := range RenderExtra(PlaceHost, ViewNAT, cur, prev) {
+			for _, s := range l.Spans {
+				if s.Tag == TagCounterMoved {
+					moved = append(moved, s.Text)
+				}
+			}
+		}
+		if len(moved) != 1 || moved[0] != "counter packets 5 bytes 300" {
+			t.Errorf("moved %q", moved)
 		}
 	})
 }

@@ -33,15 +33,24 @@ func planNFT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeprox
 		}
 		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.e.Index, b.e.Index) })
 		p.nftOpen("map "+name, name)
-		for _, en := range es {
+		for j, en := range es {
 			s := &svcs[en.s]
-			p.add(natItem{kind: natRule, depth: 2, key: "nat:" + name + ":" + en.e.Target, rule: en.e.Rule,
-				label: en.e.Kind + " entry of " + s.port.String(), why: entryWhy(s, en.e, walks[en.s])})
+			it := natItem{kind: natRule, depth: 2, key: "nat:" + name + ":" + en.e.Target, rule: en.e.Rule,
+				label: en.e.Kind + " entry of " + s.port.String(), why: entryWhy(s, en.e, walks[en.s]),
+				pre: "             ", post: ","}
+			if j == 0 {
+				it.pre = "elements = { "
+			}
+			if j == len(es)-1 {
+				it.post = " }"
+			}
+			p.add(it)
 		}
 		p.add(natItem{kind: natClose, depth: 1, key: "nat:end:" + name})
 	}
 	for i := range walks {
 		s, w := &svcs[i], &walks[i]
+		p.gapAfterClose("nat:gap:" + s.port.String() + "/" + strings.ToLower(s.port.Protocol))
 		p.add(natItem{kind: natNote, key: "nat:svc:" + s.port.String() + "/" + strings.ToLower(s.port.Protocol),
 			text: "        " + svcNote(s, w), label: "service port " + s.port.String(), why: svcNoteWhy(s, w)})
 		if !w.Found {
@@ -60,6 +69,10 @@ func planNFT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeprox
 		for _, name := range chains {
 			c := t.Chain(name)
 			p.nftOpen("chain "+name, name)
+			if name == w.SVC {
+				it := &p.items[len(p.items)-1]
+				it.why += "; its name is computed for " + s.port.String() + " " + strings.ToLower(s.port.Protocol) + ": " + w.SVC + ", it matches, the same in every lab"
+			}
 			for _, r := range c.Rules {
 				it := natItem{kind: natRule, depth: 2, key: "nat:" + name + ":" + cmp.Or(r.Target, "rule"), rule: r}
 				it.label, it.why = nftRuleWhy(s, w, name, &r)
@@ -71,8 +84,15 @@ func planNFT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeprox
 	p.add(natItem{kind: natClose, key: "nat:end"})
 }
 
+// gapAfterClose is nft's blank line between a block and the next.
+func (p *natPlan) gapAfterClose(key string) {
+	if n := len(p.items); n > 0 && p.items[n-1].kind == natClose {
+		p.add(natItem{kind: natGap, key: key})
+	}
+}
+
 func (p *natPlan) nftOpen(text, name string) {
-	p.add(natItem{kind: natGap, key: "nat:gap:" + name})
+	p.gapAfterClose("nat:gap:" + name)
 	p.add(natItem{kind: natOpen, depth: 1, key: "nat:chain:" + name, text: text, tag: chainTag(name),
 		label: text, why: chainWhy(name)})
 }
@@ -98,7 +118,10 @@ func nftRuleWhy(s *natService, w *kubeproxy.Walk, chain string, r *kubeproxy.Rul
 			hops = append(hops, ep+": "+h.Why)
 		}
 	}
-	if len(hops) > 0 {
+	switch {
+	case len(hops) == 1:
+		return "DNAT of " + s.port.String(), "the endpoint of " + s.port.String() + ": " + hops[0]
+	case len(hops) > 1:
 		return "DNAT of " + s.port.String(), "the endpoints of " + s.port.String() + ": " + strings.Join(hops, "; ") +
 			"; numgen gives each the same share, so there is no chain of probabilities as in iptables mode"
 	}
@@ -108,7 +131,7 @@ func nftRuleWhy(s *natService, w *kubeproxy.Walk, chain string, r *kubeproxy.Rul
 // nftRuleLine is a rule (or a map's element) in nft's words, indented.
 func nftRuleLine(it natItem, grew bool) Line {
 	b := lineBuilder{key: it.key}
-	b.add(strings.Repeat(" ", 8*it.depth), TagNone)
+	b.add(strings.Repeat(" ", 8*it.depth)+it.pre, TagNone)
 	text := it.rule.Text
 	for text != "" {
 		at, n, tag := nftNext(text, grew)
@@ -120,6 +143,7 @@ func nftRuleLine(it natItem, grew bool) Line {
 		b.add(text[at:at+n], tag)
 		text = text[at+n:]
 	}
+	b.add(it.post, TagNone)
 	return b.line()
 }
 
