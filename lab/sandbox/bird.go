@@ -55,10 +55,14 @@ type birdConf struct {
 	// The IPv6 side (--ipv6): empty Block6 for none.
 	IP6, Block6, ClusterCIDR6 string
 	Peers6                    []birdPeer
-	// Host1 is the global peer host1 (--host1), nil for none; Services
-	// is the service range advertised to it.
-	Host1    *birdPeer
-	Services string
+	// Host1 is the global peer host1 (peer-host1), nil for none.
+	Host1 *birdPeer
+	// ServiceRoutes are the service IPs the node advertises (the
+	// advertise and local-policy actions); ServiceRanges, as a BIRD
+	// prefix set, every range a service IP may be in, none of which
+	// goes to host1 but from ServiceRoutes.
+	ServiceRoutes []string
+	ServiceRanges string
 	// ExtBlock is the node's /29 of the external pool (--external-pool),
 	// "" for none: blackholed and announced as its own block is.
 	ExtBlock string
@@ -109,8 +113,8 @@ filter calico_export_to_bgp_peers {
 }
 
 filter calico_kernel_programming {
-{{- if .Services}}
-  # The advertised service range is for host1, never a route here.
+{{- if .ServiceRoutes}}
+  # The advertised service IPs are for host1, never a route here.
   if ( proto = "static_svc" ) then { reject; }
 {{- end}}
 {{- if .VXLAN}}
@@ -160,18 +164,25 @@ protocol bgp {{.Name}} from bgp_template {
   neighbor {{.IP}} as {{$.AS}};
 }
 {{end}}
-{{- with .Host1}}
-# host1, a global BGPPeer: what the mesh gets, and the service cluster
-# IP range Calico announces when serviceClusterIPs are advertised. host1
-# is not on the mesh's terms: a multihop session, as Calico makes them.
+{{- with .ServiceRoutes}}
+# The service IPs Calico announces: the ranges of the BGPConfiguration's
+# serviceClusterIPs and serviceExternalIPs from every node, and a /32 of
+# a Service with externalTrafficPolicy Local from the nodes that run one
+# of its endpoints.
 protocol static static_svc {
   ipv4;
-  route {{$.Services}} blackhole;
+{{- range .}}
+  route {{.}} blackhole;
+{{- end}}
 }
-
+{{end}}
+{{- with .Host1}}
+# host1, a global BGPPeer: what the mesh gets, and the service IPs.
+# host1 is not on the mesh's terms: a multihop session, as Calico makes
+# them.
 filter calico_export_to_host1 {
   if ( proto = "static_svc" ) then { accept; }
-  if ( net ~ {{$.Services}} ) then { reject; }
+  if ( net ~ [ {{$.ServiceRanges}} ] ) then { reject; }
   if ( defined(krt_source) && krt_source = 80 ) then { reject; }
   calico_aggr();
   if ( net ~ {{$.ClusterCIDR}} ) then { accept; }
