@@ -80,7 +80,7 @@ func ParseActions(names []string) ([]Action, error) {
 	for _, n := range names {
 		a := Action(n)
 		if !slices.Contains(Actions, a) {
-			return nil, fmt.Errorf("unknown action %q: use %s", netview.Cut(netview.Clean(n), 64), strings.Join(ActionNames(), ", "))
+			return nil, fmt.Errorf("unknown action \"%s\": use %s", netview.Cut(netview.Clean(n), 64), strings.Join(ActionNames(), ", "))
 		}
 		if !slices.Contains(out, a) {
 			out = append(out, a)
@@ -99,7 +99,7 @@ func (o *Options) ForPack(name string) error {
 	case "bgp-peering":
 		o.Actions = append(o.Actions, Actions...)
 	default:
-		return fmt.Errorf("no sandbox for pack %q: use --pack %s", netview.Cut(netview.Clean(name), 64), strings.Join(Packs, " or --pack "))
+		return fmt.Errorf("no sandbox for pack \"%s\": use --pack %s", netview.Cut(netview.Clean(name), 64), strings.Join(Packs, " or --pack "))
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func checkActions(acts []Action, mode netview.Mode, static, ipv6 bool) error {
 	for _, a := range acts {
 		switch {
 		case !slices.Contains(Actions, a):
-			return fmt.Errorf("unknown action %q: use %s", netview.Cut(netview.Clean(string(a)), 64), strings.Join(ActionNames(), ", "))
+			return fmt.Errorf("unknown action \"%s\": use %s", netview.Cut(netview.Clean(string(a)), 64), strings.Join(ActionNames(), ", "))
 		case a == ActExternalPool && (mode != netview.ModeBGP || static || ipv6):
 			return errors.New("the sandbox builds the external pool in bgp mode with BIRD, IPv4 only: build it without --mode, --static-routes and --ipv6")
 		case static:
