@@ -187,9 +187,9 @@ func (s *State) validActions() error {
 
 // Apply applies the actions not yet applied to the running sandbox of
 // opts, in the order given, records each, and waits until the nodes and
-// host1 have what they promise. It returns those it applied; already
-// applied ones are nothing to do. On failure what was applied stays
-// recorded, and Down removes it.
+// host1 have what every recorded action promises. It returns those it
+// applied; already applied ones are nothing to do. On failure what was
+// applied stays recorded, and Down removes it.
 func Apply(ctx context.Context, opts Options, acts []Action) ([]Action, error) {
 	o, st, unlock, err := upState(opts)
 	if err != nil {
@@ -204,14 +204,14 @@ func applyLocked(ctx context.Context, o Options, st *State, acts []Action) ([]Ac
 	if err := checkActions(acts, st.Mode, st.StaticRoutes, st.IPv6); err != nil {
 		return nil, err
 	}
+	if len(acts) == 0 {
+		return nil, nil
+	}
 	var todo []Action
 	for _, a := range acts {
 		if !st.Applied(a) && !slices.Contains(todo, a) {
 			todo = append(todo, a)
 		}
-	}
-	if len(todo) == 0 {
-		return nil, nil
 	}
 	if p := st.health(); len(p) > 0 {
 		return nil, fmt.Errorf("sandbox %q is not healthy (%s): run sudo podlab sandbox down, then up", st.Prefix, p[0])
@@ -229,10 +229,13 @@ func applyLocked(ctx context.Context, o Options, st *State, acts []Action) ([]Ac
 			return nil, err
 		}
 	}
+	// The BIRDs are brought in line with every recorded action, not only
+	// the new ones: a no-op for BIRD when they are, and the rest of an
+	// apply that was stopped half-way when not.
 	if err := b.reconfigureBirds(ctx); err != nil {
 		return nil, err
 	}
-	if slices.Contains(todo, ActPeerHost1) {
+	if st.Host1 && !slices.ContainsFunc(st.Processes, func(p Process) bool { return p.Node == host1Name }) {
 		if err := b.startHost1Bird(ctx); err != nil {
 			return nil, fmt.Errorf("apply %s: %w", ActPeerHost1, err)
 		}
@@ -271,13 +274,16 @@ func (s *State) recordedBird() (string, error) {
 // apply records one action and makes what it needs beyond the BIRDs'
 // configs: host1's namespace, the external pool's blocks and pods.
 func (b *builder) apply(a Action) error {
-	b.st.Actions = append(b.st.Actions, a)
-	b.o.Actions = b.st.Actions
+	record := func() {
+		b.st.Actions = append(b.st.Actions, a)
+		b.o.Actions = b.st.Actions
+	}
 	switch a {
 	case ActPeerHost1:
 		if err := free(b.o, b.st.Prefix+"-"+host1Name); err != nil {
 			return err
 		}
+		record()
 		b.st.Host1, b.o.Host1 = true, true
 		if err := b.save(); err != nil {
 			return err
@@ -296,6 +302,7 @@ func (b *builder) apply(a Action) error {
 		if err := free(b.o, names...); err != nil {
 			return err
 		}
+		record()
 		b.st.ExternalPool, b.o.ExternalPool = true, true
 		for i, n := range b.st.Nodes {
 			if !(b.st.ControlPlane && n.Name == controlNode) {
@@ -307,6 +314,7 @@ func (b *builder) apply(a Action) error {
 		}
 		return b.externalPods()
 	}
+	record()
 	return b.save()
 }
 

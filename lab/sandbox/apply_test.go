@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -333,8 +334,9 @@ const (
 
 // TestApplyStepByStep: from a plain up, each action applied in the
 // lesson's order gives host1's kernel what it says, as the lab reads it
-// for a lesson (host1's table, its BIRD's sessions, the resources); a
-// second apply is nothing to do; down leaves nothing.
+// for a lesson (host1's table, its BIRD's sessions, the resources); an
+// apply stopped half-way is finished by the next; a second apply is
+// nothing to do; down leaves nothing.
 func TestApplyStepByStep(t *testing.T) {
 	requireSandbox(t, true)
 	o := testOptions(t, "bgp")
@@ -343,6 +345,23 @@ func TestApplyStepByStep(t *testing.T) {
 	if e := collectExtra(t, l); e.Host1 != nil || !strings.Contains(e.Unread[netview.PartHost1], "sandbox apply peer-host1") {
 		t.Fatalf("before peer-host1: host1 %v, unread %q", e.Host1 != nil, e.Unread)
 	}
+	t.Run("host1's name taken", func(t *testing.T) {
+		// A namespace the sandbox did not make is never taken for
+		// host1's, so down never deletes it.
+		taken := o.Prefix + "-" + host1Name
+		if out, err := exec.Command("ip", "netns", "add", taken).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add: %v: %s", err, out)
+		}
+		defer exec.Command("ip", "netns", "del", taken).Run()
+		_, err := Apply(context.Background(), o, []Action{ActPeerHost1})
+		if err == nil || !strings.Contains(err.Error(), "exists but is not in podlab's state") {
+			t.Fatalf("apply peer-host1 beside a foreign %s: %v", taken, err)
+		}
+		st, err := Status(o)
+		if err != nil || st.Host1 || len(st.Actions) > 0 || !nsExists(taken) {
+			t.Errorf("after the refusal: %v, host1 %v, actions %v, the foreign namespace there %v", err, st.Host1, st.Actions, nsExists(taken))
+		}
+	})
 	steps := []struct {
 		act   Action
 		table string // host1's BGP routes, sorted, joined by |
@@ -379,12 +398,24 @@ func TestApplyStepByStep(t *testing.T) {
 	}
 	for _, step := range steps {
 		t.Run(string(step.act), func(t *testing.T) {
+			wantDone := []Action{step.act}
+			if step.act == ActPeerHost1 {
+				// Stopped half-way, as a kill would: recorded, host1's
+				// BIRD not started. Applied again, it is finished.
+				stepHook = func(string) error { return errKilled }
+				_, err := Apply(context.Background(), o, wantDone)
+				stepHook = nil
+				if !errors.Is(err, errKilled) {
+					t.Fatalf("apply with the build stopped: %v", err)
+				}
+				wantDone = nil
+			}
 			done, err := Apply(context.Background(), o, []Action{step.act})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(done, []Action{step.act}) {
-				t.Errorf("applied %v", done)
+			if !slices.Equal(done, wantDone) {
+				t.Errorf("applied %v, want %v", done, wantDone)
 			}
 			e := collectExtra(t, l)
 			if len(e.Unread) > 0 {
