@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -516,53 +515,6 @@ func (b *builder) startBirds(ctx context.Context) error {
 		return b.startHost1Bird(ctx)
 	}
 	return nil
-}
-
-// nodeBirdConfig is node n's BIRD config as the sandbox's options and
-// applied actions have it.
-func (b *builder) nodeBirdConfig(n NodeInfo) (string, error) {
-	_, _, _, log := birdFiles(b.o.fileDir(), n.Name)
-	c := birdConf{
-		RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
-		AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
-		ServiceRanges: serviceCIDR.String() + "+, " + externalIPCIDR.String() + "+",
-	}
-	if n.ExtBlock.IsValid() {
-		c.ExtBlock = n.ExtBlock.String()
-	}
-	if b.st.Host1 {
-		c.Host1 = &birdPeer{Name: globalPeerName(host1IP), IP: host1IP.String()}
-	}
-	st := b.st
-	if st.Phase == PhaseBuilding {
-		// BIRD starts before the pods are wired: the Services'
-		// endpoints are those of the pods the build will wire.
-		planned := *st
-		planned.Pods = nil
-		for _, p := range b.pods() {
-			planned.Pods = append(planned.Pods, PodInfo{Namespace: p.namespace, Name: p.name, Node: p.node, IP: p.ip})
-		}
-		st = &planned
-	}
-	for _, r := range st.serviceRoutes(n.Name) {
-		c.ServiceRoutes = append(c.ServiceRoutes, r.String())
-	}
-	if n.Block6.IsValid() {
-		c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()
-	}
-	for _, o := range b.st.Nodes {
-		if o.Name != n.Name {
-			c.Peers = append(c.Peers, birdPeer{Name: meshName(o.IP.String()), IP: o.IP.String()})
-			if o.IP6.IsValid() {
-				c.Peers6 = append(c.Peers6, birdPeer{Name: meshName(o.IP6.String()), IP: o.IP6.String()})
-			}
-		}
-	}
-	var sb strings.Builder
-	if err := birdTmpl().Execute(&sb, c); err != nil {
-		return "", err
-	}
-	return sb.String(), nil
 }
 
 // runBird records a BIRD's files and process, writes its config and
