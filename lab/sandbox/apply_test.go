@@ -522,3 +522,27 @@ func TestPackBGPPeering(t *testing.T) {
 	}
 	assertGone(t, o, st)
 }
+
+// FuzzConfigureAnswer: whatever a control socket answers, configure
+// ends with nil or a one-line error, sends nothing but configure, and
+// never panics.
+func FuzzConfigureAnswer(f *testing.F) {
+	for _, s := range []string{
+		"0001 BIRD 2.0.12 ready.\n0002-Reading configuration from /x.conf\n0003 Reconfigured\n",
+		"0001 BIRD ready.\n8002 /x.conf:3:1 syntax error\n",
+		"0001 BIRD ready.\n+0000 x\n 0002 y\n0005 queued\n",
+		"0001-BIRD\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, answer string) {
+		rw := &fakeConn{r: strings.NewReader(answer)}
+		err := configure(rw)
+		if err != nil && strings.ContainsAny(err.Error(), "\n\r\x1b") {
+			t.Errorf("error is not one clean line: %q", err)
+		}
+		if sent := rw.w.String(); sent != "" && sent != "configure\n" {
+			t.Errorf("sent %q", sent)
+		}
+	})
+}
