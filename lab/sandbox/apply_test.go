@@ -439,9 +439,16 @@ func TestApplyStepByStep(t *testing.T) {
 			}
 		})
 	}
-	again, err := Apply(context.Background(), o, Actions)
-	if err != nil || len(again) > 0 {
-		t.Errorf("applying every action again: %v, applied %v; want nothing to do", err, again)
+	var out strings.Builder
+	if err := ApplyCommand(context.Background(), o, ActionNames(), &out); err != nil ||
+		strings.Count(out.String(), " was applied already\n") != len(Actions) || strings.Contains(out.String(), "converged") {
+		t.Errorf("applying every action again: %v; want nothing to do:\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := StatusCommand(o, &out); err != nil ||
+		!strings.Contains(out.String(), "\nactions: peer-host1, external-pool, advertise-cluster-ips, advertise-external-ips, local-policy\n") ||
+		!strings.Contains(out.String(), "which advertise 198.19.32.0/20 and 198.19.48.0/20 to it\n") {
+		t.Errorf("status: %v\n%s", err, out.String())
 	}
 	st, err := Status(o)
 	if err != nil {
