@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -14,21 +16,23 @@ import (
 
 func newSandbox(name string) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "sandbox up|down|status|delete-pod [flags]",
+		Use:   "sandbox up|down|status|apply|delete-pod [flags]",
 		Short: "a Calico dataplane with BIRD on this machine (root)",
 		Long: `Build, remove or inspect the sandbox: the lesson's cluster dataplane on this
 machine, as network namespaces: a fabric, nodes control, node1 and node2,
 pods wired as Calico's CNI plugin wires them, and BIRD 2 in a full iBGP
-mesh. It needs root.`,
+mesh. It needs root. apply makes on it what a step of the lesson on BGP
+peering makes on the course's cluster.`,
 		Example: examples(name,
 			"build it, and show it in the lesson", "sandbox up\n  "+name+" --lab sandbox",
 			"in VXLAN mode", "sandbox up --mode vxlan",
+			"peer host1 with the nodes, as the lesson's step does", "sandbox apply peer-host1",
 			"remove it", "sandbox down"),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErr("up, down, status or delete-pod? (%s)", helpHint(c))
+				return usageErr("up, down, status, apply or delete-pod? (%s)", helpHint(c))
 			}
-			return usageErr("unknown command %q: use up, down, status or delete-pod (%s)", args[0], helpHint(c))
+			return usageErr("unknown command %q: use up, down, status, apply or delete-pod (%s)", args[0], helpHint(c))
 		},
 		RunE: func(*cobra.Command, []string) error { return nil },
 	}
@@ -42,7 +46,8 @@ mesh. It needs root.`,
 			"Build the sandbox, or say that it is up already, and wait until BGP has converged.",
 			[]string{"the lesson's dataplane", "sandbox up", "pods with a borrowed address", "sandbox up --borrowed",
 				"host1 peered, services advertised (ECMP)", "sandbox up --host1",
-				"and pods in a second pool, whose /29s host1 learns", "sandbox up --host1 --external-pool"},
+				"and pods in a second pool, whose /29s host1 learns", "sandbox up --host1 --external-pool",
+				"the end state of the lesson pack bgp-peering", "sandbox up --pack bgp-peering"},
 			sandbox.UpCommand},
 		{"down", "remove everything the sandbox recorded, and its BIRDs",
 			"Remove the namespaces, links, files and BIRD processes the sandbox's state records.",
@@ -61,6 +66,7 @@ mesh. It needs root.`,
 	} {
 		var sf sandboxFlags
 		var o sandbox.Options
+		var pack string
 		sc := &cobra.Command{
 			Use:     s.name + " [flags]",
 			Short:   s.short,
@@ -69,6 +75,11 @@ mesh. It needs root.`,
 			Args:    noArgs,
 			RunE: func(c *cobra.Command, _ []string) error {
 				o.Prefix, o.StateDir = sf.prefix, sf.stateDir
+				if pack != "" {
+					if err := o.ForPack(pack); err != nil {
+						return usageErr("%v", err)
+					}
+				}
 				return s.run(c.Context(), o, c.OutOrStdout())
 			},
 		}
@@ -92,12 +103,51 @@ mesh. It needs root.`,
 			fs.BoolVar(&o.ControlPlane, "control-plane", false, "run no pods on the control node, which keeps its block: a blackhole with no pod routes under it")
 			fs.BoolVar(&o.Host1, "host1", false, "add host1 (198.19.15.254) with its own BIRD, peered with every node, which advertise the service range 198.19.32.0/20 to it: host1 routes it over all three (ECMP)")
 			fs.BoolVar(&o.ExternalPool, "external-pool", false, "add the pool external-pool (198.19.24.0/21, /29 blocks) and a namespace external-ns whose pods take addresses from it, one on each node; with --host1, host1 learns each node's /29 and none of the default pool's /26s")
+			fs.StringVar(&pack, "pack", "", "build the end state of a lesson pack's steps at once, so podlab check --pack NAME can run: "+strings.Join(sandbox.Packs, ", "))
 			fs.BoolVar(&o.IPv6, "ipv6", false, "dual-stack: pods get an IPv6 address too, from /122 blocks routed over IPv6 BGP sessions")
 			_ = sc.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(netview.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 		}
 		c.AddCommand(sc)
 	}
-	c.AddCommand(newDeletePod(name))
+	c.AddCommand(newApply(name), newDeletePod(name))
+	return c
+}
+
+func newApply(name string) *cobra.Command {
+	var sf sandboxFlags
+	var long strings.Builder
+	long.WriteString(`Make on the running sandbox what a step of the lesson on IP pools, BGP
+peering and advertising services makes on the course's cluster, and wait
+until the nodes and host1 have it. An action already applied is nothing to
+do; sandbox down undoes them all. The actions:
+`)
+	for _, a := range sandbox.Actions {
+		fmt.Fprintf(&long, "  %s\n      %s\n", a, sandbox.ActionWords[a])
+	}
+	c := &cobra.Command{
+		Use:   "apply ACTION... [flags]",
+		Short: "apply a step of the lesson on BGP peering to the sandbox (root)",
+		Long:  strings.TrimSuffix(long.String(), "\n"),
+		Example: examples(name,
+			"peer host1 with every node", "sandbox apply peer-host1",
+			"advertise the service cluster IP range to host1", "sandbox apply advertise-cluster-ips",
+			"everything the lesson does", "sandbox apply "+strings.Join(sandbox.ActionNames(), " ")),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("name an action: %s (%s)", strings.Join(sandbox.ActionNames(), ", "), helpHint(c))
+			}
+			if _, err := sandbox.ParseActions(args); err != nil {
+				return usageErr("%v", err)
+			}
+			return nil
+		},
+		ValidArgs: sandbox.ActionNames(),
+		RunE: func(c *cobra.Command, args []string) error {
+			o := sandbox.Options{Prefix: sf.prefix, StateDir: sf.stateDir}
+			return sandbox.ApplyCommand(c.Context(), o, args, c.OutOrStdout())
+		},
+	}
+	sf.register(c.Flags())
 	return c
 }
 

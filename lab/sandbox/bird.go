@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"podlab/lab/bird"
+	"podlab/netview"
 )
 
 // ErrNoBird is returned, before anything is created, when BIRD 2 is missing.
@@ -55,10 +56,14 @@ type birdConf struct {
 	// The IPv6 side (--ipv6): empty Block6 for none.
 	IP6, Block6, ClusterCIDR6 string
 	Peers6                    []birdPeer
-	// Host1 is the global peer host1 (--host1), nil for none; Services
-	// is the service range advertised to it.
-	Host1    *birdPeer
-	Services string
+	// Host1 is the global peer host1 (peer-host1), nil for none.
+	Host1 *birdPeer
+	// ServiceRoutes are the service IPs the node advertises (the
+	// advertise and local-policy actions); ServiceRanges, as a BIRD
+	// prefix set, every range a service IP may be in, none of which
+	// goes to host1 but from ServiceRoutes.
+	ServiceRoutes []string
+	ServiceRanges string
 	// ExtBlock is the node's /29 of the external pool (--external-pool),
 	// "" for none: blackholed and announced as its own block is.
 	ExtBlock string
@@ -109,8 +114,8 @@ filter calico_export_to_bgp_peers {
 }
 
 filter calico_kernel_programming {
-{{- if .Services}}
-  # The advertised service range is for host1, never a route here.
+{{- if .ServiceRoutes}}
+  # The advertised service IPs are for host1, never a route here.
   if ( proto = "static_svc" ) then { reject; }
 {{- end}}
 {{- if .VXLAN}}
@@ -160,18 +165,25 @@ protocol bgp {{.Name}} from bgp_template {
   neighbor {{.IP}} as {{$.AS}};
 }
 {{end}}
-{{- with .Host1}}
-# host1, a global BGPPeer: what the mesh gets, and the service cluster
-# IP range Calico announces when serviceClusterIPs are advertised. host1
-# is not on the mesh's terms: a multihop session, as Calico makes them.
+{{- with .ServiceRoutes}}
+# The service IPs Calico announces: the ranges of the BGPConfiguration's
+# serviceClusterIPs and serviceExternalIPs from every node, and a /32 of
+# a Service with externalTrafficPolicy Local from the nodes that run one
+# of its endpoints.
 protocol static static_svc {
   ipv4;
-  route {{$.Services}} blackhole;
+{{- range .}}
+  route {{.}} blackhole;
+{{- end}}
 }
-
+{{end}}
+{{- with .Host1}}
+# host1, a global BGPPeer: what the mesh gets, and the service IPs.
+# host1 is not on the mesh's terms: a multihop session, as Calico makes
+# them.
 filter calico_export_to_host1 {
   if ( proto = "static_svc" ) then { accept; }
-  if ( net ~ {{$.Services}} ) then { reject; }
+  if ( net ~ [ {{$.ServiceRanges}} ] ) then { reject; }
   if ( defined(krt_source) && krt_source = 80 ) then { reject; }
   calico_aggr();
   if ( net ~ {{$.ClusterCIDR}} ) then { accept; }
@@ -252,6 +264,53 @@ protocol bgp {{.Name}} from bgp_template6 {
 {{end}}
 {{- end}}`))
 })
+
+// nodeBirdConfig is node n's BIRD config as the sandbox's options and
+// applied actions have it.
+func (b *builder) nodeBirdConfig(n NodeInfo) (string, error) {
+	_, _, _, log := birdFiles(b.o.fileDir(), n.Name)
+	c := birdConf{
+		RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
+		AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
+		ServiceRanges: serviceCIDR.String() + "+, " + externalIPCIDR.String() + "+",
+	}
+	if n.ExtBlock.IsValid() {
+		c.ExtBlock = n.ExtBlock.String()
+	}
+	if b.st.Host1 {
+		c.Host1 = &birdPeer{Name: globalPeerName(host1IP), IP: host1IP.String()}
+	}
+	st := b.st
+	if st.Phase == PhaseBuilding {
+		// BIRD starts before the pods are wired: the Services'
+		// endpoints are those of the pods the build will wire.
+		planned := *st
+		planned.Pods = nil
+		for _, p := range b.pods() {
+			planned.Pods = append(planned.Pods, PodInfo{Namespace: p.namespace, Name: p.name, Node: p.node, IP: p.ip})
+		}
+		st = &planned
+	}
+	for _, r := range st.serviceRoutes(n.Name) {
+		c.ServiceRoutes = append(c.ServiceRoutes, r.String())
+	}
+	if n.Block6.IsValid() {
+		c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()
+	}
+	for _, o := range b.st.Nodes {
+		if o.Name != n.Name {
+			c.Peers = append(c.Peers, birdPeer{Name: meshName(o.IP.String()), IP: o.IP.String()})
+			if o.IP6.IsValid() {
+				c.Peers6 = append(c.Peers6, birdPeer{Name: meshName(o.IP6.String()), IP: o.IP6.String()})
+			}
+		}
+	}
+	var sb strings.Builder
+	if err := birdTmpl().Execute(&sb, c); err != nil {
+		return "", err
+	}
+	return sb.String(), nil
+}
 
 // meshName is Calico's name for a node-to-node mesh peer.
 func meshName(ip string) string {

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -25,6 +24,7 @@ type builder struct {
 }
 
 func newBuilder(o Options, bird string) *builder {
+	o = o.withActions()
 	st := &State{
 		Prefix:       o.Prefix,
 		Mode:         o.Mode,
@@ -34,6 +34,7 @@ func newBuilder(o Options, bird string) *builder {
 		ControlPlane: o.ControlPlane,
 		Host1:        o.Host1,
 		ExternalPool: o.ExternalPool,
+		Actions:      o.Actions,
 		Phase:        PhaseBuilding,
 		StartedAt:    time.Now().UTC().Truncate(time.Millisecond),
 	}
@@ -91,9 +92,14 @@ func (b *builder) checkFree() error {
 	for _, p := range b.pods() {
 		names = append(names, podNSName(b.o.Prefix, p.namespace, p.name))
 	}
+	return free(b.o, names...)
+}
+
+// free refuses names of namespaces that exist.
+func free(o Options, names ...string) error {
 	for _, n := range names {
 		if nsExists(n) {
-			return fmt.Errorf("namespace %s exists but is not in podlab's state %s: remove it (ip netns del %s) or use another --prefix", n, b.o.statePath(), n)
+			return fmt.Errorf("namespace %s exists but is not in podlab's state %s: remove it (ip netns del %s) or use another --prefix", n, o.statePath(), n)
 		}
 	}
 	return nil
@@ -496,34 +502,12 @@ func (b *builder) startBirds(ctx context.Context) error {
 	dir := b.o.fileDir()
 	for _, n := range b.st.Nodes {
 		conf, sock, pid, log := birdFiles(dir, n.Name)
-		c := birdConf{
-			RouterID: n.IP.String(), Block: n.Block.String(), ClusterCIDR: clusterCIDR.String(),
-			AS: asNumber, Log: log, VXLAN: b.o.Mode == netview.ModeVXLAN,
-		}
-		if n.ExtBlock.IsValid() {
-			c.ExtBlock = n.ExtBlock.String()
-		}
-		if b.o.Host1 {
-			c.Host1 = &birdPeer{Name: globalPeerName(host1IP), IP: host1IP.String()}
-			c.Services = serviceCIDR.String()
-		}
-		if n.Block6.IsValid() {
-			c.IP6, c.Block6, c.ClusterCIDR6 = n.IP6.String(), n.Block6.String(), clusterCIDR6.String()
-		}
-		for _, o := range b.st.Nodes {
-			if o.Name != n.Name {
-				c.Peers = append(c.Peers, birdPeer{Name: meshName(o.IP.String()), IP: o.IP.String()})
-				if o.IP6.IsValid() {
-					c.Peers6 = append(c.Peers6, birdPeer{Name: meshName(o.IP6.String()), IP: o.IP6.String()})
-				}
-			}
-		}
-		var sb strings.Builder
-		if err := birdTmpl().Execute(&sb, c); err != nil {
+		text, err := b.nodeBirdConfig(n)
+		if err != nil {
 			return err
 		}
 		p := Process{Node: n.Name, NS: n.NS, Cmdline: birdCmdline(b.bird, conf, sock, pid), PidFile: pid, Log: log, Socket: sock}
-		if err := b.runBird(ctx, p, conf, sb.String()); err != nil {
+		if err := b.runBird(ctx, p, conf, text); err != nil {
 			return err
 		}
 	}
@@ -566,14 +550,19 @@ func (b *builder) writeConf(conf, text string, leftovers ...string) error {
 				return err
 			}
 		}
-		f, err := d.create(name, 0o644)
-		if err != nil {
-			return err
-		}
-		_, err = f.WriteString(text)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return writeFile(d, name, text)
 	})
+}
+
+// writeFile writes name in d afresh, never through a symlink.
+func writeFile(d *dirFD, name, text string) error {
+	f, err := d.create(name, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

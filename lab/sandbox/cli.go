@@ -15,7 +15,7 @@ import (
 	"podlab/netview"
 )
 
-// The commands `podlab sandbox up|down|status|delete-pod`, their flags
+// The commands `podlab sandbox up|down|status|apply|delete-pod`, their flags
 // already read: each prints what it did to stdout and returns the error
 // for the command line to print.
 
@@ -30,6 +30,9 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 		return err
 	}
 	st := sb.State
+	if len(sb.Applied) > 0 {
+		fmt.Fprintf(stdout, "sandbox %s was up; applied %s\n", st.Prefix, actionList(sb.Applied))
+	}
 	if !sb.Built {
 		fmt.Fprintf(stdout, "sandbox %s is already up (%s) since %s\n", st.Prefix, modeLine(st), st.UpAt.Local().Format(time.DateTime))
 	} else if st.StaticRoutes {
@@ -46,6 +49,51 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  pods of %s take addresses from %s %s (/%d blocks)\n", externalNamespace, externalPoolName, externalPool, externalBlockSize)
 	}
 	return nil
+}
+
+// ApplyCommand is `podlab sandbox apply ACTION...`: it applies the
+// actions the sandbox lacks and says what host1 now routes.
+func ApplyCommand(ctx context.Context, o Options, names []string, stdout io.Writer) error {
+	acts, err := ParseActions(names)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	done, err := Apply(ctx, o, acts)
+	if err != nil {
+		return err
+	}
+	prefix := o.withDefaults().Prefix
+	for _, a := range acts {
+		if slices.Contains(done, a) {
+			fmt.Fprintf(stdout, "applied %s: %s\n", a, ActionWords[a])
+		} else {
+			fmt.Fprintf(stdout, "%s was applied already\n", a)
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "sandbox %s converged in %.1fs\n", prefix, time.Since(start).Seconds())
+	st, err := Status(o)
+	if err != nil {
+		return err
+	}
+	if ns := st.Host1NS(); ns != "" {
+		for _, r := range st.host1Routes() {
+			fmt.Fprintf(stdout, "  host1 routes %s\n", r)
+		}
+		fmt.Fprintf(stdout, "  host1: sudo ip netns exec %s ip route\n", ns)
+	}
+	return nil
+}
+
+func actionList(acts []Action) string {
+	names := make([]string, len(acts))
+	for i, a := range acts {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
 }
 
 // DownCommand is `podlab sandbox down`.
@@ -89,7 +137,20 @@ func modeLine(st *State) string {
 		s += ", with a borrowed address"
 	}
 	if st.Host1 {
-		s += ", host1 peered, services advertised"
+		s += ", host1 peered"
+	}
+	var adv []string
+	if st.Applied(ActAdvertiseClusterIPs) {
+		adv = append(adv, "cluster IPs")
+	}
+	if st.Applied(ActAdvertiseExternalIPs) {
+		adv = append(adv, "external IPs")
+	}
+	if len(adv) > 0 {
+		s += ", " + strings.Join(adv, " and ") + " advertised"
+	}
+	if st.Applied(ActLocalPolicy) {
+		s += ", " + customerService + " Local"
 	}
 	if st.ExternalPool {
 		s += ", " + externalNamespace + " in " + externalPoolName
@@ -151,8 +212,20 @@ func writeStatus(w io.Writer, st *State) {
 		}
 		table("pools", []string{"POOL", "CIDR", "BLOCKS"}, rows)
 	}
+	if !st.StaticRoutes {
+		fmt.Fprintf(w, "actions: %s\n", st.actionLine())
+	}
 	if ns := st.Host1NS(); ns != "" {
-		fmt.Fprintf(w, "host1: %s in %s, peered with every node, which advertise %s to it\n", host1IP, ns, serviceCIDR)
+		var ranges []string
+		cfg := st.Resources().BGPConfigs[0]
+		for _, r := range slices.Concat(cfg.ServiceClusterIPs, cfg.ServiceExternalIPs) {
+			ranges = append(ranges, r.String())
+		}
+		adv := "which advertise no service range to it yet"
+		if len(ranges) > 0 {
+			adv = "which advertise " + strings.Join(ranges, " and ") + " to it"
+		}
+		fmt.Fprintf(w, "host1: %s in %s, peered with every node, %s\n", host1IP, ns, adv)
 	}
 	rows = nil
 	for _, p := range st.Pods {

@@ -53,7 +53,9 @@ func (b *builder) wanted(n NodeInfo) []wantRoute {
 			w = append(w, wantRoute{o.ExtBlock, o.IP, protoBird})
 		}
 	}
-	if b.o.Borrowed && n.Name != borrowedPod.node {
+	// A borrowed address deleted since (delete-pod) is announced no more.
+	borrowed := b.o.Borrowed && b.st.Pod(borrowedPod.namespace, borrowedPod.name) != nil
+	if borrowed && n.Name != borrowedPod.node {
 		w = append(w, wantRoute{netip.PrefixFrom(borrowedPod.ip, 32), b.nodes[borrowedPod.node].IP, protoBird})
 	}
 	if n.Block6.IsValid() {
@@ -63,7 +65,7 @@ func (b *builder) wanted(n NodeInfo) []wantRoute {
 			}
 		}
 		w = append(w, wantRoute{dst: n.Block6, proto: protoBird})
-		if b.o.Borrowed && n.Name != borrowedPod.node {
+		if borrowed && n.Name != borrowedPod.node {
 			w = append(w, wantRoute{netip.PrefixFrom(ip6Of(borrowedPod.ip), 128), b.nodes[borrowedPod.node].IP6, protoBird})
 		}
 	}
@@ -105,8 +107,8 @@ func missingRoutes(ctx context.Context, h *netlink.Handle, want []wantRoute) ([]
 
 // converge waits, bounded, until every node's kernel has its BGP routes
 // (bgp mode) or every mesh session is Established (vxlan mode, where
-// BIRD writes no routes), and host1's has the service range over every
-// node (--host1).
+// BIRD writes no routes), and host1 has its sessions and the routes
+// the applied actions promise.
 func (b *builder) converge(ctx context.Context) error {
 	if b.o.StaticRoutes {
 		return nil

@@ -33,7 +33,7 @@ func (l *Lab) extra(ctx context.Context, st *State, node string) *netview.Extra 
 	e := &netview.Extra{}
 	if w.Host1 {
 		if ns := st.Host1NS(); ns == "" {
-			e.Miss(netview.PartHost1, fmt.Errorf("sandbox %q has no host1: sudo podlab sandbox up --host1 builds one", st.Prefix))
+			e.Miss(netview.PartHost1, fmt.Errorf("sandbox %q has no host1: sudo podlab sandbox apply %s makes one", st.Prefix, ActPeerHost1))
 		} else if s, err := lab.Collect(ctx, lab.NSRef{Name: ns}); err != nil {
 			e.Miss(netview.PartHost1, fmt.Errorf("host1: %w", err))
 		} else {

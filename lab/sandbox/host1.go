@@ -15,7 +15,7 @@ import (
 	"podlab/netview"
 )
 
-// host1 (--host1) is the course's host1 on the fabric: a BIRD in the
+// host1 (peer-host1, --host1) is the course's host1 on the fabric: a BIRD in the
 // cluster's AS with a multihop iBGP session to each node, exporting
 // nothing, importing only the external pool, the service range and the
 // external IPs, and merging equal paths into one kernel route (ECMP).
@@ -139,56 +139,42 @@ func (b *builder) startHost1Bird(ctx context.Context) error {
 	return b.runBird(ctx, p, conf, sb.String())
 }
 
-// host1Missing says what host1's kernel still lacks: the service range
-// with one next hop per node, and each node's /29 of the external pool
-// via that node.
+// host1Missing says what host1 still lacks: an Established session
+// with each node, and in its kernel each route the applied actions
+// promise, with exactly its next hops.
 func (b *builder) host1Missing(ctx context.Context, h *netlink.Handle) (string, error) {
-	want := map[netip.Addr]bool{}
-	var blocks []wantRoute
-	for _, n := range b.st.Nodes {
-		want[n.IP] = true
-		if n.ExtBlock.IsValid() {
-			blocks = append(blocks, wantRoute{n.ExtBlock, n.IP, protoBird})
-		}
-	}
-	hops, err := serviceHops(ctx, h)
-	if err != nil {
-		return "", err
-	}
-	for _, gw := range hops {
-		delete(want, gw)
-	}
 	var miss []string
-	if len(want) > 0 {
-		var gws []string
-		for _, n := range b.st.Nodes {
-			if want[n.IP] {
-				gws = append(gws, n.IP.String())
-			}
-		}
-		miss = append(miss, fmt.Sprintf("%s proto bird nexthop via %s", serviceCIDR, strings.Join(gws, ", ")))
+	var peers []birdPeer
+	for _, n := range b.st.Nodes {
+		peers = append(peers, birdPeer{Name: n.Name})
 	}
-	lack, err := missingRoutes(ctx, h, blocks)
+	_, sock, _, _ := birdFiles(b.o.fileDir(), host1Name)
+	notUp, err := meshEstablished(sock, peers)
+	if err != nil {
+		miss = append(miss, "its BIRD control socket ("+err.Error()+")")
+	}
+	for _, p := range notUp {
+		miss = append(miss, "an Established session with "+p)
+	}
+	// BIRD writes routes while we read: an interrupted dump is read again.
+	rs, err := lab.RetryDump(ctx, func() ([]netlink.Route, error) { return listMainRoutes(h) })
 	if err != nil {
 		return "", err
 	}
-	for _, w := range lack {
-		miss = append(miss, w.String())
+	for _, w := range b.st.host1Routes() {
+		if got := routeHops(rs, w.dst); !sameAddrs(got, w.via) {
+			miss = append(miss, w.String())
+		}
 	}
 	return strings.Join(miss, ", "), nil
 }
 
-// serviceHops are the gateways of host1's route to the service range
-// written by BIRD: one per next hop.
-func serviceHops(ctx context.Context, h *netlink.Handle) ([]netip.Addr, error) {
-	// BIRD writes routes while we read: an interrupted dump is read again.
-	rs, err := lab.RetryDump(ctx, func() ([]netlink.Route, error) { return listMainRoutes(h) })
-	if err != nil {
-		return nil, err
-	}
+// routeHops are the gateways of the route to dst written by BIRD: one
+// per next hop.
+func routeHops(rs []netlink.Route, dst netip.Prefix) []netip.Addr {
 	var out []netip.Addr
 	for _, r := range rs {
-		if r.Dst == nil || prefixOf(r.Dst) != serviceCIDR || r.Protocol != protoBird {
+		if r.Dst == nil || prefixOf(r.Dst) != dst || r.Protocol != protoBird {
 			continue
 		}
 		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
@@ -200,7 +186,26 @@ func serviceHops(ctx context.Context, h *netlink.Handle) ([]netip.Addr, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
+}
+
+func sameAddrs(a, b []netip.Addr) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, netip.Addr.Compare)
+	slices.SortFunc(b, netip.Addr.Compare)
+	return slices.Equal(a, b)
+}
+
+// host1Admits says whether host1's import filter lets dst in.
+func host1Admits(dst netip.Prefix) bool {
+	for _, im := range host1Imports {
+		p, longer := strings.CutSuffix(im, "+")
+		r := netip.MustParsePrefix(p)
+		if r == dst || longer && dst.Bits() >= r.Bits() && r.Contains(dst.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 // Host1Facts are what the analysis of host1's table reads: the nodes
@@ -221,7 +226,7 @@ func (l *Lab) Host1(ctx context.Context) (*netview.Snapshot, netview.Host1Facts,
 	}
 	ns := st.Host1NS()
 	if ns == "" {
-		return nil, netview.Host1Facts{}, fmt.Errorf("sandbox %q has no host1: run sudo podlab sandbox down, then sudo podlab sandbox up --host1", st.Prefix)
+		return nil, netview.Host1Facts{}, fmt.Errorf("sandbox %q has no host1: run sudo podlab sandbox apply %s", st.Prefix, ActPeerHost1)
 	}
 	s, err := lab.Collect(ctx, lab.NSRef{Name: ns})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 // host1State adds to a recorded state what --host1 records.
 func host1State(s *State, o Options) {
 	s.Host1 = true
+	s.Actions = append(s.Actions, ActPeerHost1, ActAdvertiseClusterIPs)
 	ns := s.Host1NS()
 	s.Namespaces = append(s.Namespaces, NSRecord{Name: ns, Role: host1Name, Owner: host1Name, Inode: 4026532200})
 	s.Links = append(s.Links,
@@ -40,11 +41,11 @@ func TestParseStateHost1(t *testing.T) {
 		{"with host1", func(s *State) { host1State(s, o) }, ""},
 		{"host1's bird without host1", func(s *State) {
 			host1State(s, o)
-			s.Host1, s.Namespaces = false, s.Namespaces[:len(s.Namespaces)-1]
+			s.Host1, s.Actions, s.Namespaces = false, nil, s.Namespaces[:len(s.Namespaces)-1]
 		}, `process on unknown node "host1"`},
 		{"host1's namespace without host1", func(s *State) {
 			host1State(s, o)
-			s.Host1, s.Processes = false, s.Processes[:len(s.Processes)-1]
+			s.Host1, s.Actions, s.Processes = false, nil, s.Processes[:len(s.Processes)-1]
 		}, "no host1"},
 		{"host1's bird in a node's namespace", func(s *State) { host1State(s, o); s.Processes[len(s.Processes)-1].NS = s.Nodes[0].NS }, "runs in namespace"},
 	}
@@ -222,7 +223,7 @@ func TestStatusNamesHost1(t *testing.T) {
 	host1State(st, o)
 	var b strings.Builder
 	writeStatus(&b, st)
-	for _, want := range []string{"host1 peered, services advertised", "host1: 198.19.15.254 in pt-host1, peered with every node, which advertise 198.19.32.0/20 to it", "  host1    4300"} {
+	for _, want := range []string{"host1 peered, cluster IPs advertised", "actions: peer-host1, advertise-cluster-ips\n", "host1: 198.19.15.254 in pt-host1, peered with every node, which advertise 198.19.32.0/20 to it", "  host1    4300"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, b.String())
 		}

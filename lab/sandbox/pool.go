@@ -48,9 +48,11 @@ func allPodSpecs() []podSpec {
 }
 
 // Resources are Calico's objects and settings the sandbox stands for,
-// as a cluster's API server would list them: its pools (the external
-// one with --external-pool), host1 as a global BGPPeer and the
-// BGPConfiguration advertising the service range (--host1).
+// as a cluster's API server would list them, as the applied actions
+// have them: its pools (the external one with external-pool), host1 as
+// a global BGPPeer (peer-host1), the BGPConfiguration with the service
+// ranges advertised (advertise-cluster-ips, advertise-external-ips),
+// and the Services.
 func (s *State) Resources() netview.Resources {
 	r := netview.Resources{Pools: []netview.IPPool{{
 		Name: defaultPoolName, CIDR: defaultPool, BlockSize: blockSize,
@@ -68,7 +70,12 @@ func (s *State) Resources() netview.Resources {
 	cfg := netview.BGPConfiguration{Name: "default", ASNumber: asNumber}
 	if s.Host1 {
 		r.Peers = []netview.BGPPeer{{Name: host1Name, PeerIP: host1IP, ASNumber: asNumber}}
+	}
+	if s.Applied(ActAdvertiseClusterIPs) {
 		cfg.ServiceClusterIPs = []netip.Prefix{serviceCIDR}
+	}
+	if s.Applied(ActAdvertiseExternalIPs) {
+		cfg.ServiceExternalIPs = []netip.Prefix{externalIPCIDR}
 	}
 	r.BGPConfigs = []netview.BGPConfiguration{cfg}
 	r.Services, r.EndpointSlices = s.Services(), s.EndpointSlices()

@@ -24,7 +24,7 @@ func TestParseStateExternalPool(t *testing.T) {
 		want string
 	}{
 		{"as recorded", func(s *State) {}, ""},
-		{"a block without the pool", func(s *State) { s.ExternalPool = false }, "external block"},
+		{"a block without the pool", func(s *State) { s.ExternalPool, s.Actions = false, nil }, "external block"},
 		{"another node's block", func(s *State) { s.Nodes[1].ExtBlock = s.Nodes[2].ExtBlock }, `node "node1" has an external block 198.19.24.16/29`},
 	}
 	for _, tt := range tests {

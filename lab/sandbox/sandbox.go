@@ -43,10 +43,13 @@ type Sandbox struct {
 	State   *State
 	// Built says this call built it; false when it was already up.
 	Built bool
+	// Applied are the actions this call applied to a sandbox already up.
+	Applied []Action
 }
 
 // Up builds the sandbox, or returns it if its state file says it is up
-// and it is healthy. A failed Up removes what it made.
+// and it is healthy, with the actions of opts it lacks applied. A failed
+// Up removes what it made.
 func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	o, err := opts.checked()
 	if err != nil {
@@ -75,10 +78,16 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
 		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes && old.IPv6 == o.IPv6 &&
-			old.ControlPlane == o.ControlPlane && old.Host1 == o.Host1 && old.ExternalPool == o.ExternalPool
+			old.ControlPlane == o.ControlPlane
 		switch {
 		case healthy && same:
-			return &Sandbox{Options: o, State: old}, nil
+			// What the lesson's steps apply by hand is no different
+			// sandbox: up leaves applied actions and applies the rest.
+			applied, err := applyLocked(ctx, o, old, o.Actions)
+			if err != nil {
+				return nil, err
+			}
+			return &Sandbox{Options: o, State: old, Applied: applied}, nil
 		case healthy:
 			return nil, fmt.Errorf("sandbox %q is already up in %s mode%s: run podlab sandbox down first", o.Prefix, old.Mode, describeExtras(old))
 		}
@@ -118,11 +127,8 @@ func describeExtras(s *State) string {
 	if s.ControlPlane {
 		x = append(x, "--control-plane")
 	}
-	if s.Host1 {
-		x = append(x, "--host1")
-	}
-	if s.ExternalPool {
-		x = append(x, "--external-pool")
+	if len(s.Actions) > 0 {
+		x = append(x, "applied: "+s.actionLine())
 	}
 	if len(x) == 0 {
 		return ""

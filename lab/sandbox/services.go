@@ -35,12 +35,22 @@ func (s *State) Services() []netview.Service {
 		if sp.port.NodePort != 0 {
 			typ = "NodePort"
 		}
-		out = append(out, netview.Service{
+		svc := netview.Service{
 			Namespace: CustomerNamespace, Name: sp.name, Type: typ,
 			ClusterIPs:            []netip.Addr{sp.clusterIP},
 			ExternalTrafficPolicy: "Cluster",
 			Ports:                 []netview.ServicePort{sp.port},
-		})
+		}
+		if sp.name == customerService {
+			// The lesson's kubectl patches of customer.
+			if s.Applied(ActAdvertiseExternalIPs) {
+				svc.ExternalIPs = []netip.Addr{customerExternalIP}
+			}
+			if s.Applied(ActLocalPolicy) {
+				svc.ExternalTrafficPolicy = "Local"
+			}
+		}
+		out = append(out, svc)
 	}
 	return out
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// whose pods take their addresses from it, one on each node that runs
 	// pods; the nodes' BIRDs announce their /29s with their other blocks.
 	ExternalPool bool
+	// Actions are what `sandbox apply` would apply, done at build time:
+	// the lesson's end state at once (up --pack). --host1 and
+	// --external-pool stand for theirs.
+	Actions []Action
 }
 
 // Defaults.
@@ -95,6 +99,10 @@ func (o Options) checked() (Options, error) {
 	if o.ExternalPool && (o.Mode != netview.ModeBGP || o.StaticRoutes || o.IPv6) {
 		return o, errors.New("the sandbox builds --external-pool in bgp mode with BIRD, IPv4 only: drop --mode, --static-routes and --ipv6, or --external-pool")
 	}
+	o = o.withActions()
+	if err := checkActions(o.Actions, o.Mode, o.StaticRoutes, o.IPv6); err != nil {
+		return o, err
+	}
 	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
@@ -124,6 +132,9 @@ type State struct {
 	ControlPlane bool         `json:"control_plane,omitempty"`
 	Host1        bool         `json:"host1,omitempty"`
 	ExternalPool bool         `json:"external_pool,omitempty"`
+	// Actions are the actions applied, in order (host1 and the external
+	// pool among them, when ExternalPool and Host1 say so).
+	Actions []Action `json:"actions,omitempty"`
 	// Phase is "building" until every step and BGP convergence are done,
 	// then "up".
 	Phase     string    `json:"phase"`
@@ -304,6 +315,7 @@ func parseState(b []byte, o Options) (*State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("not valid JSON: %s", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
+	s.legacyActions()
 	if err := s.validate(o); err != nil {
 		return nil, err
 	}
@@ -367,6 +379,9 @@ func (s *State) validate(o Options) error {
 	}
 	if s.Phase != PhaseBuilding && s.Phase != PhaseUp {
 		return fmt.Errorf("unknown phase %q", s.Phase)
+	}
+	if err := s.validActions(); err != nil {
+		return err
 	}
 	allowed := allowedNSFor(o.Prefix, s.Pods)
 	recorded := map[string]bool{}
