@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -125,6 +126,15 @@ func (m Model) explainLines(n int) []string {
 	return rows
 }
 
+// tagShort names the marks of the views beyond the pair in a legend.
+var tagShort = map[netview.Tag]string{
+	netview.TagSessionUp: "Established", netview.TagSessionDown: "not Established",
+	netview.TagPoolExternal: "external pool", netview.TagServiceRange: "advertised range",
+	netview.TagService: "Service", netview.TagKubeServices: "KUBE-SERVICES", netview.TagKubeSVC: "KUBE-SVC",
+	netview.TagKubeSEP: "KUBE-SEP", netview.TagDNAT: "DNAT", netview.TagCounterMoved: "counters moved",
+	netview.TagNodePort: "node port",
+}
+
 // legend names the styles of what the panes show: the veth ends, the
 // gateway, and each class of route in a visible route view.
 func (m Model) legend() string {
@@ -135,7 +145,7 @@ func (m Model) legend() string {
 		// A pack beyond the pod: the step's own marks, not the veth's.
 		for _, h := range st.Highlight {
 			if tag := netview.Tag(h); netview.TagDoc(tag) != "" {
-				parts = append(parts, t.Swatch(tag, h))
+				parts = append(parts, t.Swatch(tag, cmp.Or(tagShort[tag], h)))
 			}
 		}
 	} else if m.lay.narrow && (m.pod.hasRouteView() || m.host.hasRouteView()) {
