@@ -50,6 +50,12 @@ type Options struct {
 	// whose pods take their addresses from it, one on each node that runs
 	// pods; the nodes' BIRDs announce their /29s with their other blocks.
 	ExternalPool bool
+	// Kube runs the real kube-apiserver (on etcd) and a kube-proxy per
+	// node, in KubeProxyMode (iptables by default, or nftables), with
+	// the binaries from KubeBin (else PATH): see kube.go.
+	Kube          bool
+	KubeProxyMode string
+	KubeBin       string
 }
 
 // Defaults.
@@ -95,6 +101,12 @@ func (o Options) checked() (Options, error) {
 	if o.ExternalPool && (o.Mode != netview.ModeBGP || o.StaticRoutes || o.IPv6) {
 		return o, errors.New("the sandbox builds --external-pool in bgp mode with BIRD, IPv4 only: drop --mode, --static-routes and --ipv6, or --external-pool")
 	}
+	if o.KubeProxyMode != "" && o.KubeProxyMode != ProxyIPTables && o.KubeProxyMode != ProxyNFTables {
+		return o, fmt.Errorf("kube-proxy mode %q: use iptables or nftables", o.KubeProxyMode)
+	}
+	if o.KubeProxyMode != "" && !o.Kube {
+		return o, errors.New("--kube-proxy-mode is for a sandbox with --kube: add --kube")
+	}
 	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
@@ -139,6 +151,8 @@ type State struct {
 	Nodes       []NodeInfo  `json:"nodes"`
 	Pods        []PodInfo   `json:"pods"`
 	Routes      []RouteInfo `json:"routes,omitempty"`
+	// Kube is what --kube started; nil without it.
+	Kube *KubeInfo `json:"kube,omitempty"`
 	// Problems is filled by Status: what is wrong with it now (a
 	// namespace gone, a BIRD stopped); empty when healthy.
 	Problems []string `json:"-"`
@@ -469,7 +483,7 @@ func (s *State) validate(o Options) error {
 			return err
 		}
 	}
-	return nil
+	return s.validateKube(o, allowed)
 }
 
 // maxPid is the kernel's largest pid_max.
