@@ -78,6 +78,12 @@ mesh. It needs root.`,
 				if err := packEndState(&o, pack); err != nil {
 					return err
 				}
+				switch m := o.KubeProxyMode; {
+				case m != "" && m != sandbox.ProxyIPTables && m != sandbox.ProxyNFTables:
+					return usageErr("--kube-proxy-mode %q: use iptables or nftables", m)
+				case m != "" && !o.Kube:
+					return usageErr("--kube-proxy-mode is for a sandbox with --kube: add --kube")
+				}
 				if o.Kube {
 					o.KubeBin = os.Getenv(sandbox.EnvKubeBin)
 				}
