@@ -67,7 +67,10 @@ func TestParseKubeState(t *testing.T) {
 			p := procOf(s, roleKubeProxy, "node1")
 			p.Cmdline[1] = "--kubeconfig=/etc/kubernetes/admin.conf"
 		}, "command line"},
-		{"an argument added", func(s *State) { p := procOf(s, roleAPIServer, ""); p.Cmdline = append(p.Cmdline, "--anonymous-auth=true") }, "command line"},
+		{"an argument added", func(s *State) {
+			p := procOf(s, roleAPIServer, "")
+			p.Cmdline = append(p.Cmdline, "--anonymous-auth=true")
+		}, "command line"},
 		{"a relative program", func(s *State) { procOf(s, roleEtcd, "").Cmdline[0] = "etcd" }, "program"},
 		{"a program with a space", func(s *State) { procOf(s, roleEtcd, "").Cmdline[0] = "/opt/my kube/etcd" }, "program"},
 		{"a program climbing", func(s *State) { procOf(s, roleEtcd, "").Cmdline[0] = "/opt/../bin/etcd" }, "program"},
