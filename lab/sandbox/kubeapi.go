@@ -269,10 +269,11 @@ func register(ctx context.Context, c kubernetes.Interface, st *State) error {
 
 func registerNode(ctx context.Context, c kubernetes.Interface, n NodeInfo) error {
 	nodes := c.CoreV1().Nodes()
-	made, err := nodes.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
-		Name:   n.Name,
-		Labels: map[string]string{corev1.LabelHostname: n.Name, corev1.LabelOSStable: "linux"},
-	}}, metav1.CreateOptions{})
+	labels := map[string]string{corev1.LabelHostname: n.Name, corev1.LabelOSStable: "linux"}
+	if n.Name == controlNode {
+		labels["node-role.kubernetes.io/control-plane"] = ""
+	}
+	made, err := nodes.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels}}, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("register node %s: %w", n.Name, err)
 	}
@@ -303,7 +304,7 @@ func registerPod(ctx context.Context, c kubernetes.Interface, st *State, p PodIn
 		return fmt.Errorf("register pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
 	n, _ := st.Node(p.Node)
-	now := metav1.Now()
+	now, started := metav1.Now(), true
 	made.Status = corev1.PodStatus{
 		Phase: corev1.PodRunning, StartTime: &now,
 		PodIP: p.IP.String(), PodIPs: []corev1.PodIP{{IP: p.IP.String()}},
@@ -312,6 +313,10 @@ func registerPod(ctx context.Context, c kubernetes.Interface, st *State, p PodIn
 			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
 			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
 		},
+		ContainerStatuses: []corev1.ContainerStatus{{
+			Name: ctr.Name, Image: ctr.Image, ImageID: ctr.Image, Ready: true, Started: &started,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		}},
 	}
 	if _, err := pods.UpdateStatus(ctx, made, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("register pod %s/%s's status: %w", p.Namespace, p.Name, err)
