@@ -146,7 +146,7 @@ func kubeBinaries(dir string) (map[string]string, error) {
 			}
 		}
 		if out[name] == "" {
-			where := "on PATH"
+			where := "on PATH or in ~/.cache/podlab/kube/" + kubeVersion
 			if dir != "" {
 				where = "in " + dir
 			}

@@ -255,3 +255,71 @@ func assertKubeGone(t *testing.T, o Options, st *State) {
 		}
 	}
 }
+
+// TestKubeHalfBuilt stops up --kube once its processes run: cancelled,
+// Up removes them itself; killed, Down does from the record, even for a
+// process whose pid was never recorded (found by its command line).
+func TestKubeHalfBuilt(t *testing.T) {
+	requireSandbox(t, true)
+	bin := kubetest.RequireBinaries(t, roleEtcd, roleAPIServer, roleKubeProxy)
+	netnstest.RequireCommand(t, "iptables-save", "apt-get install iptables")
+	for _, tt := range []struct {
+		name, step string
+		kill       bool
+	}{
+		{"cancel once kube-proxy runs", "kube-proxy started", false},
+		{"kill once the API server runs", "api server started", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := testOptions(t, "bgp")
+			o.Kube, o.KubeBin = true, bin
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var seen *State
+			stepHook = func(step string) error {
+				if step != tt.step {
+					return nil
+				}
+				seen, _ = readState(o)
+				if tt.kill {
+					return errKilled
+				}
+				cancel()
+				return ctx.Err()
+			}
+			t.Cleanup(func() { stepHook = nil })
+			t.Cleanup(func() { Down(context.Background(), o) })
+			if _, err := Up(ctx, o); err == nil {
+				t.Fatal("Up succeeded")
+			}
+			if seen == nil || seen.Kube == nil || len(seen.Kube.Procs) < 2 {
+				t.Fatalf("no --kube processes recorded at %q: %+v", tt.step, seen)
+			}
+			for _, p := range seen.Kube.Procs {
+				if p.Pid == 0 {
+					t.Fatalf("%s recorded without its pid", p.what())
+				}
+			}
+			if !tt.kill {
+				if st, _ := readState(o); st != nil {
+					t.Fatal("a cancelled Up left its state file")
+				}
+				assertKubeGone(t, o, seen)
+				return
+			}
+			st, err := readState(o)
+			if err != nil || st == nil || st.Kube == nil {
+				t.Fatalf("a killed Up should leave its record: %+v, %v", st, err)
+			}
+			// As if killed between recording etcd and learning its pid.
+			st.Kube.Procs[0].Pid = 0
+			if err := st.write(o); err != nil {
+				t.Fatal(err)
+			}
+			if err := Down(context.Background(), o); err != nil {
+				t.Fatalf("Down: %v", err)
+			}
+			assertKubeGone(t, o, seen)
+		})
+	}
+}

@@ -139,3 +139,29 @@ func TestParseAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestKubeBinariesMissing: without the binaries, --kube is refused in one
+// line that says how to get them, before anything is made.
+func TestKubeBinariesMissing(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, dir, path, home string }{
+		{"PODLAB_KUBE_BIN without them", dir, "", ""},
+		{"nothing on PATH or in the cache", "", dir, dir},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.dir == "" {
+				t.Setenv("PATH", tt.path)
+				t.Setenv("HOME", tt.home)
+			}
+			_, err := kubeBinaries(tt.dir)
+			if err == nil {
+				t.Fatal("found binaries that are not there")
+			}
+			for _, want := range []string{"etcd", ".ci/kube/build.sh", EnvKubeBin} {
+				if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q: want one line naming %s", err, want)
+				}
+			}
+		})
+	}
+}
