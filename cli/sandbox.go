@@ -21,7 +21,8 @@ func newSandbox(name string) *cobra.Command {
 		Long: `Build, remove or inspect the sandbox: the lesson's cluster dataplane on this
 machine, as network namespaces: a fabric, nodes control, node1 and node2,
 pods wired as Calico's CNI plugin wires them, and BIRD 2 in a full iBGP
-mesh. It needs root.`,
+mesh; with up --kube also the real kube-apiserver holding them and the
+yaobank Services, and a real kube-proxy per node. It needs root.`,
 		Example: examples(name,
 			"build it, and show it in the lesson", "sandbox up\n  "+name+" --lab sandbox",
 			"in VXLAN mode", "sandbox up --mode vxlan",
