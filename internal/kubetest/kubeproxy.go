@@ -238,3 +238,25 @@ func listenIn(ns, addr string) (net.Listener, error) {
 	})
 	return l, err
 }
+
+// RequireBinaries returns the directory of the named binaries of
+// .ci/kube/build.sh (PODLAB_KUBE_BIN, or its default), for a test that
+// runs them itself: without them it skips, or fails when
+// PODLAB_REQUIRE_KUBE=1.
+func RequireBinaries(t testing.TB, names ...string) string {
+	t.Helper()
+	bin, err := binDir()
+	for _, n := range names {
+		if err == nil {
+			err = checkBinary(bin, n)
+		}
+	}
+	if err != nil {
+		msg := fmt.Sprintf("kubetest: %v; run .ci/kube/build.sh (or set %s to its output directory)", err, envBin)
+		if os.Getenv(envRequire) == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return bin
+}

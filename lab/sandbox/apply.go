@@ -90,7 +90,7 @@ func ParseActions(names []string) ([]Action, error) {
 }
 
 // Packs are the lesson packs whose end state `sandbox up --pack` builds.
-var Packs = []string{"bgp-peering"}
+var Packs = []string{"bgp-peering", "kube-proxy"}
 
 // ForPack adds to o what the lesson pack name's steps create, so that
 // up builds the lesson's end state at once.
@@ -98,6 +98,9 @@ func (o *Options) ForPack(name string) error {
 	switch name {
 	case "bgp-peering":
 		o.Actions = append(o.Actions, Actions...)
+	case "kube-proxy":
+		// The API server, its Services and a kube-proxy per node.
+		o.Kube = true
 	default:
 		return fmt.Errorf("no sandbox for pack \"%s\": use --pack %s", netview.Cut(netview.Clean(name), 64), strings.Join(Packs, " or --pack "))
 	}

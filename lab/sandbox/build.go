@@ -21,6 +21,8 @@ type builder struct {
 	bird  string
 	st    *State
 	nodes map[string]*NodeInfo
+	// kubeBins are etcd's, kube-apiserver's and kube-proxy's paths (--kube).
+	kubeBins map[string]string
 }
 
 func newBuilder(o Options, bird string) *builder {
@@ -191,6 +193,11 @@ func (b *builder) build(ctx context.Context) error {
 		return err
 	}
 	b.st.ConvergedMS = time.Since(start).Milliseconds()
+	if b.o.Kube {
+		if err := b.kube(ctx); err != nil {
+			return err
+		}
+	}
 	b.st.Phase = PhaseUp
 	b.st.UpAt = time.Now().UTC().Truncate(time.Millisecond)
 	return b.save()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,11 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 	}
 	if st.ExternalPool {
 		fmt.Fprintf(stdout, "  pods of %s take addresses from %s %s (/%d blocks)\n", externalNamespace, externalPoolName, externalPool, externalBlockSize)
+	}
+	if st.Kube != nil {
+		fmt.Fprintf(stdout, "  kube-proxy's rules: sudo ip netns exec %s %s\n", st.NodeNS(CustomerNode), proxyListing(st.Kube.ProxyMode))
+		fmt.Fprintf(stdout, "  the API server:    sudo ip netns exec %s kubectl --kubeconfig %s get svc,endpointslices\n", st.NodeNS(controlNode), filepath.Join(o.withDefaults().kubeDir(), adminKubeconfig))
+		fmt.Fprintf(stdout, "  requests:          sudo podlab sandbox request summary -n 10\n")
 	}
 	return nil
 }
@@ -155,6 +161,9 @@ func modeLine(st *State) string {
 	if st.ExternalPool {
 		s += ", " + externalNamespace + " in " + externalPoolName
 	}
+	if m := st.kubeMode(); m != "" {
+		s += ", kube-apiserver and kube-proxy (" + m + " mode)"
+	}
 	return s
 }
 
@@ -235,6 +244,15 @@ func writeStatus(w io.Writer, st *State) {
 	rows = nil
 	for _, p := range st.Processes {
 		rows = append(rows, []string{p.Node, strconv.Itoa(p.Pid), strings.Join(p.Cmdline, " ")})
+	}
+	if st.Kube != nil {
+		for _, p := range st.Kube.Procs {
+			who := p.Node
+			if p.Pod != "" {
+				who = p.Pod
+			}
+			rows = append(rows, []string{who, strconv.Itoa(p.Pid), strings.Join(p.Cmdline, " ")})
+		}
 	}
 	table("processes", []string{"NODE", "PID", "COMMAND"}, rows)
 	fmt.Fprintf(w, "namespaces: %d, links: %d, files: %d\n", len(st.Namespaces), len(st.Links), len(st.Files))

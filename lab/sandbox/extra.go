@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"podlab/lab"
-	"podlab/lab/firewall"
 	"podlab/netview"
 )
 
@@ -57,7 +56,7 @@ func (l *Lab) extra(ctx context.Context, st *State, node string) *netview.Extra 
 		}
 	}
 	if w.NAT {
-		if t, err := firewall.ReadIPTables(ctx, lab.NSRef{Name: st.NodeNS(node)}); err != nil {
+		if t, err := readNAT(ctx, st, node); err != nil {
 			e.Miss(netview.PartNAT, fmt.Errorf("%s: %w", node, err))
 		} else {
 			e.NAT = t

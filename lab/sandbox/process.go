@@ -35,6 +35,12 @@ func stopProcess(o Options, p Process) error {
 			fmt.Sscan(string(b), &pid)
 		}
 	}
+	return stopCmdline(pid, p.Cmdline, fmt.Sprintf("bird on %s (pid %d)", p.Node, pid))
+}
+
+// stopCmdline ends pid (what names it in errors) with SIGTERM, then
+// SIGKILL, only while it runs exactly cmdline.
+func stopCmdline(pid int, cmdline []string, what string) error {
 	if pid <= 0 {
 		return nil
 	}
@@ -46,25 +52,25 @@ func stopProcess(o Options, p Process) error {
 		return nil // gone
 	}
 	if err != nil {
-		return fmt.Errorf("stop bird on %s (pid %d): %w", p.Node, pid, err)
+		return fmt.Errorf("stop %s: %w", what, err)
 	}
 	defer unix.Close(fd)
-	if !cmdlineMatches(pid, p.Cmdline) {
+	if !cmdlineMatches(pid, cmdline) {
 		return nil
 	}
 	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("stop bird on %s (pid %d): %w", p.Node, pid, err)
+		return fmt.Errorf("stop %s: %w", what, err)
 	}
 	for _, sig := range []unix.Signal{0, unix.SIGKILL} {
 		if sig != 0 {
 			unix.PidfdSendSignal(fd, sig, nil, 0)
 		}
 		for range 100 {
-			if !cmdlineMatches(pid, p.Cmdline) {
+			if !cmdlineMatches(pid, cmdline) {
 				return nil
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return fmt.Errorf("bird on %s (pid %d) did not stop", p.Node, pid)
+	return fmt.Errorf("%s did not stop", what)
 }

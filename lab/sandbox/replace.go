@@ -117,7 +117,8 @@ func ReplacePod(ctx context.Context, opts Options, gone PodInfo) (PodInfo, error
 		forgetPod(st, nsName)
 		return PodInfo{}, errors.Join(fmt.Errorf("replace pod %s/%s: %w", gone.Namespace, gone.Name, err), rerr, st.write(o))
 	}
-	return *st.Pod(spec.namespace, spec.name), nil
+	np := *st.Pod(spec.namespace, spec.name)
+	return np, kubeAfter(ctx, o, st, []PodInfo{np}, nil)
 }
 
 // forgetPod drops a pod and what it recorded from the state.

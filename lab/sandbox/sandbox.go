@@ -70,6 +70,12 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 			return nil, err
 		}
 	}
+	var kubeBins map[string]string
+	if o.Kube {
+		if kubeBins, err = kubeBinaries(o.KubeBin); err != nil {
+			return nil, err
+		}
+	}
 	old, unlock, err := lockedState(o)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if old != nil {
 		healthy := old.Phase == PhaseUp && len(old.health()) == 0
 		same := old.Mode == o.Mode && old.Borrowed == o.Borrowed && old.StaticRoutes == o.StaticRoutes && old.IPv6 == o.IPv6 &&
-			old.ControlPlane == o.ControlPlane
+			old.ControlPlane == o.ControlPlane && old.kubeMode() == o.kubeMode()
 		switch {
 		case healthy && same:
 			// What the lesson's steps apply by hand is no different
@@ -98,6 +104,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 
 	b := newBuilder(o, bird)
+	b.kubeBins = kubeBins
 	if err := b.checkFree(); err != nil {
 		return nil, err
 	}
@@ -129,6 +136,9 @@ func describeExtras(s *State) string {
 	}
 	if len(s.Actions) > 0 {
 		x = append(x, "applied: "+s.actionLine())
+	}
+	if m := s.kubeMode(); m != "" {
+		x = append(x, "--kube --kube-proxy-mode "+m)
 	}
 	if len(x) == 0 {
 		return ""
@@ -208,7 +218,7 @@ func (s *State) health() []string {
 			out = append(out, fmt.Sprintf("bird on %s (pid %d) is not running", p.Node, p.Pid))
 		}
 	}
-	return out
+	return append(out, s.kubeHealth()...)
 }
 
 // DeletePod removes one pod as the CNI plugin's DEL does: its veth (and
@@ -228,6 +238,10 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 		return err
 	}
 	nsName := p.NS
+	gone := *p
+	if err := stopResponder(st, gone); err != nil {
+		return err
+	}
 	var notOurs error
 	switch {
 	case owned(st, nsName):
@@ -243,7 +257,7 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 	if err := st.write(o); err != nil {
 		return errors.Join(notOurs, err)
 	}
-	return notOurs
+	return errors.Join(notOurs, kubeAfter(ctx, o, st, nil, []PodInfo{gone}))
 }
 
 // deletePodNS deletes a pod's eth0 first, so its host end and the host
@@ -293,7 +307,8 @@ func owned(st *State, name string) bool {
 // teardown removes what st records: processes (checked by command line),
 // then namespaces (which takes their links), then files, then the state.
 func teardown(o Options, st *State) error {
-	var errs []error
+	// The control plane first: its responders hold pods' namespaces.
+	errs := stopKube(st)
 	for _, p := range st.Processes {
 		if err := stopProcess(o, p); err != nil {
 			errs = append(errs, err)
@@ -311,6 +326,9 @@ func teardown(o Options, st *State) error {
 		if err := deleteNS(n.Name); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := removeKubeDir(o, st); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, removeFiles(o, st.Files)...)
 	if len(errs) > 0 {

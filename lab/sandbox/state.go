@@ -54,6 +54,12 @@ type Options struct {
 	// the lesson's end state at once (up --pack). --host1 and
 	// --external-pool stand for theirs.
 	Actions []Action
+	// Kube runs the real kube-apiserver (on etcd) and a kube-proxy per
+	// node, in KubeProxyMode (iptables by default, or nftables), with
+	// the binaries from KubeBin (else PATH): see kube.go.
+	Kube          bool
+	KubeProxyMode string
+	KubeBin       string
 }
 
 // Defaults.
@@ -103,6 +109,12 @@ func (o Options) checked() (Options, error) {
 	if err := checkActions(o.Actions, o.Mode, o.StaticRoutes, o.IPv6); err != nil {
 		return o, err
 	}
+	if o.KubeProxyMode != "" && o.KubeProxyMode != ProxyIPTables && o.KubeProxyMode != ProxyNFTables {
+		return o, fmt.Errorf("kube-proxy mode %q: use iptables or nftables", o.KubeProxyMode)
+	}
+	if o.KubeProxyMode != "" && !o.Kube {
+		return o, errors.New("--kube-proxy-mode is for a sandbox with --kube: add --kube")
+	}
 	if o.IPv6 && (o.Mode != netview.ModeBGP || o.StaticRoutes) {
 		return o, errors.New("the sandbox builds --ipv6 in bgp mode with BIRD only: drop --mode and --static-routes, or --ipv6")
 	}
@@ -150,6 +162,8 @@ type State struct {
 	Nodes       []NodeInfo  `json:"nodes"`
 	Pods        []PodInfo   `json:"pods"`
 	Routes      []RouteInfo `json:"routes,omitempty"`
+	// Kube is what --kube started; nil without it.
+	Kube *KubeInfo `json:"kube,omitempty"`
 	// Problems is filled by Status: what is wrong with it now (a
 	// namespace gone, a BIRD stopped); empty when healthy.
 	Problems []string `json:"-"`
@@ -484,7 +498,7 @@ func (s *State) validate(o Options) error {
 			return err
 		}
 	}
-	return nil
+	return s.validateKube(o, allowed)
 }
 
 // maxPid is the kernel's largest pid_max.
