@@ -117,7 +117,7 @@ func ReplacePod(ctx context.Context, opts Options, gone PodInfo) (PodInfo, error
 		forgetPod(st, nsName)
 		return PodInfo{}, errors.Join(fmt.Errorf("replace pod %s/%s: %w", gone.Namespace, gone.Name, err), rerr, st.write(o))
 	}
-	return *st.Pod(spec.namespace, spec.name), nil
+	return *st.Pod(spec.namespace, spec.name), followEndpoints(ctx, o, st)
 }
 
 // forgetPod drops a pod and what it recorded from the state.

@@ -243,7 +243,7 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 	if err := st.write(o); err != nil {
 		return errors.Join(notOurs, err)
 	}
-	return notOurs
+	return errors.Join(notOurs, followEndpoints(ctx, o, st))
 }
 
 // deletePodNS deletes a pod's eth0 first, so its host end and the host
