@@ -402,6 +402,19 @@ func (b *builder) reconfigureBirds(ctx context.Context) error {
 	return nil
 }
 
+// followEndpoints has the nodes' BIRDs announce a Local Service's /32s
+// from where its endpoints are now, after a pod came or went, as
+// Calico's do when an EndpointSlice changes.
+func followEndpoints(ctx context.Context, o Options, st *State) error {
+	if !st.Applied(ActLocalPolicy) {
+		return nil
+	}
+	if err := stateBuilder(o, st, "").reconfigureBirds(ctx); err != nil {
+		return fmt.Errorf("the nodes' BIRDs do not follow the Local Service's endpoints: %w", err)
+	}
+	return nil
+}
+
 // serviceRoutes are the service IPs node n's BIRD announces to host1,
 // as Calico's do: each advertised range from every node, and the IPs of
 // a Service with the Local policy as /32s from the nodes with one of its

@@ -327,6 +327,36 @@ func sessions(e *netview.Extra) []string {
 	return out
 }
 
+func st0(t *testing.T, o Options) *State {
+	t.Helper()
+	st, err := Status(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// waitHost1 waits, bounded, until host1's BGP routes hold route or not.
+func waitHost1(t *testing.T, l *Lab, route string, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Host1, not Collect: the pod followed may be gone.
+		s, _, err := l.Host1(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := host1Table(&netview.Extra{Host1: s})
+		if slices.Contains(got, route) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("host1 has %q: %v, want %v; it has %q", route, !want, want, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 const (
 	all3     = "198.19.0.1,198.19.0.2,198.19.0.3"
 	extPool3 = "198.19.24.0/29 via 198.19.0.1|198.19.24.16/29 via 198.19.0.3|198.19.24.8/29 via 198.19.0.2"
@@ -450,6 +480,19 @@ func TestApplyStepByStep(t *testing.T) {
 		!strings.Contains(out.String(), "which advertise 198.19.32.0/20 and 198.19.48.0/20 to it\n") {
 		t.Errorf("status: %v\n%s", err, out.String())
 	}
+	t.Run("customer deleted", func(t *testing.T) {
+		// With its one endpoint gone, node1 announces customer's /32 no
+		// more, and host1 forgets it; its replacement brings it back.
+		p := st0(t, o).Pod(CustomerNamespace, CustomerPod)
+		if err := DeletePod(context.Background(), o, CustomerNamespace, CustomerPod); err != nil {
+			t.Fatal(err)
+		}
+		waitHost1(t, l, "198.19.33.112/32 via 198.19.0.2", false)
+		if _, err := ReplacePod(context.Background(), o, *p); err != nil {
+			t.Fatal(err)
+		}
+		waitHost1(t, l, "198.19.33.112/32 via 198.19.0.2", true)
+	})
 	st, err := Status(o)
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func ReplacePod(ctx context.Context, opts Options, gone PodInfo) (PodInfo, error
 		return PodInfo{}, errors.Join(fmt.Errorf("replace pod %s/%s: %w", gone.Namespace, gone.Name, err), rerr, st.write(o))
 	}
 	np := *st.Pod(spec.namespace, spec.name)
-	return np, kubeAfter(ctx, o, st, []PodInfo{np}, nil)
+	return np, errors.Join(followEndpoints(ctx, o, st), kubeAfter(ctx, o, st, []PodInfo{np}, nil))
 }
 
 // forgetPod drops a pod and what it recorded from the state.

@@ -257,7 +257,7 @@ func DeletePod(ctx context.Context, opts Options, namespace, name string) error 
 	if err := st.write(o); err != nil {
 		return errors.Join(notOurs, err)
 	}
-	return errors.Join(notOurs, kubeAfter(ctx, o, st, nil, []PodInfo{gone}))
+	return errors.Join(notOurs, followEndpoints(ctx, o, st), kubeAfter(ctx, o, st, nil, []PodInfo{gone}))
 }
 
 // deletePodNS deletes a pod's eth0 first, so its host end and the host
