@@ -138,7 +138,7 @@ func splitTag(l Line, tag Tag, pieces []string, as Tag) Line {
 	return l
 }
 
-// sliceOf finds the endpoints of a Service in the slices.
+// endpointsOf are the endpoints of a Service, from its slices.
 func endpointsOf(r *Resources, ns, name string) []Endpoint {
 	var out []Endpoint
 	for i := range r.EndpointSlices {

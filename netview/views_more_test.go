@@ -2,6 +2,7 @@ package netview
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +209,50 @@ func TestRenderExtraResourcesFromHost1Facts(t *testing.T) {
 	}
 	if e.Resources != nil {
 		t.Error("RenderExtra changed the Extra")
+	}
+}
+
+// The Services and EndpointSlices read as kubectl prints them:
+// testdata/kubectl-get.txt is kubectl 1.32's `get svc -n yaobank -o wide`
+// and `get endpointslices -n yaobank` of these objects on a real API
+// server. The view has no AGE (nor SELECTOR) column: each of its lines
+// is kubectl's up to AGE.
+func TestRenderKubectlAsKubectl(t *testing.T) {
+	svc := func(name, ip string, port, np int32, typ string) Service {
+		return Service{Namespace: "yaobank", Name: name, Type: typ, ClusterIPs: []netip.Addr{addr(ip)},
+			Ports: []ServicePort{{Name: "http", Protocol: "TCP", Port: port, TargetPort: fmt.Sprint(port), NodePort: np}}}
+	}
+	slice := func(name string, ips ...string) EndpointSlice {
+		es := EndpointSlice{Namespace: "yaobank", Name: name + "-abcde", Service: name, AddressType: "IPv4"}
+		for _, ip := range ips {
+			es.Endpoints = append(es.Endpoints, Endpoint{Addresses: []netip.Addr{addr(ip)}, Ready: true})
+		}
+		return es
+	}
+	r := &Resources{
+		Services: []Service{svc("customer", "10.96.33.112", 80, 30180, "NodePort"), svc("database", "10.96.33.14", 2379, 0, "ClusterIP"),
+			svc("summary", "10.96.34.135", 80, 0, "ClusterIP")},
+		EndpointSlices: []EndpointSlice{slice("customer", "198.19.22.132"), slice("database", "198.19.21.68"),
+			slice("summary", "198.19.21.65", "198.19.22.129", "198.19.22.130", "198.19.22.131")},
+	}
+	var got []Line
+	for _, v := range []View{ViewServices, ViewEndpoints} {
+		got = append(got, RenderExtra(PlaceCluster, v, &Extra{Resources: r}, nil)...)
+	}
+	var want []string
+	cut := 0
+	for _, l := range strings.Split(strings.TrimSuffix(readFile(t, "testdata/kubectl-get.txt"), "\n"), "\n") {
+		if strings.HasPrefix(l, "NAME ") {
+			cut = strings.Index(l, "AGE")
+		}
+		want = append(want, strings.TrimRight(l[:cut], " "))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, kubectl %d:\n%s", len(got), len(want), Plain(got))
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("line %d:\n kubectl %q\n view    %q", i, want[i], got[i].String())
+		}
 	}
 }
