@@ -298,6 +298,22 @@ func serviceWords(what, field string, dst, rng netip.Prefix, f *Host1Facts, hops
 		what = "part of " + what + " " + rng.String()
 	}
 	w := fmt.Sprintf("%s, which the nodes advertise (BGPConfiguration %s), %s", what, field, learned)
+	if svc, at := localService(f, dst); svc != nil {
+		// externalTrafficPolicy Local: only the nodes with an endpoint
+		// announce the Service's /32, so those are the next hops due.
+		w = fmt.Sprintf("Service %s/%s's address %s, externalTrafficPolicy Local: only the nodes with one of its endpoints (%s) announce it as a /32, %s, %s",
+			svc.Namespace, svc.Name, dst.Addr(), strings.Join(at, ", "), learned, strings.Join(via, "; "))
+		var wrong []string
+		for _, n := range nodes {
+			if !slices.Contains(at, n) {
+				wrong = append(wrong, n)
+			}
+		}
+		if len(wrong) > 0 {
+			*problems = append(*problems, fmt.Sprintf("host1 routes %s/%s's %s via %s, which has no endpoint of it", svc.Namespace, svc.Name, dst.Addr(), strings.Join(wrong, ", ")))
+		}
+		return w
+	}
 	switch {
 	case len(hops) > 1:
 		w += fmt.Sprintf(", ECMP over %s: one next hop per node that advertises it, and host1's kernel spreads flows over them (%s)", strings.Join(nodes, ", "), strings.Join(via, "; "))
@@ -315,6 +331,35 @@ func serviceWords(what, field string, dst, rng netip.Prefix, f *Host1Facts, hops
 		*problems = append(*problems, fmt.Sprintf("%s %s has no next hop via %s: host1 learns it from the other nodes only", what, dst, strings.Join(missing, ", ")))
 	}
 	return w
+}
+
+// localService is the Service with externalTrafficPolicy Local whose
+// cluster or external IP dst is (a /32), and the nodes of its endpoints.
+func localService(f *Host1Facts, dst netip.Prefix) (*Service, []string) {
+	if !dst.IsSingleIP() {
+		return nil, nil
+	}
+	r := &f.Resources
+	for i := range r.Services {
+		s := &r.Services[i]
+		if s.ExternalTrafficPolicy != "Local" || !slices.Contains(slices.Concat(s.ClusterIPs, s.ExternalIPs), dst.Addr()) {
+			continue
+		}
+		var at []string
+		for _, es := range r.EndpointSlices {
+			if es.Namespace != s.Namespace || es.Service != s.Name {
+				continue
+			}
+			for _, e := range es.Endpoints {
+				if e.Node != "" && !slices.Contains(at, e.Node) {
+					at = append(at, e.Node)
+				}
+			}
+		}
+		slices.Sort(at)
+		return s, at
+	}
+	return nil, nil
 }
 
 // host1Absent says, pool by pool, which blocks host1 has no route to:

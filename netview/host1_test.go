@@ -105,7 +105,7 @@ func TestAnalyzeHost1(t *testing.T) {
 				{"198.19.0.0/20", ClassConnected, Host1Fabric, "", "the nodes are in it (control, node1, node2)"},
 				{"198.19.24.8/29", ClassRemoteBlock, Host1PoolBlock, "node1", "node1's block of pool external-pool (198.19.24.0/21, /29 blocks), learned over BGP (proto bird), via node1 (198.19.0.2) on eth0"},
 				{"198.19.24.16/29", ClassRemoteBlock, Host1PoolBlock, "node2", "node2's block of pool external-pool"},
-				{"198.19.32.0/20", ClassRemoteBlock, Host1ClusterIPs, "control, node1, node2", "the service cluster IP range, which the nodes advertise (BGPConfiguration serviceClusterIPs), learned over BGP (proto bird), ECMP over control, node1, node2"},
+				{"198.19.32.0/20", ClassServiceRange, Host1ClusterIPs, "control, node1, node2", "the service cluster IP range, which the nodes advertise (BGPConfiguration serviceClusterIPs), learned over BGP (proto bird), ECMP over control, node1, node2"},
 			},
 			absent: []string{"the blocks of pool default-ipv4-ippool (198.19.16.0/21, /26 blocks) are absent (control's 198.19.21.0/26, node1's 198.19.22.128/26, node2's 198.19.21.64/26): the nodes announce every block they own, but host1's BIRD imports only the ranges its filter lists (198.19.24.0/21+, 198.19.32.0/20+, 198.19.48.0/20)"},
 		},
@@ -113,8 +113,8 @@ func TestAnalyzeHost1(t *testing.T) {
 			name: "node2's BIRD stopped",
 			snap: host1Table(all[:2], "198.19.24.16/29"),
 			routes: []want{
-				{"198.19.32.0/20", ClassRemoteBlock, Host1ClusterIPs, "control, node1", "ECMP over control, node1: "},
-				{"198.19.32.0/20", ClassRemoteBlock, Host1ClusterIPs, "control, node1", "no next hop via node2 (198.19.0.3)"},
+				{"198.19.32.0/20", ClassServiceRange, Host1ClusterIPs, "control, node1", "ECMP over control, node1: "},
+				{"198.19.32.0/20", ClassServiceRange, Host1ClusterIPs, "control, node1", "no next hop via node2 (198.19.0.3)"},
 			},
 			absent: []string{"the blocks of pool default-ipv4-ippool"},
 			problems: []string{
@@ -126,7 +126,7 @@ func TestAnalyzeHost1(t *testing.T) {
 			name: "one node left",
 			snap: host1Table(all[1:2], "198.19.24.0/29", "198.19.24.16/29"),
 			routes: []want{
-				{"198.19.32.0/20", ClassRemoteBlock, Host1ClusterIPs, "node1", "via node1 (198.19.0.2) on eth0: one node only"},
+				{"198.19.32.0/20", ClassServiceRange, Host1ClusterIPs, "node1", "via node1 (198.19.0.2) on eth0: one node only"},
 			},
 			problems: []string{"has no next hop via control (198.19.0.1), node2 (198.19.0.3)", "control's block 198.19.24.0/29"},
 		},
@@ -214,8 +214,11 @@ func TestRenderHost1(t *testing.T) {
 	}
 	for i, l := range lines {
 		tag := RouteTag(ClassRemoteBlock)
-		if i == 0 {
+		switch {
+		case i == 0:
 			tag = RouteTag(ClassConnected)
+		case i >= 4:
+			tag = RouteTag(ClassServiceRange)
 		}
 		if !l.HasTag(tag) {
 			t.Errorf("line %q lacks tag %s", l.String(), tag)
@@ -235,5 +238,46 @@ func TestHost1FactsSanitize(t *testing.T) {
 		if strings.ContainsAny(s, "\x1b\a") {
 			t.Errorf("%q keeps a control character", s)
 		}
+	}
+}
+
+// A Service with externalTrafficPolicy Local is announced as a /32 by the
+// nodes with its endpoints only: that is what host1 should have, not a
+// service range missing next hops.
+func TestAnalyzeHost1Local(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		via     []string
+		problem string
+	}{
+		{"via the endpoint's node", []string{"198.19.0.2"}, ""},
+		{"via a node without an endpoint too", []string{"198.19.0.2", "198.19.0.3"}, "host1 routes yaobank/customer's 198.19.33.112 via node2, which has no endpoint of it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := host1Facts()
+			f.Resources.Services = []Service{{Namespace: "yaobank", Name: "customer", ClusterIPs: []netip.Addr{netip.MustParseAddr("198.19.33.112")}, ExternalTrafficPolicy: "Local"}}
+			f.Resources.EndpointSlices = []EndpointSlice{{Namespace: "yaobank", Service: "customer",
+				Endpoints: []Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr("198.19.22.132")}, Node: "node1", Ready: true}}}}
+			s := host1Table([]string{"198.19.0.1", "198.19.0.2", "198.19.0.3"})
+			r := host1Via("198.19.33.112/32", tc.via[0])
+			if len(tc.via) > 1 {
+				r = host1ECMP("198.19.33.112/32", tc.via...)
+			}
+			s.Routes = append(s.Routes, r)
+			h := AnalyzeHost1(s, f)
+			got := host1Routes(h)["198.19.33.112"]
+			if got.Class != ClassServiceRange || !strings.Contains(got.Reason, "Service yaobank/customer's address 198.19.33.112, externalTrafficPolicy Local: only the nodes with one of its endpoints (node1) announce it") {
+				t.Errorf("the /32: %s %q", got.Class, got.Reason)
+			}
+			var problems []string
+			for _, p := range h.Problems {
+				if strings.Contains(p, "198.19.33.112") {
+					problems = append(problems, p)
+				}
+			}
+			if tc.problem == "" && len(problems) > 0 || tc.problem != "" && (len(problems) != 1 || problems[0] != tc.problem) {
+				t.Errorf("problems %q, want %q", problems, tc.problem)
+			}
+		})
 	}
 }
