@@ -33,10 +33,14 @@ func NewLab(r *netview.Refresh, recorded bool) *Lab {
 
 // Extra is what the lab read beyond the pair, and the previous
 // refresh's (nil when none).
+// Its NAT table is the one the current counters are held against
+// (Refresh.NATBase).
 func (l *Lab) Extra() (cur, prev *netview.Extra) {
 	cur = l.Pair.Extra
-	if l.Prev != nil {
-		prev = l.Prev.Extra
+	if l.Prev != nil && l.Prev.Extra != nil {
+		p := *l.Prev.Extra
+		p.NAT = l.NATBase
+		prev = &p
 	}
 	return cur, prev
 }

@@ -3,6 +3,7 @@ package netview
 import (
 	"cmp"
 	"net/netip"
+	"podlab/kubeproxy"
 	"strings"
 )
 
@@ -23,6 +24,10 @@ type Refresh struct {
 	// Cut: some names were cut where they entered, too long to be real
 	// (Pair.Cuts says which).
 	Cut bool
+	// NATBase is the NAT table whose counters Pair's are held against:
+	// the last one before they moved, so the rules a request moved stay
+	// marked until the counters move again, not for one refresh only.
+	NATBase *kubeproxy.Table
 	// Uplink is the node's way out when it is a veth (a sandbox's node),
 	// which the host's views would otherwise show as another pod's end;
 	// nil otherwise.
@@ -112,6 +117,13 @@ func (r *Refresh) Next(a *Analyzer, p *Pair, keepBase bool) *Refresh {
 	if up, ok := HostUplink(p); ok && up.Veth {
 		n.Uplink = &up
 	}
+	if r != nil {
+		cur, last := pairNAT(p), pairNAT(r.Pair)
+		n.NATBase = last
+		if cur != nil && last != nil && sameCounters(cur, last) && r.NATBase != nil {
+			n.NATBase = r.NATBase
+		}
+	}
 	switch {
 	case r == nil:
 	case keepBase && r.Prev != nil:
@@ -135,6 +147,34 @@ func (r *Refresh) Next(a *Analyzer, p *Pair, keepBase bool) *Refresh {
 		}
 	}
 	return n
+}
+
+func pairNAT(p *Pair) *kubeproxy.Table {
+	if p == nil || p.Extra == nil {
+		return nil
+	}
+	return p.Extra.NAT
+}
+
+// sameCounters says no rule's packet counter differs between a and b
+// (tables of the same chains and rules; any other difference counts as
+// a move).
+func sameCounters(a, b *kubeproxy.Table) bool {
+	if len(a.Chains) != len(b.Chains) {
+		return false
+	}
+	for i := range a.Chains {
+		ca, cb := &a.Chains[i], &b.Chains[i]
+		if ca.Name != cb.Name || len(ca.Rules) != len(cb.Rules) {
+			return false
+		}
+		for j := range ca.Rules {
+			if ca.Rules[j].Packets != cb.Rules[j].Packets {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // DualStack says whether a namespace has an IPv6 address beyond the

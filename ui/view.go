@@ -12,12 +12,20 @@ import (
 )
 
 // layout sizes the children for the terminal and the open parts.
+// onePane says the step of a pack beyond the pod shows one pane only: it
+// takes the whole width (a node's NAT rules need it), as on a narrow
+// terminal. The first lesson keeps its two panes side by side.
+func (m *Model) onePane() bool {
+	st, ok := m.step()
+	return ok && st.LeftPane() != "pod" && (len(st.PodViews) == 0 || len(st.HostViews) == 0)
+}
+
 func (m *Model) layout() {
 	w, h := m.sh.width, m.sh.height
 	if w < MinWidth || h < MinHeight {
 		return
 	}
-	m.lay.narrow = w < wideWidth || h < wideHeight
+	m.lay.narrow = w < wideWidth || h < wideHeight || m.onePane()
 	m.help.SetWidth(w)
 	footer := explainRows + 1 /* legend */ + 1 /* status */ + m.helpRows()
 	switch {
