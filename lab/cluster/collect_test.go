@@ -21,7 +21,7 @@ func TestCollectJSON(t *testing.T) {
 	customer := st.Pod(sandbox.CustomerNamespace, sandbox.CustomerPod)
 	t.Run("the customer pod", func(t *testing.T) {
 		var stdout bytes.Buffer
-		if err := CollectJSON(context.Background(), lab.NSRef{Name: st.NodeNS("node1")}, customer.IP, &stdout); err != nil {
+		if err := CollectJSON(context.Background(), lab.NSRef{Name: st.NodeNS("node1")}, customer.IP, Reads{}, &stdout); err != nil {
 			t.Fatal(err)
 		}
 		var out collectOutput
@@ -35,7 +35,7 @@ func TestCollectJSON(t *testing.T) {
 	t.Run("no such pod", func(t *testing.T) {
 		// An address in node1's block that no pod has.
 		var stdout bytes.Buffer
-		err := CollectJSON(context.Background(), lab.NSRef{Name: st.NodeNS("node1")}, netip.MustParseAddr("198.19.22.150"), &stdout)
+		err := CollectJSON(context.Background(), lab.NSRef{Name: st.NodeNS("node1")}, netip.MustParseAddr("198.19.22.150"), Reads{}, &stdout)
 		if err == nil || stdout.Len() != 0 || !strings.HasPrefix(err.Error(), "no network namespace on this node has 198.19.22.150") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("err %v, stdout %q", err, stdout.String())
 		}
