@@ -252,16 +252,26 @@ func (l *Lab) resourcesReader() (*Resources, error) {
 	return l.res, l.resErr
 }
 
+// ownNS is this process's own namespace as the thread that opens it
+// sees it: that thread is never one lab.InNS keeps, so it is in podlab's
+// namespace. /proc/self/ns/net is the main thread's, which a goroutine
+// that ended inside another namespace may have left there for good.
+var ownNS = lab.NSRef{Path: "/proc/thread-self/ns/net"}
+
 // readHost1 reads host1, which is where podlab runs (the student is on
 // host1 in the course): its own namespace, which needs no root, and the
 // facts that explain its routes. host1's BIRD import filter is no
 // object of the cluster's: Imports are what Options.Host1Imports give,
 // and the analysis is told none when they are not given.
 func (l *Lab) readHost1(ctx context.Context, e *netview.Extra, res *netview.Resources, withBird bool) {
-	s, err := lab.Collect(ctx, lab.NSRef{})
+	s, err := lab.Collect(ctx, ownNS)
 	if err != nil {
 		e.Miss(netview.PartHost1, fmt.Errorf("host1 (this machine): %w", err))
 	} else {
+		s.NS.Path = ""
+		if s.NS.Name == "" {
+			s.NS.Name = "host1"
+		}
 		e.Host1 = s
 		f := netview.Host1Facts{Facts: l.facts, Imports: append([]string(nil), l.opts.Host1Imports...)}
 		if res != nil {
