@@ -408,8 +408,17 @@ func (o Options) sshTimeout() time.Duration { return 3 * o.Timeout }
 // CollectTimeout is how long one Collect may take: the ssh round, the exec
 // into the pod, and a request naming borrowed addresses. A caller that
 // bounds a collection (the lesson's screen) waits this long, so it never
-// gives up on a round still within its own bound.
-func (l *Lab) CollectTimeout() time.Duration { return l.opts.sshTimeout() + 2*l.opts.Timeout }
+// gives up on a round still within its own bound, what the lesson wants
+// beyond the pair included.
+func (l *Lab) CollectTimeout() time.Duration {
+	d := l.opts.sshTimeout() + 2*l.opts.Timeout
+	if l.wanted().Any() {
+		// The node's parts read here, then the cluster's objects: each
+		// within one request's worth.
+		d += 2 * l.opts.Timeout
+	}
+	return d
+}
 
 // Collect takes a fresh snapshot of the pod's namespace and its node's
 // host namespace, named by the facts read at Open.

@@ -150,6 +150,8 @@ func (l *Lab) localParts(ctx context.Context, host lab.NSRef) *netview.Extra {
 	if !r.any() {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	defer cancel()
 	ps, nat, unread := readNode(ctx, host, r)
 	return &netview.Extra{Bird: ps, NAT: nat, Unread: unread}
 }
@@ -224,6 +226,10 @@ func (l *Lab) readResources(ctx context.Context, e *netview.Extra) *netview.Reso
 		e.Miss(netview.PartResources, err)
 		return nil
 	}
+	// One request's worth for all five kinds: each list alone is bounded
+	// by the client's timeout, which five in a row could pass.
+	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	defer cancel()
 	got := r.Read(ctx, l.facts.Pod.Namespace)
 	var why []string
 	for _, g := range got.Unreadable {
