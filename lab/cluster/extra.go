@@ -79,7 +79,7 @@ func readNode(ctx context.Context, host lab.NSRef, r Reads) (ps netview.BirdProt
 	}
 	if r.NAT {
 		var err error
-		if nat, err = readNAT(ctx, host); err != nil {
+		if nat, err = readNAT(ctx, own(host)); err != nil {
 			miss(netview.PartNAT, err)
 		}
 	}
@@ -263,6 +263,14 @@ func (l *Lab) resourcesReader() (*Resources, error) {
 // namespace. /proc/self/ns/net is the main thread's, which a goroutine
 // that ended inside another namespace may have left there for good.
 var ownNS = lab.NSRef{Path: "/proc/thread-self/ns/net"}
+
+// own is r, or ownNS for podlab's own namespace.
+func own(r lab.NSRef) lab.NSRef {
+	if r.IsZero() {
+		return ownNS
+	}
+	return r
+}
 
 // readHost1 reads host1, which is where podlab runs (the student is on
 // host1 in the course): its own namespace, which needs no root, and the
