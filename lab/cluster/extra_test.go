@@ -1,11 +1,16 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"podlab/internal/hostile"
+	"podlab/internal/kubetest"
+	"podlab/internal/netnstest"
 	"podlab/kubeproxy"
 	"podlab/lab/bird"
 	"podlab/netview"
@@ -112,5 +117,51 @@ func TestRemoteParts(t *testing.T) {
 				t.Errorf("unread %v, want %d parts", e.Unread, len(tt.want))
 			}
 		})
+	}
+}
+
+// TestWantOnNode: on the node as root (node1's namespace standing in),
+// the node's parts are read here: the nat table of the host namespace
+// given, BIRD at calico-node's fixed path only (this machine has none
+// there: it is said, the refresh succeeds); the cluster's objects come
+// from the API server and host1 is this machine's own namespace.
+func TestWantOnNode(t *testing.T) {
+	netnstest.RequireCommand(t, "iptables-save", "apt-get install iptables")
+	st := lessonSandbox(t)
+	s := kubetest.Start(t)
+	registerSandbox(t, s, st)
+	addBGPLesson(t, s)
+	if _, err := os.Stat(BirdSocket); err == nil {
+		t.Fatalf("%s exists on this machine: the test expects calico-node's socket absent", BirdSocket)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, _ := collectCustomer(ctx, t, st, Options{Kubeconfig: s.Kubeconfig, HostNetns: st.NodeNS("node1")}, OnNode)
+	l.Want(netview.Wants{Host1: true, Bird: true, NAT: true, Resources: true})
+	p, err := l.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := p.Extra
+	if e == nil {
+		t.Fatal("no Extra")
+	}
+	if why := e.Unread[netview.PartBird]; e.Bird != nil || !strings.Contains(why, "cannot reach bird at "+BirdSocket) {
+		t.Errorf("bird %v, unread %q", e.Bird, why)
+	}
+	if e.NAT == nil || e.NAT.Mode != kubeproxy.ModeIPTables {
+		t.Errorf("nat %+v, unread %q", e.NAT, e.Unread[netview.PartNAT])
+	}
+	if e.Resources == nil || len(e.Resources.Pools) != 3 || len(e.Resources.Peers) != 3 || e.Unread[netview.PartResources] != "" {
+		t.Errorf("resources %+v, unread %q", e.Resources, e.Unread[netview.PartResources])
+	}
+	if e.Host1 == nil || e.Host1Facts == nil || len(e.Host1Facts.Resources.Pools) != 3 || e.Unread[netview.PartHost1] != "" {
+		t.Errorf("host1 %v, facts %+v, unread %q", e.Host1 != nil, e.Host1Facts, e.Unread[netview.PartHost1])
+	}
+	if u := hostile.Unclean(e); len(u) > 0 {
+		t.Errorf("unclean: %q", u)
+	}
+	if d := l.CollectTimeout(); d != l.opts.sshTimeout()+4*l.opts.Timeout {
+		t.Errorf("CollectTimeout %s does not count the parts wanted", d)
 	}
 }
