@@ -273,11 +273,15 @@ func own(r lab.NSRef) lab.NSRef {
 }
 
 // readHost1 reads host1, which is where podlab runs (the student is on
-// host1 in the course): its own namespace, which needs no root, and the
-// facts that explain its routes. host1's BIRD import filter is no
-// object of the cluster's: Imports are what Options.Host1Imports give,
-// and the analysis is told none when they are not given.
+// host1 in the course) unless that is the pod's node: its own
+// namespace, which needs no root, and the facts that explain its
+// routes. host1's BIRD import filter is no object of the cluster's:
+// Imports are what Options.Host1Imports give, none when not given.
 func (l *Lab) readHost1(ctx context.Context, e *netview.Extra, res *netview.Resources, withBird bool) {
+	if l.where != Remote && l.opts.HostNetns == "" {
+		e.Miss(netview.PartHost1, fmt.Errorf("podlab runs on %s, the pod's node, not on host1: run it on host1 to see host1's routes", l.facts.Node))
+		return
+	}
 	s, err := lab.Collect(ctx, ownNS)
 	if err != nil {
 		e.Miss(netview.PartHost1, fmt.Errorf("host1 (this machine): %w", err))
