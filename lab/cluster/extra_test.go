@@ -165,3 +165,18 @@ func TestWantOnNode(t *testing.T) {
 		t.Errorf("CollectTimeout %s does not count the parts wanted", d)
 	}
 }
+
+// TestHost1OnTheNode: podlab on the pod's node does not show the node's
+// table as host1's.
+func TestHost1OnTheNode(t *testing.T) {
+	for _, where := range []Where{OnNode, OnNodeNoRoot} {
+		t.Run(string(where), func(t *testing.T) {
+			l := &Lab{where: where, facts: netview.Facts{Node: "node1"}}
+			var e netview.Extra
+			l.readHost1(context.Background(), &e, nil, false)
+			if e.Host1 != nil || !strings.Contains(e.Unread[netview.PartHost1], "podlab runs on node1, the pod's node, not on host1") {
+				t.Errorf("host1 %v, unread %q", e.Host1 != nil, e.Unread[netview.PartHost1])
+			}
+		})
+	}
+}
