@@ -111,6 +111,10 @@ func TestCollectUnderSudo(t *testing.T) {
 		{"collect", "--pod-ip", "not-an-address"},
 		{"collect", "--help"},
 		{"collect"},
+		{"collect", "--pod-ip", "198.51.100.7", "--nat", "--bird"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird", "--host-netns", "pid:1"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird=true"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird", "--bird"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := podlab(t, args...)
@@ -121,7 +125,8 @@ func TestCollectUnderSudo(t *testing.T) {
 		})
 	}
 	// The lesson's own call gets past the check (to look for the pod).
-	for _, args := range [][]string{{"collect", "--pod-ip", "198.51.100.7"}, {"collect", "--pod-ip", "2001:db8::7"}} {
+	for _, args := range [][]string{{"collect", "--pod-ip", "198.51.100.7"}, {"collect", "--pod-ip", "2001:db8::7"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird", "--nat"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, _, stderr := podlab(t, args...)
 			if code == 2 || strings.Contains(stderr, "under sudo") {

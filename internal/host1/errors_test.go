@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"podlab/internal/host1"
+	"podlab/lab/cluster"
 	"podlab/lab/sandbox"
 )
 
@@ -119,7 +120,7 @@ func TestFromHost1Errors(t *testing.T) {
 			t.Fatalf("podlab show: %v: %s", err, stderr)
 		}
 		t.Logf("%s", s.Describe)
-		for _, w := range []string{"host over ssh node1 with ip -j", "sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab ^collect --pod-ip [0-9a-fA-F.:]+$"} {
+		for _, w := range []string{"host over ssh node1 with ip -j", "sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab " + cluster.SudoersCollectArgs} {
 			if !strings.Contains(s.Describe, w) {
 				t.Errorf("describe %q does not say %q", s.Describe, w)
 			}

@@ -23,7 +23,15 @@ type SSHOptions struct {
 	// is installed on the node. Without it the node has no podlab, even
 	// if this machine has one installed.
 	PodlabDir string
+	// Binds make paths of this machine appear, in the sessions only, at
+	// the fixed paths under /run a node's tools read (calico-node's BIRD
+	// socket at /var/run/calico/bird.ctl): this machine's /run is not
+	// touched.
+	Binds []Bind
 }
+
+// Bind is Source seen at Target.
+type Bind struct{ Source, Target string }
 
 // sessionPath is the PATH of a node's ssh sessions: podlab's directory
 // when it is installed on the node, then the system's tools, and never a
@@ -115,7 +123,11 @@ func (l *Lab) StartSSHD(t *testing.T, node string, o SSHOptions) *SSHD {
 		t.Fatal(err)
 	}
 	addr := netip.AddrPortFrom(n.IP, port).String()
-	log := RunSSHD(t, "host1: sshd on "+node, []string{"ip", "netns", "exec", n.NS}, sshd, filepath.Join(dir, "sshd_config"), addr)
+	prefix := []string{"ip", "netns", "exec", n.NS}
+	if len(o.Binds) > 0 {
+		prefix = append(prefix, bindPrefix(t, dir, o.Binds)...)
+	}
+	log := RunSSHD(t, "host1: sshd on "+node, prefix, sshd, filepath.Join(dir, "sshd_config"), addr)
 	s := &SSHD{Node: node, Port: port, HostKey: strings.TrimSpace(string(hostPub)), dir: dir, log: log}
 	return s
 }
@@ -220,4 +232,53 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// bindRun runs in a mount namespace of its own: it moves /run aside,
+// puts an empty tmpfs in its place with every entry of the old one bound
+// back, then binds each source at its target, and runs the rest of its
+// arguments. So a target may be new under /run without a directory
+// being made on this machine.
+const bindRun = `set -e
+old=$1; shift
+mount -n --rbind /run "$old"
+mount -n -t tmpfs -o mode=0755 podlab-test-run /run
+for e in "$old"/* "$old"/.[!.]*; do
+  [ -e "$e" ] || [ -L "$e" ] || continue
+  n=/run/${e##*/}
+  if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$n"
+  elif [ -d "$e" ]; then mkdir "$n"; mount -n --rbind "$e" "$n"
+  else : > "$n"; mount -n --bind "$e" "$n"; fi
+done
+while [ "$1" != -- ]; do
+  mkdir -p "${2%/*}"; : > "$2"; mount -n --bind "$1" "$2"; shift 2
+done
+shift
+exec "$@"
+`
+
+// bindPrefix is the command line that runs the rest with binds in place.
+func bindPrefix(t *testing.T, dir string, binds []Bind) []string {
+	t.Helper()
+	netnstest.RequireCommand(t, "unshare", "apt-get install util-linux")
+	old := filepath.Join(dir, "run")
+	if err := os.Mkdir(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	argv := []string{"unshare", "--mount", "--propagation", "slave", "sh", "-c", bindRun, "sh", old}
+	for _, b := range binds {
+		target := b.Target
+		if rest, ok := strings.CutPrefix(target, "/var/run/"); ok {
+			target = "/run/" + rest
+		}
+		if !strings.HasPrefix(target, "/run/") || filepath.Clean(target) != target {
+			t.Fatalf("host1: bind target %s is not a clean path under /run", b.Target)
+		}
+		source := b.Source
+		if rest, ok := strings.CutPrefix(source, "/run/"); ok {
+			source = filepath.Join(old, rest) // /run is covered by then
+		}
+		argv = append(argv, source, target)
+	}
+	return append(argv, "--")
 }

@@ -83,6 +83,24 @@ func TestSudoersRule(t *testing.T) {
 		{"collect", "--pod-ip", "198.51.100.7/24"},
 		{"collect", "--pod-ip", ""},
 		{"show", "--lab", "recording"},
+		{"collect", "--pod-ip", "198.51.100.7", "--nat", "--bird"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird", "--bird"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird=true"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird", "--host-netns", fifo},
+		{"collect", "--bird", "--pod-ip", "198.51.100.7"},
+	}
+	// sudo matches the arguments joined by spaces: one with a space in it
+	// can pass for two, and podlab's own check is what refuses it.
+	joined := [][]string{
+		{"collect", "--pod-ip", "198.51.100.7 --bird"},
+		{"collect", "--pod-ip", "198.51.100.7", "--bird --nat"},
+	}
+	podlabRefuses := func(t *testing.T, args []string) {
+		t.Helper()
+		code, stderr := sudoCollect(t, u, bin, args...)
+		if code != 2 || !strings.HasPrefix(stderr, "podlab collect: under sudo, collect takes --pod-ip ADDRESS and nothing else") {
+			t.Errorf("exit %d, stderr %q; want podlab's refusal", code, stderr)
+		}
 	}
 
 	t.Run("regular expression", func(t *testing.T) {
@@ -91,9 +109,10 @@ func TestSudoersRule(t *testing.T) {
 			t.Fatalf("the README's rule %q is not podlab's advice %q", readme, cluster.SudoersCollectArgs)
 		}
 		install(t, readme)
-		for _, ip := range []string{"198.51.100.7", "2001:db8::7"} {
-			t.Run("the lesson's call "+ip, func(t *testing.T) {
-				code, stderr := sudoCollect(t, u, bin, "collect", "--pod-ip", ip)
+		for _, call := range [][]string{{"198.51.100.7"}, {"2001:db8::7"}, {"198.51.100.7", "--bird"}, {"198.51.100.7", "--nat"}, {"198.51.100.7", "--bird", "--nat"}} {
+			ip := call[0]
+			t.Run("the lesson's call "+strings.Join(call, " "), func(t *testing.T) {
+				code, stderr := sudoCollect(t, u, bin, append([]string{"collect", "--pod-ip"}, call...)...)
 				// It ran, as root: it looked at every namespace on this
 				// machine for the pod, which is elsewhere.
 				want := fmt.Sprintf("podlab collect: no network namespace on this node has %s on its eth0", ip)
@@ -110,19 +129,18 @@ func TestSudoersRule(t *testing.T) {
 				}
 			})
 		}
+		for _, args := range joined {
+			t.Run(strings.Join(args, " "), func(t *testing.T) { podlabRefuses(t, args) })
+		}
 	})
 
 	// The older form's * matches anything: sudo lets the extra
 	// arguments through, and podlab's own check is what refuses them.
 	t.Run("wildcard", func(t *testing.T) {
 		install(t, readmeRule(t, "collect --pod-ip *"))
-		for _, args := range [][]string{refused[0], refused[2], refused[3], refused[4], refused[5]} {
-			t.Run(strings.Join(args, " "), func(t *testing.T) {
-				code, stderr := sudoCollect(t, u, bin, args...)
-				if code != 2 || !strings.HasPrefix(stderr, "podlab collect: under sudo, collect takes --pod-ip ADDRESS and nothing else") {
-					t.Errorf("exit %d, stderr %q; want podlab's refusal", code, stderr)
-				}
-			})
+		lets := append([][]string{refused[0], refused[2], refused[3], refused[4], refused[5]}, refused[9:13]...)
+		for _, args := range append(lets, joined...) {
+			t.Run(strings.Join(args, " "), func(t *testing.T) { podlabRefuses(t, args) })
 		}
 	})
 }

@@ -42,9 +42,10 @@ func sshAdvice(why, target, node string) string {
 
 // SudoersCollectArgs are the arguments of the one sudoers rule podlab
 // supports (a regular expression, sudo 1.9.10 and later): exactly
-// `collect --pod-ip ADDRESS`, nothing before, between or after. The
-// README shows the whole rule.
-const SudoersCollectArgs = `^collect --pod-ip [0-9a-fA-F.:]+$`
+// `collect --pod-ip ADDRESS`, then --bird and --nat if asked, in that
+// order, nothing before, between or after. The README shows the whole
+// rule.
+const SudoersCollectArgs = `^collect --pod-ip [0-9a-fA-F.:]+( --bird)?( --nat)?$`
 
 // collectNoteAdvice turns the reason podlab collect did not run on the
 // node into what to do about it, when it is sudo's.

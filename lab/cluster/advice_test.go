@@ -57,7 +57,7 @@ func TestSSHAdvice(t *testing.T) {
 
 func TestCollectNoteAdvice(t *testing.T) {
 	tests := []struct{ note, want string }{
-		{"sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab ^collect --pod-ip [0-9a-fA-F.:]+$"},
+		{"sudo: a password is required", "NOPASSWD: /usr/local/bin/podlab ^collect --pod-ip [0-9a-fA-F.:]+( --bird)?( --nat)?$"},
 		{"Sorry, user s is not allowed to execute '/usr/bin/podlab collect' as root on node1.", "NOPASSWD"},
 		{"no network namespace on this node has 198.19.22.150", "no network namespace on this node has 198.19.22.150"},
 	}

@@ -67,6 +67,11 @@ type Options struct {
 	InterfacePrefix string
 	// Timeout bounds each API request and each ssh or exec round.
 	Timeout time.Duration
+	// Host1Imports are host1's BIRD import filter's prefix patterns
+	// ("198.19.24.0/21+"), which the cluster cannot tell: they explain
+	// which ranges host1 learns. None given, host1's analysis says its
+	// BIRD imports none of them.
+	Host1Imports []string
 	// Invoker is who ran podlab under sudo (nil otherwise): the
 	// kubeconfig and the files it names are theirs, read with their
 	// rights, and nothing they configure is run as root.
@@ -115,8 +120,16 @@ type Lab struct {
 	where   Where
 	// container is the one exec runs in.
 	container string
-	// mu guards how, podRef and notes: Describe may run while Collect does.
+	// mu guards how, podRef, notes and wants: Describe and Want may run
+	// while Collect does.
 	mu sync.Mutex
+	// wants are what the lesson reads beyond the pair.
+	wants netview.Wants
+	// res reads the cluster's objects, made on the first Collect that
+	// wants them.
+	resOnce sync.Once
+	res     *Resources
+	resErr  error
 	// how says, after a Collect, which way each side was read.
 	how string
 	// podRef is the pod's namespace, once found on the node.
@@ -395,8 +408,17 @@ func (o Options) sshTimeout() time.Duration { return 3 * o.Timeout }
 // CollectTimeout is how long one Collect may take: the ssh round, the exec
 // into the pod, and a request naming borrowed addresses. A caller that
 // bounds a collection (the lesson's screen) waits this long, so it never
-// gives up on a round still within its own bound.
-func (l *Lab) CollectTimeout() time.Duration { return l.opts.sshTimeout() + 2*l.opts.Timeout }
+// gives up on a round still within its own bound, what the lesson wants
+// beyond the pair included.
+func (l *Lab) CollectTimeout() time.Duration {
+	d := l.opts.sshTimeout() + 2*l.opts.Timeout
+	if l.wanted().Any() {
+		// The node's parts read here, then the cluster's objects: each
+		// within one request's worth.
+		d += 2 * l.opts.Timeout
+	}
+	return d
+}
 
 // Collect takes a fresh snapshot of the pod's namespace and its node's
 // host namespace, named by the facts read at Open.
@@ -427,6 +449,7 @@ func (l *Lab) Collect(ctx context.Context) (*netview.Pair, error) {
 	// The facts hold names from the API server (borrowed addresses
 	// named too); the snapshots are clean.
 	pair.Facts.Sanitize()
+	pair.Extra = l.extra(ctx, pair.Extra)
 	return pair, nil
 }
 
@@ -439,7 +462,8 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 		return nil, "", err
 	}
 	if res.collected != nil {
-		return &netview.Pair{Host: res.collected.Host, Pod: res.collected.Pod},
+		c := res.collected
+		return &netview.Pair{Host: c.Host, Pod: c.Pod, Extra: l.remoteParts(c.Bird, c.NAT, c.Unread, res.extraNote)},
 			fmt.Sprintf("collected on %s by podlab collect over ssh %s", l.facts.Node, target), nil
 	}
 	pod, err := l.execPod(ctx)
@@ -450,7 +474,7 @@ func (l *Lab) collectRemote(ctx context.Context) (*netview.Pair, string, error) 
 	if why == "" {
 		why = "podlab is not installed there"
 	}
-	return &netview.Pair{Host: *res.host, Pod: *pod},
+	return &netview.Pair{Host: *res.host, Pod: *pod, Extra: l.remoteParts(nil, nil, nil, cmp.Or(res.extraNote, why))},
 		fmt.Sprintf("pod through the exec API, host over ssh %s with ip -j (%s)", target, why), nil
 }
 

@@ -74,6 +74,12 @@ func FuzzParseNodeOutput(f *testing.F) {
 	f.Add([]byte(marker + "collect\nnot json\n" + marker + "addr\n[]\n"))
 	f.Add([]byte(marker + "addr\n[{\"ifindex\":1,\"ifname\":\"lo\",\"addr_info\":[{\"local\":\"127.0.0.1\",\"prefixlen\":8}]}]\n" + marker + "note\nline one\nline two\n"))
 	f.Add([]byte("no markers at all"))
+	extras := collectOutput{Schema: netview.Schema, Host: rec.Host, Pod: rec.Pod, Bird: lessonBird(), NAT: lessonNAT(),
+		Unread: map[string]string{netview.PartNAT: "no\x1b[2J table", "other": "x"}}
+	hostile.Taint(&extras)
+	extras.Schema = netview.Schema
+	f.Add(nodeOutput(f, extras))
+	f.Add([]byte(marker + "extra\nsudo: a password is required\x1b]0;t\x07\n" + string(nodeOutput(f, collectOutput{Schema: netview.Schema, Host: rec.Host, Pod: rec.Pod}))))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		res, err := parseNodeOutput(out, "node1")
 		if err != nil {
@@ -100,6 +106,19 @@ func FuzzParseNodeOutput(f *testing.F) {
 		}
 		for _, s := range snaps {
 			fuzzcheck.Snapshot(t, s)
+		}
+		if err := hostile.Check(res.extraNote, false); err != nil || strings.Contains(res.extraNote, "\n") {
+			t.Fatalf("extra note %q: %v", res.extraNote, err)
+		}
+		if c := res.collected; c != nil {
+			if u := hostile.Unclean(c); len(u) > 0 {
+				t.Fatalf("unclean after parsing: %q", u)
+			}
+			for part := range c.Unread {
+				if part != netview.PartBird && part != netview.PartNAT {
+					t.Fatalf("unread part %q kept", part)
+				}
+			}
 		}
 	})
 }

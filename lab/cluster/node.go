@@ -45,7 +45,7 @@ func (l *Lab) collectNode(ctx context.Context) (*netview.Pair, string, error) {
 	if l.opts.HostNetns != "" {
 		how = fmt.Sprintf("collected here as root: host namespace %s standing in for %s, pod namespace %s", hostRef, l.facts.Node, podRef)
 	}
-	return &netview.Pair{Host: *host, Pod: *pod}, how, nil
+	return &netview.Pair{Host: *host, Pod: *pod, Extra: l.localParts(ctx, hostRef)}, how, nil
 }
 
 func (l *Lab) nodeError(err error) error {
@@ -71,7 +71,7 @@ func (l *Lab) collectNodeNoRoot(ctx context.Context) (*netview.Pair, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	return &netview.Pair{Host: *host, Pod: *pod},
+	return &netview.Pair{Host: *host, Pod: *pod, Extra: l.localParts(ctx, hostRef)},
 		fmt.Sprintf("on %s without root: host namespace here, pod through the exec API (run with sudo to read the pod's namespace directly)", l.facts.Node), nil
 }
 

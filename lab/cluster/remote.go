@@ -30,16 +30,27 @@ const marker = "@@podlab "
 
 // nodeScript is what runs on the node over ssh (in sh, whatever the
 // login shell): podlab's own collector when podlab is there and may run as
-// root, else the ip -j commands for the host view alone.
-func nodeScript(podlabCmd string, podIP netip.Addr) string {
+// root, else the ip -j commands for the host view alone. With reads, a
+// collect that fails (a sudoers rule or a podlab older than those flags)
+// is tried again without them, and why goes in a section of its own.
+func nodeScript(podlabCmd string, podIP netip.Addr, reads Reads) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "p=$(command -v %s 2>/dev/null)\n", shQuote(podlabCmd))
 	fmt.Fprintf(&b, `if [ -n "$p" ]; then
-  if [ "$(id -u)" = 0 ]; then out=$("$p" collect --pod-ip %[1]s 2>&1); else out=$(sudo -n "$p" collect --pod-ip %[1]s 2>&1); fi
+  c() { if [ "$(id -u)" = 0 ]; then "$p" collect --pod-ip %[1]s "$@" 2>&1; else sudo -n "$p" collect --pod-ip %[1]s "$@" 2>&1; fi; }
+`, podIP)
+	if extra := reads.args(); extra != "" {
+		// The flags are fixed words, never outside input.
+		fmt.Fprintf(&b, `  out=$(c%[1]s)
   if [ $? = 0 ]; then printf '%[2]scollect\n%%s\n' "$out"; exit 0; fi
-  printf '%[2]snote\n%%s\n' "$out"
+  printf '%[2]sextra\n%%s\n' "$out"
+`, extra, marker)
+	}
+	fmt.Fprintf(&b, `  out=$(c)
+  if [ $? = 0 ]; then printf '%[1]scollect\n%%s\n' "$out"; exit 0; fi
+  printf '%[1]snote\n%%s\n' "$out"
 fi
-`, podIP, marker)
+`, marker)
 	sections := []struct {
 		name string
 		cmd  []string
@@ -96,6 +107,9 @@ type nodeResult struct {
 	collected *collectOutput
 	host      *netview.Snapshot
 	note      string
+	// extraNote is why collect could not read the node's parts wanted
+	// (then collected, if set, has the snapshots alone).
+	extraNote string
 }
 
 // sshNode runs nodeScript on the pod's node.
@@ -106,8 +120,13 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 	}
 	// The script is one word for the login shell on the node; inside it
 	// every word from outside is quoted or a validated address.
-	script := nodeScript(l.opts.RemotePodlab, ip)
-	stdout, stderr, err := l.ssh(ctx, l.opts.sshTimeout(), "sh -c "+shQuote(script))
+	reads := nodeReads(l.wanted())
+	script := nodeScript(l.opts.RemotePodlab, ip, reads)
+	limit := maxOutput
+	if reads.any() {
+		limit = maxOutputExtra
+	}
+	stdout, stderr, err := l.ssh(ctx, l.opts.sshTimeout(), limit, "sh -c "+shQuote(script))
 	if err != nil {
 		return nil, l.sshError(err, stderr)
 	}
@@ -115,10 +134,13 @@ func (l *Lab) sshNode(ctx context.Context) (*nodeResult, error) {
 }
 
 // Output bounds: podlab collect's JSON for a busy node is well under
-// 1 MiB; of stderr only the last line is shown.
+// 1 MiB; with BIRD's protocols (bird's own bound is 8 MiB) and a nat
+// table (collect sends at most maxNATJSON) it may be far more. Of stderr
+// only the last line is shown.
 const (
-	maxOutput    = 4 << 20
-	maxErrOutput = 64 << 10
+	maxOutput      = 4 << 20
+	maxOutputExtra = 64 << 20
+	maxErrOutput   = 64 << 10
 )
 
 // ssh runs command on the node with the user's ssh, bounded in time and in
@@ -127,7 +149,7 @@ const (
 // shell, so callers build it from quoted or validated words only.
 // Overflow and timeout come back as one-line errors; other failures as
 // the error of the ssh command, with stderr for the caller to word.
-func (l *Lab) ssh(ctx context.Context, timeout time.Duration, command string) (stdout []byte, stderr string, err error) {
+func (l *Lab) ssh(ctx context.Context, timeout time.Duration, limit int, command string) (stdout []byte, stderr string, err error) {
 	target, err := l.sshTarget()
 	if err != nil {
 		return nil, "", err
@@ -153,14 +175,14 @@ func (l *Lab) ssh(ctx context.Context, timeout time.Duration, command string) (s
 	// ssh's children (a ProxyCommand, a control master) may hold its
 	// output open after it is killed: stop waiting for them.
 	cmd.WaitDelay = time.Second
-	out := &cappedBuffer{max: maxOutput, stop: cancel}
+	out := &cappedBuffer{max: limit, stop: cancel}
 	errOut := &cappedBuffer{max: maxErrOutput, stop: cancel}
 	cmd.Stdout, cmd.Stderr = out, errOut
 	began := time.Now()
 	err = cmd.Run()
 	switch {
 	case out.Over():
-		return nil, "", &Error{Msg: fmt.Sprintf("ssh %s printed more than %s: that is not podlab's or ip's output; check what runs there at login, or run podlab on %s with sudo instead", target, sizeName(maxOutput), l.facts.Node), Err: errOutputLimit}
+		return nil, "", &Error{Msg: fmt.Sprintf("ssh %s printed more than %s: that is not podlab's or ip's output; check what runs there at login, or run podlab on %s with sudo instead", target, sizeName(limit), l.facts.Node), Err: errOutputLimit}
 	case errOut.Over():
 		return nil, "", &Error{Msg: fmt.Sprintf("ssh %s printed more than %s of errors: check ssh %s by hand, or run podlab on %s with sudo instead", target, sizeName(maxErrOutput), target, l.facts.Node), Err: errOutputLimit}
 	case err != nil && ctx.Err() != nil:
@@ -252,7 +274,10 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 		if err := json.Unmarshal(c, &co); err == nil && co.Schema == netview.Schema {
 			co.Host.Sanitize()
 			co.Pod.Sanitize()
-			return &nodeResult{collected: &co}, nil
+			checkRemote(&co)
+			e := netview.Extra{Bird: co.Bird, NAT: co.NAT, Unread: co.Unread}
+			e.Sanitize()
+			return &nodeResult{collected: &co, extraNote: netview.Clean(lastLine(string(sec["extra"])))}, nil
 		}
 		note := "podlab on " + target + " printed something else than podlab/v1 JSON (another version?)"
 		if _, ok := sec["addr"]; !ok {
@@ -278,7 +303,7 @@ func parseNodeOutput(out []byte, target string) (*nodeResult, error) {
 	s.NS.Inode = nsInode(string(sec["inode"]))
 	s.TakenAt = time.Now().UTC()
 	s.Sanitize() // the name and the nsids came from the node's output too
-	return &nodeResult{host: s, note: netview.Clean(lastLine(string(sec["note"])))}, nil
+	return &nodeResult{host: s, note: netview.Clean(lastLine(string(sec["note"]))), extraNote: netview.Clean(lastLine(string(sec["extra"])))}, nil
 }
 
 // nsInode reads readlink's "net:[4026531840]".

@@ -33,7 +33,7 @@ func (l *Lab) Route(ctx context.Context, dst netip.Addr) (netview.Route, error) 
 		// dst is validated above, so its text is hex digits, dots and
 		// colons; it is quoted as well, so it stays one word for the
 		// node's shell whatever the address's text.
-		stdout, stderr, err = l.ssh(ctx, l.opts.Timeout, "ip -j route get "+shQuote(dst.String()))
+		stdout, stderr, err = l.ssh(ctx, l.opts.Timeout, maxOutput, "ip -j route get "+shQuote(dst.String()))
 	} else {
 		stdout, stderr, err = l.routeHere(ctx, dst)
 	}
