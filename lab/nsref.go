@@ -58,8 +58,21 @@ func (r NSRef) file() string {
 	case r.Pid != 0:
 		return fmt.Sprintf("/proc/%d/ns/net", r.Pid)
 	}
-	return "/proc/self/ns/net"
+	return startNS
 }
+
+// startNS is the namespace podlab started in, held open from the start
+// and named through its descriptor: /proc/self/ns/net is the main
+// thread's, and a reader whose goroutine ran on the main thread leaves it
+// in the namespace it read (Go cannot discard that thread), so that name
+// could open a pod's namespace for the node's own.
+var startNS = func() string {
+	fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "/proc/self/ns/net"
+	}
+	return "/proc/self/fd/" + strconv.Itoa(fd)
+}()
 
 // String is how podlab names the namespace in messages.
 func (r NSRef) String() string {

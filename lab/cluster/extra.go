@@ -79,7 +79,7 @@ func readNode(ctx context.Context, host lab.NSRef, r Reads) (ps netview.BirdProt
 	}
 	if r.NAT {
 		var err error
-		if nat, err = readNAT(ctx, own(host)); err != nil {
+		if nat, err = readNAT(ctx, host); err != nil {
 			miss(netview.PartNAT, err)
 		}
 	}
@@ -258,20 +258,6 @@ func (l *Lab) resourcesReader() (*Resources, error) {
 	return l.res, l.resErr
 }
 
-// ownNS is this process's own namespace as the thread that opens it
-// sees it: that thread is never one lab.InNS keeps, so it is in podlab's
-// namespace. /proc/self/ns/net is the main thread's, which a goroutine
-// that ended inside another namespace may have left there for good.
-var ownNS = lab.NSRef{Path: "/proc/thread-self/ns/net"}
-
-// own is r, or ownNS for podlab's own namespace.
-func own(r lab.NSRef) lab.NSRef {
-	if r.IsZero() {
-		return ownNS
-	}
-	return r
-}
-
 // readHost1 reads host1, which is where podlab runs (the student is on
 // host1 in the course) unless that is the pod's node: its own
 // namespace, which needs no root, and the facts that explain its
@@ -282,7 +268,7 @@ func (l *Lab) readHost1(ctx context.Context, e *netview.Extra, res *netview.Reso
 		e.Miss(netview.PartHost1, fmt.Errorf("podlab runs on %s, the pod's node, not on host1: run it on host1 to see host1's routes", l.facts.Node))
 		return
 	}
-	s, err := lab.Collect(ctx, ownNS)
+	s, err := lab.Collect(ctx, lab.NSRef{})
 	if err != nil {
 		e.Miss(netview.PartHost1, fmt.Errorf("host1 (this machine): %w", err))
 	} else {
