@@ -276,7 +276,11 @@ func (f *labFlags) openNetns(ctx context.Context) (source, error) {
 	default:
 		return nil, usageErr("--lab netns needs --pod-netns NAME|PATH or --pod-ip IP")
 	}
-	return lab.NewNetns(ctx, cfg)
+	n, err := lab.NewNetns(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &netnsLab{Netns: n, host: host}, nil
 }
 
 // openAuto tries a cluster, then a running sandbox, then the built-in

@@ -103,7 +103,8 @@ func renderNAT(e, prev *Extra) []Line {
 }
 
 // natServices are the service ports the view follows: the Resources'
-// Services' ports, or every one the table sends somewhere.
+// Services' ports; without them, those of the lesson's namespace the
+// table sends somewhere, or, when it has none, every one.
 func natServices(e *Extra) []natService {
 	var out []natService
 	if r := e.Resources; r != nil {
@@ -117,7 +118,16 @@ func natServices(e *Extra) []natService {
 		}
 		return out
 	}
-	for _, p := range kubeproxy.ServicePorts(e.NAT) {
+	all := kubeproxy.ServicePorts(e.NAT)
+	for _, p := range all {
+		if p.Namespace == DefaultNamespace {
+			out = append(out, natService{port: p})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, p := range all {
 		out = append(out, natService{port: p})
 	}
 	return out

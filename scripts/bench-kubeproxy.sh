@@ -6,7 +6,9 @@
 # namespace (removed on exit), then alternates, ROUNDS times:
 #   iptables-save -c -t nat          (output to /dev/null)
 #   podlab's reader + the walk of yaobank/summary:http
-# both started in the namespace the same way (kpbench), and prints the
+#   podlab show --pack kube-proxy (the whole command: the namespaces read,
+#     the NAT rules read, the lesson's chains laid out and explained)
+# the first two started in the namespace the same way (kpbench), and prints the
 # medians of wall time, CPU time and peak RSS, and the ratios. The reader
 # runs with GOGC 400, as podlab show does; GOGC in the environment rules.
 #   usage: sudo scripts/bench-kubeproxy.sh [services] [endpoints] [rounds] [nft]
@@ -32,12 +34,16 @@ fi
 
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns=plkp$tag
+podns=plkp${tag}p
 dir=$(mktemp -d)
-cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$dir"; }
+cleanup() { ip netns del "$ns" 2>/dev/null || true; ip netns del "$podns" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 ip netns add "$ns"
+ip netns add "$podns"
 
 go build -o "$dir/kpbench" ./internal/kpgen/kpbench
+go build -trimpath -ldflags=-s -o "$dir/podlab" .
+show=("$dir/podlab" show --pack kube-proxy --lab netns --host-netns "$ns" --pod-netns "$podns" --plain)
 "$dir/kpbench" gen $genflag -services "$svcs" -endpoints "$eps" >"$dir/rules"
 if [ "$mode" = nft ]; then
 	ip netns exec "$ns" nft -f "$dir/rules"
@@ -50,9 +56,11 @@ fi
 # One of each to warm the caches, then the rounds, alternating.
 "$dir/kpbench" time -netns "$ns" -- "${base[@]}" >/dev/null
 "$dir/kpbench" read $readflag -netns "$ns" >/dev/null
+"$dir/kpbench" time -- "${show[@]}" >/dev/null
 for _ in $(seq "$rounds"); do
 	"$dir/kpbench" time -netns "$ns" -- "${base[@]}" >>"$dir/save"
 	"$dir/kpbench" read $readflag -netns "$ns" >>"$dir/read"
+	"$dir/kpbench" time -- "${show[@]}" >>"$dir/show"
 done
 head -n1 "$dir/read" | sed 's/^/first podlab run: /'
 
@@ -64,9 +72,12 @@ median() {
 sw=$(median "$dir/save" wall_ms) sc=$(median "$dir/save" cpu_ms) sr=$(median "$dir/save" rss_mib)
 rw=$(median "$dir/read" wall_ms) rc=$(median "$dir/read" cpu_ms) rr=$(median "$dir/read" rss_mib)
 rs=$(median "$dir/read" self_cpu_ms)
-awk -v sw="$sw" -v sc="$sc" -v sr="$sr" -v rw="$rw" -v rc="$rc" -v rr="$rr" -v rs="$rs" -v n="$rounds" -v b="${base[*]}" 'BEGIN {
+pw=$(median "$dir/show" wall_ms) pc=$(median "$dir/show" cpu_ms) pr=$(median "$dir/show" rss_mib)
+awk -v sw="$sw" -v sc="$sc" -v sr="$sr" -v rw="$rw" -v rc="$rc" -v rr="$rr" -v rs="$rs" -v pw="$pw" -v pc="$pc" -v pr="$pr" -v n="$rounds" -v b="${base[*]}" 'BEGIN {
 	printf "medians of %d rounds             wall ms   CPU ms   peak RSS MiB\n", n
 	printf "%-30s %8.1f %8.1f %10.1f\n", b, sw, sc, sr
 	printf "podlab reader + walk           %8.1f %8.1f %10.1f   (its own CPU %.1f ms)\n", rw, rc, rr, rs
+	printf "podlab show --pack kube-proxy  %8.1f %8.1f %10.1f\n", pw, pc, pr
 	printf "ratio podlab / %s: wall %.2fx, CPU %.2fx (target <= 1.2x wall), podlab RSS %.1f MiB (target <= 64)\n", b, rw / sw, rc / sc, rr
+	printf "ratio podlab show --pack kube-proxy / %s: wall %.2fx, CPU %.2fx (target <= 1.2x wall), RSS %.1f MiB (target <= 64)\n", b, pw / sw, pc / sc, pr
 }'

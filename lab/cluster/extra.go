@@ -79,7 +79,7 @@ func readNode(ctx context.Context, host lab.NSRef, r Reads) (ps netview.BirdProt
 	}
 	if r.NAT {
 		var err error
-		if nat, err = readNAT(ctx, host); err != nil {
+		if nat, err = firewall.ReadNAT(ctx, host); err != nil {
 			miss(netview.PartNAT, err)
 		}
 	}
@@ -89,20 +89,6 @@ func readNode(ctx context.Context, host lab.NSRef, r Reads) (ps netview.BirdProt
 // birdAdvice says what a missing socket means on a Calico node.
 func birdAdvice(err error) error {
 	return fmt.Errorf("%w (calico-node runs BIRD only in BGP mode; a VXLAN cluster has none)", err)
-}
-
-// readNAT reads kube-proxy's table in nftables mode when the node has
-// one, else the nat table iptables-save prints: kube-proxy writes one
-// of the two.
-func readNAT(ctx context.Context, host lab.NSRef) (*kubeproxy.Table, error) {
-	t, nerr := firewall.ReadNFT(ctx, host)
-	if nerr == nil {
-		return t, nil
-	}
-	if errors.Is(nerr, lab.ErrNeedRoot) || errors.Is(nerr, lab.ErrNamespaceGone) {
-		return nil, nerr
-	}
-	return firewall.ReadIPTables(ctx, host)
 }
 
 // checkRemote holds what a node's collect sent beyond the snapshots to

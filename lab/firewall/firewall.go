@@ -164,3 +164,17 @@ func (c *capped) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// ReadNAT reads the NAT rules kube-proxy wrote in the namespace, in
+// whichever mode it runs: its nftables table when there is one, else the
+// iptables nat table.
+func ReadNAT(ctx context.Context, r lab.NSRef) (*kubeproxy.Table, error) {
+	t, nerr := ReadNFT(ctx, r)
+	if nerr == nil {
+		return t, nil
+	}
+	if errors.Is(nerr, lab.ErrNeedRoot) || errors.Is(nerr, lab.ErrNamespaceGone) {
+		return nil, nerr
+	}
+	return ReadIPTables(ctx, r)
+}
