@@ -86,7 +86,10 @@ func writeShowPack(w io.Writer, src source, p *netview.Pair, a *netview.Analysis
 		case slices.Contains(netview.ExtraViews(), v):
 			show(string(place), v, netview.RenderExtra(place, v, e, nil))
 		case place == netview.PlaceHost1:
-			var lines []netview.Line
+			lines := []netview.Line{{Spans: []netview.Span{{Text: "# this lab does not read host1", Tag: netview.TagMuted}}}}
+			if e != nil && e.Unread[netview.PartHost1] != "" {
+				lines[0].Spans[0].Text = "# host1 not read: " + e.Unread[netview.PartHost1]
+			}
 			if e != nil && e.Host1 != nil {
 				var ha *netview.Analysis
 				if h1 != nil {

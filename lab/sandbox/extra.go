@@ -40,7 +40,11 @@ func (l *Lab) extra(ctx context.Context, st *State, node string) *netview.Extra 
 			f := st.Host1Facts()
 			e.Host1, e.Host1Facts = s, &f
 		}
-		if w.Bird && st.Host1NS() != "" {
+		switch {
+		case !w.Bird:
+		case st.Host1NS() == "":
+			e.Miss(netview.PartHost1Bird, fmt.Errorf("sandbox %q has no host1, so no BIRD there: sudo podlab sandbox apply %s makes one", st.Prefix, ActPeerHost1))
+		default:
 			if ps, err := st.birdProtocols(ctx, host1Name); err != nil {
 				e.Miss(netview.PartHost1Bird, err)
 			} else {
