@@ -195,12 +195,20 @@ func (c collector) collected(msg collectedMsg) (collector, tea.Cmd) {
 		cmds = append(cmds, c.start(false))
 	}
 	// While watching, one timed refresh follows a change (it ends the
-	// burst's "what changed" marks, see byWatch); a quiet lab gets none.
-	if c.refresh > 0 && (!c.watching || c.byWatch) {
+	// burst's "what changed" marks, see byWatch); a quiet lab gets none,
+	// unless the lesson reads what netlink does not signal (BIRD's
+	// sessions, NAT counters, the cluster's objects, host1).
+	if c.refresh > 0 && (!c.watching || c.byWatch || c.readsBeyond()) {
 		c.tickGen++
 		cmds = append(cmds, tickCmd(c.refresh, c.tickGen))
 	}
 	return c, tea.Batch(cmds...)
+}
+
+// readsBeyond says the last refresh holds what the lab read beyond the
+// two namespaces, which no change stream covers.
+func (c collector) readsBeyond() bool {
+	return c.lab != nil && c.lab.Pair != nil && c.lab.Pair.Extra != nil
 }
 
 // pause reads the lab once wait has passed; until then it counts as
