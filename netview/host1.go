@@ -399,12 +399,14 @@ func host1Absent(f *Host1Facts, imports []importPattern, have map[netip.Prefix]*
 	if len(rejected) == 0 {
 		return nil, problems
 	}
-	filter := "host1's BIRD imports only the ranges its filter lists (" + strings.Join(f.Imports, ", ") + ")"
-	if len(f.Imports) == 0 {
-		filter = "host1's BIRD imports none of them"
-	}
 	for _, g := range rejected {
-		absent = append(absent, fmt.Sprintf("the blocks of %s are absent (%s): the nodes announce every block they own, but %s, and this pool lies outside them", g.pool, strings.Join(g.blocks, ", "), filter))
+		if len(f.Imports) == 0 {
+			// A real host1's filter is no object of the cluster's: say
+			// what is seen, not why.
+			absent = append(absent, fmt.Sprintf("the blocks of %s are absent (%s): the nodes announce every block they own, so host1's BIRD does not take them in (its import filter, which podlab cannot read here, is the usual reason: sudo birdc show protocols all on host1 shows it)", g.pool, strings.Join(g.blocks, ", ")))
+			continue
+		}
+		absent = append(absent, fmt.Sprintf("the blocks of %s are absent (%s): the nodes announce every block they own, but host1's BIRD imports only the ranges its filter lists (%s), and this pool lies outside them", g.pool, strings.Join(g.blocks, ", "), strings.Join(f.Imports, ", ")))
 	}
 	return absent, problems
 }
