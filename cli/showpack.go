@@ -70,7 +70,7 @@ func writeShowPack(w io.Writer, src source, p *netview.Pair, a *netview.Analysis
 	var explained []netview.Line
 	seen := map[string]bool{}
 	show := func(who string, v netview.View, lines []netview.Line) {
-		fmt.Fprintf(b, "%s\n", pal.heading(who+" $ "+v.Command()))
+		fmt.Fprintf(b, "%s\n", pal.heading(who+" $ "+v.CommandIn(e)))
 		for _, l := range lines {
 			b.WriteString(pal.line(l))
 			b.WriteByte('\n')

@@ -1,6 +1,7 @@
 package netview
 
 import (
+	"podlab/kubeproxy"
 	"strings"
 	"unicode/utf8"
 )
@@ -41,6 +42,15 @@ func extraCommand(v View) string {
 		return "kubectl get endpointslices -n " + DefaultNamespace
 	}
 	return ""
+}
+
+// CommandIn is what a student types to see the view of e: the NAT
+// view of kube-proxy's nftables mode is nft's listing of its table.
+func (v View) CommandIn(e *Extra) string {
+	if v == ViewNAT && e != nil && e.NAT != nil && e.NAT.Mode == kubeproxy.ModeNFTables {
+		return "nft list table ip " + kubeproxy.NFTTable
+	}
+	return v.Command()
 }
 
 // Place is where a pane's views read: the pod, its node (host), host1,

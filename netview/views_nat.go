@@ -453,14 +453,28 @@ func matchesText(r *kubeproxy.Rule) string {
 	return strings.Join(ws, " ")
 }
 
+// elemText is an nftables map element's key as a sentence says it:
+// "198.19.33.14 . tcp . 2379 : goto …" is 198.19.33.14 port 2379 tcp.
+func elemText(text string) string {
+	key, _, _ := strings.Cut(text, " : ")
+	parts := strings.Split(key, " . ")
+	switch len(parts) {
+	case 3:
+		return parts[0] + " port " + parts[2] + " " + parts[1]
+	case 2:
+		return "port " + parts[1] + " " + parts[0]
+	}
+	return key
+}
+
 func entryWhy(s *natService, en kubeproxy.Entry, w kubeproxy.Walk) string {
 	r := en.Rule
-	if en.Chain == kubeproxy.ChainNodePorts || en.Chain == kubeproxy.NFTNodePortsMap {
-		return fmt.Sprintf("the node port of %s: new connections to %s on any of the node's own addresses go to %s", s.port, matchesText(&r), en.Target)
-	}
 	what := matchesText(&r)
 	if what == "" && w.Mode == kubeproxy.ModeNFTables {
-		what = r.Text
+		what = elemText(r.Text)
+	}
+	if en.Chain == kubeproxy.ChainNodePorts || en.Chain == kubeproxy.NFTNodePortsMap {
+		return fmt.Sprintf("the node port of %s: new connections to %s on any of the node's own addresses go to %s", s.port, what, en.Target)
 	}
 	return fmt.Sprintf("the %s entry of %s: new connections to %s go to %s, the chain computed for it", en.Kind, s.port, what, en.Target)
 }

@@ -74,6 +74,7 @@ type netPane struct {
 	sh      *shared
 	side    netview.Side
 	place   netview.Place
+	extra   *netview.Extra // what the views beyond the pair read
 	who     string
 	views   []netview.View
 	items   []paneItem
@@ -188,7 +189,10 @@ func (p *netPane) setData(in paneInput) {
 	if in.lab != nil && in.place != netview.PlaceHost1 {
 		views = in.lab.Views(p.side, views)
 	}
-	p.who, p.views, p.hi, p.place = in.who, views, in.hi, in.place
+	p.who, p.views, p.hi, p.place, p.extra = in.who, views, in.hi, in.place, nil
+	if in.lab != nil {
+		p.extra = in.lab.Pair.Extra
+	}
 	// The route view shown is the previous one of the next refresh.
 	last, last6 := p.routes, p.routes6
 	// Fresh: an older model may still hold the old ones.
@@ -223,7 +227,7 @@ func (p *netPane) setData(in paneInput) {
 	if in.lab != nil {
 		for i, v := range views {
 			if i > 0 {
-				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.Command()})
+				p.items = append(p.items, paneItem{kind: itemHeader, text: "$ " + v.CommandIn(extra)})
 			}
 			if slices.Contains(netview.ExtraViews(), v) {
 				lines := netview.RenderExtra(in.place, v, extra, prevExtra)
@@ -424,7 +428,7 @@ func (p netPane) command() string {
 	if len(p.views) == 0 {
 		return p.who
 	}
-	return p.who + " $ " + p.views[0].Command()
+	return p.who + " $ " + p.views[0].CommandIn(p.extra)
 }
 
 // Update moves the cursor.
