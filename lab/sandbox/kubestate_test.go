@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"podlab/netview"
 )
 
 // kubeState records, as up --kube does, the control plane on control, a
@@ -163,5 +166,21 @@ func TestKubeBinariesMissing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNATWithoutKube: a lesson that reads kube-proxy's rules from a
+// sandbox built without --kube is told, in one line, what builds them.
+func TestNATWithoutKube(t *testing.T) {
+	st := fullState(fuzzOptions)
+	l := newLab(fuzzOptions, st)
+	l.Want(netview.Wants{NAT: true})
+	e := l.extra(context.Background(), st, CustomerNode)
+	if e == nil || e.NAT != nil {
+		t.Fatalf("extra = %+v, want NAT unread", e)
+	}
+	why := e.Unread[netview.PartNAT]
+	if !strings.Contains(why, "up --pack kube-proxy") || strings.Contains(why, "\n") {
+		t.Errorf("NAT unread because %q, want one line naming up --pack kube-proxy", why)
 	}
 }
