@@ -55,7 +55,8 @@ func TestKubeSandbox(t *testing.T) {
 			}
 			o := testOptions(t, "bgp")
 			o.Kube, o.KubeProxyMode, o.KubeBin = true, mode, bin
-			up(t, o)
+			sb := up(t, o)
+			assertConfined(t, sb.State)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			l, err := Open(ctx, o, false)
@@ -322,5 +323,42 @@ func TestKubeHalfBuilt(t *testing.T) {
 			}
 			assertKubeGone(t, o, seen)
 		})
+	}
+}
+
+// assertConfined: every process --kube started runs in the namespace
+// recorded for it, never this one, so what it listens on is inside the
+// sandbox; and the responders run as nobody.
+func assertConfined(t *testing.T, st *State) {
+	t.Helper()
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Kube.Procs {
+		got, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.Pid))
+		if err != nil {
+			t.Errorf("%s: %v", p.what(), err)
+			continue
+		}
+		ino, err := nsInode(p.NS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("net:[%d]", ino); got != want || got == self {
+			t.Errorf("%s runs in %s, want %s (%s)", p.what(), got, want, p.NS)
+		}
+		if p.Role != roleResponder {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range strings.Lines(string(b)) {
+			if f := strings.Fields(l); len(f) == 5 && (f[0] == "Uid:" || f[0] == "Gid:") && f[1]+f[2]+f[3]+f[4] != strings.Repeat(strconv.Itoa(nobody), 4) {
+				t.Errorf("%s runs with %s", p.what(), strings.TrimSpace(l))
+			}
+		}
 	}
 }
