@@ -101,6 +101,10 @@ func TestKubeSandbox(t *testing.T) {
 				}
 			}
 
+			if mode == ProxyIPTables {
+				deleteAndReplace(ctx, t, o, l)
+			}
+
 			st, err := Status(o)
 			if err != nil {
 				t.Fatal(err)
@@ -360,5 +364,51 @@ func assertConfined(t *testing.T, st *State) {
 				t.Errorf("%s runs with %s", p.what(), strings.TrimSpace(l))
 			}
 		}
+	}
+}
+
+// deleteAndReplace deletes the newest summary pod, as delete-pod does,
+// and brings up its replacement: the deleted pod's responder ends, the
+// slice and kube-proxy's rules follow, and the replacement answers.
+func deleteAndReplace(ctx context.Context, t *testing.T, o Options, l *Lab) {
+	t.Helper()
+	st, err := Status(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := summaryPods(st)
+	gone := pods[len(pods)-1]
+	var cmdline []string
+	for _, p := range st.Kube.Procs {
+		if p.Pod == gone.Namespace+"/"+gone.Name {
+			cmdline = p.Cmdline
+		}
+	}
+	if cmdline == nil {
+		t.Fatalf("no responder recorded for %s", gone.Name)
+	}
+	if err := DeletePod(ctx, o, gone.Namespace, gone.Name); err != nil {
+		t.Fatal(err)
+	}
+	if pid := findCmdline(cmdline); pid != 0 {
+		t.Errorf("the deleted pod's responder (pid %d) still runs", pid)
+	}
+	np, err := ReplacePod(ctx, o, gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := waitNAT(t, l, func(tab *kubeproxy.Table, st *State) error {
+		if st.Pod(np.Namespace, np.Name) == nil {
+			return fmt.Errorf("the lab has not seen %s yet", np.Name)
+		}
+		return checkService(tab, st, summarySP, yaobankServices[2])
+	})
+	w := kubeproxy.WalkService(tab, summarySP)
+	if !slices.ContainsFunc(w.Hops, func(h kubeproxy.Hop) bool { return h.ToDest == kubeproxy.Endpoint(np.IP.String(), 80) }) {
+		t.Fatalf("no hop to the replacement %s at %s", np.Name, np.IP)
+	}
+	var out bytes.Buffer
+	if err := RequestCommand(ctx, o, "summary", 6, &out); err != nil {
+		t.Errorf("requests after the replacement: %v\n%s", err, out.String())
 	}
 }
