@@ -65,6 +65,9 @@ type KubeInfo struct {
 	ProxyMode string     `json:"proxy_mode"`
 	Server    string     `json:"server"`
 	Procs     []KubeProc `json:"processes"`
+	// ReadyMS is how long the control plane took to start and every
+	// kube-proxy to write the yaobank rules.
+	ReadyMS int64 `json:"ready_ms,omitempty"`
 }
 
 // KubeProc is one process of the control plane, a node's kube-proxy or a
