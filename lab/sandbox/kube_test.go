@@ -28,8 +28,15 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	// Read before any test enters a namespace: later, /proc/self names
+	// the main thread's, which a reader may have left in one (lab.InNS
+	// never returns a thread).
+	hostNS, _ = os.Readlink("/proc/self/ns/net")
 	os.Exit(m.Run())
 }
+
+// hostNS is the test binary's own network namespace, as "net:[inode]".
+var hostNS string
 
 // ruleWait bounds how long kube-proxy may take to write what the API
 // says; it is a bound against a hang, not a measure.
@@ -335,9 +342,8 @@ func TestKubeHalfBuilt(t *testing.T) {
 // sandbox; and the responders run as nobody.
 func assertConfined(t *testing.T, st *State) {
 	t.Helper()
-	self, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		t.Fatal(err)
+	if hostNS == "" {
+		t.Fatal("the test's own namespace is unknown")
 	}
 	for _, p := range st.Kube.Procs {
 		got, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.Pid))
@@ -349,7 +355,7 @@ func assertConfined(t *testing.T, st *State) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := fmt.Sprintf("net:[%d]", ino); got != want || got == self {
+		if want := fmt.Sprintf("net:[%d]", ino); got != want || got == hostNS {
 			t.Errorf("%s runs in %s, want %s (%s)", p.what(), got, want, p.NS)
 		}
 		if p.Role != roleResponder {
