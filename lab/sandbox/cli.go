@@ -50,6 +50,9 @@ func UpCommand(ctx context.Context, o Options, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  pods of %s take addresses from %s %s (/%d blocks)\n", externalNamespace, externalPoolName, externalPool, externalBlockSize)
 	}
 	if st.Kube != nil {
+		if sb.Built {
+			fmt.Fprintf(stdout, "  kube-apiserver up, each kube-proxy's rules written in %.1fs\n", float64(st.Kube.ReadyMS)/1000)
+		}
 		fmt.Fprintf(stdout, "  kube-proxy's rules: sudo ip netns exec %s %s\n", st.NodeNS(CustomerNode), proxyListing(st.Kube.ProxyMode))
 		fmt.Fprintf(stdout, "  the API server:    sudo ip netns exec %s kubectl --kubeconfig %s get svc,endpointslices\n", st.NodeNS(controlNode), filepath.Join(o.withDefaults().kubeDir(), adminKubeconfig))
 		fmt.Fprintf(stdout, "  requests:          sudo podlab sandbox request summary -n 10\n")

@@ -60,7 +60,11 @@ func (l *Lab) extra(ctx context.Context, st *State, node string) *netview.Extra 
 		}
 	}
 	if w.NAT {
-		if t, err := readNAT(ctx, st, node); err != nil {
+		if st.Kube == nil {
+			// The nat table is there, but with nobody writing Services
+			// into it: say what builds the lesson's.
+			e.Miss(netview.PartNAT, fmt.Errorf("sandbox %q runs no kube-proxy: sudo podlab sandbox down, then sudo podlab sandbox up --pack kube-proxy", st.Prefix))
+		} else if t, err := readNAT(ctx, st, node); err != nil {
 			e.Miss(netview.PartNAT, fmt.Errorf("%s: %w", node, err))
 		} else {
 			e.NAT = t

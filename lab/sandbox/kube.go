@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -8,8 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -65,6 +68,9 @@ type KubeInfo struct {
 	ProxyMode string     `json:"proxy_mode"`
 	Server    string     `json:"server"`
 	Procs     []KubeProc `json:"processes"`
+	// ReadyMS is how long the control plane took to start and every
+	// kube-proxy to write the yaobank rules.
+	ReadyMS int64 `json:"ready_ms,omitempty"`
 }
 
 // KubeProc is one process of the control plane, a node's kube-proxy or a
@@ -378,7 +384,88 @@ func stopKubeProc(p KubeProc) error {
 		// files or its pod, finds it.
 		pid = findCmdline(p.Cmdline)
 	}
-	return stopCmdline(pid, p.Cmdline, p.what())
+	if err := stopCmdline(pid, p.Cmdline, p.what()); err != nil {
+		return err
+	}
+	if p.Role != roleKubeProxy || pid <= 0 {
+		return nil
+	}
+	ino, err := nsInode(p.NS)
+	if err != nil {
+		return nil // the namespace is gone, and with it what ran there
+	}
+	return endSession(pid, ino, p.what())
+}
+
+// endSession ends what is left of the session a process led (a
+// kube-proxy's iptables-restore or nft, running when it ended): the
+// processes of session sid that run in the namespace of inode ino, and
+// nothing else. A session id is not given to a new process while one of
+// its members lives.
+func endSession(sid int, ino uint64, what string) error {
+	for range 100 {
+		left := sessionIn(sid, ino)
+		if len(left) == 0 {
+			return nil
+		}
+		for _, pid := range left {
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				continue
+			}
+			// Checked again through the pidfd's process: a pid reused
+			// since the scan is never signalled.
+			if s, n, ok := sessionNS(pid); ok && s == sid && n == ino {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			}
+			unix.Close(fd)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("what %s started still runs after it ended", what)
+}
+
+// sessionIn lists the live processes of session sid in the namespace of
+// inode ino.
+func sessionIn(sid int, ino uint64) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if s, n, ok := sessionNS(pid); ok && s == sid && n == ino {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// sessionNS is a live process's session and network namespace inode; ok
+// is false for one gone or a zombie.
+func sessionNS(pid int) (sid int, ino uint64, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	// After the command: state, ppid, pgrp, session.
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 4 || f[0] == "Z" {
+		return 0, 0, false
+	}
+	if sid, err = strconv.Atoi(f[3]); err != nil {
+		return 0, 0, false
+	}
+	var st unix.Stat_t
+	if unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st) != nil {
+		return 0, 0, false
+	}
+	return sid, st.Ino, true
 }
 
 // findCmdline is the pid of a process running exactly cmdline, or 0.

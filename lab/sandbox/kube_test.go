@@ -28,8 +28,15 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	// Read before any test enters a namespace: later, /proc/self names
+	// the main thread's, which a reader may have left in one (lab.InNS
+	// never returns a thread).
+	hostNS, _ = os.Readlink("/proc/self/ns/net")
 	os.Exit(m.Run())
 }
+
+// hostNS is the test binary's own network namespace, as "net:[inode]".
+var hostNS string
 
 // ruleWait bounds how long kube-proxy may take to write what the API
 // says; it is a bound against a hang, not a measure.
@@ -55,7 +62,8 @@ func TestKubeSandbox(t *testing.T) {
 			}
 			o := testOptions(t, "bgp")
 			o.Kube, o.KubeProxyMode, o.KubeBin = true, mode, bin
-			up(t, o)
+			sb := up(t, o)
+			assertConfined(t, sb.State)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			l, err := Open(ctx, o, false)
@@ -98,6 +106,10 @@ func TestKubeSandbox(t *testing.T) {
 				if after := sepPackets(pair.Extra.NAT); after < before+10 {
 					t.Errorf("summary's KUBE-SEP rules counted %d packets before 10 requests and %d after", before, after)
 				}
+			}
+
+			if mode == ProxyIPTables {
+				deleteAndReplace(ctx, t, o, l)
 			}
 
 			st, err := Status(o)
@@ -322,5 +334,87 @@ func TestKubeHalfBuilt(t *testing.T) {
 			}
 			assertKubeGone(t, o, seen)
 		})
+	}
+}
+
+// assertConfined: every process --kube started runs in the namespace
+// recorded for it, never this one, so what it listens on is inside the
+// sandbox; and the responders run as nobody.
+func assertConfined(t *testing.T, st *State) {
+	t.Helper()
+	if hostNS == "" {
+		t.Fatal("the test's own namespace is unknown")
+	}
+	for _, p := range st.Kube.Procs {
+		got, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.Pid))
+		if err != nil {
+			t.Errorf("%s: %v", p.what(), err)
+			continue
+		}
+		ino, err := nsInode(p.NS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("net:[%d]", ino); got != want || got == hostNS {
+			t.Errorf("%s runs in %s, want %s (%s)", p.what(), got, want, p.NS)
+		}
+		if p.Role != roleResponder {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range strings.Lines(string(b)) {
+			if f := strings.Fields(l); len(f) == 5 && (f[0] == "Uid:" || f[0] == "Gid:") && f[1]+f[2]+f[3]+f[4] != strings.Repeat(strconv.Itoa(nobody), 4) {
+				t.Errorf("%s runs with %s", p.what(), strings.TrimSpace(l))
+			}
+		}
+	}
+}
+
+// deleteAndReplace deletes the newest summary pod, as delete-pod does,
+// and brings up its replacement: the deleted pod's responder ends, the
+// slice and kube-proxy's rules follow, and the replacement answers.
+func deleteAndReplace(ctx context.Context, t *testing.T, o Options, l *Lab) {
+	t.Helper()
+	st, err := Status(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := summaryPods(st)
+	gone := pods[len(pods)-1]
+	var cmdline []string
+	for _, p := range st.Kube.Procs {
+		if p.Pod == gone.Namespace+"/"+gone.Name {
+			cmdline = p.Cmdline
+		}
+	}
+	if cmdline == nil {
+		t.Fatalf("no responder recorded for %s", gone.Name)
+	}
+	if err := DeletePod(ctx, o, gone.Namespace, gone.Name); err != nil {
+		t.Fatal(err)
+	}
+	if pid := findCmdline(cmdline); pid != 0 {
+		t.Errorf("the deleted pod's responder (pid %d) still runs", pid)
+	}
+	np, err := ReplacePod(ctx, o, gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := waitNAT(t, l, func(tab *kubeproxy.Table, st *State) error {
+		if st.Pod(np.Namespace, np.Name) == nil {
+			return fmt.Errorf("the lab has not seen %s yet", np.Name)
+		}
+		return checkService(tab, st, summarySP, yaobankServices[2])
+	})
+	w := kubeproxy.WalkService(tab, summarySP)
+	if !slices.ContainsFunc(w.Hops, func(h kubeproxy.Hop) bool { return h.ToDest == kubeproxy.Endpoint(np.IP.String(), 80) }) {
+		t.Fatalf("no hop to the replacement %s at %s", np.Name, np.IP)
+	}
+	var out bytes.Buffer
+	if err := RequestCommand(ctx, o, "summary", 6, &out); err != nil {
+		t.Errorf("requests after the replacement: %v\n%s", err, out.String())
 	}
 }

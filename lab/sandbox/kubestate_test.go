@@ -1,8 +1,17 @@
 package sandbox
 
 import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"podlab/internal/netnstest"
+	"podlab/lab"
+	"podlab/netview"
 )
 
 // kubeState records, as up --kube does, the control plane on control, a
@@ -163,5 +172,63 @@ func TestKubeBinariesMissing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNATWithoutKube: a lesson that reads kube-proxy's rules from a
+// sandbox built without --kube is told, in one line, what builds them.
+func TestNATWithoutKube(t *testing.T) {
+	st := fullState(fuzzOptions)
+	l := newLab(fuzzOptions, st)
+	l.Want(netview.Wants{NAT: true})
+	e := l.extra(context.Background(), st, CustomerNode)
+	if e == nil || e.NAT != nil {
+		t.Fatalf("extra = %+v, want NAT unread", e)
+	}
+	why := e.Unread[netview.PartNAT]
+	if !strings.Contains(why, "up --pack kube-proxy") || strings.Contains(why, "\n") {
+		t.Errorf("NAT unread because %q, want one line naming up --pack kube-proxy", why)
+	}
+}
+
+// TestEndSession: what a kube-proxy left running when it ended (its
+// iptables-restore, here a sleep) is ended, found by its session in the
+// node's namespace; a process of the same session elsewhere is not.
+func TestEndSession(t *testing.T) {
+	ns := netnstest.New(t, "plks")
+	ino, err := nsInode(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The leader leaves a child in the namespace and its session.
+	cmd := exec.Command("/bin/sh", "-c", "sleep 300 & echo $!; exec sleep 300")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.InNS(lab.NSRef{Name: ns}, cmd.Start); err != nil {
+		t.Fatal(err)
+	}
+	var child int
+	if _, err := fmt.Fscan(out, &child); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	cmd.Process.Kill()
+	cmd.Wait()
+	leader := cmd.Process.Pid
+	if got := sessionIn(leader, ino); !slices.Equal(got, []int{child}) {
+		t.Fatalf("session %d in %s: %v, want the child %d", leader, ns, got, child)
+	}
+	// Another namespace's inode names nothing of it.
+	if err := endSession(leader, ino+1, "a test leader"); err != nil || sessionIn(leader, ino) == nil {
+		t.Fatalf("endSession in another namespace: %v, and the child is gone", err)
+	}
+	if err := endSession(leader, ino, "a test leader"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionIn(leader, ino); len(got) != 0 {
+		t.Fatalf("still in the session: %v", got)
 	}
 }

@@ -25,6 +25,7 @@ func (b *builder) kube(ctx context.Context) error {
 			return err
 		}
 	}
+	began := time.Now()
 	b.st.Kube = &KubeInfo{ProxyMode: b.o.kubeMode(), Server: apiServer}
 	if err := b.save(); err != nil {
 		return err
@@ -94,7 +95,11 @@ func (b *builder) kube(ctx context.Context) error {
 	if err := b.step(ctx, "kube-proxy started"); err != nil {
 		return err
 	}
-	return waitProxyRules(rctx, b.o, b.st)
+	if err := waitProxyRules(rctx, b.o, b.st); err != nil {
+		return err
+	}
+	b.st.Kube.ReadyMS = time.Since(began).Milliseconds()
+	return b.save()
 }
 
 const (

@@ -142,6 +142,8 @@ func FuzzState(f *testing.F) {
 	f.Add(b)
 	b, _ = json.Marshal(newBuilder(o, "").st)
 	f.Add(b)
+	b, _ = json.Marshal(kubeState(o))
+	f.Add(b)
 	f.Add([]byte(`{"prefix":"pt","mode":"bgp","phase":"up","namespaces":[{"name":"../../tmp/x","role":"node"}]}`))
 	f.Add([]byte(`{"prefix":"pt","mode":"bgp","phase":"up","files":["/run/podlab-fuzz/pt/../x.conf"]}`))
 	f.Add([]byte(`{"prefix":"pt","mode":"vxlan","phase":"building","links":[{"ns":"pt-node1","name":"vxlan.calico"}]}`))
@@ -169,6 +171,13 @@ func FuzzState(f *testing.F) {
 		for _, l := range s.Links {
 			if allowed[l.NS] == "" || !linkNameRE.MatchString(l.Name) {
 				t.Fatalf("accepted link %q in %q", l.Name, l.NS)
+			}
+		}
+		if s.Kube != nil {
+			for _, p := range s.Kube.Procs {
+				if allowed[p.NS] == "" || !programRE.MatchString(p.Cmdline[0]) {
+					t.Fatalf("accepted %s in %q", p.what(), p.NS)
+				}
 			}
 		}
 		for _, p := range append(processFiles(s), s.Files...) {
