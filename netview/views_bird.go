@@ -191,7 +191,7 @@ func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
 	}
 	first, _, _ := strings.Cut(state, " ")
 	if !pr.Established() {
-		why := fmt.Sprintf("%s: %s since %s: the session is not up, so no routes pass between %s and %s", peer.name, first, pr.Since, self, peer.short)
+		why := fmt.Sprintf("%s since %s: the session is not up, so no routes pass between %s and %s", first, pr.Since, self, peer.short)
 		lastErr := ""
 		if pr.BGP != nil {
 			lastErr = pr.BGP.LastError
@@ -220,7 +220,7 @@ func birdWhy(pr *BirdProtocol, self string, peer birdPeer) string {
 			gives += " (the blocks " + self + " owns, and the service ranges when advertised)"
 		}
 	}
-	return fmt.Sprintf("%s: Established since %s, %d imported, %d exported: %s, %s", peer.name, pr.Since, imp, exp, learns, gives)
+	return fmt.Sprintf("Established since %s, %d imported, %d exported: %s, %s", pr.Since, imp, exp, learns, gives)
 }
 
 func plural(n int, what string) string {
