@@ -509,13 +509,14 @@ func svcRuleWhy(s *natService, r *kubeproxy.Rule) (label, why string) {
 
 // hopWhy explains the rule that picks an endpoint.
 func hopWhy(s *natService, w *kubeproxy.Walk, h *kubeproxy.Hop) string {
-	ep := h.ToDest
+	// The label names the endpoint and the port; this says whose it is.
+	ep := ""
 	if who := endpointOwner(s.eps, h.ToDest); who != "" {
-		ep += " (" + who + ")"
+		ep = who + "; "
 	}
 	n := len(w.Hops)
 	if n == 1 {
-		return fmt.Sprintf("endpoint %s of %s, its only one: every new connection to the service port ends here", ep, s.port)
+		return ep + "the port's only endpoint: every new connection to it ends here"
 	}
 	reach := "every new connection reaches this rule"
 	if h.Reach < 1-1e-9 {
@@ -525,8 +526,8 @@ func hopWhy(s *natService, w *kubeproxy.Walk, h *kubeproxy.Hop) string {
 	if h.Probability != "" {
 		take = fmt.Sprintf("probability %s of all that reach it", trimProbability(h.Probability))
 	}
-	return fmt.Sprintf("endpoint %s of %s; %s (%s): %s of new connections end here, as each of the %d endpoints gets 1/%d",
-		ep, s.port, reach, take, kubeproxy.Fraction(h.Share), n, n)
+	return fmt.Sprintf("%s%s (%s): %s of new connections end here, as each of the %d endpoints gets 1/%d",
+		ep, reach, take, kubeproxy.Fraction(h.Share), n, n)
 }
 
 // trimProbability shortens kube-proxy's ten decimals: 0.50000000000 → 0.5.
