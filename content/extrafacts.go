@@ -195,9 +195,6 @@ func sessions(ps netview.BirdProtocols, nodeOf func(netip.Addr) string) []any {
 			peer = p.BGP.NeighborAddr.String()
 			node = nodeOf(p.BGP.NeighborAddr)
 		}
-		if node == "" && p.BGP != nil && p.BGP.NeighborAddr == host1Addr {
-			node = "host1"
-		}
 		state := p.State
 		if p.BGP != nil && p.BGP.State != "" {
 			state = p.BGP.State
@@ -210,9 +207,6 @@ func sessions(ps netview.BirdProtocols, nodeOf func(netip.Addr) string) []any {
 	}
 	return out
 }
-
-// host1Addr is the course's host1, which no node fact names.
-var host1Addr = netip.MustParseAddr("198.19.15.254")
 
 func services(res *netview.Resources) []any {
 	out := []any{}
