@@ -187,26 +187,35 @@ func planNAT(e *Extra) []natItem {
 	return p.items
 }
 
+// walkEntry is an entry of walks[s].
+type walkEntry struct {
+	e kubeproxy.Entry
+	s int
+}
+
+// entriesIn are the walks' entries in chain (or nftables map), in the
+// order the chain holds them.
+func entriesIn(walks []kubeproxy.Walk, chain string) []walkEntry {
+	var es []walkEntry
+	for i, w := range walks {
+		for _, en := range w.Entries {
+			if en.Chain == chain {
+				es = append(es, walkEntry{en, i})
+			}
+		}
+	}
+	slices.SortFunc(es, func(a, b walkEntry) int { return cmp.Compare(a.e.Index, b.e.Index) })
+	return es
+}
+
 // planIPT lays the walks out as iptables -L prints their chains.
 func planIPT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeproxy.Walk) {
 	refs := natRefs(t, walks)
 	for _, chain := range []string{kubeproxy.ChainServices, kubeproxy.ChainNodePorts} {
-		type entry struct {
-			e kubeproxy.Entry
-			s int
-		}
-		var es []entry
-		for i, w := range walks {
-			for _, en := range w.Entries {
-				if en.Chain == chain {
-					es = append(es, entry{en, i})
-				}
-			}
-		}
+		es := entriesIn(walks, chain)
 		if len(es) == 0 {
 			continue
 		}
-		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.e.Index, b.e.Index) })
 		p.chain(chain, refs)
 		for _, en := range es {
 			s := &svcs[en.s]

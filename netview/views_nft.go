@@ -16,22 +16,10 @@ func planNFT(p *natPlan, t *kubeproxy.Table, svcs []natService, walks []kubeprox
 	p.add(natItem{kind: natOpen, key: "nat:table", text: "table ip " + cmp.Or(t.Name, kubeproxy.NFTTable),
 		label: "kube-proxy's table", why: "kube-proxy's nftables mode keeps all its rules in a table of its own"})
 	for _, name := range []string{kubeproxy.NFTServiceIPsMap, kubeproxy.NFTNodePortsMap} {
-		type entry struct {
-			e kubeproxy.Entry
-			s int
-		}
-		var es []entry
-		for i, w := range walks {
-			for _, en := range w.Entries {
-				if en.Chain == name {
-					es = append(es, entry{en, i})
-				}
-			}
-		}
+		es := entriesIn(walks, name)
 		if len(es) == 0 {
 			continue
 		}
-		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.e.Index, b.e.Index) })
 		p.nftOpen("map "+name, name)
 		for j, en := range es {
 			s := &svcs[en.s]

@@ -78,7 +78,7 @@ func (rr *replyReader) next() (code int, text string, last bool, err error) {
 			}
 			return rr.code, line[1:], false, nil
 		}
-		code, ok := lineCode(line)
+		code, ok := LineCode(line)
 		if !ok {
 			return 0, "", false, errNotBird
 		}
@@ -88,8 +88,9 @@ func (rr *replyReader) next() (code int, text string, last bool, err error) {
 	}
 }
 
-// lineCode is the code a reply line starts with.
-func lineCode(line string) (int, bool) {
+// LineCode is the four-digit code a reply line of BIRD's control
+// socket starts with, followed by '-' (more follows) or ' ' (the last).
+func LineCode(line string) (int, bool) {
 	if len(line) < 5 || line[4] != '-' && line[4] != ' ' {
 		return 0, false
 	}

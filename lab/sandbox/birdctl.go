@@ -72,7 +72,7 @@ func configure(rw io.ReadWriter) error {
 			if line == "" || line[0] == '+' || line[0] == ' ' {
 				continue
 			}
-			code, ok := replyCode(line)
+			code, ok := bird.LineCode(line)
 			if !ok {
 				return 0, "", false, errors.New("the socket does not speak BIRD's control protocol")
 			}
@@ -102,20 +102,4 @@ func configure(rw io.ReadWriter) error {
 			return fmt.Errorf("BIRD answered %04d %s", code, netview.Cut(text, 512))
 		}
 	}
-}
-
-// replyCode is the four-digit code a reply line starts with, followed
-// by '-' (more follows) or ' ' (the last line).
-func replyCode(line string) (int, bool) {
-	if len(line) < 5 || line[4] != ' ' && line[4] != '-' {
-		return 0, false
-	}
-	n := 0
-	for _, c := range []byte(line[:4]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
